@@ -1,0 +1,456 @@
+// The AT client: one command in flight, a timeout per command, URCs delivered at any time
+// (also while a command is pending and right after a payload), typed results and typed errors,
+// and recovery. After a timeout, a framing fault or a module reboot the link is marked out of
+// sync; before the next command it is resynchronised: wait for the line to go quiet, send `AT`
+// until `OK`, and make sure no late final result follows (a late OK must never be taken as the
+// answer to the next command). URCs keep flowing throughout, so none that arrives later is lost.
+
+import * as ds from "@devicescript/core"
+import { Signal } from "../lib/signal"
+import {
+    AtCmeError,
+    AtCommandError,
+    AtError,
+    AtLinkLostError,
+    AtMalformedError,
+    AtTimeoutError,
+} from "./errors"
+import { AtFields, lineFields } from "./fields"
+import { LineTable, quectelLineTable } from "./line-table"
+import { AtReceiver, FinalKind, ReceiverFault, ReceiverListener } from "./receiver"
+import { ByteTransport, TransportEvents } from "./transport"
+
+/** Where the raw bytes of a length-framed payload go, as they arrive. */
+export interface PayloadSink {
+    begin(header: string, length: number): void
+    /** chunk[start..end): copy what you keep, the chunk is reused. Must be quick (no awaits here). */
+    data(chunk: Buffer, start: number, end: number): void
+    /** ok=false: the payload was cut short or its framing was wrong; discard what you got. */
+    end(ok: boolean): void
+}
+
+export interface CommandOptions {
+    /** Time for the final result code, from the moment the command is written. */
+    timeoutMs?: number
+    /** Keep only information lines starting with this (e.g. "+QIOTMCUVER"); count others as noise. */
+    expect?: string
+    /** Receives a length-framed payload that is part of this command's response. */
+    sink?: PayloadSink
+}
+
+export interface AtClientOptions {
+    /** Default per-command timeout. Default 3000 ms. */
+    timeoutMs?: number
+    /** Inside a payload, the longest pause between bytes before it is declared stalled. Default 1000 ms. */
+    payloadIdleMs?: number
+    /** `AT` attempts per resynchronisation. Default 5. */
+    syncAttempts?: number
+    /** Time for each `AT` to get its OK during a resync. Default 500 ms. */
+    syncTimeoutMs?: number
+    /** Silence required on the line before and after the resync `AT`. Default 100 ms. */
+    quietMs?: number
+    /** URC lines that mean the module restarted. Default ["RDY"]. */
+    rebootLines?: string[]
+    /** Most information lines kept per response. Default 16. */
+    maxResponseLines?: number
+    /** Longest command accepted, without CR. Default 560. */
+    maxCommand?: number
+    table?: LineTable
+    maxLine?: number
+    maxPayload?: number
+}
+
+/** The successful answer to a command. */
+export class AtResponse {
+    command: string
+    lines: string[]
+    /** The payload header line, "" when the response carried no payload. */
+    payloadHeader = ""
+    /** Announced payload length, -1 when none. */
+    payloadLength = -1
+
+    constructor(command: string, lines: string[]) {
+        this.command = command
+        this.lines = lines
+    }
+
+    /** The first line starting with `prefix` (any line when omitted); "" if none. */
+    line(prefix?: string): string {
+        for (const l of this.lines) if (!prefix || l.startsWith(prefix)) return l
+        return ""
+    }
+
+    /** Fields of line(prefix), after its colon. */
+    fields(prefix?: string): AtFields {
+        return lineFields(this.line(prefix))
+    }
+}
+
+export interface AtClientStats {
+    commands: number
+    timeouts: number
+    resyncs: number
+    urcs: number
+    echoes: number
+    /** information lines with nobody waiting, or not matching `expect` */
+    noise: number
+    /** final result codes with no command pending (e.g. the late OK of a timed-out command) */
+    strayFinals: number
+    faults: number
+    /** payload bytes with nowhere to go (no sink) */
+    droppedPayloadBytes: number
+    handlerErrors: number
+}
+
+type Outcome = "" | FinalKind | "reboot" | "link-lost" | "malformed"
+
+class Pending {
+    command: string
+    expect: string
+    sink: PayloadSink
+    lines: string[] = []
+    outcome: Outcome = ""
+    code = -1
+    text = ""
+    fault = ""
+    payloadHeader = ""
+    payloadLength = -1
+    constructor(command: string, opts: CommandOptions) {
+        this.command = command
+        this.expect = (opts && opts.expect) || ""
+        this.sink = (opts && opts.sink) || null
+    }
+}
+
+/** "AT+QIOTMCUVER=..." → "+QIOTMCUVER"; "" for basic commands (ATI, ATE0). */
+export function responsePrefix(command: string): string {
+    if (command.length < 4 || command[2] !== "+") return ""
+    let end = command.length
+    for (let i = 3; i < command.length; i++) {
+        const c = command[i]
+        if (c === "=" || c === "?") {
+            end = i
+            break
+        }
+    }
+    return command.slice(2, end).toUpperCase()
+}
+
+export class AtClient {
+    readonly receiver: AtReceiver
+    readonly stats: AtClientStats = {
+        commands: 0,
+        timeouts: 0,
+        resyncs: 0,
+        urcs: 0,
+        echoes: 0,
+        noise: 0,
+        strayFinals: 0,
+        faults: 0,
+        droppedPayloadBytes: 0,
+        handlerErrors: 0,
+    }
+    private transport: ByteTransport
+    private timeoutMs: number
+    private payloadIdleMs: number
+    private syncAttempts: number
+    private syncTimeoutMs: number
+    private quietMs: number
+    private rebootLines: string[]
+    private maxResponseLines: number
+    private maxCommand: number
+
+    private pending: Pending = null
+    private done = new Signal()
+    private turn = new Signal()
+    private nextTicket = 0
+    private serving = 0
+    private outOfSync = false
+    private linkUp = true
+    private lastRx = 0
+    private urcHandlers: ((line: string) => void)[] = []
+    private urcSink: PayloadSink = null
+    private payloadTo: PayloadSink = null
+    private payloadForPending = false
+
+    constructor(transport: ByteTransport, options?: AtClientOptions) {
+        const o: AtClientOptions = options || {}
+        this.transport = transport
+        this.timeoutMs = o.timeoutMs || 3000
+        this.payloadIdleMs = o.payloadIdleMs || 1000
+        this.syncAttempts = o.syncAttempts || 5
+        this.syncTimeoutMs = o.syncTimeoutMs || 500
+        this.quietMs = o.quietMs || 100
+        this.rebootLines = o.rebootLines || ["RDY"]
+        this.maxResponseLines = o.maxResponseLines || 16
+        this.maxCommand = o.maxCommand || 560
+        const self = this
+        const listener: ReceiverListener = {
+            line: t => self.onLine(t),
+            echo: t => {
+                self.stats.echoes++
+            },
+            final: (k, c, t) => self.onFinal(k, c, t),
+            urc: t => self.handleUrc(t),
+            payloadStart: (h, n, u) => self.onPayloadStart(h, n, u),
+            payloadData: (b, s, e) => self.onPayloadData(b, s, e),
+            payloadEnd: ok => self.onPayloadEnd(ok),
+            fault: (k, d) => self.onFault(k, d),
+        }
+        this.receiver = new AtReceiver(o.table || quectelLineTable(), listener, {
+            maxLine: o.maxLine,
+            maxPayload: o.maxPayload,
+        })
+        const events: TransportEvents = {
+            data: chunk => {
+                self.lastRx = ds.millis()
+                self.receiver.feed(chunk)
+            },
+            link: up => self.onLink(up),
+        }
+        transport.listen(events)
+    }
+
+    /** Subscribe to URC lines. Handlers run synchronously in the receive path: keep them short. */
+    onUrc(handler: (line: string) => void) {
+        this.urcHandlers.push(handler)
+    }
+
+    /** Where payloads announced by a URC header (`+QIOTEVT: 5,10200,<len>`) go. */
+    setUrcPayloadSink(sink: PayloadSink) {
+        this.urcSink = sink
+    }
+
+    /** True when the next command will first resynchronise the link. */
+    needsSync(): boolean {
+        return this.outOfSync
+    }
+
+    /**
+     * Send `command` (without CR) and wait for its final result code.
+     * Throws AtTimeoutError, AtCommandError, AtCmeError, AtMalformedError or AtLinkLostError.
+     */
+    async command(command: string, opts?: CommandOptions): Promise<AtResponse> {
+        this.checkCommand(command)
+        await this.acquire()
+        try {
+            if (!this.linkUp) throw new AtLinkLostError("link-lost", command, "link is down")
+            if (this.outOfSync) await this.syncLocked()
+            return await this.exchange(command, opts)
+        } finally {
+            this.release()
+        }
+    }
+
+    /** Resynchronise now (AT until OK, with quiet periods on both sides). Throws AtLinkLostError("no-sync"). */
+    async resync(): Promise<void> {
+        await this.acquire()
+        try {
+            await this.syncLocked()
+        } finally {
+            this.release()
+        }
+    }
+
+    private checkCommand(command: string) {
+        let bad = command.length === 0 || command.length > this.maxCommand
+        for (let i = 0; !bad && i < command.length; i++) {
+            const c = command.charCodeAt(i)
+            if (c < 0x20 || c > 0x7e) bad = true
+        }
+        if (bad) throw new AtError("bad-command", command.slice(0, 40), "not a sendable command line")
+    }
+
+    private async acquire() {
+        const ticket = this.nextTicket++
+        // a long poll interval guards against a lost wake-up; release() notifies at once
+        while (this.serving !== ticket) await this.turn.wait(1000)
+    }
+
+    private release() {
+        this.serving++
+        this.turn.notify()
+    }
+
+    private async exchange(command: string, opts?: CommandOptions): Promise<AtResponse> {
+        const timeoutMs = (opts && opts.timeoutMs) || this.timeoutMs
+        const p = new Pending(command, opts)
+        this.stats.commands++
+        this.pending = p
+        this.receiver.setSolicitedPrefix(responsePrefix(command))
+        const deadline = ds.millis() + timeoutMs
+        try {
+            await this.transport.write(Buffer.from(command + "\r"))
+        } catch (e) {
+            this.finish(p, "link-lost", -1, "write failed")
+        }
+        while (p.outcome === "") {
+            const now = ds.millis()
+            if (now >= deadline) break
+            let waitMs = deadline - now
+            if (this.payloadForPending && this.receiver.inPayload()) {
+                const idle = now - this.lastRx
+                if (idle >= this.payloadIdleMs) {
+                    this.receiver.abortPayload() // reports payload-aborted → malformed
+                    break
+                }
+                waitMs = Math.min(waitMs, this.payloadIdleMs - idle)
+            }
+            await this.done.wait(Math.max(1, waitMs))
+        }
+        this.pending = null
+        this.receiver.setSolicitedPrefix("")
+        if (p.outcome === "") {
+            if (this.receiver.inPayload()) this.receiver.abortPayload()
+            this.outOfSync = true
+            this.stats.timeouts++
+            throw new AtTimeoutError(command, timeoutMs)
+        }
+        return this.result(p)
+    }
+
+    private result(p: Pending): AtResponse {
+        const o = p.outcome
+        if (o === "ok" && p.fault === "") {
+            const r = new AtResponse(p.command, p.lines)
+            r.payloadHeader = p.payloadHeader
+            r.payloadLength = p.payloadLength
+            return r
+        }
+        if (o === "ok" || o === "malformed") {
+            this.outOfSync = true
+            throw new AtMalformedError(p.command, p.fault)
+        }
+        if (o === "error") throw new AtCommandError(p.command, p.text)
+        if (o === "cme" || o === "cms") throw new AtCmeError(p.command, p.code, p.text, o === "cms")
+        if (o === "reboot") throw new AtLinkLostError("module-reboot", p.command, "module restarted (" + p.text + ")")
+        throw new AtLinkLostError("link-lost", p.command, p.text)
+    }
+
+    private finish(p: Pending, outcome: Outcome, code: number, text: string) {
+        if (p.outcome !== "") return
+        p.outcome = outcome
+        p.code = code
+        p.text = text
+        this.done.notify()
+    }
+
+    private async syncLocked() {
+        this.stats.resyncs++
+        for (let attempt = 0; attempt < this.syncAttempts; attempt++) {
+            this.receiver.reset()
+            await this.quiet()
+            let answered = false
+            try {
+                await this.exchange("AT", { timeoutMs: this.syncTimeoutMs })
+                answered = true
+            } catch (e) {
+                if (!this.linkUp) throw e
+            }
+            if (answered) {
+                // a second OK arriving now means the first one was a late answer to an older command
+                const stray = this.stats.strayFinals
+                await this.quiet()
+                if (this.stats.strayFinals === stray && this.pending === null) {
+                    this.outOfSync = false
+                    return
+                }
+            }
+        }
+        this.outOfSync = true
+        throw new AtLinkLostError("no-sync", "AT", `no OK after ${this.syncAttempts} attempts`)
+    }
+
+    /** Wait until no byte has arrived for quietMs (at most 20 × quietMs: a flooding line never goes quiet). */
+    private async quiet() {
+        const start = ds.millis()
+        while (true) {
+            const now = ds.millis()
+            const idle = now - this.lastRx
+            if (idle >= this.quietMs || now - start >= 20 * this.quietMs) return
+            await ds.sleep(this.quietMs - idle)
+        }
+    }
+
+    // ---- receiver events ----
+
+    private onLine(text: string) {
+        const p = this.pending
+        if (p === null || (p.expect.length > 0 && !text.startsWith(p.expect))) {
+            this.stats.noise++
+            return
+        }
+        if (p.lines.length >= this.maxResponseLines) {
+            if (p.fault === "") p.fault = "too-many-lines"
+            return
+        }
+        p.lines.push(text)
+    }
+
+    private onFinal(kind: FinalKind, code: number, text: string) {
+        const p = this.pending
+        if (p === null) {
+            this.stats.strayFinals++
+            return
+        }
+        this.finish(p, kind, code, text)
+    }
+
+    private handleUrc(text: string) {
+        this.stats.urcs++
+        if (this.rebootLines.indexOf(text) >= 0) {
+            this.outOfSync = true
+            if (this.pending) this.finish(this.pending, "reboot", -1, text)
+        }
+        for (const h of this.urcHandlers) {
+            try {
+                h(text)
+            } catch (e) {
+                this.stats.handlerErrors++
+            }
+        }
+    }
+
+    private onPayloadStart(header: string, length: number, urc: boolean) {
+        const p = this.pending
+        this.payloadForPending = !urc && p !== null
+        this.payloadTo = urc ? this.urcSink : p ? p.sink : null
+        if (this.payloadForPending) {
+            p.payloadHeader = header
+            p.payloadLength = length
+        }
+        if (this.payloadTo) this.payloadTo.begin(header, length)
+        else this.stats.droppedPayloadBytes += length
+    }
+
+    private onPayloadData(chunk: Buffer, start: number, end: number) {
+        if (this.payloadTo) this.payloadTo.data(chunk, start, end)
+    }
+
+    private onPayloadEnd(ok: boolean) {
+        const to = this.payloadTo
+        this.payloadTo = null
+        this.payloadForPending = false
+        if (to) to.end(ok)
+    }
+
+    private onFault(kind: ReceiverFault, detail: string) {
+        this.stats.faults++
+        const p = this.pending
+        // a lying or unreadable length header desynchronises the stream: fail now, resync next
+        const fatal = kind === "bad-length" || kind === "payload-too-large" || kind === "payload-trailer"
+        if (fatal) this.outOfSync = true
+        if (p === null) return
+        if (p.fault === "") p.fault = kind
+        if (fatal || kind === "payload-aborted") this.finish(p, "malformed", -1, kind)
+    }
+
+    private onLink(up: boolean) {
+        this.linkUp = up
+        this.outOfSync = true
+        if (!up) {
+            this.receiver.reset()
+            if (this.pending) this.finish(this.pending, "link-lost", -1, "link down")
+        }
+    }
+}

@@ -1,0 +1,237 @@
+// The AT receiver: an arbitrary byte stream (split at any byte, any chunk size) in; lines,
+// final result codes, echo, URCs and length-framed binary payloads out.
+//
+// One state machine, no buffering of payloads: LINE → (a header from the LineTable) → PAYLOAD(n)
+// → TRAILER → LINE. In PAYLOAD the bytes are only counted and handed to the listener as ranges
+// of the incoming chunk; CR, LF, NUL or "\r\nOK\r\n" inside them mean nothing. Memory is one
+// fixed line buffer whatever the input: an over-long line, a length above `maxPayload`, or a
+// length that is negative or not a number is reported as a fault, never allocated.
+//
+// Cost per byte is a handful of opcodes in LINE and none in PAYLOAD (ranges), so a 236-byte
+// Jacdac packet stays far below the VM's 131 072-opcode slice.
+
+import { AtFields, lineFields, linePrefix, parseDecimal } from "./fields"
+import { LineTable } from "./line-table"
+
+/** Final result codes that end a command. */
+export type FinalKind = "ok" | "error" | "cme" | "cms"
+
+/** What can be wrong with the byte stream itself. */
+export type ReceiverFault =
+    | "line-overflow" // a line longer than maxLine; its bytes were dropped up to the next CR/LF
+    | "garbage" // a line holding control or non-ASCII bytes; dropped
+    | "bad-length" // a payload header whose length is missing, negative or not a number
+    | "payload-too-large" // a payload header claiming more than maxPayload
+    | "payload-trailer" // the byte after a payload is not CR or LF: the length header lied
+    | "payload-aborted" // the payload was cut short by abortPayload() (timeout, reboot)
+
+export interface ReceiverListener {
+    /** An information line that is neither echo, final, nor URC. */
+    line(text: string): void
+    /** A line that echoes a command (starts with "AT"). */
+    echo(text: string): void
+    /** OK / ERROR / +CME ERROR: n / +CMS ERROR: n (and NO CARRIER, BUSY, ... as "error"). `code` is -1 if none. */
+    final(kind: FinalKind, code: number, text: string): void
+    /** An unsolicited result code line (also a payload header flagged `urc`). */
+    urc(text: string): void
+    /** A payload header; `length` bytes follow through payloadData. */
+    payloadStart(header: string, length: number, urc: boolean): void
+    /** Payload bytes: chunk[start..end). Copy them if needed; the chunk is reused. */
+    payloadData(chunk: Buffer, start: number, end: number): void
+    /** End of the payload: ok=false when its trailer was wrong or it was aborted. */
+    payloadEnd(ok: boolean): void
+    fault(kind: ReceiverFault, detail: string): void
+}
+
+export interface ReceiverOptions {
+    /** Longest line kept (bytes, without CR/LF). Default 512. */
+    maxLine?: number
+    /** Largest payload a header may announce. Default 4096. */
+    maxPayload?: number
+}
+
+const ST_LINE = 0
+const ST_DISCARD = 1 // dropping an over-long line up to CR/LF
+const ST_HEADER_CR = 2 // a payload header ended with CR; an LF may follow before the data
+const ST_PAYLOAD = 3
+const ST_TRAILER = 4 // the byte after the payload must be CR or LF
+
+const CR = 13
+const LF = 10
+
+export class AtReceiver {
+    readonly maxLine: number
+    readonly maxPayload: number
+    private table: LineTable
+    private listener: ReceiverListener
+    private lineBuf: Buffer
+    private lineLen = 0
+    private lineDirty = false // the current line holds a byte outside printable ASCII
+    private state = ST_LINE
+    private remaining = 0
+    private solicited = ""
+
+    /** Counters for diagnostics and tests. */
+    bytesIn = 0
+    payloadBytes = 0
+    faults = 0
+
+    constructor(table: LineTable, listener: ReceiverListener, options?: ReceiverOptions) {
+        this.table = table
+        this.listener = listener
+        this.maxLine = (options && options.maxLine) || 512
+        this.maxPayload = (options && options.maxPayload) || 4096
+        this.lineBuf = Buffer.alloc(this.maxLine)
+    }
+
+    /** The prefix the pending command answers with (e.g. "+CPIN"), so it is not taken for a URC. "" for none. */
+    setSolicitedPrefix(prefix: string) {
+        this.solicited = prefix
+    }
+
+    /** True while raw payload bytes are expected. */
+    inPayload(): boolean {
+        return this.state === ST_PAYLOAD || this.state === ST_HEADER_CR
+    }
+
+    /** Forget a partial line; end a partial payload as aborted. Used on timeout, reboot and resync. */
+    reset() {
+        this.abortPayload()
+        this.lineLen = 0
+        this.lineDirty = false
+        this.state = ST_LINE
+    }
+
+    /** End a payload that will not complete (inter-byte timeout, module reboot). */
+    abortPayload() {
+        if (this.state === ST_PAYLOAD || this.state === ST_HEADER_CR) {
+            this.state = ST_LINE
+            this.remaining = 0
+            this.fault("payload-aborted", "")
+            this.listener.payloadEnd(false)
+        }
+    }
+
+    /** Feed bytes chunk[start..end) (whole chunk by default). */
+    feed(chunk: Buffer, start?: number, end?: number) {
+        let i = start === undefined ? 0 : start
+        const n = end === undefined ? chunk.length : end
+        this.bytesIn += n - i
+        while (i < n) {
+            const st = this.state
+            if (st === ST_PAYLOAD) {
+                const take = Math.min(this.remaining, n - i)
+                this.listener.payloadData(chunk, i, i + take)
+                this.payloadBytes += take
+                i += take
+                this.remaining -= take
+                if (this.remaining === 0) this.state = ST_TRAILER
+                continue
+            }
+            const b = chunk[i++]
+            if (st === ST_HEADER_CR) {
+                this.enterPayload()
+                if (b !== LF) i-- // no LF after the header's CR: that byte is data
+                continue
+            }
+            if (st === ST_TRAILER) {
+                this.state = ST_LINE
+                const ok = b === CR || b === LF
+                if (!ok) this.fault("payload-trailer", "")
+                this.listener.payloadEnd(ok)
+                if (!ok) i-- // parse the byte as text
+                continue
+            }
+            if (b === CR || b === LF) {
+                if (st === ST_DISCARD) this.state = ST_LINE
+                else this.endLine(b)
+                continue
+            }
+            if (st === ST_DISCARD) continue
+            if (this.lineLen >= this.maxLine) {
+                this.fault("line-overflow", this.lineText(24))
+                this.lineLen = 0
+                this.lineDirty = false
+                this.state = ST_DISCARD
+                continue
+            }
+            if (b < 0x20 || b > 0x7e) {
+                if (b !== 9) this.lineDirty = true
+            }
+            this.lineBuf[this.lineLen++] = b
+        }
+    }
+
+    private fault(kind: ReceiverFault, detail: string) {
+        this.faults++
+        this.listener.fault(kind, detail)
+    }
+
+    private lineText(max: number): string {
+        return this.lineBuf.slice(0, Math.min(this.lineLen, max)).toString("utf-8")
+    }
+
+    private enterPayload() {
+        if (this.remaining === 0) this.state = ST_TRAILER
+        else this.state = ST_PAYLOAD
+    }
+
+    private endLine(terminator: number) {
+        const len = this.lineLen
+        this.lineLen = 0
+        if (len === 0) return // blank lines are noise
+        if (this.lineDirty) {
+            this.lineDirty = false
+            this.fault("garbage", `${len} bytes`)
+            return
+        }
+        const raw = this.lineBuf.slice(0, len).toString("utf-8")
+        const text = raw.trim()
+        if (text.length === 0) return
+        this.classify(text, terminator)
+    }
+
+    private classify(text: string, terminator: number) {
+        const L = this.listener
+        const c0 = text.charCodeAt(0)
+        // finals
+        if (c0 === 79 /* O */ && text === "OK") return L.final("ok", -1, text)
+        if (c0 === 69 /* E */ && text === "ERROR") return L.final("error", -1, text)
+        if (text === "NO CARRIER" || text === "BUSY" || text === "NO ANSWER" || text === "NO DIALTONE")
+            return L.final("error", -1, text)
+        const prefix = linePrefix(text)
+        if (prefix === "+CME ERROR" || prefix === "+CMS ERROR") {
+            const arg = text.slice(prefix.length + 1).trim()
+            return L.final(prefix === "+CME ERROR" ? "cme" : "cms", parseDecimal(arg) >= 0 ? parseDecimal(arg) : -1, arg)
+        }
+        // echo: modules echo the command line as sent ("AT..." in either case)
+        if ((c0 === 65 || c0 === 97) && text.length >= 2 && (text[1] === "T" || text[1] === "t"))
+            return L.echo(text)
+        // length-framed payload header?
+        let fields: AtFields = null
+        if (prefix.length > 0) {
+            fields = lineFields(text)
+            const rule = this.table.payloadRule(prefix, fields)
+            if (rule) return this.startPayload(text, fields.str(rule.lengthField), rule.urc, terminator)
+        }
+        if (this.table.isUrc(text, prefix, this.solicited)) return L.urc(text)
+        L.line(text)
+    }
+
+    private startPayload(header: string, lengthText: string, urc: boolean, terminator: number) {
+        const len = parseDecimal(lengthText)
+        if (isNaN(len) || len < 0) {
+            this.fault("bad-length", header)
+            return
+        }
+        if (len > this.maxPayload) {
+            this.fault("payload-too-large", header)
+            return
+        }
+        if (urc) this.listener.urc(header)
+        this.listener.payloadStart(header, len, urc)
+        this.remaining = len
+        if (terminator === CR) this.state = ST_HEADER_CR
+        else this.enterPayload()
+    }
+}

@@ -1,0 +1,45 @@
+// ByteTransport over a DeviceScript `ds.Serial` role. The role is a Jacdac client: it binds to
+// any Jacdac Serial server on the bus, the simulator's (sim/host) or a board firmware's.
+// See ../shared/reference/devicescript.md §1 and §10 for why there is no raw UART.
+
+import * as ds from "@devicescript/core"
+import { ByteTransport, TransportEvents } from "../at/transport"
+
+/** Jacdac Serial: command 0x80 sends, report 0x80 receives. */
+const SERIAL_SEND_RECEIVE = 0x80
+/** Payload bytes per packet: full packets are the only lever on the VM's ~50 packets/s cap. */
+const MAX_PACKET = 232
+
+export class JacdacSerialTransport implements ByteTransport {
+    readonly role: ds.Serial
+    private events: TransportEvents = null
+
+    constructor(role: ds.Serial) {
+        this.role = role
+        const self = this
+        role.report().subscribe(pkt => {
+            if (pkt.isReport && pkt.serviceCommand === SERIAL_SEND_RECEIVE && self.events)
+                self.events.data(pkt.payload)
+        })
+        role.binding().subscribe(bound => {
+            if (self.events) self.events.link(bound)
+        })
+    }
+
+    /** Configure the line and wait until a Serial server is bound. */
+    async open(baudRate: number) {
+        await this.role.baudRate.write(baudRate)
+        await this.role.enabled.write(true)
+    }
+
+    listen(events: TransportEvents) {
+        this.events = events
+    }
+
+    async write(data: Buffer): Promise<void> {
+        for (let off = 0; off < data.length; off += MAX_PACKET) {
+            const end = Math.min(off + MAX_PACKET, data.length)
+            await this.role.send(off === 0 && end === data.length ? data : data.slice(off, end))
+        }
+    }
+}
