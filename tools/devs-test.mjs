@@ -4,7 +4,7 @@
 // "passes" without running a single test (../shared/reference/devicescript.md §2), so this also
 // requires the suite's own summary line and refuses a run that reports no tests.
 import { spawnSync } from "node:child_process"
-import { readdirSync } from "node:fs"
+import { mkdirSync, readdirSync, writeFileSync } from "node:fs"
 import { join, relative } from "node:path"
 
 const root = new URL("..", import.meta.url).pathname
@@ -19,6 +19,7 @@ const suites = readdirSync(dir)
 let passed = 0
 let failed = 0
 let totalTests = 0
+let passedTests = 0
 for (const f of suites) {
     const file = join(dir, f)
     const t0 = Date.now()
@@ -32,7 +33,10 @@ for (const f of suites) {
     const m = /tests: (\d+), pass: (\d+), error: (\d+)/.exec(out)
     const ok = r.status === 0 && m && +m[1] > 0 && m[1] === m[2] && m[3] === "0"
     const ms = Date.now() - t0
-    if (m) totalTests += +m[1]
+    if (m) {
+        totalTests += +m[1]
+        passedTests += +m[2]
+    }
     if (ok) {
         passed++
         console.log(`vm ✓ ${f}: ${m[1]} tests (${ms} ms)`)
@@ -42,6 +46,10 @@ for (const f of suites) {
         console.log(`vm ✗ ${f}: rc=${r.status} ${m ? m[0] : "no test summary"} (${ms} ms)`)
     }
 }
-console.log(`vm suites: ${passed + failed}, tests: ${totalTests}`)
-console.log(`${passed} passed, ${failed} failed`)
+console.log(`vm suites: ${passed} passed, ${failed} failed; tests: ${passedTests} of ${totalTests} passed`)
+mkdirSync(join(root, ".devicescript/results"), { recursive: true })
+writeFileSync(
+    join(root, ".devicescript/results/vm.json"),
+    JSON.stringify({ suites: suites.length, failedSuites: failed, tests: totalTests, passedTests })
+)
 process.exit(failed > 0 || suites.length === 0 ? 1 : 0)

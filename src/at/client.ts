@@ -418,6 +418,7 @@ export class AtClient {
         if (this.payloadForPending) {
             p.payloadHeader = header
             p.payloadLength = length
+            this.done.notify() // the waiter now also watches the inter-byte timeout
         }
         if (this.payloadTo) this.payloadTo.begin(header, length)
         else this.stats.droppedPayloadBytes += length

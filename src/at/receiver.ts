@@ -89,6 +89,11 @@ export class AtReceiver {
         this.solicited = prefix
     }
 
+    /** Bytes of a partial line held right now (never more than maxLine). */
+    heldBytes(): number {
+        return this.lineLen
+    }
+
     /** True while raw payload bytes are expected. */
     inPayload(): boolean {
         return this.state === ST_PAYLOAD || this.state === ST_HEADER_CR

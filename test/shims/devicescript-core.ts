@@ -1,8 +1,8 @@
 // Node stand-in for the small `@devicescript/core` surface that portable src/ code may use.
 // vitest and tsc alias `@devicescript/core` here. Semantics follow the DeviceScript runtime
 // (packages/core/src/events.ts): handlers run later, not inside emit(); wait() resolves with
-// the emitted value or `undefined` on timeout. Timing goes through setTimeout and
-// performance.now(), so vitest's fake timers give tests a virtual clock.
+// the emitted value or `undefined` on timeout. Timing goes through setTimeout and Date.now(),
+// both of which vitest's fake timers replace by default, so tests get a virtual clock.
 
 export type Handler<T> = (v: T) => void | Promise<void>
 export type Unsubscribe = () => void
@@ -13,9 +13,11 @@ export interface Emitter<T> extends Subscriber<T> {
     emit(v: T): void
 }
 
-/** Milliseconds since the process started (the VM counts from its boot). */
+const T0 = Date.now()
+
+/** Milliseconds since the shim was loaded (the VM counts from its boot). */
 export function millis(): number {
-    return Math.floor(performance.now())
+    return Date.now() - T0
 }
 
 export function sleep(ms: number): Promise<void> {
