@@ -3,7 +3,11 @@
 // (src/platform, a ds.Serial role), and Node adapters in sim/ (TCP, serial port, UART model).
 
 export interface TransportEvents {
-    /** Bytes from the module, in order. A chunk may be any size; the buffer is only valid during the call. */
+    /**
+     * Bytes from the module, in order. A chunk may be any size. The chunk is handed over: the
+     * transport must not modify it afterwards (Jacdac packets, Node socket chunks and the pipe's
+     * copies are all fresh buffers), so the receiver can queue it without a copy.
+     */
     data(chunk: Buffer): void
     /** The link went down (false) or came back (true). */
     link(up: boolean): void

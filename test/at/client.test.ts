@@ -156,6 +156,19 @@ describe("AT client: one command in flight", () => {
 })
 
 describe("AT client: URCs", () => {
+    it("keeps order when a transport hands over a chunk far bigger than one receiver slice", async () => {
+        const { module, client, urcs } = setup({ maxPayload: 8192 })
+        const body = Buffer.alloc(8000, 0x55)
+        const lines = Array.from({ length: 100 }, (_, i) => `+QIOTEVT: 7,${10000 + i}\r\n`).join("")
+        module.on("AT+QIOTOTARD=0,8000", [{ data: Buffer.concat([Buffer.from(lines + "+QIOTOTARD: 0,8000\r\n"), body, Buffer.from("\r\n" + lines + "OK\r\n")]) }])
+        const { s, sink } = collectSink()
+        const r = await run(client.command("AT+QIOTOTARD=0,8000", { sink }))
+        expect(r.payloadLength).toBe(8000)
+        expect(s.bytes().equals(body)).toBe(true)
+        expect(urcs.length).toBe(200)
+        expect(urcs.every((u, i) => u === `+QIOTEVT: 7,${10000 + (i % 100)}`)).toBe(true)
+    })
+
     it("delivers URCs while a command is pending, between its lines, and right after a payload", async () => {
         const { module, client, urcs } = setup({}, 7)
         const data = Buffer.from("0123\r\nOK\r\n+QIOTEVT: 7,10706\r\n\u0000")

@@ -160,4 +160,40 @@ describe("AT client in the VM", () => {
         expect(timedOut).toBe(true)
         expect(client.needsSync()).toBe(true)
     })
+
+    test("a transport that hands over 6 KB at once: the client feeds it a slice per turn", async () => {
+        const ends = createPipe()
+        const mcu = ends[0]
+        const module = ends[1]
+        const body = Buffer.alloc(4096)
+        for (let i = 0; i < body.length; i++) body[i] = (i * 13) & 0xff
+        let urcText = ""
+        for (let i = 0; i < 50; i++) urcText += `+QIOTEVT: 7,10702\r\n`
+        module.listen({
+            data: (chunk: Buffer) => {
+                module.send(
+                    Buffer.concat(Buffer.from("+QIOTOTARD: 0,4096\r\n"), body, Buffer.from("\r\n" + urcText + "\r\nOK\r\n"))
+                )
+            },
+            link: (up: boolean) => {},
+        })
+        const client = new AtClient(mcu, { maxPayload: 4096 })
+        let urcs = 0
+        client.onUrc(l => {
+            urcs++
+        })
+        let got = 0
+        const r = await client.command("AT+QIOTOTARD=0,4096", {
+            sink: {
+                begin: (h: string, n: number) => {},
+                data: (b: Buffer, s: number, e: number) => {
+                    got += e - s
+                },
+                end: (ok: boolean) => {},
+            },
+        })
+        expect(r.payloadLength).toBe(4096)
+        expect(got).toBe(4096)
+        expect(urcs).toBe(50)
+    })
 })
