@@ -58,6 +58,11 @@ export interface AtClientOptions {
     table?: LineTable
     maxLine?: number
     maxPayload?: number
+    /**
+     * Largest slice fed to the receiver per turn (default 256, safe in the VM). Node-only users may
+     * raise it: a slice per timer turn costs ≥ 1 ms in Node.
+     */
+    feedSlice?: number
 }
 
 /** The successful answer to a command. */
@@ -103,9 +108,9 @@ export interface AtClientStats {
 }
 
 /**
- * Largest slice fed to the receiver in one turn. Measured in the VM: a 1 KB feed of line text fits
- * one 131 072-opcode slice and a 2 KB one panics; Jacdac packets are at most 236 bytes, but other
- * transports may hand over more, so bigger chunks are queued and fed a slice per timer turn.
+ * Default largest slice fed to the receiver in one turn. Measured in the VM: a 1 KB feed of line
+ * text fits one 131 072-opcode slice and a 2 KB one panics; Jacdac packets are at most 236 bytes,
+ * but other transports may hand over more, so bigger chunks are queued and fed a slice per turn.
  */
 const FEED_SLICE = 256
 
@@ -166,6 +171,7 @@ export class AtClient {
     private rebootLines: string[]
     private maxResponseLines: number
     private maxCommand: number
+    private feedSlice: number
 
     private pending: Pending = null
     private done = new Signal()
@@ -193,6 +199,7 @@ export class AtClient {
         this.rebootLines = o.rebootLines || ["RDY"]
         this.maxResponseLines = o.maxResponseLines || 16
         this.maxCommand = o.maxCommand || 560
+        this.feedSlice = o.feedSlice || FEED_SLICE
         const self = this
         const listener: ReceiverListener = {
             line: t => self.onLine(t),
@@ -382,7 +389,7 @@ export class AtClient {
 
     private onData(chunk: Buffer) {
         this.lastRx = ds.millis()
-        if (this.backlog.length === 0 && chunk.length <= FEED_SLICE) {
+        if (this.backlog.length === 0 && chunk.length <= this.feedSlice) {
             this.receiver.feed(chunk)
             return
         }
@@ -395,7 +402,7 @@ export class AtClient {
 
     private drainBacklog() {
         const chunk = this.backlog[0]
-        const end = Math.min(chunk.length, this.backlogOff + FEED_SLICE)
+        const end = Math.min(chunk.length, this.backlogOff + this.feedSlice)
         this.receiver.feed(chunk, this.backlogOff, end)
         this.backlogOff = end
         if (end >= chunk.length) {

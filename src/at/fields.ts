@@ -36,8 +36,9 @@ export function parseDecimal(s: string): number {
     const n = s.length
     let i = 0
     let neg = false
-    if (n > 0 && (s[0] === "-" || s[0] === "+")) {
-        neg = s[0] === "-"
+    const c0 = n > 0 ? s.charCodeAt(0) : 0
+    if (c0 === 45 /* - */ || c0 === 43 /* + */) {
+        neg = c0 === 45
         i = 1
     }
     if (i >= n || n - i > 15) return NaN
@@ -63,33 +64,41 @@ export function lineFields(line: string): AtFields {
     return splitFields(c < 0 ? line : line.slice(c + 1))
 }
 
-/** Split a parameter list on commas outside double quotes. An unterminated quote runs to the end. */
+const SPACE = 32
+const QUOTE = 34
+const COMMA = 44
+
+/**
+ * Split a parameter list on commas outside double quotes. An unterminated quote runs to the end.
+ * Hot path for every URC: it scans with charCodeAt, since indexing a string in DeviceScript
+ * allocates a one-character string per access (measured 1.5 ms per 10700 line before, in the VM).
+ */
 export function splitFields(text: string): AtFields {
     const values: string[] = []
     const quoted: boolean[] = []
     const n = text.length
-    if (text.trim().length === 0) return new AtFields(values, quoted)
     let i = 0
+    while (i < n && text.charCodeAt(i) === SPACE) i++
+    if (i >= n) return new AtFields(values, quoted)
     while (true) {
-        while (i < n && text[i] === " ") i++
-        let value = ""
+        while (i < n && text.charCodeAt(i) === SPACE) i++
         let q = false
-        if (i < n && text[i] === '"') {
+        let from = i
+        let to = i
+        if (i < n && text.charCodeAt(i) === QUOTE) {
             q = true
-            const close = text.indexOf('"', i + 1)
-            const end = close < 0 ? n : close
-            value = text.slice(i + 1, end)
-            i = close < 0 ? n : close + 1
+            from = i + 1
+            to = from
+            while (to < n && text.charCodeAt(to) !== QUOTE) to++
+            i = to + 1
             // anything between the closing quote and the comma is ignored (tolerance)
-            const comma = text.indexOf(",", i)
-            i = comma < 0 ? n : comma
+            while (i < n && text.charCodeAt(i) !== COMMA) i++
         } else {
-            const comma = text.indexOf(",", i)
-            const end = comma < 0 ? n : comma
-            value = text.slice(i, end).trim()
-            i = end
+            while (i < n && text.charCodeAt(i) !== COMMA) i++
+            to = i
+            while (to > from && text.charCodeAt(to - 1) === SPACE) to--
         }
-        values.push(value)
+        values.push(text.slice(from, to))
         quoted.push(q)
         if (i >= n) break
         i++ // skip the comma; a trailing comma yields a final empty field

@@ -10,6 +10,11 @@ export interface PayloadRule {
     prefix: string
     /** Index of the field holding the byte count. */
     lengthField: number
+    /**
+     * Optional cheap filter: the text after the colon must start with this (spaces ignored), so
+     * that lines which cannot be headers are never split into fields (every +QIOTEVT is a candidate).
+     */
+    head?: string
     /** Further test on the fields; false means an ordinary line with the same prefix (e.g. a `=?` answer). */
     applies: (f: AtFields) => boolean
     /** True when the header is an unsolicited result code rather than part of a command's response. */
@@ -44,12 +49,31 @@ export class LineTable {
         return false
     }
 
+    /** Cheap pre-check on the raw line, so ordinary lines are never split into fields. */
+    mayBePayload(prefix: string, line: string): boolean {
+        for (const r of this.payloads) {
+            if (r.prefix === prefix && (!r.head || startsLoose(line, prefix.length + 1, r.head))) return true
+        }
+        return false
+    }
+
     payloadRule(prefix: string, fields: AtFields): PayloadRule {
         for (const r of this.payloads) {
             if (r.prefix === prefix && r.applies(fields)) return r
         }
         return null
     }
+}
+
+/** Does line[from..] start with `head`, ignoring spaces in line? charCodeAt only: cheap in the VM. */
+function startsLoose(line: string, from: number, head: string): boolean {
+    let i = from
+    for (let k = 0; k < head.length; k++) {
+        while (i < line.length && line.charCodeAt(i) === 32) i++
+        if (i >= line.length || line.charCodeAt(i) !== head.charCodeAt(k)) return false
+        i++
+    }
+    return true
 }
 
 function notRange(s: string) {
@@ -80,6 +104,7 @@ export function quectelLineTable(): LineTable {
     t.addPayload({
         prefix: "+QIOTEVT",
         lengthField: 2,
+        head: "5,102",
         applies: f => f.count() === 3 && f.str(0) === "5" && (f.str(1) === "10200" || f.str(1) === "10210"),
         urc: true,
     })

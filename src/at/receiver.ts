@@ -10,7 +10,7 @@
 // Cost per byte is a handful of opcodes in LINE and none in PAYLOAD (ranges), so a 236-byte
 // Jacdac packet stays far below the VM's 131 072-opcode slice.
 
-import { AtFields, lineFields, linePrefix, parseDecimal } from "./fields"
+import { lineFields, linePrefix, parseDecimal } from "./fields"
 import { LineTable } from "./line-table"
 
 /** Final result codes that end a command. */
@@ -190,10 +190,13 @@ export class AtReceiver {
             this.fault("garbage", `${len} bytes`)
             return
         }
-        const raw = this.lineBuf.slice(0, len).toString("utf-8")
-        const text = raw.trim()
-        if (text.length === 0) return
-        this.classify(text, terminator)
+        // trim spaces on bytes: cheaper than String.trim in the VM
+        let a = 0
+        let z = len
+        while (a < z && this.lineBuf[a] === 32) a++
+        while (z > a && this.lineBuf[z - 1] === 32) z--
+        if (a === z) return
+        this.classify(this.lineBuf.slice(a, z).toString("utf-8"), terminator)
     }
 
     private classify(text: string, terminator: number) {
@@ -210,12 +213,12 @@ export class AtReceiver {
             return L.final(prefix === "+CME ERROR" ? "cme" : "cms", parseDecimal(arg) >= 0 ? parseDecimal(arg) : -1, arg)
         }
         // echo: modules echo the command line as sent ("AT..." in either case)
-        if ((c0 === 65 || c0 === 97) && text.length >= 2 && (text[1] === "T" || text[1] === "t"))
+        const c1 = text.length >= 2 ? text.charCodeAt(1) : 0
+        if ((c0 === 65 || c0 === 97) && (c1 === 84 || c1 === 116))
             return L.echo(text)
         // length-framed payload header?
-        let fields: AtFields = null
-        if (prefix.length > 0) {
-            fields = lineFields(text)
+        if (prefix.length > 0 && this.table.mayBePayload(prefix, text)) {
+            const fields = lineFields(text)
             const rule = this.table.payloadRule(prefix, fields)
             if (rule) return this.startPayload(text, fields.str(rule.lengthField), rule.urc, terminator)
         }

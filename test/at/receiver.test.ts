@@ -155,6 +155,12 @@ describe("AT receiver: framing rules", () => {
         expect(rec.events).toEqual(["urc +QIOTEVT: 5,10200", "urc +QIOTEVT: 5,10210,4", "payload 4 urc", `end true 4 ${md8(Buffer.from("abcd"))}`])
     })
 
+    it("recognises a payload URC header written with spaces after the commas", () => {
+        const { rec, rx } = receiverWith()
+        rx.feed(Buffer.from("+QIOTEVT: 5, 10200, 4\r\nab\r\n\r\n+QIOTEVT: 7, 10702\r\n"))
+        expect(rec.events).toEqual(["urc +QIOTEVT: 5, 10200, 4", "payload 4 urc", `end true 4 ${md8(Buffer.from("ab\r\n"))}`, "urc +QIOTEVT: 7, 10702"])
+    })
+
     it("accepts more URCs and payload headers registered by the product", () => {
         const table = quectelLineTable()
             .addUrc("+MYURC")
