@@ -1,0 +1,80 @@
+// The frame shared by MD5 and SHA-256 (Merkle–Damgård over 64-byte blocks): buffering of a
+// partial block, padding with the bit length, and the midstate (chaining words, length, pending
+// bytes) that the download journal saves so a resumed download does not re-hash from zero.
+
+export abstract class BlockHash {
+    /** Chaining words. */
+    h: number[]
+    /** Bytes hashed so far. */
+    length = 0
+    private block: Buffer = Buffer.alloc(64)
+    private fill = 0
+    private bigEndian: boolean
+
+    constructor(iv: number[], bigEndian: boolean) {
+        this.h = iv
+        this.bigEndian = bigEndian
+    }
+
+    /** Hash bytes[start..end). Synchronous: feed a few hundred bytes per VM turn at most. */
+    update(bytes: Buffer, start: number, end: number) {
+        let i = start
+        this.length += end - start
+        if (this.fill > 0) {
+            while (i < end && this.fill < 64) this.block[this.fill++] = bytes[i++]
+            if (this.fill < 64) return
+            this.compress(this.block, 0)
+            this.fill = 0
+        }
+        while (end - i >= 64) {
+            this.compress(bytes, i)
+            i += 64
+        }
+        while (i < end) this.block[this.fill++] = bytes[i++]
+    }
+
+    /** A copy of the bytes waiting for a full block (0..63). */
+    pending(): Buffer {
+        const out = Buffer.alloc(this.fill)
+        for (let i = 0; i < this.fill; i++) out[i] = this.block[i]
+        return out
+    }
+
+    /** Restore a midstate saved from h, length and pending(). */
+    restore(h: number[], length: number, pending: Buffer) {
+        for (let i = 0; i < this.h.length; i++) this.h[i] = h[i] >>> 0
+        this.length = length
+        this.fill = pending.length
+        for (let i = 0; i < pending.length; i++) this.block[i] = pending[i]
+    }
+
+    /** Finish: pad, append the 64-bit bit length, and return the chaining words as bytes. */
+    digest(): Buffer {
+        const pad = Buffer.alloc(this.fill < 56 ? 64 - this.fill : 128 - this.fill)
+        pad[0] = 0x80
+        const n = pad.length
+        // the 64-bit bit length as two words. No `%` here: in the DeviceScript VM, `x % 2^32`
+        // is 0 for a runtime x (the divisor is narrowed to int32), so split with floor instead
+        const bits = this.length * 8
+        const hi = Math.floor(bits / 0x100000000)
+        const lo = bits - hi * 0x100000000
+        this.putWord(pad, n - 8, this.bigEndian ? hi : lo)
+        this.putWord(pad, n - 4, this.bigEndian ? lo : hi)
+        const len = this.length
+        this.update(pad, 0, n)
+        this.length = len
+        const out = Buffer.alloc(4 * this.h.length)
+        for (let j = 0; j < this.h.length; j++) this.putWord(out, 4 * j, this.h[j])
+        return out
+    }
+
+    private putWord(b: Buffer, off: number, v: number) {
+        for (let k = 0; k < 4; k++) {
+            b[this.bigEndian ? off + 3 - k : off + k] = v & 0xff
+            v = v >>> 8
+        }
+    }
+
+    /** Process one 64-byte block at b[off..off+64). */
+    protected abstract compress(b: Buffer, off: number): void
+}

@@ -1,0 +1,134 @@
+// The digests of one package, computed as its bytes stream in: MD5 always (QuecThing's 10701
+// always carries it), SHA-256 when the module sent one, CRC-32 only when configured (the 10701
+// CRC field's algorithm is undocumented, so a wrong guess must never fail a good upgrade).
+//
+// The VM panics after 131 072 opcodes without a real yield. Measured in the VM: MD5 alone fits
+// 1 KB per turn, MD5 + SHA-256 fit 256 bytes but not 512, and MD5 + SHA-256 + CRC-32 do not fit
+// 256. So update() hashes one 64-byte block per turn by default (about a quarter of the limit,
+// leaving the caller's own work room) and then sleeps through a StepBudget; the extra yields cost
+// little (4 KB with MD5 + SHA-256: 29 ms in 64-byte turns, 37 ms in 256-byte ones). save() gives a compact midstate (≤ 124 bytes) for the download
+// journal, so a resumed download continues the hashes instead of trusting what was written.
+
+import { StepBudget } from "../lib/step-budget"
+import { crc32Update } from "../lib/crc32"
+import { getU32, putU32, toHex } from "../lib/bytes"
+import { Md5 } from "./md5"
+import { Sha256 } from "./sha256"
+
+export interface DigestOptions {
+    sha256: boolean
+    crc32: boolean
+    /** Bytes hashed per VM turn. Default 64: one block of each digest (see above). */
+    sliceBytes?: number
+    /** Yield strategy; default sleeps 0 ms after every slice. */
+    budget?: StepBudget
+}
+
+export interface DigestValues {
+    length: number
+    md5: string
+    /** "" when not computed */
+    sha256: string
+    /** -1 when not computed */
+    crc32: number
+}
+
+const MIDSTATE_VERSION = 1
+const FLAG_SHA = 1
+const FLAG_CRC = 2
+/** version, flags, length (6), crc (4), md5 (16), sha (32), pending length (1) */
+const FIXED = 61
+/** The largest midstate save() produces. */
+export const MAX_MIDSTATE = FIXED + 63
+
+export class DigestSet {
+    readonly md5: Md5 = new Md5()
+    readonly sha: Sha256
+    private crc: number
+    private withCrc: boolean
+    private slice: number
+    private budget: StepBudget
+
+    constructor(options: DigestOptions) {
+        this.sha = options.sha256 ? new Sha256() : null
+        this.withCrc = options.crc32
+        this.crc = 0
+        this.slice = options.sliceBytes || 64
+        this.budget = options.budget || new StepBudget(this.slice)
+    }
+
+    /** Bytes hashed so far. */
+    length(): number {
+        return this.md5.length
+    }
+
+    /** Hash bytes[start..end), yielding between slices. */
+    async update(bytes: Buffer, start: number, end: number) {
+        let off = start
+        while (off < end) {
+            const stop = Math.min(end, off + this.slice)
+            this.md5.update(bytes, off, stop)
+            if (this.sha) this.sha.update(bytes, off, stop)
+            if (this.withCrc) this.crc = crc32Update(this.crc, bytes, off, stop)
+            await this.budget.spend(stop - off)
+            off = stop
+        }
+    }
+
+    /** Finish and return the digests (the set cannot be updated afterwards). */
+    finish(): DigestValues {
+        return {
+            length: this.md5.length,
+            md5: toHex(this.md5.digest()),
+            sha256: this.sha ? toHex(this.sha.digest()) : "",
+            crc32: this.withCrc ? this.crc : -1,
+        }
+    }
+
+    /** The midstate, to be stored in the download journal (≤ MAX_MIDSTATE bytes). */
+    save(): Buffer {
+        const pending = this.md5.pending()
+        const b = Buffer.alloc(FIXED + pending.length)
+        b[0] = MIDSTATE_VERSION
+        b[1] = (this.sha ? FLAG_SHA : 0) | (this.withCrc ? FLAG_CRC : 0)
+        let len = this.md5.length
+        for (let i = 0; i < 6; i++) {
+            b[2 + i] = len % 256
+            len = Math.floor(len / 256)
+        }
+        putU32(b, 8, this.crc)
+        for (let i = 0; i < 4; i++) putU32(b, 12 + 4 * i, this.md5.h[i])
+        if (this.sha) for (let i = 0; i < 8; i++) putU32(b, 28 + 4 * i, this.sha.h[i])
+        b[60] = pending.length
+        for (let i = 0; i < pending.length; i++) b[FIXED + i] = pending[i]
+        return b
+    }
+
+    /**
+     * Rebuild a set from save(). Returns null when the blob is not a midstate of this version or
+     * does not match the options (then the caller re-hashes what was written, trusting nothing).
+     */
+    static restore(saved: Buffer, options: DigestOptions): DigestSet {
+        if (!saved || saved.length < FIXED || saved[0] !== MIDSTATE_VERSION) return null
+        const flags = saved[1]
+        if ((flags & FLAG_SHA) !== (options.sha256 ? FLAG_SHA : 0)) return null
+        if ((flags & FLAG_CRC) !== (options.crc32 ? FLAG_CRC : 0)) return null
+        let len = 0
+        for (let i = 5; i >= 0; i--) len = len * 256 + saved[2 + i]
+        const pendingLen = saved[60]
+        if (pendingLen !== len % 64 || saved.length !== FIXED + pendingLen) return null
+        const pending = Buffer.alloc(pendingLen)
+        for (let i = 0; i < pendingLen; i++) pending[i] = saved[FIXED + i]
+        const set = new DigestSet(options)
+        set.crc = getU32(saved, 8)
+        const md5h: number[] = []
+        for (let i = 0; i < 4; i++) md5h.push(getU32(saved, 12 + 4 * i))
+        set.md5.restore(md5h, len, pending)
+        if (set.sha) {
+            const shah: number[] = []
+            for (let i = 0; i < 8; i++) shah.push(getU32(saved, 28 + 4 * i))
+            set.sha.restore(shah, len, pending)
+        }
+        return set
+    }
+}
