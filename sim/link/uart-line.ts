@@ -1,0 +1,251 @@
+// The UART between the MCU and the module: two ByteTransport ends, each direction paced at
+// the baud rate (8N1: 10 bits per byte on the wire) and subject to seeded byte faults, so that
+// timings in the simulator mean something and a noisy line can be reproduced from its seed.
+//
+//   const line = new UartLine({ baud: 115200, seed: 42, toMcu: { corrupt: 1e-4 } })
+//   new QuecModule(line.module, {...})      // the module's end
+//   new AtClient(line.mcu)                  // the MCU's end
+//
+// Bytes are delivered in bursts of at most `burstBytes`, each when its last byte has crossed
+// the wire (a UART FIFO with a receive timeout behaves alike); the time of a burst is exact on
+// average (fractions of a millisecond are carried). baud 0: unpaced, delivered on the next
+// timer tick, for fast tests. Only setTimeout is used, so vitest fake timers drive it.
+//
+// write() resolves when the bytes have crossed the line (or were lost to a link drop), like a
+// blocking UART write. setLink(false) is a dead line: bytes in flight are lost, writes vanish.
+// Module response latency is the module's own option (QuecModule `latencyMs`), not the line's.
+
+import type { ByteTransport, TransportEvents } from "../../src/at/transport"
+import { Rng } from "../lib/rng"
+
+export type Direction = "to-mcu" | "to-module"
+
+/** Per-byte probabilities, drawn from the line's seeded generator. */
+export interface ByteFaultRates {
+    drop?: number
+    corrupt?: number
+    duplicate?: number
+}
+
+/** A fault on one chosen byte: the `index`-th byte (from 0) sent in that direction. */
+export interface ScriptedByteFault {
+    dir: Direction
+    index: number
+    action: "drop" | "corrupt" | "duplicate"
+    /** For corrupt: the XOR mask (default: a seeded non-zero value). */
+    xor?: number
+}
+
+export interface UartLineOptions {
+    /** Bits per second; 0: unpaced. Default 0. */
+    baud?: number
+    /** Largest burst delivered at once. Default 64. */
+    burstBytes?: number
+    seed?: number
+    toMcu?: ByteFaultRates
+    toModule?: ByteFaultRates
+    script?: ScriptedByteFault[]
+}
+
+export interface AppliedByteFault {
+    dir: Direction
+    index: number
+    action: "drop" | "corrupt" | "duplicate"
+    before: number
+    after: number
+}
+
+export interface DirectionStats {
+    bytesIn: number
+    bytesOut: number
+    dropped: number
+    corrupted: number
+    duplicated: number
+}
+
+/** Milliseconds to send n bytes at `baud` with 8N1 framing. */
+export function wireTimeMs(n: number, baud: number): number {
+    return baud > 0 ? (n * 10 * 1000) / baud : 0
+}
+
+class Wire {
+    readonly stats: DirectionStats = { bytesIn: 0, bytesOut: 0, dropped: 0, corrupted: 0, duplicated: 0 }
+    private queue: number[] = []
+    private head = 0
+    private busy = false
+    private carry = 0
+    private sent = 0 // input bytes taken off the queue (delivered or lost)
+    private waiters: { end: number; resolve: () => void }[] = []
+    private generation = 0
+
+    constructor(
+        private line: UartLine,
+        readonly dir: Direction,
+        private rates: ByteFaultRates,
+        private rng: Rng,
+        /** The receiving end's listener, looked up at delivery time. */
+        private receiver: () => TransportEvents,
+    ) {}
+
+    write(data: Buffer): Promise<void> {
+        if (!this.line.up) return Promise.resolve() // a dead line: the bytes are lost
+        for (let i = 0; i < data.length; i++) this.queue.push(data[i])
+        this.stats.bytesIn += data.length
+        const end = this.sent + (this.queue.length - this.head)
+        const p = new Promise<void>(resolve => this.waiters.push({ end, resolve }))
+        this.pump()
+        return p
+    }
+
+    /** The line went down: what is in flight is lost. */
+    flush() {
+        this.generation++
+        this.sent += this.queue.length - this.head
+        this.queue = []
+        this.head = 0
+        this.busy = false
+        this.carry = 0
+        this.settle()
+    }
+
+    private pump() {
+        if (this.busy || this.head >= this.queue.length) return
+        this.busy = true
+        const baud = this.line.baud
+        const n = baud > 0 ? Math.min(this.line.burstBytes, this.queue.length - this.head) : this.queue.length - this.head
+        const exact = wireTimeMs(n, baud) + this.carry
+        const delay = Math.floor(exact)
+        this.carry = exact - delay
+        const gen = this.generation
+        setTimeout(() => {
+            if (gen !== this.generation) return
+            this.deliver(n)
+        }, delay)
+    }
+
+    private deliver(n: number) {
+        const out: number[] = []
+        for (let k = 0; k < n; k++) this.applyFaults(this.queue[this.head + k], this.sent + k, out)
+        this.head += n
+        this.sent += n
+        if (this.head > 4096 && this.head * 2 > this.queue.length) {
+            this.queue = this.queue.slice(this.head)
+            this.head = 0
+        }
+        this.busy = false
+        const target = this.receiver()
+        if (out.length > 0 && target && this.line.up) {
+            this.stats.bytesOut += out.length
+            target.data(Buffer.from(out))
+        }
+        this.settle()
+        this.pump()
+    }
+
+    private applyFaults(b: number, index: number, out: number[]) {
+        let action: "drop" | "corrupt" | "duplicate" | "" = ""
+        let xor = 0
+        for (const s of this.line.script) {
+            if (s.dir === this.dir && s.index === index) {
+                action = s.action
+                xor = s.xor || 0
+            }
+        }
+        if (action === "") {
+            if (this.rng.chance(this.rates.drop || 0)) action = "drop"
+            else if (this.rng.chance(this.rates.corrupt || 0)) action = "corrupt"
+            else if (this.rng.chance(this.rates.duplicate || 0)) action = "duplicate"
+        }
+        if (action === "drop") {
+            this.stats.dropped++
+            this.line.applied.push({ dir: this.dir, index, action, before: b, after: -1 })
+            return
+        }
+        if (action === "corrupt") {
+            if (xor === 0) xor = 1 + this.rng.int(255)
+            const c = (b ^ xor) & 0xff
+            this.stats.corrupted++
+            this.line.applied.push({ dir: this.dir, index, action, before: b, after: c })
+            out.push(c)
+            return
+        }
+        out.push(b)
+        if (action === "duplicate") {
+            this.stats.duplicated++
+            this.line.applied.push({ dir: this.dir, index, action, before: b, after: b })
+            out.push(b)
+        }
+    }
+
+    private settle() {
+        while (this.waiters.length > 0 && this.waiters[0].end <= this.sent) this.waiters.shift().resolve()
+    }
+}
+
+/** One end of the line: what the MCU (or the module) holds. */
+export class UartEnd implements ByteTransport {
+    events: TransportEvents = null
+
+    constructor(
+        private line: UartLine,
+        private out: Wire,
+    ) {}
+
+
+    listen(events: TransportEvents) {
+        this.events = events
+    }
+
+    write(data: Buffer): Promise<void> {
+        return this.out.write(data)
+    }
+
+    /** Bring the whole line down or up (a module reset, a cable pulled); both ends see it. */
+    setLink(up: boolean) {
+        this.line.setLink(up)
+    }
+}
+
+export class UartLine {
+    readonly baud: number
+    readonly burstBytes: number
+    readonly script: ScriptedByteFault[]
+    /** Every byte fault applied, in order. */
+    readonly applied: AppliedByteFault[] = []
+    readonly mcu: UartEnd
+    readonly module: UartEnd
+    up = true
+    private toMcu: Wire
+    private toModule: Wire
+
+    constructor(o: UartLineOptions = {}) {
+        this.baud = o.baud || 0
+        this.burstBytes = Math.max(1, o.burstBytes || 64)
+        this.script = (o.script || []).slice()
+        const rng = new Rng(o.seed === undefined ? 1 : o.seed)
+        this.toMcu = new Wire(this, "to-mcu", o.toMcu || {}, rng.fork(), () => this.mcu.events)
+        this.toModule = new Wire(this, "to-module", o.toModule || {}, rng.fork(), () => this.module.events)
+        this.mcu = new UartEnd(this, this.toModule)
+        this.module = new UartEnd(this, this.toMcu)
+    }
+
+    stats(dir: Direction): DirectionStats {
+        return { ...(dir === "to-mcu" ? this.toMcu.stats : this.toModule.stats) }
+    }
+
+    /** Add a scripted byte fault while running. */
+    addFault(f: ScriptedByteFault) {
+        this.script.push(f)
+    }
+
+    setLink(up: boolean) {
+        if (this.up === up) return
+        this.up = up
+        if (!up) {
+            this.toMcu.flush()
+            this.toModule.flush()
+        }
+        if (this.mcu.events) this.mcu.events.link(up)
+        if (this.module.events) this.module.events.link(up)
+    }
+}

@@ -1,0 +1,27 @@
+// Command name → handler. A name not here gets ERROR.
+import { at, csq, echo, info } from "./basic"
+import { qcfg, qfotadl, qicsgp } from "./dfota"
+import { qiotcfg, qiotinfo, qiotreg, qiotstate } from "./qiot-config"
+import { qiotmcuver } from "./qiot-mcuver"
+import { qiototard, qiototareq, qiotupdate } from "./qiot-ota"
+import type { CommandHandler } from "./types"
+
+export const commandTable: Record<string, CommandHandler> = {
+    "": at,
+    E: echo,
+    I: info,
+    "+CSQ": csq,
+    "+QIOTCFG": qiotcfg,
+    "+QIOTREG": qiotreg,
+    "+QIOTSTATE": qiotstate,
+    "+QIOTINFO": qiotinfo,
+    "+QIOTMCUVER": qiotmcuver,
+    "+QIOTOTAREQ": qiototareq,
+    "+QIOTUPDATE": qiotupdate,
+    "+QIOTOTARD": qiototard,
+    "+QCFG": qcfg,
+    "+QICSGP": qicsgp,
+    "+QFOTADL": qfotadl,
+}
+
+export type { CommandHandler }
