@@ -1,0 +1,62 @@
+// Between the blocks the module hands over (any size: 1 024, or 974 on some NB modules, and a
+// short last one) and the flash (writes in whole program units): carries the unaligned tail to
+// the next block, and feeds the digests exactly the bytes it writes, so the digest midstate
+// always describes the bytes durably written (the journal's `verified` offset).
+
+import { DigestSet } from "../verify/digest-set"
+import { SotaStore } from "./port"
+
+export class BlockWriter {
+    /** Bytes written to the slot (and hashed): always a multiple of the unit, or the total. */
+    written: number
+    private store: SotaStore
+    private digests: DigestSet
+    private unit: number
+    private total: number
+    private carry: Buffer
+    private carryLen = 0
+
+    constructor(store: SotaStore, digests: DigestSet, total: number, from: number) {
+        this.store = store
+        this.digests = digests
+        this.unit = store.flash.geometry.programUnit
+        this.total = total
+        this.written = from
+        this.carry = Buffer.alloc(this.unit)
+    }
+
+    /** The offset the next block must start at. */
+    next(): number {
+        return this.written + this.carryLen
+    }
+
+    /** Take block[0..len) at `offset` (= next()). */
+    async put(offset: number, block: Buffer, len: number) {
+        if (offset !== this.next()) throw new Error(`block at ${offset}, expected ${this.next()}`)
+        const end = offset + len
+        const aligned = end === this.total ? end : end - (end % this.unit)
+        if (this.carryLen === 0 && aligned === end) {
+            await this.emit(len === block.length ? block : block.slice(0, len))
+            return
+        }
+        // rare path: glue the carried tail and this block, write the aligned part, keep the rest
+        const take = aligned - this.written
+        if (take > 0) {
+            const out = Buffer.alloc(take)
+            for (let i = 0; i < this.carryLen; i++) out[i] = this.carry[i]
+            for (let i = this.carryLen; i < take; i++) out[i] = block[i - this.carryLen]
+            const used = take - this.carryLen
+            this.carryLen = 0
+            await this.emit(out)
+            for (let i = used; i < len; i++) this.carry[this.carryLen++] = block[i]
+        } else {
+            for (let i = 0; i < len; i++) this.carry[this.carryLen++] = block[i]
+        }
+    }
+
+    private async emit(data: Buffer) {
+        await this.digests.update(data, 0, data.length)
+        await this.store.write(this.written, data)
+        this.written += data.length
+    }
+}

@@ -1,0 +1,574 @@
+// The SOTA engine: QuecThing's MCU upgrade flow (quecthing-at.md §4, §11) from start-up to the
+// version report, against a narrow port (port.ts). It never touches bytes on the wire (that is
+// src/at) nor flash sectors (src/flash).
+//
+// The download is driven by the module's events, not by a fixed script: whatever the module
+// (re)sends — 10700 after it restarted, 10701, each piece's 10703 — is answered from what the
+// image store's journal says is already held. So a module reboot, a lost plan or an MCU power
+// cut all resume the same way: at the last checkpoint, whose digest midstate covers every byte
+// before it (nothing written is trusted without it), costing at most one checkpoint of re-read.
+
+import * as ds from "@devicescript/core"
+import { AtClient, PayloadSink } from "../at/client"
+import { AtError } from "../at/errors"
+import { DigestSet } from "../verify/digest-set"
+import { BlockWriter } from "./block-writer"
+import { EventInbox, EVT_MODULE_RESTART } from "./inbox"
+import { csqToDbm, decidePlan } from "./policy"
+import { SotaBoot, SotaPlatform, SotaStore } from "./port"
+import { QuecThing } from "./qiot-commands"
+import {
+    EVT_ACCESS,
+    EVT_AUTH,
+    EVT_OTA,
+    EVT_SUBSCRIBE,
+    OK_CODE,
+    OTA_DONE,
+    OTA_FAILED,
+    OTA_OFFER,
+    OTA_PIECE,
+    OTA_START,
+    OTA_UPDATING,
+    OtaOffer,
+    OtaPiece,
+    OtaStart,
+    parseOffer,
+    parsePiece,
+    parseStart,
+    QiotEvent,
+} from "./qiot-events"
+import { SotaError, SotaReason } from "./reasons"
+
+export interface SotaConfig {
+    /** The MCU component the plans name, e.g. "STM32". */
+    component: string
+    allowDowngrade?: boolean
+    /** Ask for SHA-256 in 10701 (AT+QIOTOTAREQ=1). Default true. */
+    requestSha256?: boolean
+    /** Also compare the 10701 CRC field as CRC-32/ISO-HDLC (its algorithm is undocumented). Default false. */
+    checkCrc?: boolean
+    /** Cap on the block size; the module's AT+QIOTOTARD=? may lower it. Default 1024. */
+    blockSize?: number
+    /** Journal checkpoint interval, rounded up to whole flash sectors. Default 4096. */
+    checkpointBytes?: number
+    /** Per AT+QIOTOTARD. Default 3000 ms. */
+    readTimeoutMs?: number
+    /** Retries of one block before the download fails. Default 3. */
+    blockRetries?: number
+    /** Waiting for registration events. Default 30 s. */
+    registerTimeoutMs?: number
+    /** Waiting for 10700 after a request. Default 10 s. */
+    offerTimeoutMs?: number
+    /** Waiting for 10701 / 10704. Default 60 s. */
+    eventTimeoutMs?: number
+    /** Waiting for a piece (10703): the module downloads it from the cloud first. Default 120 s. */
+    pieceTimeoutMs?: number
+    /** Waiting for the module to come back after it restarted or the line dropped. Default 30 s. */
+    restartTimeoutMs?: number
+    /** Waiting for 10705/10706 after reporting the version. Default 10 s. */
+    resultTimeoutMs?: number
+    /** How many times a stalled download asks the module again (AT+QIOTOTAREQ) before failing. Default 3. */
+    stallRetries?: number
+}
+
+export type SotaState =
+    | "booting"
+    | "registering"
+    | "self-test"
+    | "confirmed"
+    | "rolled-back"
+    | "reported"
+    | "requesting"
+    | "offered"
+    | "refused"
+    | "downloading"
+    | "verifying"
+    | "updating"
+    | "activating"
+    | "rebooting"
+    | "failed"
+    | "recovering"
+
+export interface SotaProgress {
+    state: SotaState
+    version: string
+    target: string
+    bytes: number
+    total: number
+    reason: SotaReason
+    detail: string
+}
+
+export type PlanResultKind = "no-plan" | "refused" | "failed" | "rebooting"
+
+export interface PlanResult {
+    result: PlanResultKind
+    reason: SotaReason
+    detail: string
+    target: string
+}
+
+export interface StartResult {
+    version: string
+    slot: number
+    /** "confirmed": a trial image passed its self-test; "rolled-back": it failed or timed out. */
+    trial: "none" | "confirmed" | "rolled-back"
+    /** The platform's verdict on the reported version after an upgrade: 10705, 10706 or "". */
+    platform: "done" | "failed" | ""
+    /** A download was interrupted (power cut): checkForUpdate() resumes it. */
+    resumable: boolean
+}
+
+export interface SotaStats {
+    /** Payload bytes read with AT+QIOTOTARD in this run. */
+    bytesRead: number
+    blocks: number
+    blockRetries: number
+    checkpoints: number
+    moduleRestarts: number
+    /** Bytes the download started from thanks to the journal (0: from scratch). */
+    resumedAt: number
+}
+
+/** One download in progress. */
+class Download {
+    offer: OtaOffer
+    start: OtaStart
+    digests: DigestSet
+    writer: BlockWriter
+    lastCheckpoint = 0
+    constructor(offer: OtaOffer) {
+        this.offer = offer
+    }
+}
+
+function isOta(e: QiotEvent) {
+    return e.type === EVT_OTA || e.type === EVT_MODULE_RESTART
+}
+
+export class SotaEngine {
+    readonly at: AtClient
+    readonly qt: QuecThing
+    readonly inbox: EventInbox
+    readonly stats: SotaStats = { bytesRead: 0, blocks: 0, blockRetries: 0, checkpoints: 0, moduleRestarts: 0, resumedAt: 0 }
+    running = ""
+    private store: SotaStore
+    private platform: SotaPlatform
+    private cfg: SotaConfig
+    private listeners: ((p: SotaProgress) => void)[] = []
+    private block: Buffer
+    private blockSize: number
+    private sinkGot = 0
+    private sinkOk = false
+    private sink: PayloadSink
+
+    constructor(at: AtClient, store: SotaStore, platform: SotaPlatform, config: SotaConfig) {
+        this.at = at
+        this.qt = new QuecThing(at)
+        this.store = store
+        this.platform = platform
+        this.cfg = config
+        this.inbox = new EventInbox()
+        const inbox = this.inbox
+        at.onUrc(line => inbox.urc(line))
+        this.blockSize = config.blockSize || 1024
+        this.block = Buffer.alloc(this.blockSize)
+        const self = this
+        this.sink = {
+            begin: (header: string, length: number) => {
+                self.sinkGot = 0
+                self.sinkOk = length <= self.block.length
+            },
+            data: (chunk: Buffer, s: number, e: number) => {
+                if (!self.sinkOk) return
+                const n = Math.min(e - s, self.block.length - self.sinkGot)
+                for (let i = 0; i < n; i++) self.block[self.sinkGot + i] = chunk[s + i]
+                self.sinkGot += n
+            },
+            end: (ok: boolean) => {
+                if (!ok) self.sinkOk = false
+            },
+        }
+    }
+
+    onProgress(listener: (p: SotaProgress) => void) {
+        this.listeners.push(listener)
+    }
+
+    private emit(state: SotaState, target: string, bytes: number, total: number, reason?: SotaReason, detail?: string) {
+        const p: SotaProgress = { state, version: this.running, target, bytes, total, reason: reason || null, detail: detail || "" }
+        for (const l of this.listeners) {
+            try {
+                l(p)
+            } catch (e) {}
+        }
+    }
+
+    private ms(v: number, d: number) {
+        return v === undefined ? d : v
+    }
+
+    // ---------------------------------------------------------------- start-up
+
+    /**
+     * After every reset: choose the image (the store), bring the module up and register, prove a
+     * trial image (confirm it, or roll back and reboot), then report the running version.
+     */
+    async start(): Promise<StartResult> {
+        this.emit("booting", "", 0, 0)
+        await this.store.mount()
+        const boot: SotaBoot = await this.store.boot()
+        this.running = boot.version
+        const res: StartResult = { version: boot.version, slot: boot.slot, trial: "none", platform: "", resumable: false }
+        await this.bringUpModule()
+        if (boot.rolledBack) {
+            res.trial = "rolled-back"
+            this.emit("rolled-back", "", 0, 0, "rolled-back", "the new image was not confirmed")
+        }
+        if (boot.trial) {
+            this.emit("self-test", "", 0, 0)
+            if (!(await this.selfTest())) {
+                await this.store.reject()
+                this.emit("rolled-back", "", 0, 0, "self-test-failed", "self-test failed; back to the confirmed image")
+                res.trial = "rolled-back"
+                await this.reboot()
+                return res
+            }
+            await this.store.confirm() // persisted before anything reports success (aws#506)
+            res.trial = "confirmed"
+            this.emit("confirmed", "", 0, 0)
+        }
+        this.inbox.clear()
+        await this.qt.reportVersion(this.cfg.component, this.running)
+        if (boot.trial || boot.rolledBack) {
+            const e = await this.inbox.next(
+                x => x.type === EVT_OTA && (x.code === OTA_DONE || x.code === OTA_FAILED),
+                this.ms(this.cfg.resultTimeoutMs, 10000)
+            )
+            if (e) res.platform = e.code === OTA_DONE ? "done" : "failed"
+        }
+        this.emit("reported", "", 0, 0)
+        res.resumable = this.store.journal() !== null
+        return res
+    }
+
+    /** Echo off and registration; after a module restart too. */
+    private async bringUpModule() {
+        this.emit("registering", "", 0, 0)
+        await this.at.resync()
+        await this.qt.echoOff()
+        if ((await this.qt.state()) === 8) return
+        this.inbox.clear()
+        await this.qt.register()
+        const deadline = ds.millis() + this.ms(this.cfg.registerTimeoutMs, 30000)
+        let subscribed = false
+        while (!subscribed) {
+            const e = await this.inbox.next(
+                x => x.type === EVT_AUTH || x.type === EVT_ACCESS || x.type === EVT_SUBSCRIBE,
+                Math.max(1, deadline - ds.millis())
+            )
+            if (!e) throw new SotaError("registration-failed", "no registration events")
+            if (e.code !== OK_CODE) throw new SotaError("registration-failed", `event ${e.type},${e.code}`)
+            if (e.type === EVT_SUBSCRIBE) subscribed = true
+        }
+    }
+
+    /** At least: the module answers and the platform connection is up; then the application's own test. */
+    private async selfTest(): Promise<boolean> {
+        try {
+            await this.at.command("AT")
+            if ((await this.qt.state()) !== 8) return false
+            if (this.platform.selfTest && !(await this.platform.selfTest())) return false
+            return true
+        } catch (e) {
+            return false
+        }
+    }
+
+    private async reboot() {
+        this.emit("rebooting", "", 0, 0)
+        await this.platform.reboot()
+    }
+
+    // ---------------------------------------------------------------- plans
+
+    /** Ask the platform for a plan and carry it out (or resume an interrupted one). */
+    async checkForUpdate(): Promise<PlanResult> {
+        this.emit("requesting", "", 0, 0)
+        await this.qt.requestPlan(this.requestSha())
+        const e = await this.inbox.next(x => x.type === EVT_OTA && x.code === OTA_OFFER, this.ms(this.cfg.offerTimeoutMs, 10000))
+        if (!e) return { result: "no-plan", reason: null, detail: "", target: "" }
+        return await this.handleOffer(e)
+    }
+
+    /** Wait up to `ms` for a plan the platform pushes by itself (10700), and carry it out. */
+    async waitForPlan(ms: number): Promise<PlanResult> {
+        const e = await this.inbox.next(x => x.type === EVT_OTA && x.code === OTA_OFFER, ms)
+        if (!e) return { result: "no-plan", reason: null, detail: "", target: "" }
+        return await this.handleOffer(e)
+    }
+
+    private requestSha() {
+        return this.cfg.requestSha256 === undefined ? true : this.cfg.requestSha256
+    }
+
+    private async handleOffer(e: QiotEvent): Promise<PlanResult> {
+        const offer = parseOffer(e)
+        if (!offer) return this.failed(null, "bad-plan", "malformed 10700", "")
+        this.emit("offered", offer.target, 0, offer.size)
+        let signal = NaN
+        try {
+            signal = csqToDbm(await this.qt.csq())
+        } catch (err) {}
+        const decision = decidePlan(offer, {
+            component: this.cfg.component,
+            running: this.running,
+            allowDowngrade: !!this.cfg.allowDowngrade,
+            battery: await this.platform.battery(),
+            signal,
+            slotSize: this.store.layout.slotSize,
+        })
+        if (!decision.accept) {
+            await this.qt.update(0)
+            this.emit("refused", offer.target, 0, offer.size, decision.reason, decision.detail)
+            return { result: "refused", reason: decision.reason, detail: decision.detail, target: offer.target }
+        }
+        await this.qt.update(1)
+        try {
+            return await this.download(offer)
+        } catch (err) {
+            const reason = reasonOf(err)
+            if (reason === null) throw err // not ours (e.g. the platform's reboot unwinding)
+            return this.failed(offer, reason, errText(err), offer.target)
+        }
+    }
+
+    private failed(offer: OtaOffer, reason: SotaReason, detail: string, target: string): PlanResult {
+        this.emit("failed", target, 0, offer ? offer.size : 0, reason, detail)
+        return { result: "failed", reason, detail, target }
+    }
+
+    // ---------------------------------------------------------------- download
+
+    private async download(offer: OtaOffer): Promise<PlanResult> {
+        const dl = new Download(offer)
+        let waiting = OTA_START
+        let stalls = 0
+        while (true) {
+            const timeout = waiting === OTA_PIECE ? this.ms(this.cfg.pieceTimeoutMs, 120000) : this.ms(this.cfg.eventTimeoutMs, 60000)
+            const e = await this.inbox.next(isOta, timeout)
+            if (!e) {
+                // the module went quiet: ask again; the journal makes the repeat cheap
+                if (++stalls > this.ms(this.cfg.stallRetries, 3)) throw new SotaError("timeout", `no event ${waiting}`)
+                await this.qt.requestPlan(this.requestSha())
+                continue
+            }
+            if (e.type === EVT_MODULE_RESTART) {
+                await this.recoverModule()
+                continue
+            }
+            if (e.code === OTA_FAILED) {
+                // the receiving slot stays unbootable; the next plan's startReceive reclaims it
+                throw new SotaError("platform-failed", "the platform failed the plan (10706)")
+            }
+            if (e.code === OTA_OFFER) {
+                // re-sent after a module restart or our own request: the same plan goes on
+                const again = parseOffer(e)
+                if (again && again.target === offer.target && again.size === offer.size) {
+                    await this.qt.update(1)
+                    waiting = OTA_START
+                }
+                continue
+            }
+            if (e.code === OTA_START) {
+                await this.prepare(dl, e)
+                waiting = OTA_PIECE
+                continue
+            }
+            if (e.code === OTA_PIECE && dl.start) {
+                const piece = parsePiece(e)
+                if (!piece || piece.total !== dl.start.length) throw new SotaError("bad-plan", "malformed 10703")
+                stalls = 0
+                const end = piece.start + piece.length
+                if (await this.readPiece(dl, piece)) {
+                    if (end < piece.total) await this.qt.update(2)
+                    else {
+                        await this.verify(dl)
+                        await this.qt.update(3)
+                        waiting = OTA_UPDATING
+                    }
+                }
+                continue
+            }
+            if (e.code === OTA_UPDATING && waiting === OTA_UPDATING) {
+                this.emit("activating", offer.target, dl.start.length, dl.start.length)
+                await this.store.activate({ allowDowngrade: !!this.cfg.allowDowngrade })
+                await this.reboot()
+                return { result: "rebooting", reason: null, detail: "", target: offer.target }
+            }
+        }
+    }
+
+    /** 10701: a new receive, or the resumption of the one the journal describes. */
+    private async prepare(dl: Download, e: QiotEvent) {
+        const start = parseStart(e)
+        if (!start || start.component !== this.cfg.component || start.length !== dl.offer.size)
+            throw new SotaError("bad-plan", "10701 does not match the plan")
+        if (start.length > this.store.layout.slotSize) throw new SotaError("too-large", `${start.length} bytes`)
+        if (dl.start && dl.start.md5 === start.md5 && dl.start.length === start.length) return // repeated 10701
+        dl.start = start
+        const opts = { sha256: start.sha256.length > 0, crc32: true }
+        const j = this.store.journal()
+        let from = 0
+        let digests: DigestSet = null
+        if (
+            j &&
+            j.version === dl.offer.target &&
+            j.total === start.length &&
+            j.md5 === start.md5 &&
+            j.sha256 === (start.sha256 || j.sha256) &&
+            j.verified > 0
+        ) {
+            digests = DigestSet.restore(j.midstate, opts)
+            if (digests && digests.length() === j.verified) from = j.verified
+            else digests = null
+        }
+        if (!digests) {
+            await this.store.startReceive(
+                { version: dl.offer.target, size: start.length, md5: start.md5, sha256: start.sha256 || undefined },
+                { allowDowngrade: !!this.cfg.allowDowngrade }
+            )
+            digests = new DigestSet(opts)
+            from = 0
+        }
+        this.stats.resumedAt = from
+        dl.digests = digests
+        dl.writer = new BlockWriter(this.store, digests, start.length, from)
+        dl.lastCheckpoint = from
+        const max = await this.qt.maxBlock()
+        const unit = this.store.flash.geometry.programUnit
+        let size = Math.min(this.block.length, max > 0 ? max : this.block.length)
+        if (size > unit) size -= size % unit
+        this.blockSize = size
+        this.emit("downloading", dl.offer.target, from, start.length)
+    }
+
+    /**
+     * Read the part of a piece not yet held. True when the piece is complete. A module restart
+     * or a dropped line returns false after recovery: the module re-sends what it holds.
+     */
+    private async readPiece(dl: Download, piece: OtaPiece): Promise<boolean> {
+        const end = piece.start + piece.length
+        if (dl.writer.next() < piece.start) throw new SotaError("bad-plan", `piece at ${piece.start}, need ${dl.writer.next()}`)
+        const target = dl.offer.target
+        const total = dl.start.length
+        const readTimeout = this.ms(this.cfg.readTimeoutMs, 3000)
+        const retries = this.ms(this.cfg.blockRetries, 3)
+        while (dl.writer.next() < end) {
+            const off = dl.writer.next()
+            const n = Math.min(this.blockSize, end - off)
+            let attempt = 0
+            while (true) {
+                let failure: any = null
+                try {
+                    const r = await this.qt.readBlock(off, n, this.sink, readTimeout)
+                    this.stats.bytesRead += this.sinkGot
+                    if (r.start === off && r.length === n && this.sinkOk && this.sinkGot === n) break
+                    failure = new SotaError("module-error", `block at ${off}: reply ${r.start},${r.length}`)
+                } catch (err) {
+                    if (err instanceof AtError && (err.reason === "module-reboot" || err.reason === "link-lost")) {
+                        await this.recoverModule()
+                        return false
+                    }
+                    if (!(err instanceof AtError)) throw err
+                    failure = err
+                }
+                if (attempt >= retries) throw new SotaError(reasonOf(failure), errText(failure))
+                attempt++
+                this.stats.blockRetries++
+            }
+            this.stats.blocks++
+            await this.storeBlock(dl, off, n, off + n < total)
+            this.emit("downloading", target, dl.writer.next(), total)
+        }
+        return true
+    }
+
+    private checkpointBytes(): number {
+        const sector = this.store.flash.geometry.sectorSize
+        const want = this.cfg.checkpointBytes || 4096
+        return Math.max(sector, Math.ceil(want / sector) * sector)
+    }
+
+    /** All bytes are in: compare the digests, then let the store check the slot against them. */
+    private async verify(dl: Download) {
+        const total = dl.start.length
+        this.emit("verifying", dl.offer.target, total, total)
+        const v = dl.digests.finish()
+        let reason: SotaReason = null
+        if (v.length !== total) reason = "bad-plan"
+        else if (v.md5 !== dl.start.md5) reason = "md5-mismatch"
+        else if (dl.start.sha256 && v.sha256 !== dl.start.sha256) reason = "sha256-mismatch"
+        else if (this.cfg.checkCrc && dl.start.crc >= 0 && v.crc32 !== dl.start.crc) reason = "crc-mismatch"
+        let flashOk = true
+        const store = this.store
+        try {
+            // the store marks the slot bad when this says no: a mismatch leaves nothing bootable behind
+            await store.markReady(async (slot: number, size: number) => {
+                if (reason) return false
+                flashOk = (await store.imageCrc(slot, size)) === v.crc32
+                return flashOk
+            })
+        } catch (err) {
+            if (!reason) reason = flashOk ? "flash-error" : "flash-mismatch"
+        }
+        if (reason) {
+            await this.qt.update(0)
+            throw new SotaError(reason, `verification of ${total} bytes`)
+        }
+    }
+
+    /** Write a block (and checkpoint); any store failure becomes "flash-error". */
+    private async storeBlock(dl: Download, off: number, n: number, checkpoint: boolean) {
+        try {
+            await dl.writer.put(off, this.block, n)
+            if (checkpoint && dl.writer.written - dl.lastCheckpoint >= this.checkpointBytes()) {
+                await this.store.saveJournal(dl.writer.written, dl.writer.written, dl.digests.save())
+                dl.lastCheckpoint = dl.writer.written
+                this.stats.checkpoints++
+            }
+        } catch (err) {
+            throw new SotaError("flash-error", errText(err))
+        }
+    }
+
+    /** The module restarted or the line dropped: wait for it, then bring it up again. */
+    private async recoverModule() {
+        this.stats.moduleRestarts++
+        this.emit("recovering", "", 0, 0)
+        const deadline = ds.millis() + this.ms(this.cfg.restartTimeoutMs, 30000)
+        while (true) {
+            try {
+                await this.bringUpModule()
+                return
+            } catch (err) {
+                if (ds.millis() >= deadline) throw new SotaError("connection-lost", errText(err))
+                await ds.sleep(1000)
+            }
+        }
+    }
+}
+
+function reasonOf(err: any): SotaReason {
+    if (err instanceof SotaError) return err.reason
+    if (err instanceof AtError) {
+        if (err.reason === "timeout") return "timeout"
+        if (err.reason === "link-lost" || err.reason === "module-reboot" || err.reason === "no-sync") return "connection-lost"
+        return "module-error"
+    }
+    return null
+}
+
+function errText(err: any): string {
+    return err && err.message ? err.message : `${err}`
+}

@@ -1,0 +1,69 @@
+// The events the engine waits for, queued as they arrive from the AT client's URC path (which
+// must stay quick): +QIOTEVT events and the module's restart (RDY). Bounded: when the engine
+// falls behind, the oldest event is dropped and counted, never an unbounded queue.
+
+import * as ds from "@devicescript/core"
+import { Signal } from "../lib/signal"
+import { parseQiotEvent, QiotEvent } from "./qiot-events"
+
+/** A module restart, queued like an event (type -1). */
+export const EVT_MODULE_RESTART = -1
+
+export class EventInbox {
+    private queue: QiotEvent[] = []
+    private signal = new Signal()
+    private max: number
+    dropped = 0
+    /** Every event seen, as "type,code": for logs and tests. */
+    seen: string[] = []
+
+    constructor(max?: number) {
+        this.max = max || 16
+    }
+
+    /** Feed a URC line (register with AtClient.onUrc). */
+    urc(line: string) {
+        let e: QiotEvent = null
+        if (line === "RDY") e = { type: EVT_MODULE_RESTART, code: 0, fields: null }
+        else e = parseQiotEvent(line)
+        if (!e) return
+        if (this.seen.length < 200) this.seen.push(`${e.type},${e.code}`)
+        if (this.queue.length >= this.max) {
+            this.queue.shift()
+            this.dropped++
+        }
+        this.queue.push(e)
+        this.signal.notify()
+    }
+
+    /** Drop everything queued (e.g. before a new request, so stale events cannot answer it). */
+    clear() {
+        this.queue = []
+    }
+
+    /**
+     * The first queued event that `match` accepts, waiting up to `timeoutMs`; null on timeout.
+     * Events it does not accept stay queued, in order.
+     */
+    async next(match: (e: QiotEvent) => boolean, timeoutMs: number): Promise<QiotEvent> {
+        const deadline = ds.millis() + timeoutMs
+        while (true) {
+            for (let i = 0; i < this.queue.length; i++) {
+                const e = this.queue[i]
+                if (match(e)) {
+                    this.removeAt(i)
+                    return e
+                }
+            }
+            const left = deadline - ds.millis()
+            if (left <= 0) return null
+            await this.signal.wait(left)
+        }
+    }
+
+    private removeAt(i: number) {
+        const q: QiotEvent[] = []
+        for (let k = 0; k < this.queue.length; k++) if (k !== i) q.push(this.queue[k])
+        this.queue = q
+    }
+}

@@ -1,0 +1,108 @@
+// +QIOTEVT lines as typed events (quecthing-at.md §3): the OTA events the engine acts on, and
+// the access/subscribe events of registration. Every parser checks counts and numbers and
+// returns null on anything malformed: a bad event is a typed "bad-plan", never a crash.
+
+import { AtFields, lineFields, linePrefix } from "../at/fields"
+
+export interface QiotEvent {
+    type: number
+    code: number
+    /** All fields, the type and code included. */
+    fields: AtFields
+}
+
+/** 10700: a plan is offered. */
+export interface OtaOffer {
+    component: string
+    /** "" for a full package, the required running version for a delta. */
+    source: string
+    target: string
+    minBattery: number
+    minSignal: number
+    size: number
+}
+
+/** 10701: the download starts. */
+export interface OtaStart {
+    component: string
+    length: number
+    md5: string
+    /** -1 when absent or not a number */
+    crc: number
+    /** "" when the module did not send one (AT+QIOTOTAREQ without =1) */
+    sha256: string
+}
+
+/** 10703: a piece of the package is in the module's buffer. */
+export interface OtaPiece {
+    component: string
+    total: number
+    start: number
+    length: number
+}
+
+export const EVT_AUTH = 1
+export const EVT_ACCESS = 2
+export const EVT_SUBSCRIBE = 3
+export const EVT_OTA = 7
+
+export const OTA_OFFER = 10700
+export const OTA_START = 10701
+export const OTA_DOWNLOADING = 10702
+export const OTA_PIECE = 10703
+export const OTA_UPDATING = 10704
+export const OTA_DONE = 10705
+export const OTA_FAILED = 10706
+export const OK_CODE = 10200
+
+export function parseQiotEvent(line: string): QiotEvent {
+    if (linePrefix(line) !== "+QIOTEVT") return null
+    const f = lineFields(line)
+    const type = f.int(0)
+    const code = f.int(1)
+    if (!(type >= 0) || !(code >= 0)) return null
+    return { type, code, fields: f }
+}
+
+function isHex(s: string, len: number): boolean {
+    if (s.length !== len) return false
+    for (let i = 0; i < len; i++) {
+        const c = s.charCodeAt(i)
+        if (!((c >= 48 && c <= 57) || (c >= 97 && c <= 102) || (c >= 65 && c <= 70))) return false
+    }
+    return true
+}
+
+export function parseOffer(e: QiotEvent): OtaOffer {
+    if (e.type !== EVT_OTA || e.code !== OTA_OFFER || e.fields.count() !== 8) return null
+    const f = e.fields
+    const size = f.int(7)
+    const minBattery = f.int(5)
+    const minSignal = f.int(6)
+    if (!(size > 0) || isNaN(minBattery) || isNaN(minSignal) || f.str(2).length === 0 || f.str(4).length === 0)
+        return null
+    return { component: f.str(2), source: f.str(3), target: f.str(4), minBattery, minSignal, size }
+}
+
+export function parseStart(e: QiotEvent): OtaStart {
+    if (e.type !== EVT_OTA || e.code !== OTA_START) return null
+    const f = e.fields
+    const n = f.count()
+    if (n !== 6 && n !== 7) return null
+    const length = f.int(3)
+    const md5 = f.str(4).toLowerCase()
+    const sha256 = n === 7 ? f.str(6).toLowerCase() : ""
+    if (!(length > 0) || !isHex(md5, 32) || (n === 7 && !isHex(sha256, 64))) return null
+    const crc = f.int(5)
+    return { component: f.str(2), length, md5, crc: crc >= 0 && crc <= 0xffffffff ? crc : -1, sha256 }
+}
+
+export function parsePiece(e: QiotEvent): OtaPiece {
+    if (e.type !== EVT_OTA || e.code !== OTA_PIECE || e.fields.count() !== 6) return null
+    const f = e.fields
+    const total = f.int(3)
+    const start = f.int(4)
+    const length = f.int(5)
+    if (!(total > 0) || !(start >= 0) || !(length > 0) || start + length > total) return null
+    return { component: f.str(2), total, start, length }
+}
