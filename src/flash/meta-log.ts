@@ -1,0 +1,234 @@
+// The metadata journal: an append-only log of records over a ring of N ≥ 2 flash sectors.
+//
+// Record (little-endian), padded with 0xFF to the program unit:
+//   0 magic 0xA5 | 1 type | 2 len u16 | 4 ~len u16 | 6 format 1 | 7 reserved 0 | 8 seq u32
+//   12 body[len] | 12+len crc32 over bytes [0, 12+len)   (every field, header included)
+// Each record is programmed twice, copy 0 then copy 1, as two program operations: a cut during
+// copy 0 leaves the previous state in force, a cut during copy 1 leaves the new one (copy 0 is
+// whole), and a single flipped bit in either copy leaves the other one valid.
+//
+// Reading (mount): every sector is scanned at every program-unit offset for a header whose
+// magic, len/~len and format agree and whose CRC holds; a valid record is skipped whole, anything
+// else one unit at a time, so a torn or flipped record never hides the records after it. The
+// current sector is the one holding the valid record with the highest seq; the append point is
+// just past its last non-0xFF byte (or its last valid record, whichever is later), so a torn
+// tail is never programmed over. Units that are all 0xFF are never programmed (see
+// programSkippingErased), which is what makes "reads 0xFF" mean "never programmed".
+//
+// Writing: a record goes at the append point of the current sector if both copies fit. If not,
+// the log wraps: the next sector of the ring is erased and the caller's record, which must then
+// be a full snapshot, is written there. The next sector never holds anything newer than the
+// newest snapshot (every sector starts with a snapshot after its erase), so erasing it loses
+// nothing; a cut during that erase or that write leaves the current sector, untouched, in force.
+//
+// A sector is read whole into RAM during mount, so sectors are limited to 4 KB (W25Q, ESP32 and
+// RP2040 flash all erase 4 KB).
+
+import { crc32Update } from "../lib/crc32"
+import { getU16, getU32, putU16, putU32 } from "../lib/bytes"
+import { StepBudget } from "../lib/step-budget"
+import { Flash, programSkippingErased } from "./flash"
+
+export const RECORD_MAGIC = 0xa5
+export const RECORD_FORMAT = 1
+export const RECORD_HEADER = 12
+/** Header + CRC: the smallest record. */
+export const RECORD_OVERHEAD = RECORD_HEADER + 4
+export const MAX_META_SECTOR = 4096
+
+/** A valid record found by mount. */
+export interface LogRecord {
+    type: number
+    seq: number
+    body: Buffer
+    /** Sector index in the ring and byte offset of this copy inside it. */
+    sector: number
+    offset: number
+}
+
+export function alignUp(n: number, unit: number): number {
+    return Math.ceil(n / unit) * unit
+}
+
+/** Bytes one copy of a record with a `bodyLength`-byte body occupies. */
+export function recordSize(bodyLength: number, unit: number): number {
+    return alignUp(RECORD_OVERHEAD + bodyLength, unit)
+}
+
+/** Encode one record copy, padded to the unit with 0xFF. */
+export function encodeRecord(type: number, seq: number, body: Buffer, unit: number): Buffer {
+    const len = body.length
+    const out = Buffer.alloc(recordSize(len, unit))
+    for (let i = RECORD_HEADER + len + 4; i < out.length; i++) out[i] = 0xff
+    out[0] = RECORD_MAGIC
+    out[1] = type
+    putU16(out, 2, len)
+    putU16(out, 4, len ^ 0xffff)
+    out[6] = RECORD_FORMAT
+    out[7] = 0
+    putU32(out, 8, seq)
+    for (let i = 0; i < len; i++) out[RECORD_HEADER + i] = body[i]
+    putU32(out, RECORD_HEADER + len, crc32Update(0, out, 0, RECORD_HEADER + len))
+    return out
+}
+
+/**
+ * Scan one sector image. Calls `found` for each valid record copy; returns the append point
+ * (just past the last byte that is not 0xFF, rounded up to the unit).
+ */
+export async function scanSector(
+    buf: Buffer,
+    unit: number,
+    budget: StepBudget,
+    found: (seq: number, type: number, bodyStart: number, len: number, offset: number) => void
+): Promise<number> {
+    let last = buf.length - 1
+    while (last >= 0 && buf[last] === 0xff) {
+        last--
+        if ((last & 255) === 0) await budget.spend(256)
+    }
+    const tail = alignUp(last + 1, unit)
+    let p = 0
+    let skipped = 0
+    let limit = tail
+    while (p < tail) {
+        if (buf[p] === RECORD_MAGIC && buf[p + 6] === RECORD_FORMAT) {
+            const len = getU16(buf, p + 2)
+            const end = p + RECORD_HEADER + len
+            if ((len ^ 0xffff) === getU16(buf, p + 4) && end + 4 <= buf.length) {
+                await budget.spend(len + RECORD_OVERHEAD)
+                if (crc32Update(0, buf, p, end) === getU32(buf, end)) {
+                    found(getU32(buf, p + 8), buf[p + 1], p + RECORD_HEADER, len, p)
+                    p += recordSize(len, unit)
+                    if (p > limit) limit = p // its last units were all 0xFF, so left unprogrammed
+                    continue
+                }
+            }
+        }
+        p += unit
+        skipped += unit
+        if (skipped >= 256) {
+            await budget.spend(skipped)
+            skipped = 0
+        }
+    }
+    return limit
+}
+
+export class MetaLog {
+    private flash: Flash
+    private base: number
+    private sectors: number
+    private sectorSize: number
+    private unit: number
+    private budget: StepBudget
+    /** Ring index of the sector holding the newest record; -1 when the log is empty. */
+    private cur: number
+    /** Append point inside `cur`. */
+    private tail: number
+    private nextSeq: number
+    /** Newest valid record per type (index = type), filled by mount. */
+    private newest: LogRecord[]
+    /** Sector erases done by this log since construction (wear figures). */
+    erases: number
+    /** Record copies programmed since construction. */
+    programs: number
+
+    constructor(flash: Flash, base: number, sectors: number, budget: StepBudget) {
+        this.flash = flash
+        this.base = base
+        this.sectors = sectors
+        this.sectorSize = flash.geometry.sectorSize
+        this.unit = flash.geometry.programUnit
+        this.budget = budget
+        this.cur = -1
+        this.tail = 0
+        this.nextSeq = 1
+        this.newest = []
+        this.erases = 0
+        this.programs = 0
+        this.bestSeq = -1
+    }
+
+    /** Read every sector and find the newest record of each type and the append point. */
+    async mount(): Promise<void> {
+        this.newest = []
+        this.cur = -1
+        this.tail = 0
+        this.bestSeq = -1
+        for (let s = 0; s < this.sectors; s++) await this.mountSector(s)
+        this.nextSeq = this.bestSeq < 0 ? 1 : this.bestSeq + 1
+    }
+
+    private bestSeq: number
+
+    private async mountSector(sector: number) {
+        const self = this
+        const buf = await this.flash.read(this.base + sector * this.sectorSize, this.sectorSize)
+        const tail = await scanSector(buf, this.unit, this.budget, (seq, type, bodyStart, len, offset) => {
+            if (seq > self.bestSeq) {
+                self.bestSeq = seq
+                self.cur = sector
+            }
+            const old = self.newest[type]
+            if (!old || seq > old.seq) {
+                const body = Buffer.alloc(len)
+                for (let i = 0; i < len; i++) body[i] = buf[bodyStart + i]
+                self.newest[type] = { type: type, seq: seq, body: body, sector: sector, offset: offset }
+            }
+        })
+        if (this.cur === sector) this.tail = tail
+    }
+
+    /** The newest valid record of `type` seen by mount or written since, or null. */
+    latest(type: number): LogRecord {
+        const r = this.newest[type]
+        return r ? r : null
+    }
+
+    /** Would a record with this body fit in the current sector without wrapping? */
+    fits(bodyLength: number): boolean {
+        return this.cur >= 0 && this.tail + 2 * recordSize(bodyLength, this.unit) <= this.sectorSize
+    }
+
+    /** Largest body a sector can take as a snapshot: both copies, with room left for the log to move on. */
+    maxBody(): number {
+        return Math.floor(this.sectorSize / 4) - RECORD_OVERHEAD - this.unit
+    }
+
+    /**
+     * Append a record (two copies). When it does not fit, the log wraps onto the next sector,
+     * which is erased first; `snapshot` must then be true (the record must hold the full state).
+     * Returns the seq written.
+     */
+    async append(type: number, body: Buffer, snapshot: boolean): Promise<number> {
+        if (body.length > this.maxBody()) throw new Error(`meta log: record of ${body.length} bytes too large`)
+        if (!this.fits(body.length)) {
+            if (!snapshot) throw new Error("meta log: only a snapshot may open a sector")
+            const next = this.cur < 0 ? 0 : (this.cur + 1) % this.sectors
+            await this.flash.eraseSector(this.base + next * this.sectorSize)
+            this.erases++
+            this.cur = next
+            this.tail = 0
+        }
+        const seq = this.nextSeq
+        const rec = encodeRecord(type, seq, body, this.unit)
+        const at = this.base + this.cur * this.sectorSize
+        const off = this.tail
+        await programSkippingErased(this.flash, at + off, rec)
+        this.programs++
+        // copy 0 is whole: from here on the new record is in force
+        this.nextSeq = seq + 1
+        this.tail = off + rec.length
+        this.newest[type] = { type: type, seq: seq, body: body, sector: this.cur, offset: off }
+        await programSkippingErased(this.flash, at + this.tail, rec)
+        this.programs++
+        this.tail += rec.length
+        return seq
+    }
+
+    /** Ring index of the current sector (-1: empty log). For tests and wear figures. */
+    currentSector(): number {
+        return this.cur
+    }
+}

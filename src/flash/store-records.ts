@@ -1,0 +1,263 @@
+// The image store's two record bodies, as they go into the metadata log (meta-log.ts).
+//
+// STATE (type 1), a full snapshot, written on every slot state change:
+//   0 active u8 (0xFF: none) | 1 format 1 | 2 reserved u16 | 4 session u32
+//   8 slot 0 | slot 1 | progress
+//   slot: state u8 | bootsLeft u8 | flags u8 (1: crc32 known) | verLen u8 | version[verLen]
+//         | size u32 | crc32 u32 | shaLen u8 | sha256[shaLen] | md5Len u8 | md5[md5Len]
+//   progress: written u32 | verified u32 | midLen u8 | midstate[midLen]
+// PROGRESS (type 2), a download-journal delta, valid only when newer than the newest STATE and
+// for the same receive session:
+//   0 session u32 | 4 written u32 | 8 verified u32 | 12 midLen u8 | 13 midstate[midLen]
+// Digests are stored as bytes (16 for MD5, 32 for SHA-256, or none) and exposed as hex.
+
+import { getU32, putU32 } from "../lib/bytes"
+
+export const REC_STATE = 1
+export const REC_PROGRESS = 2
+
+export type SlotState = "empty" | "receiving" | "ready" | "trial" | "confirmed" | "bad"
+
+const STATES: SlotState[] = ["empty", "receiving", "ready", "trial", "confirmed", "bad"]
+
+export const MAX_VERSION = 32
+export const MAX_MIDSTATE = 200
+
+export interface SlotInfo {
+    state: SlotState
+    /** Boots a trial slot may still start before it is rolled back. */
+    bootsLeft: number
+    version: string
+    size: number
+    /** CRC-32 of the image: expected (while receiving, if known) or measured (from ready on). */
+    crc32: number
+    crcKnown: boolean
+    /** Expected digests as bytes (32 and 16), empty when not given. */
+    sha256: Buffer
+    md5: Buffer
+}
+
+/** Download-journal progress (the plan itself is the receiving slot's version, size and digests). */
+export interface Progress {
+    written: number
+    verified: number
+    /** Opaque digest midstate of the SOTA engine, ≤ MAX_MIDSTATE bytes. */
+    midstate: Buffer
+}
+
+export interface StoreState {
+    /** Slot the boot decision starts from; -1 before the first image. */
+    active: number
+    /** Incremented by every start of a receive; binds journal deltas to their download. */
+    session: number
+    slots: SlotInfo[]
+    progress: Progress
+}
+
+export function emptySlot(): SlotInfo {
+    return {
+        state: "empty",
+        bootsLeft: 0,
+        version: "",
+        size: 0,
+        crc32: 0,
+        crcKnown: false,
+        sha256: Buffer.alloc(0),
+        md5: Buffer.alloc(0),
+    }
+}
+
+export function emptyProgress(): Progress {
+    return { written: 0, verified: 0, midstate: Buffer.alloc(0) }
+}
+
+export function initialState(): StoreState {
+    return { active: -1, session: 0, slots: [emptySlot(), emptySlot()], progress: emptyProgress() }
+}
+
+export function copyBuf(b: Buffer): Buffer {
+    const o = Buffer.alloc(b.length)
+    for (let i = 0; i < b.length; i++) o[i] = b[i]
+    return o
+}
+
+export function cloneSlot(s: SlotInfo): SlotInfo {
+    return {
+        state: s.state,
+        bootsLeft: s.bootsLeft,
+        version: s.version,
+        size: s.size,
+        crc32: s.crc32,
+        crcKnown: s.crcKnown,
+        sha256: s.sha256,
+        md5: s.md5,
+    }
+}
+
+export function cloneState(st: StoreState): StoreState {
+    return {
+        active: st.active,
+        session: st.session,
+        slots: [cloneSlot(st.slots[0]), cloneSlot(st.slots[1])],
+        progress: { written: st.progress.written, verified: st.progress.verified, midstate: st.progress.midstate },
+    }
+}
+
+/** A small append-only byte writer (a Buffer of known maximum size, then trimmed). */
+class Writer {
+    buf: Buffer
+    pos: number
+    constructor(max: number) {
+        this.buf = Buffer.alloc(max)
+        this.pos = 0
+    }
+    u8(v: number) {
+        this.buf[this.pos++] = v & 0xff
+    }
+    u32(v: number) {
+        putU32(this.buf, this.pos, v)
+        this.pos += 4
+    }
+    bytes(b: Buffer) {
+        for (let i = 0; i < b.length; i++) this.buf[this.pos + i] = b[i]
+        this.pos += b.length
+    }
+    done(): Buffer {
+        const o = Buffer.alloc(this.pos)
+        for (let i = 0; i < this.pos; i++) o[i] = this.buf[i]
+        return o
+    }
+}
+
+/** A reader that fails soft: any read past the end sets `bad`. */
+class Reader {
+    buf: Buffer
+    pos: number
+    bad: boolean
+    constructor(buf: Buffer) {
+        this.buf = buf
+        this.pos = 0
+        this.bad = false
+    }
+    need(n: number): boolean {
+        if (this.pos + n > this.buf.length) this.bad = true
+        return !this.bad
+    }
+    u8(): number {
+        if (!this.need(1)) return 0
+        return this.buf[this.pos++]
+    }
+    u32(): number {
+        if (!this.need(4)) return 0
+        const v = getU32(this.buf, this.pos)
+        this.pos += 4
+        return v
+    }
+    bytes(n: number): Buffer {
+        if (!this.need(n)) return Buffer.alloc(0)
+        const o = Buffer.alloc(n)
+        for (let i = 0; i < n; i++) o[i] = this.buf[this.pos + i]
+        this.pos += n
+        return o
+    }
+}
+
+function writeSlot(w: Writer, s: SlotInfo) {
+    w.u8(STATES.indexOf(s.state))
+    w.u8(s.bootsLeft)
+    w.u8(s.crcKnown ? 1 : 0)
+    const v = Buffer.from(s.version)
+    w.u8(v.length)
+    w.bytes(v)
+    w.u32(s.size)
+    w.u32(s.crc32)
+    w.u8(s.sha256.length)
+    w.bytes(s.sha256)
+    w.u8(s.md5.length)
+    w.bytes(s.md5)
+}
+
+function readSlot(r: Reader): SlotInfo {
+    const st = r.u8()
+    const boots = r.u8()
+    const flags = r.u8()
+    const verLen = r.u8()
+    const version = r.bytes(verLen).toString("utf-8")
+    const size = r.u32()
+    const crc = r.u32()
+    const sha = r.bytes(r.u8())
+    const md5 = r.bytes(r.u8())
+    if (st >= STATES.length || verLen > MAX_VERSION || sha.length > 32 || md5.length > 16) r.bad = true
+    return {
+        state: STATES[st],
+        bootsLeft: boots,
+        version: version,
+        size: size,
+        crc32: crc,
+        crcKnown: (flags & 1) !== 0,
+        sha256: sha,
+        md5: md5,
+    }
+}
+
+function writeProgress(w: Writer, p: Progress) {
+    w.u32(p.written)
+    w.u32(p.verified)
+    w.u8(p.midstate.length)
+    w.bytes(p.midstate)
+}
+
+function readProgress(r: Reader): Progress {
+    const written = r.u32()
+    const verified = r.u32()
+    const mid = r.bytes(r.u8())
+    return { written: written, verified: verified, midstate: mid }
+}
+
+/** Largest STATE body: 8 + 2 × (4 + 32 + 8 + 1 + 32 + 1 + 16) + (9 + 200). */
+export const MAX_STATE_BODY = 8 + 2 * 94 + 9 + MAX_MIDSTATE
+
+export function encodeState(st: StoreState): Buffer {
+    const w = new Writer(MAX_STATE_BODY)
+    w.u8(st.active < 0 ? 0xff : st.active)
+    w.u8(1)
+    w.u8(0)
+    w.u8(0)
+    w.u32(st.session)
+    writeSlot(w, st.slots[0])
+    writeSlot(w, st.slots[1])
+    writeProgress(w, st.progress)
+    return w.done()
+}
+
+/** Decode a STATE body; null when it is not well-formed (a CRC-valid record of another format). */
+export function decodeState(body: Buffer): StoreState {
+    const r = new Reader(body)
+    const active = r.u8()
+    const format = r.u8()
+    r.u8()
+    r.u8()
+    const session = r.u32()
+    const s0 = readSlot(r)
+    const s1 = readSlot(r)
+    const p = readProgress(r)
+    if (r.bad || format !== 1 || r.pos !== body.length || !(active === 0xff || active < 2)) return null
+    return { active: active === 0xff ? -1 : active, session: session, slots: [s0, s1], progress: p }
+}
+
+export function encodeProgress(session: number, p: Progress): Buffer {
+    const w = new Writer(13 + MAX_MIDSTATE)
+    w.u32(session)
+    writeProgress(w, p)
+    return w.done()
+}
+
+/** Decode a PROGRESS body into its session and progress; null when malformed. */
+export function decodeProgress(body: Buffer): { session: number; progress: Progress } {
+    const r = new Reader(body)
+    const session = r.u32()
+    const p = readProgress(r)
+    if (r.bad || r.pos !== body.length) return null
+    return { session: session, progress: p }
+}
+

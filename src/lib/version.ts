@@ -1,0 +1,52 @@
+// QuecThing component versions: "1_0_0", "2_0_0", "V1_0", also "1.2.10". Parts are split on "_"
+// and "."; numeric parts compare as numbers ("1_10" > "1_9"), missing parts count as 0
+// ("1_0" == "1_0_0"), a leading "V"/"v" is ignored. A part that is not all digits compares as
+// text, and a numeric part sorts before a text one. No RegExp (DeviceScript has none).
+
+function parts(v: string): string[] {
+    let s = v.trim()
+    if (s.length > 0 && (s[0] === "V" || s[0] === "v")) s = s.slice(1)
+    const out: string[] = []
+    let cur = ""
+    for (let i = 0; i < s.length; i++) {
+        const ch = s[i]
+        if (ch === "_" || ch === ".") {
+            out.push(cur)
+            cur = ""
+        } else cur += ch
+    }
+    out.push(cur)
+    return out
+}
+
+/** The value of an all-digit part, or -1 when it has a non-digit (or is longer than 15 digits). */
+function numericPart(p: string): number {
+    if (p.length === 0) return 0
+    if (p.length > 15) return -1
+    let n = 0
+    for (let i = 0; i < p.length; i++) {
+        const c = p.charCodeAt(i)
+        if (c < 48 || c > 57) return -1
+        n = n * 10 + (c - 48)
+    }
+    return n
+}
+
+/** -1 when a < b, 0 when equal, 1 when a > b. */
+export function compareVersions(a: string, b: string): number {
+    const pa = parts(a)
+    const pb = parts(b)
+    const n = Math.max(pa.length, pb.length)
+    for (let i = 0; i < n; i++) {
+        const sa = i < pa.length ? pa[i] : ""
+        const sb = i < pb.length ? pb[i] : ""
+        const na = numericPart(sa)
+        const nb = numericPart(sb)
+        if (na >= 0 && nb >= 0) {
+            if (na !== nb) return na < nb ? -1 : 1
+        } else if (na >= 0) return -1
+        else if (nb >= 0) return 1
+        else if (sa !== sb) return sa < sb ? -1 : 1
+    }
+    return 0
+}
