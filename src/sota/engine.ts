@@ -11,6 +11,8 @@
 import * as ds from "@devicescript/core"
 import { AtClient, PayloadSink } from "../at/client"
 import { AtError } from "../at/errors"
+import { FlashError } from "../flash/flash"
+import { StoreError } from "../flash/store-error"
 import { DigestSet } from "../verify/digest-set"
 import { BlockWriter } from "./block-writer"
 import { EventInbox, EVT_MODULE_RESTART } from "./inbox"
@@ -152,6 +154,8 @@ export class SotaEngine {
     readonly inbox: EventInbox
     readonly stats: SotaStats = { bytesRead: 0, blocks: 0, blockRetries: 0, checkpoints: 0, moduleRestarts: 0, resumedAt: 0 }
     running = ""
+    /** The running version has been reported to the module since this start. */
+    private reported = false
     private store: SotaStore
     private platform: SotaPlatform
     private cfg: SotaConfig
@@ -215,12 +219,22 @@ export class SotaEngine {
      * trial image (confirm it, or roll back and reboot), then report the running version.
      */
     async start(): Promise<StartResult> {
+        try {
+            return await this.startUp()
+        } catch (err) {
+            const reason = reasonOf(err)
+            if (reason === null) throw err
+            throw new SotaError(reason === "connection-lost" || reason === "timeout" ? "registration-failed" : reason, errText(err))
+        }
+    }
+
+    private async startUp(): Promise<StartResult> {
         this.emit("booting", "", 0, 0)
         await this.store.mount()
         const boot: SotaBoot = await this.store.boot()
         this.running = boot.version
         const res: StartResult = { version: boot.version, slot: boot.slot, trial: "none", platform: "", resumable: false }
-        await this.bringUpModule()
+        await this.recoverModule()
         if (boot.rolledBack) {
             res.trial = "rolled-back"
             this.emit("rolled-back", "", 0, 0, "rolled-back", "the new image was not confirmed")
@@ -239,17 +253,34 @@ export class SotaEngine {
             this.emit("confirmed", "", 0, 0)
         }
         this.inbox.clear()
-        await this.qt.reportVersion(this.cfg.component, this.running)
-        if (boot.trial || boot.rolledBack) {
+        await this.reportVersion()
+        if (this.reported && (boot.trial || boot.rolledBack)) {
             const e = await this.inbox.next(
                 x => x.type === EVT_OTA && (x.code === OTA_DONE || x.code === OTA_FAILED),
                 this.ms(this.cfg.resultTimeoutMs, 10000)
             )
             if (e) res.platform = e.code === OTA_DONE ? "done" : "failed"
         }
-        this.emit("reported", "", 0, 0)
+        if (this.reported) this.emit("reported", "", 0, 0)
         res.resumable = this.store.journal() !== null
         return res
+    }
+
+    /**
+     * AT+QIOTMCUVER with retries. A start-up does not fail on it (the image is confirmed by
+     * then); checkForUpdate() reports first if it is still owed, since plans depend on it.
+     */
+    private async reportVersion() {
+        const retries = this.ms(this.cfg.blockRetries, 3)
+        for (let attempt = 0; !this.reported; attempt++) {
+            try {
+                await this.qt.reportVersion(this.cfg.component, this.running)
+                this.reported = true
+            } catch (err) {
+                if (!(err instanceof AtError) || attempt >= retries) return
+                await ds.sleep(1000)
+            }
+        }
     }
 
     /** Echo off and registration; after a module restart too. */
@@ -294,11 +325,30 @@ export class SotaEngine {
 
     /** Ask the platform for a plan and carry it out (or resume an interrupted one). */
     async checkForUpdate(): Promise<PlanResult> {
-        this.emit("requesting", "", 0, 0)
-        await this.qt.requestPlan(this.requestSha())
-        const e = await this.inbox.next(x => x.type === EVT_OTA && x.code === OTA_OFFER, this.ms(this.cfg.offerTimeoutMs, 10000))
-        if (!e) return { result: "no-plan", reason: null, detail: "", target: "" }
-        return await this.handleOffer(e)
+        try {
+            if (!this.reported) {
+                await this.reportVersion()
+                if (!this.reported) throw new SotaError("module-error", "the running version could not be reported")
+            }
+            this.emit("requesting", "", 0, 0)
+            await this.qt.requestPlan(this.requestSha())
+            const offerMs = this.ms(this.cfg.offerTimeoutMs, 10000)
+            let e = await this.inbox.next(x => x.type === EVT_OTA && x.code === OTA_OFFER, offerMs)
+            if (!e && this.store.journal()) {
+                // a download interrupted by our own reset that the module no longer announces:
+                // end its stale plan and ask again; the same package resumes from the journal
+                await this.tryUpdate(0)
+                await this.inbox.next(x => x.type === EVT_OTA && x.code === OTA_FAILED, offerMs)
+                await this.qt.requestPlan(this.requestSha())
+                e = await this.inbox.next(x => x.type === EVT_OTA && x.code === OTA_OFFER, offerMs)
+            }
+            if (!e) return { result: "no-plan", reason: null, detail: "", target: "" }
+            return await this.handleOffer(e)
+        } catch (err) {
+            const reason = reasonOf(err)
+            if (reason === null) throw err // not ours: a power cut or the platform's reboot unwinding
+            return this.failed(null, reason, errText(err), "")
+        }
     }
 
     /** Wait up to `ms` for a plan the platform pushes by itself (10700), and carry it out. */
@@ -329,17 +379,47 @@ export class SotaEngine {
             slotSize: this.store.layout.slotSize,
         })
         if (!decision.accept) {
-            await this.qt.update(0)
+            await this.tryUpdate(0)
             this.emit("refused", offer.target, 0, offer.size, decision.reason, decision.detail)
             return { result: "refused", reason: decision.reason, detail: decision.detail, target: offer.target }
         }
-        await this.qt.update(1)
         try {
+            await this.update(1)
             return await this.download(offer)
         } catch (err) {
             const reason = reasonOf(err)
-            if (reason === null) throw err // not ours (e.g. the platform's reboot unwinding)
+            if (reason === null) throw err
+            if (reason !== "platform-failed") await this.tryUpdate(0) // tell the platform this attempt is over
             return this.failed(offer, reason, errText(err), offer.target)
+        }
+    }
+
+    /**
+     * AT+QIOTUPDATE=<action>. An ERROR is retried after a pause; a timeout is not: the module
+     * may have acted, and repeating "next piece" could skip one. The download loop's stall
+     * handling repeats it when the expected event does not come.
+     */
+    private async update(action: number) {
+        const retries = this.ms(this.cfg.blockRetries, 3)
+        for (let attempt = 0; ; attempt++) {
+            try {
+                await this.qt.update(action)
+                return
+            } catch (err) {
+                if (!(err instanceof AtError)) throw err
+                if (err.reason === "timeout") return
+                if (err.reason === "module-reboot" || err.reason === "link-lost" || attempt >= retries) throw err
+                await ds.sleep(500)
+            }
+        }
+    }
+
+    /** Best effort (refusals, aborts): a failure here changes nothing. */
+    private async tryUpdate(action: number) {
+        try {
+            await this.qt.update(action)
+        } catch (err) {
+            if (!(err instanceof AtError)) throw err
         }
     }
 
@@ -353,18 +433,21 @@ export class SotaEngine {
     private async download(offer: OtaOffer): Promise<PlanResult> {
         const dl = new Download(offer)
         let waiting = OTA_START
+        let lastAction = 1
         let stalls = 0
         while (true) {
             const timeout = waiting === OTA_PIECE ? this.ms(this.cfg.pieceTimeoutMs, 120000) : this.ms(this.cfg.eventTimeoutMs, 60000)
             const e = await this.inbox.next(isOta, timeout)
             if (!e) {
-                // the module went quiet: ask again; the journal makes the repeat cheap
+                // the module went quiet: repeat what should have produced the event, then ask for
+                // the plan again; the journal makes any repeat cheap
                 if (++stalls > this.ms(this.cfg.stallRetries, 3)) throw new SotaError("timeout", `no event ${waiting}`)
-                await this.qt.requestPlan(this.requestSha())
+                if (stalls === 1) await this.tryUpdate(lastAction)
+                else await this.qt.requestPlan(this.requestSha())
                 continue
             }
             if (e.type === EVT_MODULE_RESTART) {
-                await this.recoverModule()
+                await this.moduleRestarted()
                 continue
             }
             if (e.code === OTA_FAILED) {
@@ -375,7 +458,8 @@ export class SotaEngine {
                 // re-sent after a module restart or our own request: the same plan goes on
                 const again = parseOffer(e)
                 if (again && again.target === offer.target && again.size === offer.size) {
-                    await this.qt.update(1)
+                    await this.update(1)
+                    lastAction = 1
                     waiting = OTA_START
                 }
                 continue
@@ -391,10 +475,13 @@ export class SotaEngine {
                 stalls = 0
                 const end = piece.start + piece.length
                 if (await this.readPiece(dl, piece)) {
-                    if (end < piece.total) await this.qt.update(2)
-                    else {
+                    if (end < piece.total) {
+                        await this.update(2)
+                        lastAction = 2
+                    } else {
                         await this.verify(dl)
-                        await this.qt.update(3)
+                        await this.update(3)
+                        lastAction = 3
                         waiting = OTA_UPDATING
                     }
                 }
@@ -477,12 +564,15 @@ export class SotaEngine {
                     failure = new SotaError("module-error", `block at ${off}: reply ${r.start},${r.length}`)
                 } catch (err) {
                     if (err instanceof AtError && (err.reason === "module-reboot" || err.reason === "link-lost")) {
-                        await this.recoverModule()
+                        await this.moduleRestarted()
                         return false
                     }
                     if (!(err instanceof AtError)) throw err
                     failure = err
                 }
+                // reads fail once the platform has ended the plan: its 10706 is the real reason
+                if (this.inbox.has(x => x.type === EVT_OTA && x.code === OTA_FAILED))
+                    throw new SotaError("platform-failed", "the platform failed the plan (10706) during the download")
                 if (attempt >= retries) throw new SotaError(reasonOf(failure), errText(failure))
                 attempt++
                 this.stats.blockRetries++
@@ -522,10 +612,7 @@ export class SotaEngine {
         } catch (err) {
             if (!reason) reason = flashOk ? "flash-error" : "flash-mismatch"
         }
-        if (reason) {
-            await this.qt.update(0)
-            throw new SotaError(reason, `verification of ${total} bytes`)
-        }
+        if (reason) throw new SotaError(reason, `verification of ${total} bytes`)
     }
 
     /** Write a block (and checkpoint); any store failure becomes "flash-error". */
@@ -538,14 +625,20 @@ export class SotaEngine {
                 this.stats.checkpoints++
             }
         } catch (err) {
-            throw new SotaError("flash-error", errText(err))
+            if (err instanceof FlashError || err instanceof StoreError) throw new SotaError("flash-error", errText(err))
+            throw err // anything else (a power cut in the simulator) is not the engine's to handle
         }
     }
 
-    /** The module restarted or the line dropped: wait for it, then bring it up again. */
-    private async recoverModule() {
+    /** The module restarted or the line dropped mid-download. */
+    private async moduleRestarted() {
         this.stats.moduleRestarts++
         this.emit("recovering", "", 0, 0)
+        await this.recoverModule()
+    }
+
+    /** Bring the module up, waiting for it if it is restarting or the line is down. */
+    private async recoverModule() {
         const deadline = ds.millis() + this.ms(this.cfg.restartTimeoutMs, 30000)
         while (true) {
             try {

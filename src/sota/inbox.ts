@@ -41,6 +41,12 @@ export class EventInbox {
         this.queue = []
     }
 
+    /** Is an event that `match` accepts queued right now? (It stays queued.) */
+    has(match: (e: QiotEvent) => boolean): boolean {
+        for (const e of this.queue) if (match(e)) return true
+        return false
+    }
+
     /**
      * The first queued event that `match` accepts, waiting up to `timeoutMs`; null on timeout.
      * Events it does not accept stay queued, in order.

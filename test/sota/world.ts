@@ -56,6 +56,8 @@ export class World {
     layout: StoreLayout
     image1: Buffer
     mcuEnd: ByteTransport
+    /** the module's end: a test may write raw lines the MCU will take as the module's */
+    moduleEnd: ByteTransport
     line: UartLine | null = null
     battery = 100
     selfTestOk = true
@@ -91,6 +93,7 @@ export class World {
             this.mcuEnd = a
             moduleEnd = b
         }
+        this.moduleEnd = moduleEnd
         this.module = new QuecModule(moduleEnd as any, {
             devCenter: this.dc,
             imei: IMEI,
@@ -148,6 +151,15 @@ export class World {
         const info = st.slots[slot]
         return { version: info.version, bytes: await s.read(slot, 0, info.size), state: info.state }
     }
+}
+
+/** The device runs a confirmed image that is byte-identical to the old or the new one. */
+export async function healthy(w: World): Promise<"old" | "new"> {
+    const img = await w.runningImage()
+    if (img.state !== "confirmed") throw new Error(`running slot is ${img.state}`)
+    if (img.version === (w.o.fromVersion ?? "1_0_0") && img.bytes.equals(w.image1)) return "old"
+    if (img.version === (w.o.toVersion ?? "2_0_0") && img.bytes.equals(w.pkg.data)) return "new"
+    throw new Error(`running ${img.version}, ${img.bytes.length} bytes, matching neither image`)
 }
 
 /** Run `p` while the virtual clock advances; returns its value or throws its error. */

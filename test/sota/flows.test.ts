@@ -1,0 +1,295 @@
+// The whole flow, in process, against the module emulator and the NOR model, on a virtual clock.
+// Every test ends by checking that the device runs a confirmed image byte-identical to the old
+// or the new one: a failure must leave the active image untouched.
+import { afterEach, beforeEach, describe, expect, it, vi } from "vitest"
+import { healthy, run, runDevice, World, WorldOptions } from "./world"
+import { makePackage } from "../module/harness"
+
+beforeEach(() => vi.useFakeTimers())
+afterEach(() => vi.useRealTimers())
+
+async function upgrade(o: WorldOptions, boots = 4) {
+    const w = new World(o)
+    await w.install()
+    const log = await runDevice(w, boots)
+    return { w, log, result: await healthy(w) }
+}
+
+/** One boot: start, then one checkForUpdate; returns its plan result (a reboot is "rebooting"). */
+async function once(w: World) {
+    const e = w.powerOn()
+    await run(e.start())
+    try {
+        return await run(e.checkForUpdate())
+    } catch (err: any) {
+        if (err.name === "Reboot") return { result: "rebooting", reason: null as string }
+        throw err
+    }
+}
+
+describe("sizes", () => {
+    for (const size of [1, 1023, 1024, 1025, 2047, 10000])
+        it(`a ${size}-byte package`, async () => {
+            const { log, result, w } = await upgrade({ packageSize: size, slotSize: 12288 })
+            expect(result).toBe("new")
+            expect(log[1].start.platform).toBe("done")
+            expect(w.engine.stats.bytesRead).toBe(0) // the second boot read nothing
+        })
+
+    it("a package that fills a slot exactly", async () => {
+        const { result } = await upgrade({ packageSize: 16384, slotSize: 16384 })
+        expect(result).toBe("new")
+    })
+
+    it("one byte more than a slot is refused before anything is written", async () => {
+        const w = new World({ packageSize: 16385, slotSize: 16384 })
+        await w.install()
+        w.image1 = w.image1.subarray(0, w.image1.length) // installed image stays the reference
+        const r = await once(w)
+        expect(r).toMatchObject({ result: "refused", reason: "too-large" })
+        expect(w.module.received).toContain("AT+QIOTUPDATE=0")
+        expect(w.module.received.some(c => c.startsWith("AT+QIOTOTARD="))).toBe(false)
+        expect(await healthy(w)).toBe("old")
+    })
+
+    it("an odd block size from AT+QIOTOTARD=? (974, as an NB module) with unaligned pieces", async () => {
+        const { result, w } = await upgrade({ packageSize: 27954, module: { maxRead: 974, pieceSize: 9999 } })
+        expect(result).toBe("new")
+        // 974 rounded down to the flash's 8-byte program unit; piece ends (9999) carry a tail
+        expect(w.module.received).toContain("AT+QIOTOTARD=968,968")
+        expect(w.module.received).toContain("AT+QIOTOTARD=9680,319")
+    })
+})
+
+describe("multi-piece packages", () => {
+    it("pieces smaller than the package: AT+QIOTUPDATE=2 after each, one 10703 each", async () => {
+        const { w, result } = await upgrade({ packageSize: 27954, module: { pieceSize: 10000 } })
+        expect(result).toBe("new")
+        const sent = w.module.received
+        expect(sent.filter(c => c === "AT+QIOTUPDATE=2").length).toBe(2)
+        expect(sent).toContain("AT+QIOTOTARD=9216,784") // the short read at the end of the first piece
+        expect(sent).toContain("AT+QIOTOTARD=10000,1024")
+    })
+})
+
+describe("refusals by policy, on the wire", () => {
+    it("low battery", async () => {
+        const w = new World({ minBattery: 50 })
+        await w.install()
+        w.battery = 20
+        expect(await once(w)).toMatchObject({ result: "refused", reason: "low-battery" })
+        expect(w.module.received).toContain("AT+QIOTUPDATE=0")
+        expect(await healthy(w)).toBe("old")
+    })
+    it("weak signal", async () => {
+        const w = new World({ minSignal: -90, module: { signalDbm: -101 } })
+        await w.install()
+        expect(await once(w)).toMatchObject({ result: "refused", reason: "weak-signal" })
+    })
+    it("a downgrade, unless allowed", async () => {
+        const w = new World({ fromVersion: "3_0_0", toVersion: "2_0_0" })
+        await w.install()
+        expect(await once(w)).toMatchObject({ result: "refused", reason: "downgrade" })
+        expect(await healthy(w)).toBe("old")
+        const w2 = new World({ fromVersion: "3_0_0", toVersion: "2_0_0", engine: { allowDowngrade: true } })
+        await w2.install()
+        await runDevice(w2)
+        expect(await healthy(w2)).toBe("new")
+    })
+    it("a plan for another component, a delta from another version, the same version (pushed by the module)", async () => {
+        for (const [line, reason] of [
+            ['+QIOTEVT: 7,10700,"ESP32","","2_0_0",30,-113,1000', "not-our-component"],
+            ['+QIOTEVT: 7,10700,"STM32","1_5_0","2_0_0",30,-113,1000', "wrong-source-version"],
+            ['+QIOTEVT: 7,10700,"STM32","","1_0_0",30,-113,1000', "same-version"],
+            ['+QIOTEVT: 7,10700,"STM32","","2_0_0",30,-113', "bad-plan"],
+        ]) {
+            const w = new World()
+            await w.install()
+            const e = w.powerOn()
+            await run(e.start())
+            w.moduleEnd.write(Buffer.from(`\r\n${line}\r\n`))
+            const r = await run(e.waitForPlan(1000))
+            expect(r, line).toMatchObject({ reason })
+            expect(await healthy(w)).toBe("old")
+        }
+    })
+    it("a delta plan for the version that runs is taken", async () => {
+        const { result } = await upgrade({ sourceVersion: "1_0_0" })
+        expect(result).toBe("new")
+    })
+})
+
+describe("integrity: nothing bad is ever activated", () => {
+    it("a flipped bit in any block fails MD5 and leaves the old image; the next attempt succeeds", async () => {
+        const size = 6 * 1024 + 100
+        for (let block = 0; block < 7; block++) {
+            const w = new World({ packageSize: size, module: { faults: [{ afterMs: 0, action: { kind: "bad-package", offset: block * 1024 + 17 } }] } })
+            await w.install()
+            const r = await once(w)
+            expect(r, `block ${block}`).toMatchObject({ result: "failed", reason: "md5-mismatch" })
+            expect(await healthy(w)).toBe("old")
+            // the platform offers the plan again; this time the bytes are right
+            const log = await runDevice(w, 3)
+            expect(await healthy(w), `block ${block}`).toBe("new")
+            expect(log.length).toBe(2)
+        }
+    })
+
+    it("a wrong SHA-256 with a right MD5 fails on SHA-256", async () => {
+        const w = new World()
+        await w.install()
+        const e = w.powerOn()
+        await run(e.start())
+        // the module announces a SHA-256 that does not match (corrupted on the way)
+        const real = w.pkg.sha256
+        ;(w.pkg as any).sha256 = real.slice(0, 10) + (real[10] === "0" ? "1" : "0") + real.slice(11)
+        const r = await run(e.checkForUpdate())
+        expect(r).toMatchObject({ result: "failed", reason: "sha256-mismatch" })
+        expect(await healthy(w)).toBe("old")
+    })
+
+    it("the 10701 CRC is checked only when configured (its algorithm is undocumented)", async () => {
+        const w = new World({ engine: { checkCrc: true } })
+        await w.install()
+        ;(w.pkg as any).crc32 = (w.pkg.crc32 + 1) >>> 0
+        const e = w.powerOn()
+        await run(e.start())
+        expect(await run(e.checkForUpdate())).toMatchObject({ result: "failed", reason: "crc-mismatch" })
+        const w2 = new World()
+        await w2.install()
+        ;(w2.pkg as any).crc32 = (w2.pkg.crc32 + 1) >>> 0
+        await runDevice(w2)
+        expect(await healthy(w2)).toBe("new")
+    })
+})
+
+describe("link and module faults", () => {
+    it("a lying +QIOTOTARD header: the block is read again", async () => {
+        const { w, result } = await upgrade({ module: { faults: [{ at: "AT+QIOTOTARD=3072", action: { kind: "lie-length", by: 5 } }] } })
+        expect(result).toBe("new")
+        expect(w.module.received.filter(c => c === "AT+QIOTOTARD=3072,1024").length).toBe(2)
+    })
+
+    it("dropped and corrupted bytes on a paced 115 200-baud line: retried or caught by MD5, then done", async () => {
+        const w = new World({
+            packageSize: 8192,
+            uart: {
+                baud: 115200,
+                script: [
+                    { dir: "to-mcu", index: 3000, action: "drop" },
+                    { dir: "to-mcu", index: 6000, action: "corrupt" },
+                    { dir: "to-module", index: 200, action: "corrupt" },
+                ],
+            },
+        })
+        await w.install()
+        // the corrupted payload byte cannot be seen on the wire: MD5 catches it and the old image
+        // stays; the platform offers the plan again and the second download is clean
+        const first = await runDevice(w, 4)
+        expect(first[0].plan).toMatchObject({ result: "failed", reason: "md5-mismatch" })
+        expect(await healthy(w)).toBe("old")
+        await runDevice(w, 4)
+        expect(await healthy(w)).toBe("new")
+        expect(w.line.applied.length).toBe(3)
+    })
+
+    const commands = ["AT+QIOTOTAREQ", "AT+QIOTUPDATE=1", "AT+QIOTOTARD=?", "AT+QIOTOTARD=2048", "AT+QIOTUPDATE=2", "AT+QIOTUPDATE=3", "AT+CSQ", "AT+QIOTMCUVER"]
+    for (const at of commands)
+        for (const kind of ["error", "no-reply"] as const)
+            it(`${kind === "error" ? "ERROR" : "no reply"} on ${at}: the device ends healthy and upgrades`, async () => {
+                const w = new World({ packageSize: 20000, module: { pieceSize: 8192, faults: [{ at, action: { kind } }] } })
+                await w.install()
+                await runDevice(w, 4)
+                if ((await healthy(w)) !== "new") await runDevice(w, 4) // a failed attempt is retried later
+                expect(await healthy(w)).toBe("new")
+                expect(w.module.faults.fired.length).toBe(1)
+            })
+
+    it("a module reboot in the middle of a piece: recovered, resumed, re-read bounded", async () => {
+        const w = new World({ packageSize: 27954, module: { pieceSize: 10000, faults: [{ at: "AT+QIOTOTARD=5120", action: { kind: "reboot-mid-payload", afterBytes: 300 } }] } })
+        await w.install()
+        const log = await runDevice(w)
+        expect(await healthy(w)).toBe("new")
+        expect(log.length).toBe(2)
+        const reads = w.module.received.filter(c => c.startsWith("AT+QIOTOTARD=") && !c.endsWith("?"))
+        // 28 blocks (10 + 10 + 8 over three pieces) once each, plus the one cut short
+        expect(reads.length).toBe(28 + 1)
+    })
+
+    it("a burst of unrelated URCs during the download changes nothing", async () => {
+        const { result } = await upgrade({ module: { faults: [{ at: "AT+QIOTOTARD=4096", action: { kind: "urc-burst", count: 20 } }] } })
+        expect(result).toBe("new")
+    })
+})
+
+describe("the platform and the new image", () => {
+    it("the cloud connection drops mid-download: 10706, a typed failure, the old image; a later attempt succeeds", async () => {
+        const w = new World({ module: { faults: [{ at: "AT+QIOTOTARD=8192", action: { kind: "cloud-loss" } }] } })
+        await w.install()
+        const r = await once(w)
+        expect(r).toMatchObject({ result: "failed", reason: "platform-failed" })
+        expect(await healthy(w)).toBe("old")
+        await vi.advanceTimersByTimeAsync(10_000) // the module reconnects by itself
+        await runDevice(w)
+        expect(await healthy(w)).toBe("new")
+    })
+
+    it("a self-test that fails rolls back to the old image, and the platform is told (10706)", async () => {
+        const w = new World()
+        await w.install()
+        w.selfTestOk = false
+        const log = await runDevice(w, 3)
+        expect(log[1].rebooted).toBe(true) // boot 2: trial, self-test failed, reject, reboot
+        expect(log[2].start.version).toBe("1_0_0")
+        expect(await healthy(w)).toBe("old")
+        expect(w.progress.some(p => p.state === "rolled-back" && p.reason === "self-test-failed")).toBe(true)
+        expect(w.dc.formatLog()).toMatch(/fail/i)
+    })
+
+    it("a trial image that never confirms (a crash before the self-test) is rolled back by the store", async () => {
+        const w = new World()
+        await w.install()
+        const e = w.powerOn()
+        await run(e.start())
+        await run(e.checkForUpdate()).catch(() => {})
+        // boot 2 dies before start() confirms: the store spent the trial boot
+        const s = w.newStore()
+        await s.mount()
+        expect((await s.boot()).trial).toBe(true)
+        // boot 3
+        const e3 = w.powerOn()
+        const st = await run(e3.start())
+        expect(st).toMatchObject({ version: "1_0_0", trial: "rolled-back", platform: "failed" })
+        expect(await healthy(w)).toBe("old")
+    })
+})
+
+describe("resume after an MCU reset mid-download", () => {
+    it("continues from the last checkpoint: at most one checkpoint of bytes re-read", async () => {
+        const w = new World({ packageSize: 27954 })
+        await w.install()
+        const e = w.powerOn()
+        await run(e.start())
+        // reset the MCU after 13 blocks: stop it by cutting its flash on the next write
+        let blocks = 0
+        const p = e.checkForUpdate()
+        e.onProgress(pr => {
+            if (pr.state === "downloading" && ++blocks === 14) w.flash.armCut({ op: 1, kind: "before" })
+        })
+        await run(p).catch(() => {})
+        expect(w.flash.isOff()).toBe(true)
+        w.flash.powerOn()
+        const before = w.module.received.length
+        const log = await runDevice(w)
+        expect(await healthy(w)).toBe("new")
+        const reread = w.module.received.slice(before).filter(c => c.startsWith("AT+QIOTOTARD=") && !c.endsWith("?"))
+        expect(log[0].start.resumable).toBe(true)
+        // 28 blocks in all; 12 were checkpointed (12 KB = 3 sectors), so 16 are read again
+        expect(reads(reread)).toBeLessThanOrEqual(28 - 12)
+        expect(reads(reread)).toBeGreaterThanOrEqual(28 - 13)
+    })
+})
+
+function reads(cmds: string[]) {
+    return cmds.length
+}

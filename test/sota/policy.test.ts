@@ -1,0 +1,41 @@
+import { describe, expect, it } from "vitest"
+import { csqToDbm, decidePlan, PolicyContext } from "../../src/sota/policy"
+import { OtaOffer } from "../../src/sota/qiot-events"
+
+const offer: OtaOffer = { component: "STM32", source: "", target: "2_0_0", minBattery: 30, minSignal: -100, size: 27954 }
+const ctx: PolicyContext = { component: "STM32", running: "1_0_0", allowDowngrade: false, battery: 80, signal: -75, slotSize: 32768 }
+
+describe("plan policy: one rule at a time", () => {
+    it("accepts a plan that passes every rule", () => {
+        expect(decidePlan(offer, ctx)).toEqual({ accept: true, reason: null, detail: "" })
+    })
+    const cases: [string, Partial<OtaOffer>, Partial<PolicyContext>, string][] = [
+        ["another component", { component: "ESP32" }, {}, "not-our-component"],
+        ["the version that runs", { target: "1_0_0" }, {}, "same-version"],
+        ["the same version spelled longer", { target: "1_0" }, {}, "same-version"],
+        ["a delta from another version", { source: "1_5_0" }, {}, "wrong-source-version"],
+        ["a downgrade", { target: "0_9_0" }, {}, "downgrade"],
+        ["battery below the limit", {}, { battery: 29 }, "low-battery"],
+        ["signal below the minimum", {}, { signal: -101 }, "weak-signal"],
+        ["a package bigger than a slot", { size: 32769 }, {}, "too-large"],
+    ]
+    for (const [what, o, c, reason] of cases)
+        it(`refuses ${what}`, () => {
+            const d = decidePlan({ ...offer, ...o }, { ...ctx, ...c })
+            expect(d.accept).toBe(false)
+            expect(d.reason).toBe(reason)
+            expect(d.detail.length).toBeGreaterThan(0)
+        })
+    it("accepts at the limits: battery equal, signal equal, size equal to a slot, a delta from what runs", () => {
+        expect(decidePlan({ ...offer, size: 32768, source: "1_0_0" }, { ...ctx, battery: 30, signal: -100 }).accept).toBe(true)
+    })
+    it("allows a downgrade only when told to", () => {
+        expect(decidePlan({ ...offer, target: "0_9_0" }, { ...ctx, allowDowngrade: true }).accept).toBe(true)
+    })
+    it("an unknown signal (CSQ 99) cannot refuse", () => {
+        expect(decidePlan(offer, { ...ctx, signal: NaN }).accept).toBe(true)
+    })
+    it("maps AT+CSQ to dBm", () => {
+        expect([csqToDbm(0), csqToDbm(17), csqToDbm(31), csqToDbm(99)]).toEqual([-113, -79, -51, NaN])
+    })
+})
