@@ -1,7 +1,9 @@
 // Between the blocks the module hands over (any size: 1 024, or 974 on some NB modules, and a
-// short last one) and the flash (writes in whole program units): carries the unaligned tail to
-// the next block, and feeds the digests exactly the bytes it writes, so the digest midstate
-// always describes the bytes durably written (the journal's `verified` offset).
+// short last one; pieces that end anywhere) and the flash (writes in whole program units):
+// carries the unaligned tail to the next block, feeds the digests exactly the bytes it writes,
+// and calls `checkpoint` exactly at every multiple of the checkpoint interval (whole sectors).
+// Checkpoints must sit on sector starts: a resume writes from there, the store erases that
+// sector first, and whatever a cut left after the checkpoint is wiped instead of refused.
 
 import { DigestSet } from "../verify/digest-set"
 import { SotaStore } from "./port"
@@ -15,10 +17,22 @@ export class BlockWriter {
     private total: number
     private carry: Buffer
     private carryLen = 0
+    private every: number
+    private checkpoint: (written: number) => Promise<void>
 
-    constructor(store: SotaStore, digests: DigestSet, total: number, from: number) {
+    /** `every`: the checkpoint interval, a multiple of the sector size; `from` must be a multiple of it. */
+    constructor(
+        store: SotaStore,
+        digests: DigestSet,
+        total: number,
+        from: number,
+        every: number,
+        checkpoint: (written: number) => Promise<void>
+    ) {
         this.store = store
         this.digests = digests
+        this.every = every
+        this.checkpoint = checkpoint
         this.unit = store.flash.geometry.programUnit
         this.total = total
         this.written = from
@@ -55,8 +69,15 @@ export class BlockWriter {
     }
 
     private async emit(data: Buffer) {
-        await this.digests.update(data, 0, data.length)
-        await this.store.write(this.written, data)
-        this.written += data.length
+        let pos = 0
+        while (pos < data.length) {
+            const boundary = (Math.floor(this.written / this.every) + 1) * this.every
+            const n = Math.min(data.length - pos, boundary - this.written)
+            await this.digests.update(data, pos, pos + n)
+            await this.store.write(this.written, pos === 0 && n === data.length ? data : data.slice(pos, pos + n))
+            this.written += n
+            pos += n
+            if (this.written === boundary && this.written < this.total) await this.checkpoint(this.written)
+        }
     }
 }

@@ -138,7 +138,6 @@ class Download {
     start: OtaStart
     digests: DigestSet
     writer: BlockWriter
-    lastCheckpoint = 0
     constructor(offer: OtaOffer) {
         this.offer = offer
     }
@@ -363,6 +362,9 @@ export class SotaEngine {
     }
 
     private async handleOffer(e: QiotEvent): Promise<PlanResult> {
+        // a 10705/10706 still queued predates this offer (e.g. the verdict on the version reported
+        // at start-up): it must not be taken for the outcome of this plan
+        this.inbox.discard(x => x.type === EVT_OTA && (x.code === OTA_DONE || x.code === OTA_FAILED))
         const offer = parseOffer(e)
         if (!offer) return this.failed(null, "bad-plan", "malformed 10700", "")
         this.emit("offered", offer.target, 0, offer.size)
@@ -384,6 +386,7 @@ export class SotaEngine {
             return { result: "refused", reason: decision.reason, detail: decision.detail, target: offer.target }
         }
         try {
+            await this.beginPlan(offer)
             await this.update(1)
             return await this.download(offer)
         } catch (err) {
@@ -496,6 +499,22 @@ export class SotaEngine {
         }
     }
 
+    /**
+     * Write-ahead: the store records the accepted plan (version and size; the digests come with
+     * 10701) before the module is told yes. After a reset at any later instant the journal shows
+     * that the module may be in the middle of this plan, so checkForUpdate() can end and restart it.
+     */
+    private async beginPlan(offer: OtaOffer) {
+        const j = this.store.journal()
+        if (j && j.version === offer.target && j.total === offer.size) return // resuming this plan
+        try {
+            await this.store.startReceive({ version: offer.target, size: offer.size }, { allowDowngrade: !!this.cfg.allowDowngrade })
+        } catch (err) {
+            if (err instanceof FlashError || err instanceof StoreError) throw new SotaError("flash-error", errText(err))
+            throw err
+        }
+    }
+
     /** 10701: a new receive, or the resumption of the one the journal describes. */
     private async prepare(dl: Download, e: QiotEvent) {
         const start = parseStart(e)
@@ -512,12 +531,13 @@ export class SotaEngine {
             j &&
             j.version === dl.offer.target &&
             j.total === start.length &&
-            j.md5 === start.md5 &&
+            j.md5 === start.md5 && // "" when only the write-ahead record exists: nothing to resume
             j.sha256 === (start.sha256 || j.sha256) &&
             j.verified > 0
         ) {
+            // resume only from a checkpoint boundary (a sector start) with a midstate for it
             digests = DigestSet.restore(j.midstate, opts)
-            if (digests && digests.length() === j.verified) from = j.verified
+            if (digests && digests.length() === j.verified && j.verified % this.checkpointBytes() === 0) from = j.verified
             else digests = null
         }
         if (!digests) {
@@ -530,8 +550,11 @@ export class SotaEngine {
         }
         this.stats.resumedAt = from
         dl.digests = digests
-        dl.writer = new BlockWriter(this.store, digests, start.length, from)
-        dl.lastCheckpoint = from
+        const self = this
+        dl.writer = new BlockWriter(this.store, digests, start.length, from, this.checkpointBytes(), async (written: number) => {
+            await self.store.saveJournal(written, written, digests.save())
+            self.stats.checkpoints++
+        })
         const max = await this.qt.maxBlock()
         const unit = this.store.flash.geometry.programUnit
         let size = Math.min(this.block.length, max > 0 ? max : this.block.length)
@@ -578,7 +601,7 @@ export class SotaEngine {
                 this.stats.blockRetries++
             }
             this.stats.blocks++
-            await this.storeBlock(dl, off, n, off + n < total)
+            await this.storeBlock(dl, off, n)
             this.emit("downloading", target, dl.writer.next(), total)
         }
         return true
@@ -615,15 +638,10 @@ export class SotaEngine {
         if (reason) throw new SotaError(reason, `verification of ${total} bytes`)
     }
 
-    /** Write a block (and checkpoint); any store failure becomes "flash-error". */
-    private async storeBlock(dl: Download, off: number, n: number, checkpoint: boolean) {
+    /** Write a block (the writer checkpoints on sector boundaries); store failures become "flash-error". */
+    private async storeBlock(dl: Download, off: number, n: number) {
         try {
             await dl.writer.put(off, this.block, n)
-            if (checkpoint && dl.writer.written - dl.lastCheckpoint >= this.checkpointBytes()) {
-                await this.store.saveJournal(dl.writer.written, dl.writer.written, dl.digests.save())
-                dl.lastCheckpoint = dl.writer.written
-                this.stats.checkpoints++
-            }
         } catch (err) {
             if (err instanceof FlashError || err instanceof StoreError) throw new SotaError("flash-error", errText(err))
             throw err // anything else (a power cut in the simulator) is not the engine's to handle

@@ -41,6 +41,13 @@ export class EventInbox {
         this.queue = []
     }
 
+    /** Remove every queued event that `match` accepts (stale ones: the wire keeps events in order). */
+    discard(match: (e: QiotEvent) => boolean) {
+        const q: QiotEvent[] = []
+        for (const e of this.queue) if (!match(e)) q.push(e)
+        this.queue = q
+    }
+
     /** Is an event that `match` accepts queued right now? (It stays queued.) */
     has(match: (e: QiotEvent) => boolean): boolean {
         for (const e of this.queue) if (match(e)) return true

@@ -240,10 +240,20 @@ describe("the platform and the new image", () => {
         w.selfTestOk = false
         const log = await runDevice(w, 3)
         expect(log[1].rebooted).toBe(true) // boot 2: trial, self-test failed, reject, reboot
-        expect(log[2].start.version).toBe("1_0_0")
-        expect(await healthy(w)).toBe("old")
+        expect(log[2].start).toMatchObject({ version: "1_0_0", trial: "none" })
         expect(w.progress.some(p => p.state === "rolled-back" && p.reason === "self-test-failed")).toBe(true)
-        expect(w.dc.formatLog()).toMatch(/fail/i)
+        expect(w.dc.formatLog()).toMatch(/failed \(reported 1_0_0, expected 2_0_0\)/)
+    })
+
+    it("a new image that always fails its self-test: no boot loop; the platform gives up after 5 failures", async () => {
+        const w = new World()
+        await w.install()
+        w.selfTestOk = false
+        const log = await runDevice(w, 30)
+        expect(await healthy(w)).toBe("old")
+        expect(log[log.length - 1].plan.result).toBe("no-plan") // the platform stopped offering
+        expect(w.progress.filter(p => p.state === "rolled-back").length).toBe(5)
+        expect(log.length).toBe(11) // 5 × (download + trial boot) + the last boot
     })
 
     it("a trial image that never confirms (a crash before the self-test) is rolled back by the store", async () => {
