@@ -3,7 +3,6 @@
 // or the new one: a failure must leave the active image untouched.
 import { afterEach, beforeEach, describe, expect, it, vi } from "vitest"
 import { healthy, run, runDevice, World, WorldOptions } from "./world"
-import { makePackage } from "../module/harness"
 
 beforeEach(() => vi.useFakeTimers())
 afterEach(() => vi.useRealTimers())

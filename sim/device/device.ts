@@ -1,0 +1,231 @@
+// An in-process device, for the tests and for `npm run sim -- --engine node`: the module
+// emulator and its Developer Center on one side of a line (an unpaced pipe, or the paced UART
+// model with byte faults), a NOR flash on the other, and an MCU whose RAM (AT client, image
+// store object, SOTA engine) is rebuilt on every reboot while the flash and the module keep
+// their state. The same portable src/ code the firmware runs; only the wiring is here.
+
+import { AtClient } from "../../src/at/client"
+import { createPipe } from "../../src/at/pipe"
+import type { ByteTransport } from "../../src/at/transport"
+import { ImageStore, StoreLayout } from "../../src/flash/image-store"
+import { PlanResult, SotaConfig, SotaEngine, SotaProgress, StartResult } from "../../src/sota/engine"
+import { NorFlash } from "../flash/nor-flash"
+import { DevCenter, Package } from "../module/dev-center"
+import { QuecModule, QuecModuleOptions } from "../module/module"
+import { UartLine, UartLineOptions } from "../link/uart-line"
+import { Rng } from "../lib/rng"
+import { LineTap } from "./tap"
+
+export const SECTOR = 4096
+export const PRODUCT = { productKey: "p11tst", productSecret: "RMWdemoSecretDlt", imei: "866123456789012", deviceSecret: "ds-sim" }
+
+/** Two metadata sectors, then two slots of `slotSize` rounded up to whole sectors. */
+export function layoutFor(slotSize: number): StoreLayout {
+    const slot = Math.ceil(slotSize / SECTOR) * SECTOR
+    return { metaAddress: 0, metaSectors: 2, slotAddress: [2 * SECTOR, 2 * SECTOR + slot], slotSize: slot }
+}
+
+/**
+ * A firmware image like the walk-through's: seeded bytes with the traps a line parser falls
+ * into (CR, LF, NUL, "\r\nOK\r\n", a URC) so that every run exercises the payload framing.
+ */
+export function makeImage(size: number, seed: number): Buffer {
+    const b = Buffer.alloc(size)
+    const rng = new Rng(seed)
+    for (let i = 0; i < size; i++) b[i] = rng.int(256)
+    const trap = Buffer.from("\r\nOK\r\n\r\nERROR\r\n+QIOTEVT: 7,10706\r\n")
+    if (size > 200 + trap.length) trap.copy(b, 200)
+    if (size > 1023) {
+        b[1022] = 10
+        b[1023] = 13
+    }
+    return b
+}
+
+/** Thrown by the simulated platform's reboot(): unwinds the engine like a reset. */
+export class Reboot extends Error {
+    constructor() {
+        super("reboot")
+        this.name = "Reboot"
+    }
+}
+
+export interface DeviceOptions {
+    packageSize?: number
+    /** the new image's bytes (default: generated from packageSize) */
+    image?: Buffer
+    /** bytes per slot (rounded up to sectors); default: the package size rounded up */
+    slotSize?: number
+    fromVersion?: string
+    toVersion?: string
+    /** a delta package's source version (default: a full package) */
+    sourceVersion?: string
+    component?: string
+    module?: QuecModuleOptions
+    /** the paced UART model instead of an unpaced pipe */
+    uart?: UartLineOptions
+    engine?: Partial<SotaConfig>
+    programUnit?: number
+    minBattery?: number
+    minSignal?: number
+    /** print the AT dialogue */
+    trace?: (line: string) => void
+    /** AtClient feed slice: Node needs no VM-sized slices (see src/at/client.ts) */
+    feedSlice?: number
+}
+
+export class SimDevice {
+    dc: DevCenter
+    pkg: Package
+    module: QuecModule
+    flash: NorFlash
+    layout: StoreLayout
+    /** the factory image (old version) */
+    image1: Buffer
+    tap: LineTap
+    /** the module's end: a test may write raw lines the MCU will take as the module's */
+    moduleEnd: ByteTransport
+    line: UartLine | null = null
+    battery = 100
+    selfTestOk = true
+    progress: SotaProgress[] = []
+    listeners: ((p: SotaProgress) => void)[] = []
+    boots = 0
+    cfg: SotaConfig
+    /** the MCU of the current boot */
+    engine: SotaEngine
+    store: ImageStore
+    at: AtClient
+
+    constructor(readonly o: DeviceOptions = {}) {
+        const data = o.image ?? makeImage(o.packageSize ?? 27954, 7)
+        const component = o.component ?? "STM32"
+        this.dc = new DevCenter()
+        this.dc.addProduct({ productKey: PRODUCT.productKey, productSecret: PRODUCT.productSecret }).addComponent(PRODUCT.productKey, component)
+        this.pkg = this.dc.addPackage({
+            productKey: PRODUCT.productKey,
+            component,
+            version: o.toVersion ?? "2_0_0",
+            sourceVersion: o.sourceVersion,
+            data,
+        })
+        this.dc.createPlan({ packageId: this.pkg.id, minBattery: o.minBattery ?? 30, minSignal: o.minSignal ?? -113 })
+        this.dc.addDevice(PRODUCT.productKey, PRODUCT.imei, PRODUCT.deviceSecret)
+        let mcuEnd: ByteTransport
+        if (o.uart) {
+            this.line = new UartLine(o.uart)
+            mcuEnd = this.line.mcu
+            this.moduleEnd = this.line.module
+        } else {
+            const [a, b] = createPipe()
+            mcuEnd = a
+            this.moduleEnd = b
+        }
+        this.tap = new LineTap(mcuEnd, o.trace)
+        this.module = new QuecModule(this.moduleEnd as any, {
+            devCenter: this.dc,
+            imei: PRODUCT.imei,
+            ...(o.module || {}),
+            nvm: { productKey: PRODUCT.productKey, productSecret: PRODUCT.productSecret, deviceSecret: PRODUCT.deviceSecret },
+        })
+        this.layout = layoutFor(o.slotSize ?? data.length)
+        this.flash = new NorFlash({ sectorSize: SECTOR, programUnit: o.programUnit ?? 8, size: this.layout.slotAddress[1] + this.layout.slotSize })
+        this.cfg = { component, ...(o.engine || {}) }
+        this.image1 = makeImage(Math.min(data.length, this.layout.slotSize), 99)
+    }
+
+    /** Factory-install the old version as the confirmed image (before the first boot). */
+    async install() {
+        const s = this.newStore()
+        await s.mount()
+        await s.startReceive({ version: this.o.fromVersion ?? "1_0_0", size: this.image1.length })
+        for (let off = 0; off < this.image1.length; off += 1024)
+            await s.write(off, this.image1.subarray(off, Math.min(off + 1024, this.image1.length)))
+        await s.markReady()
+        await s.activate({ permanent: true })
+    }
+
+    newStore() {
+        return new ImageStore(this.flash, this.layout, { yielder: async () => {}, yieldEvery: 1 << 30 })
+    }
+
+    /** A fresh MCU: what survives a reset is only the flash and the module. */
+    powerOn(): SotaEngine {
+        this.boots++
+        this.at = new AtClient(this.tap, { feedSlice: this.o.feedSlice ?? 1 << 16 })
+        this.store = this.newStore()
+        const self = this
+        this.engine = new SotaEngine(
+            this.at,
+            this.store,
+            {
+                reboot: async () => {
+                    throw new Reboot()
+                },
+                battery: async () => self.battery,
+                selfTest: async () => self.selfTestOk,
+            },
+            this.cfg
+        )
+        this.engine.onProgress(p => {
+            self.progress.push(p)
+            for (const l of self.listeners) l(p)
+        })
+        return this.engine
+    }
+
+    /** What the device runs now, read from the store as a bootloader would (writes nothing). */
+    async runningImage(): Promise<{ version: string; bytes: Buffer; state: string }> {
+        const s = this.newStore()
+        await s.mount()
+        const st = (s as any).st
+        const info = st.slots[st.active]
+        return { version: info.version, bytes: await s.read(st.active, 0, info.size), state: info.state }
+    }
+
+    /** "old" or "new" when a confirmed image byte-identical to one of them runs; else throws. */
+    async healthy(): Promise<"old" | "new"> {
+        const img = await this.runningImage()
+        if (img.state !== "confirmed") throw new Error(`running slot is ${img.state}`)
+        if (img.version === (this.o.fromVersion ?? "1_0_0") && img.bytes.equals(this.image1)) return "old"
+        if (img.version === (this.o.toVersion ?? "2_0_0") && img.bytes.equals(this.pkg.data)) return "new"
+        throw new Error(`running ${img.version}, ${img.bytes.length} bytes, matching neither image`)
+    }
+}
+
+export interface BootLog {
+    start?: StartResult
+    plan?: PlanResult
+    rebooted: boolean
+    /** the flash lost power during this boot (a simulated power cut) */
+    cut?: boolean
+}
+
+/** How a caller lets time pass while a promise runs: identity in real time, a clock driver in tests. */
+export type Drive = <T>(p: Promise<T>) => Promise<T>
+
+/**
+ * Power the device on, start it, ask for an update; again after every reboot or power cut, up to
+ * `maxBoots`, until a boot finds nothing to do. One entry per boot.
+ */
+export async function runDevice(d: SimDevice, drive: Drive, maxBoots = 4): Promise<BootLog[]> {
+    const log: BootLog[] = []
+    for (let i = 0; i < maxBoots; i++) {
+        const e = d.powerOn()
+        const entry: BootLog = { rebooted: false }
+        log.push(entry)
+        try {
+            entry.start = await drive(e.start())
+            entry.plan = await drive(e.checkForUpdate())
+            if (entry.plan.result !== "rebooting" && !d.flash.isOff()) return log
+        } catch (err) {
+            if (err instanceof Reboot) entry.rebooted = true
+            else if (!d.flash.isOff()) throw err
+        }
+        if (d.flash.isOff()) {
+            entry.cut = true
+            d.flash.powerOn()
+        }
+    }
+    return log
+}
