@@ -224,9 +224,18 @@ export class AtClient {
         transport.listen(events)
     }
 
-    /** Subscribe to URC lines. Handlers run synchronously in the receive path: keep them short. */
-    onUrc(handler: (line: string) => void) {
+    /**
+     * Subscribe to URC lines; returns the unsubscribe function. Handlers run synchronously in
+     * the receive path: keep them short.
+     */
+    onUrc(handler: (line: string) => void): () => void {
         this.urcHandlers.push(handler)
+        const self = this
+        return () => {
+            const kept: ((line: string) => void)[] = []
+            for (const h of self.urcHandlers) if (h !== handler) kept.push(h)
+            self.urcHandlers = kept
+        }
     }
 
     /** Where payloads announced by a URC header (`+QIOTEVT: 5,10200,<len>`) go. */

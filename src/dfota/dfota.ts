@@ -151,8 +151,6 @@ export class ModuleUpgrade {
     constructor(at: AtClient, lock?: UpgradeLock) {
         this.at = at
         this.lock = lock || upgradeLock
-        const self = this
-        at.onUrc(line => self.onUrc(line))
     }
 
     onProgress(listener: (p: DfotaProgress) => void) {
@@ -186,12 +184,15 @@ export class ModuleUpgrade {
             } else {
                 this.queue = []
                 this.listening = true
+                const self = this
+                const unsubscribe = this.at.onUrc(line => self.onUrc(line))
                 try {
                     await this.upgrade(loc, o, res)
                 } catch (err) {
                     // only a bug can get here: every AT failure is handled where it happens
                     this.fail(res, "module-error", errText(err), "failed")
                 } finally {
+                    unsubscribe()
                     this.listening = false
                     this.queue = []
                     this.lock.release("dfota")

@@ -13,6 +13,7 @@ import { AtClient, PayloadSink } from "../at/client"
 import { AtError } from "../at/errors"
 import { FlashError } from "../flash/flash"
 import { StoreError } from "../flash/store-error"
+import { UpgradeLock, upgradeLock } from "../lib/upgrade-lock"
 import { DigestSet } from "../verify/digest-set"
 import { BlockWriter } from "./block-writer"
 import { EventInbox, EVT_MODULE_RESTART } from "./inbox"
@@ -71,6 +72,8 @@ export interface SotaConfig {
     resultTimeoutMs?: number
     /** How many times a stalled download asks the module again (AT+QIOTOTAREQ) before failing. Default 3. */
     stallRetries?: number
+    /** Shared with the module upgrade (src/dfota): only one of the two runs at a time. Default: the global one. */
+    lock?: UpgradeLock
 }
 
 export type SotaState =
@@ -385,6 +388,12 @@ export class SotaEngine {
             this.emit("refused", offer.target, 0, offer.size, decision.reason, decision.detail)
             return { result: "refused", reason: decision.reason, detail: decision.detail, target: offer.target }
         }
+        const lock = this.cfg.lock || upgradeLock
+        if (!lock.tryAcquire("sota")) {
+            // the module is being upgraded: it cannot download a package now; the plan comes again
+            this.emit("refused", offer.target, 0, offer.size, "busy", `held by ${lock.holder()}`)
+            return { result: "refused", reason: "busy", detail: `held by ${lock.holder()}`, target: offer.target }
+        }
         try {
             await this.beginPlan(offer)
             await this.update(1)
@@ -394,6 +403,8 @@ export class SotaEngine {
             if (reason === null) throw err
             if (reason !== "platform-failed") await this.tryUpdate(0) // tell the platform this attempt is over
             return this.failed(offer, reason, errText(err), offer.target)
+        } finally {
+            lock.release("sota")
         }
     }
 

@@ -10,6 +10,7 @@ export type SotaReason =
     | "low-battery"
     | "weak-signal"
     | "too-large" // the package does not fit a slot
+    | "busy" // a module firmware upgrade (DFOTA) is in progress
     | "bad-plan" // the 10700/10701/10703 event is malformed or inconsistent
     // during the download
     | "module-error" // ERROR / +CME ERROR from the module, after retries

@@ -199,6 +199,19 @@ describe("AT client: URCs", () => {
         expect(s.ended).toBe(true)
     })
 
+    it("a handler can unsubscribe", async () => {
+        const { module, client, urcs } = setup()
+        const mine: string[] = []
+        const off = client.onUrc(l => mine.push(l))
+        module.send("\r\n+QIOTEVT: 7,10702\r\n")
+        await run(client.command("AT"))
+        off()
+        module.send("\r\n+QIOTEVT: 7,10703\r\n")
+        await run(client.command("AT"))
+        expect(mine).toEqual(["+QIOTEVT: 7,10702"])
+        expect(urcs).toEqual(["+QIOTEVT: 7,10702", "+QIOTEVT: 7,10703"])
+    })
+
     it("a throwing URC handler does not break the link", async () => {
         const { module, client, urcs } = setup()
         client.onUrc(() => {

@@ -3,6 +3,7 @@
 // or the new one: a failure must leave the active image untouched.
 import { afterEach, beforeEach, describe, expect, it, vi } from "vitest"
 import { healthy, run, runDevice, World, WorldOptions } from "./world"
+import { UpgradeLock } from "../../src/lib/upgrade-lock"
 
 beforeEach(() => vi.useFakeTimers())
 afterEach(() => vi.useRealTimers())
@@ -115,6 +116,22 @@ describe("refusals by policy, on the wire", () => {
     it("a delta plan for the version that runs is taken", async () => {
         const { result } = await upgrade({ sourceVersion: "1_0_0" })
         expect(result).toBe("new")
+    })
+})
+
+describe("one upgrade at a time", () => {
+    it("a plan that arrives while the module's own firmware is being upgraded is refused as busy", async () => {
+        const lock = new UpgradeLock()
+        const w = new World({ engine: { lock } })
+        await w.install()
+        expect(lock.tryAcquire("dfota")).toBe(true)
+        const r = await once(w)
+        expect(r).toMatchObject({ result: "refused", reason: "busy" })
+        expect(w.module.received.some(c => c.startsWith("AT+QIOTOTARD="))).toBe(false)
+        lock.release("dfota")
+        await runDevice(w)
+        expect(await healthy(w)).toBe("new")
+        expect(lock.holder()).toBeNull() // released after the plan
     })
 })
 
