@@ -15,6 +15,7 @@ export type FlashReason =
     | "timeout" // the device stayed busy too long
     | "bad-device" // the device did not identify as expected (JEDEC ID, status)
     | "verify" // read-back after program or erase did not match
+    | "link" // the device is remote (the simulator's flash channel) and the channel failed
 
 export class FlashError extends Error {
     reason: FlashReason
