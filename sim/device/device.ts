@@ -130,7 +130,8 @@ export class SimDevice {
         })
         this.layout = layoutFor(o.slotSize ?? data.length)
         this.flash = new NorFlash({ sectorSize: SECTOR, programUnit: o.programUnit ?? 8, size: this.layout.slotAddress[1] + this.layout.slotSize })
-        this.cfg = { component, ...(o.engine || {}) }
+        // Node has no opcode budget: hashing need not sleep between slices
+        this.cfg = { component, yielder: async () => {}, ...(o.engine || {}) }
         this.image1 = makeImage(Math.min(data.length, this.layout.slotSize), 99)
     }
 

@@ -8,7 +8,7 @@
 //
 // Bytes are delivered in bursts of at most `burstBytes`, each when its last byte has crossed
 // the wire (a UART FIFO with a receive timeout behaves alike); the time of a burst is exact on
-// average (fractions of a millisecond are carried). baud 0: unpaced, delivered on the next
+// average (fractions of a millisecond are kept on an absolute wire clock). baud 0: unpaced, delivered on the next
 // timer tick, for fast tests. Only setTimeout is used, so vitest fake timers drive it.
 //
 // write() resolves when the bytes have crossed the line (or were lost to a link drop), like a
@@ -73,7 +73,8 @@ class Wire {
     private queue: number[] = []
     private head = 0
     private busy = false
-    private carry = 0
+    /** Date.now() at which the last byte handed to the wire has crossed it (fractional ms). */
+    private wireAt = 0
     private sent = 0 // input bytes taken off the queue (delivered or lost)
     private waiters: { end: number; resolve: () => void }[] = []
     private generation = 0
@@ -104,7 +105,7 @@ class Wire {
         this.queue = []
         this.head = 0
         this.busy = false
-        this.carry = 0
+        this.wireAt = 0
         this.settle()
     }
 
@@ -113,9 +114,12 @@ class Wire {
         this.busy = true
         const baud = this.line.baud
         const n = baud > 0 ? Math.min(this.line.burstBytes, this.queue.length - this.head) : this.queue.length - this.head
-        const exact = wireTimeMs(n, baud) + this.carry
-        const delay = Math.floor(exact)
-        this.carry = exact - delay
+        // an absolute wire clock: a timer that fires late must not delay the bytes after it
+        // (real timers are ~1 ms coarse; relative scheduling drifted ~1 ms per burst)
+        const now = Date.now()
+        const end = Math.max(now, this.wireAt) + wireTimeMs(n, baud)
+        this.wireAt = end
+        const delay = baud > 0 ? Math.max(0, Math.floor(end - now)) : 0
         const gen = this.generation
         setTimeout(() => {
             if (gen !== this.generation) return

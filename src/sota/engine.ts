@@ -14,6 +14,7 @@ import { AtError } from "../at/errors"
 import { FlashError } from "../flash/flash"
 import { StoreError } from "../flash/store-error"
 import { UpgradeLock, upgradeLock } from "../lib/upgrade-lock"
+import { StepBudget } from "../lib/step-budget"
 import { DigestSet } from "../verify/digest-set"
 import { BlockWriter } from "./block-writer"
 import { EventInbox, EVT_MODULE_RESTART } from "./inbox"
@@ -74,6 +75,11 @@ export interface SotaConfig {
     stallRetries?: number
     /** Shared with the module upgrade (src/dfota): only one of the two runs at a time. Default: the global one. */
     lock?: UpgradeLock
+    /**
+     * How hashing yields between 64-byte slices. Default: a real ds.sleep(0), which the VM's
+     * opcode budget needs; in Node, where each sleep costs a ≥ 1 ms timer, pass a no-op.
+     */
+    yielder?: () => Promise<void>
 }
 
 export type SotaState =
@@ -534,7 +540,7 @@ export class SotaEngine {
         if (start.length > this.store.layout.slotSize) throw new SotaError("too-large", `${start.length} bytes`)
         if (dl.start && dl.start.md5 === start.md5 && dl.start.length === start.length) return // repeated 10701
         dl.start = start
-        const opts = { sha256: start.sha256.length > 0, crc32: true }
+        const opts = { sha256: start.sha256.length > 0, crc32: true, budget: new StepBudget(64, this.cfg.yielder) }
         const j = this.store.journal()
         let from = 0
         let digests: DigestSet = null

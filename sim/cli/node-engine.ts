@@ -1,0 +1,144 @@
+// `--engine node`: the firmware's portable code (src/at, src/sota, src/flash, src/verify) runs
+// in this process against the module emulator over the paced UART model, in real time.
+
+import { makeImage, Reboot, SimDevice } from "../device/device"
+import type { PlanResult } from "../../src/sota/engine"
+import type { FaultRule } from "../module/faults"
+import type { ScriptedByteFault, ByteFaultRates } from "../link/uart-line"
+import { SimOptions } from "./options"
+import { round, SimResult, SimSummary } from "./summary"
+import { View } from "./view"
+
+export async function runNodeEngine(o: SimOptions, view: View): Promise<SimSummary> {
+    const image = o.image ?? makeImage(o.size, o.seed)
+    const moduleFaults: FaultRule[] = []
+    const script: ScriptedByteFault[] = []
+    let rates: ByteFaultRates = {}
+    let selfTestFails = false
+    for (const f of o.faults) {
+        if (f.kind === "module") moduleFaults.push(f.rule(o.block))
+        else if (f.kind === "byte") script.push(f.fault)
+        else if (f.kind === "rate") rates = { ...rates, ...f.rates }
+        else if (f.kind === "self-test-fail") selfTestFails = true
+    }
+    const d = new SimDevice({
+        image,
+        fromVersion: o.from,
+        toVersion: o.to,
+        component: o.component,
+        module: { pieceSize: o.piece || image.length, maxRead: o.block, latencyMs: o.latency, faults: moduleFaults, seed: o.seed },
+        uart: { baud: o.baud, seed: o.seed, script, toMcu: rates },
+        engine: { blockSize: o.block },
+        trace: o.trace ? line => view.trace(line) : undefined,
+    })
+    await d.install()
+    d.selfTestOk = !selfTestFails
+    d.flash.resetCounters()
+    const metaErases0 = metaErases(d)
+
+    // power cuts: at a flash operation, or at the write of a download block
+    let cuts = 0
+    for (const f of o.faults) if (f.kind === "cut-op") d.flash.armCut({ op: f.op, kind: f.cut, seed: o.seed })
+    const blockCuts = o.faults.filter(f => f.kind === "cut-block") as { kind: "cut-block"; block: number; cut: any }[]
+    d.listeners.push(p => {
+        view.progress(p)
+        if (p.state !== "downloading") return
+        for (let i = 0; i < blockCuts.length; i++)
+            if (p.bytes === blockCuts[i].block * o.block) {
+                d.flash.armCut({ op: 1, kind: blockCuts[i].cut, at: 0.5, seed: o.seed })
+                blockCuts.splice(i, 1)
+                break
+            }
+    })
+
+    const t0 = Date.now()
+    let bytesRead = 0
+    let retries = 0
+    let checkpoints = 0
+    let plan: PlanResult = null
+    let rolledBack = false
+    // boot until the device settles: a reboot or a power cut means another boot; a rollback
+    // ends the run at the boot that reports the old version (no new request in the same run)
+    for (let boot = 0; boot < 12; boot++) {
+        const e = d.powerOn()
+        let again = false
+        try {
+            const start = await e.start()
+            rolledBack = rolledBack || start.trial === "rolled-back"
+            // a confirmed new image ends the run; so does a rollback (no new request in this run)
+            if (!rolledBack && start.trial !== "confirmed") {
+                plan = await e.checkForUpdate()
+                again = plan.result === "rebooting"
+            }
+        } catch (err) {
+            if (!(err instanceof Reboot) && !d.flash.isOff()) throw err
+            again = true
+        }
+        bytesRead += e.stats.bytesRead
+        retries += e.stats.blockRetries
+        checkpoints += e.stats.checkpoints
+        rolledBack = rolledBack || d.progress.some(p => p.state === "rolled-back")
+        if (d.flash.isOff()) {
+            cuts++
+            d.flash.powerOn()
+        }
+        if (!again) break
+    }
+    const seconds = (Date.now() - t0) / 1000
+
+    let version = "?"
+    let healthy = false
+    try {
+        version = (await d.healthy()) === "new" ? o.to : o.from
+        healthy = true
+    } catch (e) {
+        version = (await d.runningImage()).version
+    }
+    let last: SimResult = "failed"
+    let reason: string | null = plan ? plan.reason : "no-plan"
+    if (healthy && version === o.to) [last, reason] = ["upgraded", null]
+    else if (rolledBack) {
+        last = "rolled-back"
+        reason = d.progress.find(p => p.state === "rolled-back")?.reason ?? "rolled-back"
+    } else if (plan && plan.result === "refused") last = "refused"
+    else if (plan && plan.result === "no-plan") reason = "no-plan"
+
+    const tap = d.tap
+    const uartFloor = o.baud > 0 ? (tap.downloadBytes * 10) / o.baud : 0
+    const latencyFloor = (tap.downloadCommands * o.latency) / 1000
+    const floor = uartFloor + latencyFloor
+    const download = tap.downloadSeconds()
+    return {
+        result: last,
+        reason,
+        version,
+        healthy,
+        engine: "node",
+        from: o.from,
+        to: o.to,
+        imageBytes: image.length,
+        uartBytes: tap.bytesToMcu + tap.bytesToModule,
+        seconds: round(seconds),
+        downloadSeconds: round(download),
+        uartFloorSeconds: round(floor),
+        floorSeconds: round(floor),
+        floorRatio: floor > 0 ? round(download / floor) : 0,
+        baud: o.baud,
+        latencyMs: o.latency,
+        boots: d.boots,
+        cuts,
+        rereadBytes: Math.max(0, bytesRead - image.length),
+        blockRetries: retries,
+        journalCheckpoints: checkpoints,
+        metaErases: metaErases(d) - metaErases0,
+    }
+}
+
+/** Erases of the two metadata sectors so far (the store's wear per update). */
+function metaErases(d: SimDevice): number {
+    const counts: ArrayLike<number> = (d.flash as any).eraseCounts
+    const first = d.layout.metaAddress / d.flash.geometry.sectorSize
+    let n = 0
+    for (let i = 0; i < d.layout.metaSectors; i++) n += counts[first + i]
+    return n
+}

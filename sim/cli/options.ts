@@ -1,0 +1,167 @@
+// `npm run sim` options. Bad input is a UsageError with one line of explanation (exit code 2).
+
+import { readFileSync } from "node:fs"
+import { FaultSpec, parseFault } from "./fault-spec"
+
+export class UsageError extends Error {
+    constructor(message: string) {
+        super(message)
+        this.name = "UsageError"
+    }
+}
+
+export type EngineKind = "vm" | "node"
+
+export interface SimOptions {
+    engine: EngineKind
+    image: Buffer | null
+    size: number
+    from: string
+    to: string
+    component: string
+    /** module buffer (piece) size; 0: the whole package in one piece */
+    piece: number
+    block: number
+    baud: number
+    latency: number
+    seed: number
+    faults: FaultSpec[]
+    trace: boolean
+    json: boolean
+    help: boolean
+}
+
+export const DEFAULTS: SimOptions = {
+    engine: "node",
+    image: null,
+    size: 27954,
+    from: "1_0_0",
+    to: "2_0_0",
+    component: "STM32",
+    piece: 0,
+    block: 1024,
+    baud: 115200,
+    latency: 5,
+    seed: 1,
+    faults: [],
+    trace: false,
+    json: false,
+    help: false,
+}
+
+export const USAGE = `usage: npm run sim -- [options]
+  --engine vm|node     where the firmware runs (node: the same portable code in-process)
+  --image FILE         the new image (default: a generated one of --size bytes)
+  --size BYTES         size of the generated image (default ${DEFAULTS.size})
+  --from VER --to VER  versions, QuecThing style (default ${DEFAULTS.from} → ${DEFAULTS.to})
+  --component NAME     MCU component (default ${DEFAULTS.component})
+  --piece BYTES        the module's buffer: the package comes in pieces of this size (default: one piece)
+  --block BYTES        largest AT+QIOTOTARD block (default ${DEFAULTS.block})
+  --baud N             UART rate, 8N1; 0 = unpaced (default ${DEFAULTS.baud})
+  --latency MS         module response latency per command (default ${DEFAULTS.latency})
+  --seed N             seed for generated data and random faults (default ${DEFAULTS.seed})
+  --fault SPEC         repeatable; see below
+  --trace              print the AT dialogue (binary payloads as a length)
+  --json               print only the summary, as one JSON object on the last line
+faults:
+  cut@block=N[:before|after|torn]   power cut at the flash write of download block N (default torn)
+  cut@op=N[:before|after|torn]      power cut at the N-th flash program/erase after the first boot
+  reboot@block=N                    the module reboots in the middle of its reply to block N
+  drop@byte=N | corrupt@byte=N | dup@byte=N     one byte of the module → MCU stream (0-based)
+  drop@rate=P | corrupt@rate=P                  seeded byte faults, probability per byte
+  lie@block=N                       the reply header to block N claims 5 bytes more than follow
+  error@CMD[:nth] | timeout@CMD[:nth]           ERROR or no reply to a command (prefix, e.g. AT+QIOTUPDATE=3)
+  bad-digest                        the delivered bytes do not match the announced MD5/SHA-256
+  cloud-loss@block=N                the platform connection drops at block N (the plan fails, 10706)
+  self-test-fail                    the new image fails its self-test (rolled back)`
+
+function int(name: string, v: string, min: number, max: number): number {
+    if (v === undefined) throw new UsageError(`${name} needs a value`)
+    if (!/^\d+$/.test(v)) throw new UsageError(`${name} must be a whole number, got "${v}"`)
+    const n = Number(v)
+    if (n < min || n > max) throw new UsageError(`${name} must be between ${min} and ${max}, got ${n}`)
+    return n
+}
+
+function version(name: string, v: string): string {
+    if (!v || !/^[A-Za-z0-9_.]{1,32}$/.test(v)) throw new UsageError(`${name} must be a version like 1_0_0 or V1_0, got "${v ?? ""}"`)
+    return v
+}
+
+export function parseOptions(argv: string[]): SimOptions {
+    const o: SimOptions = { ...DEFAULTS, faults: [] }
+    for (let i = 0; i < argv.length; i++) {
+        const a = argv[i]
+        const next = () => argv[++i]
+        switch (a) {
+            case "--engine": {
+                const v = next()
+                if (v !== "vm" && v !== "node") throw new UsageError(`--engine must be vm or node, got "${v ?? ""}"`)
+                o.engine = v
+                break
+            }
+            case "--image": {
+                const f = next()
+                if (!f) throw new UsageError("--image needs a file")
+                try {
+                    o.image = readFileSync(f)
+                } catch (e: any) {
+                    throw new UsageError(`--image ${f}: ${e.code === "ENOENT" ? "no such file" : e.message}`)
+                }
+                if (o.image.length === 0) throw new UsageError(`--image ${f}: the file is empty`)
+                break
+            }
+            case "--size":
+                o.size = int(a, next(), 1, 16 * 1024 * 1024)
+                break
+            case "--from":
+                o.from = version(a, next())
+                break
+            case "--to":
+                o.to = version(a, next())
+                break
+            case "--component": {
+                const v = next()
+                if (!v || !/^[A-Za-z0-9_]{1,32}$/.test(v)) throw new UsageError(`--component must be a name like STM32, got "${v ?? ""}"`)
+                o.component = v
+                break
+            }
+            case "--piece":
+                o.piece = int(a, next(), 1, 16 * 1024 * 1024)
+                break
+            case "--block":
+                o.block = int(a, next(), 16, 4096)
+                break
+            case "--baud":
+                o.baud = int(a, next(), 0, 4_000_000)
+                if (o.baud > 0 && o.baud < 1200) throw new UsageError(`--baud must be 0 (unpaced) or at least 1200, got ${o.baud}`)
+                break
+            case "--latency":
+                o.latency = int(a, next(), 0, 10_000)
+                break
+            case "--seed":
+                o.seed = int(a, next(), 0, 2 ** 31 - 1)
+                break
+            case "--fault": {
+                const v = next()
+                if (!v) throw new UsageError("--fault needs a spec (see --help)")
+                o.faults.push(parseFault(v))
+                break
+            }
+            case "--trace":
+                o.trace = true
+                break
+            case "--json":
+                o.json = true
+                break
+            case "--help":
+            case "-h":
+                o.help = true
+                break
+            default:
+                throw new UsageError(`unknown option "${a}" (see --help)`)
+        }
+    }
+    if (o.from === o.to) throw new UsageError(`--from and --to are the same version (${o.from})`)
+    return o
+}
