@@ -42,6 +42,7 @@ import {
     QiotEvent,
 } from "./qiot-events"
 import { SotaError, SotaReason } from "./reasons"
+import { Signal } from "../lib/signal"
 
 export interface SotaConfig {
     /** The MCU component the plans name, e.g. "STM32". */
@@ -141,6 +142,12 @@ export interface SotaStats {
     resumedAt: number
 }
 
+/** A block being hashed and written in the background. */
+interface WriteJob {
+    done: boolean
+    error: any
+}
+
 /** One download in progress. */
 class Download {
     offer: OtaOffer
@@ -168,8 +175,11 @@ export class SotaEngine {
     private platform: SotaPlatform
     private cfg: SotaConfig
     private listeners: ((p: SotaProgress) => void)[] = []
-    private block: Buffer
+    /** Two block buffers: one is read into while the other is hashed and written. */
+    private blocks: Buffer[]
+    private cur = 0
     private blockSize: number
+    private writeDone = new Signal()
     private sinkGot = 0
     private sinkOk = false
     private sink: PayloadSink
@@ -184,17 +194,18 @@ export class SotaEngine {
         const inbox = this.inbox
         at.onUrc(line => inbox.urc(line))
         this.blockSize = config.blockSize || 1024
-        this.block = Buffer.alloc(this.blockSize)
+        this.blocks = [Buffer.alloc(this.blockSize), Buffer.alloc(this.blockSize)]
         const self = this
         this.sink = {
             begin: (header: string, length: number) => {
                 self.sinkGot = 0
-                self.sinkOk = length <= self.block.length
+                self.sinkOk = length <= self.blocks[self.cur].length
             },
             data: (chunk: Buffer, s: number, e: number) => {
                 if (!self.sinkOk) return
-                const n = Math.min(e - s, self.block.length - self.sinkGot)
-                for (let i = 0; i < n; i++) self.block[self.sinkGot + i] = chunk[s + i]
+                const block = self.blocks[self.cur]
+                const n = Math.min(e - s, block.length - self.sinkGot)
+                for (let i = 0; i < n; i++) block[self.sinkGot + i] = chunk[s + i]
                 self.sinkGot += n
             },
             end: (ok: boolean) => {
@@ -574,7 +585,7 @@ export class SotaEngine {
         })
         const max = await this.qt.maxBlock()
         const unit = this.store.flash.geometry.programUnit
-        let size = Math.min(this.block.length, max > 0 ? max : this.block.length)
+        let size = Math.min(this.blocks[0].length, max > 0 ? max : this.blocks[0].length)
         if (size > unit) size -= size % unit
         this.blockSize = size
         this.emit("downloading", dl.offer.target, from, start.length)
@@ -583,45 +594,88 @@ export class SotaEngine {
     /**
      * Read the part of a piece not yet held. True when the piece is complete. A module restart
      * or a dropped line returns false after recovery: the module re-sends what it holds.
+     *
+     * Pipelined: while block k is hashed and written (a background fiber), the read of block
+     * k+1 is already on the wire. In the VM a 1 KB flash write over the simulator's channel
+     * costs about as much as the 1 KB read on a 115 200-baud UART, so this nearly halves it.
      */
     private async readPiece(dl: Download, piece: OtaPiece): Promise<boolean> {
         const end = piece.start + piece.length
         if (dl.writer.next() < piece.start) throw new SotaError("bad-plan", `piece at ${piece.start}, need ${dl.writer.next()}`)
-        const target = dl.offer.target
-        const total = dl.start.length
         const readTimeout = this.ms(this.cfg.readTimeoutMs, 3000)
         const retries = this.ms(this.cfg.blockRetries, 3)
-        while (dl.writer.next() < end) {
-            const off = dl.writer.next()
-            const n = Math.min(this.blockSize, end - off)
-            let attempt = 0
-            while (true) {
-                let failure: any = null
-                try {
-                    const r = await this.qt.readBlock(off, n, this.sink, readTimeout)
-                    this.stats.bytesRead += this.sinkGot
-                    if (r.start === off && r.length === n && this.sinkOk && this.sinkGot === n) break
-                    failure = new SotaError("module-error", `block at ${off}: reply ${r.start},${r.length}`)
-                } catch (err) {
-                    if (err instanceof AtError && (err.reason === "module-reboot" || err.reason === "link-lost")) {
-                        await this.moduleRestarted()
-                        return false
+        let readAt = dl.writer.next()
+        let job: WriteJob = null
+        try {
+            while (readAt < end) {
+                const off = readAt
+                const n = Math.min(this.blockSize, end - off)
+                let attempt = 0
+                while (true) {
+                    let failure: any = null
+                    try {
+                        const r = await this.qt.readBlock(off, n, this.sink, readTimeout)
+                        this.stats.bytesRead += this.sinkGot
+                        if (r.start === off && r.length === n && this.sinkOk && this.sinkGot === n) break
+                        failure = new SotaError("module-error", `block at ${off}: reply ${r.start},${r.length}`)
+                    } catch (err) {
+                        if (err instanceof AtError && (err.reason === "module-reboot" || err.reason === "link-lost")) {
+                            await this.finishWrite(job)
+                            job = null
+                            await this.moduleRestarted()
+                            return false
+                        }
+                        if (!(err instanceof AtError)) throw err
+                        failure = err
                     }
-                    if (!(err instanceof AtError)) throw err
-                    failure = err
+                    // reads fail once the platform has ended the plan: its 10706 is the real reason
+                    if (this.inbox.has(x => x.type === EVT_OTA && x.code === OTA_FAILED))
+                        throw new SotaError("platform-failed", "the platform failed the plan (10706) during the download")
+                    if (attempt >= retries) throw new SotaError(reasonOf(failure), errText(failure))
+                    attempt++
+                    this.stats.blockRetries++
                 }
-                // reads fail once the platform has ended the plan: its 10706 is the real reason
-                if (this.inbox.has(x => x.type === EVT_OTA && x.code === OTA_FAILED))
-                    throw new SotaError("platform-failed", "the platform failed the plan (10706) during the download")
-                if (attempt >= retries) throw new SotaError(reasonOf(failure), errText(failure))
-                attempt++
-                this.stats.blockRetries++
+                this.stats.blocks++
+                readAt = off + n
+                // the previous block must be stored before this one (the writer is sequential)
+                await this.finishWrite(job)
+                job = this.startWrite(dl, off, this.blocks[this.cur], n)
+                this.cur = 1 - this.cur
             }
-            this.stats.blocks++
-            await this.storeBlock(dl, off, n)
-            this.emit("downloading", target, dl.writer.next(), total)
+        } finally {
+            // never leave a write running behind an error: wait for it (its own failure, if any,
+            // is secondary to the one already propagating)
+            if (job) while (!job.done) await this.writeDone.wait(1000)
         }
         return true
+    }
+
+    /** Hash and write a block in a background fiber (setTimeout starts one in DeviceScript). */
+    private startWrite(dl: Download, off: number, block: Buffer, n: number): WriteJob {
+        const job: WriteJob = { done: false, error: null }
+        const self = this
+        setTimeout(async () => {
+            try {
+                await self.storeBlock(dl, off, block, n)
+                self.emit("downloading", dl.offer.target, dl.writer.next(), dl.start.length)
+            } catch (err) {
+                job.error = err
+            }
+            job.done = true
+            self.writeDone.notify()
+        }, 0)
+        return job
+    }
+
+    /** Wait for a background write; rethrow its failure. */
+    private async finishWrite(job: WriteJob) {
+        if (!job) return
+        while (!job.done) await this.writeDone.wait(1000)
+        if (job.error) {
+            const e = job.error
+            job.error = null
+            throw e
+        }
     }
 
     private checkpointBytes(): number {
@@ -656,9 +710,9 @@ export class SotaEngine {
     }
 
     /** Write a block (the writer checkpoints on sector boundaries); store failures become "flash-error". */
-    private async storeBlock(dl: Download, off: number, n: number) {
+    private async storeBlock(dl: Download, off: number, block: Buffer, n: number) {
         try {
-            await dl.writer.put(off, this.block, n)
+            await dl.writer.put(off, block, n)
         } catch (err) {
             if (err instanceof FlashError || err instanceof StoreError) throw new SotaError("flash-error", errText(err))
             throw err // anything else (a power cut in the simulator) is not the engine's to handle

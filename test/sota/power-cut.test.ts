@@ -112,7 +112,8 @@ describe("SOTA power-cut sweep", () => {
         expect(unrecoverable).toBe(0)
         expect(stillOld).toBe(0) // the platform re-offers, so every run ends upgraded
         expect(plans.length).toBeGreaterThan(100)
-        // a cut during the download costs at most one checkpoint (one 4 KB sector) plus the block in flight
-        expect(maxDownloadReread).toBeLessThanOrEqual(4096 + 1024)
+        // a cut during the download costs at most one checkpoint (one 4 KB sector) plus the two
+        // blocks in flight (the pipeline reads one block ahead of the one being written)
+        expect(maxDownloadReread).toBeLessThanOrEqual(4096 + 2 * 1024)
     }, 600_000)
 })
