@@ -1,0 +1,112 @@
+// VM bench for the SOTA engine's per-block work, in DeviceScript's own VM (`devs run --test`, so
+// GC stress is on: pessimistic figures). For each digest alone, all of them together, and the
+// whole per-block pipeline (AT receiver framing a real reply fed as 232-byte Jacdac packets, the
+// copy into the block buffer, MD5 + SHA-256 + CRC-32, the aligned writer, the image store's
+// program and journal checkpoints on the portable RAM flash): ms per KB, and the ratio to the
+// UART's line time for one 1 KB block at 115 200 baud (the reply is ≈1 060 bytes: ≈92 ms).
+import * as ds from "@devicescript/core"
+import { AtReceiver, ReceiverListener } from "../../src/at/receiver"
+import { quectelLineTable } from "../../src/at/line-table"
+import { DigestSet } from "../../src/verify/digest-set"
+import { Md5 } from "../../src/verify/md5"
+import { Sha256 } from "../../src/verify/sha256"
+import { crc32Update } from "../../src/lib/crc32"
+import { RamFlash } from "../../src/flash/ram-flash"
+import { ImageStore, StoreLayout } from "../../src/flash/image-store"
+import { BlockWriter } from "../../src/sota/block-writer"
+
+const KB = 8
+const LINE_MS = ((1024 + 36) * 10 * 1000) / 115200
+
+/** No Number.toFixed in DeviceScript. */
+function fixed(x: number, digits: number): string {
+    const f = Math.pow(10, digits)
+    return `${Math.round(x * f) / f}`
+}
+
+function report(label: string, ms: number) {
+    const perKb = ms / KB
+    console.log(`BENCH ${label}: ${fixed(perKb, 2)} ms/KB = ${fixed(perKb / LINE_MS, 3)} x the 1 KB line time (${fixed(LINE_MS, 1)} ms)`)
+}
+
+async function pattern(n: number): Promise<Buffer> {
+    const b = Buffer.alloc(n)
+    for (let i = 0; i < n; i++) {
+        b[i] = (i * 31 + 7) & 0xff
+        if ((i & 1023) === 1023) await ds.sleep(0)
+    }
+    return b
+}
+
+/** Hash 1 KB with `step` per 64-byte slice, yielding between slices as DigestSet does. */
+async function timeSlices(block: Buffer, step: (b: Buffer, s: number, e: number) => void): Promise<number> {
+    const t0 = ds.millis()
+    for (let k = 0; k < KB; k++) {
+        for (let off = 0; off < 1024; off += 64) {
+            step(block, off, off + 64)
+            await ds.sleep(0)
+        }
+    }
+    return ds.millis() - t0
+}
+
+const SECTOR = 4096
+const LAYOUT: StoreLayout = { metaAddress: 0, metaSectors: 2, slotAddress: [2 * SECTOR, 4 * SECTOR], slotSize: 2 * SECTOR }
+
+const block = await pattern(1024)
+const empty = await timeSlices(block, (b, s, e) => {})
+report("yield loop alone (subtracted below)", empty)
+const md5 = new Md5()
+report("MD5", (await timeSlices(block, (b, s, e) => md5.update(b, s, e))) - empty)
+const sha = new Sha256()
+report("SHA-256", (await timeSlices(block, (b, s, e) => sha.update(b, s, e))) - empty)
+let crc = 0
+report("CRC-32", (await timeSlices(block, (b, s, e) => (crc = crc32Update(crc, b, s, e)))) - empty)
+const all = new DigestSet({ sha256: true, crc32: true })
+let t0 = ds.millis()
+for (let k = 0; k < KB; k++) await all.update(block, 0, 1024)
+report("all digests (DigestSet: MD5 + SHA-256 + CRC-32)", ds.millis() - t0)
+
+// the whole per-block pipeline
+const flash = new RamFlash({ sectorSize: SECTOR, programUnit: 8, size: 6 * SECTOR })
+const store = new ImageStore(flash, LAYOUT)
+await store.mount()
+await store.startReceive({ version: "1_0_0", size: 1024 })
+await store.write(0, Buffer.alloc(1024))
+await store.markReady()
+await store.activate({ permanent: true })
+await store.boot()
+await store.startReceive({ version: "2_0_0", size: KB * 1024 })
+const digests = new DigestSet({ sha256: true, crc32: true })
+const writer = new BlockWriter(store, digests, KB * 1024, 0, SECTOR, async (w: number) => {
+    await store.saveJournal(w, w, digests.save())
+})
+const target = Buffer.alloc(1024)
+let got = 0
+const sink: ReceiverListener = {
+    line: t => {},
+    echo: t => {},
+    final: (k, c, t) => {},
+    urc: t => {},
+    payloadStart: (h, n, u) => {
+        got = 0
+    },
+    payloadData: (b, s, e) => {
+        for (let i = s; i < e; i++) target[got++] = b[i]
+    },
+    payloadEnd: ok => {},
+    fault: (k, d) => {},
+}
+const rx = new AtReceiver(quectelLineTable(), sink)
+t0 = ds.millis()
+for (let k = 0; k < KB; k++) {
+    const reply = Buffer.concat(Buffer.from(`\r\n+QIOTOTARD: ${k * 1024},1024\r\n`), block, Buffer.from("\r\n\r\nOK\r\n"))
+    for (let off = 0; off < reply.length; off += 232) {
+        rx.feed(reply, off, Math.min(reply.length, off + 232))
+        await ds.sleep(0)
+    }
+    await writer.put(k * 1024, target, 1024)
+}
+report("whole per-block pipeline (framing + copy + digests + store write + journal)", ds.millis() - t0)
+console.log(`BENCH done: ${writer.written} bytes written`)
+ds.restart()

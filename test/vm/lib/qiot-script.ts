@@ -1,0 +1,103 @@
+// A scripted QuecThing module side for runs inside the DeviceScript VM (no Jacdac there, so the
+// engine talks to this over the in-memory pipe). It answers the SOTA dialogue of the reference
+// walk-through for one package whose bytes are a pattern computed on the fly (the VM's heap
+// never holds the package), with its digests given as vectors computed beforehand with Node.
+
+import { PipeEnd } from "../../../src/at/pipe"
+
+export interface ScriptedPackage {
+    size: number
+    md5: string
+    sha256: string
+    crc: number
+    target: string
+}
+
+/** The bytes of the pattern package: (i * 31 + 7) & 0xff. */
+export function patternByte(i: number): number {
+    return (i * 31 + 7) & 0xff
+}
+
+/** 8 192 bytes of the pattern; digests computed with node:crypto and zlib.crc32. */
+export const PATTERN_8K: ScriptedPackage = {
+    size: 8192,
+    md5: "4448bc4b5b98051a0a8f767b1d69ebcb",
+    sha256: "3faac63d133ee546e983a131136bc44c9d3c0910d1c6b143d60509ef90a386e7",
+    crc: 783871656,
+    target: "2_0_0",
+}
+
+export class QiotScript {
+    end: PipeEnd
+    pkg: ScriptedPackage
+    /** Command lines received, in order. */
+    received: string[] = []
+    /** Payload bytes sent in AT+QIOTOTARD replies. */
+    payloadBytes = 0
+    private rx = ""
+
+    constructor(end: PipeEnd, pkg: ScriptedPackage) {
+        this.end = end
+        this.pkg = pkg
+        const self = this
+        end.listen({
+            data: (chunk: Buffer) => self.onData(chunk),
+            link: (up: boolean) => {},
+        })
+    }
+
+    private say(text: string) {
+        this.end.send(Buffer.from(text))
+    }
+
+    private onData(chunk: Buffer) {
+        this.rx += chunk.toString("utf-8")
+        let cr = this.rx.indexOf("\r")
+        while (cr >= 0) {
+            const cmd = this.rx.slice(0, cr)
+            this.rx = this.rx.slice(cr + 1)
+            this.received.push(cmd)
+            this.answer(cmd)
+            cr = this.rx.indexOf("\r")
+        }
+    }
+
+    private answer(cmd: string) {
+        const p = this.pkg
+        if (cmd === "AT" || cmd === "ATE0") return this.say("\r\nOK\r\n")
+        if (cmd === "AT+QIOTSTATE?") return this.say("\r\n+QIOTSTATE: 8\r\n\r\nOK\r\n")
+        if (cmd === "AT+CSQ") return this.say("\r\n+CSQ: 20,99\r\n\r\nOK\r\n")
+        if (cmd.startsWith("AT+QIOTMCUVER=")) {
+            this.say("\r\nOK\r\n")
+            if (cmd.indexOf(`"${p.target}"`) > 0) this.say('\r\n+QIND: "FOTA","END",0\r\n\r\n+QIOTEVT: 7,10705\r\n')
+            return
+        }
+        if (cmd === "AT+QIOTOTAREQ=1")
+            return this.say(`\r\nOK\r\n\r\n+QIOTEVT: 7,10700,"STM32","","${p.target}",30,-113,${p.size}\r\n`)
+        if (cmd === "AT+QIOTUPDATE=1")
+            return this.say(
+                `\r\nOK\r\n\r\n+QIOTEVT: 7,10701,"STM32",${p.size},"${p.md5}",${p.crc},"${p.sha256}"\r\n` +
+                    `\r\n+QIOTEVT: 7,10702\r\n\r\n+QIOTEVT: 7,10703,"STM32",${p.size},0,${p.size}\r\n`
+            )
+        if (cmd === "AT+QIOTUPDATE=3") return this.say("\r\nOK\r\n\r\n+QIOTEVT: 7,10704\r\n")
+        if (cmd === "AT+QIOTOTARD=?") return this.say("\r\n+QIOTOTARD: 0,(1-1024)\r\n\r\nOK\r\n")
+        if (cmd.startsWith("AT+QIOTOTARD=")) {
+            const args = cmd.slice(13).split(",")
+            const start = parseInt(args[0])
+            const want = parseInt(args[1])
+            const n = Math.min(want, p.size - start)
+            if (!(start >= 0 && n > 0)) return this.say("\r\nERROR\r\n")
+            this.say(`\r\n+QIOTOTARD: ${start},${n}\r\n`)
+            // as a Jacdac Serial server delivers it: packets of at most 232 bytes, never the whole block
+            for (let off = 0; off < n; off += 232) {
+                const piece = Buffer.alloc(Math.min(232, n - off))
+                for (let i = 0; i < piece.length; i++) piece[i] = patternByte(start + off + i)
+                this.end.send(piece)
+            }
+            this.say("\r\n\r\nOK\r\n")
+            this.payloadBytes += n
+            return
+        }
+        this.say("\r\nERROR\r\n")
+    }
+}

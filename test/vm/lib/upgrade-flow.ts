@@ -1,0 +1,86 @@
+// One whole upgrade inside the VM, shared by the VM suite (test/vm/sota.vm.ts) and the VM bench
+// (bench/vm/sota.bench.ts): factory image 1_0_0 on a RAM flash, then boot → update → reboot →
+// boot → self-test → confirm against the scripted module. Each boot runs in its own function,
+// so that, as after a reset, nothing of the previous boot stays reachable.
+import * as ds from "@devicescript/core"
+import { AtClient } from "../../../src/at/client"
+import { createPipe, PipeEnd } from "../../../src/at/pipe"
+import { RamFlash } from "../../../src/flash/ram-flash"
+import { ImageStore, StoreLayout } from "../../../src/flash/image-store"
+import { SotaEngine, StartResult } from "../../../src/sota/engine"
+import { PATTERN_8K, QiotScript } from "./qiot-script"
+
+export const SECTOR = 4096
+export const LAYOUT: StoreLayout = { metaAddress: 0, metaSectors: 2, slotAddress: [2 * SECTOR, 4 * SECTOR], slotSize: 2 * SECTOR }
+
+export class Reboot extends Error {}
+
+export interface FlowResult {
+    rebooted: boolean
+    downloadMs: number
+    blocks: number
+    second: StartResult
+    states: string
+    module: QiotScript
+    flash: RamFlash
+}
+
+function newEngine(mcu: PipeEnd, flash: RamFlash, states: string[]) {
+    const at = new AtClient(mcu, { quietMs: 20 })
+    const store = new ImageStore(flash, LAYOUT)
+    const engine = new SotaEngine(
+        at,
+        store,
+        {
+            reboot: async () => {
+                throw new Reboot("reboot")
+            },
+            battery: async () => 100,
+        },
+        { component: "STM32", offerTimeoutMs: 2000, resultTimeoutMs: 2000 }
+    )
+    engine.onProgress(p => {
+        if (states.length === 0 || states[states.length - 1] !== p.state) states.push(p.state)
+    })
+    return engine
+}
+
+/** The RAM flash with the factory image installed (also the idle baseline of the heap bench). */
+export async function factoryFlash(): Promise<RamFlash> {
+    const flash = new RamFlash({ sectorSize: SECTOR, programUnit: 8, size: 6 * SECTOR })
+    const factory = new ImageStore(flash, LAYOUT)
+    await factory.mount()
+    await factory.startReceive({ version: "1_0_0", size: 1024 })
+    await factory.write(0, Buffer.alloc(1024))
+    await factory.markReady()
+    await factory.activate({ permanent: true })
+    return flash
+}
+
+async function bootAndUpdate(mcu: PipeEnd, flash: RamFlash, states: string[], r: FlowResult) {
+    const e = newEngine(mcu, flash, states)
+    await e.start()
+    const t0 = ds.millis()
+    try {
+        await e.checkForUpdate()
+    } catch (err) {
+        r.rebooted = err instanceof Reboot
+    }
+    r.downloadMs = ds.millis() - t0
+    r.blocks = e.stats.blocks
+}
+
+async function bootAndConfirm(mcu: PipeEnd, flash: RamFlash, states: string[]): Promise<StartResult> {
+    return await newEngine(mcu, flash, states).start()
+}
+
+export async function upgradeFlow(flash: RamFlash): Promise<FlowResult> {
+    const ends = createPipe()
+    const module = new QiotScript(ends[1], PATTERN_8K)
+    const states: string[] = []
+    const r: FlowResult = { rebooted: false, downloadMs: 0, blocks: 0, second: null, states: "", module, flash }
+    await bootAndUpdate(ends[0], flash, states, r)
+    r.second = await bootAndConfirm(ends[0], flash, states)
+    r.states = states.join(",")
+    return r
+}
