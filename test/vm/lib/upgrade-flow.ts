@@ -84,3 +84,12 @@ export async function upgradeFlow(flash: RamFlash): Promise<FlowResult> {
     r.states = states.join(",")
     return r
 }
+
+/** Start-up and the download up to the reboot (one boot): true when it reached the reboot. */
+export async function downloadFlow(flash: RamFlash): Promise<boolean> {
+    const ends = createPipe()
+    new QiotScript(ends[1], PATTERN_8K)
+    const r: FlowResult = { rebooted: false, downloadMs: 0, blocks: 0, second: null, states: "", module: null, flash }
+    await bootAndUpdate(ends[0], flash, [], r)
+    return r.rebooted
+}
