@@ -1,0 +1,51 @@
+// `npm run sim -- --module-upgrade URL`: the MCU drives a firmware upgrade of the module itself
+// (DFOTA, src/dfota) against the emulator, which serves a delta package at that location
+// (an HTTP or FTP server with the file, or a file in the module's file system for UFS:).
+// The result is src/dfota's DfotaResult: reason, revision before and after, timings.
+
+import { AtClient } from "../../src/at/client"
+import { parseLocation, LocationError } from "../../src/dfota/location"
+import { DfotaResult, runModuleUpgrade } from "../../src/dfota/dfota"
+import { SimDevice } from "../device/device"
+import { SimOptions } from "./options"
+import { View } from "./view"
+
+/** The revision the emulated module runs before the upgrade, and the one the package brings. */
+export const REVISION_BEFORE = "BG95M3LAR02A03"
+export const REVISION_AFTER = "BG95M3LAR02A04"
+
+export interface ModuleUpgradeSummary extends DfotaResult {
+    engine: "node"
+    healthy: boolean
+}
+
+/** The emulator's DFOTA servers (or module file system) hold a package at `location`. */
+function serve(location: string) {
+    const loc = parseLocation(location)
+    const file = { fromRevision: REVISION_BEFORE, toRevision: REVISION_AFTER, size: 256 * 1024 }
+    if (loc instanceof LocationError) return { servers: {}, ufs: null as string } // the driver refuses it first
+    if (loc.scheme === "ufs") return { servers: {}, ufs: loc.path }
+    const server: any = { files: { [loc.path]: file } }
+    if (loc.scheme === "ftp") {
+        server.user = loc.user
+        server.password = loc.password
+    }
+    return { servers: { [loc.host]: server }, ufs: null as string }
+}
+
+export async function runModuleUpgradeCli(o: SimOptions, location: string, view: View): Promise<ModuleUpgradeSummary> {
+    const { servers, ufs } = serve(location)
+    const d = new SimDevice({
+        module: {
+            revision: REVISION_BEFORE,
+            latencyMs: o.latency,
+            dfota: { servers, downloadBytesPerSec: 64 * 1024, rebootMs: 2000, stepMs: 50, finalBootMs: 1000 },
+        },
+        uart: { baud: o.baud, seed: o.seed },
+        trace: o.trace ? line => view.trace(line) : undefined,
+    })
+    if (ufs) d.module.nvm.ufsFiles.set(ufs, { fromRevision: REVISION_BEFORE, toRevision: REVISION_AFTER })
+    const at = new AtClient(d.tap, { feedSlice: 1 << 16 })
+    const r = await runModuleUpgrade(at, location, {}, p => view.line(`module upgrade: ${p.stage}${p.percent >= 0 ? ` ${p.percent}%` : ""}`))
+    return { ...r, engine: "node", healthy: true }
+}
