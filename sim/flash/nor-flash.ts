@@ -13,6 +13,7 @@
 // sector whose erase was torn counts as programmed until the sector is erased again.
 
 import { closeSync, existsSync, openSync, readSync, writeSync } from "node:fs"
+import { Rng } from "../lib/rng"
 import {
     checkErase,
     checkGeometry,
@@ -63,16 +64,10 @@ export interface NorSnapshot {
     eraseCounts: Uint32Array
 }
 
-/** Small deterministic PRNG (mulberry32). */
+/** A deterministic source of [0, 1) for torn-cut damage (the simulator's one PRNG, sim/lib/rng.ts). */
 export function rng(seed: number): () => number {
-    let a = seed >>> 0
-    return () => {
-        a = (a + 0x6d2b79f5) >>> 0
-        let t = a
-        t = Math.imul(t ^ (t >>> 15), t | 1)
-        t ^= t + Math.imul(t ^ (t >>> 7), t | 61)
-        return ((t ^ (t >>> 14)) >>> 0) / 4294967296
-    }
+    const g = new Rng(seed)
+    return () => g.next()
 }
 
 const FILE_MAGIC = "NORSIM01"

@@ -34,6 +34,18 @@ export class Rng {
         return this.next() < p
     }
 
+    /** Uniform integer in [lo, hi]. */
+    range(lo: number, hi: number): number {
+        return lo + this.int(hi - lo + 1)
+    }
+
+    /** n random bytes. */
+    bytes(n: number): Buffer {
+        const b = Buffer.alloc(n)
+        for (let i = 0; i < n; i++) b[i] = this.int(256)
+        return b
+    }
+
     pick<T>(items: readonly T[]): T {
         return items[this.int(items.length)]
     }
