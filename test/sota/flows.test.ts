@@ -2,7 +2,7 @@
 // Every test ends by checking that the device runs a confirmed image byte-identical to the old
 // or the new one: a failure must leave the active image untouched.
 import { afterEach, beforeEach, describe, expect, it, vi } from "vitest"
-import { healthy, run, runDevice, World, WorldOptions } from "./world"
+import { healthy, run, runDevice, World, WorldOptions, SECTOR } from "./world"
 import { UpgradeLock } from "../../src/lib/upgrade-lock"
 
 beforeEach(() => vi.useFakeTimers())
@@ -58,6 +58,37 @@ describe("sizes", () => {
         // 974 rounded down to the flash's 8-byte program unit; piece ends (9999) carry a tail
         expect(w.module.received).toContain("AT+QIOTOTARD=968,968")
         expect(w.module.received).toContain("AT+QIOTOTARD=9680,319")
+    })
+})
+
+describe("wear", () => {
+    it("checkpoint wear on the metadata area is bounded and printed (40 KB image, 4 KB checkpoints)", async () => {
+        const w = new World({ packageSize: 40960 })
+        await w.install()
+        const counts = (w.flash as any).eraseCounts as Uint32Array
+        const erases = (from: number, to: number) => {
+            let n = 0
+            for (let i = from; i < to; i++) n += counts[i]
+            return n
+        }
+        const slot0 = erases(2, counts.length)
+        // metadata bytes programmed by the update: in the long run they are what wears the log
+        let metaBytes = 0
+        const program = w.flash.program.bind(w.flash)
+        w.flash.program = async (address: number, data: Buffer) => {
+            if (address < 2 * SECTOR) metaBytes += data.length
+            return program(address, data)
+        }
+        await runDevice(w)
+        expect(await healthy(w)).toBe("new")
+        const slot = erases(2, counts.length) - slot0
+        const perUpdate = metaBytes / SECTOR
+        console.log(
+            `checkpoint wear: a 40 KB update erased ${slot} slot sectors (10 in the slot) and wrote ${metaBytes} metadata bytes ` +
+                `(${w.engine.stats.checkpoints} checkpoints on this boot's side): ≈ ${perUpdate.toFixed(2)} metadata-sector erases per update in the long run`
+        )
+        expect(slot).toBeLessThanOrEqual(10) // at most one erase per sector of the receiving slot
+        expect(perUpdate).toBeLessThan(1.5) // bounded: about one 4 KB sector of log per 40 KB update
     })
 })
 
