@@ -1,10 +1,13 @@
 // `npm run sim`: one upgrade in the simulator, end to end. Exit code 0 when the device ends
 // healthy (a valid, confirmed image runs), whatever the upgrade's result; 1 when it does not;
-// 2 for bad options (one line on stderr).
+// 2 for bad options (one line on stderr); 3 when --modem cannot reach or use the module.
 
 import { parseOptions, UsageError, USAGE } from "./options"
 import { runNodeEngine } from "./node-engine"
+import { runVmEngine } from "./vm-engine"
 import { View } from "./view"
+import { runModem } from "./modem-engine"
+import { serveModule } from "./serve-module"
 
 async function main(argv: string[]): Promise<number> {
     let o
@@ -21,13 +24,11 @@ async function main(argv: string[]): Promise<number> {
         process.stdout.write(USAGE + "\n")
         return 0
     }
-    if (o.engine === "vm") {
-        process.stderr.write("sim: --engine vm needs the DeviceScript simulator host, which is not built yet; use --engine node\n")
-        return 2
-    }
+    if (o.serveModule >= 0) return serveModule(o, new View(o.json))
+    if (o.modem !== null) return runModem(o, new View(o.json))
     const view = new View(o.json)
     view.line(`sim: ${o.engine} engine, ${o.component} ${o.from} → ${o.to}, ${o.baud ? o.baud + " baud" : "unpaced"}, ${o.faults.length} fault(s)`)
-    const summary = await runNodeEngine(o, view)
+    const summary = o.engine === "vm" ? await runVmEngine(o, view) : await runNodeEngine(o, view)
     view.summary(summary)
     return summary.healthy ? 0 : 1
 }

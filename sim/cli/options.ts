@@ -29,10 +29,22 @@ export interface SimOptions {
     trace: boolean
     json: boolean
     help: boolean
+    /** --modem: a real module (serial port path or tcp://HOST:PORT) instead of the emulator; null: the emulator */
+    modem: string | null
+    /** serial rate of --modem */
+    modemBaud: number
+    /** seconds to wait for the module at first contact and after the link drops */
+    modemWait: number
+    /** --flash FILE: the MCU's NOR flash persists there (with --modem) */
+    flash: string | null
+    /** bytes per image slot of a new --flash file */
+    slot: number
+    /** --serve-module PORT: serve the emulator on 127.0.0.1:PORT (0: any free port); -1: off */
+    serveModule: number
 }
 
 export const DEFAULTS: SimOptions = {
-    engine: "node",
+    engine: "vm",
     image: null,
     size: 27954,
     from: "1_0_0",
@@ -47,6 +59,12 @@ export const DEFAULTS: SimOptions = {
     trace: false,
     json: false,
     help: false,
+    modem: null,
+    modemBaud: 115200,
+    modemWait: 20,
+    flash: null,
+    slot: 512 * 1024,
+    serveModule: -1,
 }
 
 export const USAGE = `usage: npm run sim -- [options]
@@ -63,6 +81,13 @@ export const USAGE = `usage: npm run sim -- [options]
   --fault SPEC         repeatable; see below
   --trace              print the AT dialogue (binary payloads as a length)
   --json               print only the summary, as one JSON object on the last line
+  --modem WHERE        drive a real module instead of the emulator: a serial port (/dev/ttyUSB2, COM7)
+                       or tcp://HOST:PORT; implies --engine node (docs/MODEM.md)
+  --modem-baud N       serial rate for --modem (default ${DEFAULTS.modemBaud})
+  --modem-wait S       seconds to wait for the module's answer, and for a dropped link (default ${DEFAULTS.modemWait})
+  --flash FILE         with --modem: the MCU's flash lives in FILE (an interrupted run resumes from it)
+  --slot BYTES         with --modem: image slot size of a new --flash file (default ${DEFAULTS.slot})
+  --serve-module PORT  serve the module emulator on tcp://127.0.0.1:PORT (0: any free port) until Ctrl-C
 faults:
   cut@block=N[:before|after|torn]   power cut at the flash write of download block N (default torn)
   cut@op=N[:before|after|torn]      power cut at the N-th flash program/erase after the first boot
@@ -154,6 +179,30 @@ export function parseOptions(argv: string[]): SimOptions {
             case "--json":
                 o.json = true
                 break
+            case "--modem": {
+                const v = next()
+                if (!v || v.startsWith("--")) throw new UsageError("--modem needs a serial port (/dev/ttyUSB2, COM7) or tcp://HOST:PORT")
+                o.modem = v
+                break
+            }
+            case "--modem-baud":
+                o.modemBaud = int(a, next(), 1200, 4_000_000)
+                break
+            case "--modem-wait":
+                o.modemWait = int(a, next(), 1, 600)
+                break
+            case "--flash": {
+                const v = next()
+                if (!v || v.startsWith("--")) throw new UsageError("--flash needs a file")
+                o.flash = v
+                break
+            }
+            case "--slot":
+                o.slot = int(a, next(), 4096, 16 * 1024 * 1024)
+                break
+            case "--serve-module":
+                o.serveModule = int(a, next(), 0, 65535)
+                break
             case "--help":
             case "-h":
                 o.help = true
@@ -163,5 +212,11 @@ export function parseOptions(argv: string[]): SimOptions {
         }
     }
     if (o.from === o.to) throw new UsageError(`--from and --to are the same version (${o.from})`)
+    if (o.modem !== null) {
+        if (o.engine === "vm" && argv.includes("--engine")) throw new UsageError("--modem runs the firmware's code in this process: use --engine node")
+        o.engine = "node"
+        if (o.faults.length) throw new UsageError("--fault acts on the emulator; it cannot be used with --modem")
+        if (o.serveModule >= 0) throw new UsageError("--serve-module serves the emulator; it cannot be used with --modem")
+    } else if (o.flash !== null) throw new UsageError("--flash goes with --modem (the emulator's platform does not persist)")
     return o
 }

@@ -2,7 +2,8 @@
 // emulator and its Developer Center on one side of a line (an unpaced pipe, or the paced UART
 // model with byte faults), a NOR flash on the other, and an MCU whose RAM (AT client, image
 // store object, SOTA engine) is rebuilt on every reboot while the flash and the module keep
-// their state. The same portable src/ code the firmware runs; only the wiring is here.
+// their state. The same portable src/ code the firmware runs; only the wiring is here. With
+// `moduleLink` the MCU side drives a module elsewhere instead (`npm run sim -- --modem`).
 
 import { AtClient } from "../../src/at/client"
 import { createPipe } from "../../src/at/pipe"
@@ -72,6 +73,43 @@ export interface DeviceOptions {
     trace?: (line: string) => void
     /** AtClient feed slice: Node needs no VM-sized slices (see src/at/client.ts) */
     feedSlice?: number
+    /**
+     * Drive this transport (a real module, or one across a socket) instead of building the
+     * emulator: there is no Developer Center, package or module here (dc, pkg, module and
+     * moduleEnd stay undefined), and the line is whatever the transport is.
+     */
+    moduleLink?: ByteTransport
+    /** Persist the NOR flash to this file (created if missing, loaded if present). */
+    flashFile?: string
+    /** The factory (old) image; default: generated, as large as the package. */
+    factoryImage?: Buffer
+}
+
+/** The emulated platform: a product with the component, the package, a plan for it, the device. */
+export function buildDevCenter(o: DeviceOptions, data: Buffer): { dc: DevCenter; pkg: Package } {
+    const component = o.component ?? "STM32"
+    const dc = new DevCenter()
+    dc.addProduct({ productKey: PRODUCT.productKey, productSecret: PRODUCT.productSecret }).addComponent(PRODUCT.productKey, component)
+    const pkg = dc.addPackage({
+        productKey: PRODUCT.productKey,
+        component,
+        version: o.toVersion ?? "2_0_0",
+        sourceVersion: o.sourceVersion,
+        data,
+    })
+    dc.createPlan({ packageId: pkg.id, minBattery: o.minBattery ?? 30, minSignal: o.minSignal ?? -113 })
+    dc.addDevice(PRODUCT.productKey, PRODUCT.imei, PRODUCT.deviceSecret)
+    return { dc, pkg }
+}
+
+/** The emulator's options: the simulated device's product info is already configured. */
+export function emulatorOptions(o: DeviceOptions, dc: DevCenter): QuecModuleOptions {
+    return {
+        devCenter: dc,
+        imei: PRODUCT.imei,
+        ...(o.module || {}),
+        nvm: { productKey: PRODUCT.productKey, productSecret: PRODUCT.productSecret, deviceSecret: PRODUCT.deviceSecret },
+    }
 }
 
 export class SimDevice {
@@ -100,39 +138,30 @@ export class SimDevice {
     constructor(readonly o: DeviceOptions = {}) {
         const data = o.image ?? makeImage(o.packageSize ?? 27954, 7)
         const component = o.component ?? "STM32"
-        this.dc = new DevCenter()
-        this.dc.addProduct({ productKey: PRODUCT.productKey, productSecret: PRODUCT.productSecret }).addComponent(PRODUCT.productKey, component)
-        this.pkg = this.dc.addPackage({
-            productKey: PRODUCT.productKey,
-            component,
-            version: o.toVersion ?? "2_0_0",
-            sourceVersion: o.sourceVersion,
-            data,
-        })
-        this.dc.createPlan({ packageId: this.pkg.id, minBattery: o.minBattery ?? 30, minSignal: o.minSignal ?? -113 })
-        this.dc.addDevice(PRODUCT.productKey, PRODUCT.imei, PRODUCT.deviceSecret)
-        let mcuEnd: ByteTransport
-        if (o.uart) {
-            this.line = new UartLine(o.uart)
-            mcuEnd = this.line.mcu
-            this.moduleEnd = this.line.module
-        } else {
-            const [a, b] = createPipe()
-            mcuEnd = a
-            this.moduleEnd = b
+        if (o.moduleLink) this.tap = new LineTap(o.moduleLink, o.trace)
+        else {
+            const platform = buildDevCenter(o, data)
+            this.dc = platform.dc
+            this.pkg = platform.pkg
+            let mcuEnd: ByteTransport
+            if (o.uart) {
+                this.line = new UartLine(o.uart)
+                mcuEnd = this.line.mcu
+                this.moduleEnd = this.line.module
+            } else {
+                const [a, b] = createPipe()
+                mcuEnd = a
+                this.moduleEnd = b
+            }
+            this.tap = new LineTap(mcuEnd, o.trace)
+            this.module = new QuecModule(this.moduleEnd as any, emulatorOptions(o, this.dc))
         }
-        this.tap = new LineTap(mcuEnd, o.trace)
-        this.module = new QuecModule(this.moduleEnd as any, {
-            devCenter: this.dc,
-            imei: PRODUCT.imei,
-            ...(o.module || {}),
-            nvm: { productKey: PRODUCT.productKey, productSecret: PRODUCT.productSecret, deviceSecret: PRODUCT.deviceSecret },
-        })
         this.layout = layoutFor(o.slotSize ?? data.length)
-        this.flash = new NorFlash({ sectorSize: SECTOR, programUnit: o.programUnit ?? 8, size: this.layout.slotAddress[1] + this.layout.slotSize })
+        const size = this.layout.slotAddress[1] + this.layout.slotSize
+        this.flash = new NorFlash({ sectorSize: SECTOR, programUnit: o.programUnit ?? 8, size, file: o.flashFile })
         // Node has no opcode budget: hashing need not sleep between slices
         this.cfg = { component, yielder: async () => {}, ...(o.engine || {}) }
-        this.image1 = makeImage(Math.min(data.length, this.layout.slotSize), 99)
+        this.image1 = o.factoryImage ?? makeImage(Math.min(data.length, this.layout.slotSize), 99)
     }
 
     /** Factory-install the old version as the confirmed image (before the first boot). */

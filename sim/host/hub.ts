@@ -4,10 +4,71 @@
 // taken, start() fails and says so instead of attaching to a stranger's hub.
 
 import { ChildProcess } from "node:child_process"
+import { mkdirSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs"
+import { tmpdir } from "node:os"
 import { join } from "node:path"
 import { lineReader, portTaken, sleep, spawnTracked, stopChild } from "./processes"
 
 export const HUB_PORTS = [8081, 8082, 8083]
+
+// Our own hubs take turns: a lock directory (atomic mkdir) holding the owner's pid, so that two
+// test files or two `npm run sim` started together wait for each other instead of one failing on
+// a taken port. A lock whose owner is dead is taken over. Foreign hubs are still refused by the
+// port check.
+const LOCK = join(tmpdir(), "quecthing-sota-devs-hub.lock")
+let lockHeld = false
+
+function alive(pid: number): boolean {
+    try {
+        process.kill(pid, 0)
+        return true
+    } catch (e: any) {
+        return e.code === "EPERM"
+    }
+}
+
+function releaseLock() {
+    if (!lockHeld) return
+    lockHeld = false
+    rmSync(LOCK, { recursive: true, force: true })
+}
+
+async function acquireLock(waitMs: number, log: (l: string) => void) {
+    const deadline = Date.now() + waitMs
+    let said = false
+    while (true) {
+        try {
+            mkdirSync(LOCK)
+            writeFileSync(join(LOCK, "pid"), String(process.pid))
+            lockHeld = true
+            process.once("exit", releaseLock)
+            return
+        } catch (e: any) {
+            if (e.code !== "EEXIST") throw e
+        }
+        let pid = NaN
+        try {
+            pid = Number(readFileSync(join(LOCK, "pid"), "utf8"))
+        } catch {
+            /* the owner is between mkdir and writing its pid, or died there */
+        }
+        let age = 0
+        try {
+            age = Date.now() - statSync(LOCK).mtimeMs
+        } catch {
+            continue // released meanwhile
+        }
+        if ((pid > 0 && !alive(pid)) || (!(pid > 0) && age > 5000)) {
+            rmSync(LOCK, { recursive: true, force: true })
+            continue
+        }
+        if (Date.now() > deadline)
+            throw new Error(`another simulator run (pid ${pid}) holds the devs hub; only one hub can run on this machine`)
+        if (!said) log(`waiting for another simulator run (pid ${pid}) to release the devs hub`)
+        said = true
+        await sleep(250)
+    }
+}
 
 export interface HubOptions {
     /** Project root (where node_modules/.bin/devicescript and devsconfig.json are). */
@@ -16,6 +77,8 @@ export interface HubOptions {
     log?: (line: string) => void
     /** Give up when the hub does not listen within this. Default 20 s. */
     startTimeoutMs?: number
+    /** Wait this long for another of our hubs (another test file, another run) to stop. Default 10 min. */
+    lockWaitMs?: number
 }
 
 export class Hub {
@@ -29,6 +92,16 @@ export class Hub {
     }
 
     static async start(o: HubOptions): Promise<Hub> {
+        await acquireLock(o.lockWaitMs ?? 600_000, o.log ?? (() => {}))
+        try {
+            return await Hub.launch(o)
+        } catch (e) {
+            releaseLock()
+            throw e
+        }
+    }
+
+    private static async launch(o: HubOptions): Promise<Hub> {
         const taken: number[] = []
         for (const p of HUB_PORTS) if (await portTaken(p)) taken.push(p)
         if (taken.length)
@@ -65,12 +138,16 @@ export class Hub {
     /** Stop the hub (by its process id) and wait until its ports are free again. */
     async stop(): Promise<void> {
         await stopChild(this.child)
-        for (let i = 0; i < 50; i++) {
-            let any = false
-            for (const p of HUB_PORTS) if (await portTaken(p, 200)) any = true
-            if (!any) return
-            await sleep(100)
+        try {
+            for (let i = 0; i < 50; i++) {
+                let any = false
+                for (const p of HUB_PORTS) if (await portTaken(p, 200)) any = true
+                if (!any) return
+                await sleep(100)
+            }
+            throw new Error(`hub stopped but a port of ${HUB_PORTS.join("/")} is still taken`)
+        } finally {
+            releaseLock()
         }
-        throw new Error(`hub stopped but a port of ${HUB_PORTS.join("/")} is still taken`)
     }
 }

@@ -61,6 +61,15 @@ export class SerialChannel implements ByteTransport {
         }
     }
 
+    /**
+     * Report the far end of this serial link down or up through the server's `connected`
+     * register (src/platform/jacdac-serial-transport.ts turns a change into a link event).
+     */
+    async setLink(up: boolean): Promise<void> {
+        this.server.connected.setValues([up])
+        await this.server.connected.sendGetAsync()
+    }
+
     /** @internal from the server */
     fromVm(bytes: Uint8Array) {
         this.bytesFromVm += bytes.length
@@ -91,6 +100,7 @@ export class JacdacIo {
     readonly modem: SerialChannel
     readonly bus: any
     readonly deviceId: string
+    private log: (line: string) => void = () => {}
     private constructor(bus: any, deviceId: string, flash: SerialChannel, modem: SerialChannel) {
         this.bus = bus
         this.deviceId = deviceId
@@ -122,8 +132,9 @@ export class JacdacIo {
         })
         const deviceId: string = provider.deviceId
         bus.start()
-        await bus.connect() // without this the bus polls and connects after ~5.5 s
+        await quietly(log, () => bus.connect()) // without this the bus polls and connects after ~5.5 s
         const io = new JacdacIo(bus, deviceId, channels[0], channels[1])
+        io.log = log
         log(`jacdac: sim-io ${deviceId} on the bus (flash = service 1, modem = service 2)`)
         if (o.pin) io.pinRoles(jd, log)
         return io
@@ -156,12 +167,25 @@ export class JacdacIo {
     }
 
     async stop() {
-        try {
-            await this.bus.disconnect()
-        } catch {
-            /* closing anyway */
-        }
-        this.bus.stop?.()
-        this.bus.dispose?.()
+        await quietly(this.log, async () => {
+            try {
+                await this.bus.disconnect()
+            } catch {
+                /* closing anyway */
+            }
+            this.bus.stop?.()
+            await this.bus.dispose?.()
+        })
+    }
+}
+
+/** jacdac-ts reports its connection steps on console.debug ("web: connecting", "bus: disposing."): route them to `log`. */
+async function quietly<T>(log: (line: string) => void, f: () => Promise<T>): Promise<T> {
+    const debug = console.debug
+    console.debug = (...args: unknown[]) => log(`jacdac: ${args.join(" ")}`)
+    try {
+        return await f()
+    } finally {
+        console.debug = debug
     }
 }

@@ -19,6 +19,8 @@ export interface VmOptions {
     onLine?: (line: string) => void
     /** Extra `devs run` arguments. */
     args?: string[]
+    /** The VM process ended without kill()/stop() (a crash of `devs run`). */
+    onExit?: (code: number | null, signal: string | null) => void
 }
 
 interface Waiter {
@@ -37,6 +39,7 @@ export class Vm {
     launchedAt = 0
     private child: ChildProcess = null
     private waiters: Waiter[] = []
+    private stopping = false
 
     constructor(entry: string, options: VmOptions) {
         this.entry = entry
@@ -74,6 +77,7 @@ export class Vm {
         child.stdout!.on("data", lineReader(onLine))
         child.stderr!.on("data", lineReader(onLine))
         child.once("exit", (code, sig) => {
+            if (!this.stopping && this.child === child) o.onExit?.(code, sig)
             for (const w of this.waiters.slice()) {
                 this.dropWaiter(w)
                 w.reject(new Error(`VM exited (${code ?? sig}) before the awaited line; last lines:\n${this.lines.slice(-15).join("\n")}`))
@@ -100,7 +104,12 @@ export class Vm {
 
     /** The power cut: SIGKILL by process id, at once. */
     async kill() {
-        if (this.child) await stopChild(this.child, 0, "SIGKILL")
+        this.stopping = true
+        try {
+            if (this.child) await stopChild(this.child, 0, "SIGKILL")
+        } finally {
+            this.stopping = false
+        }
         this.child = null
     }
 
@@ -112,7 +121,12 @@ export class Vm {
 
     /** End of the run. */
     async stop() {
-        if (this.child) await stopChild(this.child, 1000, "SIGTERM")
+        this.stopping = true
+        try {
+            if (this.child) await stopChild(this.child, 1000, "SIGTERM")
+        } finally {
+            this.stopping = false
+        }
         this.child = null
         for (const w of this.waiters.slice()) {
             this.dropWaiter(w)

@@ -13,6 +13,7 @@ const MAX_PACKET = 232
 export class JacdacSerialTransport implements ByteTransport {
     readonly role: ds.Serial
     private events: TransportEvents = null
+    private serverUp = true
 
     constructor(role: ds.Serial) {
         this.role = role
@@ -23,6 +24,16 @@ export class JacdacSerialTransport implements ByteTransport {
         })
         role.binding().subscribe(bound => {
             if (self.events) self.events.link(bound)
+        })
+        // The server's `connected` register (ds.Serial calls it `enabled`) going false then true
+        // is the far end of its UART going away and coming back (a module reset, seen on a board
+        // through the module's STATUS pin; the simulator host reports its UART line model's link).
+        // Only changes count: a repeated value is not a new link.
+        role.enabled.subscribe((on: boolean) => {
+            const up = !!on
+            if (up === self.serverUp) return
+            self.serverUp = up
+            if (self.events) self.events.link(up)
         })
     }
 

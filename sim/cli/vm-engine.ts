@@ -1,0 +1,434 @@
+// `--engine vm` (the default): the real firmware (src/main.ts, prebuilt to .devs) runs in
+// DeviceScript's VM (`devs run`) against the simulator host:
+//
+//   devs run firmware.devs ──ws── devs devtools hub ──ws── jacdac-ts bus, device "sim-io"
+//                                                             ├ Serial "flash" ─ FlashServer ─ NOR model
+//                                                             └ Serial "modem" ─ ModemBridge ─ LineTap ─ UART line ─ module emulator + Developer Center
+//
+// The world (module, Developer Center, UART line, NOR flash, factory image) is sim/device's
+// SimDevice, as for the node engine; only the MCU is elsewhere. The firmware prints one line per
+// SOTA event (src/main.ts); this follows them to draw the view, to apply the faults that are
+// timed by the download, and to decide when the run is over:
+//   - a boot whose start() confirmed the new image, or the first boot after a rollback that does
+//     not reboot again, ends the run (as in the node engine: no new request in the same run);
+//   - so does a plan result other than "rebooting" (no plan, refused, failed), or a firmware error;
+//   - ds.restart() (the firmware's reboot) restarts the program inside the same VM process;
+//   - a power cut: the NOR model's cut fires (cut@op=N, or cut@block=N armed at the firmware's
+//     report of block N, so that it lands on the next flash operation, as in the node engine);
+//     the host then kills the VM at once (the MCU loses power with its flash), powers the flash
+//     back on and launches the VM again on the same .devs. Hub, host, flash and module keep running.
+// When the run is over both channels are frozen first (nothing the firmware still does reaches
+// the models), then everything started here is stopped, by process id, whatever happened.
+//
+// floorSeconds: the larger of the UART floor (as the node engine's) and the VM → host link's
+// floor: the packets the firmware sent during the download phase (AT commands on the modem
+// channel, program/erase requests and journal records on the flash channel) at the VM's
+// ≈ 50 packets/s (reference/devicescript.md §10 Q2).
+
+import { fileURLToPath } from "node:url"
+import type { PlanResult, SotaProgress, StartResult } from "../../src/sota/engine"
+import { AtReceiver } from "../../src/at/receiver"
+import { quectelLineTable } from "../../src/at/line-table"
+import type { StoreLayout } from "../../src/flash/image-store"
+import { makeImage, SimDevice } from "../device/device"
+import { FlashServer } from "../flash/flash-server"
+import { ChannelGate, ModemBridge } from "../host/bridge"
+import { prebuiltFirmware } from "../host/firmware"
+import { Hub } from "../host/hub"
+import { JacdacIo } from "../host/jacdac-io"
+import { Vm } from "../host/vm"
+import type { FaultRule } from "../module/faults"
+import type { ByteFaultRates, ScriptedByteFault } from "../link/uart-line"
+import type { CutKind } from "../flash/nor-flash"
+import { SimOptions } from "./options"
+import { round, SimResult, SimSummary } from "./summary"
+import { View } from "./view"
+
+/** Packets per second the VM sends at most, whatever their size (§10 Q2). */
+export const VM_PACKETS_PER_SECOND = 50
+/** Boots after which a run that has not settled is failed. */
+const MAX_BOOTS = 12
+
+interface BootStats {
+    bytesRead: number
+    blocks: number
+    blockRetries: number
+    checkpoints: number
+    moduleRestarts: number
+    resumedAt: number
+    flashRetries: number
+}
+
+/** Figures beyond the summary, for tests and benchmarks. */
+export interface VmRunDetails {
+    firmwareBuildMs: number
+    /** Packets the VM sent on each channel during the download phase. */
+    modemPackets: number
+    flashPackets: number
+    linkFloorSeconds: number
+    uartFloorSeconds: number
+    /** ms from each VM launch (or ds.restart() request) to the firmware's SOTA-READY line. */
+    readyMs: number[]
+    /** What the host answered to the firmware's board-settings queries. */
+    simCfgQueries: number
+    /** The firmware's stats, summed over boots (a killed boot counts what it had reported; resumedAt: the largest). */
+    firmware: BootStats
+    /** Hashing/flash channel retries etc. the flash server saw. */
+    flashServer: object
+    vmLines: string[]
+    /** Date.now() of every packet the VM sent on each channel, and of the download phase's ends. */
+    modemPacketTimes: number[]
+    flashPacketTimes: number[]
+    downloadFrom: number
+    downloadTo: number
+}
+
+export interface VmEngineEnv {
+    /** Project root (node_modules/.bin/devicescript, src/). Default: this file's ../.. */
+    root?: string
+    /** Give up on a run that has not settled after this long. Default 90 s + 1 s per KB. */
+    timeoutMs?: number
+    /** Pin the roles through the VM's Role Manager (jacdac-io.ts). Default false. */
+    pin?: boolean
+    details?: (d: VmRunDetails) => void
+}
+
+function zeroStats(): BootStats {
+    return { bytesRead: 0, blocks: 0, blockRetries: 0, checkpoints: 0, moduleRestarts: 0, resumedAt: 0, flashRetries: 0 }
+}
+
+function parseLine(line: string): { tag: string; body: any } | null {
+    if (!line.startsWith("SOTA")) return null
+    const sp = line.indexOf(" ")
+    if (sp < 0) return null
+    try {
+        return { tag: line.slice(0, sp), body: JSON.parse(line.slice(sp + 1)) }
+    } catch {
+        return null
+    }
+}
+
+function sameLayout(a: StoreLayout, b: StoreLayout): boolean {
+    return (
+        a.metaAddress === b.metaAddress &&
+        a.metaSectors === b.metaSectors &&
+        a.slotSize === b.slotSize &&
+        a.slotAddress.length === 2 &&
+        a.slotAddress[0] === b.slotAddress[0] &&
+        a.slotAddress[1] === b.slotAddress[1]
+    )
+}
+
+export async function runVmEngine(o: SimOptions, view: View, env: VmEngineEnv = {}): Promise<SimSummary> {
+    const root = env.root ?? fileURLToPath(new URL("../..", import.meta.url))
+    const image = o.image ?? makeImage(o.size, o.seed)
+
+    // ---- the world, faults included (the same classification as the node engine)
+    const moduleFaults: FaultRule[] = []
+    const script: ScriptedByteFault[] = []
+    let rates: ByteFaultRates = {}
+    let selfTestFails = false
+    for (const f of o.faults) {
+        if (f.kind === "module") moduleFaults.push(f.rule(o.block))
+        else if (f.kind === "byte") script.push(f.fault)
+        else if (f.kind === "rate") rates = { ...rates, ...f.rates }
+        else if (f.kind === "self-test-fail") selfTestFails = true
+    }
+    const d = new SimDevice({
+        image,
+        fromVersion: o.from,
+        toVersion: o.to,
+        component: o.component,
+        module: { pieceSize: o.piece || image.length, maxRead: o.block, latencyMs: o.latency, faults: moduleFaults, seed: o.seed },
+        uart: { baud: o.baud, seed: o.seed, script, toMcu: rates },
+        trace: o.trace ? line => view.trace(line) : undefined,
+    })
+    await d.install()
+    d.selfTestOk = !selfTestFails
+    d.flash.resetCounters()
+    const metaErases0 = metaErases(d)
+    for (const f of o.faults) if (f.kind === "cut-op") d.flash.armCut({ op: f.op, kind: f.cut, seed: o.seed })
+    const blockCuts = o.faults.filter(f => f.kind === "cut-block") as { kind: "cut-block"; block: number; cut: CutKind }[]
+
+    const fw = await prebuiltFirmware(root)
+    if (fw.built) view.line(`firmware: built ${fw.path} in ${fw.ms} ms`)
+
+    // ---- UART truth: AT+QIOTOTARD payload bytes that crossed the line towards the MCU
+    let payloadBytes = 0
+    let inRead = false
+    const counter = new AtReceiver(
+        quectelLineTable(),
+        {
+            line: () => {},
+            echo: () => {},
+            final: () => {},
+            urc: () => {},
+            payloadStart: h => {
+                inRead = h.startsWith("+QIOTOTARD:")
+            },
+            payloadData: (_b, s, e) => {
+                if (inRead) payloadBytes += e - s
+            },
+            payloadEnd: () => {
+                inRead = false
+            },
+            fault: () => {},
+        },
+        { maxPayload: 1 << 20 }
+    )
+
+    let hub: Hub = null
+    let io: JacdacIo = null
+    let vm: Vm = null
+    let flashGate: ChannelGate = null
+    let modemGate: ChannelGate = null
+    let server: FlashServer = null
+    let bridge: ModemBridge = null
+    let watch: NodeJS.Timeout = null
+    const vmLines: string[] = []
+    const readyMs: number[] = []
+
+    // ---- the run's state, driven by the firmware's lines
+    const t0 = Date.now()
+    let boots = 0
+    let cuts = 0
+    let rolledBack = false
+    let rolledBackReason: string = null
+    let rebootingThisBoot = false
+    let plan: PlanResult = null
+    let failure: { reason: string; detail: string } = null
+    const totals = zeroStats()
+    let current = zeroStats()
+    let launchedAt = 0
+    let endRun: (why: string) => void = null
+    /** The run is decided: what the firmware does after that is not part of it. */
+    let over = false
+    const ended = new Promise<string>(resolve => {
+        endRun = why => {
+            over = true
+            if (flashGate) flashGate.frozen = true
+            if (modemGate) modemGate.frozen = true
+            resolve(why)
+        }
+    })
+    const closeBoot = () => {
+        for (const k of Object.keys(totals) as (keyof BootStats)[])
+            totals[k] = k === "resumedAt" ? Math.max(totals[k], current[k]) : totals[k] + current[k]
+        current = zeroStats()
+    }
+    const fail = (reason: string, detail: string) => {
+        if (!failure) failure = { reason, detail }
+        endRun(reason)
+    }
+
+    const onFirmwareLine = (line: string) => {
+        if (over) return
+        vmLines.push(line)
+        if (vmLines.length > 400) vmLines.shift()
+        const m = parseLine(line)
+        if (!m) {
+            if (o.trace || /PANIC|Exception|Error/.test(line)) view.line(`  vm: ${line}`)
+            return
+        }
+        const b = m.body
+        if (b && b.stats) current = b.stats
+        switch (m.tag) {
+            case "SOTA-BOOT":
+                closeBoot()
+                boots++
+                rebootingThisBoot = false
+                if (boots > 1) view.line(`  (boot ${boots})`)
+                if (boots > MAX_BOOTS) fail("too-many-boots", `${boots} boots without settling`)
+                break
+            case "SOTA-READY":
+                readyMs.push(Date.now() - launchedAt)
+                if (!sameLayout(b.layout, d.layout))
+                    fail("layout-mismatch", `the firmware derived ${JSON.stringify(b.layout)}, the host built ${JSON.stringify(d.layout)}`)
+                else if (!b.board || !b.board.fromHost) fail("no-board-settings", "the firmware did not get its board settings from the host")
+                break
+            case "SOTA": {
+                const p = b as SotaProgress
+                view.progress(p)
+                if (p.state === "rolled-back") {
+                    rolledBack = true
+                    rolledBackReason = p.reason ?? "rolled-back"
+                }
+                if (p.state === "rebooting") {
+                    rebootingThisBoot = true
+                    launchedAt = Date.now() // ds.restart(): the next SOTA-READY counts from here
+                }
+                if (p.state === "downloading")
+                    for (let i = 0; i < blockCuts.length; i++)
+                        if (p.bytes === blockCuts[i].block * o.block) {
+                            // lands on the next flash operation, as in the node engine
+                            d.flash.armCut({ op: 1, kind: blockCuts[i].cut, at: 0.5, seed: o.seed })
+                            blockCuts.splice(i, 1)
+                            break
+                        }
+                break
+            }
+            case "SOTA-START": {
+                const s = b as StartResult
+                if (s.trial === "rolled-back") {
+                    rolledBack = true
+                    rolledBackReason ??= "rolled-back"
+                }
+                if (s.trial === "confirmed") endRun("confirmed")
+                else if (rolledBack && !rebootingThisBoot) endRun("rolled-back")
+                break
+            }
+            case "SOTA-PLAN":
+                plan = b as PlanResult
+                if (plan.result !== "rebooting") endRun(`plan ${plan.result}`)
+                break
+            case "SOTA-ERROR":
+                if (!d.flash.isOff()) {
+                    view.line(`  firmware error (${b.where}): ${b.message}`)
+                    fail("firmware-error", b.message)
+                }
+                break
+        }
+    }
+
+    let summary: SimSummary
+    try {
+        hub = await Hub.start({
+            root,
+            log: l => (o.trace ? view.trace(`hub: ${l}`) : l.startsWith("waiting for another") ? view.line(l) : undefined),
+        })
+        io = await JacdacIo.start({ pin: !!env.pin, log: o.trace ? l => view.trace(l) : undefined })
+        flashGate = new ChannelGate(io.flash)
+        modemGate = new ChannelGate(io.modem)
+        server = new FlashServer(d.flash, flashGate)
+        bridge = new ModemBridge(
+            modemGate,
+            d.tap,
+            () => ({ battery: d.battery, selfTestPasses: d.selfTestOk, blockSize: o.block, component: o.component }),
+            up => io.modem.setLink(up)
+        )
+        bridge.onToMcu = chunk => counter.feed(chunk)
+
+        vm = new Vm(fw.path, {
+            root,
+            onLine: onFirmwareLine,
+            onExit: (code, sig) => fail("vm-exited", `devs run exited (${code ?? sig})`),
+        })
+        // the power cut: the NOR model's cut fired; the MCU goes down with it
+        let cutting = false
+        watch = setInterval(() => {
+            if (cutting || !d.flash.isOff() || !vm) return
+            cutting = true
+            void (async () => {
+                await vm.kill()
+                cuts++
+                closeBoot()
+                d.flash.powerOn()
+                view.line(`  power cut ${cuts}: the VM was killed; starting it again`)
+                launchedAt = Date.now()
+                vm.start()
+                cutting = false
+            })()
+        }, 5)
+        const timeoutMs = env.timeoutMs ?? 90_000 + Math.ceil(image.length / 1024) * 1000
+        const timer = setTimeout(() => fail("timeout", `the run did not settle in ${timeoutMs} ms`), timeoutMs)
+        launchedAt = Date.now()
+        vm.start()
+        await ended
+        clearTimeout(timer)
+        clearInterval(watch)
+        watch = null
+        closeBoot()
+        await vm.stop()
+
+        // ---- the summary, from the flash and the line (as the node engine's)
+        const seconds = (Date.now() - t0) / 1000
+        let version = "?"
+        let healthy = false
+        try {
+            version = (await d.healthy()) === "new" ? o.to : o.from
+            healthy = true
+        } catch {
+            version = (await d.runningImage()).version
+        }
+        let result: SimResult = "failed"
+        let reason: string | null = failure ? failure.reason : plan ? plan.reason : "no-plan"
+        if (healthy && version === o.to && !failure) [result, reason] = ["upgraded", null]
+        else if (rolledBack && !failure) [result, reason] = ["rolled-back", rolledBackReason]
+        else if (!failure && plan && plan.result === "refused") result = "refused"
+        else if (!failure && plan && plan.result === "no-plan") reason = "no-plan"
+
+        const tap = d.tap
+        const uartFloor = o.baud > 0 ? (tap.downloadBytes * 10) / o.baud + (tap.downloadCommands * o.latency) / 1000 : 0
+        const modemPackets = tap.firstRead ? modemGate.packetsBetween(tap.firstRead, tap.downloadEnd) : 0
+        const flashPackets = tap.firstRead ? flashGate.packetsBetween(tap.firstRead, tap.downloadEnd) : 0
+        const linkFloor = (modemPackets + flashPackets) / VM_PACKETS_PER_SECOND
+        const floor = Math.max(uartFloor, linkFloor)
+        const download = tap.downloadSeconds()
+        summary = {
+            result,
+            reason,
+            version,
+            healthy,
+            engine: "vm",
+            from: o.from,
+            to: o.to,
+            imageBytes: image.length,
+            uartBytes: tap.bytesToMcu + tap.bytesToModule,
+            seconds: round(seconds),
+            downloadSeconds: round(download),
+            uartFloorSeconds: round(uartFloor),
+            floorSeconds: round(floor),
+            floorRatio: floor > 0 ? round(download / floor) : 0,
+            baud: o.baud,
+            latencyMs: o.latency,
+            boots,
+            cuts,
+            rereadBytes: Math.max(0, payloadBytes - image.length),
+            blockRetries: totals.blockRetries,
+            journalCheckpoints: totals.checkpoints,
+            metaErases: metaErases(d) - metaErases0,
+        }
+        if (failure) view.line(`run ended: ${failure.reason}: ${failure.detail}`)
+        view.line(
+            `vm: download ${round(download)} s; floors: UART ${round(uartFloor)} s, link ${round(linkFloor)} s ` +
+                `(${modemPackets} modem + ${flashPackets} flash packets at ${VM_PACKETS_PER_SECOND}/s); ` +
+                `firmware ready ${readyMs.join("/")} ms after each launch or restart`
+        )
+        env.details?.({
+            firmwareBuildMs: fw.ms,
+            modemPackets,
+            flashPackets,
+            linkFloorSeconds: round(linkFloor),
+            uartFloorSeconds: round(uartFloor),
+            readyMs,
+            simCfgQueries: bridge.queries,
+            firmware: totals,
+            flashServer: { ...server.stats },
+            vmLines: vmLines.slice(),
+            modemPacketTimes: modemGate.packetTimes.slice(),
+            flashPacketTimes: flashGate.packetTimes.slice(),
+            downloadFrom: tap.firstRead,
+            downloadTo: tap.downloadEnd,
+        })
+        if (failure && (failure.reason === "vm-exited" || failure.reason === "timeout" || failure.reason === "firmware-error"))
+            view.line(`last firmware lines:\n  ${vmLines.slice(-20).join("\n  ")}`)
+    } finally {
+        if (watch) clearInterval(watch)
+        if (flashGate) flashGate.frozen = true
+        if (modemGate) modemGate.frozen = true
+        await vm?.stop().catch(() => {})
+        await io?.stop().catch(() => {})
+        await hub?.stop()
+        d.flash.close()
+    }
+    return summary
+}
+
+/** Erases of the two metadata sectors so far (the store's wear per update). */
+function metaErases(d: SimDevice): number {
+    const counts: ArrayLike<number> = (d.flash as any).eraseCounts
+    const first = d.layout.metaAddress / d.flash.geometry.sectorSize
+    let n = 0
+    for (let i = 0; i < d.layout.metaSectors; i++) n += counts[first + i]
+    return n
+}

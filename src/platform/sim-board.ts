@@ -1,0 +1,99 @@
+// The simulated board, as the firmware sees it (DeviceScript-only, like the rest of platform/).
+//
+// Flash layout convention (the one place it is decided for the simulator; sim/device/device.ts
+// layoutFor() sizes the host's NOR model to match, and sim/cli/vm-engine.ts checks the layout the
+// firmware prints): the image store takes the whole flash device, derived from its geometry alone
+//     sector 0..1              metadata log (2 sectors)
+//     then slot 0, slot 1      two equal slots, each floor((sectors - 2) / 2) sectors
+// so nothing has to be told to the firmware before it can mount its store.
+//
+// Board settings: a board knows its battery gauge, its application's self-test and its product
+// constants (the MCU component name, the largest AT read). In the simulator these are chosen per
+// run by the host (`npm run sim` options), so before the AT dialogue starts the firmware asks the
+// host once, on the modem channel, with one line the simulator host answers itself and never
+// passes to the module emulator:
+//     firmware → host   AT+SIMCFG?\r
+//     host → firmware   \r\n+SIMCFG: <battery %>,<self-test 1|0>,<block bytes>,<component>\r\nOK\r\n
+// It is only sent when ds.isSimulator(); a real module never sees it. Without an answer the
+// defaults hold (battery 100 %, self-test passes).
+
+import * as ds from "@devicescript/core"
+import { ByteTransport } from "../at/transport"
+import { parseDecimal } from "../at/fields"
+import { FlashGeometry } from "../flash/flash"
+import { StoreLayout } from "../flash/image-store"
+
+export const META_SECTORS = 2
+export const SIMCFG_QUERY = "AT+SIMCFG?"
+const SIMCFG_PREFIX = "+SIMCFG:"
+
+/** The store layout of a flash device: 2 metadata sectors, then two equal slots. */
+export function layoutFromGeometry(g: FlashGeometry): StoreLayout {
+    const sec = g.sectorSize
+    const sectors = Math.floor(g.size / sec)
+    const slotSectors = Math.floor((sectors - META_SECTORS) / 2)
+    if (slotSectors < 1) throw new Error(`flash of ${g.size} bytes is too small for two slots`)
+    const slot = slotSectors * sec
+    return {
+        metaAddress: 0,
+        metaSectors: META_SECTORS,
+        slotAddress: [META_SECTORS * sec, META_SECTORS * sec + slot],
+        slotSize: slot,
+    }
+}
+
+export interface BoardSettings {
+    /** Battery level in percent. */
+    battery: number
+    /** What the application's self-test answers. */
+    selfTestPasses: boolean
+    /** The MCU component the platform's plans name. */
+    component: string
+    /** Largest AT+QIOTOTARD block. */
+    blockSize: number
+    /** The host answered (false: defaults). */
+    fromHost: boolean
+}
+
+/** Parse "+SIMCFG: 100,1,1024,STM32"; null when the line is anything else or malformed. */
+export function parseSimCfg(line: string): BoardSettings {
+    if (!line.startsWith(SIMCFG_PREFIX)) return null
+    const f = line.slice(SIMCFG_PREFIX.length).trim().split(",")
+    if (f.length !== 4) return null
+    const battery = parseDecimal(f[0])
+    const st = parseDecimal(f[1])
+    const block = parseDecimal(f[2])
+    const component = f[3].trim()
+    if (!(battery >= 0 && battery <= 100) || !(st === 0 || st === 1) || !(block >= 16) || component.length === 0) return null
+    return { battery: battery, selfTestPasses: st === 1, component: component, blockSize: block, fromHost: true }
+}
+
+/**
+ * Ask the simulator host for this run's board settings (see the header). Takes the transport's
+ * listener for the duration: call it before anything else listens (the AtClient takes it after).
+ */
+export async function askSimHost(modem: ByteTransport, defaults: BoardSettings, tries?: number, waitMs?: number): Promise<BoardSettings> {
+    const attempts = tries || 5
+    const wait = waitMs || 300
+    let line = ""
+    let found: BoardSettings = null
+    modem.listen({
+        data: (chunk: Buffer) => {
+            for (let i = 0; i < chunk.length && !found; i++) {
+                const c = chunk[i]
+                if (c === 13 || c === 10) {
+                    if (line.length > 0) found = parseSimCfg(line)
+                    line = ""
+                } else if (line.length < 120) line += String.fromCharCode(c)
+            }
+        },
+        link: (up: boolean) => {},
+    })
+    const query = Buffer.from(`${SIMCFG_QUERY}\r`)
+    for (let k = 0; k < attempts && !found; k++) {
+        await modem.write(query)
+        const deadline = ds.millis() + wait
+        while (!found && ds.millis() < deadline) await ds.sleep(10)
+    }
+    return found || defaults
+}

@@ -1,0 +1,102 @@
+// `npm run sim` with the VM engine (the default): the real firmware (src/main.ts) in DeviceScript's
+// VM against the simulator host (sim/host) and the module emulator, end to end. Each case asserts
+// the closing JSON summary. One hub per machine: runs take turns with other host tests through the
+// hub lock (sim/host/hub.ts); every process started is stopped by id, and the ports are checked free
+// after each run. About 2 minutes in all.
+import { spawn } from "node:child_process"
+import { describe, expect, it } from "vitest"
+import { parseOptions } from "../../sim/cli/options"
+import type { SimSummary } from "../../sim/cli/summary"
+import { View } from "../../sim/cli/view"
+import { runVmEngine, VmRunDetails } from "../../sim/cli/vm-engine"
+import { HUB_PORTS } from "../../sim/host/hub"
+import { portTaken } from "../../sim/host/processes"
+
+const root = new URL("../..", import.meta.url).pathname
+
+async function portsFree() {
+    for (const p of HUB_PORTS) expect(await portTaken(p), `port ${p} left taken`).toBe(false)
+}
+
+/** runVmEngine in this process, as `npm run sim -- --json <args>` would; the summary and the run's figures. */
+async function sim(args: string[]): Promise<{ s: SimSummary; d: VmRunDetails }> {
+    const o = parseOptions(["--json", ...args])
+    expect(o.engine).toBe("vm")
+    let d: VmRunDetails = null
+    const out: string[] = []
+    const s = await runVmEngine(o, new View(true, t => out.push(t)), { root, details: x => (d = x) })
+    await portsFree()
+    if (s.result !== "upgraded" && s.result !== "rolled-back" && s.reason !== "md5-mismatch")
+        console.log(`${args.join(" ")}: last firmware lines\n  ${d?.vmLines.slice(-25).join("\n  ")}`)
+    console.log(`${args.join(" ") || "(defaults)"} → ${JSON.stringify(s)}`)
+    return { s, d }
+}
+
+describe("npm run sim, VM engine", () => {
+    it("with no options but --json: the CLI upgrades a generated image 1_0_0 → 2_0_0 in the VM", async () => {
+        const child = spawn(process.execPath, [`${root}/node_modules/vite-node/vite-node.mjs`, "--config", "vitest.config.ts", "sim/cli/main.ts", "--", "--json"], {
+            cwd: root,
+            stdio: ["ignore", "pipe", "pipe"],
+        })
+        let stdout = ""
+        let stderr = ""
+        child.stdout.on("data", b => (stdout += b))
+        child.stderr.on("data", b => (stderr += b))
+        const code = await new Promise<number>(resolve => child.once("exit", c => resolve(c ?? -1)))
+        await portsFree()
+        const lines = stdout.trim().split("\n")
+        const s: SimSummary = JSON.parse(lines[lines.length - 1])
+        console.log(`default run → ${lines[lines.length - 1]}`)
+        if (code !== 0) console.log(stderr)
+        expect(code).toBe(0)
+        expect(s).toMatchObject({ result: "upgraded", reason: null, version: "2_0_0", healthy: true, engine: "vm", from: "1_0_0", to: "2_0_0" })
+        expect(s.imageBytes).toBe(27954)
+        expect(s.boots).toBe(2) // the download boot, then the new image's trial boot (ds.restart())
+        expect(s.cuts).toBe(0)
+        expect(s.rereadBytes).toBe(0)
+        expect(s.downloadSeconds).toBeGreaterThan(0)
+        expect(s.floorSeconds).toBeGreaterThanOrEqual(s.uartFloorSeconds)
+    }, 240_000)
+
+    it("a power cut mid-download (cut@block=8): the VM is killed, relaunched, resumes from the journal and upgrades", async () => {
+        const { s, d } = await sim(["--size", "16384", "--fault", "cut@block=8"])
+        expect(s).toMatchObject({ result: "upgraded", reason: null, version: "2_0_0", healthy: true, engine: "vm" })
+        expect(s.cuts).toBe(1)
+        expect(s.boots).toBe(3) // cut boot, resumed download boot, trial boot
+        // the journal checkpoints on 4 KB sectors: a cut costs at most one sector plus the block in flight
+        expect(s.rereadBytes).toBeLessThanOrEqual(4096 + 1024)
+        expect(d.firmware.resumedAt).toBe(8192) // block 8 ended a checkpointed sector; the cut hit block 9
+        expect(d.vmLines.some(l => l.startsWith("SOTA-START") && l.includes('"resumable":true'))).toBe(true)
+    }, 240_000)
+
+    it("a wrong digest is refused and the old image keeps running (bad-digest)", async () => {
+        const { s } = await sim(["--size", "8192", "--fault", "bad-digest"])
+        expect(s).toMatchObject({ result: "failed", reason: "md5-mismatch", version: "1_0_0", healthy: true, engine: "vm", boots: 1, cuts: 0 })
+    }, 240_000)
+
+    it("the module reboots in the middle of a piece (reboot@block=5): the firmware recovers and upgrades", async () => {
+        const { s, d } = await sim(["--size", "8192", "--fault", "reboot@block=5"])
+        expect(s).toMatchObject({ result: "upgraded", version: "2_0_0", healthy: true, engine: "vm", cuts: 0 })
+        expect(d.firmware.moduleRestarts).toBeGreaterThanOrEqual(1)
+    }, 240_000)
+
+    it("a failing self-test rolls the new image back (self-test-fail)", async () => {
+        const { s, d } = await sim(["--size", "8192", "--fault", "self-test-fail"])
+        expect(s).toMatchObject({ result: "rolled-back", reason: "self-test-failed", version: "1_0_0", healthy: true, engine: "vm" })
+        expect(s.boots).toBe(3) // download, failed trial, back on the old image
+        expect(d.simCfgQueries).toBe(3) // the host told every boot what the self-test answers
+    }, 240_000)
+
+    it("speed: 40 KB at 115 200 baud, the download phase within 1.15 × the floor", async () => {
+        const { s, d } = await sim(["--size", "40960", "--baud", "115200"])
+        expect(s).toMatchObject({ result: "upgraded", version: "2_0_0", healthy: true, engine: "vm" })
+        const ratio = s.downloadSeconds / s.floorSeconds
+        console.log(
+            `speed 40 KB @ 115200: download ${s.downloadSeconds} s; UART floor ${s.uartFloorSeconds} s; ` +
+                `link floor ${d.linkFloorSeconds} s (${d.modemPackets} modem + ${d.flashPackets} flash packets); ` +
+                `floor ${s.floorSeconds} s; ratio ${ratio.toFixed(3)}; flash channel retries ${d.firmware.flashRetries}`
+        )
+        expect(s.floorSeconds).toBeGreaterThan(0)
+        expect(s.downloadSeconds).toBeLessThanOrEqual(1.15 * s.floorSeconds)
+    }, 240_000)
+})
