@@ -631,6 +631,14 @@ export class SotaEngine {
                     // reads fail once the platform has ended the plan: its 10706 is the real reason
                     if (this.inbox.has(x => x.type === EVT_OTA && x.code === OTA_FAILED))
                         throw new SotaError("platform-failed", "the platform failed the plan (10706) during the download")
+                    // on a plain UART a module that restarts mid-reply can have its RDY swallowed by the
+                    // stalled payload: a module that is no longer registered has restarted
+                    if (attempt === 0 && (await this.sessionLost())) {
+                        await this.finishWrite(job)
+                        job = null
+                        await this.moduleRestarted()
+                        return false
+                    }
                     if (attempt >= retries) throw new SotaError(reasonOf(failure), errText(failure))
                     attempt++
                     this.stats.blockRetries++
@@ -648,6 +656,16 @@ export class SotaEngine {
             if (job) while (!job.done) await this.writeDone.wait(1000)
         }
         return true
+    }
+
+    /** Did the module lose its platform session (AT+QIOTSTATE? not 8)? False when it cannot tell. */
+    private async sessionLost(): Promise<boolean> {
+        try {
+            return (await this.qt.state()) !== 8
+        } catch (err) {
+            if (!(err instanceof AtError)) throw err
+            return false
+        }
     }
 
     /** Hash and write a block in a background fiber (setTimeout starts one in DeviceScript). */

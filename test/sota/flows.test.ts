@@ -263,6 +263,19 @@ describe("link and module faults", () => {
         expect(reads.length).toBe(28 + 1)
     })
 
+    it("a module reboot mid-reply on a plain UART with no link signal (RDY swallowed by the stalled payload)", async () => {
+        const w = new World({ packageSize: 27954, module: { faults: [{ at: "AT+QIOTOTARD=5120", action: { kind: "reboot-mid-payload", afterBytes: 300 } }] } })
+        // a UART has no link signal: hide the pipe's setLink from the module
+        const m = w.module as any
+        const line = m.transport
+        m.transport = { write: (d: Buffer) => line.write(d), listen: (e: any) => line.listen(e) }
+        await w.install()
+        const log = await runDevice(w)
+        expect(await healthy(w)).toBe("new")
+        expect(log.length).toBe(2)
+        expect(w.progress.some(p => p.state === "recovering")).toBe(true)
+    })
+
     it("a burst of unrelated URCs during the download changes nothing", async () => {
         const { result } = await upgrade({ module: { faults: [{ at: "AT+QIOTOTARD=4096", action: { kind: "urc-burst", count: 20 } }] } })
         expect(result).toBe("new")
