@@ -1,0 +1,74 @@
+#!/usr/bin/env node
+// `npm run build:boards`: compile every board entry (src/boards/<board>.ts, one per @dsboard id)
+// with the DeviceScript compiler and print its bytecode size; fail when a build fails or an image
+// reaches 64 KB. `devs build` always writes to ./.devicescript/bin (its -o is broken, reference/
+// devicescript.md §10), which every other build in the project shares, so each board is built
+// in a private directory (as sim/host/vm.ts buildDevs does) and its image copied to
+// .devicescript/boards/<board>.devs for `devs bundle`/deploy.
+//   node tools/build-boards.mjs [board ...]     default: every board entry
+import { execFile } from "node:child_process"
+import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync, statSync, symlinkSync, writeFileSync } from "node:fs"
+import { tmpdir } from "node:os"
+import { join, relative } from "node:path"
+
+const root = new URL("..", import.meta.url).pathname
+const devs = join(root, "node_modules/.bin/devicescript")
+const LIMIT = 64 * 1024
+/** Board entries: files in src/boards that import a board definition. */
+const NOT_BOARDS = new Set(["common.ts", "layout.ts"])
+
+function boardEntries() {
+    const dir = join(root, "src/boards")
+    return readdirSync(dir)
+        .filter(f => f.endsWith(".ts") && !NOT_BOARDS.has(f))
+        .map(f => f.replace(/\.ts$/, ""))
+        .sort()
+}
+
+function run(cmd, args, cwd) {
+    return new Promise(resolve =>
+        execFile(cmd, args, { cwd, maxBuffer: 16 << 20 }, (err, stdout, stderr) => resolve({ code: err ? err.code ?? 1 : 0, out: `${stdout}${stderr}` }))
+    )
+}
+
+async function buildBoard(board) {
+    const entry = join(root, "src/boards", `${board}.ts`)
+    if (!existsSync(entry)) return { board, ok: false, error: `no entry ${relative(root, entry)}` }
+    const dir = mkdtempSync(join(tmpdir(), `devs-board-${board}-`))
+    try {
+        writeFileSync(join(dir, "devsconfig.json"), "{}")
+        symlinkSync(join(root, "node_modules"), join(dir, "node_modules"))
+        symlinkSync(join(root, "src"), join(dir, "src")) // the program is named by its path: src/boards/<board>
+        const r = await run(devs, ["build", "-s", relative(root, entry)], dir)
+        const out = join(dir, ".devicescript/bin/bytecode.devs")
+        if (r.code !== 0 || !existsSync(out)) return { board, ok: false, error: r.out.trim() || `devs build exited ${r.code}` }
+        const size = statSync(out).size
+        const dest = join(root, ".devicescript/boards")
+        mkdirSync(dest, { recursive: true })
+        copyFileSync(out, join(dest, `${board}.devs`))
+        copyFileSync(join(dir, ".devicescript/bin/bytecode-sizes.md"), join(dest, `${board}-sizes.md`))
+        return { board, ok: size < LIMIT, size, error: size < LIMIT ? "" : `${size} bytes is not under the ${LIMIT}-byte budget` }
+    } finally {
+        rmSync(dir, { recursive: true, force: true })
+    }
+}
+
+const wanted = process.argv.slice(2)
+const boards = wanted.length > 0 ? wanted : boardEntries()
+if (boards.length === 0) {
+    console.error("build-boards: no board entries in src/boards")
+    process.exit(1)
+}
+const t0 = Date.now()
+const results = await Promise.all(boards.map(buildBoard))
+let failed = 0
+for (const r of results) {
+    if (r.size !== undefined)
+        console.log(`${r.board.padEnd(16)} ${String(r.size).padStart(6)} bytes  ${(r.size / 1024).toFixed(1).padStart(5)} KB  ${((100 * r.size) / LIMIT).toFixed(0)} % of 64 KB  → .devicescript/boards/${r.board}.devs`)
+    if (!r.ok) {
+        failed++
+        console.error(`${r.board}: FAILED\n${r.error}`)
+    }
+}
+console.log(`build-boards: ${results.length - failed}/${results.length} boards built in ${Date.now() - t0} ms`)
+process.exit(failed ? 1 : 0)
