@@ -8,6 +8,7 @@ import { runVmEngine } from "./vm-engine"
 import { View } from "./view"
 import { runModem } from "./modem-engine"
 import { serveModule } from "./serve-module"
+import { runModuleUpgradeCli } from "./module-upgrade"
 
 async function main(argv: string[]): Promise<number> {
     let o
@@ -26,6 +27,13 @@ async function main(argv: string[]): Promise<number> {
     }
     if (o.serveModule >= 0) return serveModule(o, new View(o.json))
     if (o.modem !== null) return runModem(o, new View(o.json))
+    if (o.moduleUpgrade !== null) {
+        const view = new View(o.json)
+        const r = await runModuleUpgradeCli(o, o.moduleUpgrade, view)
+        if (o.json) process.stdout.write(JSON.stringify(r) + "\n")
+        else view.line(`module upgrade: ${r.ok ? "done" : `failed (${r.reason}${r.detail ? ": " + r.detail : ""})`}, revision ${r.revisionBefore} → ${r.revisionAfter || "?"}`)
+        return 0 // the MCU's own image is never touched by a module upgrade
+    }
     const view = new View(o.json)
     view.line(`sim: ${o.engine} engine, ${o.component} ${o.from} → ${o.to}, ${o.baud ? o.baud + " baud" : "unpaced"}, ${o.faults.length} fault(s)`)
     const summary = o.engine === "vm" ? await runVmEngine(o, view) : await runNodeEngine(o, view)

@@ -39,7 +39,7 @@ export async function runModuleUpgradeCli(o: SimOptions, location: string, view:
         module: {
             revision: REVISION_BEFORE,
             latencyMs: o.latency,
-            dfota: { servers, downloadBytesPerSec: 64 * 1024, rebootMs: 2000, stepMs: 50, finalBootMs: 1000 },
+            dfota: { servers, downloadBytesPerSec: 256 * 1024, rebootMs: 1000, stepMs: 20, finalBootMs: 500 },
         },
         uart: { baud: o.baud, seed: o.seed },
         trace: o.trace ? line => view.trace(line) : undefined,

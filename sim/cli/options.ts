@@ -41,6 +41,8 @@ export interface SimOptions {
     slot: number
     /** --serve-module PORT: serve the emulator on 127.0.0.1:PORT (0: any free port); -1: off */
     serveModule: number
+    /** --module-upgrade: upgrade the module's own firmware (DFOTA) from this location instead; null: SOTA */
+    moduleUpgrade: string | null
 }
 
 export const DEFAULTS: SimOptions = {
@@ -65,6 +67,7 @@ export const DEFAULTS: SimOptions = {
     flash: null,
     slot: 512 * 1024,
     serveModule: -1,
+    moduleUpgrade: null,
 }
 
 export const USAGE = `usage: npm run sim -- [options]
@@ -88,6 +91,8 @@ export const USAGE = `usage: npm run sim -- [options]
   --flash FILE         with --modem: the MCU's flash lives in FILE (an interrupted run resumes from it)
   --slot BYTES         with --modem: image slot size of a new --flash file (default ${DEFAULTS.slot})
   --serve-module PORT  serve the module emulator on tcp://127.0.0.1:PORT (0: any free port) until Ctrl-C
+  --module-upgrade URL upgrade the module's own firmware (DFOTA) from HTTP://, FTP:// or UFS: instead of
+                       the MCU's; the emulator serves a package there (node engine)
 faults:
   cut@block=N[:before|after|torn]   power cut at the flash write of download block N (default torn)
   cut@op=N[:before|after|torn]      power cut at the N-th flash program/erase after the first boot
@@ -203,6 +208,12 @@ export function parseOptions(argv: string[]): SimOptions {
             case "--serve-module":
                 o.serveModule = int(a, next(), 0, 65535)
                 break
+            case "--module-upgrade": {
+                const v = next()
+                if (v === undefined || v.startsWith("--")) throw new UsageError("--module-upgrade needs a location (HTTP://, FTP:// or UFS:)")
+                o.moduleUpgrade = v // validated by src/dfota before anything is sent, like on the device
+                break
+            }
             case "--help":
             case "-h":
                 o.help = true
@@ -218,5 +229,10 @@ export function parseOptions(argv: string[]): SimOptions {
         if (o.faults.length) throw new UsageError("--fault acts on the emulator; it cannot be used with --modem")
         if (o.serveModule >= 0) throw new UsageError("--serve-module serves the emulator; it cannot be used with --modem")
     } else if (o.flash !== null) throw new UsageError("--flash goes with --modem (the emulator's platform does not persist)")
+    if (o.moduleUpgrade !== null) {
+        if (o.modem !== null || o.serveModule >= 0) throw new UsageError("--module-upgrade runs against the emulator; it cannot be used with --modem or --serve-module")
+        if (o.faults.length) throw new UsageError("--fault acts on a SOTA upgrade; it cannot be used with --module-upgrade")
+        o.engine = "node"
+    }
     return o
 }

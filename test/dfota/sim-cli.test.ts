@@ -23,3 +23,17 @@ describe("npm run sim -- --module-upgrade URL", () => {
         expect(r).toMatchObject({ ok: false, reason: "bad-location", revisionAfter: "" })
     })
 })
+
+describe("the command line", () => {
+    it("npm run sim -- --module-upgrade URL --json prints the result and the revisions as its last line", async () => {
+        vi.useRealTimers()
+        const { execFileSync } = await import("node:child_process")
+        const out = execFileSync(
+            process.execPath,
+            ["node_modules/vite-node/vite-node.mjs", "--config", "vitest.config.ts", "sim/cli/main.ts", "--", "--module-upgrade", "HTTP://www.example.com:80/delta.bin", "--json", "--baud", "0"],
+            { encoding: "utf8", timeout: 60_000 }
+        )
+        const last = JSON.parse(out.trim().split("\n").pop())
+        expect(last).toMatchObject({ ok: true, revisionBefore: REVISION_BEFORE, revisionAfter: REVISION_AFTER })
+    }, 60_000)
+})
