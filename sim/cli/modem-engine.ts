@@ -128,7 +128,7 @@ export async function runModem(o: SimOptions, view: View): Promise<number> {
             view.line(`flash: factory-installed ${o.from} (${factory.length} bytes, generated)`)
         } else if (probe.journal()) view.line(`flash: a download of ${probe.journal().version} is journaled at ${probe.journal().verified} bytes: resuming`)
         d.flash.resetCounters()
-        const metaErases0 = metaErases(d)
+        const metaErases0 = d.metaErases()
 
         d.listeners.push(p => view.progress(p))
         let bytesRead = 0
@@ -213,7 +213,7 @@ export async function runModem(o: SimOptions, view: View): Promise<number> {
             rereadBytes: total > 0 ? Math.max(0, bytesRead + resumedAt - total) : 0,
             blockRetries: retries,
             journalCheckpoints: checkpoints,
-            metaErases: metaErases(d) - metaErases0,
+            metaErases: d.metaErases() - metaErases0,
             modem: where,
             module: report,
             flashFile: o.flash,
@@ -244,13 +244,4 @@ export async function runModem(o: SimOptions, view: View): Promise<number> {
         process.off("SIGTERM", onSignal)
         await closeAll()
     }
-}
-
-/** Erases of the two metadata sectors so far (the store's wear per update). */
-function metaErases(d: SimDevice): number {
-    const counts: ArrayLike<number> = (d.flash as any).eraseCounts
-    const first = d.layout.metaAddress / d.flash.geometry.sectorSize
-    let n = 0
-    for (let i = 0; i < d.layout.metaSectors; i++) n += counts[first + i]
-    return n
 }

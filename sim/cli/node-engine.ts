@@ -1,45 +1,21 @@
 // `--engine node`: the firmware's portable code (src/at, src/sota, src/flash, src/verify) runs
 // in this process against the module emulator over the paced UART model, in real time.
 
-import { makeImage, Reboot, SimDevice } from "../device/device"
+import { Reboot } from "../device/device"
 import type { PlanResult } from "../../src/sota/engine"
-import type { FaultRule } from "../module/faults"
-import type { ScriptedByteFault, ByteFaultRates } from "../link/uart-line"
 import { SimOptions } from "./options"
 import { round, SimResult, SimSummary } from "./summary"
 import { View } from "./view"
+import { buildSimWorld } from "./world"
 
 export async function runNodeEngine(o: SimOptions, view: View): Promise<SimSummary> {
-    const image = o.image ?? makeImage(o.size, o.seed)
-    const moduleFaults: FaultRule[] = []
-    const script: ScriptedByteFault[] = []
-    let rates: ByteFaultRates = {}
-    let selfTestFails = false
-    for (const f of o.faults) {
-        if (f.kind === "module") moduleFaults.push(f.rule(o.block))
-        else if (f.kind === "byte") script.push(f.fault)
-        else if (f.kind === "rate") rates = { ...rates, ...f.rates }
-        else if (f.kind === "self-test-fail") selfTestFails = true
-    }
-    const d = new SimDevice({
-        image,
-        fromVersion: o.from,
-        toVersion: o.to,
-        component: o.component,
-        module: { pieceSize: o.piece || image.length, maxRead: o.block, latencyMs: o.latency, faults: moduleFaults, seed: o.seed },
-        uart: { baud: o.baud, seed: o.seed, script, toMcu: rates },
-        engine: { blockSize: o.block },
-        trace: o.trace ? line => view.trace(line) : undefined,
-    })
-    await d.install()
-    d.selfTestOk = !selfTestFails
+    const { d, image, blockCuts, opCuts } = await buildSimWorld(o, view)
     d.flash.resetCounters()
-    const metaErases0 = metaErases(d)
+    const metaErases0 = d.metaErases()
 
     // power cuts: at a flash operation, or at the write of a download block
     let cuts = 0
-    for (const f of o.faults) if (f.kind === "cut-op") d.flash.armCut({ op: f.op, kind: f.cut, seed: o.seed })
-    const blockCuts = o.faults.filter(f => f.kind === "cut-block") as { kind: "cut-block"; block: number; cut: any }[]
+    for (const f of opCuts) d.flash.armCut({ op: f.op, kind: f.cut, seed: o.seed })
     d.listeners.push(p => {
         view.progress(p)
         if (p.state !== "downloading") return
@@ -104,9 +80,7 @@ export async function runNodeEngine(o: SimOptions, view: View): Promise<SimSumma
     else if (plan && plan.result === "no-plan") reason = "no-plan"
 
     const tap = d.tap
-    const uartFloor = o.baud > 0 ? (tap.downloadBytes * 10) / o.baud : 0
-    const latencyFloor = (tap.downloadCommands * o.latency) / 1000
-    const floor = uartFloor + latencyFloor
+    const floor = tap.uartFloorSeconds(o.baud, o.latency)
     const download = tap.downloadSeconds()
     return {
         result: last,
@@ -130,15 +104,6 @@ export async function runNodeEngine(o: SimOptions, view: View): Promise<SimSumma
         rereadBytes: Math.max(0, bytesRead - image.length),
         blockRetries: retries,
         journalCheckpoints: checkpoints,
-        metaErases: metaErases(d) - metaErases0,
+        metaErases: d.metaErases() - metaErases0,
     }
-}
-
-/** Erases of the two metadata sectors so far (the store's wear per update). */
-function metaErases(d: SimDevice): number {
-    const counts: ArrayLike<number> = (d.flash as any).eraseCounts
-    const first = d.layout.metaAddress / d.flash.geometry.sectorSize
-    let n = 0
-    for (let i = 0; i < d.layout.metaSectors; i++) n += counts[first + i]
-    return n
 }

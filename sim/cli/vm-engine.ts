@@ -30,19 +30,17 @@ import type { PlanResult, SotaProgress, StartResult } from "../../src/sota/engin
 import { AtReceiver } from "../../src/at/receiver"
 import { quectelLineTable } from "../../src/at/line-table"
 import type { StoreLayout } from "../../src/flash/image-store"
-import { makeImage, SimDevice } from "../device/device"
+import { SimDevice } from "../device/device"
 import { FlashServer } from "../flash/flash-server"
 import { ChannelGate, ModemBridge } from "../host/bridge"
 import { prebuiltFirmware } from "../host/firmware"
 import { Hub } from "../host/hub"
 import { JacdacIo } from "../host/jacdac-io"
 import { Vm } from "../host/vm"
-import type { FaultRule } from "../module/faults"
-import type { ByteFaultRates, ScriptedByteFault } from "../link/uart-line"
-import type { CutKind } from "../flash/nor-flash"
 import { SimOptions } from "./options"
 import { round, SimResult, SimSummary } from "./summary"
 import { View } from "./view"
+import { buildSimWorld } from "./world"
 
 /** Packets per second the VM sends at most, whatever their size (§10 Q2). */
 export const VM_PACKETS_PER_SECOND = 50
@@ -121,34 +119,13 @@ function sameLayout(a: StoreLayout, b: StoreLayout): boolean {
 
 export async function runVmEngine(o: SimOptions, view: View, env: VmEngineEnv = {}): Promise<SimSummary> {
     const root = env.root ?? fileURLToPath(new URL("../..", import.meta.url))
-    const image = o.image ?? makeImage(o.size, o.seed)
 
-    // ---- the world, faults included (the same classification as the node engine)
-    const moduleFaults: FaultRule[] = []
-    const script: ScriptedByteFault[] = []
-    let rates: ByteFaultRates = {}
-    let selfTestFails = false
-    for (const f of o.faults) {
-        if (f.kind === "module") moduleFaults.push(f.rule(o.block))
-        else if (f.kind === "byte") script.push(f.fault)
-        else if (f.kind === "rate") rates = { ...rates, ...f.rates }
-        else if (f.kind === "self-test-fail") selfTestFails = true
-    }
-    const d = new SimDevice({
-        image,
-        fromVersion: o.from,
-        toVersion: o.to,
-        component: o.component,
-        module: { pieceSize: o.piece || image.length, maxRead: o.block, latencyMs: o.latency, faults: moduleFaults, seed: o.seed },
-        uart: { baud: o.baud, seed: o.seed, script, toMcu: rates },
-        trace: o.trace ? line => view.trace(line) : undefined,
-    })
-    await d.install()
-    d.selfTestOk = !selfTestFails
+    // ---- the world, faults included (built as for the node engine)
+    const { d, image, blockCuts, opCuts } = await buildSimWorld(o, view)
+    const selfTestFails = !d.selfTestOk
     d.flash.resetCounters()
-    const metaErases0 = metaErases(d)
-    for (const f of o.faults) if (f.kind === "cut-op") d.flash.armCut({ op: f.op, kind: f.cut, seed: o.seed })
-    const blockCuts = o.faults.filter(f => f.kind === "cut-block") as { kind: "cut-block"; block: number; cut: CutKind }[]
+    const metaErases0 = d.metaErases()
+    for (const f of opCuts) d.flash.armCut({ op: f.op, kind: f.cut, seed: o.seed })
 
     const fw = await prebuiltFirmware(root)
     if (fw.built) view.line(`firmware: built ${fw.path} in ${fw.ms} ms`)
@@ -358,7 +335,7 @@ export async function runVmEngine(o: SimOptions, view: View, env: VmEngineEnv = 
         else if (!failure && plan && plan.result === "no-plan") reason = "no-plan"
 
         const tap = d.tap
-        const uartFloor = o.baud > 0 ? (tap.downloadBytes * 10) / o.baud + (tap.downloadCommands * o.latency) / 1000 : 0
+        const uartFloor = tap.uartFloorSeconds(o.baud, o.latency)
         const modemPackets = tap.firstRead ? modemGate.packetsBetween(tap.firstRead, tap.downloadEnd) : 0
         const flashPackets = tap.firstRead ? flashGate.packetsBetween(tap.firstRead, tap.downloadEnd) : 0
         const linkFloor = (modemPackets + flashPackets) / VM_PACKETS_PER_SECOND
@@ -386,7 +363,7 @@ export async function runVmEngine(o: SimOptions, view: View, env: VmEngineEnv = 
             rereadBytes: Math.max(0, payloadBytes - image.length),
             blockRetries: totals.blockRetries,
             journalCheckpoints: totals.checkpoints,
-            metaErases: metaErases(d) - metaErases0,
+            metaErases: d.metaErases() - metaErases0,
         }
         if (failure) view.line(`run ended: ${failure.reason}: ${failure.detail}`)
         view.line(
@@ -422,13 +399,4 @@ export async function runVmEngine(o: SimOptions, view: View, env: VmEngineEnv = 
         d.flash.close()
     }
     return summary
-}
-
-/** Erases of the two metadata sectors so far (the store's wear per update). */
-function metaErases(d: SimDevice): number {
-    const counts: ArrayLike<number> = (d.flash as any).eraseCounts
-    const first = d.layout.metaAddress / d.flash.geometry.sectorSize
-    let n = 0
-    for (let i = 0; i < d.layout.metaSectors; i++) n += counts[first + i]
-    return n
 }

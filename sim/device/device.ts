@@ -204,6 +204,15 @@ export class SimDevice {
         return this.engine
     }
 
+    /** Erases of the metadata sectors so far (the store's wear). */
+    metaErases(): number {
+        const counts: ArrayLike<number> = (this.flash as any).eraseCounts
+        const first = this.layout.metaAddress / this.flash.geometry.sectorSize
+        let n = 0
+        for (let i = 0; i < this.layout.metaSectors; i++) n += counts[first + i]
+        return n
+    }
+
     /** What the device runs now, read from the store as a bootloader would (writes nothing). */
     async runningImage(): Promise<{ version: string; bytes: Buffer; state: string }> {
         const s = this.newStore()

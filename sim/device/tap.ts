@@ -9,6 +9,11 @@ import { quectelLineTable } from "../../src/at/line-table"
 export class LineTap implements ByteTransport {
     bytesToModule = 0
     bytesToMcu = 0
+    /** The download phase's floor: its UART bytes at the line rate plus the module latency per command (baud 0: unpaced). */
+    uartFloorSeconds(baud: number, latencyMs: number): number {
+        return baud > 0 ? (this.downloadBytes * 10) / baud + (this.downloadCommands * latencyMs) / 1000 : 0
+    }
+
     /** Seconds from the first read to the end of the last reply. */
     downloadSeconds(): number {
         return this.firstRead ? (this.downloadEnd - this.firstRead) / 1000 : 0
