@@ -50,8 +50,8 @@ class Board implements SotaPlatform {
 }
 
 const DEFAULTS: BoardSettings = { battery: 100, selfTestPasses: true, component: "STM32", blockSize: 1024, fromHost: false }
-/** Plans the platform pushes after the boot's own check: wait this long per round. */
-const PLAN_WAIT_MS = 600000
+/** Ask the platform for plans this often (pushed plans are taken at any time). */
+const PLAN_PERIOD_MS = 600000
 
 let engine: SotaEngine = null
 let flash: RemoteFlash = null
@@ -90,12 +90,7 @@ async function main() {
     engine.onProgress((p: SotaProgress) => say("SOTA", withStats(p)))
     const start = await engine.start()
     say("SOTA-START", withStats(start))
-    let plan = await engine.checkForUpdate()
-    say("SOTA-PLAN", withStats(plan))
-    while (plan.result !== "rebooting") {
-        plan = await engine.waitForPlan(PLAN_WAIT_MS)
-        if (plan.result !== "no-plan") say("SOTA-PLAN", withStats(plan))
-    }
+    await engine.serve(PLAN_PERIOD_MS, plan => say("SOTA-PLAN", withStats(plan)))
 }
 
 try {

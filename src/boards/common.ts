@@ -67,7 +67,7 @@ export interface BoardWiring {
     slotSize?: number
 }
 
-/** Ask the module for plans this often after the boot's own check. */
+/** Ask the platform for plans this often (pushed plans are taken at any time). */
 const PLAN_CHECK_MS = 600000
 
 /** The board's side of the SOTA port. */
@@ -119,13 +119,7 @@ export async function runBoard(w: BoardWiring): Promise<void> {
     engine.onProgress(p => console.log(progressLine(p)))
     const start: StartResult = await engine.start()
     console.log(`SOTA start: ${start.version} in slot ${start.slot}, trial ${start.trial}, platform ${start.platform}`)
-    while (true) {
-        try {
-            const plan: PlanResult = await engine.checkForUpdate()
-            console.log(`SOTA plan: ${plan.result} ${plan.target} ${plan.reason || ""} ${plan.detail}`)
-        } catch (e: any) {
-            console.log(`SOTA error: ${e && e.message ? e.message : e}`)
-        }
-        await ds.sleep(PLAN_CHECK_MS)
-    }
+    await engine.serve(PLAN_CHECK_MS, (plan: PlanResult) =>
+        console.log(`SOTA plan: ${plan.result} ${plan.target} ${plan.reason || ""} ${plan.detail}`)
+    )
 }

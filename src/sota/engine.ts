@@ -377,6 +377,26 @@ export class SotaEngine {
         return await this.handleOffer(e)
     }
 
+    /**
+     * The device's loop after start(): ask for a plan now and then every `periodMs`, and carry
+     * out plans the platform pushes in between. `onPlan` sees every result. Returns when a plan
+     * ends in a reboot (on a device, reboot() does not return at all).
+     */
+    async serve(periodMs: number, onPlan?: (r: PlanResult) => void): Promise<PlanResult> {
+        let r = await this.checkForUpdate()
+        while (true) {
+            if (onPlan) onPlan(r)
+            if (r.result === "rebooting") return r
+            const deadline = ds.millis() + periodMs
+            r = null
+            while (!r && ds.millis() < deadline) {
+                const pushed = await this.waitForPlan(Math.max(1, deadline - ds.millis()))
+                if (pushed.result !== "no-plan") r = pushed
+            }
+            if (!r) r = await this.checkForUpdate()
+        }
+    }
+
     private requestSha() {
         return this.cfg.requestSha256 === undefined ? true : this.cfg.requestSha256
     }

@@ -61,6 +61,28 @@ describe("sizes", () => {
     })
 })
 
+describe("serve(): plans on a period and pushed ones", () => {
+    it("asks again when the period is over, and takes a plan pushed in between", async () => {
+        const w = new World({ engine: { offerTimeoutMs: 2000 } })
+        await w.install()
+        w.dc.stopPlan(1) // no plan yet
+        const e = w.powerOn()
+        await run(e.start())
+        const seen: string[] = []
+        const served = e.serve(60_000, r => seen.push(r.result)).catch(err => err.name)
+        await vi.advanceTimersByTimeAsync(130_000) // the first check, then two periods
+        const requests = w.module.received.filter(c => c === "AT+QIOTOTAREQ=1").length
+        expect(requests).toBe(3)
+        expect(seen).toEqual(["no-plan", "no-plan", "no-plan"])
+        // the platform pushes a new plan: it is carried out at once, without waiting for the period
+        const pkg = w.dc.addPackage({ productKey: "p11tst", component: "STM32", version: "3_0_0", data: w.pkg.data })
+        w.dc.createPlan({ packageId: pkg.id })
+        w.dc.push()
+        expect(await run(served)).toBe("Reboot")
+        expect(w.module.received.filter(c => c === "AT+QIOTOTAREQ=1").length).toBe(3)
+    })
+})
+
 describe("wear", () => {
     it("checkpoint wear on the metadata area is bounded and printed (40 KB image, 4 KB checkpoints)", async () => {
         const w = new World({ packageSize: 40960 })
