@@ -7,6 +7,7 @@
 //     ../shared/reference/devicescript.md §11: the most live ballast that still lets the RAM-flash
 //     device sit idle, minus the most that lets it run the upgrade, is what the upgrade adds at its
 //     peak (1 KB resolution; out-of-memory is an uncatchable panic, so each probe is its own VM run).
+// Options: --heap-only (skip 1), --idle N (reuse a measured idle figure), --download-only.
 import { execFile } from "node:child_process"
 import { mkdtempSync, rmSync, writeFileSync } from "node:fs"
 import { tmpdir } from "node:os"
@@ -87,9 +88,9 @@ async function maxBallast(mode: Mode, dir: string): Promise<number> {
 async function heap() {
     const dir = mkdtempSync(join(tmpdir(), "bench-heap-"))
     try {
-        const idle = await maxBallast("idle", dir)
+        const idle = process.argv.includes("--idle") ? Number(process.argv[process.argv.indexOf("--idle") + 1]) : await maxBallast("idle", dir)
         const download = await maxBallast("download", dir)
-        const upgrade = await maxBallast("upgrade", dir)
+        const upgrade = process.argv.includes("--download-only") ? download : await maxBallast("upgrade", dir)
         const d = idle - download
         const u = idle - upgrade
         console.log(`heap: the idle device fits with ${idle} KB of ballast, start-up + download with ${download} KB, the whole upgrade with ${upgrade} KB`)

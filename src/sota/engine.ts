@@ -77,6 +77,11 @@ export interface SotaConfig {
     /** Shared with the module upgrade (src/dfota): only one of the two runs at a time. Default: the global one. */
     lock?: UpgradeLock
     /**
+     * Read the next block while the previous one is hashed and written (a background fiber and a
+     * second 1 KB buffer). Default true; off, the download is strictly sequential.
+     */
+    pipeline?: boolean
+    /**
      * How hashing yields between 64-byte slices. Default: a real ds.sleep(0), which the VM's
      * opcode budget needs; in Node, where each sleep costs a ≥ 1 ms timer, pass a no-op.
      */
@@ -194,7 +199,7 @@ export class SotaEngine {
         const inbox = this.inbox
         at.onUrc(line => inbox.urc(line))
         this.blockSize = config.blockSize || 1024
-        this.blocks = [Buffer.alloc(this.blockSize), Buffer.alloc(this.blockSize)]
+        this.blocks = config.pipeline === false ? [Buffer.alloc(this.blockSize)] : [Buffer.alloc(this.blockSize), Buffer.alloc(this.blockSize)]
         const self = this
         this.sink = {
             begin: (header: string, length: number) => {
@@ -667,6 +672,11 @@ export class SotaEngine {
                 readAt = off + n
                 // the previous block must be stored before this one (the writer is sequential)
                 await this.finishWrite(job)
+                if (this.cfg.pipeline === false) {
+                    await this.storeBlock(dl, off, this.blocks[0], n)
+                    this.emit("downloading", dl.offer.target, dl.writer.next(), dl.start.length)
+                    continue
+                }
                 job = this.startWrite(dl, off, this.blocks[this.cur], n)
                 this.cur = 1 - this.cur
             }

@@ -114,6 +114,17 @@ describe("wear", () => {
     })
 })
 
+describe("sequential download (pipeline: false, 1 KB less heap)", () => {
+    it("upgrades the same way, with multi-piece and a lying header on the way", async () => {
+        const { result, w } = await upgrade({
+            engine: { pipeline: false },
+            module: { pieceSize: 10000, faults: [{ at: "AT+QIOTOTARD=3072", action: { kind: "lie-length", by: 5 } }] },
+        })
+        expect(result).toBe("new")
+        expect(w.module.received.filter(c => c === "AT+QIOTOTARD=3072,1024").length).toBe(2)
+    })
+})
+
 describe("multi-piece packages", () => {
     it("pieces smaller than the package: AT+QIOTUPDATE=2 after each, one 10703 each", async () => {
         const { w, result } = await upgrade({ packageSize: 27954, module: { pieceSize: 10000 } })
