@@ -14,7 +14,7 @@ import { LinkError, ModuleLink, parseTcpAddress, TcpTransport } from "../link/tc
 import { SerialTransport } from "../link/serial-transport"
 import { firstContact, formatReport, ModuleReport } from "./first-contact"
 import { SimOptions } from "./options"
-import { round, SimResult, SimSummary } from "./summary"
+import { SimResult, SimSummary, summarize } from "./summary"
 import { View } from "./view"
 
 /** Exit code when the module cannot be reached or used (2 is bad options, 1 an unhealthy device). */
@@ -188,32 +188,31 @@ export async function runModem(o: SimOptions, view: View): Promise<number> {
 
         const tap = d.tap
         const baud = parseTcpAddress(where) ? 0 : o.modemBaud
-        const floor = baud > 0 ? (tap.downloadBytes * 10) / baud : 0
-        const download = tap.downloadSeconds()
+        const floor = tap.uartFloorSeconds(baud, 0) // a real module's latency is in what was measured, not in the floor
         const total = offered ? offered.total : journal ? journal.total : 0
         const summary: ModemSummary = {
-            result,
-            reason,
-            version: running ? running.version : "?",
-            healthy,
-            engine: "node",
-            from: first ? first.version : o.from,
-            to: target || (journal ? journal.version : ""),
-            imageBytes: total,
-            uartBytes: tap.bytesToMcu + tap.bytesToModule,
-            seconds: round(seconds),
-            downloadSeconds: round(download),
-            uartFloorSeconds: round(floor),
-            floorSeconds: round(floor),
-            floorRatio: floor > 0 ? round(download / floor) : 0,
-            baud,
-            latencyMs: 0,
-            boots: d.boots,
-            cuts: 0,
-            rereadBytes: total > 0 ? Math.max(0, bytesRead + resumedAt - total) : 0,
-            blockRetries: retries,
-            journalCheckpoints: checkpoints,
-            metaErases: d.metaErases() - metaErases0,
+            ...summarize({
+                result,
+                reason,
+                version: running ? running.version : "?",
+                healthy,
+                engine: "node",
+                from: first ? first.version : o.from,
+                to: target || (journal ? journal.version : ""),
+                imageBytes: total,
+                tap,
+                seconds,
+                uartFloor: floor,
+                floor,
+                baud,
+                latencyMs: 0,
+                boots: d.boots,
+                cuts: 0,
+                rereadBytes: total > 0 ? Math.max(0, bytesRead + resumedAt - total) : 0,
+                blockRetries: retries,
+                journalCheckpoints: checkpoints,
+                metaErases: d.metaErases() - metaErases0,
+            }),
             modem: where,
             module: report,
             flashFile: o.flash,

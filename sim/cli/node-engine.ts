@@ -4,7 +4,7 @@
 import { Reboot } from "../device/device"
 import type { PlanResult } from "../../src/sota/engine"
 import { SimOptions } from "./options"
-import { round, SimResult, SimSummary } from "./summary"
+import { SimResult, SimSummary, summarize } from "./summary"
 import { View } from "./view"
 import { buildSimWorld } from "./world"
 
@@ -81,8 +81,7 @@ export async function runNodeEngine(o: SimOptions, view: View): Promise<SimSumma
 
     const tap = d.tap
     const floor = tap.uartFloorSeconds(o.baud, o.latency)
-    const download = tap.downloadSeconds()
-    return {
+    return summarize({
         result: last,
         reason,
         version,
@@ -91,12 +90,10 @@ export async function runNodeEngine(o: SimOptions, view: View): Promise<SimSumma
         from: o.from,
         to: o.to,
         imageBytes: image.length,
-        uartBytes: tap.bytesToMcu + tap.bytesToModule,
-        seconds: round(seconds),
-        downloadSeconds: round(download),
-        uartFloorSeconds: round(floor),
-        floorSeconds: round(floor),
-        floorRatio: floor > 0 ? round(download / floor) : 0,
+        tap,
+        seconds,
+        uartFloor: floor,
+        floor, // in-process, the UART is the only floor
         baud: o.baud,
         latencyMs: o.latency,
         boots: d.boots,
@@ -105,5 +102,5 @@ export async function runNodeEngine(o: SimOptions, view: View): Promise<SimSumma
         blockRetries: retries,
         journalCheckpoints: checkpoints,
         metaErases: d.metaErases() - metaErases0,
-    }
+    })
 }

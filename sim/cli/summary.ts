@@ -38,6 +38,61 @@ export interface SimSummary {
     metaErases: number
 }
 
+import type { LineTap } from "../device/tap"
+
+/** What each engine knows at the end of a run; summarize() derives the rest the same way for all. */
+export interface RunFacts {
+    result: SimResult
+    reason: string | null
+    version: string
+    healthy: boolean
+    engine: "node" | "vm"
+    from: string
+    to: string
+    imageBytes: number
+    tap: LineTap
+    seconds: number
+    /** the UART floor of the download phase, and the floor that applies to this engine */
+    uartFloor: number
+    floor: number
+    baud: number
+    latencyMs: number
+    boots: number
+    cuts: number
+    rereadBytes: number
+    blockRetries: number
+    journalCheckpoints: number
+    metaErases: number
+}
+
+export function summarize(f: RunFacts): SimSummary {
+    const download = f.tap.downloadSeconds()
+    return {
+        result: f.result,
+        reason: f.reason,
+        version: f.version,
+        healthy: f.healthy,
+        engine: f.engine,
+        from: f.from,
+        to: f.to,
+        imageBytes: f.imageBytes,
+        uartBytes: f.tap.bytesToMcu + f.tap.bytesToModule,
+        seconds: round(f.seconds),
+        downloadSeconds: round(download),
+        uartFloorSeconds: round(f.uartFloor),
+        floorSeconds: round(f.floor),
+        floorRatio: f.floor > 0 ? round(download / f.floor) : 0,
+        baud: f.baud,
+        latencyMs: f.latencyMs,
+        boots: f.boots,
+        cuts: f.cuts,
+        rereadBytes: f.rereadBytes,
+        blockRetries: f.blockRetries,
+        journalCheckpoints: f.journalCheckpoints,
+        metaErases: f.metaErases,
+    }
+}
+
 export function round(x: number, digits = 3): number {
     const f = 10 ** digits
     return Math.round(x * f) / f

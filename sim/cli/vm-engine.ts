@@ -26,7 +26,7 @@
 // ≈ 50 packets/s (reference/devicescript.md §10 Q2).
 
 import { fileURLToPath } from "node:url"
-import type { PlanResult, SotaProgress, StartResult } from "../../src/sota/engine"
+import type { PlanResult, SotaProgress, SotaStats, StartResult } from "../../src/sota/engine"
 import { AtReceiver } from "../../src/at/receiver"
 import { quectelLineTable } from "../../src/at/line-table"
 import type { StoreLayout } from "../../src/flash/image-store"
@@ -38,7 +38,7 @@ import { Hub } from "../host/hub"
 import { JacdacIo } from "../host/jacdac-io"
 import { Vm } from "../host/vm"
 import { SimOptions } from "./options"
-import { round, SimResult, SimSummary } from "./summary"
+import { round, SimResult, SimSummary, summarize } from "./summary"
 import { View } from "./view"
 import { buildSimWorld } from "./world"
 
@@ -47,13 +47,8 @@ export const VM_PACKETS_PER_SECOND = 50
 /** Boots after which a run that has not settled is failed. */
 const MAX_BOOTS = 12
 
-interface BootStats {
-    bytesRead: number
-    blocks: number
-    blockRetries: number
-    checkpoints: number
-    moduleRestarts: number
-    resumedAt: number
+/** The engine's stats as the firmware prints them, plus the flash channel's retries. */
+interface BootStats extends SotaStats {
     flashRetries: number
 }
 
@@ -341,7 +336,7 @@ export async function runVmEngine(o: SimOptions, view: View, env: VmEngineEnv = 
         const linkFloor = (modemPackets + flashPackets) / VM_PACKETS_PER_SECOND
         const floor = Math.max(uartFloor, linkFloor)
         const download = tap.downloadSeconds()
-        summary = {
+        summary = summarize({
             result,
             reason,
             version,
@@ -350,12 +345,10 @@ export async function runVmEngine(o: SimOptions, view: View, env: VmEngineEnv = 
             from: o.from,
             to: o.to,
             imageBytes: image.length,
-            uartBytes: tap.bytesToMcu + tap.bytesToModule,
-            seconds: round(seconds),
-            downloadSeconds: round(download),
-            uartFloorSeconds: round(uartFloor),
-            floorSeconds: round(floor),
-            floorRatio: floor > 0 ? round(download / floor) : 0,
+            tap,
+            seconds,
+            uartFloor,
+            floor,
             baud: o.baud,
             latencyMs: o.latency,
             boots,
@@ -364,7 +357,7 @@ export async function runVmEngine(o: SimOptions, view: View, env: VmEngineEnv = 
             blockRetries: totals.blockRetries,
             journalCheckpoints: totals.checkpoints,
             metaErases: d.metaErases() - metaErases0,
-        }
+        })
         if (failure) view.line(`run ended: ${failure.reason}: ${failure.detail}`)
         view.line(
             `vm: download ${round(download)} s; floors: UART ${round(uartFloor)} s, link ${round(linkFloor)} s ` +
