@@ -41,28 +41,31 @@ export interface SimSummary {
 import type { LineTap } from "../device/tap"
 
 /** What each engine knows at the end of a run; summarize() derives the rest the same way for all. */
-export interface RunFacts {
-    result: SimResult
-    reason: string | null
-    version: string
-    healthy: boolean
-    engine: "node" | "vm"
-    from: string
-    to: string
-    imageBytes: number
+export interface RunFacts
+    extends Pick<
+        SimSummary,
+        | "result"
+        | "reason"
+        | "version"
+        | "healthy"
+        | "engine"
+        | "from"
+        | "to"
+        | "imageBytes"
+        | "baud"
+        | "latencyMs"
+        | "boots"
+        | "cuts"
+        | "rereadBytes"
+        | "blockRetries"
+        | "journalCheckpoints"
+        | "metaErases"
+    > {
     tap: LineTap
     seconds: number
     /** the UART floor of the download phase, and the floor that applies to this engine */
     uartFloor: number
     floor: number
-    baud: number
-    latencyMs: number
-    boots: number
-    cuts: number
-    rereadBytes: number
-    blockRetries: number
-    journalCheckpoints: number
-    metaErases: number
 }
 
 export function summarize(f: RunFacts): SimSummary {
