@@ -357,15 +357,16 @@ export class ImageStore {
 
     /**
      * The receiving slot is complete: measure its CRC-32, check it against the plan's, run the
-     * caller's own verification (SHA-256/MD5 over read()), and mark it ready, or bad on failure.
+     * caller's own verification (given the measured CRC, so it need not read the slot again; or
+     * SHA-256/MD5 over read()), and mark it ready, or bad on failure.
      */
-    async markReady(verify?: (slot: number, size: number) => Promise<boolean>): Promise<void> {
+    async markReady(verify?: (slot: number, size: number, crc: number) => Promise<boolean>): Promise<void> {
         const t = this.requireReceiving()
         const s = this.st.slots[t]
         const crc = await this.imageCrc(t, s.size)
         let why = ""
         if (s.crcKnown && s.crc32 !== crc) why = `CRC-32 ${crc} != expected ${s.crc32}`
-        else if (verify && !(await verify(t, s.size))) why = "verification failed"
+        else if (verify && !(await verify(t, s.size, crc))) why = "verification failed"
         const next = cloneState(this.st)
         next.progress = emptyProgress()
         next.slots[t].crc32 = crc

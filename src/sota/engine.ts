@@ -563,8 +563,7 @@ export class SotaEngine {
         try {
             await this.store.startReceive({ version: offer.target, size: offer.size }, { allowDowngrade: !!this.cfg.allowDowngrade })
         } catch (err) {
-            if (err instanceof FlashError || err instanceof StoreError) throw new SotaError("flash-error", errText(err))
-            throw err
+            throw storeFailure(err)
         }
     }
 
@@ -743,13 +742,12 @@ export class SotaEngine {
         else if (dl.start.sha256 && v.sha256 !== dl.start.sha256) reason = "sha256-mismatch"
         else if (this.cfg.checkCrc && dl.start.crc >= 0 && v.crc32 !== dl.start.crc) reason = "crc-mismatch"
         let flashOk = true
-        const store = this.store
         try {
-            // the store marks the slot bad when this says no: a mismatch leaves nothing bootable behind
-            await store.markReady(async (slot: number, size: number) => {
-                if (reason) return false
-                flashOk = (await store.imageCrc(slot, size)) === v.crc32
-                return flashOk
+            // the store marks the slot bad when this says no: a mismatch leaves nothing bootable
+            // behind. It measured the slot's CRC-32 already: compare it with the bytes received.
+            await this.store.markReady(async (slot: number, size: number, crc: number) => {
+                flashOk = crc === v.crc32
+                return !reason && flashOk
             })
         } catch (err) {
             if (!reason) reason = flashOk ? "flash-error" : "flash-mismatch"
@@ -762,8 +760,7 @@ export class SotaEngine {
         try {
             await dl.writer.put(off, block, n)
         } catch (err) {
-            if (err instanceof FlashError || err instanceof StoreError) throw new SotaError("flash-error", errText(err))
-            throw err // anything else (a power cut in the simulator) is not the engine's to handle
+            throw storeFailure(err)
         }
     }
 
@@ -787,6 +784,12 @@ export class SotaEngine {
             }
         }
     }
+}
+
+/** A store or flash failure becomes "flash-error"; anything else (a power cut in the simulator) is rethrown as it is. */
+function storeFailure(err: any): any {
+    if (err instanceof FlashError || err instanceof StoreError) return new SotaError("flash-error", errText(err))
+    return err
 }
 
 function reasonOf(err: any): SotaReason {

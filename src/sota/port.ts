@@ -38,9 +38,9 @@ export interface SotaStore {
     startReceive(plan: SotaPlanImage, options?: { allowDowngrade?: boolean }): Promise<number>
     write(offset: number, data: Buffer): Promise<void>
     saveJournal(written: number, verified: number, midstate?: Buffer): Promise<void>
-    markReady(verify?: (slot: number, size: number) => Promise<boolean>): Promise<void>
+    /** `verify` gets the CRC-32 the store measured over the slot's bytes. */
+    markReady(verify?: (slot: number, size: number, crc: number) => Promise<boolean>): Promise<void>
     activate(options?: { permanent?: boolean; allowDowngrade?: boolean }): Promise<number>
-    imageCrc(slot: number, size: number): Promise<number>
 }
 
 export interface SotaPlatform {

@@ -228,6 +228,29 @@ describe("integrity: nothing bad is ever activated", () => {
         expect(await healthy(w)).toBe("old")
     })
 
+    it("a flash that programs a wrong bit: the streamed digests match, the slot's CRC-32 does not (flash-mismatch)", async () => {
+        const w = new World()
+        await w.install()
+        const program = w.flash.program.bind(w.flash)
+        let damaged = false
+        w.flash.program = async (address: number, data: Buffer) => {
+            // the first program into the new slot's second sector loses one bit (NOR can only clear bits)
+            if (!damaged && address >= w.layout.slotAddress[1] + 4096 && address < w.layout.slotAddress[1] + w.layout.slotSize) {
+                const i = data.findIndex(b => b !== 0)
+                if (i >= 0) {
+                    data = Buffer.from(data)
+                    data[i] &= data[i] - 1
+                    damaged = true
+                }
+            }
+            return program(address, data)
+        }
+        const r = await once(w)
+        expect(damaged).toBe(true)
+        expect(r).toMatchObject({ result: "failed", reason: "flash-mismatch" })
+        expect(await healthy(w)).toBe("old")
+    })
+
     it("the 10701 CRC is checked only when configured (its algorithm is undocumented)", async () => {
         const w = new World({ engine: { checkCrc: true } })
         await w.install()
