@@ -4,9 +4,9 @@
 import { Reboot } from "../device/device"
 import type { PlanResult } from "../../src/sota/engine"
 import { SimOptions } from "./options"
-import { SimResult, SimSummary, summarize } from "./summary"
+import { SimSummary, summarize } from "./summary"
 import { View } from "./view"
-import { buildSimWorld } from "./world"
+import { buildSimWorld, runOutcome } from "./world"
 
 export async function runNodeEngine(o: SimOptions, view: View): Promise<SimSummary> {
     const { d, image, blockCuts, opCuts } = await buildSimWorld(o, view)
@@ -62,22 +62,10 @@ export async function runNodeEngine(o: SimOptions, view: View): Promise<SimSumma
     }
     const seconds = (Date.now() - t0) / 1000
 
-    let version = "?"
-    let healthy = false
-    try {
-        version = (await d.healthy()) === "new" ? o.to : o.from
-        healthy = true
-    } catch (e) {
-        version = (await d.runningImage()).version
-    }
-    let last: SimResult = "failed"
-    let reason: string | null = plan ? plan.reason : "no-plan"
-    if (healthy && version === o.to) [last, reason] = ["upgraded", null]
-    else if (rolledBack) {
-        last = "rolled-back"
-        reason = d.progress.find(p => p.state === "rolled-back")?.reason ?? "rolled-back"
-    } else if (plan && plan.result === "refused") last = "refused"
-    else if (plan && plan.result === "no-plan") reason = "no-plan"
+    const { result: last, reason, version, healthy } = await runOutcome(d, o, {
+        plan,
+        rolledBack: rolledBack ? d.progress.find(p => p.state === "rolled-back")?.reason ?? "rolled-back" : null,
+    })
 
     const tap = d.tap
     const floor = tap.uartFloorSeconds(o.baud, o.latency)

@@ -38,9 +38,9 @@ import { Hub } from "../host/hub"
 import { JacdacIo } from "../host/jacdac-io"
 import { Vm } from "../host/vm"
 import { SimOptions } from "./options"
-import { round, SimResult, SimSummary, summarize } from "./summary"
+import { round, SimSummary, summarize } from "./summary"
 import { View } from "./view"
-import { buildSimWorld } from "./world"
+import { buildSimWorld, runOutcome } from "./world"
 
 /** Packets per second the VM sends at most, whatever their size (§10 Q2). */
 export const VM_PACKETS_PER_SECOND = 50
@@ -314,20 +314,11 @@ export async function runVmEngine(o: SimOptions, view: View, env: VmEngineEnv = 
 
         // ---- the summary, from the flash and the line (as the node engine's)
         const seconds = (Date.now() - t0) / 1000
-        let version = "?"
-        let healthy = false
-        try {
-            version = (await d.healthy()) === "new" ? o.to : o.from
-            healthy = true
-        } catch {
-            version = (await d.runningImage()).version
-        }
-        let result: SimResult = "failed"
-        let reason: string | null = failure ? failure.reason : plan ? plan.reason : "no-plan"
-        if (healthy && version === o.to && !failure) [result, reason] = ["upgraded", null]
-        else if (rolledBack && !failure) [result, reason] = ["rolled-back", rolledBackReason]
-        else if (!failure && plan && plan.result === "refused") result = "refused"
-        else if (!failure && plan && plan.result === "no-plan") reason = "no-plan"
+        const { result, reason, version, healthy } = await runOutcome(d, o, {
+            plan,
+            rolledBack: rolledBack ? rolledBackReason ?? "rolled-back" : null,
+            failure,
+        })
 
         const tap = d.tap
         const uartFloor = tap.uartFloorSeconds(o.baud, o.latency)

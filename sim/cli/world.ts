@@ -3,6 +3,8 @@
 // Developer Center, UART model, NOR flash) with the factory image installed.
 
 import { makeImage, SimDevice } from "../device/device"
+import type { PlanResult } from "../../src/sota/engine"
+import type { SimResult } from "./summary"
 import type { FaultRule } from "../module/faults"
 import type { ScriptedByteFault, ByteFaultRates } from "../link/uart-line"
 import type { FaultSpec } from "./fault-spec"
@@ -47,4 +49,39 @@ export async function buildSimWorld(o: SimOptions, view: View): Promise<SimWorld
     await d.install()
     d.selfTestOk = !selfTestFails
     return { d, image, blockCuts, opCuts }
+}
+
+export interface RunEnd {
+    /** the last plan result the firmware reported (null: none) */
+    plan: PlanResult | null
+    /** why the new image was rolled back, null when it was not */
+    rolledBack: string | null
+    /** the run itself failed (the VM engine's timeout, a crash): null when it did not */
+    failure?: { reason: string } | null
+}
+
+/**
+ * How a run ended, for both engines: the device read as a bootloader would (a confirmed image
+ * byte-identical to the old or the new one is "healthy"), then the run's own story.
+ */
+export async function runOutcome(d: SimDevice, o: SimOptions, end: RunEnd) {
+    let version = "?"
+    let healthy = false
+    try {
+        version = (await d.healthy()) === "new" ? o.to : o.from
+        healthy = true
+    } catch (e) {
+        version = (await d.runningImage()).version
+    }
+    const plan = end.plan
+    const failure = end.failure || null
+    let result: SimResult = "failed"
+    let reason: string | null = failure ? failure.reason : plan ? plan.reason : "no-plan"
+    if (!failure) {
+        if (healthy && version === o.to) [result, reason] = ["upgraded", null]
+        else if (end.rolledBack) [result, reason] = ["rolled-back", end.rolledBack]
+        else if (plan && plan.result === "refused") result = "refused"
+        else if (plan && plan.result === "no-plan") reason = "no-plan"
+    }
+    return { result, reason, version, healthy }
 }
