@@ -26,6 +26,7 @@ import { openChannels } from "./platform/channels"
 import { askSimHost, BoardSettings, layoutFromGeometry } from "./platform/sim-board"
 import { SotaEngine, SotaProgress } from "./sota/engine"
 import { SotaPlatform } from "./sota/port"
+import { errText } from "./lib/err-text"
 
 /** The application's check of a freshly installed image; the engine calls it on a trial boot. */
 export type SelfTest = () => Promise<boolean>
@@ -71,10 +72,6 @@ function withStats(obj: any): string {
     return `${j.slice(0, j.length - 1)},"stats":${stats()}}`
 }
 
-function errorText(e: any): string {
-    return e && e.message ? e.message : `${e}`
-}
-
 async function main() {
     say("SOTA-BOOT", `{"ms":${ds.millis()}}`)
     const ch = await openChannels()
@@ -96,7 +93,7 @@ async function main() {
 try {
     await main()
 } catch (e) {
-    say("SOTA-ERROR", JSON.stringify({ where: engine ? "engine" : "init", message: errorText(e) }))
+    say("SOTA-ERROR", JSON.stringify({ where: engine ? "engine" : "init", message: errText(e) }))
     // a product would retry after a while; a reset is the simplest way to start clean
     await ds.sleep(5000)
     ds.restart()

@@ -24,6 +24,7 @@ import { UpgradeLock, upgradeLock } from "../lib/upgrade-lock"
 import { FotaCode, FotaCodeKind, fotaCode } from "./codes"
 import { FotaLocation, LocationError, parseLocation } from "./location"
 import { FotaUrc, parseFotaUrc } from "./urc"
+import { errText } from "../lib/err-text"
 
 /** Why an upgrade did not succeed. */
 export type DfotaReason =
@@ -559,10 +560,6 @@ function phaseTimeout(phase: string, o: DfotaOptions): number {
     if (phase === "download") return ms(o.downloadTimeoutMs, 1800000)
     if (phase === "reboot") return ms(o.rebootTimeoutMs, 300000)
     return ms(o.updateTimeoutMs, 300000)
-}
-
-function errText(err: any): string {
-    return err && err.message ? err.message : `${err}`
 }
 
 /**

@@ -61,6 +61,13 @@ export function fromHex(s: string): Buffer {
     return out
 }
 
+/** True when s is exactly `len` hex digits (either case). */
+export function isHex(s: string, len: number): boolean {
+    if (s.length !== len) return false
+    for (let i = 0; i < len; i++) if (hexDigit(s.charCodeAt(i)) < 0) return false
+    return true
+}
+
 function hexDigit(c: number): number {
     if (c >= 48 && c <= 57) return c - 48
     if (c >= 97 && c <= 102) return c - 87

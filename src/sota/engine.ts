@@ -43,6 +43,7 @@ import {
 } from "./qiot-events"
 import { SotaError, SotaReason } from "./reasons"
 import { Signal } from "../lib/signal"
+import { errText } from "../lib/err-text"
 
 export interface SotaConfig {
     /** The MCU component the plans name, e.g. "STM32". */
@@ -800,8 +801,4 @@ function reasonOf(err: any): SotaReason {
         return "module-error"
     }
     return null
-}
-
-function errText(err: any): string {
-    return err && err.message ? err.message : `${err}`
 }

@@ -3,6 +3,7 @@
 // returns null on anything malformed: a bad event is a typed "bad-plan", never a crash.
 
 import { AtFields, lineFields, linePrefix } from "../at/fields"
+import { isHex } from "../lib/bytes"
 
 export interface QiotEvent {
     type: number
@@ -62,15 +63,6 @@ export function parseQiotEvent(line: string): QiotEvent {
     const code = f.int(1)
     if (!(type >= 0) || !(code >= 0)) return null
     return { type, code, fields: f }
-}
-
-function isHex(s: string, len: number): boolean {
-    if (s.length !== len) return false
-    for (let i = 0; i < len; i++) {
-        const c = s.charCodeAt(i)
-        if (!((c >= 48 && c <= 57) || (c >= 97 && c <= 102) || (c >= 65 && c <= 70))) return false
-    }
-    return true
 }
 
 export function parseOffer(e: QiotEvent): OtaOffer {
