@@ -13,9 +13,8 @@ export class EventInbox {
     private queue: QiotEvent[] = []
     private signal = new Signal()
     private max: number
+    /** Events dropped because the queue was full (a diagnostic counter). */
     dropped = 0
-    /** Every event seen, as "type,code": for logs and tests. */
-    seen: string[] = []
 
     constructor(max?: number) {
         this.max = max || 16
@@ -27,7 +26,6 @@ export class EventInbox {
         if (line === "RDY") e = { type: EVT_MODULE_RESTART, code: 0, fields: null }
         else e = parseQiotEvent(line)
         if (!e) return
-        if (this.seen.length < 200) this.seen.push(`${e.type},${e.code}`)
         if (this.queue.length >= this.max) {
             this.queue.shift()
             this.dropped++
