@@ -1,17 +1,8 @@
 // Node stand-in for the small `@devicescript/core` surface that portable src/ code may use.
-// vitest and tsc alias `@devicescript/core` here. Semantics follow the DeviceScript runtime
-// (packages/core/src/events.ts): handlers run later, not inside emit(); wait() resolves with
-// the emitted value or `undefined` on timeout. Timing goes through setTimeout and Date.now(),
-// both of which vitest's fake timers replace by default, so tests get a virtual clock.
-
-export type Handler<T> = (v: T) => void | Promise<void>
-export type Unsubscribe = () => void
-export interface Subscriber<T> {
-    subscribe(f: Handler<T>): Unsubscribe
-}
-export interface Emitter<T> extends Subscriber<T> {
-    emit(v: T): void
-}
+// vitest and tsc alias `@devicescript/core` here. Semantics follow the DeviceScript runtime (a
+// suspended fiber resumes with the value passed to resume(), or `undefined` on timeout). Timing
+// goes through setTimeout and Date.now(), both of which vitest's fake timers replace by default,
+// so tests get a virtual clock.
 
 const T0 = Date.now()
 
@@ -34,36 +25,60 @@ export function assert(cond: boolean, msg?: string): void {
     if (!cond) throw new Error("assertion failed" + (msg ? ": " + msg : ""))
 }
 
-class NodeEmitter<T> implements Emitter<T> {
-    private handlers: Handler<T>[] = []
-    subscribe(f: Handler<T>): Unsubscribe {
-        this.handlers.push(f)
-        return () => {
-            const i = this.handlers.indexOf(f)
-            if (i >= 0) this.handlers.splice(i, 1)
-        }
-    }
-    emit(v: T): void {
-        for (const h of this.handlers.slice()) queueMicrotask(() => void h(v))
-    }
-}
+/**
+ * Node has no fibers. A fiber here is the one pending suspend(): Fiber.self() makes a handle and
+ * the suspend() that follows it in the same synchronous run parks on it, which is the only way
+ * portable code uses the pair (src/lib/signal.ts). resume() settles that suspend().
+ */
+export class Fiber {
+    private static next = 1
+    private static pending: Fiber | null = null
+    readonly id = Fiber.next++
+    private settle: ((v: unknown) => void) | null = null
 
-export function emitter<T>(): Emitter<T> {
-    return new NodeEmitter<T>()
-}
+    static self(): Fiber {
+        const f = new Fiber()
+        Fiber.pending = f
+        return f
+    }
 
-export function wait<T>(l: Subscriber<T>, timeout?: number): Promise<T> {
-    return new Promise<T>(resolve => {
-        let timer: ReturnType<typeof setTimeout> | undefined
-        const unsub = l.subscribe(v => {
-            unsub()
-            if (timer !== undefined) clearTimeout(timer)
-            resolve(v)
+    get suspended(): boolean {
+        return this.settle !== null
+    }
+
+    resume(v: unknown): void {
+        if (!this.settle) throw new RangeError("fiber not suspended")
+        const settle = this.settle
+        this.settle = null
+        settle(v)
+    }
+
+    terminate(): void {
+        throw new Error("Fiber.terminate is not available in the Node shim")
+    }
+
+    /** suspend(): park the fiber made by the Fiber.self() just before. */
+    static park<T>(ms?: number): Promise<T | undefined> {
+        const f = Fiber.pending
+        Fiber.pending = null
+        if (!f) throw new Error("suspend() without Fiber.self() just before it (Node shim)")
+        return new Promise<T | undefined>(resolve => {
+            let timer: ReturnType<typeof setTimeout> | undefined
+            f.settle = v => {
+                if (timer !== undefined) clearTimeout(timer)
+                resolve(v as T)
+            }
+            if (ms !== undefined && ms !== Infinity)
+                timer = setTimeout(() => {
+                    if (!f.settle) return
+                    f.settle = null
+                    resolve(undefined)
+                }, Math.max(0, ms))
         })
-        if (timeout !== undefined && timeout !== Infinity)
-            timer = setTimeout(() => {
-                unsub()
-                resolve(undefined as T)
-            }, Math.max(0, timeout))
-    })
+    }
+}
+
+/** Park the current fiber until resumed (its value) or `ms` passes (undefined). See Fiber. */
+export function suspend<T>(ms?: number): Promise<T | undefined> {
+    return Fiber.park<T>(ms)
 }

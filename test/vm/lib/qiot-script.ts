@@ -3,6 +3,7 @@
 // walk-through for one package whose bytes are a pattern computed on the fly (the VM's heap
 // never holds the package), with its digests given as vectors computed beforehand with Node.
 
+import * as ds from "@devicescript/core"
 import { PipeEnd } from "../../../src/at/pipe"
 
 export interface ScriptedPackage {
@@ -88,14 +89,19 @@ export class QiotScript {
             const n = Math.min(want, p.size - start)
             if (!(start >= 0 && n > 0)) return this.say("\r\nERROR\r\n")
             this.say(`\r\n+QIOTOTARD: ${start},${n}\r\n`)
-            // as a Jacdac Serial server delivers it: packets of at most 232 bytes, never the whole block
-            for (let off = 0; off < n; off += 232) {
-                const piece = Buffer.alloc(Math.min(232, n - off))
-                for (let i = 0; i < piece.length; i++) piece[i] = patternByte(start + off + i)
-                this.end.send(piece)
-            }
-            this.say("\r\n\r\nOK\r\n")
             this.payloadBytes += n
+            // as a Jacdac Serial server delivers it: packets of at most 232 bytes, one per turn
+            // (each report is handed on as it arrives), never the whole block at once
+            const self = this
+            setTimeout(async () => {
+                for (let off = 0; off < n; off += 232) {
+                    const piece = Buffer.alloc(Math.min(232, n - off))
+                    for (let i = 0; i < piece.length; i++) piece[i] = patternByte(start + off + i)
+                    self.end.send(piece)
+                    await ds.sleep(0)
+                }
+                self.say("\r\n\r\nOK\r\n")
+            }, 0)
             return
         }
         this.say("\r\nERROR\r\n")
