@@ -603,17 +603,26 @@ export class SotaEngine {
         }
         this.stats.resumedAt = from
         dl.digests = digests
-        const self = this
-        dl.writer = new BlockWriter(this.store, digests, start.length, from, this.checkpointBytes(), async (written: number) => {
-            await self.store.saveJournal(written, written, digests.save())
-            self.stats.checkpoints++
-        })
+        dl.writer = new BlockWriter(this.store, digests, start.length, from, this.checkpointBytes(), this.checkpointer(digests))
         const max = await this.qt.maxBlock()
         const unit = this.store.flash.geometry.programUnit
         let size = Math.min(this.blocks[0].length, max > 0 ? max : this.blocks[0].length)
         if (size > unit) size -= size % unit
         this.blockSize = size
         this.emit("downloading", dl.offer.target, from, start.length)
+    }
+
+    /**
+     * The journal checkpoint for a BlockWriter. Made here, not inline in prepare(): a closure
+     * keeps its whole enclosing frame alive, and prepare()'s holds the 10701 event and a copy of
+     * the journal, which would then stay on the heap for the whole download.
+     */
+    private checkpointer(digests: DigestSet) {
+        const self = this
+        return async (written: number) => {
+            await self.store.saveJournal(written, written, digests.save())
+            self.stats.checkpoints++
+        }
     }
 
     /**

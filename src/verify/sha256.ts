@@ -18,11 +18,12 @@ const K = [
 ]
 
 export class Sha256 extends BlockHash {
+    /** The message schedule as a 16-word window (w[t] lives in w[t & 15]): 64 words would cost ~0.4 KB more heap. */
     private w: number[] = []
 
     constructor() {
         super([0x6a09e667, 0xbb67ae85, 0x3c6ef372, 0xa54ff53a, 0x510e527f, 0x9b05688c, 0x1f83d9ab, 0x5be0cd19], true)
-        for (let i = 0; i < 64; i++) this.w.push(0)
+        for (let i = 0; i < 16; i++) this.w.push(0)
     }
 
     protected override compress(b: Buffer, off: number) {
@@ -30,13 +31,6 @@ export class Sha256 extends BlockHash {
         for (let i = 0; i < 16; i++) {
             const p = off + 4 * i
             w[i] = (b[p] << 24) | (b[p + 1] << 16) | (b[p + 2] << 8) | b[p + 3]
-        }
-        for (let i = 16; i < 64; i++) {
-            const x = w[i - 15]
-            const y = w[i - 2]
-            const s0 = ((x >>> 7) | (x << 25)) ^ ((x >>> 18) | (x << 14)) ^ (x >>> 3)
-            const s1 = ((y >>> 17) | (y << 15)) ^ ((y >>> 19) | (y << 13)) ^ (y >>> 10)
-            w[i] = (w[i - 16] + s0 + w[i - 7] + s1) | 0
         }
         const h = this.h
         let a = h[0]
@@ -48,9 +42,19 @@ export class Sha256 extends BlockHash {
         let g = h[6]
         let hh = h[7]
         for (let i = 0; i < 64; i++) {
+            let wi = 0
+            if (i < 16) wi = w[i]
+            else {
+                const x = w[(i + 1) & 15] // w[i - 15]
+                const y = w[(i + 14) & 15] // w[i - 2]
+                const s0 = ((x >>> 7) | (x << 25)) ^ ((x >>> 18) | (x << 14)) ^ (x >>> 3)
+                const s1 = ((y >>> 17) | (y << 15)) ^ ((y >>> 19) | (y << 13)) ^ (y >>> 10)
+                wi = (w[i & 15] + s0 + w[(i + 9) & 15] + s1) | 0 // w[i - 16], w[i - 7]
+                w[i & 15] = wi
+            }
             const S1 = ((e >>> 6) | (e << 26)) ^ ((e >>> 11) | (e << 21)) ^ ((e >>> 25) | (e << 7))
             const ch = (e & f) ^ (~e & g)
-            const t1 = (hh + S1 + ch + K[i] + w[i]) | 0
+            const t1 = (hh + S1 + ch + K[i] + wi) | 0
             const S0 = ((a >>> 2) | (a << 30)) ^ ((a >>> 13) | (a << 19)) ^ ((a >>> 22) | (a << 10))
             const maj = (a & bb) ^ (a & c) ^ (bb & c)
             const t2 = (S0 + maj) | 0

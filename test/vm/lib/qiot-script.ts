@@ -31,11 +31,10 @@ export const PATTERN_8K: ScriptedPackage = {
 export class QiotScript {
     end: PipeEnd
     pkg: ScriptedPackage
-    /** Command lines received, in order. */
-    received: string[] = []
     /** Payload bytes sent in AT+QIOTOTARD replies. */
     payloadBytes = 0
     private rx = ""
+    private packet = Buffer.alloc(232)
 
     constructor(end: PipeEnd, pkg: ScriptedPackage) {
         this.end = end
@@ -57,7 +56,6 @@ export class QiotScript {
         while (cr >= 0) {
             const cmd = this.rx.slice(0, cr)
             this.rx = this.rx.slice(cr + 1)
-            this.received.push(cmd)
             this.answer(cmd)
             cr = this.rx.indexOf("\r")
         }
@@ -94,10 +92,11 @@ export class QiotScript {
             // (each report is handed on as it arrives), never the whole block at once
             const self = this
             setTimeout(async () => {
+                const packet = self.packet
                 for (let off = 0; off < n; off += 232) {
-                    const piece = Buffer.alloc(Math.min(232, n - off))
-                    for (let i = 0; i < piece.length; i++) piece[i] = patternByte(start + off + i)
-                    self.end.send(piece)
+                    const len = Math.min(232, n - off)
+                    for (let i = 0; i < len; i++) packet[i] = patternByte(start + off + i)
+                    self.end.send(len === 232 ? packet : packet.slice(0, len)) // the pipe copies it
                     await ds.sleep(0)
                 }
                 self.say("\r\n\r\nOK\r\n")

@@ -7,7 +7,7 @@ import { AtClient } from "../../../src/at/client"
 import { createPipe, PipeEnd } from "../../../src/at/pipe"
 import { RamFlash } from "../../../src/flash/ram-flash"
 import { ImageStore, StoreLayout } from "../../../src/flash/image-store"
-import { SotaEngine, StartResult } from "../../../src/sota/engine"
+import { SotaEngine, SotaProgress, StartResult } from "../../../src/sota/engine"
 import { PATTERN_8K, QiotScript } from "./qiot-script"
 
 export const SECTOR = 4096
@@ -25,7 +25,7 @@ export interface FlowResult {
     flash: RamFlash
 }
 
-function newEngine(mcu: PipeEnd, flash: RamFlash, states: string[]) {
+function newEngine(mcu: PipeEnd, flash: RamFlash, states: string[], progress?: (p: SotaProgress) => void) {
     const at = new AtClient(mcu, { quietMs: 20 })
     const store = new ImageStore(flash, LAYOUT)
     const engine = new SotaEngine(
@@ -41,6 +41,7 @@ function newEngine(mcu: PipeEnd, flash: RamFlash, states: string[]) {
     )
     engine.onProgress(p => {
         if (states.length === 0 || states[states.length - 1] !== p.state) states.push(p.state)
+        if (progress) progress(p)
     })
     return engine
 }
@@ -57,8 +58,8 @@ export async function factoryFlash(): Promise<RamFlash> {
     return flash
 }
 
-async function bootAndUpdate(mcu: PipeEnd, flash: RamFlash, states: string[], r: FlowResult) {
-    const e = newEngine(mcu, flash, states)
+async function bootAndUpdate(mcu: PipeEnd, flash: RamFlash, states: string[], r: FlowResult, progress?: (p: SotaProgress) => void) {
+    const e = newEngine(mcu, flash, states, progress)
     await e.start()
     const t0 = ds.millis()
     try {
@@ -86,10 +87,18 @@ export async function upgradeFlow(flash: RamFlash): Promise<FlowResult> {
 }
 
 /** Start-up and the download up to the reboot (one boot): true when it reached the reboot. */
-export async function downloadFlow(flash: RamFlash): Promise<boolean> {
+export async function downloadFlow(flash: RamFlash, progress?: (p: SotaProgress) => void): Promise<boolean> {
     const ends = createPipe()
     new QiotScript(ends[1], PATTERN_8K)
     const r: FlowResult = { rebooted: false, downloadMs: 0, blocks: 0, second: null, states: "", module: null, flash }
-    await bootAndUpdate(ends[0], flash, [], r)
+    await bootAndUpdate(ends[0], flash, [], r, progress)
     return r.rebooted
+}
+
+/** Start-up only (mount, boot, register, report): the heap bench's start-up figure. */
+export async function startupFlow(flash: RamFlash): Promise<boolean> {
+    const ends = createPipe()
+    new QiotScript(ends[1], PATTERN_8K)
+    const r = await newEngine(ends[0], flash, []).start()
+    return r.version === "1_0_0"
 }
