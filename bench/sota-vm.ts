@@ -6,7 +6,7 @@
 //     verify, activate, reboot, self-test, confirm), by the ballast method of
 //     ../shared/reference/devicescript.md §11: the most live ballast that still lets the RAM-flash
 //     device sit idle, minus the most that lets it run the upgrade, is what the upgrade adds at its
-//     peak (1 KB resolution; out-of-memory is an uncatchable panic, so each probe is its own VM run).
+//     peak (¼ KB resolution; out-of-memory is an uncatchable panic, so each probe is its own VM run).
 // Options: --heap-only (skip 1), --idle N (reuse a measured idle figure), --download-only.
 import { execFile } from "node:child_process"
 import { mkdtempSync, rmSync, writeFileSync } from "node:fs"
@@ -40,10 +40,10 @@ async function speed() {
     }
 }
 
-/** Does `mode` run to the end with `kb` KB of live ballast? */
 type Mode = "idle" | "startup" | "upgrade" | "download"
 
-async function probe(mode: Mode, kb: number, dir: string): Promise<boolean> {
+/** Does `mode` run to the end with `q` quarter-KB of live ballast (whole KB buffers plus one of q % 4 quarters)? */
+async function probe(mode: Mode, q: number, dir: string): Promise<boolean> {
     const src = join(root, "bench/vm", `heap-probe.gen.ts`)
     writeFileSync(
         src,
@@ -51,7 +51,8 @@ async function probe(mode: Mode, kb: number, dir: string): Promise<boolean> {
 import * as ds from "@devicescript/core"
 import { factoryFlash, upgradeFlow, downloadFlow, startupFlow } from "../../test/vm/lib/upgrade-flow"
 const ballast: Buffer[] = []
-for (let i = 0; i < ${kb}; i++) ballast.push(Buffer.alloc(1024))
+for (let i = 0; i < ${q >> 2}; i++) ballast.push(Buffer.alloc(1024))
+${q & 3 ? `ballast.push(Buffer.alloc(${(q & 3) * 256}))` : ""}
 const flash = await factoryFlash()
 ${mode === "upgrade" ? `const r = await upgradeFlow(flash)
 if (!r.rebooted || r.second.version !== "2_0_0") throw new Error("the upgrade did not complete")` : ""}
@@ -61,7 +62,7 @@ console.log("HEAPPROBE ok " + ballast.length)
 ds.restart()
 `
     )
-    const out = join(dir, `probe-${mode}-${kb}.devs`)
+    const out = join(dir, `probe-${mode}-${q}.devs`)
     try {
         await buildDevs(root, src, out)
     } finally {
@@ -70,20 +71,20 @@ ds.restart()
     const text = await run(out)
     if (text.includes("HEAPPROBE ok")) return true
     if (text.includes("OutOfMemory")) return false
-    throw new Error(`probe ${mode} ${kb} KB neither passed nor ran out of memory:\n${text.slice(-2000)}`)
+    throw new Error(`probe ${mode} ${q / 4} KB neither passed nor ran out of memory:\n${text.slice(-2000)}`)
 }
 
-/** The largest ballast (KB) with which `mode` completes, by bisection over [lo, hi). */
+/** The largest ballast (KB, in quarters) with which `mode` completes, by bisection. */
 async function maxBallast(mode: Mode, dir: string): Promise<number> {
     let lo = 0
-    let hi = 64
+    let hi = 64 * 4
     if (!(await probe(mode, lo, dir))) throw new Error(`${mode} does not run even without ballast`)
     while (hi - lo > 1) {
         const mid = (lo + hi) >> 1
         if (await probe(mode, mid, dir)) lo = mid
         else hi = mid
     }
-    return lo
+    return lo / 4
 }
 
 async function heap() {
@@ -97,8 +98,10 @@ async function heap() {
         const u = idle - upgrade
         const s = idle - startup
         console.log(`heap: the idle device fits with ${idle} KB of ballast, start-up alone with ${startup} KB, start-up + download with ${download} KB, the whole upgrade with ${upgrade} KB`)
-        console.log(`heap: start-up peak ${s}–${s + 1} KB`)
-        console.log(`heap: start-up + download peak ${d}–${d + 1} KB (target < 16 KB: ${d + 1 < 16 ? "met" : "NOT met"}); whole upgrade incl. the second boot ${u}–${u + 1} KB`)
+        // each figure is a difference of two bisections at ¼ KB, so it is good to ±¼ KB
+        const range = (x: number) => `${x - 0.25}–${x + 0.25} KB`
+        console.log(`heap: start-up peak ${range(s)}`)
+        console.log(`heap: start-up + download peak ${range(d)} (target < 16 KB: ${d + 0.25 < 16 ? "met" : "NOT met"}); whole upgrade incl. the second boot ${range(u)}`)
     } finally {
         rmSync(dir, { recursive: true, force: true })
     }

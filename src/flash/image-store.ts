@@ -144,11 +144,11 @@ export class ImageStore {
 
     /** Read the metadata log: the state in force is the newest valid STATE plus newer progress. */
     async mount(): Promise<void> {
-        await this.log.mount()
-        const rec = this.log.latest(REC_STATE)
+        const newest = await this.log.mount()
+        const rec = newest[REC_STATE]
         let st = rec ? decodeState(rec.body) : null
         if (!st) st = initialState()
-        const pr = this.log.latest(REC_PROGRESS)
+        const pr = newest[REC_PROGRESS]
         if (pr && rec && pr.seq > rec.seq) {
             const d = decodeProgress(pr.body)
             if (d && d.session === st.session && this.receivingIn(st) >= 0) st.progress = d.progress

@@ -127,7 +127,7 @@ export class MetaLog {
     /** Append point inside `cur`. */
     private tail: number
     private nextSeq: number
-    /** Newest valid record per type (index = type), filled by mount. */
+    /** Newest valid record per type (index = type) while mount() runs; handed to its caller. */
     private newest: LogRecord[]
     /** Sector erases done by this log since construction (wear figures). */
     erases: number
@@ -150,14 +150,21 @@ export class MetaLog {
         this.bestSeq = -1
     }
 
-    /** Read every sector and find the newest record of each type and the append point. */
-    async mount(): Promise<void> {
+    /**
+     * Read every sector, find the append point, and return the newest valid record of each type
+     * (index = type; missing types are undefined). The log keeps no record bodies after this:
+     * the caller decodes what it needs, and a device that serves for weeks holds nothing twice.
+     */
+    async mount(): Promise<LogRecord[]> {
         this.newest = []
         this.cur = -1
         this.tail = 0
         this.bestSeq = -1
         for (let s = 0; s < this.sectors; s++) await this.mountSector(s)
         this.nextSeq = this.bestSeq < 0 ? 1 : this.bestSeq + 1
+        const found = this.newest
+        this.newest = []
+        return found
     }
 
     private bestSeq: number
@@ -178,12 +185,6 @@ export class MetaLog {
             }
         })
         if (this.cur === sector) this.tail = tail
-    }
-
-    /** The newest valid record of `type` seen by mount or written since, or null. */
-    latest(type: number): LogRecord {
-        const r = this.newest[type]
-        return r ? r : null
     }
 
     /** Would a record with this body fit in the current sector without wrapping? */
@@ -220,7 +221,6 @@ export class MetaLog {
         // copy 0 is whole: from here on the new record is in force
         this.nextSeq = seq + 1
         this.tail = off + rec.length
-        this.newest[type] = { type: type, seq: seq, body: body, sector: this.cur, offset: off }
         await programSkippingErased(this.flash, at + this.tail, rec)
         this.programs++
         this.tail += rec.length
