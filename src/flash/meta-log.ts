@@ -8,12 +8,13 @@
 // whole), and a single flipped bit in either copy leaves the other one valid.
 //
 // Reading (mount): every sector is scanned at every program-unit offset for a header whose
-// magic, len/~len and format agree and whose CRC holds; a valid record is skipped whole, anything
-// else one unit at a time, so a torn or flipped record never hides the records after it. The
-// current sector is the one holding the valid record with the highest seq; the append point is
-// just past its last non-0xFF byte (or its last valid record, whichever is later), so a torn
-// tail is never programmed over. Units that are all 0xFF are never programmed (see
-// programSkippingErased), which is what makes "reads 0xFF" mean "never programmed".
+// magic, len/~len and format agree, whose length append() could have written, and whose CRC
+// holds; a valid record is skipped whole, anything else one unit at a time, so a torn or
+// flipped record never hides the records after it. The current sector is the one holding the
+// valid record with the highest seq; the append point is just past its last non-0xFF byte (or
+// its last valid record, whichever is later), so a torn tail is never programmed over. Units
+// that are all 0xFF are never programmed (see programSkippingErased), which is what makes
+// "reads 0xFF" mean "never programmed".
 //
 // Writing: a record goes at the append point of the current sector if both copies fit. If not,
 // the log wraps: the next sector of the ring is erased and the caller's record, which must then
@@ -21,8 +22,9 @@
 // newest snapshot (every sector starts with a snapshot after its erase), so erasing it loses
 // nothing; a cut during that erase or that write leaves the current sector, untouched, in force.
 //
-// A sector is read whole into RAM during mount, so sectors are limited to 4 KB (W25Q, ESP32 and
-// RP2040 flash all erase 4 KB).
+// Mount reads a sector a 256-byte window and one record at a time, never whole. Sectors are
+// limited to 4 KB all the same (W25Q, ESP32 and RP2040 flash all erase 4 KB): a record body is
+// at most a quarter sector, and a bigger sector would only allow bigger records to hold in RAM.
 
 import { crc32Update } from "../lib/crc32"
 import { getU16, getU32, putU16, putU32 } from "../lib/bytes"
@@ -72,33 +74,62 @@ export function encodeRecord(type: number, seq: number, body: Buffer, unit: numb
     return out
 }
 
+/** Largest record body a log over sectors of `sectorSize` accepts: both copies in a quarter sector, room left. */
+export function maxRecordBody(sectorSize: number, unit: number): number {
+    return Math.floor(sectorSize / 4) - RECORD_OVERHEAD - unit
+}
+
+/** Bytes the scan reads at a time: the sector is never held whole (a 4 KB read is 6 % of the VM's heap). */
+const SCAN_WINDOW = 512
+
 /**
- * Scan one sector image. Calls `found` for each valid record copy; returns the append point
- * (just past the last byte that is not 0xFF, rounded up to the unit).
+ * Scan one sector. Calls `found` for each valid record copy (its body is buf[bodyStart, +len));
+ * returns the append point (just past the last byte that is not 0xFF, rounded up to the unit,
+ * or past the last valid record if that is later). Reads a window at a time, and a record that
+ * does not fit in the window on its own, so the heap holds at most one window and one record:
+ * a header whose length exceeds `maxBody` cannot have been written by append() and is skipped.
  */
 export async function scanSector(
-    buf: Buffer,
+    flash: Flash,
+    address: number,
+    size: number,
     unit: number,
+    maxBody: number,
     budget: StepBudget,
-    found: (seq: number, type: number, bodyStart: number, len: number, offset: number) => void
+    found: (seq: number, type: number, buf: Buffer, bodyStart: number, len: number, offset: number) => void
 ): Promise<number> {
-    let last = buf.length - 1
-    while (last >= 0 && buf[last] === 0xff) {
-        last--
-        if ((last & 255) === 0) await budget.spend(256)
+    let last = -1
+    for (let end = size; end > 0 && last < 0; end -= SCAN_WINDOW) {
+        const start = Math.max(0, end - SCAN_WINDOW)
+        const w = await flash.read(address + start, end - start)
+        for (let i = w.length - 1; i >= 0 && last < 0; i--) if (w[i] !== 0xff) last = start + i
+        await budget.spend(w.length)
     }
     const tail = alignUp(last + 1, unit)
     let p = 0
     let skipped = 0
     let limit = tail
+    let win: Buffer = null
+    let winStart = 0
     while (p < tail) {
-        if (buf[p] === RECORD_MAGIC && buf[p + 6] === RECORD_FORMAT) {
-            const len = getU16(buf, p + 2)
+        if (!win || p < winStart || p + RECORD_HEADER > winStart + win.length) {
+            winStart = p
+            win = await flash.read(address + p, Math.min(SCAN_WINDOW, size - p))
+        }
+        const q = p - winStart
+        if (q + RECORD_HEADER <= win.length && win[q] === RECORD_MAGIC && win[q + 6] === RECORD_FORMAT) {
+            const len = getU16(win, q + 2)
             const end = p + RECORD_HEADER + len
-            if ((len ^ 0xffff) === getU16(buf, p + 4) && end + 4 <= buf.length) {
+            if ((len ^ 0xffff) === getU16(win, q + 4) && len <= maxBody && end + 4 <= size) {
                 await budget.spend(len + RECORD_OVERHEAD)
-                if (crc32Update(0, buf, p, end) === getU32(buf, end)) {
-                    found(getU32(buf, p + 8), buf[p + 1], p + RECORD_HEADER, len, p)
+                let buf = win
+                let r = q
+                if (q + RECORD_HEADER + len + 4 > win.length) {
+                    buf = await flash.read(address + p, RECORD_HEADER + len + 4)
+                    r = 0
+                }
+                if (crc32Update(0, buf, r, r + RECORD_HEADER + len) === getU32(buf, r + RECORD_HEADER + len)) {
+                    found(getU32(buf, r + 8), buf[r + 1], buf, r + RECORD_HEADER, len, p)
                     p += recordSize(len, unit)
                     if (p > limit) limit = p // its last units were all 0xFF, so left unprogrammed
                     continue
@@ -171,8 +202,8 @@ export class MetaLog {
 
     private async mountSector(sector: number) {
         const self = this
-        const buf = await this.flash.read(this.base + sector * this.sectorSize, this.sectorSize)
-        const tail = await scanSector(buf, this.unit, this.budget, (seq, type, bodyStart, len, offset) => {
+        const at = this.base + sector * this.sectorSize
+        const tail = await scanSector(this.flash, at, this.sectorSize, this.unit, this.maxBody(), this.budget, (seq, type, buf, bodyStart, len, offset) => {
             if (seq > self.bestSeq) {
                 self.bestSeq = seq
                 self.cur = sector
@@ -194,7 +225,7 @@ export class MetaLog {
 
     /** Largest body a sector can take as a snapshot: both copies, with room left for the log to move on. */
     maxBody(): number {
-        return Math.floor(this.sectorSize / 4) - RECORD_OVERHEAD - this.unit
+        return maxRecordBody(this.sectorSize, this.unit)
     }
 
     /**

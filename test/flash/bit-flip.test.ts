@@ -1,7 +1,7 @@
 // Metadata robustness (ota-anchors §7.3): flip every bit of every metadata record copy in turn;
 // a fresh mount must see exactly the state in force before the flip, and boot the same slot.
 import { describe, expect, it } from "vitest"
-import { RECORD_OVERHEAD, scanSector } from "../../src/flash/meta-log"
+import { RECORD_OVERHEAD, maxRecordBody, scanSector } from "../../src/flash/meta-log"
 import { encodeState } from "../../src/flash/store-records"
 import { StepBudget } from "../../src/lib/step-budget"
 import { NorFlash } from "../../sim/flash/nor-flash"
@@ -30,7 +30,8 @@ async function recordCopies(nor: NorFlash) {
     const out: { addr: number; len: number }[] = []
     for (let s = 0; s < LAYOUT.metaSectors; s++) {
         const base = LAYOUT.metaAddress + s * SECTOR
-        await scanSector(nor.peek(base, SECTOR), nor.geometry.programUnit, new StepBudget(1 << 30, async () => {}), (_seq, _t, _b, len, off) =>
+        const unit = nor.geometry.programUnit
+        await scanSector(nor, base, SECTOR, unit, maxRecordBody(SECTOR, unit), new StepBudget(1 << 30, async () => {}), (_seq, _t, _b, _body, len, off) =>
             out.push({ addr: base + off, len: RECORD_OVERHEAD + len })
         )
     }
