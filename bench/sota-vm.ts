@@ -7,7 +7,9 @@
 //     ../shared/reference/devicescript.md §11: the factory image is written to the RAM flash first,
 //     then the ballast is allocated; the most ballast that still lets the device sit idle, minus
 //     the most that lets it run the upgrade, is what the upgrade adds at its peak (¼ KB resolution; out-of-memory is an uncatchable panic, so each probe is its own VM run).
-// Options: --heap-only (skip 1), --idle N (reuse a measured idle figure), --download-only.
+// Options: --heap-only (skip 1), --idle N (reuse a measured idle figure), --download-only,
+// --until-event K (the download probe stops at the engine's K-th progress event: the peak up to
+// that moment, to find where in the flow the peak falls).
 import { execFile } from "node:child_process"
 import { mkdtempSync, rmSync, writeFileSync } from "node:fs"
 import { tmpdir } from "node:os"
@@ -42,6 +44,14 @@ async function speed() {
 
 type Mode = "idle" | "startup" | "upgrade" | "download"
 
+function option(name: string): number {
+    const i = process.argv.indexOf(name)
+    return i >= 0 ? Number(process.argv[i + 1]) : NaN
+}
+
+/** --until-event K: stop the download probe at the K-th progress event (0: run to the reboot). */
+const UNTIL = option("--until-event") || 0
+
 /** Does `mode` run to the end with `q` quarter-KB of live ballast (whole KB buffers plus one of q % 4 quarters)? */
 async function probe(mode: Mode, q: number, dir: string): Promise<boolean> {
     const src = join(root, "bench/vm", `heap-probe.gen.ts`)
@@ -58,7 +68,14 @@ ${q & 3 ? `ballast.push(Buffer.alloc(${(q & 3) * 256}))` : ""}
 ${mode === "upgrade" ? `const r = await upgradeFlow(flash)
 if (!r.rebooted || r.second.version !== "2_0_0") throw new Error("the upgrade did not complete")` : ""}
 ${mode === "startup" ? `if (!(await startupFlow(flash))) throw new Error("the start-up did not complete")` : ""}
-${mode === "download" ? `if (!(await downloadFlow(flash))) throw new Error("the download did not complete")` : ""}
+${mode === "download" && UNTIL > 0 ? `let seen = 0
+await downloadFlow(flash, p => {
+    if (++seen === ${UNTIL}) {
+        console.log("HEAPPROBE ok at " + p.state + " " + p.bytes)
+        ds.restart()
+    }
+})` : ""}
+${mode === "download" && UNTIL === 0 ? `if (!(await downloadFlow(flash))) throw new Error("the download did not complete")` : ""}
 console.log("HEAPPROBE ok " + ballast.length)
 ds.restart()
 `
@@ -91,10 +108,11 @@ async function maxBallast(mode: Mode, dir: string): Promise<number> {
 async function heap() {
     const dir = mkdtempSync(join(tmpdir(), "bench-heap-"))
     try {
-        const idle = process.argv.includes("--idle") ? Number(process.argv[process.argv.indexOf("--idle") + 1]) : await maxBallast("idle", dir)
+        const idle = option("--idle") || (await maxBallast("idle", dir))
         const startup = await maxBallast("startup", dir)
         const download = await maxBallast("download", dir)
-        const upgrade = process.argv.includes("--download-only") ? download : await maxBallast("upgrade", dir)
+        const upgrade = process.argv.includes("--download-only") || UNTIL > 0 ? download : await maxBallast("upgrade", dir)
+        if (UNTIL > 0) console.log(`heap: the download probe stops at progress event ${UNTIL}`)
         const d = idle - download
         const u = idle - upgrade
         const s = idle - startup
