@@ -23,7 +23,7 @@ export class EventInbox {
     /** Feed a URC line (register with AtClient.onUrc). */
     urc(line: string) {
         let e: QiotEvent = null
-        if (line === "RDY") e = { type: EVT_MODULE_RESTART, code: 0, fields: null }
+        if (line === "RDY") e = { type: EVT_MODULE_RESTART, code: 0, line: "" }
         else e = parseQiotEvent(line)
         if (!e) return
         if (this.queue.length >= this.max) {

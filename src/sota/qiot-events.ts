@@ -2,14 +2,19 @@
 // the access/subscribe events of registration. Every parser checks counts and numbers and
 // returns null on anything malformed: a bad event is a typed "bad-plan", never a crash.
 
-import { AtFields, lineFields, linePrefix } from "../at/fields"
+import { lineFields, linePrefix } from "../at/fields"
 import { isHex } from "../lib/bytes"
 
+/**
+ * A queued event keeps its line, not its split fields: split, a 10701 with both digests is
+ * about three times the line's size on the VM heap (two arrays and a string per field), and
+ * the engine queues several events while it prepares a download. Parsers split on demand.
+ */
 export interface QiotEvent {
     type: number
     code: number
-    /** All fields, the type and code included. */
-    fields: AtFields
+    /** The whole URC line ("" for a module restart). */
+    line: string
 }
 
 /** 10700: a plan is offered. */
@@ -62,12 +67,13 @@ export function parseQiotEvent(line: string): QiotEvent {
     const type = f.int(0)
     const code = f.int(1)
     if (!(type >= 0) || !(code >= 0)) return null
-    return { type, code, fields: f }
+    return { type, code, line }
 }
 
 export function parseOffer(e: QiotEvent): OtaOffer {
-    if (e.type !== EVT_OTA || e.code !== OTA_OFFER || e.fields.count() !== 8) return null
-    const f = e.fields
+    if (e.type !== EVT_OTA || e.code !== OTA_OFFER) return null
+    const f = lineFields(e.line)
+    if (f.count() !== 8) return null
     const size = f.int(7)
     const minBattery = f.int(5)
     const minSignal = f.int(6)
@@ -78,7 +84,7 @@ export function parseOffer(e: QiotEvent): OtaOffer {
 
 export function parseStart(e: QiotEvent): OtaStart {
     if (e.type !== EVT_OTA || e.code !== OTA_START) return null
-    const f = e.fields
+    const f = lineFields(e.line)
     const n = f.count()
     if (n !== 6 && n !== 7) return null
     const length = f.int(3)
@@ -90,8 +96,9 @@ export function parseStart(e: QiotEvent): OtaStart {
 }
 
 export function parsePiece(e: QiotEvent): OtaPiece {
-    if (e.type !== EVT_OTA || e.code !== OTA_PIECE || e.fields.count() !== 6) return null
-    const f = e.fields
+    if (e.type !== EVT_OTA || e.code !== OTA_PIECE) return null
+    const f = lineFields(e.line)
+    if (f.count() !== 6) return null
     const total = f.int(3)
     const start = f.int(4)
     const length = f.int(5)
