@@ -22,7 +22,7 @@
 // newest snapshot (every sector starts with a snapshot after its erase), so erasing it loses
 // nothing; a cut during that erase or that write leaves the current sector, untouched, in force.
 //
-// Mount reads a sector a 256-byte window and one record at a time, never whole. Sectors are
+// Mount reads a sector through a 512-byte window, never whole (see scanSector). Sectors are
 // limited to 4 KB all the same (W25Q, ESP32 and RP2040 flash all erase 4 KB): a record body is
 // at most a quarter sector, and a bigger sector would only allow bigger records to hold in RAM.
 
@@ -112,7 +112,7 @@ export async function scanSector(
     let win: Buffer = null
     let winStart = 0
     while (p < tail) {
-        if (!win || p < winStart || p + RECORD_HEADER > winStart + win.length) {
+        if (!win || p + RECORD_HEADER > winStart + win.length) {
             winStart = p
             win = await flash.read(address + p, Math.min(SCAN_WINDOW, size - p))
         }

@@ -2,8 +2,7 @@
 // that they straddle the scan window, are all found again; a header whose length append() could
 // not have written (a flipped length, or one past the sector) is skipped, not trusted.
 import { describe, expect, it } from "vitest"
-import { MetaLog, RECORD_HEADER, maxRecordBody, recordSize } from "../../src/flash/meta-log"
-import { crc32Update } from "../../src/lib/crc32"
+import { MetaLog, encodeRecord, maxRecordBody, recordSize } from "../../src/flash/meta-log"
 import { StepBudget } from "../../src/lib/step-budget"
 import { NorFlash } from "../../sim/flash/nor-flash"
 
@@ -48,18 +47,8 @@ describe("metadata log mount (windowed scan)", () => {
         await log.mount()
         await log.append(1, body(40, 1), true)
         const first = recordSize(40, 8) * 2
-        // a hand-made record claiming a body one byte longer than allowed, CRC and all
-        const len = maxRecordBody(SECTOR, 8) + 1
-        const forged = Buffer.alloc(recordSize(len, 8), 0xff)
-        forged[0] = 0xa5
-        forged[1] = 2
-        forged.writeUInt16LE(len, 2)
-        forged.writeUInt16LE(len ^ 0xffff, 4)
-        forged[6] = 1
-        forged[7] = 0
-        forged.writeUInt32LE(1000, 8)
-        body(len, 7).copy(forged, RECORD_HEADER)
-        forged.writeUInt32LE(crc32Update(0, forged, 0, RECORD_HEADER + len), RECORD_HEADER + len)
+        // a well-formed record, CRC and all, whose body is one byte longer than append() allows
+        const forged = encodeRecord(2, 1000, body(maxRecordBody(SECTOR, 8) + 1, 7), 8)
         await nor.program(first, forged)
         const newest = await new MetaLog(nor, 0, 2, budget()).mount()
         expect(newest[1].body.equals(body(40, 1))).toBe(true)

@@ -75,30 +75,31 @@ async function bootAndConfirm(mcu: PipeEnd, flash: RamFlash, states: string[]): 
     return await newEngine(mcu, flash, states).start()
 }
 
-export async function upgradeFlow(flash: RamFlash): Promise<FlowResult> {
+/** The MCU's end of a pipe whose other end the scripted module answers. */
+function scriptedLink(): { mcu: PipeEnd; module: QiotScript } {
     const ends = createPipe()
-    const module = new QiotScript(ends[1], PATTERN_8K)
+    return { mcu: ends[0], module: new QiotScript(ends[1], PATTERN_8K) }
+}
+
+export async function upgradeFlow(flash: RamFlash): Promise<FlowResult> {
+    const link = scriptedLink()
     const states: string[] = []
-    const r: FlowResult = { rebooted: false, downloadMs: 0, blocks: 0, second: null, states: "", module, flash }
-    await bootAndUpdate(ends[0], flash, states, r)
-    r.second = await bootAndConfirm(ends[0], flash, states)
+    const r: FlowResult = { rebooted: false, downloadMs: 0, blocks: 0, second: null, states: "", module: link.module, flash }
+    await bootAndUpdate(link.mcu, flash, states, r)
+    r.second = await bootAndConfirm(link.mcu, flash, states)
     r.states = states.join(",")
     return r
 }
 
 /** Start-up and the download up to the reboot (one boot): true when it reached the reboot. */
 export async function downloadFlow(flash: RamFlash, progress?: (p: SotaProgress) => void): Promise<boolean> {
-    const ends = createPipe()
-    new QiotScript(ends[1], PATTERN_8K)
     const r: FlowResult = { rebooted: false, downloadMs: 0, blocks: 0, second: null, states: "", module: null, flash }
-    await bootAndUpdate(ends[0], flash, [], r, progress)
+    await bootAndUpdate(scriptedLink().mcu, flash, [], r, progress)
     return r.rebooted
 }
 
 /** Start-up only (mount, boot, register, report): the heap bench's start-up figure. */
 export async function startupFlow(flash: RamFlash): Promise<boolean> {
-    const ends = createPipe()
-    new QiotScript(ends[1], PATTERN_8K)
-    const r = await newEngine(ends[0], flash, []).start()
+    const r = await newEngine(scriptedLink().mcu, flash, []).start()
     return r.version === "1_0_0"
 }
