@@ -103,12 +103,16 @@ export function cloneState(st: StoreState): StoreState {
     }
 }
 
-/** A small append-only byte writer (a Buffer of known maximum size, then trimmed). */
+/**
+ * A small append-only byte writer into a Buffer of the exact encoded size: a commit runs while
+ * a download is being prepared, at the VM heap's peak, so no oversized scratch buffer and no
+ * trimmed copy.
+ */
 class Writer {
     buf: Buffer
     pos: number
-    constructor(max: number) {
-        this.buf = Buffer.alloc(max)
+    constructor(size: number) {
+        this.buf = Buffer.alloc(size)
         this.pos = 0
     }
     u8(v: number) {
@@ -123,9 +127,8 @@ class Writer {
         this.pos += b.length
     }
     done(): Buffer {
-        const o = Buffer.alloc(this.pos)
-        for (let i = 0; i < this.pos; i++) o[i] = this.buf[i]
-        return o
+        if (this.pos !== this.buf.length) throw new Error(`record encoder: ${this.pos} of ${this.buf.length} bytes`)
+        return this.buf
     }
 }
 
@@ -162,11 +165,15 @@ class Reader {
     }
 }
 
-function writeSlot(w: Writer, s: SlotInfo) {
+/** Encoded size of a slot whose version is `v` (its UTF-8 bytes). */
+function slotBytes(s: SlotInfo, v: Buffer): number {
+    return 14 + v.length + s.sha256.length + s.md5.length
+}
+
+function writeSlot(w: Writer, s: SlotInfo, v: Buffer) {
     w.u8(STATES.indexOf(s.state))
     w.u8(s.bootsLeft)
     w.u8(s.crcKnown ? 1 : 0)
-    const v = Buffer.from(s.version)
     w.u8(v.length)
     w.bytes(v)
     w.u32(s.size)
@@ -218,14 +225,16 @@ function readProgress(r: Reader): Progress {
 export const MAX_STATE_BODY = 8 + 2 * 94 + 9 + MAX_MIDSTATE
 
 export function encodeState(st: StoreState): Buffer {
-    const w = new Writer(MAX_STATE_BODY)
+    const v0 = Buffer.from(st.slots[0].version)
+    const v1 = Buffer.from(st.slots[1].version)
+    const w = new Writer(8 + slotBytes(st.slots[0], v0) + slotBytes(st.slots[1], v1) + 9 + st.progress.midstate.length)
     w.u8(st.active < 0 ? 0xff : st.active)
     w.u8(1)
     w.u8(0)
     w.u8(0)
     w.u32(st.session)
-    writeSlot(w, st.slots[0])
-    writeSlot(w, st.slots[1])
+    writeSlot(w, st.slots[0], v0)
+    writeSlot(w, st.slots[1], v1)
     writeProgress(w, st.progress)
     return w.done()
 }
@@ -246,7 +255,7 @@ export function decodeState(body: Buffer): StoreState {
 }
 
 export function encodeProgress(session: number, p: Progress): Buffer {
-    const w = new Writer(13 + MAX_MIDSTATE)
+    const w = new Writer(13 + p.midstate.length)
     w.u32(session)
     writeProgress(w, p)
     return w.done()

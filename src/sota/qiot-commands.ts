@@ -4,7 +4,7 @@
 
 import { AtClient, PayloadSink } from "../at/client"
 import { AtError, AtMalformedError } from "../at/errors"
-import { lineFields, parseDecimal } from "../at/fields"
+import { lineInt, parseDecimal } from "../at/fields"
 
 export interface BlockReply {
     start: number
@@ -78,7 +78,7 @@ export class QuecThing {
         const cmd = `AT+QIOTOTARD=${start},${length}`
         const r = await this.at.command(cmd, { sink, timeoutMs, expect: "+QIOTOTARD" })
         if (r.payloadLength < 0) throw new AtMalformedError(cmd, "no payload")
-        return { start: lineFields(r.payloadHeader).int(0), length: r.payloadLength }
+        return { start: lineInt(r.payloadHeader, 0), length: r.payloadLength }
     }
 
     /** AT+CSQ → <rssi> (0..31, 99 unknown). */

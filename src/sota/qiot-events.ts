@@ -2,7 +2,7 @@
 // the access/subscribe events of registration. Every parser checks counts and numbers and
 // returns null on anything malformed: a bad event is a typed "bad-plan", never a crash.
 
-import { lineFields, linePrefix } from "../at/fields"
+import { lineFields, lineInt } from "../at/fields"
 import { isHex } from "../lib/bytes"
 
 /**
@@ -62,10 +62,9 @@ export const OTA_FAILED = 10706
 export const OK_CODE = 10200
 
 export function parseQiotEvent(line: string): QiotEvent {
-    if (linePrefix(line) !== "+QIOTEVT") return null
-    const f = lineFields(line)
-    const type = f.int(0)
-    const code = f.int(1)
+    if (!line.startsWith("+QIOTEVT:")) return null
+    const type = lineInt(line, 0)
+    const code = lineInt(line, 1)
     if (!(type >= 0) || !(code >= 0)) return null
     return { type, code, line }
 }

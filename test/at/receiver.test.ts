@@ -2,7 +2,7 @@ import { describe, expect, it } from "vitest"
 import { feedSplit, md8, receiverWith } from "./recorder"
 import { rng } from "../helpers/rng"
 import { quectelLineTable } from "../../src/at/line-table"
-import { lineFields } from "../../src/at/fields"
+import { lineFields, lineInt } from "../../src/at/fields"
 
 const TRAP = Buffer.from("\r\nOK\r\n")
 
@@ -269,6 +269,33 @@ describe("AT fields", () => {
         expect(lineFields('+X: "a,b",,c,').values).toEqual(["a,b", "", "c", ""])
         expect(lineFields("+X:").count()).toBe(0)
         expect(lineFields('+X: "unterminated, still').values).toEqual(["unterminated, still"])
+    })
+
+    it("lineInt reads one field as lineFields(line).int does, without splitting", () => {
+        const lines = [
+            '+QIOTEVT: 7,10700,"STM32","","2_0_0",30,-113,27954',
+            "+QIOTEVT:7,10702",
+            "+QIOTEVT:   7 ,  10705  ",
+            '+QIOTEVT: "7",10700',
+            "+QIOTEVT: 7,,10703,",
+            '+X: "a,b",12,"c',
+            "+X:",
+            "+X:   ",
+            "no colon 5,6",
+            "+QIOTOTARD: 1024,1024",
+            "+X: 1234567890123456,+5,-0,1a",
+        ]
+        for (const line of lines) {
+            const f = lineFields(line)
+            for (let i = 0; i < 10; i++) {
+                const want = f.int(i)
+                const got = lineInt(line, i)
+                if (Number.isNaN(want)) expect(got, `${line} [${i}]`).toBeNaN()
+                else expect(got, `${line} [${i}]`).toBe(want)
+            }
+        }
+        expect(lineInt("+QIOTEVT:   7 ,  10705  ", 1)).toBe(10705)
+        expect(lineInt('+X: "a,b",12,"c', 1)).toBe(12)
     })
 })
 

@@ -28,17 +28,29 @@ export const PATTERN_8K: ScriptedPackage = {
     target: "2_0_0",
 }
 
+/** The largest Jacdac Serial report payload the scripted module sends at once. */
+const PACKET = 232
+
 export class QiotScript {
     end: PipeEnd
     pkg: ScriptedPackage
     /** Payload bytes sent in AT+QIOTOTARD replies. */
     payloadBytes = 0
     private rx = ""
-    private packet = Buffer.alloc(232)
+    private packet = Buffer.alloc(PACKET)
+    /** The two long replies, built once: a module holds its own texts, they are not the MCU's heap. */
+    private offerReply: Buffer
+    private startReply: Buffer
 
     constructor(end: PipeEnd, pkg: ScriptedPackage) {
         this.end = end
         this.pkg = pkg
+        const p = pkg
+        this.offerReply = Buffer.from(`\r\nOK\r\n\r\n+QIOTEVT: 7,10700,"STM32","","${p.target}",30,-113,${p.size}\r\n`)
+        this.startReply = Buffer.from(
+            `\r\nOK\r\n\r\n+QIOTEVT: 7,10701,"STM32",${p.size},"${p.md5}",${p.crc},"${p.sha256}"\r\n` +
+                `\r\n+QIOTEVT: 7,10702\r\n\r\n+QIOTEVT: 7,10703,"STM32",${p.size},0,${p.size}\r\n`
+        )
         const self = this
         end.listen({
             data: (chunk: Buffer) => self.onData(chunk),
@@ -47,7 +59,16 @@ export class QiotScript {
     }
 
     private say(text: string) {
-        this.end.send(Buffer.from(text))
+        this.sendPackets(Buffer.from(text))
+    }
+
+    /** As a Jacdac Serial server hands a reply on: in packets of at most 232 bytes. */
+    private sendPackets(b: Buffer) {
+        for (let off = 0; off < b.length; off += PACKET) {
+            const len = Math.min(PACKET, b.length - off)
+            for (let i = 0; i < len; i++) this.packet[i] = b[off + i]
+            this.end.send(len === PACKET ? this.packet : this.packet.slice(0, len)) // the pipe copies it
+        }
     }
 
     private onData(chunk: Buffer) {
@@ -71,13 +92,8 @@ export class QiotScript {
             if (cmd.indexOf(`"${p.target}"`) > 0) this.say('\r\n+QIND: "FOTA","END",0\r\n\r\n+QIOTEVT: 7,10705\r\n')
             return
         }
-        if (cmd === "AT+QIOTOTAREQ=1")
-            return this.say(`\r\nOK\r\n\r\n+QIOTEVT: 7,10700,"STM32","","${p.target}",30,-113,${p.size}\r\n`)
-        if (cmd === "AT+QIOTUPDATE=1")
-            return this.say(
-                `\r\nOK\r\n\r\n+QIOTEVT: 7,10701,"STM32",${p.size},"${p.md5}",${p.crc},"${p.sha256}"\r\n` +
-                    `\r\n+QIOTEVT: 7,10702\r\n\r\n+QIOTEVT: 7,10703,"STM32",${p.size},0,${p.size}\r\n`
-            )
+        if (cmd === "AT+QIOTOTAREQ=1") return this.sendPackets(this.offerReply)
+        if (cmd === "AT+QIOTUPDATE=1") return this.sendPackets(this.startReply)
         if (cmd === "AT+QIOTUPDATE=3") return this.say("\r\nOK\r\n\r\n+QIOTEVT: 7,10704\r\n")
         if (cmd === "AT+QIOTOTARD=?") return this.say("\r\n+QIOTOTARD: 0,(1-1024)\r\n\r\nOK\r\n")
         if (cmd.startsWith("AT+QIOTOTARD=")) {
@@ -93,10 +109,10 @@ export class QiotScript {
             const self = this
             setTimeout(async () => {
                 const packet = self.packet
-                for (let off = 0; off < n; off += 232) {
-                    const len = Math.min(232, n - off)
+                for (let off = 0; off < n; off += PACKET) {
+                    const len = Math.min(PACKET, n - off)
                     for (let i = 0; i < len; i++) packet[i] = patternByte(start + off + i)
-                    self.end.send(len === 232 ? packet : packet.slice(0, len)) // the pipe copies it
+                    self.end.send(len === PACKET ? packet : packet.slice(0, len)) // the pipe copies it
                     await ds.sleep(0)
                 }
                 self.say("\r\n\r\nOK\r\n")

@@ -75,14 +75,23 @@ async function bootAndConfirm(mcu: PipeEnd, flash: RamFlash, states: string[]): 
     return await newEngine(mcu, flash, states).start()
 }
 
-/** The MCU's end of a pipe whose other end the scripted module answers. */
-function scriptedLink(): { mcu: PipeEnd; module: QiotScript } {
+export interface ScriptedLink {
+    mcu: PipeEnd
+    module: QiotScript
+}
+
+/**
+ * The MCU's end of a pipe whose other end the scripted module answers. The heap bench makes it
+ * before its ballast: on a device the module is another chip, so its fixed state (the pipe, its
+ * packet buffer, its script) is not the MCU's; what it allocates per command still counts.
+ */
+export function scriptedLink(): ScriptedLink {
     const ends = createPipe()
     return { mcu: ends[0], module: new QiotScript(ends[1], PATTERN_8K) }
 }
 
-export async function upgradeFlow(flash: RamFlash): Promise<FlowResult> {
-    const link = scriptedLink()
+export async function upgradeFlow(flash: RamFlash, link?: ScriptedLink): Promise<FlowResult> {
+    if (!link) link = scriptedLink()
     const states: string[] = []
     const r: FlowResult = { rebooted: false, downloadMs: 0, blocks: 0, second: null, states: "", module: link.module, flash }
     await bootAndUpdate(link.mcu, flash, states, r)
@@ -92,14 +101,14 @@ export async function upgradeFlow(flash: RamFlash): Promise<FlowResult> {
 }
 
 /** Start-up and the download up to the reboot (one boot): true when it reached the reboot. */
-export async function downloadFlow(flash: RamFlash, progress?: (p: SotaProgress) => void): Promise<boolean> {
+export async function downloadFlow(flash: RamFlash, link: ScriptedLink, progress?: (p: SotaProgress) => void): Promise<boolean> {
     const r: FlowResult = { rebooted: false, downloadMs: 0, blocks: 0, second: null, states: "", module: null, flash }
-    await bootAndUpdate(scriptedLink().mcu, flash, [], r, progress)
+    await bootAndUpdate(link.mcu, flash, [], r, progress)
     return r.rebooted
 }
 
 /** Start-up only (mount, boot, register, report): the heap bench's start-up figure. */
-export async function startupFlow(flash: RamFlash): Promise<boolean> {
-    const r = await newEngine(scriptedLink().mcu, flash, []).start()
+export async function startupFlow(flash: RamFlash, link: ScriptedLink): Promise<boolean> {
+    const r = await newEngine(link.mcu, flash, []).start()
     return r.version === "1_0_0"
 }
