@@ -9,7 +9,7 @@ import { AtClient } from "../../src/at/client"
 import { AtError } from "../../src/at/errors"
 import { lineFields } from "../../src/at/fields"
 import type { ByteTransport } from "../../src/at/transport"
-import { QuecThing } from "../../src/sota/qiot-commands"
+import { echoOff, maxBlock, qiotState } from "../../src/sota/qiot-commands"
 import { LinkError } from "../link/tcp-transport"
 
 export interface ModuleReport {
@@ -88,7 +88,6 @@ async function reach(at: AtClient, where: string, o: FirstContactOptions) {
 /** Run the check. Throws LinkError("no-answer") when nothing answers AT; otherwise reports. */
 export async function firstContact(link: ByteTransport, where: string, o: FirstContactOptions): Promise<ModuleReport> {
     const at = new AtClient(link, { syncAttempts: 1, syncTimeoutMs: 1000, feedSlice: 1 << 16 })
-    const qt = new QuecThing(at)
     const r: ModuleReport = {
         revision: [],
         sdkVersion: "",
@@ -104,7 +103,7 @@ export async function firstContact(link: ByteTransport, where: string, o: FirstC
     await reach(at, where, o)
 
     try {
-        await qt.echoOff()
+        await echoOff(at)
     } catch (err) {
         r.warnings.push(`ATE0 failed (${text(err)}): echo stays on (the AT layer copes)`)
     }
@@ -147,13 +146,13 @@ export async function firstContact(link: ByteTransport, where: string, o: FirstC
             "with the values of your product on the Developer Center (docs/MODEM.md)"
 
     try {
-        r.state = await qt.state()
+        r.state = await qiotState(at)
     } catch (err) {
         r.warnings.push(`AT+QIOTSTATE? failed: ${text(err)}`)
     }
 
     try {
-        r.maxBlock = await qt.maxBlock()
+        r.maxBlock = await maxBlock(at)
         if (r.maxBlock < 0) r.warnings.push("AT+QIOTOTARD=? gave no block range; reading with --block")
     } catch (err) {
         r.warnings.push(`AT+QIOTOTARD=? failed (${text(err)}): SOTA reads need QuecThing SDK 2.3.3 or later`)

@@ -116,10 +116,15 @@ const FEED_SLICE = 256
 
 type Outcome = "" | FinalKind | "reboot" | "link-lost" | "malformed"
 
+/**
+ * The command in flight. One per client, reset for each command (one is in flight at a time):
+ * a block read is a command, and a fresh ten-field object per block would sit on the VM heap
+ * at its peak, next to the block being written.
+ */
 class Pending {
-    command: string
-    expect: string
-    sink: PayloadSink
+    command = ""
+    expect = ""
+    sink: PayloadSink = null
     lines: string[] = []
     outcome: Outcome = ""
     code = -1
@@ -127,10 +132,18 @@ class Pending {
     fault = ""
     payloadHeader = ""
     payloadLength = -1
-    constructor(command: string, opts: CommandOptions) {
+
+    reset(command: string, opts: CommandOptions) {
         this.command = command
         this.expect = (opts && opts.expect) || ""
         this.sink = (opts && opts.sink) || null
+        this.lines = [] // the previous response keeps its own
+        this.outcome = ""
+        this.code = -1
+        this.text = ""
+        this.fault = ""
+        this.payloadHeader = ""
+        this.payloadLength = -1
     }
 }
 
@@ -174,6 +187,7 @@ export class AtClient {
     private feedSlice: number
 
     private pending: Pending = null
+    private slot = new Pending()
     private done = new Signal()
     private turn = new Signal()
     private nextTicket = 0
@@ -296,7 +310,8 @@ export class AtClient {
 
     private async exchange(command: string, opts?: CommandOptions): Promise<AtResponse> {
         const timeoutMs = (opts && opts.timeoutMs) || this.timeoutMs
-        const p = new Pending(command, opts)
+        const p = this.slot
+        p.reset(command, opts)
         this.stats.commands++
         this.pending = p
         this.receiver.setSolicitedPrefix(responsePrefix(command))

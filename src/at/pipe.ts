@@ -17,6 +17,8 @@ export class PipeEnd implements ByteTransport {
     private queue: Buffer[] = []
     private scheduled = false
     private up = true
+    /** The drain callback, made once (not a closure per delivery). */
+    private drainer: () => void = null
 
     listen(events: TransportEvents) {
         this.events = events
@@ -62,8 +64,11 @@ export class PipeEnd implements ByteTransport {
         }
         if (!this.scheduled) {
             this.scheduled = true
-            const self = this
-            setTimeout(() => self.drain(), 0)
+            if (!this.drainer) {
+                const self = this
+                this.drainer = () => self.drain()
+            }
+            setTimeout(this.drainer, 0)
         }
     }
 

@@ -20,7 +20,7 @@ import { BlockWriter } from "./block-writer"
 import { EventInbox, EVT_MODULE_RESTART } from "./inbox"
 import { csqToDbm, decidePlan } from "./policy"
 import { SotaBoot, SotaPlatform, SotaStore } from "./port"
-import { QuecThing } from "./qiot-commands"
+import { csq, echoOff, maxBlock, qiotRegister, qiotState, qiotUpdate, readBlock, reportMcuVersion, requestPlan } from "./qiot-commands"
 import {
     EVT_ACCESS,
     EVT_AUTH,
@@ -171,7 +171,6 @@ function isOta(e: QiotEvent) {
 
 export class SotaEngine {
     readonly at: AtClient
-    readonly qt: QuecThing
     readonly inbox: EventInbox
     readonly stats: SotaStats = { bytesRead: 0, blocks: 0, blockRetries: 0, checkpoints: 0, moduleRestarts: 0, resumedAt: 0 }
     running = ""
@@ -192,7 +191,6 @@ export class SotaEngine {
 
     constructor(at: AtClient, store: SotaStore, platform: SotaPlatform, config: SotaConfig) {
         this.at = at
-        this.qt = new QuecThing(at)
         this.store = store
         this.platform = platform
         this.cfg = config
@@ -231,10 +229,6 @@ export class SotaEngine {
                 l(p)
             } catch (e) {}
         }
-    }
-
-    private ms(v: number, d: number) {
-        return v === undefined ? d : v
     }
 
     // ---------------------------------------------------------------- start-up
@@ -282,7 +276,7 @@ export class SotaEngine {
         if (this.reported && (boot.trial || boot.rolledBack)) {
             const e = await this.inbox.next(
                 x => x.type === EVT_OTA && (x.code === OTA_DONE || x.code === OTA_FAILED),
-                this.ms(this.cfg.resultTimeoutMs, 10000)
+                orDefault(this.cfg.resultTimeoutMs, 10000)
             )
             if (e) res.platform = e.code === OTA_DONE ? "done" : "failed"
         }
@@ -296,10 +290,10 @@ export class SotaEngine {
      * then); checkForUpdate() reports first if it is still owed, since plans depend on it.
      */
     private async reportVersion() {
-        const retries = this.ms(this.cfg.blockRetries, 3)
+        const retries = orDefault(this.cfg.blockRetries, 3)
         for (let attempt = 0; !this.reported; attempt++) {
             try {
-                await this.qt.reportVersion(this.cfg.component, this.running)
+                await reportMcuVersion(this.at, this.cfg.component, this.running)
                 this.reported = true
             } catch (err) {
                 if (!(err instanceof AtError) || attempt >= retries) return
@@ -312,11 +306,11 @@ export class SotaEngine {
     private async bringUpModule() {
         this.emit("registering", "", 0, 0)
         await this.at.resync()
-        await this.qt.echoOff()
-        if ((await this.qt.state()) === 8) return
+        await echoOff(this.at)
+        if ((await qiotState(this.at)) === 8) return
         this.inbox.clear()
-        await this.qt.register()
-        const deadline = ds.millis() + this.ms(this.cfg.registerTimeoutMs, 30000)
+        await qiotRegister(this.at)
+        const deadline = ds.millis() + orDefault(this.cfg.registerTimeoutMs, 30000)
         let subscribed = false
         while (!subscribed) {
             const e = await this.inbox.next(
@@ -333,7 +327,7 @@ export class SotaEngine {
     private async selfTest(): Promise<boolean> {
         try {
             await this.at.command("AT")
-            if ((await this.qt.state()) !== 8) return false
+            if ((await qiotState(this.at)) !== 8) return false
             if (this.platform.selfTest && !(await this.platform.selfTest())) return false
             return true
         } catch (e) {
@@ -356,15 +350,15 @@ export class SotaEngine {
                 if (!this.reported) throw new SotaError("module-error", "the running version could not be reported")
             }
             this.emit("requesting", "", 0, 0)
-            await this.qt.requestPlan(this.requestSha())
-            const offerMs = this.ms(this.cfg.offerTimeoutMs, 10000)
+            await requestPlan(this.at, this.requestSha())
+            const offerMs = orDefault(this.cfg.offerTimeoutMs, 10000)
             let e = await this.inbox.next(x => x.type === EVT_OTA && x.code === OTA_OFFER, offerMs)
             if (!e && this.store.journal()) {
                 // a download interrupted by our own reset that the module no longer announces:
                 // end its stale plan and ask again; the same package resumes from the journal
                 await this.tryUpdate(0)
                 await this.inbox.next(x => x.type === EVT_OTA && x.code === OTA_FAILED, offerMs)
-                await this.qt.requestPlan(this.requestSha())
+                await requestPlan(this.at, this.requestSha())
                 e = await this.inbox.next(x => x.type === EVT_OTA && x.code === OTA_OFFER, offerMs)
             }
             if (!e) return { result: "no-plan", reason: null, detail: "", target: "" }
@@ -416,7 +410,7 @@ export class SotaEngine {
         this.emit("offered", offer.target, 0, offer.size)
         let signal = NaN
         try {
-            signal = csqToDbm(await this.qt.csq())
+            signal = csqToDbm(await csq(this.at))
         } catch (err) {}
         const decision = decidePlan(offer, {
             component: this.cfg.component,
@@ -457,10 +451,10 @@ export class SotaEngine {
      * handling repeats it when the expected event does not come.
      */
     private async update(action: number) {
-        const retries = this.ms(this.cfg.blockRetries, 3)
+        const retries = orDefault(this.cfg.blockRetries, 3)
         for (let attempt = 0; ; attempt++) {
             try {
-                await this.qt.update(action)
+                await qiotUpdate(this.at, action)
                 return
             } catch (err) {
                 if (!(err instanceof AtError)) throw err
@@ -474,7 +468,7 @@ export class SotaEngine {
     /** Best effort (refusals, aborts): a failure here changes nothing. */
     private async tryUpdate(action: number) {
         try {
-            await this.qt.update(action)
+            await qiotUpdate(this.at, action)
         } catch (err) {
             if (!(err instanceof AtError)) throw err
         }
@@ -493,14 +487,14 @@ export class SotaEngine {
         let lastAction = 1
         let stalls = 0
         while (true) {
-            const timeout = waiting === OTA_PIECE ? this.ms(this.cfg.pieceTimeoutMs, 120000) : this.ms(this.cfg.eventTimeoutMs, 60000)
+            const timeout = waiting === OTA_PIECE ? orDefault(this.cfg.pieceTimeoutMs, 120000) : orDefault(this.cfg.eventTimeoutMs, 60000)
             const e = await this.inbox.next(isOta, timeout)
             if (!e) {
                 // the module went quiet: repeat what should have produced the event, then ask for
                 // the plan again; the journal makes any repeat cheap
-                if (++stalls > this.ms(this.cfg.stallRetries, 3)) throw new SotaError("timeout", `no event ${waiting}`)
+                if (++stalls > orDefault(this.cfg.stallRetries, 3)) throw new SotaError("timeout", `no event ${waiting}`)
                 if (stalls === 1) await this.tryUpdate(lastAction)
-                else await this.qt.requestPlan(this.requestSha())
+                else await requestPlan(this.at, this.requestSha())
                 continue
             }
             if (e.type === EVT_MODULE_RESTART) {
@@ -604,7 +598,7 @@ export class SotaEngine {
         this.stats.resumedAt = from
         dl.digests = digests
         dl.writer = new BlockWriter(this.store, digests, start.length, from, this.checkpointBytes(), this.checkpointer(digests))
-        const max = await this.qt.maxBlock()
+        const max = await maxBlock(this.at)
         const unit = this.store.flash.geometry.programUnit
         let size = Math.min(this.blocks[0].length, max > 0 ? max : this.blocks[0].length)
         if (size > unit) size -= size % unit
@@ -636,8 +630,8 @@ export class SotaEngine {
     private async readPiece(dl: Download, piece: OtaPiece): Promise<boolean> {
         const end = piece.start + piece.length
         if (dl.writer.next() < piece.start) throw new SotaError("bad-plan", `piece at ${piece.start}, need ${dl.writer.next()}`)
-        const readTimeout = this.ms(this.cfg.readTimeoutMs, 3000)
-        const retries = this.ms(this.cfg.blockRetries, 3)
+        const readTimeout = orDefault(this.cfg.readTimeoutMs, 3000)
+        const retries = orDefault(this.cfg.blockRetries, 3)
         let readAt = dl.writer.next()
         let job: WriteJob = null
         try {
@@ -648,7 +642,7 @@ export class SotaEngine {
                 while (true) {
                     let failure: any = null
                     try {
-                        const r = await this.qt.readBlock(off, n, this.sink, readTimeout)
+                        const r = await readBlock(this.at, off, n, this.sink, readTimeout)
                         this.stats.bytesRead += this.sinkGot
                         if (r.start === off && r.length === n && this.sinkOk && this.sinkGot === n) break
                         failure = new SotaError("module-error", `block at ${off}: reply ${r.start},${r.length}`)
@@ -700,7 +694,7 @@ export class SotaEngine {
     /** Did the module lose its platform session (AT+QIOTSTATE? not 8)? False when it cannot tell. */
     private async sessionLost(): Promise<boolean> {
         try {
-            return (await this.qt.state()) !== 8
+            return (await qiotState(this.at)) !== 8
         } catch (err) {
             if (!(err instanceof AtError)) throw err
             return false
@@ -783,7 +777,7 @@ export class SotaEngine {
 
     /** Bring the module up, waiting for it if it is restarting or the line is down. */
     private async recoverModule() {
-        const deadline = ds.millis() + this.ms(this.cfg.restartTimeoutMs, 30000)
+        const deadline = ds.millis() + orDefault(this.cfg.restartTimeoutMs, 30000)
         while (true) {
             try {
                 await this.bringUpModule()
@@ -800,6 +794,11 @@ export class SotaEngine {
 function storeFailure(err: any): any {
     if (err instanceof FlashError || err instanceof StoreError) return new SotaError("flash-error", errText(err))
     return err
+}
+
+/** A configured number, or its default when not set (0 is a setting). */
+function orDefault(v: number, d: number): number {
+    return v === undefined ? d : v
 }
 
 function reasonOf(err: any): SotaReason {

@@ -1,6 +1,8 @@
 // QuecThing's AT commands as typed calls (quecthing-at.md §1-2). Each one knows its command
 // text and its answer's shape; failures stay the AT layer's typed errors, and an answer that
-// does not parse is an AtMalformedError.
+// does not parse is an AtMalformedError. Plain functions over the AT client, not a class: they
+// hold no state, and in DeviceScript every method of a class is an entry in its prototype on
+// the VM heap for the whole run.
 
 import { AtClient, PayloadSink } from "../at/client"
 import { AtError, AtMalformedError } from "../at/errors"
@@ -20,72 +22,64 @@ export function quotable(s: string): boolean {
     return true
 }
 
-export class QuecThing {
-    readonly at: AtClient
+export async function echoOff(at: AtClient) {
+    await at.command("ATE0")
+}
 
-    constructor(at: AtClient) {
-        this.at = at
-    }
+/** AT+QIOTSTATE? → 0..12 (8: subscribed, data can flow). */
+export async function qiotState(at: AtClient): Promise<number> {
+    const r = await at.command("AT+QIOTSTATE?", { expect: "+QIOTSTATE" })
+    const s = r.fields("+QIOTSTATE").int(0)
+    if (isNaN(s)) throw new AtMalformedError("AT+QIOTSTATE?", "no state")
+    return s
+}
 
-    async echoOff() {
-        await this.at.command("ATE0")
-    }
+/** AT+QIOTREG=1: connect now. The outcome arrives as +QIOTEVT 1/2/3 events. */
+export async function qiotRegister(at: AtClient) {
+    await at.command("AT+QIOTREG=1")
+}
 
-    /** AT+QIOTSTATE? → 0..12 (8: subscribed, data can flow). */
-    async state(): Promise<number> {
-        const r = await this.at.command("AT+QIOTSTATE?", { expect: "+QIOTSTATE" })
-        const s = r.fields("+QIOTSTATE").int(0)
-        if (isNaN(s)) throw new AtMalformedError("AT+QIOTSTATE?", "no state")
-        return s
-    }
+export async function reportMcuVersion(at: AtClient, component: string, version: string) {
+    if (!quotable(component) || !quotable(version))
+        throw new AtError("bad-command", "AT+QIOTMCUVER", "component or version not quotable")
+    await at.command(`AT+QIOTMCUVER="${component}","${version}"`)
+}
 
-    /** AT+QIOTREG=1: connect now. The outcome arrives as +QIOTEVT 1/2/3 events. */
-    async register() {
-        await this.at.command("AT+QIOTREG=1")
-    }
+/** AT+QIOTOTAREQ[=1]: ask for a plan; with SHA-256 in 10701 when `withSha`. */
+export async function requestPlan(at: AtClient, withSha: boolean) {
+    await at.command(withSha ? "AT+QIOTOTAREQ=1" : "AT+QIOTOTAREQ")
+}
 
-    async reportVersion(component: string, version: string) {
-        if (!quotable(component) || !quotable(version))
-            throw new AtError("bad-command", "AT+QIOTMCUVER", "component or version not quotable")
-        await this.at.command(`AT+QIOTMCUVER="${component}","${version}"`)
-    }
+/** AT+QIOTUPDATE=<0 refuse | 1 confirm | 2 next piece | 3 all read, updating>. */
+export async function qiotUpdate(at: AtClient, action: number) {
+    await at.command(`AT+QIOTUPDATE=${action}`)
+}
 
-    /** AT+QIOTOTAREQ[=1]: ask for a plan; with SHA-256 in 10701 when `withSha`. */
-    async requestPlan(withSha: boolean) {
-        await this.at.command(withSha ? "AT+QIOTOTAREQ=1" : "AT+QIOTOTAREQ")
-    }
+/** The largest block AT+QIOTOTARD=? allows: `+QIOTOTARD: <start>,(1-1024)`; -1 if the form is unknown. */
+export async function maxBlock(at: AtClient): Promise<number> {
+    const r = await at.command("AT+QIOTOTARD=?", { expect: "+QIOTOTARD" })
+    const text = r.line("+QIOTOTARD")
+    const open = text.indexOf("(")
+    const close = text.indexOf(")", open + 1)
+    if (open < 0 || close < 0) return -1
+    const range = text.slice(open + 1, close)
+    const dash = range.indexOf("-")
+    const n = parseDecimal((dash < 0 ? range : range.slice(dash + 1)).trim())
+    return n > 0 ? n : -1
+}
 
-    /** AT+QIOTUPDATE=<0 refuse | 1 confirm | 2 next piece | 3 all read, updating>. */
-    async update(action: number) {
-        await this.at.command(`AT+QIOTUPDATE=${action}`)
-    }
+/** AT+QIOTOTARD=<start>,<length>: the payload goes to `sink`; the header's numbers come back. */
+export async function readBlock(at: AtClient, start: number, length: number, sink: PayloadSink, timeoutMs: number): Promise<BlockReply> {
+    const cmd = `AT+QIOTOTARD=${start},${length}`
+    const r = await at.command(cmd, { sink, timeoutMs, expect: "+QIOTOTARD" })
+    if (r.payloadLength < 0) throw new AtMalformedError(cmd, "no payload")
+    return { start: lineInt(r.payloadHeader, 0), length: r.payloadLength }
+}
 
-    /** The largest block AT+QIOTOTARD=? allows: `+QIOTOTARD: <start>,(1-1024)`; -1 if the form is unknown. */
-    async maxBlock(): Promise<number> {
-        const r = await this.at.command("AT+QIOTOTARD=?", { expect: "+QIOTOTARD" })
-        const text = r.line("+QIOTOTARD")
-        const open = text.indexOf("(")
-        const close = text.indexOf(")", open + 1)
-        if (open < 0 || close < 0) return -1
-        const range = text.slice(open + 1, close)
-        const dash = range.indexOf("-")
-        const n = parseDecimal((dash < 0 ? range : range.slice(dash + 1)).trim())
-        return n > 0 ? n : -1
-    }
-
-    /** AT+QIOTOTARD=<start>,<length>: the payload goes to `sink`; the header's numbers come back. */
-    async readBlock(start: number, length: number, sink: PayloadSink, timeoutMs: number): Promise<BlockReply> {
-        const cmd = `AT+QIOTOTARD=${start},${length}`
-        const r = await this.at.command(cmd, { sink, timeoutMs, expect: "+QIOTOTARD" })
-        if (r.payloadLength < 0) throw new AtMalformedError(cmd, "no payload")
-        return { start: lineInt(r.payloadHeader, 0), length: r.payloadLength }
-    }
-
-    /** AT+CSQ → <rssi> (0..31, 99 unknown). */
-    async csq(): Promise<number> {
-        const r = await this.at.command("AT+CSQ", { expect: "+CSQ" })
-        const n = r.fields("+CSQ").int(0)
-        if (isNaN(n)) throw new AtMalformedError("AT+CSQ", "no rssi")
-        return n
-    }
+/** AT+CSQ → <rssi> (0..31, 99 unknown). */
+export async function csq(at: AtClient): Promise<number> {
+    const r = await at.command("AT+CSQ", { expect: "+CSQ" })
+    const n = r.fields("+CSQ").int(0)
+    if (isNaN(n)) throw new AtMalformedError("AT+CSQ", "no rssi")
+    return n
 }

@@ -41,6 +41,10 @@ export class QiotScript {
     /** The two long replies, built once: a module holds its own texts, they are not the MCU's heap. */
     private offerReply: Buffer
     private startReply: Buffer
+    /** The block being sent (one read at a time), and the sender made once, not a closure per read. */
+    private sendStart = 0
+    private sendLen = 0
+    private sender: () => Promise<void>
 
     constructor(end: PipeEnd, pkg: ScriptedPackage) {
         this.end = end
@@ -52,6 +56,9 @@ export class QiotScript {
                 `\r\n+QIOTEVT: 7,10702\r\n\r\n+QIOTEVT: 7,10703,"STM32",${p.size},0,${p.size}\r\n`
         )
         const self = this
+        this.sender = async () => {
+            await self.sendBlock()
+        }
         end.listen({
             data: (chunk: Buffer) => self.onData(chunk),
             link: (up: boolean) => {},
@@ -104,21 +111,28 @@ export class QiotScript {
             if (!(start >= 0 && n > 0)) return this.say("\r\nERROR\r\n")
             this.say(`\r\n+QIOTOTARD: ${start},${n}\r\n`)
             this.payloadBytes += n
-            // as a Jacdac Serial server delivers it: packets of at most 232 bytes, one per turn
-            // (each report is handed on as it arrives), never the whole block at once
-            const self = this
-            setTimeout(async () => {
-                const packet = self.packet
-                for (let off = 0; off < n; off += PACKET) {
-                    const len = Math.min(PACKET, n - off)
-                    for (let i = 0; i < len; i++) packet[i] = patternByte(start + off + i)
-                    self.end.send(len === PACKET ? packet : packet.slice(0, len)) // the pipe copies it
-                    await ds.sleep(0)
-                }
-                self.say("\r\n\r\nOK\r\n")
-            }, 0)
+            this.sendStart = start
+            this.sendLen = n
+            setTimeout(this.sender, 0)
             return
         }
         this.say("\r\nERROR\r\n")
+    }
+
+    /**
+     * The payload of a read, as a Jacdac Serial server delivers it: packets of at most 232 bytes,
+     * one per turn (each report is handed on as it arrives), never the whole block at once.
+     */
+    private async sendBlock() {
+        const start = this.sendStart
+        const n = this.sendLen
+        const packet = this.packet
+        for (let off = 0; off < n; off += PACKET) {
+            const len = Math.min(PACKET, n - off)
+            for (let i = 0; i < len; i++) packet[i] = patternByte(start + off + i)
+            this.end.send(len === PACKET ? packet : packet.slice(0, len)) // the pipe copies it
+            await ds.sleep(0)
+        }
+        this.say("\r\n\r\nOK\r\n")
     }
 }
