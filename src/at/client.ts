@@ -161,7 +161,7 @@ export function responsePrefix(command: string): string {
     return command.slice(2, end).toUpperCase()
 }
 
-export class AtClient {
+export class AtClient implements ReceiverListener, TransportEvents {
     readonly receiver: AtReceiver
     readonly stats: AtClientStats = {
         commands: 0,
@@ -188,8 +188,8 @@ export class AtClient {
 
     private pending: Pending = null
     private slot = new Pending()
-    private done = new Signal()
-    private turn = new Signal()
+    /** Wakes the command in flight (its outcome, a payload starting) and the commands queued for their turn. */
+    private wake = new Signal()
     private nextTicket = 0
     private serving = 0
     private outOfSync = false
@@ -214,28 +214,11 @@ export class AtClient {
         this.maxResponseLines = o.maxResponseLines || 16
         this.maxCommand = o.maxCommand || 560
         this.feedSlice = o.feedSlice || FEED_SLICE
-        const self = this
-        const listener: ReceiverListener = {
-            line: t => self.onLine(t),
-            echo: t => {
-                self.stats.echoes++
-            },
-            final: (k, c, t) => self.onFinal(k, c, t),
-            urc: t => self.handleUrc(t),
-            payloadStart: (h, n, u) => self.onPayloadStart(h, n, u),
-            payloadData: (b, s, e) => self.onPayloadData(b, s, e),
-            payloadEnd: ok => self.onPayloadEnd(ok),
-            fault: (k, d) => self.onFault(k, d),
-        }
-        this.receiver = new AtReceiver(o.table || quectelLineTable(), listener, {
+        this.receiver = new AtReceiver(o.table || quectelLineTable(), this, {
             maxLine: o.maxLine,
             maxPayload: o.maxPayload,
         })
-        const events: TransportEvents = {
-            data: chunk => self.onData(chunk),
-            link: up => self.onLink(up),
-        }
-        transport.listen(events)
+        transport.listen(this)
     }
 
     /**
@@ -300,12 +283,12 @@ export class AtClient {
     private async acquire() {
         const ticket = this.nextTicket++
         // a long poll interval guards against a lost wake-up; release() notifies at once
-        while (this.serving !== ticket) await this.turn.wait(1000)
+        while (this.serving !== ticket) await this.wake.wait(1000)
     }
 
     private release() {
         this.serving++
-        this.turn.notify()
+        this.wake.notify()
     }
 
     private async exchange(command: string, opts?: CommandOptions): Promise<AtResponse> {
@@ -333,7 +316,7 @@ export class AtClient {
                 }
                 waitMs = Math.min(waitMs, this.payloadIdleMs - idle)
             }
-            await this.done.wait(Math.max(1, waitMs))
+            await this.wake.wait(Math.max(1, waitMs))
         }
         this.pending = null
         this.receiver.setSolicitedPrefix("")
@@ -369,7 +352,7 @@ export class AtClient {
         p.outcome = outcome
         p.code = code
         p.text = text
-        this.done.notify()
+        this.wake.notify()
     }
 
     private async syncLocked() {
@@ -409,9 +392,13 @@ export class AtClient {
         }
     }
 
-    // ---- bytes in ----
+    // ---- transport and receiver callbacks (TransportEvents, ReceiverListener) ----
+    // Called by the transport and the AtReceiver, not by applications. Methods of the client
+    // rather than closures in an adapter object: in DeviceScript each closure and each field of
+    // such an object stays on the heap for the client's lifetime.
 
-    private onData(chunk: Buffer) {
+    /** TransportEvents: bytes in. */
+    data(chunk: Buffer) {
         this.lastRx = ds.millis()
         if (this.backlog.length === 0 && chunk.length <= this.feedSlice) {
             this.receiver.feed(chunk)
@@ -439,9 +426,8 @@ export class AtClient {
         }
     }
 
-    // ---- receiver events ----
-
-    private onLine(text: string) {
+    /** ReceiverListener: an information line. */
+    line(text: string) {
         const p = this.pending
         if (p === null || (p.expect.length > 0 && !text.startsWith(p.expect))) {
             this.stats.noise++
@@ -454,7 +440,13 @@ export class AtClient {
         p.lines.push(text)
     }
 
-    private onFinal(kind: FinalKind, code: number, text: string) {
+    /** ReceiverListener: an echoed command line. */
+    echo(text: string) {
+        this.stats.echoes++
+    }
+
+    /** ReceiverListener: a final result code. */
+    final(kind: FinalKind, code: number, text: string) {
         const p = this.pending
         if (p === null) {
             this.stats.strayFinals++
@@ -463,7 +455,8 @@ export class AtClient {
         this.finish(p, kind, code, text)
     }
 
-    private handleUrc(text: string) {
+    /** ReceiverListener: an unsolicited result code. */
+    urc(text: string) {
         this.stats.urcs++
         if (this.rebootLines.indexOf(text) >= 0) {
             this.outOfSync = true
@@ -478,31 +471,35 @@ export class AtClient {
         }
     }
 
-    private onPayloadStart(header: string, length: number, urc: boolean) {
+    /** ReceiverListener: a payload header. */
+    payloadStart(header: string, length: number, urc: boolean) {
         const p = this.pending
         this.payloadForPending = !urc && p !== null
         this.payloadTo = urc ? this.urcSink : p ? p.sink : null
         if (this.payloadForPending) {
             p.payloadHeader = header
             p.payloadLength = length
-            this.done.notify() // the waiter now also watches the inter-byte timeout
+            this.wake.notify() // the waiter now also watches the inter-byte timeout
         }
         if (this.payloadTo) this.payloadTo.begin(header, length)
         else this.stats.droppedPayloadBytes += length
     }
 
-    private onPayloadData(chunk: Buffer, start: number, end: number) {
+    /** ReceiverListener: payload bytes. */
+    payloadData(chunk: Buffer, start: number, end: number) {
         if (this.payloadTo) this.payloadTo.data(chunk, start, end)
     }
 
-    private onPayloadEnd(ok: boolean) {
+    /** ReceiverListener: the end of a payload. */
+    payloadEnd(ok: boolean) {
         const to = this.payloadTo
         this.payloadTo = null
         this.payloadForPending = false
         if (to) to.end(ok)
     }
 
-    private onFault(kind: ReceiverFault, detail: string) {
+    /** ReceiverListener: a fault in the byte stream. */
+    fault(kind: ReceiverFault, detail: string) {
         this.stats.faults++
         const p = this.pending
         // a lying or unreadable length header desynchronises the stream: fail now, resync next
@@ -513,7 +510,8 @@ export class AtClient {
         if (fatal || kind === "payload-aborted") this.finish(p, "malformed", -1, kind)
     }
 
-    private onLink(up: boolean) {
+    /** TransportEvents: the line went down or came back. */
+    link(up: boolean) {
         this.linkUp = up
         this.outOfSync = true
         if (!up) {
