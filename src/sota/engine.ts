@@ -9,13 +9,14 @@
 // before it (nothing written is trusted without it), costing at most one checkpoint of re-read.
 
 import * as ds from "@devicescript/core"
-import { AtClient, PayloadSink } from "../at/client"
+import { AtClient } from "../at/client"
 import { AtError } from "../at/errors"
 import { FlashError } from "../flash/flash"
 import { StoreError } from "../flash/store-error"
 import { UpgradeLock, upgradeLock } from "../lib/upgrade-lock"
 import { StepBudget } from "../lib/step-budget"
 import { DigestSet } from "../verify/digest-set"
+import { BlockSink } from "./block-sink"
 import { BlockWriter } from "./block-writer"
 import { EventInbox, EVT_MODULE_RESTART } from "./inbox"
 import { csqToDbm, decidePlan } from "./policy"
@@ -185,9 +186,7 @@ export class SotaEngine {
     private cur = 0
     private blockSize: number
     private writeDone = new Signal()
-    private sinkGot = 0
-    private sinkOk = false
-    private sink: PayloadSink
+    private sink: BlockSink
 
     constructor(at: AtClient, store: SotaStore, platform: SotaPlatform, config: SotaConfig) {
         this.at = at
@@ -199,23 +198,7 @@ export class SotaEngine {
         at.onUrc(line => inbox.urc(line))
         this.blockSize = config.blockSize || 1024
         this.blocks = config.pipeline === false ? [Buffer.alloc(this.blockSize)] : [Buffer.alloc(this.blockSize), Buffer.alloc(this.blockSize)]
-        const self = this
-        this.sink = {
-            begin: (header: string, length: number) => {
-                self.sinkGot = 0
-                self.sinkOk = length <= self.blocks[self.cur].length
-            },
-            data: (chunk: Buffer, s: number, e: number) => {
-                if (!self.sinkOk) return
-                const block = self.blocks[self.cur]
-                const n = Math.min(e - s, block.length - self.sinkGot)
-                for (let i = 0; i < n; i++) block[self.sinkGot + i] = chunk[s + i]
-                self.sinkGot += n
-            },
-            end: (ok: boolean) => {
-                if (!ok) self.sinkOk = false
-            },
-        }
+        this.sink = new BlockSink(this.blocks[0])
     }
 
     onProgress(listener: (p: SotaProgress) => void) {
@@ -642,9 +625,10 @@ export class SotaEngine {
                 while (true) {
                     let failure: any = null
                     try {
+                        this.sink.block = this.blocks[this.cur]
                         const r = await readBlock(this.at, off, n, this.sink, readTimeout)
-                        this.stats.bytesRead += this.sinkGot
-                        if (r.start === off && r.length === n && this.sinkOk && this.sinkGot === n) break
+                        this.stats.bytesRead += this.sink.got
+                        if (r.start === off && r.length === n && this.sink.ok && this.sink.got === n) break
                         failure = new SotaError("module-error", `block at ${off}: reply ${r.start},${r.length}`)
                     } catch (err) {
                         if (err instanceof AtError && (err.reason === "module-reboot" || err.reason === "link-lost")) {
