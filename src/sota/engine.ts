@@ -345,7 +345,9 @@ export class SotaEngine {
                 e = await this.inbox.next(x => x.type === EVT_OTA && x.code === OTA_OFFER, offerMs)
             }
             if (!e) return { result: "no-plan", reason: null, detail: "", target: "" }
-            return await this.handleOffer(e)
+            const offer = parseOffer(e)
+            e = null // a frame keeps its locals alive: the event's line is not needed during the download
+            return await this.handleOffer(offer)
         } catch (err) {
             const reason = reasonOf(err)
             if (reason === null) throw err // not ours: a power cut or the platform's reboot unwinding
@@ -355,9 +357,11 @@ export class SotaEngine {
 
     /** Wait up to `ms` for a plan the platform pushes by itself (10700), and carry it out. */
     async waitForPlan(ms: number): Promise<PlanResult> {
-        const e = await this.inbox.next(x => x.type === EVT_OTA && x.code === OTA_OFFER, ms)
+        let e = await this.inbox.next(x => x.type === EVT_OTA && x.code === OTA_OFFER, ms)
         if (!e) return { result: "no-plan", reason: null, detail: "", target: "" }
-        return await this.handleOffer(e)
+        const offer = parseOffer(e)
+        e = null // as in checkForUpdate()
+        return await this.handleOffer(offer)
     }
 
     /**
@@ -384,30 +388,15 @@ export class SotaEngine {
         return this.cfg.requestSha256 === undefined ? true : this.cfg.requestSha256
     }
 
-    private async handleOffer(e: QiotEvent): Promise<PlanResult> {
+    /** A 10700 (null when it did not parse): refuse it, or accept it and download. */
+    private async handleOffer(offer: OtaOffer): Promise<PlanResult> {
         // a 10705/10706 still queued predates this offer (e.g. the verdict on the version reported
         // at start-up): it must not be taken for the outcome of this plan
         this.inbox.discard(x => x.type === EVT_OTA && (x.code === OTA_DONE || x.code === OTA_FAILED))
-        const offer = parseOffer(e)
         if (!offer) return this.failed(null, "bad-plan", "malformed 10700", "")
         this.emit("offered", offer.target, 0, offer.size)
-        let signal = NaN
-        try {
-            signal = csqToDbm(await csq(this.at))
-        } catch (err) {}
-        const decision = decidePlan(offer, {
-            component: this.cfg.component,
-            running: this.running,
-            allowDowngrade: !!this.cfg.allowDowngrade,
-            battery: await this.platform.battery(),
-            signal,
-            slotSize: this.store.layout.slotSize,
-        })
-        if (!decision.accept) {
-            await this.tryUpdate(0)
-            this.emit("refused", offer.target, 0, offer.size, decision.reason, decision.detail)
-            return { result: "refused", reason: decision.reason, detail: decision.detail, target: offer.target }
-        }
+        const refused = await this.refusal(offer)
+        if (refused) return refused
         const lock = this.cfg.lock || upgradeLock
         if (!lock.tryAcquire("sota")) {
             // the module is being upgraded: it cannot download a package now; the plan comes again
@@ -426,6 +415,29 @@ export class SotaEngine {
         } finally {
             lock.release("sota")
         }
+    }
+
+    /**
+     * The policy's decision on an offer: null to go ahead, or the refusal, already sent to the
+     * module. A method of its own so that its objects are gone before the download starts.
+     */
+    private async refusal(offer: OtaOffer): Promise<PlanResult> {
+        let signal = NaN
+        try {
+            signal = csqToDbm(await csq(this.at))
+        } catch (err) {}
+        const decision = decidePlan(offer, {
+            component: this.cfg.component,
+            running: this.running,
+            allowDowngrade: !!this.cfg.allowDowngrade,
+            battery: await this.platform.battery(),
+            signal,
+            slotSize: this.store.layout.slotSize,
+        })
+        if (decision.accept) return null
+        await this.tryUpdate(0)
+        this.emit("refused", offer.target, 0, offer.size, decision.reason, decision.detail)
+        return { result: "refused", reason: decision.reason, detail: decision.detail, target: offer.target }
     }
 
     /**
