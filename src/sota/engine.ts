@@ -21,7 +21,7 @@ import { BlockWriter } from "./block-writer"
 import { EventInbox, EVT_MODULE_RESTART } from "./inbox"
 import { csqToDbm, decidePlan } from "./policy"
 import { SotaBoot, SotaPlatform, SotaStore } from "./port"
-import { csq, echoOff, maxBlock, qiotRegister, qiotState, qiotUpdate, readBlock, reportMcuVersion, requestPlan } from "./qiot-commands"
+import { blockReadOptions, csq, echoOff, maxBlock, qiotRegister, qiotState, qiotUpdate, readBlock, reportMcuVersion, requestPlan } from "./qiot-commands"
 import {
     EVT_ACCESS,
     EVT_AUTH,
@@ -623,7 +623,7 @@ export class SotaEngine {
     private async readPiece(dl: Download, piece: OtaPiece): Promise<boolean> {
         const end = piece.start + piece.length
         if (dl.writer.next() < piece.start) throw new SotaError("bad-plan", `piece at ${piece.start}, need ${dl.writer.next()}`)
-        const readTimeout = orDefault(this.cfg.readTimeoutMs, 3000)
+        const readOpts = blockReadOptions(this.sink, orDefault(this.cfg.readTimeoutMs, 3000))
         const retries = orDefault(this.cfg.blockRetries, 3)
         let readAt = dl.writer.next()
         let job: WriteJob = null
@@ -636,7 +636,7 @@ export class SotaEngine {
                     let failure: any = null
                     try {
                         this.sink.block = this.blocks[this.cur]
-                        const r = await readBlock(this.at, off, n, this.sink, readTimeout)
+                        const r = await readBlock(this.at, off, n, readOpts)
                         this.stats.bytesRead += this.sink.got
                         if (r.start === off && r.length === n && this.sink.ok && this.sink.got === n) break
                         failure = new SotaError("module-error", `block at ${off}: reply ${r.start},${r.length}`)
@@ -701,10 +701,10 @@ export class SotaEngine {
         const self = this
         setTimeout(async () => {
             try {
-                await self.storeBlock(dl, off, block, n)
+                await dl.writer.put(off, block, n) // not through storeBlock(): one frame less on this fiber
                 self.emit("downloading", dl.offer.target, dl.writer.next(), dl.start.length)
             } catch (err) {
-                job.error = err
+                job.error = storeFailure(err)
             }
             job.done = true
             self.writeDone.notify()

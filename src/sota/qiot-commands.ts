@@ -4,7 +4,7 @@
 // hold no state, and in DeviceScript every method of a class is an entry in its prototype on
 // the VM heap for the whole run.
 
-import { AtClient, PayloadSink } from "../at/client"
+import { AtClient, CommandOptions, PayloadSink } from "../at/client"
 import { AtError, AtMalformedError } from "../at/errors"
 import { lineInt, parseDecimal } from "../at/fields"
 
@@ -68,10 +68,15 @@ export async function maxBlock(at: AtClient): Promise<number> {
     return n > 0 ? n : -1
 }
 
-/** AT+QIOTOTARD=<start>,<length>: the payload goes to `sink`; the header's numbers come back. */
-export async function readBlock(at: AtClient, start: number, length: number, sink: PayloadSink, timeoutMs: number): Promise<BlockReply> {
+/** The options of every block read of a download, made once (not an object per block). */
+export function blockReadOptions(sink: PayloadSink, timeoutMs: number): CommandOptions {
+    return { sink, timeoutMs, expect: "+QIOTOTARD" }
+}
+
+/** AT+QIOTOTARD=<start>,<length>: the payload goes to the sink of `opts` (blockReadOptions); the header's numbers come back. */
+export async function readBlock(at: AtClient, start: number, length: number, opts: CommandOptions): Promise<BlockReply> {
     const cmd = `AT+QIOTOTARD=${start},${length}`
-    const r = await at.command(cmd, { sink, timeoutMs, expect: "+QIOTOTARD" })
+    const r = await at.command(cmd, opts)
     if (r.payloadLength < 0) throw new AtMalformedError(cmd, "no payload")
     return { start: lineInt(r.payloadHeader, 0), length: r.payloadLength }
 }
