@@ -319,6 +319,7 @@ export class AtClient implements ReceiverListener, TransportEvents {
             await this.wake.wait(Math.max(1, waitMs))
         }
         this.pending = null
+        p.sink = null // the reused slot must not keep the caller's sink (a block buffer) alive
         this.receiver.setSolicitedPrefix("")
         if (p.outcome === "") {
             if (this.receiver.inPayload()) this.receiver.abortPayload()

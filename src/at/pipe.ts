@@ -64,12 +64,15 @@ export class PipeEnd implements ByteTransport {
         }
         if (!this.scheduled) {
             this.scheduled = true
-            if (!this.drainer) {
-                const self = this
-                this.drainer = () => self.drain()
-            }
+            if (!this.drainer) this.drainer = this.makeDrainer()
             setTimeout(this.drainer, 0)
         }
+    }
+
+    /** In a method of its own: a closure made in enqueue() would keep that call's frame alive. */
+    private makeDrainer(): () => void {
+        const self = this
+        return () => self.drain()
     }
 
     private drain() {

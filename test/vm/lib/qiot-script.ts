@@ -108,7 +108,8 @@ export class QiotScript {
             const start = parseInt(args[0])
             const want = parseInt(args[1])
             const n = Math.min(want, p.size - start)
-            if (!(start >= 0 && n > 0)) return this.say("\r\nERROR\r\n")
+            // one read at a time, as the real module: a read while a block is still going out is refused
+            if (!(start >= 0 && n > 0) || this.sendLen > 0) return this.say("\r\nERROR\r\n")
             this.say(`\r\n+QIOTOTARD: ${start},${n}\r\n`)
             this.payloadBytes += n
             this.sendStart = start
@@ -133,6 +134,7 @@ export class QiotScript {
             this.end.send(len === PACKET ? packet : packet.slice(0, len)) // the pipe copies it
             await ds.sleep(0)
         }
+        this.sendLen = 0
         this.say("\r\n\r\nOK\r\n")
     }
 }
