@@ -122,16 +122,20 @@ type Outcome = "" | FinalKind | "reboot" | "link-lost" | "malformed"
  * at its peak, next to the block being written.
  */
 class Pending {
-    command = ""
-    expect = ""
-    sink: PayloadSink = null
-    lines: string[] = []
-    outcome: Outcome = ""
-    code = -1
-    text = ""
-    fault = ""
-    payloadHeader = ""
-    payloadLength = -1
+    command: string
+    expect: string
+    sink: PayloadSink
+    lines: string[]
+    outcome: Outcome
+    code: number
+    text: string
+    fault: string
+    payloadHeader: string
+    payloadLength: number
+
+    constructor() {
+        this.reset("", null)
+    }
 
     reset(command: string, opts: CommandOptions) {
         this.command = command

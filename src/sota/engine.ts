@@ -701,10 +701,10 @@ export class SotaEngine {
         const self = this
         setTimeout(async () => {
             try {
-                await dl.writer.put(off, block, n) // not through storeBlock(): one frame less on this fiber
+                await self.storeBlock(dl, off, block, n)
                 self.emit("downloading", dl.offer.target, dl.writer.next(), dl.start.length)
             } catch (err) {
-                job.error = storeFailure(err)
+                job.error = err
             }
             job.done = true
             self.writeDone.notify()

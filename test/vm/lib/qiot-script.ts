@@ -74,8 +74,13 @@ export class QiotScript {
         for (let off = 0; off < b.length; off += PACKET) {
             const len = Math.min(PACKET, b.length - off)
             for (let i = 0; i < len; i++) this.packet[i] = b[off + i]
-            this.end.send(len === PACKET ? this.packet : this.packet.slice(0, len)) // the pipe copies it
+            this.sendPacket(len)
         }
+    }
+
+    /** The first `len` bytes of the packet buffer (the pipe copies them: the buffer is reused). */
+    private sendPacket(len: number) {
+        this.end.send(len === PACKET ? this.packet : this.packet.slice(0, len))
     }
 
     private onData(chunk: Buffer) {
@@ -131,7 +136,7 @@ export class QiotScript {
         for (let off = 0; off < n; off += PACKET) {
             const len = Math.min(PACKET, n - off)
             for (let i = 0; i < len; i++) packet[i] = patternByte(start + off + i)
-            this.end.send(len === PACKET ? packet : packet.slice(0, len)) // the pipe copies it
+            this.sendPacket(len)
             await ds.sleep(0)
         }
         this.sendLen = 0
