@@ -3,7 +3,7 @@
 import { AtReceiver, ReceiverListener } from "../src/at/receiver"
 import { quectelLineTable } from "../src/at/line-table"
 import { AtClient } from "../src/at/client"
-import { createPipe } from "../src/at/pipe"
+import { createPipe } from "../src/link/pipe"
 
 const UART_115200 = 115200 / 10 // bytes per second on an 8N1 line
 

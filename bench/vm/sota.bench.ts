@@ -1,8 +1,8 @@
 // VM bench for the SOTA engine's per-block work, in DeviceScript's own VM (`devs run --test`, so
 // GC stress is on: pessimistic figures). For each digest alone, all of them together, and the
 // whole per-block pipeline (AT receiver framing a real reply fed as 232-byte Jacdac packets, the
-// copy into the block buffer, MD5 + SHA-256 + CRC-32, the aligned writer, the image store's
-// program and journal checkpoints on the portable RAM flash): ms per KB, and the ratio to the
+// copy into the block buffer, MD5 + SHA-256 + CRC-32, the store port's block path (aligned
+// writer, program, journal checkpoints) on the portable RAM flash): ms per KB, and the ratio to the
 // UART's line time for one 1 KB block at 115 200 baud (the reply is ≈1 060 bytes: ≈92 ms).
 import * as ds from "@devicescript/core"
 import { AtReceiver, ReceiverListener } from "../../src/at/receiver"
@@ -12,8 +12,8 @@ import { Md5 } from "../../src/verify/md5"
 import { Sha256 } from "../../src/verify/sha256"
 import { crc32Update } from "../../src/lib/crc32"
 import { RamFlash } from "../../src/flash/ram-flash"
-import { ImageStore, StoreLayout } from "../../src/flash/image-store"
-import { BlockWriter } from "../../src/sota/block-writer"
+import { ImageStore } from "../../src/flash/image-store"
+import { StoreLayout } from "../../src/flash/store-config"
 
 /** KB through the pipeline: the RAM flash's slot holds 8 KB. */
 const KB = 8
@@ -77,13 +77,11 @@ await store.mount()
 await store.startReceive({ version: "1_0_0", size: 1024 })
 await store.write(0, Buffer.alloc(1024))
 await store.markReady()
-await store.activate({ permanent: true })
+await store.activate(true)
 await store.boot()
 await store.startReceive({ version: "2_0_0", size: KB * 1024 })
 const digests = new DigestSet({ sha256: true, crc32: true })
-const writer = new BlockWriter(store, digests, KB * 1024, 0, SECTOR, async (w: number) => {
-    await store.saveJournal(w, w, digests.save())
-})
+store.openBlocks(0, digests) // the port's block path: aligned writes, digests, sector checkpoints
 const target = Buffer.alloc(1024)
 let got = 0
 const sink: ReceiverListener = {
@@ -108,8 +106,8 @@ for (let k = 0; k < KB; k++) {
         rx.feed(reply, off, Math.min(reply.length, off + 232))
         await ds.sleep(0)
     }
-    await writer.put(k * 1024, target, 1024)
+    await store.putBlock(k * 1024, target, 1024)
 }
 report("whole per-block pipeline (framing + copy + digests + store write + journal)", ds.millis() - t0, KB)
-console.log(`BENCH done: ${writer.written} bytes written`)
+console.log(`BENCH done: ${store.nextOffset()} bytes written`)
 ds.restart()

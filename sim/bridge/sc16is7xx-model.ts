@@ -6,7 +6,7 @@
 //   const line = new UartLine({ baud: 115200, burstBytes: 16 })
 //   const chip = new Sc16is7xxModel({ uart: line.mcu, lineBaud: 115200 })
 //   new QuecModule(line.module, {...})
-//   const modem = await startSc16is7xx({ bus: chip, baud: 115200 })
+//   const modem = await startSc16is7xx({ bus: chip, baud: 115200 })   // src/drivers/sc16is7xx-transport.ts
 //
 // Written from the datasheet independently of the driver (its own register constants), so a
 // wrong constant in the driver is not mirrored here. What it models:
@@ -36,7 +36,7 @@
 // Not modelled (a write that enables one is recorded in `unsupported`): loopback (MCR[4]), IrDA,
 // Xon/Xoff software flow control, sleep mode, RS-485, the GPIOs of the 750/760.
 
-import type { ByteTransport } from "../../src/at/transport"
+import type { ByteTransport } from "../../src/link/transport"
 import type { I2cBus } from "../../src/drivers/driver"
 
 const RHR_THR = 0x00

@@ -8,8 +8,8 @@ import * as ds from "@devicescript/core"
 import { AtClient } from "../../src/at/client"
 import { AtError } from "../../src/at/errors"
 import { lineFields } from "../../src/at/fields"
-import type { ByteTransport } from "../../src/at/transport"
-import { echoOff, maxBlock, qiotState } from "../../src/sota/qiot-commands"
+import type { ByteTransport } from "../../src/link/transport"
+import { echoOff, maxBlock, qiotState } from "../../src/qiot/commands"
 import { LinkError } from "../link/tcp-transport"
 
 export interface ModuleReport {

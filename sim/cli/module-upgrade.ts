@@ -5,7 +5,8 @@
 
 import { AtClient } from "../../src/at/client"
 import { parseLocation, LocationError } from "../../src/dfota/location"
-import { DfotaResult, runModuleUpgrade } from "../../src/dfota/dfota"
+import { runModuleUpgrade } from "../../src/dfota/dfota"
+import { DfotaResult } from "../../src/dfota/result"
 import { SimDevice } from "../device/device"
 import { SimOptions } from "./options"
 import { View } from "./view"

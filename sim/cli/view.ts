@@ -1,7 +1,7 @@
 // What a person sees: the state changes, a progress bar for the download, the AT dialogue with
 // --trace, and a closing summary. With --json only the summary, as one JSON line at the end.
 
-import type { SotaProgress } from "../../src/sota/engine"
+import type { SotaProgress } from "../../src/sota/progress"
 import type { SimSummary } from "./summary"
 
 const BAR = 30

@@ -1,4 +1,4 @@
-// `--engine vm` (the default): the real firmware (src/main.ts, prebuilt to .devs) runs in
+// `--engine vm` (the default): the real firmware (src/simulator/main.ts, prebuilt to .devs) runs in
 // DeviceScript's VM (`devs run`) against the simulator host:
 //
 //   devs run firmware.devs ──ws── devs devtools hub ──ws── jacdac-ts bus, device "sim-io"
@@ -7,7 +7,7 @@
 //
 // The world (module, Developer Center, UART line, NOR flash, factory image) is sim/device's
 // SimDevice, as for the node engine; only the MCU is elsewhere. The firmware prints one line per
-// SOTA event (src/main.ts); this follows them to draw the view, to apply the faults that are
+// SOTA event (src/simulator/main.ts); this follows them to draw the view, to apply the faults that are
 // timed by the download, and to decide when the run is over:
 //   - a boot whose start() confirmed the new image, or the first boot after a rollback that does
 //     not reboot again, ends the run (as in the node engine: no new request in the same run);
@@ -26,10 +26,11 @@
 // ≈ 50 packets/s (reference/devicescript.md §10 Q2).
 
 import { fileURLToPath } from "node:url"
-import type { PlanResult, SotaProgress, SotaStats, StartResult } from "../../src/sota/engine"
+import type { PlanResult, StartResult } from "../../src/sota/engine"
+import type { SotaProgress, SotaStats } from "../../src/sota/progress"
 import { AtReceiver } from "../../src/at/receiver"
 import { quectelLineTable } from "../../src/at/line-table"
-import type { StoreLayout } from "../../src/flash/image-store"
+import type { StoreLayout } from "../../src/flash/store-config"
 import { SimDevice } from "../device/device"
 import { FlashServer } from "../flash/flash-server"
 import { ChannelGate, ModemBridge } from "../host/bridge"

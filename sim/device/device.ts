@@ -6,10 +6,13 @@
 // `moduleLink` the MCU side drives a module elsewhere instead (`npm run sim -- --modem`).
 
 import { AtClient } from "../../src/at/client"
-import { createPipe } from "../../src/at/pipe"
-import type { ByteTransport } from "../../src/at/transport"
-import { ImageStore, StoreLayout } from "../../src/flash/image-store"
-import { PlanResult, SotaConfig, SotaEngine, SotaProgress, StartResult } from "../../src/sota/engine"
+import { createPipe } from "../../src/link/pipe"
+import type { ByteTransport } from "../../src/link/transport"
+import { ImageStore } from "../../src/flash/image-store"
+import { StoreLayout, StoreOptions } from "../../src/flash/store-config"
+import { PlanResult, SotaEngine, StartResult } from "../../src/sota/engine"
+import { SotaConfig } from "../../src/sota/config"
+import { SotaProgress } from "../../src/sota/progress"
 import { NorFlash } from "../flash/nor-flash"
 import { DevCenter, Package } from "../module/dev-center"
 import { QuecModule, QuecModuleOptions } from "../module/module"
@@ -66,6 +69,8 @@ export interface DeviceOptions {
     /** the paced UART model instead of an unpaced pipe */
     uart?: UartLineOptions
     engine?: Partial<SotaConfig>
+    /** the image store's own rules (allowDowngrade, checkpointBytes, ...) */
+    store?: StoreOptions
     programUnit?: number
     minBattery?: number
     minSignal?: number
@@ -172,11 +177,11 @@ export class SimDevice {
         for (let off = 0; off < this.image1.length; off += 1024)
             await s.write(off, this.image1.subarray(off, Math.min(off + 1024, this.image1.length)))
         await s.markReady()
-        await s.activate({ permanent: true })
+        await s.activate(true)
     }
 
     newStore() {
-        return new ImageStore(this.flash, this.layout, { yielder: async () => {}, yieldEvery: 1 << 30 })
+        return new ImageStore(this.flash, this.layout, { yielder: async () => {}, yieldEvery: 1 << 30, ...(this.o.store || {}) })
     }
 
     /** A fresh MCU: what survives a reset is only the flash and the module. */

@@ -2,7 +2,7 @@
 // (first to last AT+QIOTOTARD), and can print the AT dialogue with binary payloads shown as a
 // length (--trace), using the firmware's own receiver to frame what the module says.
 
-import type { ByteTransport, TransportEvents } from "../../src/at/transport"
+import type { ByteTransport, TransportEvents } from "../../src/link/transport"
 import { AtReceiver, ReceiverListener } from "../../src/at/receiver"
 import { quectelLineTable } from "../../src/at/line-table"
 

@@ -1,4 +1,4 @@
-// The host side of the flash channel (protocol: src/flash/remote-flash.ts). Serves a Flash,
+// The host side of the flash channel (protocol: src/simulator/flash-protocol.ts). Serves a Flash,
 // normally the NOR model (nor-flash.ts, persisted to a file), over a ByteTransport: the second
 // Jacdac Serial channel of the simulator host (sim/host/jacdac-io.ts), or an in-memory pipe in
 // vitest. The server adds no rules of its own: every request goes to the flash as it is, so
@@ -15,8 +15,8 @@
 // op and CRCs), so a request the client sends twice is executed once. GEOMETRY (a client
 // opening its session) clears that memory.
 
-import { ByteTransport } from "../../src/at/transport"
-import { Flash, FlashError } from "../../src/flash/flash"
+import { ByteTransport } from "../../src/link/transport"
+import { Flash, FlashError, FlashReason } from "../../src/flash/flash"
 import {
     DEFAULT_MAX_PAYLOAD,
     FrameFault,
@@ -37,7 +37,7 @@ import {
     statusOfReason,
     TRAILER_SIZE,
     writeHeader,
-} from "../../src/flash/remote-flash"
+} from "../../src/simulator/flash-protocol"
 import { crc32Update } from "../../src/lib/crc32"
 import { PowerCut } from "./nor-flash"
 
@@ -225,7 +225,7 @@ export class FlashServer implements FrameSink {
             }
             if (e instanceof FlashError) {
                 this.stats.flashErrors++
-                resp = frame(rq.op | OP_RESPONSE, rq.seq, e.address, rq.length, statusOfReason(e.reason), text(e.message))
+                resp = frame(rq.op | OP_RESPONSE, rq.seq, e.address, rq.length, statusOfReason(e.reason as FlashReason), text(e.message))
             } else {
                 resp = frame(rq.op | OP_RESPONSE, rq.seq, rq.address, rq.length, STATUS_SERVER_ERROR, text(String((e as Error)?.message ?? e)))
             }

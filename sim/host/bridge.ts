@@ -4,11 +4,11 @@
 // A ChannelGate passes bytes both ways, timestamps every packet the VM sends (the VM's ≈ 50
 // packets/s cap is a floor of the download: reference/devicescript.md §10 Q2), and can be frozen:
 // once the host has seen what it needs, nothing the firmware still does reaches the models.
-// The ModemBridge answers the firmware's one board-settings query itself (src/platform/sim-board.ts)
+// The ModemBridge answers the firmware's one board-settings query itself (src/simulator/sim-board.ts)
 // and forwards every other byte to the line unchanged; what the line delivers goes to the VM in
 // order, one write at a time.
 
-import type { ByteTransport, TransportEvents } from "../../src/at/transport"
+import type { ByteTransport, TransportEvents } from "../../src/link/transport"
 
 export class ChannelGate implements ByteTransport {
     frozen = false

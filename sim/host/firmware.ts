@@ -1,8 +1,10 @@
-// The firmware (src/main.ts) as a prebuilt .devs for `devs run`: a prebuilt file reaches its first
-// line in ≈ 1.5 s against ≈ 3.5 s from .ts (reference/devicescript.md §10 Q4), and a run relaunches
-// the VM after every power cut. Built once and cached under .devicescript/sim/; rebuilt when any
-// file under src/ is newer than the cached file. Concurrent builders (two test files, two CLIs)
-// each build privately and rename into place, so a reader never sees half a file.
+// The simulator's firmware (src/simulator/main.ts) as a prebuilt .devs for `devs run`: a prebuilt
+// file reaches its first line in ≈ 1.5 s against ≈ 3.5 s from .ts (reference/devicescript.md §10
+// Q4), and a run relaunches the VM after every power cut. Built once and cached under
+// .devicescript/sim/firmware.devs (the name is ours: `devs build` always writes bytecode.devs,
+// whatever the entry); rebuilt when any file under src/ is newer than the cached file.
+// Concurrent builders (two test files, two CLIs) each build privately and rename into place, so a
+// reader never sees half a file.
 
 import { existsSync, readdirSync, renameSync, statSync } from "node:fs"
 import { join } from "node:path"
@@ -19,8 +21,8 @@ function newestMtime(dir: string): number {
     return t
 }
 
-/** Path of an up-to-date build of `entry` (default src/main.ts); builds it when stale. */
-export async function prebuiltFirmware(root: string, entry = "src/main.ts", name = "firmware"): Promise<{ path: string; built: boolean; ms: number }> {
+/** Path of an up-to-date build of `entry` (default src/simulator/main.ts); builds it when stale. */
+export async function prebuiltFirmware(root: string, entry = "src/simulator/main.ts", name = "firmware"): Promise<{ path: string; built: boolean; ms: number }> {
     const out = join(root, ".devicescript/sim", `${name}.devs`)
     const t0 = Date.now()
     if (existsSync(out) && statSync(out).mtimeMs > newestMtime(join(root, "src"))) return { path: out, built: false, ms: 0 }

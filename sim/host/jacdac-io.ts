@@ -2,7 +2,7 @@
 // simulated device, "sim-io", with two Serial servers in the order flash, modem. The firmware's
 // `ds.Serial` roles "flash" and "modem" bind by role-name order × service order (not by name:
 // reference/devicescript.md §10 Q1), so this order makes the binding deterministic; each server
-// also carries its connectionName, which src/platform/channels.ts checks (and swaps on).
+// also carries its connectionName, which src/simulator/channels.ts checks (and swaps on).
 // Each server is exposed to the rest of the Node code as a ByteTransport: bytes the VM sends
 // (Serial command 0x80) come out of `data`; bytes written go to the VM as Serial "received"
 // reports (0x80) of at most 236 bytes. The VM (re)opening the channel (it writes the `connected`
@@ -12,7 +12,7 @@
 // Role Manager, with the 7 padding bytes its SetRole decoder needs; re-sent on every VM announce.
 
 import WebSocket from "ws"
-import { ByteTransport, TransportEvents } from "../../src/at/transport"
+import { ByteTransport, TransportEvents } from "../../src/link/transport"
 
 // jacdac-ts needs a WebSocket global in Node (Node 20 has none); set it before the module loads.
 ;(globalThis as any).WebSocket ??= WebSocket
@@ -63,7 +63,7 @@ export class SerialChannel implements ByteTransport {
 
     /**
      * Report the far end of this serial link down or up through the server's `connected`
-     * register (src/platform/jacdac-serial-transport.ts turns a change into a link event).
+     * register (src/simulator/jacdac-serial-transport.ts turns a change into a link event).
      */
     async setLink(up: boolean): Promise<void> {
         this.server.connected.setValues([up])

@@ -8,7 +8,7 @@
 // path again every `reopenMs`, reporting link(true) when it is back.
 
 import type { SerialPort as SerialPortClass } from "serialport"
-import type { TransportEvents } from "../../src/at/transport"
+import type { TransportEvents } from "../../src/link/transport"
 import { LinkError, ModuleLink } from "./tcp-transport"
 
 export interface SerialOptions {

@@ -8,7 +8,7 @@
 // and one line a person can act on.
 
 import * as net from "node:net"
-import type { ByteTransport, TransportEvents } from "../../src/at/transport"
+import type { ByteTransport, TransportEvents } from "../../src/link/transport"
 
 export type LinkErrorCode =
     | "bad-address"

@@ -15,7 +15,7 @@
 // blocking UART write. setLink(false) is a dead line: bytes in flight are lost, writes vanish.
 // Module response latency is the module's own option (QuecModule `latencyMs`), not the line's.
 
-import type { ByteTransport, TransportEvents } from "../../src/at/transport"
+import type { ByteTransport, TransportEvents } from "../../src/link/transport"
 import { Rng } from "../lib/rng"
 
 export type Direction = "to-mcu" | "to-module"

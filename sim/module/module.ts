@@ -11,7 +11,7 @@
 // Timing uses setTimeout only, so vitest fake timers give a virtual clock; with every delay
 // at 0 it is still asynchronous (a timer tick per step).
 
-import type { ByteTransport } from "../../src/at/transport"
+import type { ByteTransport } from "../../src/link/transport"
 import { Rng } from "../lib/rng"
 import { AtCommand, parseCommand } from "./at-command"
 import { CommandReader } from "./command-reader"

@@ -4,9 +4,11 @@
 // sync; before the next command it is resynchronised: wait for the line to go quiet, send `AT`
 // until `OK`, and make sure no late final result follows (a late OK must never be taken as the
 // answer to the next command). URCs keep flowing throughout, so none that arrives later is lost.
+// Its options, results, counters and in-flight record are in client-types.ts.
 
 import * as ds from "@devicescript/core"
 import { Signal } from "../lib/signal"
+import { AtClientOptions, AtClientStats, AtResponse, CommandOptions, Outcome, PayloadSink, Pending, responsePrefix } from "./client-types"
 import {
     AtCmeError,
     AtCommandError,
@@ -15,97 +17,9 @@ import {
     AtMalformedError,
     AtTimeoutError,
 } from "./errors"
-import { AtFields, lineFields } from "./fields"
-import { LineTable, quectelLineTable } from "./line-table"
+import { quectelLineTable } from "./line-table"
 import { AtReceiver, FinalKind, ReceiverFault, ReceiverListener } from "./receiver"
-import { ByteTransport, TransportEvents } from "./transport"
-
-/** Where the raw bytes of a length-framed payload go, as they arrive. */
-export interface PayloadSink {
-    begin(header: string, length: number): void
-    /** chunk[start..end): copy what you keep, the chunk is reused. Must be quick (no awaits here). */
-    data(chunk: Buffer, start: number, end: number): void
-    /** ok=false: the payload was cut short or its framing was wrong; discard what you got. */
-    end(ok: boolean): void
-}
-
-export interface CommandOptions {
-    /** Time for the final result code, from the moment the command is written. */
-    timeoutMs?: number
-    /** Keep only information lines starting with this (e.g. "+QIOTMCUVER"); count others as noise. */
-    expect?: string
-    /** Receives a length-framed payload that is part of this command's response. */
-    sink?: PayloadSink
-}
-
-export interface AtClientOptions {
-    /** Default per-command timeout. Default 3000 ms. */
-    timeoutMs?: number
-    /** Inside a payload, the longest pause between bytes before it is declared stalled. Default 1000 ms. */
-    payloadIdleMs?: number
-    /** `AT` attempts per resynchronisation. Default 5. */
-    syncAttempts?: number
-    /** Time for each `AT` to get its OK during a resync. Default 500 ms. */
-    syncTimeoutMs?: number
-    /** Silence required on the line before and after the resync `AT`. Default 100 ms. */
-    quietMs?: number
-    /** URC lines that mean the module restarted. Default ["RDY"]. */
-    rebootLines?: string[]
-    /** Most information lines kept per response. Default 16. */
-    maxResponseLines?: number
-    /** Longest command accepted, without CR. Default 560. */
-    maxCommand?: number
-    table?: LineTable
-    maxLine?: number
-    maxPayload?: number
-    /**
-     * Largest slice fed to the receiver per turn (default 256, safe in the VM). Node-only users may
-     * raise it: a slice per timer turn costs ≥ 1 ms in Node.
-     */
-    feedSlice?: number
-}
-
-/** The successful answer to a command. */
-export class AtResponse {
-    command: string
-    lines: string[]
-    /** The payload header line, "" when the response carried no payload. */
-    payloadHeader = ""
-    /** Announced payload length, -1 when none. */
-    payloadLength = -1
-
-    constructor(command: string, lines: string[]) {
-        this.command = command
-        this.lines = lines
-    }
-
-    /** The first line starting with `prefix` (any line when omitted); "" if none. */
-    line(prefix?: string): string {
-        for (const l of this.lines) if (!prefix || l.startsWith(prefix)) return l
-        return ""
-    }
-
-    /** Fields of line(prefix), after its colon. */
-    fields(prefix?: string): AtFields {
-        return lineFields(this.line(prefix))
-    }
-}
-
-export interface AtClientStats {
-    commands: number
-    timeouts: number
-    resyncs: number
-    urcs: number
-    echoes: number
-    /** information lines with nobody waiting, or not matching `expect` */
-    noise: number
-    /** final result codes with no command pending (e.g. the late OK of a timed-out command) */
-    strayFinals: number
-    faults: number
-    /** payload bytes with nowhere to go (no sink) */
-    droppedPayloadBytes: number
-    handlerErrors: number
-}
+import { ByteTransport, TransportEvents } from "../link/transport"
 
 /**
  * Default largest slice fed to the receiver in one turn. Measured in the VM: a 1 KB feed of line
@@ -113,57 +27,6 @@ export interface AtClientStats {
  * but other transports may hand over more, so bigger chunks are queued and fed a slice per turn.
  */
 const FEED_SLICE = 256
-
-type Outcome = "" | FinalKind | "reboot" | "link-lost" | "malformed"
-
-/**
- * The command in flight. One per client, reset for each command (one is in flight at a time):
- * a block read is a command, and a fresh ten-field object per block would sit on the VM heap
- * at its peak, next to the block being written.
- */
-class Pending {
-    command: string
-    expect: string
-    sink: PayloadSink
-    lines: string[]
-    outcome: Outcome
-    code: number
-    text: string
-    fault: string
-    payloadHeader: string
-    payloadLength: number
-
-    constructor() {
-        this.reset("", null)
-    }
-
-    reset(command: string, opts: CommandOptions) {
-        this.command = command
-        this.expect = (opts && opts.expect) || ""
-        this.sink = (opts && opts.sink) || null
-        this.lines = [] // the previous response keeps its own
-        this.outcome = ""
-        this.code = -1
-        this.text = ""
-        this.fault = ""
-        this.payloadHeader = ""
-        this.payloadLength = -1
-    }
-}
-
-/** "AT+QIOTMCUVER=..." → "+QIOTMCUVER"; "" for basic commands (ATI, ATE0). */
-export function responsePrefix(command: string): string {
-    if (command.length < 4 || command[2] !== "+") return ""
-    let end = command.length
-    for (let i = 3; i < command.length; i++) {
-        const c = command[i]
-        if (c === "=" || c === "?") {
-            end = i
-            break
-        }
-    }
-    return command.slice(2, end).toUpperCase()
-}
 
 export class AtClient implements ReceiverListener, TransportEvents {
     readonly receiver: AtReceiver

@@ -1,7 +1,7 @@
 // What every board entry shares: the modem through the SC16IS7xx I2C-to-UART bridge, the image
 // store on a W25Q SPI NOR flash, and the SOTA engine on top. A board file names its pins and
 // calls runBoard(); everything else is here. DeviceScript-only (I2C, SPI, GPIO): it does not run
-// in the simulator, where pins do not exist (src/main.ts is the simulator's entry).
+// in the simulator, where pins do not exist (src/simulator/main.ts is the simulator's entry).
 //
 // The deployment model, honestly:
 //   DeviceScript runs a bytecode program (.devs) that `devs deploy` writes into the runtime's own
@@ -27,12 +27,13 @@
 import * as ds from "@devicescript/core"
 import { AtClient } from "../at/client"
 import { hex2 } from "../drivers/driver"
-import { Sc16is7xxTransport, startSc16is7xx } from "../drivers/sc16is7xx"
+import { Sc16is7xxTransport, startSc16is7xx } from "../drivers/sc16is7xx-transport"
 import { ImageStore } from "../flash/image-store"
 import { W25qFlash } from "../flash/w25q"
 import { boardI2c } from "../platform/i2c-bus"
 import { startW25qFlash } from "../platform/spi-bus"
-import { PlanResult, SotaEngine, SotaProgress, StartResult } from "../sota/engine"
+import { PlanResult, SotaEngine, StartResult } from "../sota/engine"
+import { SotaProgress } from "../sota/progress"
 import { SotaPlatform } from "../sota/port"
 import { boardLayout, BOARD_SLOT_SIZE } from "./layout"
 
@@ -100,7 +101,7 @@ function progressLine(p: SotaProgress): string {
 
 /** Bring up bridge, flash, store and engine; then check for updates forever. */
 export async function runBoard(w: BoardWiring): Promise<void> {
-    if (ds.isSimulator()) throw new Error(`${w.board}: board entries need real I2C and SPI pins; run src/main.ts in the simulator`)
+    if (ds.isSimulator()) throw new Error(`${w.board}: board entries need real I2C and SPI pins; run src/simulator/main.ts in the simulator`)
     console.log(`board ${w.board}: SC16IS7xx at 0x${hex2(w.bridge.address)}, W25Q on SPI`)
     const modem = await startSc16is7xx({
         bus: boardI2c,

@@ -14,7 +14,7 @@
 // ESP32, 128 KB on RP2040, shared with settings), so 128 KB per slot leaves room to grow and
 // never more than fstor could take.
 
-import { StoreLayout } from "../flash/image-store"
+import { StoreLayout } from "../flash/store-config"
 
 export const W25Q_SECTOR_SIZE = 4096
 export const BOARD_META_SECTORS = 2

@@ -12,139 +12,44 @@
 // Every wait has its own timeout (the longest silence within the stage). Failures come back as a
 // typed reason plus the module's code mapped to a name and the guide's meaning; the result is a
 // plain JSON-able object. The module's reboot is expected: a dropped line, a silent line and RDY
-// are part of the walk-through, not errors. URCs are taken from the AtClient's URC path into a
-// small bounded queue only while an upgrade runs.
+// are part of the walk-through, not errors. URCs are taken from the AtClient's URC path into the
+// QuecThing layer's bounded event inbox (src/qiot) only while an upgrade runs; the +QIND lines it
+// queues are the FOTA ones this class accepts. The re-registration is the QuecThing session's.
 
 import * as ds from "@devicescript/core"
-import { AtClient, AtResponse } from "../at/client"
+import { AtClient } from "../at/client"
+import { AtResponse } from "../at/client-types"
 import { AtCmeError, AtCommandError, AtError } from "../at/errors"
-import { lineFields, linePrefix } from "../at/fields"
-import { Signal } from "../lib/signal"
 import { UpgradeLock, upgradeLock } from "../lib/upgrade-lock"
-import { FotaCode, FotaCodeKind, fotaCode } from "./codes"
+import { EVT_INDICATION, EVT_MODULE_RESTART, QiotEvent } from "../qiot/events"
+import { EventInbox, IndicationFilter } from "../qiot/inbox"
+import { subscribe } from "../qiot/session"
+import { FotaCodeKind } from "./codes"
+import { DfotaOptions, DfotaProgress, DfotaReason, DfotaResult, DfotaStage, DfotaStats, ms, newResult, phaseTimeout, setCode } from "./result"
 import { FotaLocation, LocationError, parseLocation } from "./location"
-import { FotaUrc, parseFotaUrc } from "./urc"
+import { parseFotaUrc } from "./urc"
 import { errText } from "../lib/err-text"
 
 /** Why an upgrade did not succeed. */
-export type DfotaReason =
-    | "bad-location" // refused before anything was sent; `rule` names the broken rule
-    | "bad-option" // refused before anything was sent: an option out of range (`rule` names it)
-    | "busy" // the upgrade lock is held (an MCU SOTA download, or another DFOTA run)
-    | "module-error" // ATI or AT+QCFG failed before the upgrade began
-    | "rejected" // AT+QFOTADL answered ERROR / +CME ERROR
-    | "no-start" // OK, but no first +QIND within startTimeoutMs (90 s, as documented)
-    | "download-failed" // "HTTPEND"/"FTPEND" with a non-zero code
-    | "download-timeout" // the download went silent for downloadTimeoutMs
-    | "module-restarted" // RDY in the middle of the download
-    | "update-failed" // "END" with a non-zero code
-    | "update-timeout" // the updater went silent, but the module answers again
-    | "no-return" // the module did not come back (no RDY, no answer to AT)
-    | "old-revision" // it came back with the revision it had before
-    | "wrong-revision" // it came back with another revision than options.expectedRevision
-    | "registration-failed" // the new firmware runs, but the platform connection did not come up
-
-export type DfotaStage =
-    | "checking"
-    | "configuring"
-    | "requesting"
-    | "waiting"
-    | "downloading"
-    | "rebooting"
-    | "updating"
-    | "restarting"
-    | "reconnecting"
-    | "registering"
-    | "done"
-    | "failed"
-
-export interface DfotaProgress {
-    stage: DfotaStage
-    /** Download or update percent when the module reported one, else -1. */
-    percent: number
-    detail: string
-}
-
-export interface DfotaOptions {
-    /** PDP context for the download, AT+QCFG="fota/cid",<cid> (1..16). Default 1. */
-    cid?: number
-    /** When set, the revision after the upgrade must be exactly this. */
-    expectedRevision?: string
-    /** Re-register with the platform (AT+QIOTREG=1) when the module is back. Default true. */
-    register?: boolean
-    /** From OK to the first +QIND. Default 90 000 (the guide: "within 90 s"). */
-    startTimeoutMs?: number
-    /** Longest silence during the download (between its URCs). Default 1 800 000. */
-    downloadTimeoutMs?: number
-    /** From the download's end (UFS: the first URC) to the updater's first URC. Default 300 000. */
-    rebootTimeoutMs?: number
-    /** Longest silence between the updater's URCs. Default 300 000. */
-    updateTimeoutMs?: number
-    /** From "END" to RDY. Default 300 000. */
-    bootTimeoutMs?: number
-    /** After RDY (or after bootTimeoutMs without one): time to get OK for AT. Default 30 000. */
-    returnTimeoutMs?: number
-    /** From AT+QIOTREG=1 to subscribed (3,10200 or AT+QIOTSTATE? = 8). Default 60 000. */
-    registerTimeoutMs?: number
-    /** Per-command timeout for the commands of the upgrade. Default: the AtClient's. */
-    commandTimeoutMs?: number
-}
-
-/** The outcome, a plain object (JSON.stringify-able) for logs, the simulator CLI and the application. */
-export interface DfotaResult {
-    ok: boolean
-    /** null on success. */
-    reason: DfotaReason
-    detail: string
-    /** The stage the run ended in ("done" on success). */
-    stage: DfotaStage
-    url: string
-    /** "http", "https", "ftp", "ufs"; "" for a bad location. */
-    scheme: string
-    /** The broken rule for "bad-location", else "". */
-    rule: string
-    /** The module's code behind the failure (xEND or END), -1 when none. */
-    code: number
-    codeKind: FotaCodeKind | ""
-    codeName: string
-    codeReason: string
-    revisionBefore: string
-    /** "" when the module did not come back (or the run stopped before the upgrade). */
-    revisionAfter: string
-    /** The last UPDATING percent, -1 if none. */
-    percent: number
-    /** The module reached the updater's "END" (whatever its code). */
-    updaterEnded: boolean
-    registered: boolean
-    elapsedMs: number
-}
-
-interface QueuedEvent {
-    /** "fota" | "rdy" | "qiot" */
-    what: string
-    fota: FotaUrc
-    type: number
-    code: number
-}
 
 const QUEUE_MAX = 32
-const MS_STATE_POLL = 5000
 
-export interface DfotaStats {
-    urcs: number
-    malformed: number
-    unknown: number
-    dropped: number
-    restarts: number
+function isFotaOrRestart(e: QiotEvent) {
+    return e.type === EVT_INDICATION || e.type === EVT_MODULE_RESTART
 }
 
-export class ModuleUpgrade {
+function isRestart(e: QiotEvent) {
+    return e.type === EVT_MODULE_RESTART
+}
+
+
+export class ModuleUpgrade implements IndicationFilter {
     readonly at: AtClient
     readonly stats: DfotaStats = { urcs: 0, malformed: 0, unknown: 0, dropped: 0, restarts: 0 }
     private lock: UpgradeLock
     private listeners: ((p: DfotaProgress) => void)[] = []
-    private queue: QueuedEvent[] = []
-    private signal = new Signal()
+    /** The events of the run in progress (null between runs). */
+    private inbox: EventInbox = null
     private listening = false
     private cmdMs = 0
 
@@ -183,10 +88,10 @@ export class ModuleUpgrade {
             } else if (!this.lock.tryAcquire("dfota")) {
                 this.fail(res, "busy", `an upgrade is in progress (${this.lock.holder()})`, "checking")
             } else {
-                this.queue = []
+                const inbox = new EventInbox(QUEUE_MAX, this)
+                this.inbox = inbox
                 this.listening = true
-                const self = this
-                const unsubscribe = this.at.onUrc(line => self.onUrc(line))
+                const unsubscribe = this.at.onUrc(line => inbox.urc(line))
                 try {
                     await this.upgrade(loc, o, res)
                 } catch (err) {
@@ -195,7 +100,8 @@ export class ModuleUpgrade {
                 } finally {
                     unsubscribe()
                     this.listening = false
-                    this.queue = []
+                    this.stats.dropped += inbox.dropped
+                    this.inbox = null
                     this.lock.release("dfota")
                 }
             }
@@ -225,7 +131,7 @@ export class ModuleUpgrade {
             return
         }
         this.emit("requesting", -1, loc.url)
-        this.queue = []
+        this.inbox.clear()
         try {
             await this.command(`AT+QFOTADL="${loc.url}"`)
         } catch (err) {
@@ -249,7 +155,7 @@ export class ModuleUpgrade {
         this.emit("waiting", -1, "")
         while (true) {
             const waitMs = phaseTimeout(phase, o)
-            const e = await this.next(x => x.what === "fota" || x.what === "rdy", waitMs)
+            const e = await this.inbox.next(isFotaOrRestart, waitMs)
             if (!e) {
                 if (phase === "first") {
                     this.fail(res, "no-start", `no +QIND: "FOTA" within ${waitMs} ms`, "waiting")
@@ -274,7 +180,7 @@ export class ModuleUpgrade {
                 }
                 return
             }
-            if (e.what === "rdy") {
+            if (e.type === EVT_MODULE_RESTART) {
                 this.stats.restarts++
                 if (phase === "download") {
                     this.fail(res, "module-restarted", "RDY during the download", "downloading")
@@ -288,7 +194,7 @@ export class ModuleUpgrade {
                 }
                 continue // "first" or "reboot": a module may announce its reboot into the updater
             }
-            const u = e.fota
+            const u = parseFotaUrc(e.line)
             if (u.kind === "download-start") {
                 if (u.protocol === "http" || u.protocol === "ftp") downloadKind = u.protocol
                 phase = "download"
@@ -329,7 +235,7 @@ export class ModuleUpgrade {
         let rdy = rdySeen
         if (rebooting && !rdy) {
             this.emit("restarting", -1, "")
-            const e = await this.next(x => x.what === "rdy", ms(o.bootTimeoutMs, 300000))
+            const e = await this.inbox.next(isRestart, ms(o.bootTimeoutMs, 300000))
             if (e) {
                 rdy = true
                 this.stats.restarts++
@@ -352,7 +258,7 @@ export class ModuleUpgrade {
      */
     private async restore(o: DfotaOptions, res: DfotaResult, judge: boolean) {
         this.emit("reconnecting", -1, "")
-        this.queue = [] // nothing from before the reboot answers what follows
+        this.inbox.clear() // nothing from before the reboot answers what follows
         try {
             await this.command("ATE0")
             res.revisionAfter = await this.revision()
@@ -363,7 +269,7 @@ export class ModuleUpgrade {
         let regError = ""
         if (o.register !== false) {
             this.emit("registering", -1, "")
-            regError = await this.register(ms(o.registerTimeoutMs, 60000))
+            regError = await subscribe(this.at, this.inbox, ms(o.registerTimeoutMs, 60000))
             res.registered = regError === ""
         }
         if (!judge) return
@@ -422,86 +328,19 @@ export class ModuleUpgrade {
         }
     }
 
-    /** "" when subscribed (3,10200, or AT+QIOTSTATE? = 8), else why not. */
-    private async register(timeoutMs: number): Promise<string> {
-        const deadline = ds.millis() + timeoutMs
-        try {
-            if ((await this.state()) === 8) return ""
-            await this.command("AT+QIOTREG=1")
-        } catch (err) {
-            return errText(err)
-        }
-        while (true) {
-            const left = deadline - ds.millis()
-            if (left <= 0) return `not subscribed within ${timeoutMs} ms`
-            const e = await this.next(x => x.what === "qiot", Math.min(left, MS_STATE_POLL))
-            if (e) {
-                if (e.code !== 10200) return `+QIOTEVT: ${e.type},${e.code}`
-                if (e.type === 3) return ""
-            } else {
-                try {
-                    if ((await this.state()) === 8) return ""
-                } catch (err) {}
-            }
-        }
-    }
-
-    private async state(): Promise<number> {
-        const r = await this.at.command("AT+QIOTSTATE?", { expect: "+QIOTSTATE" })
-        return r.fields("+QIOTSTATE").int(0)
-    }
-
     // ---------------------------------------------------------------- events
 
-    private onUrc(line: string) {
-        if (!this.listening) return
-        let e: QueuedEvent = null
-        if (line === "RDY") e = { what: "rdy", fota: null, type: 0, code: 0 }
+    /** IndicationFilter: which +QIND lines the inbox queues (the FOTA ones); the others are counted. */
+    indication(line: string): boolean {
+        const u = parseFotaUrc(line)
+        if (!u) return false
+        if (u.kind === "malformed") this.stats.malformed++
+        else if (u.kind === "unknown") this.stats.unknown++
         else {
-            const p = linePrefix(line)
-            if (p === "+QIND") {
-                const u = parseFotaUrc(line)
-                if (!u) return
-                if (u.kind === "malformed" || u.kind === "unknown") {
-                    if (u.kind === "malformed") this.stats.malformed++
-                    else this.stats.unknown++
-                    return
-                }
-                e = { what: "fota", fota: u, type: 0, code: u.code }
-            } else if (p === "+QIOTEVT") {
-                const f = lineFields(line)
-                const type = f.int(0)
-                const code = f.int(1)
-                if (!(type >= 1 && type <= 3) || isNaN(code)) return
-                e = { what: "qiot", fota: null, type, code }
-            } else return
+            this.stats.urcs++
+            return true
         }
-        this.stats.urcs++
-        if (this.queue.length >= QUEUE_MAX) {
-            this.queue.shift()
-            this.stats.dropped++
-        }
-        this.queue.push(e)
-        this.signal.notify()
-    }
-
-    /** The first queued event `match` accepts, waiting up to `timeoutMs`; null on timeout. */
-    private async next(match: (e: QueuedEvent) => boolean, timeoutMs: number): Promise<QueuedEvent> {
-        const deadline = ds.millis() + timeoutMs
-        while (true) {
-            for (let i = 0; i < this.queue.length; i++) {
-                const e = this.queue[i]
-                if (match(e)) {
-                    const rest: QueuedEvent[] = []
-                    for (let k = 0; k < this.queue.length; k++) if (k !== i) rest.push(this.queue[k])
-                    this.queue = rest
-                    return e
-                }
-            }
-            const left = deadline - ds.millis()
-            if (left <= 0) return null
-            await this.signal.wait(left)
-        }
+        return false
     }
 
     private emit(stage: DfotaStage, percent: number, detail: string) {
@@ -521,46 +360,6 @@ export class ModuleUpgrade {
     }
 }
 
-function newResult(url: string): DfotaResult {
-    return {
-        ok: false,
-        reason: null,
-        detail: "",
-        stage: "checking",
-        url,
-        scheme: "",
-        rule: "",
-        code: -1,
-        codeKind: "",
-        codeName: "",
-        codeReason: "",
-        revisionBefore: "",
-        revisionAfter: "",
-        percent: -1,
-        updaterEnded: false,
-        registered: false,
-        elapsedMs: 0,
-    }
-}
-
-function setCode(res: DfotaResult, kind: FotaCodeKind, code: number) {
-    const c: FotaCode = fotaCode(kind, code)
-    res.code = code
-    res.codeKind = kind
-    res.codeName = c.name
-    res.codeReason = c.reason
-}
-
-function ms(v: number, d: number): number {
-    return v === undefined || v === null ? d : v
-}
-
-function phaseTimeout(phase: string, o: DfotaOptions): number {
-    if (phase === "first") return ms(o.startTimeoutMs, 90000)
-    if (phase === "download") return ms(o.downloadTimeoutMs, 1800000)
-    if (phase === "reboot") return ms(o.rebootTimeoutMs, 300000)
-    return ms(o.updateTimeoutMs, 300000)
-}
 
 /**
  * Run one module upgrade over `at` and return its JSON-able result (the simulator CLI's

@@ -6,6 +6,8 @@
 //     sector-aligned, and nothing reaches past `size`.
 // Every operation returns a Promise, so a backend may sit behind SPI or a Jacdac channel.
 
+import { StoreError } from "./store-port"
+
 /** Why a flash operation failed. */
 export type FlashReason =
     | "unaligned" // program not on the program unit, erase not on a sector boundary
@@ -17,11 +19,12 @@ export type FlashReason =
     | "verify" // read-back after program or erase did not match
     | "link" // the device is remote (the simulator's flash channel) and the channel failed
 
-export class FlashError extends Error {
-    reason: FlashReason
+/** A StoreError, so that whatever a store port throws is one type (store-port.ts). */
+export class FlashError extends StoreError {
+    // `reason` (inherited) holds a FlashReason
     address: number
     constructor(reason: FlashReason, address: number, message: string) {
-        super(`flash ${reason} at 0x${hex32(address)}: ${message}`)
+        super(null, `flash ${reason} at 0x${hex32(address)}: ${message}`, true)
         this.name = "FlashError"
         this.reason = reason
         this.address = address

@@ -8,14 +8,13 @@
 //     BEFORE the first erase of that slot: from then on no boot decision can pick it;
 //   - the running slot and a trial's confirmed fallback are never erased or programmed;
 //   - "activate" is one record: the slot becomes trial (or confirmed when permanent) and active;
-//   - boot() picks the active slot; a trial slot that has used its boots without a confirm is
-//     marked bad and the confirmed slot becomes active again (rollback), in one record;
-//   - a boot with nothing to change (a confirmed active slot) writes nothing.
+//   - boot() follows the pure decision of boot-decision.ts (trial accounting, rollback), in one
+//     record, or none when nothing changes.
 // Wear: each sector of the receiving slot is erased once, when the first write reaches it.
 
-import { Flash, programSkippingErased } from "./flash"
-import { MetaLog, MAX_META_SECTOR } from "./meta-log"
-import { StoreError } from "./store-error"
+import { Flash } from "./flash"
+import { MetaLog } from "./meta-log"
+import { BlockHasher, BootResult, DownloadJournal, ImagePlan, StoreError, UpgradeStore } from "./store-port"
 import {
     cloneState,
     copyBuf,
@@ -25,96 +24,28 @@ import {
     encodeProgress,
     encodeState,
     initialState,
+    journalOf,
     MAX_MIDSTATE,
     MAX_STATE_BODY,
-    MAX_VERSION,
     Progress,
     REC_PROGRESS,
     REC_STATE,
-    SlotInfo,
+    slotIn,
     StoreState,
 } from "./store-records"
-import { StepBudget, Yielder } from "../lib/step-budget"
-import { compareVersions } from "../lib/version"
-import { crc32Update } from "../lib/crc32"
-import { allBytes, fromHex, toHex } from "../lib/bytes"
+import { confirmedSlot, decideBoot } from "./boot-decision"
+import { BlockWriter } from "./block-writer"
+import { checkDowngrade, checkLayout, checkVersion, parseDigest, StoreLayout, StoreOptions, trialBoots } from "./store-config"
+import { slotCrc, unknownBlank, writeSlot } from "./slot-io"
+import { StepBudget } from "../lib/step-budget"
 
-/** Where the store lives on the flash: all addresses sector-aligned, nothing overlapping. */
-export interface StoreLayout {
-    metaAddress: number
-    /** Sectors of the metadata log (≥ 2). */
-    metaSectors: number
-    /** Start of slot 0 and slot 1. */
-    slotAddress: number[]
-    /** Bytes per slot (a whole number of sectors). */
-    slotSize: number
-}
-
-export interface StoreOptions {
-    /** Boots a trial image gets before it is rolled back without a confirm. Default 1. */
-    maxTrialBoots?: number
-    /** Check the CRC-32 of the slot about to boot and fall back when it is wrong. Default false. */
-    verifyOnBoot?: boolean
-    /** Bytes of CRC/scan work between yields to the scheduler (DeviceScript step budget). Default 1024. */
-    yieldEvery?: number
-    /** How to yield; default `ds.sleep(0)`. */
-    yielder?: Yielder
-}
-
-/** What is about to be received: the plan of a firmware update. */
-export interface ImagePlan {
-    version: string
-    size: number
-    /** Expected digests in hex; the SOTA engine checks them (see markReady's `verify`). */
-    sha256?: string
-    md5?: string
-    /** Expected CRC-32, checked by markReady itself when given. */
-    crc32?: number
-}
-
-export interface ReceiveOptions {
-    allowDowngrade?: boolean
-}
-
-export interface ActivateOptions {
-    /** Confirmed at once, no trial (the first image of a device, or a forced install). */
-    permanent?: boolean
-    allowDowngrade?: boolean
-}
-
-export interface BootResult {
-    slot: number
-    version: string
-    /** The image runs on trial: the application must confirm() it or it is rolled back. */
-    trial: boolean
-    /** This boot rolled a trial (or a slot failing verifyOnBoot) back. */
-    rolledBack: boolean
-    /** This boot wrote a metadata record. */
-    wrote: boolean
-}
-
-/** The download journal in force: the receiving slot's plan and the last saved progress. */
-export interface DownloadJournal {
-    slot: number
-    version: string
-    total: number
-    sha256: string
-    md5: string
-    written: number
-    verified: number
-    midstate: Buffer
-}
-
-/** Reads and blank checks go in pieces of this size (heap: no whole sector or image in RAM). */
-const IO_CHUNK = 512
-
-function bootable(s: SlotInfo): boolean {
-    return s.state === "trial" || s.state === "confirmed"
-}
-
-export class ImageStore {
+export class ImageStore implements UpgradeStore {
     readonly flash: Flash
     readonly layout: StoreLayout
+    readonly slotSize: number
+    readonly allowDowngrade: boolean
+    private every: number
+    private writer: BlockWriter = null
     private log: MetaLog
     private budget: StepBudget
     private maxTrialBoots: number
@@ -128,12 +59,14 @@ export class ImageStore {
         const o: StoreOptions = options || {}
         this.flash = flash
         this.layout = layout
-        this.maxTrialBoots = o.maxTrialBoots === undefined ? 1 : o.maxTrialBoots
+        this.slotSize = layout.slotSize
+        this.allowDowngrade = !!o.allowDowngrade
+        const sector = flash.geometry.sectorSize
+        this.every = Math.max(sector, Math.ceil((o.checkpointBytes || 4096) / sector) * sector)
+        this.maxTrialBoots = trialBoots(o)
         this.verifyOnBoot = !!o.verifyOnBoot
         this.budget = new StepBudget(o.yieldEvery || 1024, o.yielder)
         checkLayout(flash, layout)
-        if (!(this.maxTrialBoots >= 1 && this.maxTrialBoots <= 255))
-            throw new StoreError("bad-argument", `maxTrialBoots ${this.maxTrialBoots}`)
         this.log = new MetaLog(flash, layout.metaAddress, layout.metaSectors, this.budget)
         if (this.log.maxBody() < MAX_STATE_BODY)
             throw new StoreError("bad-layout", `metadata sectors too small for a ${MAX_STATE_BODY}-byte state`)
@@ -151,7 +84,7 @@ export class ImageStore {
         const pr = newest[REC_PROGRESS]
         if (pr && rec && pr.seq > rec.seq) {
             const d = decodeProgress(pr.body)
-            if (d && d.session === st.session && this.receivingIn(st) >= 0) st.progress = d.progress
+            if (d && d.session === st.session && slotIn(st, this.running, "receiving") >= 0) st.progress = d.progress
         }
         this.st = st
         this.running = -1
@@ -164,45 +97,15 @@ export class ImageStore {
      */
     async boot(): Promise<BootResult> {
         this.mounted()
-        const next = cloneState(this.st)
-        let changed = false
-        let rolledBack = false
-        let cand = next.active
-        if (cand >= 0 && next.slots[cand].state === "trial" && next.slots[cand].bootsLeft === 0) {
-            const other = 1 - cand
-            if (next.slots[other].state === "confirmed") {
-                next.slots[cand].state = "bad"
-                next.active = other
-                cand = other
-                changed = true
-                rolledBack = true
-            }
+        let d = decideBoot(this.st, -1)
+        if (d.slot >= 0 && this.verifyOnBoot && !(await this.slotIntact(d.next, d.slot))) {
+            d = decideBoot(this.st, d.slot)
+            if (d.slot >= 0 && !(await this.slotIntact(d.next, d.slot))) d.slot = -1
         }
-        if (cand < 0 || !bootable(next.slots[cand])) {
-            const other = cand < 0 ? this.findConfirmed(next) : 1 - cand
-            if (other < 0 || next.slots[other].state !== "confirmed") throw new StoreError("no-image", "no bootable slot")
-            next.active = other
-            cand = other
-            changed = true
-        }
-        if (this.verifyOnBoot && !(await this.slotIntact(next, cand))) {
-            next.slots[cand].state = "bad"
-            const other = 1 - cand
-            if (next.slots[other].state !== "confirmed" || !(await this.slotIntact(next, other)))
-                throw new StoreError("no-image", `slot ${cand} fails its CRC and there is no fallback`)
-            next.active = other
-            cand = other
-            changed = true
-            rolledBack = true
-        }
-        const s = next.slots[cand]
-        if (s.state === "trial" && s.bootsLeft > 0) {
-            s.bootsLeft--
-            changed = true
-        }
-        if (changed) await this.commit(next)
-        this.running = cand
-        return { slot: cand, version: s.version, trial: s.state === "trial", rolledBack: rolledBack, wrote: changed }
+        if (d.slot < 0) throw new StoreError("no-image", d.why || "no intact slot to fall back to")
+        if (d.changed) await this.commit(d.next)
+        this.running = d.slot
+        return { slot: d.slot, version: d.next.slots[d.slot].version, trial: d.trial, rolledBack: d.rolledBack, wrote: d.changed }
     }
 
     /** The running image passed its self-test: make it permanent. False when it already was. */
@@ -237,9 +140,8 @@ export class ImageStore {
      * Start receiving an image into the slot that is not running. A pending (not yet booted)
      * trial in that slot is abandoned in the same record. Returns the slot.
      */
-    async startReceive(plan: ImagePlan, options?: ReceiveOptions): Promise<number> {
+    async startReceive(plan: ImagePlan): Promise<number> {
         this.mounted()
-        const o: ReceiveOptions = options || {}
         const sha = parseDigest(plan.sha256, 32, "sha256")
         const md5 = parseDigest(plan.md5, 16, "md5")
         checkVersion(plan.version)
@@ -248,11 +150,11 @@ export class ImageStore {
         const r = this.running
         let target = 0
         if (r < 0) {
-            if (this.findConfirmed(this.st) >= 0 || this.st.active >= 0)
+            if (confirmedSlot(this.st) >= 0 || this.st.active >= 0)
                 throw new StoreError("reboot-required", "boot() before receiving")
         } else {
             this.checkRunningConfirmed()
-            this.checkDowngrade(plan.version, !!o.allowDowngrade)
+            checkDowngrade(this.allowDowngrade, plan.version, this.st.slots[r].version)
             target = 1 - r
         }
         const next = cloneState(this.st)
@@ -270,8 +172,37 @@ export class ImageStore {
             md5: md5,
         }
         await this.commit(next)
-        this.resetBlank()
+        this.blankFrom = unknownBlank(this.layout.slotSize / this.flash.geometry.sectorSize)
+        this.writer = null
         return target
+    }
+
+    /** Where a receive of the journal's package can resume: its verified checkpoint with a midstate, or 0. */
+    resumePoint(): number {
+        const j = this.journal()
+        if (!j || j.verified <= 0 || j.verified % this.every !== 0 || j.midstate.length === 0) return 0
+        return j.verified
+    }
+
+    /** Take blocks from `from` (0, or resumePoint()) on; `hasher` is fed exactly the bytes programmed. */
+    openBlocks(from: number, hasher: BlockHasher) {
+        const t = this.requireReceiving()
+        if (from !== 0 && from !== this.resumePoint()) throw new StoreError("bad-argument", `resume at ${from}`)
+        this.writer = new BlockWriter(this, hasher, this.flash.geometry.programUnit, this.st.slots[t].size, from, this.every)
+    }
+
+    blockSize(max: number): number {
+        const unit = this.flash.geometry.programUnit
+        return max > unit ? max - (max % unit) : max
+    }
+
+    nextOffset(): number {
+        return this.writer ? this.writer.next() : 0
+    }
+
+    async putBlock(offset: number, block: Buffer, len: number): Promise<boolean> {
+        if (!this.writer) throw new StoreError("bad-state", "openBlocks() first")
+        return await this.writer.put(offset, block, len)
     }
 
     /**
@@ -282,32 +213,18 @@ export class ImageStore {
      */
     async write(offset: number, data: Buffer): Promise<void> {
         const t = this.requireReceiving()
-        const s = this.st.slots[t]
-        const unit = this.flash.geometry.programUnit
-        const sectorSize = this.flash.geometry.sectorSize
-        const end = offset + data.length
-        if (!(offset >= 0 && end <= s.size && offset === Math.floor(offset)))
-            throw new StoreError("too-large", `write [${offset}, ${end}) past the image size ${s.size}`)
-        if (offset % unit !== 0 || (end < s.size && data.length % unit !== 0))
-            throw new StoreError("unaligned", `write of ${data.length} at ${offset}, unit ${unit}`)
-        let buf = data
-        if (data.length % unit !== 0) {
-            buf = Buffer.alloc(Math.ceil(data.length / unit) * unit)
-            for (let i = 0; i < buf.length; i++) buf[i] = i < data.length ? data[i] : 0xff
-        }
-        const base = this.layout.slotAddress[t]
-        let pos = offset
-        const stop = offset + buf.length
-        while (pos < stop) {
-            const sec = Math.floor(pos / sectorSize)
-            const secStart = sec * sectorSize
-            const chunkEnd = Math.min(stop, secStart + sectorSize)
-            await this.prepareSector(base, sec, pos - secStart)
-            const piece = pos === offset && chunkEnd === stop ? buf : buf.slice(pos - offset, chunkEnd - offset)
-            await programSkippingErased(this.flash, base + pos, piece)
-            this.blankFrom[sec] = chunkEnd - secStart
-            pos = chunkEnd
-        }
+        await writeSlot(this.flash, this.budget, this.blankFrom, this.layout.slotAddress[t], this.st.slots[t].size, offset, data, this)
+    }
+
+    /**
+     * A write restarts a sector below the journal's mark: rewind the journal first, so that it
+     * never claims bytes the sector's erase is about to destroy (the midstate goes if it was past).
+     */
+    async rewindTo(offset: number) {
+        const p = this.st.progress
+        if (p.written <= offset) return
+        const keep = p.verified <= offset
+        await this.saveProgress({ written: offset, verified: keep ? p.verified : offset, midstate: keep ? p.midstate : Buffer.alloc(0) })
     }
 
     /**
@@ -339,68 +256,74 @@ export class ImageStore {
     /** The download journal in force, or null when no slot is receiving. */
     journal(): DownloadJournal {
         this.mounted()
-        const t = this.receivingIn(this.st)
-        if (t < 0) return null
-        const s = this.st.slots[t]
-        const p = this.st.progress
-        return {
-            slot: t,
-            version: s.version,
-            total: s.size,
-            sha256: toHex(s.sha256),
-            md5: toHex(s.md5),
-            written: p.written,
-            verified: p.verified,
-            midstate: copyBuf(p.midstate),
-        }
+        const t = slotIn(this.st, this.running, "receiving")
+        return t < 0 ? null : journalOf(this.st, t)
     }
 
     /**
-     * The receiving slot is complete: measure its CRC-32, check it against the plan's, run the
-     * caller's own verification (given the measured CRC, so it need not read the slot again; or
-     * SHA-256/MD5 over read()), and mark it ready, or bad on failure.
+     * A receive was started and not activated (a slot receiving, or ready): the module may still
+     * be inside that plan, e.g. after a power cut between markReady() and the module's 10704.
      */
-    async markReady(verify?: (slot: number, size: number, crc: number) => Promise<boolean>): Promise<void> {
+    interrupted(): boolean {
+        this.mounted()
+        return slotIn(this.st, this.running, "ready") >= 0 || slotIn(this.st, this.running, "receiving") >= 0
+    }
+
+    /**
+     * The receiving slot is complete: measure its CRC-32 and mark it ready when it equals the
+     * plan's (when the plan gave one) and `expectedCrc` (the CRC-32 of the bytes the caller
+     * received and checked; omitted by a caller that checked the slot itself); else mark it bad.
+     */
+    async markReady(expectedCrc?: number): Promise<void> {
         const t = this.requireReceiving()
         const s = this.st.slots[t]
         const crc = await this.imageCrc(t, s.size)
         let why = ""
         if (s.crcKnown && s.crc32 !== crc) why = `CRC-32 ${crc} != expected ${s.crc32}`
-        else if (verify && !(await verify(t, s.size, crc))) why = "verification failed"
+        else if (expectedCrc !== undefined && expectedCrc >>> 0 !== crc) why = `the slot's CRC-32 ${crc} != ${expectedCrc >>> 0} received`
+        await this.finishReceive(t, crc, why ? "bad" : "ready")
+        if (why) throw new StoreError(s.crcKnown && s.crc32 !== crc ? "digest-mismatch" : "flash-mismatch", why)
+    }
+
+    async markBad(): Promise<void> {
+        const t = this.requireReceiving()
+        await this.finishReceive(t, 0, "bad")
+    }
+
+    private async finishReceive(t: number, crc: number, state: "ready" | "bad") {
         const next = cloneState(this.st)
         next.progress = emptyProgress()
         next.slots[t].crc32 = crc
-        next.slots[t].crcKnown = true
-        next.slots[t].state = why ? "bad" : "ready"
+        next.slots[t].crcKnown = state === "ready"
+        next.slots[t].state = state
         await this.commit(next)
-        if (why) throw new StoreError("digest-mismatch", why)
+        this.writer = null
     }
 
     /**
      * Make the ready slot the one to boot: one record. It boots on trial (rolled back unless
      * confirmed within maxTrialBoots boots) or, with `permanent`, confirmed.
      */
-    async activate(options?: ActivateOptions): Promise<number> {
+    async activate(permanent?: boolean): Promise<number> {
         this.mounted()
-        const o: ActivateOptions = options || {}
         const r = this.running
         let t = 0
         if (r < 0) {
-            if (this.findConfirmed(this.st) >= 0 || this.st.active >= 0)
+            if (confirmedSlot(this.st) >= 0 || this.st.active >= 0)
                 throw new StoreError("reboot-required", "boot() before activating")
             t = this.st.slots[0].state === "ready" ? 0 : 1
-            if (!o.permanent) throw new StoreError("bad-state", "a first image has no fallback: activate it permanent")
+            if (!permanent) throw new StoreError("bad-state", "a first image has no fallback: activate it permanent")
         } else {
             this.checkRunningConfirmed()
             t = 1 - r
         }
         const s = this.st.slots[t]
         if (s.state !== "ready") throw new StoreError("bad-state", `slot ${t} is ${s.state}, not ready`)
-        if (r >= 0) this.checkDowngrade(s.version, !!o.allowDowngrade)
+        if (r >= 0) checkDowngrade(this.allowDowngrade, s.version, this.st.slots[r].version)
         const next = cloneState(this.st)
         next.active = t
-        next.slots[t].state = o.permanent ? "confirmed" : "trial"
-        next.slots[t].bootsLeft = o.permanent ? 0 : this.maxTrialBoots
+        next.slots[t].state = permanent ? "confirmed" : "trial"
+        next.slots[t].bootsLeft = permanent ? 0 : this.maxTrialBoots
         await this.commit(next)
         return t
     }
@@ -414,14 +337,7 @@ export class ImageStore {
 
     /** CRC-32 of the first `size` bytes of a slot, read in small pieces with yields. */
     async imageCrc(slot: number, size: number): Promise<number> {
-        let crc = 0
-        for (let off = 0; off < size; off += IO_CHUNK) {
-            const n = Math.min(IO_CHUNK, size - off)
-            const b = await this.read(slot, off, n)
-            crc = crc32Update(crc, b, 0, n)
-            await this.budget.spend(n)
-        }
-        return crc
+        return await slotCrc(this.flash, this.layout.slotAddress[slot], size, this.budget)
     }
 
     /** A copy of the state in force. */
@@ -430,7 +346,7 @@ export class ImageStore {
         return cloneState(this.st)
     }
 
-    slotInfo(slot: number): SlotInfo {
+    slotInfo(slot: number) {
         return this.state().slots[slot]
     }
 
@@ -459,21 +375,9 @@ export class ImageStore {
         if (!this.st) throw new StoreError("bad-state", "mount() first")
     }
 
-    private findConfirmed(st: StoreState): number {
-        if (st.slots[0].state === "confirmed") return 0
-        if (st.slots[1].state === "confirmed") return 1
-        return -1
-    }
-
-    /** The receiving slot (never the running one), or -1. */
-    private receivingIn(st: StoreState): number {
-        for (let i = 0; i < 2; i++) if (st.slots[i].state === "receiving" && i !== this.running) return i
-        return -1
-    }
-
     private requireReceiving(): number {
         this.mounted()
-        const t = this.receivingIn(this.st)
+        const t = slotIn(this.st, this.running, "receiving")
         if (t < 0) throw new StoreError("bad-state", "no slot is receiving")
         return t
     }
@@ -484,84 +388,8 @@ export class ImageStore {
         if (rs.state !== "confirmed") throw new StoreError("reboot-required", `running slot is ${rs.state}`)
     }
 
-    private checkDowngrade(version: string, allow: boolean) {
-        const cur = this.st.slots[this.running].version
-        if (!allow && compareVersions(version, cur) < 0)
-            throw new StoreError("downgrade", `${version} is lower than the running ${cur}`)
-    }
-
-    private resetBlank() {
-        this.blankFrom = []
-        const n = this.layout.slotSize / this.flash.geometry.sectorSize
-        for (let i = 0; i < n; i++) this.blankFrom.push(-1)
-    }
-
-    /** Make sure a program at `inSec` of sector `sec` lands on erased flash. */
-    private async prepareSector(base: number, sec: number, inSec: number) {
-        const known = this.blankFrom[sec]
-        if (known >= 0 && inSec >= known) return
-        const sectorSize = this.flash.geometry.sectorSize
-        const addr = base + sec * sectorSize
-        if (inSec === 0) {
-            // restarting a sector below the journal's mark: rewind the journal first, so that it
-            // never claims bytes this erase is about to destroy (the midstate goes if it was past)
-            const p = this.st.progress
-            const secOff = sec * sectorSize
-            if (p.written > secOff) {
-                const keep = p.verified <= secOff
-                await this.saveProgress({
-                    written: secOff,
-                    verified: keep ? p.verified : secOff,
-                    midstate: keep ? p.midstate : Buffer.alloc(0),
-                })
-            }
-            await this.flash.eraseSector(addr)
-            this.blankFrom[sec] = 0
-            return
-        }
-        if (known >= 0) throw new StoreError("not-blank", `offset ${sec * sectorSize + inSec} was already written`)
-        for (let off = inSec; off < sectorSize; off += IO_CHUNK) {
-            const n = Math.min(IO_CHUNK, sectorSize - off)
-            const b = await this.flash.read(addr + off, n)
-            if (!allBytes(b, 0, n, 0xff))
-                throw new StoreError("not-blank", `sector ${sec} is not erased after offset ${inSec}`)
-            await this.budget.spend(n)
-        }
-        this.blankFrom[sec] = inSec
-    }
-
     private async slotIntact(st: StoreState, slot: number): Promise<boolean> {
         const s = st.slots[slot]
         return s.crcKnown && s.size > 0 && (await this.imageCrc(slot, s.size)) === s.crc32
-    }
-}
-
-function checkVersion(v: string) {
-    const n = Buffer.from(v || "").length
-    if (n === 0 || n > MAX_VERSION) throw new StoreError("bad-argument", `version "${v}" (1..${MAX_VERSION} bytes)`)
-}
-
-function parseDigest(hex: string, bytes: number, what: string): Buffer {
-    if (!hex) return Buffer.alloc(0)
-    const b = hex.length === 2 * bytes ? fromHex(hex) : null
-    if (!b) throw new StoreError("bad-argument", `${what} must be ${2 * bytes} hex digits`)
-    return b
-}
-
-function checkLayout(flash: Flash, l: StoreLayout) {
-    const g = flash.geometry
-    const S = g.sectorSize
-    const bad = (why: string) => new StoreError("bad-layout", why)
-    if (S > MAX_META_SECTOR) throw bad(`sectors of ${S} bytes (metadata needs ≤ ${MAX_META_SECTOR})`)
-    if (!(l.metaSectors >= 2)) throw bad("the metadata log needs at least 2 sectors")
-    if (!(l.slotSize > 0) || l.slotSize % S !== 0) throw bad(`slot size ${l.slotSize} is not whole sectors`)
-    if (!l.slotAddress || l.slotAddress.length !== 2) throw bad("two slots")
-    const starts = [l.metaAddress, l.slotAddress[0], l.slotAddress[1]]
-    const sizes = [l.metaSectors * S, l.slotSize, l.slotSize]
-    for (let i = 0; i < 3; i++) {
-        if (starts[i] % S !== 0 || starts[i] < 0 || starts[i] + sizes[i] > g.size)
-            throw bad(`region ${i} at ${starts[i]} is unaligned or past the device`)
-        for (let j = 0; j < i; j++)
-            if (starts[i] < starts[j] + sizes[j] && starts[j] < starts[i] + sizes[i]) throw bad(`regions ${j} and ${i} overlap`)
     }
 }

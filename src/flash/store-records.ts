@@ -11,7 +11,8 @@
 //   0 session u32 | 4 written u32 | 8 verified u32 | 12 midLen u8 | 13 midstate[midLen]
 // Digests are stored as bytes (16 for MD5, 32 for SHA-256, or none) and exposed as hex.
 
-import { getU32, putU32 } from "../lib/bytes"
+import { getU32, putU32, toHex } from "../lib/bytes"
+import { DownloadJournal } from "./store-port"
 
 export const REC_STATE = 1
 export const REC_PROGRESS = 2
@@ -270,3 +271,25 @@ export function decodeProgress(body: Buffer): { session: number; progress: Progr
     return { session: session, progress: p }
 }
 
+
+/** The download journal of receiving slot `t`. */
+export function journalOf(st: StoreState, t: number): DownloadJournal {
+    const s = st.slots[t]
+    const p = st.progress
+    return {
+        slot: t,
+        version: s.version,
+        total: s.size,
+        sha256: toHex(s.sha256),
+        md5: toHex(s.md5),
+        written: p.written,
+        verified: p.verified,
+        midstate: copyBuf(p.midstate),
+    }
+}
+
+/** The slot in `state` other than `running` (-1: none runs yet), or -1. */
+export function slotIn(st: StoreState, running: number, state: SlotState): number {
+    for (let i = 0; i < 2; i++) if (st.slots[i].state === state && i !== running) return i
+    return -1
+}

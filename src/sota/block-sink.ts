@@ -2,7 +2,7 @@
 // the engine lends it, never past its end. The engine then checks that the reply was whole
 // (ok, and got = the length it asked for) before the block is hashed or written.
 
-import { PayloadSink } from "../at/client"
+import { PayloadSink } from "../at/client-types"
 
 export class BlockSink implements PayloadSink {
     /** The buffer the next reply is copied into (set by the engine before each read). */

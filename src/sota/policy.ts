@@ -3,7 +3,7 @@
 // is it for us, is it new, does it apply to what runs, may we, can we now, does it fit.
 
 import { compareVersions } from "../lib/version"
-import { OtaOffer } from "./qiot-events"
+import { OtaOffer } from "../qiot/events"
 import { SotaReason } from "./reasons"
 
 export interface PolicyContext {

@@ -1,6 +1,10 @@
 // Why an upgrade did not happen or did not finish: one typed code per cause, in the spirit of
 // the platforms' failure vocabularies (Golioth's reasons, Huawei IoTDA's device-side causes).
 
+import { AtError } from "../at/errors"
+import { StoreError } from "../flash/store-port"
+import { errText } from "../lib/err-text"
+
 export type SotaReason =
     // refused by policy, before anything was downloaded
     | "not-our-component"
@@ -35,4 +39,27 @@ export class SotaError extends Error {
         this.name = "SotaError"
         this.reason = reason
     }
+}
+
+/**
+ * A store failure (the port's StoreError, a FlashError included) becomes a SOTA reason: the
+ * store's own refusals keep their names, anything else is "flash-error". Anything that is not a
+ * store failure (a power cut in the simulator) is returned as it is, to be rethrown.
+ */
+export function storeFailure(err: any): any {
+    if (!(err instanceof StoreError)) return err
+    const r = err.reason
+    return new SotaError(r === "downgrade" ? "downgrade" : r === "too-large" ? "too-large" : "flash-error", errText(err))
+}
+
+/** The reason an error carries, or null when it is not ours (a power cut, the platform's reboot unwinding). */
+export function reasonOf(err: any): SotaReason {
+    if (err instanceof SotaError) return err.reason
+    if (err instanceof AtError) {
+        if (err.reason === "timeout") return "timeout"
+        if (err.reason === "link-lost" || err.reason === "module-reboot" || err.reason === "no-sync") return "connection-lost"
+        return "module-error"
+    }
+    if (err instanceof StoreError) return (storeFailure(err) as SotaError).reason
+    return null
 }

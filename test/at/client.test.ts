@@ -1,6 +1,7 @@
 import { afterEach, beforeEach, describe, expect, it, vi } from "vitest"
-import { AtClient, AtClientOptions, PayloadSink } from "../../src/at/client"
-import { createPipe } from "../../src/at/pipe"
+import { AtClient } from "../../src/at/client"
+import { AtClientOptions, PayloadSink } from "../../src/at/client-types"
+import { createPipe } from "../../src/link/pipe"
 import {
     AtCmeError,
     AtCommandError,

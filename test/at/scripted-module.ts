@@ -1,6 +1,6 @@
 // A byte-level scripted peer for client tests: it reads command lines (ended by CR) from its
 // pipe end and answers from a script, with optional delays. No AT knowledge beyond that.
-import { PipeEnd } from "../../src/at/pipe"
+import { PipeEnd } from "../../src/link/pipe"
 
 /** A reply: bytes to send, each part after `after` ms (relative to the previous part). */
 export type ReplyPart = { after?: number; data: string | Buffer }

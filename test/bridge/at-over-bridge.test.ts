@@ -3,7 +3,8 @@
 // Binary payloads with CR, LF, NUL and "\r\nOK\r\n" inside; a poll stall that overruns the FIFO in
 // the middle of a payload; and a full SOTA upgrade by the engine over the bridge.
 import { afterEach, beforeEach, describe, expect, test, vi } from "vitest"
-import { AtClient, PayloadSink } from "../../src/at/client"
+import { AtClient } from "../../src/at/client"
+import { PayloadSink } from "../../src/at/client-types"
 import { AtError } from "../../src/at/errors"
 import { buildDevCenter, emulatorOptions, makeImage } from "../../sim/device/device"
 import { QuecModule } from "../../sim/module/module"

@@ -36,7 +36,7 @@ describe("board flash layout", () => {
         // the factory image, then the update
         const factory = await reopen()
         await put(factory, "1_0_0", seeded(50 * 1024, 10))
-        await factory.activate({ permanent: true })
+        await factory.activate(true)
         const store = await reopen()
         expect(await store.boot()).toMatchObject({ version: "1_0_0", trial: false })
         const image = seeded(60 * 1024, 11)

@@ -3,9 +3,10 @@
 // and vitest's fake timers as the clock (vi.useFakeTimers() in the test file).
 import { vi } from "vitest"
 import { AtClient } from "../../src/at/client"
-import { createPipe } from "../../src/at/pipe"
-import type { ByteTransport } from "../../src/at/transport"
-import { DfotaProgress, ModuleUpgrade } from "../../src/dfota/dfota"
+import { createPipe } from "../../src/link/pipe"
+import type { ByteTransport } from "../../src/link/transport"
+import { ModuleUpgrade } from "../../src/dfota/dfota"
+import { DfotaProgress } from "../../src/dfota/result"
 import { UpgradeLock } from "../../src/lib/upgrade-lock"
 import type { DfotaOptions as SimDfotaOptions, FotaServer } from "../../sim/module/dfota"
 import { ModuleTransport, QuecModule, QuecModuleOptions } from "../../sim/module/module"

@@ -2,7 +2,9 @@
 // steps of an update (receive in blocks with a journal, verify, activate, boot, confirm).
 import { crc32 } from "../../src/lib/crc32"
 import { Flash } from "../../src/flash/flash"
-import { ImageStore, StoreLayout, StoreOptions } from "../../src/flash/image-store"
+import { ImageStore } from "../../src/flash/image-store"
+import { StoreLayout, StoreOptions } from "../../src/flash/store-config"
+import { StoreError } from "../../src/flash/store-port"
 import { NorFlash } from "../../sim/flash/nor-flash"
 import { W25qModel, W25qModelOptions } from "../../sim/flash/w25q-model"
 import { W25qFlash } from "../../src/flash/w25q"
@@ -49,19 +51,21 @@ export function makeImage(version: string, size: number, seed: number): Image {
     }
 }
 
-/** Caller-side verification (what the SOTA engine does): SHA-256 over the slot's bytes. */
-export function sha256Verifier(store: ImageStore, img: Image) {
-    return async (slot: number, size: number) => {
-        const b = await store.read(slot, 0, size)
-        return createHash("sha256").update(b).digest("hex") === img.sha256
-    }
+/**
+ * Caller-side verification (an agent that checks the slot itself): SHA-256 over the slot's
+ * bytes, then markReady() when it matches, else markBad() and the store's typed error.
+ */
+export async function markVerified(store: ImageStore, img: Image, slot: number) {
+    const b = await store.read(slot, 0, img.bytes.length)
+    if (createHash("sha256").update(b).digest("hex") === img.sha256) return await store.markReady()
+    await store.markBad()
+    throw new StoreError("digest-mismatch", "SHA-256 of the slot")
 }
 
 export interface ReceiveOpts {
     block?: number
     /** Save the journal after every n blocks (0: never). */
     journalEvery?: number
-    allowDowngrade?: boolean
     /** Called once the "receiving" record is written. */
     onStarted?: () => void
 }
@@ -70,10 +74,7 @@ export interface ReceiveOpts {
 export async function receive(store: ImageStore, img: Image, o: ReceiveOpts = {}): Promise<number> {
     const block = o.block ?? 1024
     const every = o.journalEvery ?? 1
-    const slot = await store.startReceive(
-        { version: img.version, size: img.bytes.length, sha256: img.sha256, md5: img.md5, crc32: img.crc },
-        { allowDowngrade: o.allowDowngrade }
-    )
+    const slot = await store.startReceive({ version: img.version, size: img.bytes.length, sha256: img.sha256, md5: img.md5, crc32: img.crc })
     if (o.onStarted) o.onStarted()
     let n = 0
     for (let off = 0; off < img.bytes.length; off += block) {
@@ -82,7 +83,7 @@ export async function receive(store: ImageStore, img: Image, o: ReceiveOpts = {}
         n++
         if (every > 0 && n % every === 0) await store.saveJournal(end, end, midstateFor(end))
     }
-    await store.markReady(sha256Verifier(store, img))
+    await markVerified(store, img, slot)
     return slot
 }
 
@@ -98,7 +99,7 @@ export async function provision(flash: Flash, img: Image, opts: StoreOptions = {
     const s = newStore(flash, opts)
     await s.mount()
     await receive(s, img)
-    await s.activate({ permanent: true })
+    await s.activate(true)
     const s2 = newStore(flash, opts)
     await s2.mount()
     await s2.boot()

@@ -49,7 +49,7 @@ export async function provisionV1(d: Device) {
     const s = newStore(d.flash)
     await s.mount()
     await receive(s, V1)
-    await s.activate({ permanent: true })
+    await s.activate(true)
 }
 
 /**

@@ -2,7 +2,7 @@
 // downgrade protection, the journal, typed errors, and "a normal boot writes nothing".
 import { describe, expect, it } from "vitest"
 import { ImageStore } from "../../src/flash/image-store"
-import { StoreError } from "../../src/flash/store-error"
+import { StoreError } from "../../src/flash/store-port"
 import { NorFlash } from "../../sim/flash/nor-flash"
 import { BACKENDS, FAST, LAYOUT, makeImage, midstateFor, newStore, provision, reboot, receive } from "./fixtures"
 
@@ -22,7 +22,7 @@ describe.each(BACKENDS)("image store on %s", (_name, make) => {
         await expect(s.boot()).rejects.toMatchObject({ reason: "no-image" })
         await receive(s, v1)
         await expect(s.activate()).rejects.toMatchObject({ reason: "bad-state" })
-        await s.activate({ permanent: true })
+        await s.activate(true)
         const { store, boot } = await reboot(f)
         expect(boot).toMatchObject({ slot: 0, version: "1_0_0", trial: false, rolledBack: false, wrote: false })
         expect((await slotBytes(store, 0, v1.bytes.length)).equals(v1.bytes)).toBe(true)
@@ -112,9 +112,12 @@ describe.each(BACKENDS)("image store on %s", (_name, make) => {
         const old = makeImage("1_9_9", 3000, 9)
         await expect(receive(s, old)).rejects.toMatchObject({ reason: "downgrade" })
         expect(s.slotInfo(1).state).toBe("empty") // nothing written
-        await receive(s, old, { allowDowngrade: true })
-        await expect(s.activate()).rejects.toMatchObject({ reason: "downgrade" })
-        await s.activate({ allowDowngrade: true })
+        // the rule is set once, with the store: a store that allows downgrades receives it ...
+        const lenient = (await reboot(f, { allowDowngrade: true })).store
+        await receive(lenient, old)
+        // ... and one that does not (the same flash, power-cycled) refuses to activate it
+        await expect((await reboot(f)).store.activate()).rejects.toMatchObject({ reason: "downgrade" })
+        await (await reboot(f, { allowDowngrade: true })).store.activate()
         expect((await reboot(f)).boot.version).toBe("1_9_9")
     })
 
@@ -128,11 +131,17 @@ describe.each(BACKENDS)("image store on %s", (_name, make) => {
         await expect(s.markReady()).rejects.toMatchObject({ reason: "digest-mismatch" })
         expect(s.slotInfo(1).state).toBe("bad")
         await expect(s.activate()).rejects.toMatchObject({ reason: "bad-state" })
-        // a failing caller check (SHA-256) also marks it bad
+        // a caller whose received bytes differ from the slot's (its CRC-32 as `expected`) also marks it bad
         await s.startReceive({ version: "2_0_0", size: v2.bytes.length })
         await s.write(0, v2.bytes)
-        await expect(s.markReady(async () => false)).rejects.toBeInstanceOf(StoreError)
+        await expect(s.markReady(v2.crc ^ 1)).rejects.toMatchObject({ reason: "flash-mismatch" })
         expect(s.slotInfo(1).state).toBe("bad")
+        // and a caller whose own check failed says so with markBad()
+        await s.startReceive({ version: "2_0_0", size: v2.bytes.length })
+        await s.write(0, v2.bytes)
+        await s.markBad()
+        expect(s.slotInfo(1).state).toBe("bad")
+        await expect(s.activate()).rejects.toBeInstanceOf(StoreError)
     })
 
     it("validates writes: alignment, size, overwrite, arguments", async () => {
@@ -191,7 +200,7 @@ describe.each(BACKENDS)("image store on %s", (_name, make) => {
         const { flash: f, nor } = await make()
         const s = await provision(f, v1)
         await receive(s, v2)
-        await s.activate({ permanent: true })
+        await s.activate(true)
         nor.flipBit(LAYOUT.slotAddress[1] + 100, 3)
         expect((await reboot(f)).boot.slot).toBe(1) // metadata alone cannot see it
         const r = await reboot(f, { verifyOnBoot: true })

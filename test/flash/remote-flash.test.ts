@@ -1,24 +1,13 @@
-// The flash channel: RemoteFlash (src/flash/remote-flash.ts) ↔ FlashServer (sim/flash) ↔ NorFlash,
+// The flash channel: RemoteFlash (src/simulator/remote-flash.ts) ↔ FlashServer (sim/flash) ↔ NorFlash,
 // over the in-memory pipe. Frames split at every byte and at random, damaged frames, retries that
 // never execute twice, NOR errors with their reason and address, a server with its power cut,
 // a client vanishing mid-request, and the image store's update cycle and power cuts end to end.
 import { describe, expect, it } from "vitest"
-import { createPipe, PipeEnd } from "../../src/at/pipe"
-import { ByteTransport, TransportEvents } from "../../src/at/transport"
+import { createPipe, PipeEnd } from "../../src/link/pipe"
+import { ByteTransport, TransportEvents } from "../../src/link/transport"
 import { Flash, FlashError } from "../../src/flash/flash"
-import {
-    FlashLinkError,
-    FrameFault,
-    FrameHeader,
-    FrameParser,
-    FrameSink,
-    HEADER_SIZE,
-    OP_PROGRAM,
-    OP_READ,
-    RemoteFlash,
-    RemoteFlashOptions,
-    writeHeader,
-} from "../../src/flash/remote-flash"
+import { FlashLinkError, RemoteFlash, RemoteFlashOptions } from "../../src/simulator/remote-flash"
+import { FrameFault, FrameHeader, FrameParser, FrameSink, HEADER_SIZE, OP_PROGRAM, OP_READ, writeHeader } from "../../src/simulator/flash-protocol"
 import { FlashServer, frame } from "../../sim/flash/flash-server"
 import { CutKind, NorFlash, rng } from "../../sim/flash/nor-flash"
 import { FLASH_SIZE, newStore, receive, SECTOR } from "./fixtures"
@@ -355,7 +344,7 @@ describe("image store over RemoteFlash ↔ FlashServer ↔ NorFlash", () => {
         let s = newStore(client)
         await s.mount()
         await receive(s, V1)
-        await s.activate({ permanent: true })
+        await s.activate(true)
         s = newStore(client)
         await s.mount()
         expect((await s.boot()).version).toBe(V1.version)

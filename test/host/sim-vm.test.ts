@@ -1,4 +1,4 @@
-// `npm run sim` with the VM engine (the default): the real firmware (src/main.ts) in DeviceScript's
+// `npm run sim` with the VM engine (the default): the real firmware (src/simulator/main.ts) in DeviceScript's
 // VM against the simulator host (sim/host) and the module emulator, end to end. Each case asserts
 // the closing JSON summary. One hub per machine: runs take turns with other host tests through the
 // hub lock (sim/host/hub.ts); every process started is stopped by id, and the ports are checked free

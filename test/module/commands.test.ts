@@ -1,6 +1,6 @@
 // Every command form the module implements, with its exact reply, including the error paths.
 import { afterEach, beforeEach, describe, expect, test, vi } from "vitest"
-import { createPipe } from "../../src/at/pipe"
+import { createPipe } from "../../src/link/pipe"
 import { DevCenter } from "../../sim/module/dev-center"
 import { QuecModule } from "../../sim/module/module"
 import { exchange, IMEI, PK, PS, Terminal, tick, walkthroughWorld } from "./harness"

@@ -1,7 +1,7 @@
 // The Developer Center model, seen through the wire: which device is offered which plan
 // (full or delta, whitelist, blacklist), unsolicited plans, the 5-failure rule, and the log.
 import { afterEach, beforeEach, describe, expect, test, vi } from "vitest"
-import { createPipe } from "../../src/at/pipe"
+import { createPipe } from "../../src/link/pipe"
 import { DevCenter, FAIL_LIMIT } from "../../sim/module/dev-center"
 import { QuecModule } from "../../sim/module/module"
 import { exchange, lines, makePackage, PK, PS, readRange, Terminal, tick } from "./harness"

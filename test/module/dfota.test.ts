@@ -1,7 +1,7 @@
 // Module firmware upgrade (DFOTA, AT+QFOTADL): the guide's walk-throughs, the URL limits,
 // the documented error codes, the reboot, and ATI afterwards.
 import { afterEach, beforeEach, describe, expect, test, vi } from "vitest"
-import { createPipe } from "../../src/at/pipe"
+import { createPipe } from "../../src/link/pipe"
 import { DfotaOptions, parseFotaUrl } from "../../sim/module/dfota"
 import { QuecModule, QuecModuleOptions } from "../../sim/module/module"
 import { exchange, lines, Terminal, tick } from "./harness"

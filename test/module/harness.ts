@@ -1,8 +1,8 @@
 // Test helpers: the MCU's end of the wire as a raw terminal (what the MCU sees, byte for byte),
 // a standard Developer Center with the walk-through's product, and a virtual clock.
 import { vi } from "vitest"
-import { createPipe, PipeEnd } from "../../src/at/pipe"
-import type { ByteTransport } from "../../src/at/transport"
+import { createPipe, PipeEnd } from "../../src/link/pipe"
+import type { ByteTransport } from "../../src/link/transport"
 import { DevCenter, Package } from "../../sim/module/dev-center"
 import { QuecModule, QuecModuleOptions } from "../../sim/module/module"
 import { Rng } from "../../sim/lib/rng"

@@ -2,7 +2,9 @@
 // each announced by its own 10703; AT+QIOTUPDATE=2 fetches the next; reads are confined to
 // the piece in RAM. Also the end of a plan: 10704, 10705, 10706, refusal and abort.
 import { afterEach, beforeEach, describe, expect, test, vi } from "vitest"
-import { AtClient, AtCommandError, PayloadSink } from "../../src/at"
+import { AtClient } from "../../src/at/client"
+import { PayloadSink } from "../../src/at/client-types"
+import { AtCommandError } from "../../src/at/errors"
 import { exchange, IMEI, lines, readRange, tick, toOffer, walkthroughWorld } from "./harness"
 
 beforeEach(() => vi.useFakeTimers())

@@ -155,7 +155,7 @@ describe("refusals by policy, on the wire", () => {
         await w.install()
         expect(await once(w)).toMatchObject({ result: "refused", reason: "downgrade" })
         expect(await healthy(w)).toBe("old")
-        const w2 = new World({ fromVersion: "3_0_0", toVersion: "2_0_0", engine: { allowDowngrade: true } })
+        const w2 = new World({ fromVersion: "3_0_0", toVersion: "2_0_0", store: { allowDowngrade: true } })
         await w2.install()
         await runDevice(w2)
         expect(await healthy(w2)).toBe("new")

@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest"
 import { csqToDbm, decidePlan, PolicyContext } from "../../src/sota/policy"
-import { OtaOffer } from "../../src/sota/qiot-events"
+import { OtaOffer } from "../../src/qiot/events"
 
 const offer: OtaOffer = { component: "STM32", source: "", target: "2_0_0", minBattery: 30, minSignal: -100, size: 27954 }
 const ctx: PolicyContext = { component: "STM32", running: "1_0_0", allowDowngrade: false, battery: 80, signal: -75, slotSize: 32768 }

@@ -99,7 +99,10 @@ describe("SOTA power-cut sweep", () => {
                 console.log(`cut ${JSON.stringify(plan)}: ${err}`)
                 continue
             }
-            if (o.image === "old") stillOld++
+            if (o.image === "old") {
+                stillOld++
+                console.log(`cut ${JSON.stringify(plan)} (phase ${o.phase}, ${o.boots} boots): ended on the old image`)
+            }
             phases.set(o.phase, (phases.get(o.phase) || 0) + 1)
             if (o.reread >= SIZE) fullRedownloads++
             else if (o.phase === "downloading") maxDownloadReread = Math.max(maxDownloadReread, o.reread)

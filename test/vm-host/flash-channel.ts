@@ -8,10 +8,11 @@
 //   "GO boot": boot and report what booted.
 // Every report line starts with "FC "; the run ends with the sentinel "FC-DONE ...".
 import * as ds from "@devicescript/core"
-import { openChannels } from "../../src/platform/channels"
-import { JacdacSerialTransport } from "../../src/platform/jacdac-serial-transport"
-import { RemoteFlash } from "../../src/flash/remote-flash"
-import { ImageStore, StoreLayout } from "../../src/flash/image-store"
+import { openChannels } from "../../src/simulator/channels"
+import { JacdacSerialTransport } from "../../src/simulator/jacdac-serial-transport"
+import { RemoteFlash } from "../../src/simulator/remote-flash"
+import { ImageStore } from "../../src/flash/image-store"
+import { StoreLayout } from "../../src/flash/store-config"
 import { crc32Update } from "../../src/lib/crc32"
 
 const SECTOR = 4096
@@ -99,7 +100,7 @@ async function receive(s: ImageStore, version: string, permanent: boolean): Prom
     const t1 = ds.millis()
     await s.markReady()
     const tr = ds.millis() - t1
-    await s.activate({ permanent: permanent })
+    await s.activate(permanent)
     console.log(`FC figures store-receive ${version}: ${IMAGE_SIZE} B in ${tw} ms (${kbps(IMAGE_SIZE, tw)}; erases + programs + journal records)`)
     console.log(`FC figures store-verify ${version}: CRC over ${IMAGE_SIZE} B read in 512 B pieces in ${tr} ms (${kbps(IMAGE_SIZE, tr)})`)
     return tw

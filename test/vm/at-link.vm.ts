@@ -4,8 +4,9 @@ import * as ds from "@devicescript/core"
 import { describe, expect, test } from "@devicescript/test"
 import { AtReceiver, ReceiverListener } from "../../src/at/receiver"
 import { quectelLineTable } from "../../src/at/line-table"
-import { AtClient, PayloadSink } from "../../src/at/client"
-import { createPipe } from "../../src/at/pipe"
+import { AtClient } from "../../src/at/client"
+import { PayloadSink } from "../../src/at/client-types"
+import { createPipe } from "../../src/link/pipe"
 import { AtTimeoutError } from "../../src/at/errors"
 
 const PAYLOAD = 1024

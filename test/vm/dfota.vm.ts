@@ -10,7 +10,7 @@ import { ftpCode, httpCode, updateCode, updateErrorCodes } from "../../src/dfota
 import { ModuleUpgrade } from "../../src/dfota/dfota"
 import { UpgradeLock } from "../../src/lib/upgrade-lock"
 import { AtClient } from "../../src/at/client"
-import { createPipe } from "../../src/at/pipe"
+import { createPipe } from "../../src/link/pipe"
 
 function ruleOf(text: string): string {
     const r = parseLocation(text)

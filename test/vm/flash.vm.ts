@@ -8,8 +8,9 @@ import { crc32, crc32Update } from "../../src/lib/crc32"
 import { compareVersions } from "../../src/lib/version"
 import { FlashError } from "../../src/flash/flash"
 import { RamFlash } from "../../src/flash/ram-flash"
-import { ImageStore, StoreLayout } from "../../src/flash/image-store"
-import { StoreError } from "../../src/flash/store-error"
+import { ImageStore } from "../../src/flash/image-store"
+import { StoreLayout } from "../../src/flash/store-config"
+import { StoreError } from "../../src/flash/store-port"
 
 const SECTOR = 4096
 const LAYOUT: StoreLayout = { metaAddress: 0, metaSectors: 2, slotAddress: [2 * SECTOR, 3 * SECTOR], slotSize: SECTOR }
@@ -96,7 +97,7 @@ describe("image store in the VM", () => {
         let s = await powerOn(flash)
         expect(await reasonOf(async () => { await s.boot() })).toBe("no-image")
         await receive(s, "1_0_0", v1)
-        await s.activate({ permanent: true })
+        await s.activate(true)
 
         s = await powerOn(flash)
         let b = await s.boot()
@@ -139,7 +140,7 @@ describe("image store in the VM", () => {
         let s = await powerOn(flash)
         const v1 = await image(2000, 5)
         await receive(s, "1_0_0", v1)
-        await s.activate({ permanent: true })
+        await s.activate(true)
         s = await powerOn(flash)
         await s.boot()
         const v2 = await image(4000, 6)

@@ -4,7 +4,7 @@
 // never holds the package), with its digests given as vectors computed beforehand with Node.
 
 import * as ds from "@devicescript/core"
-import { PipeEnd } from "../../../src/at/pipe"
+import { PipeEnd } from "../../../src/link/pipe"
 
 export interface ScriptedPackage {
     size: number

@@ -4,10 +4,12 @@
 // so that, as after a reset, nothing of the previous boot stays reachable.
 import * as ds from "@devicescript/core"
 import { AtClient } from "../../../src/at/client"
-import { createPipe, PipeEnd } from "../../../src/at/pipe"
+import { createPipe, PipeEnd } from "../../../src/link/pipe"
 import { RamFlash } from "../../../src/flash/ram-flash"
-import { ImageStore, StoreLayout } from "../../../src/flash/image-store"
-import { SotaEngine, SotaProgress, StartResult } from "../../../src/sota/engine"
+import { ImageStore } from "../../../src/flash/image-store"
+import { StoreLayout } from "../../../src/flash/store-config"
+import { SotaEngine, StartResult } from "../../../src/sota/engine"
+import { SotaProgress } from "../../../src/sota/progress"
 import { PATTERN_8K, QiotScript } from "./qiot-script"
 
 export const SECTOR = 4096
@@ -54,7 +56,7 @@ export async function factoryFlash(): Promise<RamFlash> {
     await factory.startReceive({ version: "1_0_0", size: 1024 })
     await factory.write(0, Buffer.alloc(1024))
     await factory.markReady()
-    await factory.activate({ permanent: true })
+    await factory.activate(true)
     return flash
 }
 

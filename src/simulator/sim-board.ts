@@ -1,4 +1,4 @@
-// The simulated board, as the firmware sees it (DeviceScript-only, like the rest of platform/).
+// The simulated board, as the firmware sees it (DeviceScript-only, like main.ts and channels.ts).
 //
 // Flash layout convention (the one place it is decided for the simulator; sim/device/device.ts
 // layoutFor() sizes the host's NOR model to match, and sim/cli/vm-engine.ts checks the layout the
@@ -18,10 +18,10 @@
 // defaults hold (battery 100 %, self-test passes).
 
 import * as ds from "@devicescript/core"
-import { ByteTransport } from "../at/transport"
+import { ByteTransport } from "../link/transport"
 import { parseDecimal } from "../at/fields"
 import { FlashGeometry } from "../flash/flash"
-import { StoreLayout } from "../flash/image-store"
+import { StoreLayout } from "../flash/store-config"
 
 export const META_SECTORS = 2
 export const SIMCFG_QUERY = "AT+SIMCFG?"

@@ -1,5 +1,5 @@
 // The two Serial channels of the simulator (or of a board firmware that serves Jacdac Serial):
-// "flash" (the NOR model in the Node host, src/flash/remote-flash.ts) and "modem" (the module's
+// "flash" (the NOR model in the Node host, src/simulator/remote-flash.ts) and "modem" (the module's
 // UART). Role names do NOT pick servers: each role takes the first free Serial service, in
 // role-name order × device order × timing (reference/devicescript.md §10 Q1). So this waits for
 // both roles to bind, reads each server's connectionName, swaps the two channels when they came

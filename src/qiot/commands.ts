@@ -4,9 +4,12 @@
 // hold no state, and in DeviceScript every method of a class is an entry in its prototype on
 // the VM heap for the whole run.
 
-import { AtClient, CommandOptions, PayloadSink } from "../at/client"
+import * as ds from "@devicescript/core"
+import { AtClient } from "../at/client"
+import { CommandOptions, PayloadSink } from "../at/client-types"
 import { AtError, AtMalformedError } from "../at/errors"
 import { lineInt, parseDecimal } from "../at/fields"
+import { OtaAction } from "./events"
 
 export interface BlockReply {
     start: number
@@ -26,7 +29,7 @@ export async function echoOff(at: AtClient) {
     await at.command("ATE0")
 }
 
-/** AT+QIOTSTATE? → 0..12 (8: subscribed, data can flow). */
+/** AT+QIOTSTATE? → 0..12 (QiotState.Subscribed: data can flow). */
 export async function qiotState(at: AtClient): Promise<number> {
     const r = await at.command("AT+QIOTSTATE?", { expect: "+QIOTSTATE" })
     const s = r.fields("+QIOTSTATE").int(0)
@@ -50,8 +53,8 @@ export async function requestPlan(at: AtClient, withSha: boolean) {
     await at.command(withSha ? "AT+QIOTOTAREQ=1" : "AT+QIOTOTAREQ")
 }
 
-/** AT+QIOTUPDATE=<0 refuse | 1 confirm | 2 next piece | 3 all read, updating>. */
-export async function qiotUpdate(at: AtClient, action: number) {
+/** AT+QIOTUPDATE=<action>: refuse, accept, next piece, or installing (all read). */
+export async function qiotUpdate(at: AtClient, action: OtaAction) {
     await at.command(`AT+QIOTUPDATE=${action}`)
 }
 
@@ -87,4 +90,32 @@ export async function csq(at: AtClient): Promise<number> {
     const n = r.fields("+CSQ").int(0)
     if (isNaN(n)) throw new AtMalformedError("AT+CSQ", "no rssi")
     return n
+}
+
+/**
+ * AT+QIOTUPDATE=<action> on a plan. An ERROR is retried after a pause (`retries` times); a
+ * timeout is not: the module may have acted, and repeating "next piece" could skip one. A
+ * download's stall handling repeats the action when the expected event does not come.
+ */
+export async function planAction(at: AtClient, action: OtaAction, retries: number) {
+    for (let attempt = 0; ; attempt++) {
+        try {
+            await qiotUpdate(at, action)
+            return
+        } catch (err) {
+            if (!(err instanceof AtError)) throw err
+            if (err.reason === "timeout") return
+            if (err.reason === "module-reboot" || err.reason === "link-lost" || attempt >= retries) throw err
+            await ds.sleep(500)
+        }
+    }
+}
+
+/** Best effort (refusals, aborts): an AT failure here changes nothing. */
+export async function tryPlanAction(at: AtClient, action: OtaAction) {
+    try {
+        await qiotUpdate(at, action)
+    } catch (err) {
+        if (!(err instanceof AtError)) throw err
+    }
 }

@@ -1,9 +1,10 @@
-// Firmware entry: the SOTA client of a DeviceScript MCU behind a QuecThing module.
+// The simulator's firmware entry (what `npm run sim` runs in the DeviceScript VM; real boards have
+// their own entries in src/boards): the SOTA client of a DeviceScript MCU behind a QuecThing module.
 //
 // Per boot (a reset, ds.restart() after an upgrade, or a power cut):
-//   1. open the two Serial channels (src/platform/channels.ts): "modem" (the module's UART) and
+//   1. open the two Serial channels (src/simulator/channels.ts): "modem" (the module's UART) and
 //      "flash" (the image store's NOR device; in the simulator the host's NOR model);
-//   2. in the simulator only, ask the host for this run's board settings (src/platform/sim-board.ts);
+//   2. in the simulator only, ask the host for this run's board settings (src/simulator/sim-board.ts);
 //   3. mount the image store over the flash (layout derived from the flash geometry), bring up the
 //      AT client, and run the SOTA engine: start() (boot decision, self-test, confirm or roll back,
 //      version report), then checkForUpdate() once; then stay online for plans the platform pushes.
@@ -19,14 +20,15 @@
 //   SOTA-ERROR {"where":..,"message":..}
 // `stats` is the engine's SotaStats plus the flash channel's retries, cumulative for this boot.
 import * as ds from "@devicescript/core"
-import { AtClient } from "./at/client"
-import { ImageStore } from "./flash/image-store"
-import { RemoteFlash } from "./flash/remote-flash"
-import { openChannels } from "./platform/channels"
-import { askSimHost, BoardSettings, layoutFromGeometry } from "./platform/sim-board"
-import { SotaEngine, SotaProgress } from "./sota/engine"
-import { SotaPlatform } from "./sota/port"
-import { errText } from "./lib/err-text"
+import { AtClient } from "../at/client"
+import { ImageStore } from "../flash/image-store"
+import { RemoteFlash } from "./remote-flash"
+import { openChannels } from "./channels"
+import { askSimHost, BoardSettings, layoutFromGeometry } from "./sim-board"
+import { SotaEngine } from "../sota/engine"
+import { SotaProgress } from "../sota/progress"
+import { SotaPlatform } from "../sota/port"
+import { errText } from "../lib/err-text"
 
 /** The application's check of a freshly installed image; the engine calls it on a trial boot. */
 export type SelfTest = () => Promise<boolean>

@@ -1,30 +1,37 @@
-// The events the engine waits for, queued as they arrive from the AT client's URC path (which
-// must stay quick): +QIOTEVT events and the module's restart (RDY). Bounded: when the engine
-// falls behind, the oldest event is dropped and counted, never an unbounded queue.
+// The events an upgrade waits for, queued as they arrive from the AT client's URC path (which
+// must stay quick): +QIOTEVT events, the module's restart (RDY) and, for a reader that asks for
+// them, +QIND indications. Bounded: when the reader falls behind, the oldest event is dropped
+// and counted, never an unbounded queue.
 
 import * as ds from "@devicescript/core"
 import { Signal } from "../lib/signal"
-import { parseQiotEvent, QiotEvent } from "./qiot-events"
+import { EVT_INDICATION, EVT_MODULE_RESTART, parseQiotEvent, QiotEvent } from "./events"
 
-/** A module restart, queued like an event (type -1). */
-export const EVT_MODULE_RESTART = -1
+/** Decides which +QIND lines are queued (and may count the others); none are without it. */
+export interface IndicationFilter {
+    indication(line: string): boolean
+}
 
 export class EventInbox {
     private queue: QiotEvent[] = []
     private signal = new Signal()
     private max: number
+    private filter: IndicationFilter
     /** Events dropped because the queue was full (a diagnostic counter). */
     dropped = 0
 
-    constructor(max?: number) {
+    constructor(max?: number, indications?: IndicationFilter) {
         this.max = max || 16
+        this.filter = indications || null
     }
 
     /** Feed a URC line (register with AtClient.onUrc). */
     urc(line: string) {
         let e: QiotEvent = null
         if (line === "RDY") e = { type: EVT_MODULE_RESTART, code: 0, line: "" }
-        else e = parseQiotEvent(line)
+        else if (this.filter && line.startsWith("+QIND:")) {
+            if (this.filter.indication(line)) e = { type: EVT_INDICATION, code: 0, line }
+        } else e = parseQiotEvent(line)
         if (!e) return
         if (this.queue.length >= this.max) {
             this.queue.shift()

@@ -1,5 +1,5 @@
 // The only thing the AT layer knows about the wire: bytes out, bytes in, link up or down.
-// Implementations: BytePipe (in-memory, src/at/pipe.ts), JacdacSerialTransport
+// Implementations: BytePipe (in-memory, src/link/pipe.ts), JacdacSerialTransport
 // (src/platform, a ds.Serial role), and Node adapters in sim/ (TCP, serial port, UART model).
 
 export interface TransportEvents {

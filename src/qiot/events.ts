@@ -1,6 +1,7 @@
-// +QIOTEVT lines as typed events (quecthing-at.md §3): the OTA events the engine acts on, and
+// +QIOTEVT lines as typed events (quecthing-at.md §3): the OTA events an upgrade acts on, and
 // the access/subscribe events of registration. Every parser checks counts and numbers and
 // returns null on anything malformed: a bad event is a typed "bad-plan", never a crash.
+// Shared by the SOTA agent (src/sota) and the module upgrade (src/dfota).
 
 import { lineFields, lineInt } from "../at/fields"
 import { isHex } from "../lib/bytes"
@@ -60,6 +61,29 @@ export const OTA_UPDATING = 10704
 export const OTA_DONE = 10705
 export const OTA_FAILED = 10706
 export const OK_CODE = 10200
+
+/** A module restart (RDY), queued like an event. */
+export const EVT_MODULE_RESTART = -1
+/** A `+QIND:` indication (the module's own firmware upgrade), queued with its line. */
+export const EVT_INDICATION = -2
+
+/** AT+QIOTSTATE? answers (quecthing-at.md §2). */
+export const enum QiotState {
+    /** Connected and subscribed: data and OTA can flow. */
+    Subscribed = 8,
+}
+
+/** AT+QIOTUPDATE=<action> (quecthing-at.md §4). */
+export const enum OtaAction {
+    /** Refuse the plan, or end the attempt in progress. */
+    Refuse = 0,
+    /** Accept the plan: the module starts downloading (10701 follows). */
+    Accept = 1,
+    /** The piece in the module's buffer is read: fetch the next one (10703 follows). */
+    NextPiece = 2,
+    /** Every byte is read and verified: the MCU is updating (10704 follows). */
+    Installing = 3,
+}
 
 export function parseQiotEvent(line: string): QiotEvent {
     if (!line.startsWith("+QIOTEVT:")) return null

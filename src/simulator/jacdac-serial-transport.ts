@@ -3,7 +3,7 @@
 // See ../shared/reference/devicescript.md §1 and §10 for why there is no raw UART.
 
 import * as ds from "@devicescript/core"
-import { ByteTransport, TransportEvents } from "../at/transport"
+import { ByteTransport, TransportEvents } from "../link/transport"
 
 /** Jacdac Serial: command 0x80 sends, report 0x80 receives. */
 const SERIAL_SEND_RECEIVE = 0x80

@@ -1,0 +1,78 @@
+// The boot decision as one pure function over the decoded metadata: state in, action out. It is
+// the piece a boot stage outside the VM (the simulator's host, the C stage on a board) ports, so
+// it reads no flash and writes none: the caller checks the chosen slot's image when it wants to,
+// and asks again with that slot marked bad when the check fails.
+//
+//   - a trial slot that used its boots without a confirm is marked bad and the confirmed slot
+//     becomes active again (rollback);
+//   - an active slot that cannot boot (none chosen, receiving, ready, bad) gives way to the
+//     confirmed one;
+//   - a trial boot is spent before the image runs;
+//   - nothing to change (a confirmed active slot): `changed` is false and nothing is written.
+
+import { cloneState, SlotInfo, StoreState } from "./store-records"
+
+export interface BootDecision {
+    /** The slot to run; -1 when nothing is bootable. */
+    slot: number
+    /** The state to commit before running it (when `changed`). */
+    next: StoreState
+    changed: boolean
+    /** A trial (or a slot that failed its check) was abandoned for the confirmed slot. */
+    rolledBack: boolean
+    /** The slot runs on trial (it must confirm itself). */
+    trial: boolean
+    /** Why nothing is bootable ("" when a slot was chosen). */
+    why: string
+}
+
+export function bootable(s: SlotInfo): boolean {
+    return s.state === "trial" || s.state === "confirmed"
+}
+
+export function confirmedSlot(st: StoreState): number {
+    if (st.slots[0].state === "confirmed") return 0
+    if (st.slots[1].state === "confirmed") return 1
+    return -1
+}
+
+/**
+ * Which slot boots from `st`. `failed`: a slot the caller found failing its image check (its
+ * CRC, or its image's hash) in an earlier call on the same state: it becomes bad and the
+ * confirmed slot runs instead (-1: none).
+ */
+export function decideBoot(st: StoreState, failed: number): BootDecision {
+    const next = cloneState(st)
+    const d: BootDecision = { slot: -1, next, changed: false, rolledBack: false, trial: false, why: "" }
+    let cand = next.active
+    if (failed >= 0) {
+        next.slots[failed].state = "bad"
+        d.changed = true
+        d.rolledBack = true
+        if (failed !== cand) cand = -1
+    } else if (cand >= 0 && next.slots[cand].state === "trial" && next.slots[cand].bootsLeft === 0) {
+        if (next.slots[1 - cand].state === "confirmed") {
+            next.slots[cand].state = "bad"
+            d.changed = true
+            d.rolledBack = true
+        }
+    }
+    if (cand < 0 || !bootable(next.slots[cand])) {
+        const other = cand < 0 ? confirmedSlot(next) : 1 - cand
+        if (other < 0 || next.slots[other].state !== "confirmed" || other === failed) {
+            d.why = failed >= 0 ? `slot ${failed} fails its check and there is no fallback` : "no bootable slot"
+            return d
+        }
+        next.active = other
+        cand = other
+        d.changed = true
+    }
+    const s = next.slots[cand]
+    if (s.state === "trial" && s.bootsLeft > 0) {
+        s.bootsLeft--
+        d.changed = true
+    }
+    d.slot = cand
+    d.trial = s.state === "trial"
+    return d
+}

@@ -1,0 +1,109 @@
+// The store port: what an upgrade agent (src/sota) may ask of the image store, and the one typed
+// error it throws. The agent hands whole blocks with their offsets; program units, sector
+// checkpoints, the slot the bytes go to and the downgrade rule (set once, when the store is
+// made) all live behind this port. ImageStore (image-store.ts) implements it. This file imports
+// nothing, so the agent can depend on it alone (the shape of AWS IoT OTA's platform interface).
+
+export type StoreReason =
+    | "no-image" // nothing bootable: no confirmed or trial slot
+    | "bad-layout" // slots and metadata overlap, are unaligned or do not fit the device
+    | "bad-state" // the operation does not apply to the slot's state (e.g. activate a receiving slot)
+    | "trial-pending" // the running image is on trial: confirm or reject it before a new download
+    | "reboot-required" // the running image was rejected or rolled back; boot again first
+    | "downgrade" // the new version is lower than the running one and downgrades were not allowed
+    | "too-large" // the image does not fit a slot, or a write goes past the announced size
+    | "unaligned" // a write offset or length is not on the program unit (only the last write may be short)
+    | "not-blank" // resuming mid-sector, but the flash after the offset is not erased
+    | "digest-mismatch" // the received bytes do not match the plan's CRC-32
+    | "flash-mismatch" // the slot's bytes differ from the bytes received (markReady's expected CRC)
+    | "bad-argument" // a malformed version, digest or journal field
+
+/**
+ * Every failure behind the port is a StoreError; a failure of the flash itself is its subclass
+ * FlashError (flash.ts), whose `reason` is the flash's (worn-out, timeout, link, ...).
+ */
+export class StoreError extends Error {
+    reason: string
+    /** `raw`: `message` is the whole text (a subclass words its own). */
+    constructor(reason: StoreReason, message: string, raw?: boolean) {
+        super(raw ? message : `image store: ${reason}: ${message}`)
+        this.name = "StoreError"
+        this.reason = reason
+    }
+}
+
+/** The digests of a download: fed exactly the bytes programmed, saved at every checkpoint. */
+export interface BlockHasher {
+    update(data: Buffer, start: number, end: number): Promise<void>
+    /** The midstate at the bytes fed so far (≤ 200 bytes). */
+    save(): Buffer
+}
+
+/** What is about to be received: the plan of a firmware update. */
+export interface ImagePlan {
+    version: string
+    size: number
+    /** Expected digests in hex: journaled, so that a resume can tell the package is the same. */
+    sha256?: string
+    md5?: string
+    /** Expected CRC-32, checked by markReady itself when given. */
+    crc32?: number
+}
+
+export interface BootResult {
+    slot: number
+    version: string
+    /** The image runs on trial: the application must confirm() it or it is rolled back. */
+    trial: boolean
+    /** This boot rolled a trial (or a slot failing verifyOnBoot) back. */
+    rolledBack: boolean
+    /** This boot wrote a metadata record. */
+    wrote: boolean
+}
+
+/** The download journal in force: the receiving slot's plan and the last saved progress. */
+export interface DownloadJournal {
+    slot: number
+    version: string
+    total: number
+    sha256: string
+    md5: string
+    written: number
+    verified: number
+    midstate: Buffer
+}
+
+export interface UpgradeStore {
+    readonly slotSize: number
+    /** Versions lower than the running one are accepted (set once, when the store is made). */
+    readonly allowDowngrade: boolean
+    /** Read the metadata (once per start-up, before boot). */
+    mount(): Promise<void>
+    /** Decide which slot runs (trial accounting, rollback). */
+    boot(): Promise<BootResult>
+    /** The running trial image proved itself. False when it was confirmed already. */
+    confirm(): Promise<boolean>
+    /** The running trial image failed: back to the confirmed one (reboot next). */
+    reject(): Promise<void>
+    journal(): DownloadJournal
+    /** A receive was started and not activated (receiving, or verified and ready): its plan may still be open. */
+    interrupted(): boolean
+    /** A new receive into the slot that is not running (the downgrade rule applies). */
+    startReceive(plan: ImagePlan): Promise<number>
+    /** Where the journal lets a receive of the same package resume: a checkpoint, or 0. */
+    resumePoint(): number
+    /** Take blocks from `from` (0, or resumePoint()), feeding `hasher` exactly the bytes programmed. */
+    openBlocks(from: number, hasher: BlockHasher): void
+    /** The largest block size ≤ `max` that never needs the store to copy (whole program units). */
+    blockSize(max: number): number
+    /** The offset the next block must start at. */
+    nextOffset(): number
+    /** A block at `offset` (= nextOffset()); true when it completed a checkpoint (the journal was saved). */
+    putBlock(offset: number, block: Buffer, len: number): Promise<boolean>
+    /** All bytes are in: ready only if the slot's CRC-32 equals `expectedCrc` (the bytes received), else bad. */
+    markReady(expectedCrc: number): Promise<void>
+    /** The download failed its checks: the receiving slot becomes bad (and the journal goes). */
+    markBad(): Promise<void>
+    /** The ready slot boots next: on trial, or confirmed with `permanent`. */
+    activate(permanent?: boolean): Promise<number>
+}

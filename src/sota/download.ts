@@ -1,0 +1,213 @@
+// One accepted plan, from AT+QIOTUPDATE=1 to the store's activation: an explicit state machine
+// driven by the module's events (quecthing-at.md §4, §11). Whatever the module (re)sends —
+// 10700 after it restarted, 10701, each piece's 10703 — is answered from what the store's
+// journal says is already held, so a module reboot, a lost plan or an MCU power cut all resume
+// the same way: at the last checkpoint, whose digest midstate covers every byte before it.
+//
+// States and handlers (one method per state's event; a switch, not a table of closures: see the
+// heap facts in docs/ARCHITECTURE.md):
+//
+//   state          event                       action                               next
+//   AwaitStart     10701 (matches the plan)    resume or start receive; block size  AwaitPiece
+//   AwaitPiece     10703 (not the last)        read the piece; AT+QIOTUPDATE=2      AwaitPiece
+//   AwaitPiece     10703 (the last)            read; verify; AT+QIOTUPDATE=3        AwaitInstall
+//   AwaitInstall   10704                       store.activate()                     (done)
+//   any            10700 (the same plan)       AT+QIOTUPDATE=1                      AwaitStart
+//   any            10706                       fail "platform-failed"
+//   any            RDY / lost session          recover the module                   (same)
+//   any            silence                     repeat the last action, then ask     (same)
+//                                              for the plan again; fail "timeout"
+
+import { StoreError } from "../flash/store-port"
+import { StepBudget } from "../lib/step-budget"
+import { maxBlock, planAction, requestPlan, tryPlanAction } from "../qiot/commands"
+import {
+    EVT_MODULE_RESTART,
+    EVT_OTA,
+    OTA_FAILED,
+    OTA_OFFER,
+    OTA_PIECE,
+    OTA_START,
+    OTA_UPDATING,
+    OtaAction,
+    OtaOffer,
+    OtaStart,
+    parseOffer,
+    parsePiece,
+    parseStart,
+    QiotEvent,
+} from "../qiot/events"
+import { recover } from "../qiot/session"
+import { DigestSet } from "../verify/digest-set"
+import { orDefault, requestSha } from "./config"
+import { SotaDeps } from "./deps"
+import { PieceReader } from "./piece-reader"
+import { SotaError, SotaReason, storeFailure } from "./reasons"
+
+const enum Stage {
+    AwaitStart,
+    AwaitPiece,
+    AwaitInstall,
+}
+
+function isOta(e: QiotEvent) {
+    return e.type === EVT_OTA || e.type === EVT_MODULE_RESTART
+}
+
+export class Download {
+    private d: SotaDeps
+    private reader: PieceReader
+    private offer: OtaOffer
+    private stage = Stage.AwaitStart
+    /** What should have produced the awaited event: repeated once when the module goes quiet. */
+    private lastAction = OtaAction.Accept
+    private stalls = 0
+    /** null until the 10701 */
+    private start: OtaStart = null
+    private digests: DigestSet = null
+
+    constructor(d: SotaDeps, reader: PieceReader, offer: OtaOffer) {
+        this.d = d
+        this.reader = reader
+        this.offer = offer
+    }
+
+    /** Accept the plan (the store has its write-ahead record) and run it to activation. */
+    async run(): Promise<void> {
+        await this.act(OtaAction.Accept)
+        while (true) {
+            const timeout =
+                this.stage === Stage.AwaitPiece ? orDefault(this.d.cfg.pieceTimeoutMs, 120000) : orDefault(this.d.cfg.eventTimeoutMs, 60000)
+            const e = await this.d.inbox.next(isOta, timeout)
+            if (!e) await this.stalled()
+            else if (e.type === EVT_MODULE_RESTART) await this.recoverModule()
+            else if (e.code === OTA_FAILED) throw new SotaError("platform-failed", "the platform failed the plan (10706)")
+            else if (e.code === OTA_OFFER) await this.offered(e)
+            else if (e.code === OTA_START) await this.started(e)
+            else if (e.code === OTA_PIECE && this.start && this.stage !== Stage.AwaitInstall) await this.pieceReady(e)
+            else if (e.code === OTA_UPDATING && this.stage === Stage.AwaitInstall) return await this.install()
+        }
+    }
+
+    /** AwaitInstall's 10704: the verified slot boots next, on trial. */
+    private async install() {
+        const total = this.start.length
+        this.d.sink.progress("activating", this.offer.target, total, total)
+        try {
+            await this.d.store.activate()
+        } catch (err) {
+            throw storeFailure(err)
+        }
+    }
+
+    private async act(action: OtaAction) {
+        await planAction(this.d.at, action, orDefault(this.d.cfg.blockRetries, 3))
+        this.lastAction = action
+    }
+
+    /** Silence: repeat what should have produced the event, then ask for the plan again; the journal makes any repeat cheap. */
+    private async stalled() {
+        if (++this.stalls > orDefault(this.d.cfg.stallRetries, 3)) {
+            const awaited = this.stage === Stage.AwaitStart ? OTA_START : this.stage === Stage.AwaitPiece ? OTA_PIECE : OTA_UPDATING
+            throw new SotaError("timeout", `no event ${awaited}`)
+        }
+        if (this.stalls === 1) await tryPlanAction(this.d.at, this.lastAction)
+        else await requestPlan(this.d.at, requestSha(this.d.cfg))
+    }
+
+    /** The module restarted or the line dropped: bring it back, then it re-sends what it holds. */
+    private async recoverModule() {
+        this.d.stats.moduleRestarts++
+        this.d.sink.progress("recovering", "", 0, 0)
+        const why = await recover(this.d.at, this.d.inbox, orDefault(this.d.cfg.registerTimeoutMs, 30000), orDefault(this.d.cfg.restartTimeoutMs, 30000))
+        if (why) throw new SotaError("connection-lost", why)
+    }
+
+    /** 10700 again (after a module restart or our own request): the same plan goes on. */
+    private async offered(e: QiotEvent) {
+        const again = parseOffer(e)
+        if (!again || again.target !== this.offer.target || again.size !== this.offer.size) return
+        await this.act(OtaAction.Accept)
+        this.stage = Stage.AwaitStart
+    }
+
+    /** 10701: a new receive, or the resumption of the one the journal describes. */
+    private async started(e: QiotEvent) {
+        const start = parseStart(e)
+        if (!start || start.component !== this.d.cfg.component || start.length !== this.offer.size)
+            throw new SotaError("bad-plan", "10701 does not match the plan")
+        if (start.length > this.d.store.slotSize) throw new SotaError("too-large", `${start.length} bytes`)
+        // a repeated 10701 (the module re-sends it after a restart) goes on from where the reader is
+        if (!this.start || this.start.md5 !== start.md5 || this.start.length !== start.length) await this.open(start)
+        this.stage = Stage.AwaitPiece
+    }
+
+    private async open(start: OtaStart) {
+        this.start = start
+        const opts = { sha256: start.sha256.length > 0, crc32: true, budget: new StepBudget(64, this.d.cfg.yielder) }
+        const store = this.d.store
+        let digests: DigestSet = null
+        let from = 0
+        try {
+            const j = store.journal()
+            // "" md5 when only the write-ahead record exists: nothing to resume
+            if (j && j.version === this.offer.target && j.total === start.length && j.md5 === start.md5 && j.sha256 === (start.sha256 || j.sha256)) {
+                from = store.resumePoint()
+                digests = from > 0 ? DigestSet.restore(j.midstate, opts) : null
+                if (!digests || digests.length() !== from) digests = null
+            }
+            if (!digests) {
+                await store.startReceive({ version: this.offer.target, size: start.length, md5: start.md5, sha256: start.sha256 || undefined })
+                digests = new DigestSet(opts)
+                from = 0
+            }
+            store.openBlocks(from, digests)
+        } catch (err) {
+            throw storeFailure(err)
+        }
+        this.digests = digests
+        this.d.stats.resumedAt = from
+        this.reader.fit(await maxBlock(this.d.at), this.offer.target, start.length)
+        this.d.sink.progress("downloading", this.offer.target, from, start.length)
+    }
+
+    /** 10703: read the piece; then the next one, or verify and tell the module it is all read. */
+    private async pieceReady(e: QiotEvent) {
+        const piece = parsePiece(e)
+        if (!piece || piece.total !== this.start.length) throw new SotaError("bad-plan", "malformed 10703")
+        this.stalls = 0
+        this.stage = Stage.AwaitPiece
+        if (!(await this.reader.read(piece))) {
+            await this.recoverModule()
+            return
+        }
+        if (piece.start + piece.length < piece.total) {
+            await this.act(OtaAction.NextPiece)
+            return
+        }
+        await this.verify()
+        await this.act(OtaAction.Installing)
+        this.stage = Stage.AwaitInstall
+    }
+
+    /** All bytes are in: compare the digests with the plan's, then let the store check the slot against them. */
+    private async verify() {
+        const s = this.start
+        this.d.sink.progress("verifying", this.offer.target, s.length, s.length)
+        const v = this.digests.finish()
+        let reason: SotaReason = null
+        if (v.length !== s.length) reason = "bad-plan"
+        else if (v.md5 !== s.md5) reason = "md5-mismatch"
+        else if (s.sha256 && v.sha256 !== s.sha256) reason = "sha256-mismatch"
+        else if (this.d.cfg.checkCrc && s.crc >= 0 && v.crc32 !== s.crc) reason = "crc-mismatch"
+        try {
+            // a mismatch leaves nothing bootable behind: the slot is marked bad either way
+            if (reason) await this.d.store.markBad()
+            else await this.d.store.markReady(v.crc32)
+        } catch (err) {
+            if (!(err instanceof StoreError)) throw err
+            if (!reason) reason = err.reason === "flash-mismatch" ? "flash-mismatch" : "flash-error"
+        }
+        if (reason) throw new SotaError(reason, `verification of ${s.length} bytes`)
+    }
+}

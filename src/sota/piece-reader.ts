@@ -1,0 +1,158 @@
+// Reading one piece of the package (the part the module holds after a 10703) in blocks with
+// AT+QIOTOTARD and handing them to the store port. Pipelined: while block k is hashed and
+// written in a background fiber, the read of block k+1 is already on the wire (in the VM a 1 KB
+// flash write over the simulator's channel costs about as much as the 1 KB read at 115 200 baud).
+// The store never sees a block that was not whole: the sink checks the reply's length first.
+
+import { AtError } from "../at/errors"
+import { Signal } from "../lib/signal"
+import { errText } from "../lib/err-text"
+import { blockReadOptions, readBlock } from "../qiot/commands"
+import { EVT_OTA, OTA_FAILED, OtaPiece } from "../qiot/events"
+import { sessionLost } from "../qiot/session"
+import { BlockSink } from "./block-sink"
+import { orDefault } from "./config"
+import { SotaDeps } from "./deps"
+import { reasonOf, SotaError, storeFailure } from "./reasons"
+
+/** A block being hashed and written in the background. */
+interface WriteJob {
+    done: boolean
+    error: any
+}
+
+export class PieceReader {
+    /** Bytes per AT+QIOTOTARD (set once the module's limit is known). */
+    blockSize: number
+    private d: SotaDeps
+    /** Two block buffers: one is read into while the other is hashed and written. */
+    private blocks: Buffer[]
+    private cur = 0
+    private reply: BlockSink
+    private writeDone = new Signal()
+    private target = ""
+    private total = 0
+
+    constructor(d: SotaDeps) {
+        this.d = d
+        const size = d.cfg.blockSize || 1024
+        this.blocks = d.cfg.pipeline === false ? [Buffer.alloc(size)] : [Buffer.alloc(size), Buffer.alloc(size)]
+        this.reply = new BlockSink(this.blocks[0])
+        this.blockSize = size
+    }
+
+    /** The block size for a module that allows `max` per read (-1: unknown), in whole program units. */
+    fit(max: number, target: string, total: number) {
+        const cap = this.blocks[0].length
+        this.blockSize = this.d.store.blockSize(Math.min(cap, max > 0 ? max : cap))
+        this.target = target
+        this.total = total
+    }
+
+    /**
+     * Read the part of `piece` not yet held. True when the piece is complete; false when the
+     * module restarted or the line dropped (every write has finished: the caller recovers and
+     * the module re-sends what it holds).
+     */
+    async read(piece: OtaPiece): Promise<boolean> {
+        const end = piece.start + piece.length
+        const d = this.d
+        const store = d.store
+        if (store.nextOffset() < piece.start) throw new SotaError("bad-plan", `piece at ${piece.start}, need ${store.nextOffset()}`)
+        const readOpts = blockReadOptions(this.reply, orDefault(d.cfg.readTimeoutMs, 3000))
+        const retries = orDefault(d.cfg.blockRetries, 3)
+        let readAt = store.nextOffset()
+        let job: WriteJob = null
+        try {
+            while (readAt < end) {
+                const off = readAt
+                const n = Math.min(this.blockSize, end - off)
+                let attempt = 0
+                while (true) {
+                    let failure: any = null
+                    try {
+                        this.reply.block = this.blocks[this.cur]
+                        const r = await readBlock(d.at, off, n, readOpts)
+                        d.stats.bytesRead += this.reply.got
+                        if (r.start === off && r.length === n && this.reply.ok && this.reply.got === n) break
+                        failure = new SotaError("module-error", `block at ${off}: reply ${r.start},${r.length}`)
+                    } catch (err) {
+                        if (!(err instanceof AtError)) throw err
+                        if (err.reason === "module-reboot" || err.reason === "link-lost") {
+                            await this.finishWrite(job)
+                            job = null
+                            return false
+                        }
+                        failure = err
+                    }
+                    // reads fail once the platform has ended the plan: its 10706 is the real reason
+                    if (d.inbox.has(x => x.type === EVT_OTA && x.code === OTA_FAILED))
+                        throw new SotaError("platform-failed", "the platform failed the plan (10706) during the download")
+                    // on a plain UART a module that restarts mid-reply can have its RDY swallowed by the
+                    // stalled payload: a module that is no longer registered has restarted
+                    if (attempt === 0 && (await sessionLost(d.at))) {
+                        await this.finishWrite(job)
+                        job = null
+                        return false
+                    }
+                    if (attempt >= retries) throw new SotaError(reasonOf(failure), errText(failure))
+                    attempt++
+                    d.stats.blockRetries++
+                }
+                d.stats.blocks++
+                readAt = off + n
+                // the previous block must be stored before this one (the store takes them in order)
+                await this.finishWrite(job)
+                if (d.cfg.pipeline === false) {
+                    await this.storeBlock(off, this.blocks[0], n)
+                    continue
+                }
+                job = this.startWrite(off, this.blocks[this.cur], n)
+                this.cur = 1 - this.cur
+            }
+        } finally {
+            // never leave a write running behind an error: wait for it (its own failure, if any,
+            // is secondary to the one already propagating)
+            if (job) while (!job.done) await this.writeDone.wait(1000)
+        }
+        return true
+    }
+
+    /** Hash and write a block in a background fiber (setTimeout starts one in DeviceScript). */
+    private startWrite(off: number, block: Buffer, n: number): WriteJob {
+        const job: WriteJob = { done: false, error: null }
+        const self = this
+        setTimeout(async () => {
+            try {
+                await self.storeBlock(off, block, n)
+            } catch (err) {
+                job.error = err
+            }
+            job.done = true
+            self.writeDone.notify()
+        }, 0)
+        return job
+    }
+
+    /** Wait for a background write; rethrow its failure. */
+    private async finishWrite(job: WriteJob) {
+        if (!job) return
+        while (!job.done) await this.writeDone.wait(1000)
+        if (job.error) {
+            const e = job.error
+            job.error = null
+            throw e
+        }
+    }
+
+    /** A block to the store port (which hashes it and checkpoints on sector boundaries); its failures become reasons. */
+    private async storeBlock(off: number, block: Buffer, n: number) {
+        const d = this.d
+        try {
+            if (await d.store.putBlock(off, block, n)) d.stats.checkpoints++
+        } catch (err) {
+            throw storeFailure(err)
+        }
+        d.sink.progress("downloading", this.target, d.store.nextOffset(), this.total)
+    }
+}

@@ -1,0 +1,48 @@
+// What the SOTA agent tells its application while it works: a progress label, counters, and
+// the sink the download's parts report through (the engine, which fans out to listeners).
+
+import { SotaReason } from "./reasons"
+
+export type SotaState =
+    | "booting"
+    | "registering"
+    | "self-test"
+    | "confirmed"
+    | "rolled-back"
+    | "reported"
+    | "requesting"
+    | "offered"
+    | "refused"
+    | "downloading"
+    | "verifying"
+    | "updating"
+    | "activating"
+    | "rebooting"
+    | "failed"
+    | "recovering"
+
+export interface SotaProgress {
+    state: SotaState
+    version: string
+    target: string
+    bytes: number
+    total: number
+    reason: SotaReason
+    detail: string
+}
+
+export interface SotaStats {
+    /** Payload bytes read with AT+QIOTOTARD in this run. */
+    bytesRead: number
+    blocks: number
+    blockRetries: number
+    checkpoints: number
+    moduleRestarts: number
+    /** Bytes the download started from thanks to the journal (0: from scratch). */
+    resumedAt: number
+}
+
+/** Where the download's parts report progress (a method, not a closure: see the heap notes). */
+export interface ProgressSink {
+    progress(state: SotaState, target: string, bytes: number, total: number, reason?: SotaReason, detail?: string): void
+}
