@@ -4,6 +4,9 @@
 // made) all live behind this port. ImageStore (image-store.ts) implements it. This file imports
 // nothing, so the agent can depend on it alone (the shape of AWS IoT OTA's platform interface).
 
+/** The longest version string the store records, in bytes (store-records.ts's MAX_VERSION): an agent refuses a longer one before anything is written. */
+export const MAX_VERSION_LENGTH = 32
+
 export type StoreReason =
     | "no-image" // nothing bootable: no confirmed or trial slot
     | "bad-layout" // slots and metadata overlap, are unaligned or do not fit the device

@@ -17,7 +17,9 @@
 //   any            RDY / lost session          recover the module                   (same)
 //   any            silence                     repeat the last action, then ask     (same)
 //                                              for the plan again; fail "timeout"
+//   AwaitInstall   silence after the repeat    10704 presumed lost: activate        (done)
 
+import { AtError } from "../at/errors"
 import { StoreError } from "../flash/store-port"
 import { StepBudget } from "../lib/step-budget"
 import { maxBlock, planAction, requestPlan, tryPlanAction } from "../qiot/commands"
@@ -79,7 +81,9 @@ export class Download {
             const timeout =
                 this.stage === Stage.AwaitPiece ? orDefault(this.d.cfg.pieceTimeoutMs, 120000) : orDefault(this.d.cfg.eventTimeoutMs, 60000)
             const e = await this.d.inbox.next(isOta, timeout)
-            if (!e) await this.stalled()
+            if (!e) {
+                if (await this.stalled()) return await this.install()
+            }
             else if (e.type === EVT_MODULE_RESTART) await this.recoverModule()
             else if (e.code === OTA_FAILED) throw new SotaError("platform-failed", "the platform failed the plan (10706)")
             else if (e.code === OTA_OFFER) await this.offered(e)
@@ -105,14 +109,22 @@ export class Download {
         this.lastAction = action
     }
 
-    /** Silence: repeat what should have produced the event, then ask for the plan again; the journal makes any repeat cheap. */
-    private async stalled() {
-        if (++this.stalls > orDefault(this.d.cfg.stallRetries, 3)) {
+    /**
+     * Silence: repeat what should have produced the event, then ask for the plan again; the
+     * journal makes any repeat cheap. True when a lost 10704 is presumed: the image is verified
+     * and the module took "all read", so the install goes ahead rather than stranding the image
+     * (the version report after the reboot tells the platform).
+     */
+    private async stalled(): Promise<boolean> {
+        this.stalls++
+        if (this.stage === Stage.AwaitInstall && this.stalls > 1) return true
+        if (this.stalls > orDefault(this.d.cfg.stallRetries, 3)) {
             const awaited = this.stage === Stage.AwaitStart ? OTA_START : this.stage === Stage.AwaitPiece ? OTA_PIECE : OTA_UPDATING
             throw new SotaError("timeout", `no event ${awaited}`)
         }
         if (this.stalls === 1) await tryPlanAction(this.d.at, this.lastAction)
         else await requestPlan(this.d.at, requestSha(this.d.cfg))
+        return false
     }
 
     /** The module restarted or the line dropped: bring it back, then it re-sends what it holds. */
@@ -137,6 +149,8 @@ export class Download {
         if (!start || start.component !== this.d.cfg.component || start.length !== this.offer.size)
             throw new SotaError("bad-plan", "10701 does not match the plan")
         if (start.length > this.d.store.slotSize) throw new SotaError("too-large", `${start.length} bytes`)
+        // asked for, it is required: an image must not activate on MD5 alone because a module left it out
+        if (requestSha(this.d.cfg) && start.sha256 === "") throw new SotaError("bad-plan", "SHA-256 asked for (AT+QIOTOTAREQ=1), not in 10701")
         // a repeated 10701 (the module re-sends it after a restart) goes on from where the reader is
         if (!this.start || this.start.md5 !== start.md5 || this.start.length !== start.length) await this.open(start)
         this.stage = Stage.AwaitPiece
@@ -167,8 +181,18 @@ export class Download {
         }
         this.digests = digests
         this.d.stats.resumedAt = from
-        this.reader.fit(await maxBlock(this.d.at), this.offer.target, start.length)
+        this.reader.fit(await this.moduleMaxBlock(), this.offer.target, start.length)
         this.d.sink.progress("downloading", this.offer.target, from, start.length)
+    }
+
+    /** The module's largest block (AT+QIOTOTARD=?), or -1: a module that cannot say gets the default, not a failed plan. */
+    private async moduleMaxBlock(): Promise<number> {
+        try {
+            return await maxBlock(this.d.at)
+        } catch (err) {
+            if (!(err instanceof AtError)) throw err
+            return -1
+        }
     }
 
     /** 10703: read the piece; then the next one, or verify and tell the module it is all read. */

@@ -110,6 +110,9 @@ export class PieceReader {
                 job = this.startWrite(off, this.blocks[this.cur], n)
                 this.cur = 1 - this.cur
             }
+            // the last block's write too: its failure is this piece's, never swallowed
+            await this.finishWrite(job)
+            job = null
         } finally {
             // never leave a write running behind an error: wait for it (its own failure, if any,
             // is secondary to the one already propagating)

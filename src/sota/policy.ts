@@ -1,8 +1,11 @@
 // The decision on a plan (10700), as a plain function of the offer and the device's situation,
 // so that every rule is testable alone. The order is the order of the checks a person would make:
-// is it for us, is it new, does it apply to what runs, may we, can we now, does it fit.
+// is it for us, is it well-formed, is it new, does it apply to what runs, can we install it, may we,
+// can we now, does it fit.
 
+import { MAX_VERSION_LENGTH } from "../flash/store-port"
 import { compareVersions } from "../lib/version"
+import { quotable } from "../qiot/commands"
 import { OtaOffer } from "../qiot/events"
 import { SotaReason } from "./reasons"
 
@@ -31,9 +34,15 @@ function refuse(reason: SotaReason, detail: string): PolicyDecision {
 export function decidePlan(offer: OtaOffer, ctx: PolicyContext): PolicyDecision {
     if (offer.component !== ctx.component)
         return refuse("not-our-component", `plan for "${offer.component}", this MCU is "${ctx.component}"`)
+    // the target becomes the store's record and, after the reboot, the quoted AT+QIOTMCUVER argument
+    const n = Buffer.from(offer.target).length
+    if (n > MAX_VERSION_LENGTH || !quotable(offer.target))
+        return refuse("bad-plan", `target version of ${n} bytes (1..${MAX_VERSION_LENGTH} printable, no quotes)`)
     if (compareVersions(offer.target, ctx.running) === 0) return refuse("same-version", `already running ${ctx.running}`)
     if (offer.source.length > 0 && offer.source !== ctx.running)
         return refuse("wrong-source-version", `delta from ${offer.source}, running ${ctx.running}`)
+    // a delta package is a patch, not an image: until patches are applied it must not be written as one
+    if (offer.source.length > 0) return refuse("unsupported-package", `a delta from ${offer.source}; this firmware installs full images only`)
     if (!ctx.allowDowngrade && compareVersions(offer.target, ctx.running) < 0)
         return refuse("downgrade", `${offer.target} is older than ${ctx.running}`)
     if (ctx.battery < offer.minBattery) return refuse("low-battery", `battery ${ctx.battery}% < ${offer.minBattery}%`)

@@ -10,12 +10,13 @@ export type SotaReason =
     | "not-our-component"
     | "same-version"
     | "wrong-source-version" // a delta plan for another version than the one running
+    | "unsupported-package" // a delta plan: this firmware installs full images only
     | "downgrade"
     | "low-battery"
     | "weak-signal"
     | "too-large" // the package does not fit a slot
     | "busy" // a module firmware upgrade (DFOTA) is in progress
-    | "bad-plan" // the 10700/10701/10703 event is malformed or inconsistent
+    | "bad-plan" // the 10700/10701/10703 event is malformed or inconsistent (or SHA-256 asked for and not sent)
     // during the download
     | "module-error" // ERROR / +CME ERROR from the module, after retries
     | "timeout" // an expected event or reply never came, after retries

@@ -4,6 +4,7 @@
 import { afterEach, beforeEach, describe, expect, it, vi } from "vitest"
 import { healthy, run, runDevice, World, WorldOptions, SECTOR } from "./world"
 import { UpgradeLock } from "../../src/lib/upgrade-lock"
+import { FlashError } from "../../src/flash/flash"
 
 beforeEach(() => vi.useFakeTimers())
 afterEach(() => vi.useRealTimers())
@@ -177,9 +178,13 @@ describe("refusals by policy, on the wire", () => {
             expect(await healthy(w)).toBe("old")
         }
     })
-    it("a delta plan for the version that runs is taken", async () => {
-        const { result } = await upgrade({ sourceVersion: "1_0_0" })
-        expect(result).toBe("new")
+    it("a delta plan for the version that runs is refused until patches are applied (a patch is not an image)", async () => {
+        const w = new World({ sourceVersion: "1_0_0" })
+        await w.install()
+        expect(await once(w)).toMatchObject({ result: "refused", reason: "unsupported-package" })
+        expect(w.module.received).toContain("AT+QIOTUPDATE=0")
+        expect(w.module.received.some(c => c.startsWith("AT+QIOTOTARD="))).toBe(false)
+        expect(await healthy(w)).toBe("old")
     })
 })
 
@@ -419,3 +424,99 @@ describe("resume after an MCU reset mid-download", () => {
 function reads(cmds: string[]) {
     return cmds.length
 }
+
+describe("hardening (issue 14)", () => {
+    it("SHA-256 asked for and not sent: the plan fails (bad-plan), nothing activates on MD5 alone", async () => {
+        const w = new World()
+        await w.install()
+        // a module firmware that leaves SHA-256 out of 10701 even after AT+QIOTOTAREQ=1
+        Object.defineProperty((w.module as any).ota, "withSha", { get: () => false, set: () => {} })
+        const r = await once(w)
+        expect(r).toMatchObject({ result: "failed", reason: "bad-plan" })
+        expect(w.module.received).toContain("AT+QIOTOTAREQ=1")
+        expect(await healthy(w)).toBe("old")
+        // not asking for it is a choice the integrator makes: then MD5 (and the slot CRC) decide
+        const w2 = new World({ engine: { requestSha256: false } })
+        await w2.install()
+        expect(await once(w2)).toMatchObject({ result: "rebooting" })
+        expect(w2.module.received).toContain("AT+QIOTOTAREQ")
+    })
+
+    it("ERROR on AT+QIOTOTARD=? falls back to the default block size: the same plan upgrades", async () => {
+        const w = new World({ module: { faults: [{ at: "AT+QIOTOTARD=?", action: { kind: "error" } }] } })
+        await w.install()
+        expect(await once(w)).toMatchObject({ result: "rebooting" })
+        expect(w.module.faults.fired.length).toBe(1)
+        await runDevice(w)
+        expect(await healthy(w)).toBe("new")
+    })
+
+    it("a write failure on the last block of a piece is reported as the flash's, not as a bad plan or a mismatch", async () => {
+        const size = 12000
+        const w = new World({ packageSize: size, module: { pieceSize: 6000 } })
+        await w.install()
+        const program = w.flash.program.bind(w.flash)
+        let failed = false
+        w.flash.program = async (address: number, data: Buffer) => {
+            // the program that carries the piece's last bytes (5120..6000 of the new slot)
+            const at = address - w.layout.slotAddress[1]
+            if (!failed && at >= 5120 && at < 6000) {
+                failed = true
+                throw new FlashError("worn-out", address, "the sector no longer programs")
+            }
+            return program(address, data)
+        }
+        const r = await once(w)
+        expect(failed).toBe(true)
+        expect(r).toMatchObject({ result: "failed", reason: "flash-error" })
+        expect(await healthy(w)).toBe("old")
+    })
+
+    for (const op of ["startReceive", "activate"] as const)
+        it(`a raw FlashError from the store's ${op} becomes flash-error and ends the module's plan`, async () => {
+            const w = new World()
+            await w.install()
+            const e = w.powerOn()
+            await run(e.start())
+            const store = w.store as any
+            store[op] = async () => {
+                throw new FlashError("timeout", 0x1000, "busy too long")
+            }
+            const r = await run(e.checkForUpdate())
+            expect(r).toMatchObject({ result: "failed", reason: "flash-error" })
+            expect(w.module.received).toContain("AT+QIOTUPDATE=0")
+            expect(await healthy(w)).toBe("old")
+        })
+
+    it("a target version the store cannot record is refused as a bad plan (pushed: the platform model keeps to 32)", async () => {
+        const w = new World()
+        await w.install()
+        const e = w.powerOn()
+        await run(e.start())
+        w.moduleEnd.write(Buffer.from(`\r\n+QIOTEVT: 7,10700,"STM32","","2_0_0_${"x".repeat(40)}",30,-113,1000\r\n`))
+        expect(await run(e.waitForPlan(1000))).toMatchObject({ result: "refused", reason: "bad-plan" })
+        expect(w.module.received).toContain("AT+QIOTUPDATE=0")
+        expect(w.module.received.some(c => c.startsWith("AT+QIOTOTARD="))).toBe(false)
+        expect(await healthy(w)).toBe("old")
+    })
+
+    it("a lost 10704 does not strand a verified image: after one repeat the install goes ahead", async () => {
+        const w = new World()
+        await w.install()
+        const urc = w.module.urc.bind(w.module)
+        let dropped = 0
+        w.module.urc = (line: string) => {
+            if (line === "+QIOTEVT: 7,10704" && dropped === 0) {
+                dropped++
+                return Promise.resolve()
+            }
+            return urc(line)
+        }
+        const t0 = Date.now()
+        expect(await once(w)).toMatchObject({ result: "rebooting" })
+        expect(dropped).toBe(1)
+        expect(Date.now() - t0).toBeLessThan(5 * 60_000) // two event timeouts, not the platform's hours
+        await runDevice(w)
+        expect(await healthy(w)).toBe("new")
+    })
+})

@@ -1,6 +1,8 @@
 import { describe, expect, it } from "vitest"
 import { csqToDbm, decidePlan, PolicyContext } from "../../src/sota/policy"
 import { OtaOffer } from "../../src/qiot/events"
+import { MAX_VERSION_LENGTH } from "../../src/flash/store-port"
+import { MAX_VERSION } from "../../src/flash/store-records"
 
 const offer: OtaOffer = { component: "STM32", source: "", target: "2_0_0", minBattery: 30, minSignal: -100, size: 27954 }
 const ctx: PolicyContext = { component: "STM32", running: "1_0_0", allowDowngrade: false, battery: 80, signal: -75, slotSize: 32768 }
@@ -14,6 +16,9 @@ describe("plan policy: one rule at a time", () => {
         ["the version that runs", { target: "1_0_0" }, {}, "same-version"],
         ["the same version spelled longer", { target: "1_0" }, {}, "same-version"],
         ["a delta from another version", { source: "1_5_0" }, {}, "wrong-source-version"],
+        ["a delta from what runs (a patch is not an image)", { source: "1_0_0" }, {}, "unsupported-package"],
+        ["a target longer than the store records", { target: "2_0_0_" + "x".repeat(28) }, {}, "bad-plan"],
+        ["a target with a quote (it is quoted in AT+QIOTMCUVER)", { target: '2_0"0' }, {}, "bad-plan"],
         ["a downgrade", { target: "0_9_0" }, {}, "downgrade"],
         ["battery below the limit", {}, { battery: 29 }, "low-battery"],
         ["signal below the minimum", {}, { signal: -101 }, "weak-signal"],
@@ -26,8 +31,11 @@ describe("plan policy: one rule at a time", () => {
             expect(d.reason).toBe(reason)
             expect(d.detail.length).toBeGreaterThan(0)
         })
-    it("accepts at the limits: battery equal, signal equal, size equal to a slot, a delta from what runs", () => {
-        expect(decidePlan({ ...offer, size: 32768, source: "1_0_0" }, { ...ctx, battery: 30, signal: -100 }).accept).toBe(true)
+    it("accepts at the limits: battery equal, signal equal, size equal to a slot, a target of 32 bytes", () => {
+        expect(decidePlan({ ...offer, size: 32768, target: "2_0_0_" + "x".repeat(26) }, { ...ctx, battery: 30, signal: -100 }).accept).toBe(true)
+    })
+    it("the version limit is the store's", () => {
+        expect(MAX_VERSION_LENGTH).toBe(MAX_VERSION)
     })
     it("allows a downgrade only when told to", () => {
         expect(decidePlan({ ...offer, target: "0_9_0" }, { ...ctx, allowDowngrade: true }).accept).toBe(true)
