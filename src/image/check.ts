@@ -1,0 +1,145 @@
+// Check an MCUboot image in bounded memory, through an ImageReader, as MCUboot's
+// bootutil_img_validate does for the parts that need no key:
+//
+//   1. the 32-byte header: magic, header size, flags we can check, sizes against the slot;
+//   2. the TLV layout (a few 4-byte reads after the body): the protected info agrees with the
+//      header, the plain info has its magic, every entry stays inside its area, the image's bytes
+//      reach the end of the TLV area;
+//   3. the TLV rules: exactly one SHA-256 TLV of 32 bytes, in the plain area; at most one security
+//      counter, in the protected area; fixed-length types have their length. Steps 1-3 come before
+//      the hash, so a malformed image fails in a few reads, not after hashing a whole slot;
+//   4. SHA-256 over header + body + protected TLVs, read `chunk` bytes at a time and hashed with
+//      src/verify's streaming SHA-256 in 256-byte steps, with a real sleep every `budget` bytes,
+//      against the SHA-256 TLV. Measured in the VM (test/vm/image.vm.ts): a 512-byte budget
+//      panicked (InfiniteLoop) when the caller had done some work since its last sleep; 256
+//      bytes, the figure DigestSet's measurements also allow with MD5 beside it, does not.
+//
+// Signature TLVs (KEYHASH 0x01, ED25519 0x24, …) are listed, not verified, and the security
+// counter is read, not compared: both are the signing issue's work. Memory: one chunk, the hash
+// state and the TLV list (at most MAX_TLVS entries), whatever the image's size.
+
+import { StepBudget, Yielder } from "../lib/step-budget"
+import { bytesEqual, getU32, toHex } from "../lib/bytes"
+import { Sha256 } from "../verify/sha256"
+import { ImageError, hexNum } from "./errors"
+import { IMAGE_HEADER_SIZE, ImageHeader, decodeHeader, hashedLength } from "./header"
+import { ImageReader } from "./reader"
+import {
+    TLV_SEC_CNT,
+    TLV_SHA256,
+    TLV_SHA384,
+    TLV_SHA512,
+    TlvEntry,
+    readImageBytes,
+    readTlvLayout,
+    tlvFixedLength,
+    tlvName,
+} from "./tlv"
+
+export interface HashOptions {
+    /** Bytes per read while hashing (default 256). */
+    chunk?: number
+    /** Bytes hashed between real sleeps (default 256: MD5 and SHA-256 together fit that in one 131 072-opcode slice, docs/ARCHITECTURE.md). */
+    budget?: number
+    /** How to yield between slices (default `ds.sleep(0)`); Node callers may pass a cheaper one. */
+    yielder?: Yielder
+}
+
+export interface CheckOptions extends HashOptions {
+    /** The slot's size: an image whose areas end past it is `too-large`. */
+    maxSize?: number
+}
+
+/** What the header and the TLV infos say, before any rule on the entries or the hash. */
+export interface ImageLayout {
+    header: ImageHeader
+    /** Every TLV of both areas, protected ones first, each area in image order. */
+    tlvs: TlvEntry[]
+    /** Offset of the plain TLV info. */
+    plainStart: number
+    /** The image's length: the end of its TLV area (padding and trailer after it are not the image's). */
+    size: number
+}
+
+export interface CheckedImage extends ImageLayout {
+    /** SHA-256 over header + body + protected TLVs, equal to the SHA-256 TLV. */
+    sha256: Buffer
+    /** The protected SEC_CNT TLV's value, or -1 when there is none. */
+    securityCounter: number
+}
+
+/** Steps 1 and 2: header and TLV layout, a few small reads. Throws ImageError. */
+export async function readImageLayout(reader: ImageReader, maxSize?: number): Promise<ImageLayout> {
+    const head = await readImageBytes(reader, 0, IMAGE_HEADER_SIZE, "header")
+    const header = decodeHeader(head, maxSize)
+    const layout = await readTlvLayout(reader, header, maxSize)
+    return { header: header, tlvs: layout.entries, plainStart: layout.plainStart, size: layout.end }
+}
+
+/** Step 3: the rules on the TLV list. Returns the SHA-256 TLV; throws ImageError. */
+export function checkTlvRules(tlvs: TlvEntry[]): TlvEntry {
+    let hash: TlvEntry = null
+    let counter: TlvEntry = null
+    let otherHash: TlvEntry = null
+    for (const t of tlvs) {
+        const fixed = tlvFixedLength(t.type)
+        if (fixed >= 0 && t.length !== fixed)
+            throw new ImageError("bad-tlv-length", `${tlvName(t.type)} (${hexNum(t.type, 2)}) TLV of ${t.length} bytes, expected ${fixed}`)
+        if (t.type === TLV_SHA256) {
+            if (t.protected) throw new ImageError("misplaced-tlv", "the SHA-256 TLV is in the protected area, which it hashes")
+            if (hash) throw new ImageError("duplicate-tlv", `SHA-256 TLVs at ${hash.offset} and ${t.offset}`)
+            hash = t
+        } else if (t.type === TLV_SHA384 || t.type === TLV_SHA512) otherHash = t
+        else if (t.type === TLV_SEC_CNT) {
+            if (!t.protected) throw new ImageError("misplaced-tlv", "the security counter TLV is outside the protected area")
+            if (counter) throw new ImageError("duplicate-tlv", `security counter TLVs at ${counter.offset} and ${t.offset}`)
+            counter = t
+        }
+    }
+    if (!hash && otherHash)
+        throw new ImageError("unsupported-hash", `a ${tlvName(otherHash.type)} TLV but no SHA-256 TLV (0x10): only SHA-256 images are checked`)
+    if (!hash) throw new ImageError("no-hash", "no SHA-256 TLV (0x10)")
+    return hash
+}
+
+/** Step 4's hash: SHA-256 of the reader's bytes [0, length), in bounded memory and opcode slices. */
+export async function hashImage(reader: ImageReader, length: number, opts?: HashOptions): Promise<Buffer> {
+    const o = opts || {}
+    const chunk = o.chunk || 256
+    const sha = new Sha256()
+    const budget = new StepBudget(o.budget || 256, o.yielder)
+    let off = 0
+    while (off < length) {
+        const len = Math.min(chunk, length - off)
+        const b = await readImageBytes(reader, off, len, "hashed bytes")
+        for (let s = 0; s < len; s += 256) {
+            const e = Math.min(len, s + 256)
+            sha.update(b, s, e)
+            await budget.spend(e - s)
+        }
+        off += len
+    }
+    return sha.digest()
+}
+
+/** Steps 1-4. Returns what the image holds; throws ImageError with a reason on anything wrong. */
+export async function checkImage(reader: ImageReader, opts?: CheckOptions): Promise<CheckedImage> {
+    const o = opts || {}
+    const layout = await readImageLayout(reader, o.maxSize)
+    const hashTlv = checkTlvRules(layout.tlvs)
+    let securityCounter = -1
+    for (const t of layout.tlvs)
+        if (t.type === TLV_SEC_CNT) securityCounter = getU32(await readImageBytes(reader, t.offset, 4, "security counter"), 0)
+    const expected = await readImageBytes(reader, hashTlv.offset, hashTlv.length, "SHA-256 TLV")
+    const got = await hashImage(reader, hashedLength(layout.header), o)
+    if (!bytesEqual(got, expected))
+        throw new ImageError("hash-mismatch", `SHA-256 is ${toHex(got)}, the TLV says ${toHex(expected)}`)
+    return {
+        header: layout.header,
+        tlvs: layout.tlvs,
+        plainStart: layout.plainStart,
+        size: layout.size,
+        sha256: got,
+        securityCounter: securityCounter,
+    }
+}

@@ -1,0 +1,254 @@
+// MCUboot's TLV areas (image.h: `struct image_tlv_info`, `struct image_tlv`; tlv.c iterates them).
+//
+//   [protected area, only when ih_protect_tlv_size > 0]
+//     u16 0x6908, u16 it_tlv_tot (= ih_protect_tlv_size, this 4-byte info included), entries
+//   [TLV area, always]
+//     u16 0x6907, u16 it_tlv_tot (this 4-byte info included), entries
+//   entry: u16 it_type, u16 it_len, it_len bytes of value
+//
+// The protected area is covered by the image hash (and so by a signature over it): the security
+// counter (0x50) lives there, and imgtool's custom TLVs (types 0xa0-0xfffe). The plain area holds
+// what cannot be covered: the hash itself (0x10), the key hash (0x01) and the signature (0x24
+// ED25519, 0x22 ECDSA, …). This module reads the layout through an ImageReader one 4-byte entry
+// header at a time and never holds the values.
+
+import { getU16, putU16 } from "../lib/bytes"
+import { errText } from "../lib/err-text"
+import { ImageError, hexNum } from "./errors"
+import { ImageHeader, tlvStart } from "./header"
+import { ImageReader } from "./reader"
+
+export const TLV_INFO_MAGIC = 0x6907
+export const TLV_PROT_INFO_MAGIC = 0x6908
+export const TLV_INFO_SIZE = 4
+export const TLV_HEADER_SIZE = 4
+
+export const TLV_KEYHASH = 0x01
+export const TLV_PUBKEY = 0x02
+export const TLV_SHA256 = 0x10
+export const TLV_SHA384 = 0x11
+export const TLV_SHA512 = 0x12
+export const TLV_RSA2048_PSS = 0x20
+export const TLV_ECDSA224 = 0x21
+export const TLV_ECDSA_SIG = 0x22
+export const TLV_RSA3072_PSS = 0x23
+export const TLV_ED25519 = 0x24
+export const TLV_SIG_PURE = 0x25
+export const TLV_DEPENDENCY = 0x40
+export const TLV_SEC_CNT = 0x50
+export const TLV_BOOT_RECORD = 0x60
+export const TLV_UUID_VID = 0x74
+export const TLV_UUID_CID = 0x75
+/** The first type imgtool's `--custom-tlv` accepts (vendor types, 0xa0-0xfffe). */
+export const TLV_VENDOR_MIN = 0xa0
+/** IMAGE_TLV_ANY: MCUboot's wildcard, never a real entry. */
+export const TLV_ANY = 0xffff
+
+/** At most this many entries in one image: bounded memory whatever the TLV infos claim. */
+export const MAX_TLVS = 32
+
+/** One entry: `offset` is where its value starts in the image. */
+export interface TlvEntry {
+    type: number
+    offset: number
+    length: number
+    protected: boolean
+}
+
+/** A TLV to write: a type and its value. */
+export interface TlvItem {
+    type: number
+    value: Buffer
+}
+
+/** imgtool's name for a TLV type (image.py TLV_VALUES), VENDOR for custom types, else UNKNOWN. */
+export function tlvName(type: number): string {
+    switch (type) {
+        case TLV_KEYHASH:
+            return "KEYHASH"
+        case TLV_PUBKEY:
+            return "PUBKEY"
+        case TLV_SHA256:
+            return "SHA256"
+        case TLV_SHA384:
+            return "SHA384"
+        case TLV_SHA512:
+            return "SHA512"
+        case TLV_RSA2048_PSS:
+            return "RSA2048"
+        case TLV_ECDSA224:
+            return "ECDSA224"
+        case TLV_ECDSA_SIG:
+            return "ECDSASIG"
+        case TLV_RSA3072_PSS:
+            return "RSA3072"
+        case TLV_ED25519:
+            return "ED25519"
+        case TLV_SIG_PURE:
+            return "SIG_PURE"
+        case 0x30:
+            return "ENCRSA2048"
+        case 0x31:
+            return "ENCKW"
+        case 0x32:
+            return "ENCEC256"
+        case 0x33:
+            return "ENCX25519"
+        case 0x34:
+            return "ENCX25519_SHA512"
+        case TLV_DEPENDENCY:
+            return "DEPENDENCY"
+        case TLV_SEC_CNT:
+            return "SEC_CNT"
+        case TLV_BOOT_RECORD:
+            return "BOOT_RECORD"
+        case 0x70:
+            return "DECOMP_SIZE"
+        case 0x71:
+            return "DECOMP_SHA"
+        case 0x72:
+            return "DECOMP_SIGNATURE"
+        case 0x73:
+            return "COMP_DEC_SIZE"
+        case TLV_UUID_VID:
+            return "UUID_VID"
+        case TLV_UUID_CID:
+            return "UUID_CID"
+    }
+    return type >= TLV_VENDOR_MIN && type < TLV_ANY ? "VENDOR" : "UNKNOWN"
+}
+
+/**
+ * The length a TLV's type fixes in a SHA-256 image, or -1 when it varies (signatures in DER,
+ * public keys, boot records, vendor TLVs). KEYHASH is the SHA-256 of the public key.
+ */
+export function tlvFixedLength(type: number): number {
+    switch (type) {
+        case TLV_KEYHASH:
+        case TLV_SHA256:
+            return 32
+        case TLV_SHA384:
+            return 48
+        case TLV_SHA512:
+        case TLV_ED25519:
+            return 64
+        case TLV_SEC_CNT:
+            return 4
+        case TLV_DEPENDENCY:
+            return 12
+        case TLV_UUID_VID:
+        case TLV_UUID_CID:
+            return 16
+        case TLV_SIG_PURE:
+            return 1
+    }
+    return -1
+}
+
+/** The TLV layout of an image: both areas' entries, and where the image's bytes end. */
+export interface TlvLayout {
+    /** Protected entries first, each area in image order. */
+    entries: TlvEntry[]
+    /** Offset of the plain TLV info (= hdr + img + prot). */
+    plainStart: number
+    /** it_tlv_tot of the plain area, its info included. */
+    plainSize: number
+    /** End of the TLV area: the image's length without padding. */
+    end: number
+}
+
+/** Read exactly `len` bytes at `off` or throw truncated / read-failed. */
+export async function readImageBytes(reader: ImageReader, off: number, len: number, what: string): Promise<Buffer> {
+    let b: Buffer
+    try {
+        b = await reader.read(off, len)
+    } catch (e) {
+        throw new ImageError("read-failed", `${what} at ${off}: ${errText(e)}`)
+    }
+    const got = b ? b.length : 0
+    if (got < len)
+        throw new ImageError("truncated", `${what} at ${off}: the image's bytes end ${got} bytes into it, ${len} needed`)
+    return b
+}
+
+async function readEntries(reader: ImageReader, start: number, end: number, prot: boolean, out: TlvEntry[]) {
+    const area = prot ? "protected TLV area" : "TLV area"
+    let off = start
+    while (off < end) {
+        if (end - off < TLV_HEADER_SIZE)
+            throw new ImageError("bad-tlv", `a TLV header at ${off} runs past the end of the ${area} at ${end}`)
+        const th = await readImageBytes(reader, off, TLV_HEADER_SIZE, "TLV header")
+        const type = getU16(th, 0)
+        const len = getU16(th, 2)
+        if (len > end - off - TLV_HEADER_SIZE)
+            throw new ImageError(
+                "bad-tlv",
+                `TLV ${tlvName(type)} (${hexNum(type, 2)}) at ${off}: its ${len} bytes run past the end of the ${area} at ${end}`
+            )
+        if (out.length >= MAX_TLVS) throw new ImageError("bad-tlv", `more than ${MAX_TLVS} TLVs`)
+        out.push({ type: type, offset: off + TLV_HEADER_SIZE, length: len, protected: prot })
+        off += TLV_HEADER_SIZE + len
+    }
+}
+
+/**
+ * Read both TLV areas' layout after the header h, as MCUboot's bootutil_tlv_iter_begin/next
+ * accept them, but stricter: every entry must end inside its own area. With `maxSize` (the slot),
+ * a TLV area that ends past it is too-large; an image whose bytes end before it is truncated.
+ */
+export async function readTlvLayout(reader: ImageReader, h: ImageHeader, maxSize?: number): Promise<TlvLayout> {
+    const at = tlvStart(h)
+    const entries: TlvEntry[] = []
+    const first = await readImageBytes(reader, at, TLV_INFO_SIZE, "TLV info")
+    const firstMagic = getU16(first, 0)
+    if (h.protTlvSize > 0) {
+        if (firstMagic === TLV_INFO_MAGIC)
+            throw new ImageError(
+                "bad-protected-size",
+                `the header announces ${h.protTlvSize} bytes of protected TLVs, but the TLV area at ${at} is the plain one`
+            )
+        if (firstMagic !== TLV_PROT_INFO_MAGIC)
+            throw new ImageError("bad-tlv-magic", `protected TLV info magic ${hexNum(firstMagic, 4)} at ${at}`)
+        const tot = getU16(first, 2)
+        if (tot !== h.protTlvSize)
+            throw new ImageError("bad-protected-size", `the protected TLV info says ${tot} bytes, the header ${h.protTlvSize}`)
+        await readEntries(reader, at + TLV_INFO_SIZE, at + tot, true, entries)
+    } else if (firstMagic === TLV_PROT_INFO_MAGIC)
+        throw new ImageError("bad-protected-size", `a protected TLV area at ${at}, but the header announces none`)
+    const plainStart = at + h.protTlvSize
+    const info = h.protTlvSize > 0 ? await readImageBytes(reader, plainStart, TLV_INFO_SIZE, "TLV info") : first
+    const magic = getU16(info, 0)
+    if (magic !== TLV_INFO_MAGIC) throw new ImageError("bad-tlv-magic", `TLV info magic ${hexNum(magic, 4)} at ${plainStart}`)
+    const tot = getU16(info, 2)
+    if (tot < TLV_INFO_SIZE) throw new ImageError("bad-tlv", `TLV info total ${tot} at ${plainStart}: below its own 4 bytes`)
+    const end = plainStart + tot
+    if (maxSize !== undefined && end > maxSize)
+        throw new ImageError("too-large", `the TLV area ends at ${end}, past the ${maxSize}-byte slot`)
+    await readImageBytes(reader, end - 1, 1, "the end of the TLV area")
+    await readEntries(reader, plainStart + TLV_INFO_SIZE, end, false, entries)
+    return { entries: entries, plainStart: plainStart, plainSize: tot, end: end }
+}
+
+/** A TLV area: its info (magic, total) then the entries. Throws bad-argument on what cannot be encoded. */
+export function encodeTlvArea(magic: number, items: TlvItem[]): Buffer {
+    let total = TLV_INFO_SIZE
+    for (const it of items) {
+        if (!(it.type >= 0 && it.type < TLV_ANY && Math.floor(it.type) === it.type))
+            throw new ImageError("bad-argument", `TLV type ${it.type}: must be 0-0xfffe`)
+        if (!it.value || it.value.length > 0xffff)
+            throw new ImageError("bad-argument", `TLV ${hexNum(it.type, 2)}: value missing or over 65535 bytes`)
+        total += TLV_HEADER_SIZE + it.value.length
+    }
+    if (total > 0xffff) throw new ImageError("bad-argument", `TLV area of ${total} bytes: over 65535`)
+    const b = Buffer.alloc(total)
+    putU16(b, 0, magic)
+    putU16(b, 2, total)
+    let off = TLV_INFO_SIZE
+    for (const it of items) {
+        putU16(b, off, it.type)
+        putU16(b, off + 2, it.value.length)
+        b.set(it.value, off + TLV_HEADER_SIZE)
+        off += TLV_HEADER_SIZE + it.value.length
+    }
+    return b
+}
