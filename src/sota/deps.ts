@@ -1,6 +1,7 @@
 // What the parts of one SOTA agent share: the AT client, the QuecThing event inbox, the store
-// port, the configuration, the counters and where progress goes. One object made by the engine
-// and handed to the download state machine and the piece reader, instead of six fields each.
+// port, the configuration, the counters and where progress goes. The download state machine and
+// the piece reader see only this interface; the engine is the object behind it (one object fewer
+// on the VM heap than a separate bundle), but they never reach the engine's own methods.
 
 import { AtClient } from "../at/client"
 import { UpgradeStore } from "../flash/store-port"
@@ -8,11 +9,10 @@ import { EventInbox } from "../qiot/inbox"
 import { SotaConfig } from "./config"
 import { ProgressSink, SotaStats } from "./progress"
 
-export interface SotaDeps {
-    at: AtClient
-    inbox: EventInbox
-    store: UpgradeStore
-    cfg: SotaConfig
-    stats: SotaStats
-    sink: ProgressSink
+export interface SotaDeps extends ProgressSink {
+    readonly at: AtClient
+    readonly inbox: EventInbox
+    readonly store: UpgradeStore
+    readonly cfg: SotaConfig
+    readonly stats: SotaStats
 }

@@ -96,7 +96,7 @@ export class Download {
     /** AwaitInstall's 10704: the verified slot boots next, on trial. */
     private async install() {
         const total = this.start.length
-        this.d.sink.progress("activating", this.offer.target, total, total)
+        this.d.progress("activating", this.offer.target, total, total)
         try {
             await this.d.store.activate()
         } catch (err) {
@@ -130,7 +130,7 @@ export class Download {
     /** The module restarted or the line dropped: bring it back, then it re-sends what it holds. */
     private async recoverModule() {
         this.d.stats.moduleRestarts++
-        this.d.sink.progress("recovering", "", 0, 0)
+        this.d.progress("recovering", "", 0, 0)
         const why = await recover(this.d.at, this.d.inbox, orDefault(this.d.cfg.registerTimeoutMs, 30000), orDefault(this.d.cfg.restartTimeoutMs, 30000))
         if (why) throw new SotaError("connection-lost", why)
     }
@@ -182,7 +182,7 @@ export class Download {
         this.digests = digests
         this.d.stats.resumedAt = from
         this.reader.fit(await this.moduleMaxBlock(), this.offer.target, start.length)
-        this.d.sink.progress("downloading", this.offer.target, from, start.length)
+        this.d.progress("downloading", this.offer.target, from, start.length)
     }
 
     /** The module's largest block (AT+QIOTOTARD=?), or -1: a module that cannot say gets the default, not a failed plan. */
@@ -217,7 +217,7 @@ export class Download {
     /** All bytes are in: compare the digests with the plan's, then let the store check the slot against them. */
     private async verify() {
         const s = this.start
-        this.d.sink.progress("verifying", this.offer.target, s.length, s.length)
+        this.d.progress("verifying", this.offer.target, s.length, s.length)
         const v = this.digests.finish()
         let reason: SotaReason = null
         if (v.length !== s.length) reason = "bad-plan"

@@ -20,7 +20,7 @@ import { Download } from "./download"
 import { PieceReader } from "./piece-reader"
 import { csqToDbm, decidePlan } from "./policy"
 import { SotaPlatform } from "./port"
-import { ProgressSink, SotaProgress, SotaState, SotaStats } from "./progress"
+import { SotaProgress, SotaState, SotaStats } from "./progress"
 import { reasonOf, SotaError, SotaReason, storeFailure } from "./reasons"
 
 export type PlanResultKind = "no-plan" | "refused" | "failed" | "rebooting"
@@ -55,31 +55,36 @@ function noPlan(): PlanResult {
     return { result: "no-plan", reason: null, detail: "", target: "" }
 }
 
-export class SotaEngine implements ProgressSink {
+export class SotaEngine implements SotaDeps {
+    readonly at: AtClient
+    readonly inbox: EventInbox
+    readonly store: UpgradeStore
+    readonly cfg: SotaConfig
     readonly stats: SotaStats = { bytesRead: 0, blocks: 0, blockRetries: 0, checkpoints: 0, moduleRestarts: 0, resumedAt: 0 }
     running = ""
     /** The running version has been reported to the module since this start. */
     private reported = false
     private platform: SotaPlatform
     private listeners: ((p: SotaProgress) => void)[] = []
-    /** The AT client, inbox, store port and config, shared with the download's parts (one object, not fields each). */
-    private deps: SotaDeps
     /** Made once: its two block buffers live as long as the agent (no 2 KB churn per plan). */
     private reader: PieceReader
 
     constructor(at: AtClient, store: UpgradeStore, platform: SotaPlatform, config: SotaConfig) {
+        this.at = at
+        this.store = store
+        this.cfg = config
         this.platform = platform
         const inbox = new EventInbox()
+        this.inbox = inbox
         at.onUrc(line => inbox.urc(line))
-        this.deps = { at, inbox, store, cfg: config, stats: this.stats, sink: this }
-        this.reader = new PieceReader(this.deps)
+        this.reader = new PieceReader(this)
     }
 
     onProgress(listener: (p: SotaProgress) => void) {
         this.listeners.push(listener)
     }
 
-    /** ProgressSink: every part of the agent reports here; listeners' failures are theirs. */
+    /** SotaDeps' ProgressSink: every part of the agent reports here; listeners' failures are theirs. */
     progress(state: SotaState, target: string, bytes: number, total: number, reason?: SotaReason, detail?: string) {
         const p: SotaProgress = { state, version: this.running, target, bytes, total, reason: reason || null, detail: detail || "" }
         for (const l of this.listeners) {
@@ -107,12 +112,12 @@ export class SotaEngine implements ProgressSink {
 
     private async startUp(): Promise<StartResult> {
         this.progress("booting", "", 0, 0)
-        await this.deps.store.mount()
-        const boot = await this.deps.store.boot()
+        await this.store.mount()
+        const boot = await this.store.boot()
         this.running = boot.version
         const res: StartResult = { version: boot.version, slot: boot.slot, trial: "none", platform: "", resumable: false }
         this.progress("registering", "", 0, 0)
-        const why = await recover(this.deps.at, this.deps.inbox, orDefault(this.deps.cfg.registerTimeoutMs, 30000), orDefault(this.deps.cfg.restartTimeoutMs, 30000))
+        const why = await recover(this.at, this.inbox, orDefault(this.cfg.registerTimeoutMs, 30000), orDefault(this.cfg.restartTimeoutMs, 30000))
         if (why) throw new SotaError("registration-failed", why)
         if (boot.rolledBack) {
             res.trial = "rolled-back"
@@ -121,24 +126,24 @@ export class SotaEngine implements ProgressSink {
         if (boot.trial) {
             this.progress("self-test", "", 0, 0)
             if (!(await this.selfTest())) {
-                await this.deps.store.reject()
+                await this.store.reject()
                 this.progress("rolled-back", "", 0, 0, "self-test-failed", "self-test failed; back to the confirmed image")
                 res.trial = "rolled-back"
                 await this.reboot()
                 return res
             }
-            await this.deps.store.confirm() // persisted before anything reports success (aws#506)
+            await this.store.confirm() // persisted before anything reports success (aws#506)
             res.trial = "confirmed"
             this.progress("confirmed", "", 0, 0)
         }
-        this.deps.inbox.clear()
+        this.inbox.clear()
         await this.reportVersion()
         if (this.reported && (boot.trial || boot.rolledBack)) {
-            const e = await this.deps.inbox.next(isVerdict, orDefault(this.deps.cfg.resultTimeoutMs, 10000))
+            const e = await this.inbox.next(isVerdict, orDefault(this.cfg.resultTimeoutMs, 10000))
             if (e) res.platform = e.code === OTA_DONE ? "done" : "failed"
         }
         if (this.reported) this.progress("reported", "", 0, 0)
-        res.resumable = this.deps.store.interrupted()
+        res.resumable = this.store.interrupted()
         return res
     }
 
@@ -147,10 +152,10 @@ export class SotaEngine implements ProgressSink {
      * then); checkForUpdate() reports first if it is still owed, since plans depend on it.
      */
     private async reportVersion() {
-        const retries = orDefault(this.deps.cfg.blockRetries, 3)
+        const retries = orDefault(this.cfg.blockRetries, 3)
         for (let attempt = 0; !this.reported; attempt++) {
             try {
-                await reportMcuVersion(this.deps.at, this.deps.cfg.component, this.running)
+                await reportMcuVersion(this.at, this.cfg.component, this.running)
                 this.reported = true
             } catch (err) {
                 if (!(err instanceof AtError) || attempt >= retries) return
@@ -162,8 +167,8 @@ export class SotaEngine implements ProgressSink {
     /** At least: the module answers and the platform connection is up; then the application's own test. */
     private async selfTest(): Promise<boolean> {
         try {
-            await this.deps.at.command("AT")
-            if (!(await subscribed(this.deps.at))) return false
+            await this.at.command("AT")
+            if (!(await subscribed(this.at))) return false
             if (this.platform.selfTest && !(await this.platform.selfTest())) return false
             return true
         } catch (e) {
@@ -186,17 +191,17 @@ export class SotaEngine implements ProgressSink {
                 if (!this.reported) throw new SotaError("module-error", "the running version could not be reported")
             }
             this.progress("requesting", "", 0, 0)
-            await requestPlan(this.deps.at, requestSha(this.deps.cfg))
-            const offerMs = orDefault(this.deps.cfg.offerTimeoutMs, 10000)
-            let e = await this.deps.inbox.next(isOffer, offerMs)
-            if (!e && this.deps.store.interrupted()) {
+            await requestPlan(this.at, requestSha(this.cfg))
+            const offerMs = orDefault(this.cfg.offerTimeoutMs, 10000)
+            let e = await this.inbox.next(isOffer, offerMs)
+            if (!e && this.store.interrupted()) {
                 // a download interrupted by our own reset that the module no longer announces
                 // (it waits for reads or for "all read"): end its stale plan and ask again; the
                 // same package resumes from the journal
-                await tryPlanAction(this.deps.at, OtaAction.Refuse)
-                await this.deps.inbox.next(x => x.type === EVT_OTA && x.code === OTA_FAILED, offerMs)
-                await requestPlan(this.deps.at, requestSha(this.deps.cfg))
-                e = await this.deps.inbox.next(isOffer, offerMs)
+                await tryPlanAction(this.at, OtaAction.Refuse)
+                await this.inbox.next(x => x.type === EVT_OTA && x.code === OTA_FAILED, offerMs)
+                await requestPlan(this.at, requestSha(this.cfg))
+                e = await this.inbox.next(isOffer, offerMs)
             }
             if (!e) return noPlan()
             const offer = parseOffer(e)
@@ -211,7 +216,7 @@ export class SotaEngine implements ProgressSink {
 
     /** Wait up to `ms` for a plan the platform pushes by itself (10700), and carry it out. */
     async waitForPlan(ms: number): Promise<PlanResult> {
-        let e = await this.deps.inbox.next(isOffer, ms)
+        let e = await this.inbox.next(isOffer, ms)
         if (!e) return noPlan()
         const offer = parseOffer(e)
         e = null // as in checkForUpdate()
@@ -242,12 +247,12 @@ export class SotaEngine implements ProgressSink {
     private async handleOffer(offer: OtaOffer): Promise<PlanResult> {
         // a 10705/10706 still queued predates this offer (e.g. the verdict on the version reported
         // at start-up): it must not be taken for the outcome of this plan
-        this.deps.inbox.discard(isVerdict)
+        this.inbox.discard(isVerdict)
         if (!offer) return this.failed(null, "bad-plan", "malformed 10700", "")
         this.progress("offered", offer.target, 0, offer.size)
         const refused = await this.refusal(offer)
         if (refused) return refused
-        const lock = this.deps.cfg.lock || upgradeLock
+        const lock = this.cfg.lock || upgradeLock
         if (!lock.tryAcquire("sota")) {
             // the module is being upgraded: it cannot download a package now; the plan comes again
             this.progress("refused", offer.target, 0, offer.size, "busy", `held by ${lock.holder()}`)
@@ -255,13 +260,13 @@ export class SotaEngine implements ProgressSink {
         }
         try {
             await this.beginPlan(offer)
-            await new Download(this.deps, this.reader, offer).run()
+            await new Download(this, this.reader, offer).run()
             await this.reboot()
             return { result: "rebooting", reason: null, detail: "", target: offer.target }
         } catch (err) {
             const reason = reasonOf(err)
             if (reason === null) throw err
-            if (reason !== "platform-failed") await tryPlanAction(this.deps.at, OtaAction.Refuse) // tell the platform this attempt is over
+            if (reason !== "platform-failed") await tryPlanAction(this.at, OtaAction.Refuse) // tell the platform this attempt is over
             return this.failed(offer, reason, errText(err), offer.target)
         } finally {
             lock.release("sota")
@@ -275,18 +280,18 @@ export class SotaEngine implements ProgressSink {
     private async refusal(offer: OtaOffer): Promise<PlanResult> {
         let signal = NaN
         try {
-            signal = csqToDbm(await csq(this.deps.at))
+            signal = csqToDbm(await csq(this.at))
         } catch (err) {}
         const decision = decidePlan(offer, {
-            component: this.deps.cfg.component,
+            component: this.cfg.component,
             running: this.running,
-            allowDowngrade: this.deps.store.allowDowngrade,
+            allowDowngrade: this.store.allowDowngrade,
             battery: await this.platform.battery(),
             signal,
-            slotSize: this.deps.store.slotSize,
+            slotSize: this.store.slotSize,
         })
         if (decision.accept) return null
-        await tryPlanAction(this.deps.at, OtaAction.Refuse)
+        await tryPlanAction(this.at, OtaAction.Refuse)
         this.progress("refused", offer.target, 0, offer.size, decision.reason, decision.detail)
         return { result: "refused", reason: decision.reason, detail: decision.detail, target: offer.target }
     }
@@ -297,10 +302,10 @@ export class SotaEngine implements ProgressSink {
      * that the module may be in the middle of this plan, so checkForUpdate() can end and restart it.
      */
     private async beginPlan(offer: OtaOffer) {
-        const j = this.deps.store.journal()
+        const j = this.store.journal()
         if (j && j.version === offer.target && j.total === offer.size) return // resuming this plan
         try {
-            await this.deps.store.startReceive({ version: offer.target, size: offer.size })
+            await this.store.startReceive({ version: offer.target, size: offer.size })
         } catch (err) {
             throw storeFailure(err)
         }

@@ -156,6 +156,6 @@ export class PieceReader {
         } catch (err) {
             throw storeFailure(err)
         }
-        d.sink.progress("downloading", this.target, d.store.nextOffset(), this.total)
+        d.progress("downloading", this.target, d.store.nextOffset(), this.total)
     }
 }
