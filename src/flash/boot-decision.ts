@@ -8,7 +8,10 @@
 //   - an active slot that cannot boot (none chosen, receiving, ready, bad) gives way to the
 //     confirmed one;
 //   - a trial boot is spent before the image runs;
-//   - nothing to change (a confirmed active slot): `changed` is false and nothing is written.
+//   - nothing to change (a confirmed active slot): `changed` is false and nothing is written;
+//   - a decision the metadata cannot take (a worn-out sector: unrecordedBoot) runs the confirmed
+//     slot, which needs no record, and spends no trial boot: a trial image runs unrecorded only
+//     when there is no confirmed one to run, so a crashing trial cannot loop without a rollback.
 
 import { cloneState, SlotInfo, StoreState } from "./store-records"
 
@@ -75,4 +78,17 @@ export function decideBoot(st: StoreState, failed: number): BootDecision {
     d.slot = cand
     d.trial = s.state === "trial"
     return d
+}
+
+/**
+ * The boot when decision `d` (made from `st`) could not be recorded: nothing is written, so the
+ * state in force stays `st`. The confirmed slot runs (in `d.next`, so a slot found failing its
+ * check is not it), unless it is `avoid` (it failed its own check); without one, the slot the
+ * decision chose, as `st` has it.
+ */
+export function unrecordedBoot(st: StoreState, d: BootDecision, avoid: number): BootDecision {
+    const c = confirmedSlot(d.next)
+    const slot = c >= 0 && c !== avoid ? c : d.slot
+    const trial = st.slots[slot].state === "trial"
+    return { slot: slot, next: st, changed: false, rolledBack: d.rolledBack || slot !== d.slot, trial: trial, why: "" }
 }

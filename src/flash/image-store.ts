@@ -12,28 +12,14 @@
 //     record, or none when nothing changes.
 // Wear: each sector of the receiving slot is erased once, when the first write reaches it.
 
-import { Flash } from "./flash"
+import { Flash, FlashError } from "./flash"
 import { MetaLog } from "./meta-log"
 import { BlockHasher, BootResult, DownloadJournal, ImagePlan, StoreError, UpgradeStore } from "./store-port"
 import {
-    cloneState,
-    copyBuf,
-    decodeProgress,
-    decodeState,
-    emptyProgress,
-    encodeProgress,
-    encodeState,
-    initialState,
-    journalOf,
-    MAX_MIDSTATE,
-    MAX_STATE_BODY,
-    Progress,
-    REC_PROGRESS,
-    REC_STATE,
-    slotIn,
-    StoreState,
+    cloneState, copyBuf, emptyProgress, encodeProgress, encodeState, initialState, journalOf, MAX_MIDSTATE, MAX_STATE_BODY,
+    Progress, REC_PROGRESS, REC_STATE, slotIn, stateInForce, stateReadable, StoreState,
 } from "./store-records"
-import { confirmedSlot, decideBoot } from "./boot-decision"
+import { confirmedSlot, decideBoot, unrecordedBoot } from "./boot-decision"
 import { BlockWriter } from "./block-writer"
 import { checkDowngrade, checkLayout, checkVersion, parseDigest, StoreLayout, StoreOptions, trialBoots } from "./store-config"
 import { slotCrc, unknownBlank, writeSlot } from "./slot-io"
@@ -75,25 +61,27 @@ export class ImageStore implements UpgradeStore {
         this.blankFrom = []
     }
 
-    /** Read the metadata log: the state in force is the newest valid STATE plus newer progress. */
+    /**
+     * Read the metadata log: the state in force is the newest STATE that decodes, plus newer progress.
+     * A newest STATE that does not (another firmware's format) costs a second scan that checks them.
+     */
     async mount(): Promise<void> {
-        const newest = await this.log.mount()
-        const rec = newest[REC_STATE]
-        let st = rec ? decodeState(rec.body) : null
-        if (!st) st = initialState()
-        const pr = newest[REC_PROGRESS]
-        if (pr && rec && pr.seq > rec.seq) {
-            const d = decodeProgress(pr.body)
-            if (d && d.session === st.session && slotIn(st, this.running, "receiving") >= 0) st.progress = d.progress
+        let newest = await this.log.mount()
+        let st = stateInForce(newest[REC_STATE], newest[REC_PROGRESS], this.running)
+        if (!st && newest[REC_STATE]) {
+            newest = await this.log.mount(stateReadable)
+            st = stateInForce(newest[REC_STATE], newest[REC_PROGRESS], this.running)
         }
+        if (!st) st = initialState()
         this.st = st
         this.running = -1
         this.blankFrom = []
     }
 
     /**
-     * Decide which slot runs. Rolls back a trial that used its boots, spends a trial boot, and
-     * writes nothing when the active slot is confirmed. Throws "no-image" when nothing is bootable.
+     * Decide which slot runs: roll back a trial that used its boots, spend a trial boot, write nothing
+     * when the active slot is confirmed; "no-image" when nothing is bootable. When the metadata cannot
+     * take the record (a FlashError: a worn-out sector), the confirmed slot runs unrecorded (metaFault).
      */
     async boot(): Promise<BootResult> {
         this.mounted()
@@ -103,9 +91,19 @@ export class ImageStore implements UpgradeStore {
             if (d.slot >= 0 && !(await this.slotIntact(d.next, d.slot))) d.slot = -1
         }
         if (d.slot < 0) throw new StoreError("no-image", d.why || "no intact slot to fall back to")
-        if (d.changed) await this.commit(d.next)
+        let fault: StoreError = null
+        if (d.changed) {
+            try {
+                await this.commit(d.next)
+            } catch (e) {
+                if (!(e instanceof FlashError)) throw e // a power cut is no error to handle
+                fault = e
+                const u = unrecordedBoot(this.st, d, -1)
+                d = this.verifyOnBoot && u.slot !== d.slot && !(await this.slotIntact(u.next, u.slot)) ? unrecordedBoot(this.st, d, u.slot) : u
+            }
+        }
         this.running = d.slot
-        return { slot: d.slot, version: d.next.slots[d.slot].version, trial: d.trial, rolledBack: d.rolledBack, wrote: d.changed }
+        return { slot: d.slot, version: d.next.slots[d.slot].version, trial: d.trial, rolledBack: d.rolledBack, wrote: d.changed, metaFault: fault }
     }
 
     /** The running image passed its self-test: make it permanent. False when it already was. */

@@ -62,6 +62,13 @@ export interface BootResult {
     rolledBack: boolean
     /** This boot wrote a metadata record. */
     wrote: boolean
+    /**
+     * The metadata could not take this boot's record (a FlashError: a worn-out sector, a dead
+     * chip): nothing was recorded, no trial boot was spent, and the confirmed image runs (the
+     * state's own choice only when no intact confirmed image is left); null when the record was
+     * written or none was needed. Later writes (a download, a confirm) will likely fail too.
+     */
+    metaFault?: StoreError
 }
 
 /** The download journal in force: the receiving slot's plan and the last saved progress. */

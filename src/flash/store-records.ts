@@ -12,6 +12,7 @@
 // Digests are stored as bytes (16 for MD5, 32 for SHA-256, or none) and exposed as hex.
 
 import { getU32, putU32, toHex } from "../lib/bytes"
+import { LogRecord, seqNewer } from "./meta-log"
 import { DownloadJournal } from "./store-port"
 
 export const REC_STATE = 1
@@ -255,6 +256,29 @@ export function decodeState(body: Buffer): StoreState {
     return { active: active === 0xff ? -1 : active, session: session, slots: [s0, s1], progress: p }
 }
 
+/**
+ * The store's check for the log's mount (meta-log.ts, RecordCheck): a STATE counts only when it
+ * decodes, so a newest STATE in a format this build cannot read (a newer firmware's, written
+ * before it was rolled back) gives way to the newest one it can. A PROGRESS is judged by the store.
+ */
+export function stateReadable(type: number, body: Buffer): boolean {
+    return type !== REC_STATE || decodeState(body) !== null
+}
+
+/**
+ * The state in force from the log's newest STATE record and newest PROGRESS record: the STATE,
+ * with the progress when it is newer and of the same receive; null when there is no STATE or it
+ * does not decode. `running`: the slot that runs (-1: not booted yet).
+ */
+export function stateInForce(rec: LogRecord, pr: LogRecord, running: number): StoreState {
+    const st = rec ? decodeState(rec.body) : null
+    if (st && pr && seqNewer(pr.seq, rec.seq)) {
+        const d = decodeProgress(pr.body)
+        if (d && d.session === st.session && slotIn(st, running, "receiving") >= 0) st.progress = d.progress
+    }
+    return st
+}
+
 export function encodeProgress(session: number, p: Progress): Buffer {
     const w = new Writer(13 + p.midstate.length)
     w.u32(session)
@@ -270,7 +294,6 @@ export function decodeProgress(body: Buffer): { session: number; progress: Progr
     if (r.bad || r.pos !== body.length) return null
     return { session: session, progress: p }
 }
-
 
 /** The download journal of receiving slot `t`. */
 export function journalOf(st: StoreState, t: number): DownloadJournal {

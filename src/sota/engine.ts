@@ -41,6 +41,8 @@ export interface StartResult {
     platform: "done" | "failed" | ""
     /** A download was interrupted (power cut): checkForUpdate() resumes it. */
     resumable: boolean
+    /** The store could not record this boot (its metadata fault, e.g. a worn-out sector): "" when it could. */
+    storeFault: string
 }
 
 function isOffer(e: QiotEvent) {
@@ -115,13 +117,16 @@ export class SotaEngine implements SotaDeps {
         await this.store.mount()
         const boot = await this.store.boot()
         this.running = boot.version
-        const res: StartResult = { version: boot.version, slot: boot.slot, trial: "none", platform: "", resumable: false }
+        const res: StartResult = { version: boot.version, slot: boot.slot, trial: "none", platform: "", resumable: false, storeFault: "" }
+        // the confirmed image runs unrecorded: say why, not "not confirmed"
+        if (boot.metaFault) res.storeFault = errText(boot.metaFault)
         this.progress("registering", "", 0, 0)
         const why = await recover(this.at, this.inbox, orDefault(this.cfg.registerTimeoutMs, 30000), orDefault(this.cfg.restartTimeoutMs, 30000))
         if (why) throw new SotaError("registration-failed", why)
         if (boot.rolledBack) {
             res.trial = "rolled-back"
-            this.progress("rolled-back", "", 0, 0, "rolled-back", "the new image was not confirmed")
+            if (res.storeFault) this.progress("rolled-back", "", 0, 0, "flash-error", `the store cannot record a boot: ${res.storeFault}`)
+            else this.progress("rolled-back", "", 0, 0, "rolled-back", "the new image was not confirmed")
         }
         if (boot.trial) {
             this.progress("self-test", "", 0, 0)

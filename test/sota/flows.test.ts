@@ -519,4 +519,19 @@ describe("hardening (issue 14)", () => {
         await runDevice(w)
         expect(await healthy(w)).toBe("new")
     })
+
+    it("a boot the store could not record (worn metadata) is reported as the store's fault, not as an unconfirmed image", async () => {
+        const w = new World()
+        await w.install()
+        const e = w.powerOn()
+        const store = w.store as any
+        const boot = store.boot.bind(store)
+        store.boot = async () => ({ ...(await boot()), rolledBack: true, wrote: false, metaFault: new FlashError("worn-out", 0x1000, "erase failed") })
+        const progress: { state: string; reason: string; detail: string }[] = []
+        e.onProgress(p => progress.push(p))
+        const r = await run(e.start())
+        expect(r.storeFault).toMatch(/worn-out/)
+        expect(progress.find(p => p.state === "rolled-back")).toMatchObject({ reason: "flash-error" })
+        expect(await healthy(w)).toBe("old")
+    })
 })
