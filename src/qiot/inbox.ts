@@ -1,11 +1,13 @@
 // The events an upgrade waits for, queued as they arrive from the AT client's URC path (which
 // must stay quick): +QIOTEVT events, the module's restart (RDY) and, for a reader that asks for
-// them, +QIND indications. Bounded: when the reader falls behind, the oldest event is dropped
-// and counted, never an unbounded queue.
+// them, +QIND indications. Bounded: when the reader falls behind, an event is dropped and counted,
+// never an unbounded queue; the one dropped is the oldest that is chatter (data or other events a
+// module sends unasked), so an upgrade's own events (7,xxxxx, RDY, accepted indications) are never
+// evicted by it: only when the whole queue is theirs does the oldest of them go.
 
 import * as ds from "@devicescript/core"
 import { Signal } from "../lib/signal"
-import { EVT_INDICATION, EVT_MODULE_RESTART, parseQiotEvent, QiotEvent } from "./events"
+import { EVT_INDICATION, EVT_MODULE_RESTART, EVT_OTA, parseQiotEvent, QiotEvent } from "./events"
 
 /** Decides which +QIND lines are queued (and may count the others); none are without it. */
 export interface IndicationFilter {
@@ -34,7 +36,7 @@ export class EventInbox {
         } else e = parseQiotEvent(line)
         if (!e) return
         if (this.queue.length >= this.max) {
-            this.queue.shift()
+            this.removeAt(this.victim())
             this.dropped++
         }
         this.queue.push(e)
@@ -77,6 +79,15 @@ export class EventInbox {
             if (left <= 0) return null
             await this.signal.wait(left)
         }
+    }
+
+    /** The event to drop for room: the oldest that is not an upgrade's own, else the oldest. */
+    private victim(): number {
+        for (let i = 0; i < this.queue.length; i++) {
+            const t = this.queue[i].type
+            if (t !== EVT_OTA && t !== EVT_MODULE_RESTART && t !== EVT_INDICATION) return i
+        }
+        return 0
     }
 
     private removeAt(i: number) {

@@ -63,6 +63,23 @@ describe("the event inbox", () => {
         expect(codes).toEqual([10703, 10704, 10705, 10706])
     })
 
+    it("never evicts an upgrade's own event for chatter: unrelated events go first", async () => {
+        const inbox = new EventInbox(16)
+        inbox.urc("+QIOTEVT: 7,10703")
+        inbox.urc("RDY")
+        for (let i = 0; i < 40; i++) inbox.urc(`+QIOTEVT: 5,10210,${i}`)
+        expect(inbox.dropped).toBe(26)
+        expect((await inbox.next(e => e.type === EVT_OTA, 0))!.code).toBe(10703)
+        expect(await inbox.next(e => e.type === EVT_MODULE_RESTART, 0)).not.toBeNull()
+        // the chatter kept is the newest
+        expect((await inbox.next(() => true, 0))!.line).toBe("+QIOTEVT: 5,10210,26")
+        // a queue that is all the upgrade's own still stays bounded: its oldest goes
+        const full = new EventInbox(2)
+        for (const c of [10700, 10701, 10703]) full.urc(`+QIOTEVT: 7,${c}`)
+        expect(full.dropped).toBe(1)
+        expect((await full.next(() => true, 0))!.code).toBe(10701)
+    })
+
     it("queues only the +QIND lines its filter accepts", async () => {
         const seen: string[] = []
         const inbox = new EventInbox(8, { indication: l => (seen.push(l), l.includes('"FOTA"')) })
