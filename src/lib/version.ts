@@ -1,7 +1,10 @@
 // QuecThing component versions: "1_0_0", "2_0_0", "V1_0", also "1.2.10". Parts are split on "_"
 // and "."; numeric parts compare as numbers ("1_10" > "1_9"), missing parts count as 0
-// ("1_0" == "1_0_0"), a leading "V"/"v" is ignored. A part that is not all digits compares as
-// text, and a numeric part sorts before a text one. No RegExp (DeviceScript has none).
+// ("1_0" == "1_0_0"), a leading "V"/"v" is ignored. A part that is not all digits is a
+// pre-release mark: it compares as text with another text part and sorts BEFORE any numeric part,
+// a missing one (0) included, so "2_0_0_rc1" < "2_0_0" < "2_0_0_1" and "1_0_beta" < "1_0_0"
+// (semantic versioning's rule: a pre-release precedes its release, and a plan for one while its
+// release runs is a downgrade). No RegExp (DeviceScript has none).
 
 function parts(v: string): string[] {
     let s = v.trim()
@@ -44,8 +47,8 @@ export function compareVersions(a: string, b: string): number {
         const nb = numericPart(sb)
         if (na >= 0 && nb >= 0) {
             if (na !== nb) return na < nb ? -1 : 1
-        } else if (na >= 0) return -1
-        else if (nb >= 0) return 1
+        } else if (na >= 0) return 1 // a's part is a number, b's a pre-release mark
+        else if (nb >= 0) return -1
         else if (sa !== sb) return sa < sb ? -1 : 1
     }
     return 0

@@ -33,8 +33,17 @@ describe("version compare", () => {
         expect(compareVersions("v1.2", "1_2_1")).toBe(-1)
         expect(compareVersions("1.2.10", "1_2_9")).toBe(1)
         expect(compareVersions("1_0_0", "1_0_0")).toBe(0)
-        expect(compareVersions("1_0_a", "1_0_0")).toBe(1)
         expect(compareVersions("1_0_a", "1_0_b")).toBe(-1)
+    })
+    it("a pre-release (a text part) comes before its release and after the version below", () => {
+        expect(compareVersions("2_0_0_rc1", "2_0_0")).toBe(-1)
+        expect(compareVersions("2_0_0", "2_0_0_rc1")).toBe(1)
+        expect(compareVersions("2_0_0_rc1", "2_0_0_0")).toBe(-1) // a missing part is 0: the same order
+        expect(compareVersions("2_0_0_rc1", "2_0_0_1")).toBe(-1)
+        expect(compareVersions("2_0_0_rc1", "1_9_9")).toBe(1)
+        expect(compareVersions("2_0_0_rc1", "2_0_0_rc2")).toBe(-1)
+        expect(compareVersions("1_0_beta", "1_0_0")).toBe(-1)
+        expect(compareVersions("1_0_a", "1_0_0")).toBe(-1)
     })
 })
 

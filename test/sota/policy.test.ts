@@ -20,6 +20,7 @@ describe("plan policy: one rule at a time", () => {
         ["a target longer than the store records", { target: "2_0_0_" + "x".repeat(28) }, {}, "bad-plan"],
         ["a target with a quote (it is quoted in AT+QIOTMCUVER)", { target: '2_0"0' }, {}, "bad-plan"],
         ["a downgrade", { target: "0_9_0" }, {}, "downgrade"],
+        ["a pre-release of the version that runs (it precedes its release)", { target: "1_0_0_rc1" }, {}, "downgrade"],
         ["battery below the limit", {}, { battery: 29 }, "low-battery"],
         ["signal below the minimum", {}, { signal: -101 }, "weak-signal"],
         ["a package bigger than a slot", { size: 32769 }, {}, "too-large"],
