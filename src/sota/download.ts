@@ -18,7 +18,10 @@
 //   any            silence                     repeat the last action, then ask     (same)
 //                                              for the plan again; fail "timeout"
 //   AwaitInstall   silence after the repeat    10704 presumed lost: activate        (done)
+// "Silence" is a deadline set by what should produce the awaited event (an action, a repeat, a
+// recovery, a 10701), so events that change nothing (10702 repeated forever) cannot postpone it.
 
+import * as ds from "@devicescript/core"
 import { AtError } from "../at/errors"
 import { StoreError } from "../flash/store-port"
 import { StepBudget } from "../lib/step-budget"
@@ -64,6 +67,8 @@ export class Download {
     /** What should have produced the awaited event: repeated once when the module goes quiet. */
     private lastAction = OtaAction.Accept
     private stalls = 0
+    /** When the awaited event is overdue: set by what should produce it, not moved by events that change nothing (a 10702 repeated forever). */
+    private deadline = 0
     /** null until the 10701 */
     private start: OtaStart = null
     private digests: DigestSet = null
@@ -78,9 +83,7 @@ export class Download {
     async run(): Promise<void> {
         await this.act(OtaAction.Accept)
         while (true) {
-            const timeout =
-                this.stage === Stage.AwaitPiece ? orDefault(this.d.cfg.pieceTimeoutMs, 120000) : orDefault(this.d.cfg.eventTimeoutMs, 60000)
-            const e = await this.d.inbox.next(isOta, timeout)
+            const e = await this.d.inbox.next(isOta, Math.max(1, this.deadline - ds.millis()))
             if (!e) {
                 if (await this.stalled()) return await this.install()
             }
@@ -107,6 +110,13 @@ export class Download {
     private async act(action: OtaAction) {
         await planAction(this.d.at, action, orDefault(this.d.cfg.blockRetries, 3))
         this.lastAction = action
+        this.rearm()
+    }
+
+    /** The awaited event is due within the stage's timeout from now. */
+    private rearm() {
+        const cfg = this.d.cfg
+        this.deadline = ds.millis() + (this.stage === Stage.AwaitPiece ? orDefault(cfg.pieceTimeoutMs, 120000) : orDefault(cfg.eventTimeoutMs, 60000))
     }
 
     /**
@@ -124,6 +134,7 @@ export class Download {
         }
         if (this.stalls === 1) await tryPlanAction(this.d.at, this.lastAction)
         else await requestPlan(this.d.at, requestSha(this.d.cfg))
+        this.rearm()
         return false
     }
 
@@ -133,14 +144,15 @@ export class Download {
         this.d.progress("recovering", "", 0, 0)
         const why = await recover(this.d.at, this.d.inbox, orDefault(this.d.cfg.registerTimeoutMs, 30000), orDefault(this.d.cfg.restartTimeoutMs, 30000))
         if (why) throw new SotaError("connection-lost", why)
+        this.rearm()
     }
 
     /** 10700 again (after a module restart or our own request): the same plan goes on. */
     private async offered(e: QiotEvent) {
         const again = parseOffer(e)
         if (!again || again.target !== this.offer.target || again.size !== this.offer.size) return
-        await this.act(OtaAction.Accept)
         this.stage = Stage.AwaitStart
+        await this.act(OtaAction.Accept)
     }
 
     /** 10701: a new receive, or the resumption of the one the journal describes. */
@@ -154,6 +166,7 @@ export class Download {
         // a repeated 10701 (the module re-sends it after a restart) goes on from where the reader is
         if (!this.start || this.start.md5 !== start.md5 || this.start.length !== start.length) await this.open(start)
         this.stage = Stage.AwaitPiece
+        this.rearm()
     }
 
     private async open(start: OtaStart) {
@@ -210,8 +223,8 @@ export class Download {
             return
         }
         await this.verify()
-        await this.act(OtaAction.Installing)
         this.stage = Stage.AwaitInstall
+        await this.act(OtaAction.Installing)
     }
 
     /** All bytes are in: compare the digests with the plan's, then let the store check the slot against them. */

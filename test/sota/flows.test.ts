@@ -534,4 +534,22 @@ describe("hardening (issue 14)", () => {
         expect(progress.find(p => p.state === "rolled-back")).toMatchObject({ reason: "flash-error" })
         expect(await healthy(w)).toBe("old")
     })
+
+    it("a module that repeats 10702 forever and never sends the piece: the wait is bounded, the plan fails as a timeout", async () => {
+        const w = new World({ engine: { pieceTimeoutMs: 20_000, eventTimeoutMs: 20_000 } })
+        await w.install()
+        const urc = w.module.urc.bind(w.module)
+        w.module.urc = (line: string) => (line.startsWith("+QIOTEVT: 7,10703") ? Promise.resolve() : urc(line))
+        const chatter = setInterval(() => w.moduleEnd.write(Buffer.from("\r\n+QIOTEVT: 7,10702\r\n")), 5000)
+        try {
+            const t0 = Date.now()
+            const r = await once(w)
+            expect(r).toMatchObject({ result: "failed", reason: "timeout" })
+            // the stall retries (3) each wait one timeout: about 4 × 20 s, not forever
+            expect(Date.now() - t0).toBeLessThan(10 * 60_000)
+        } finally {
+            clearInterval(chatter)
+        }
+        expect(await healthy(w)).toBe("old")
+    })
 })
