@@ -14,6 +14,7 @@ import { crc32Update } from "../../src/lib/crc32"
 import { RamFlash } from "../../src/flash/ram-flash"
 import { ImageStore } from "../../src/flash/image-store"
 import { StoreLayout } from "../../src/flash/store-config"
+import { pattern } from "../../test/vm/lib/pattern"
 
 /** KB through the pipeline: the RAM flash's slot holds 8 KB. */
 const KB = 8
@@ -32,14 +33,6 @@ function report(label: string, ms: number, kb: number) {
     console.log(`BENCH ${label}: ${fixed(perKb, 2)} ms/KB = ${fixed(perKb / LINE_MS, 3)} x the 1 KB line time (${fixed(LINE_MS, 1)} ms)`)
 }
 
-async function pattern(n: number): Promise<Buffer> {
-    const b = Buffer.alloc(n)
-    for (let i = 0; i < n; i++) {
-        b[i] = (i * 31 + 7) & 0xff
-        if ((i & 1023) === 1023) await ds.sleep(0)
-    }
-    return b
-}
 
 /** Hash 1 KB with `step` per 64-byte slice, yielding between slices as DigestSet does. */
 async function timeSlices(block: Buffer, step: (b: Buffer, s: number, e: number) => void): Promise<number> {

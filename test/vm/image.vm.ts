@@ -13,18 +13,10 @@ import { packImage } from "../../src/image/pack"
 import { ImageReader, bufferReader } from "../../src/image/reader"
 import { parseVersion, quecthingVersion } from "../../src/image/version"
 import { toHex } from "../../src/lib/bytes"
+import { pattern } from "./lib/pattern"
 
 const IMGTOOL_DIGEST = "32022b0c31c24da0cf900d30dd22bfac5465fae19ee40410394ffd83603d48e0"
 const IMGTOOL_FILE_SHA256 = "64aad50c958be58e06fe22549890ea6ef4925f27e017f26ded7e8e11ed2d4c2b"
-
-async function body(n: number) {
-    const b = Buffer.alloc(n)
-    for (let i = 0; i < n; i++) {
-        b[i] = (i * 31 + 7) & 0xff
-        if ((i & 1023) === 1023) await ds.sleep(0)
-    }
-    return b
-}
 
 async function reasonOf(img: Buffer): Promise<string> {
     try {
@@ -39,7 +31,7 @@ async function reasonOf(img: Buffer): Promise<string> {
 describe("MCUboot images in the VM", () => {
     test("pack 4 KB as imgtool does, byte for byte, then check it in 256-byte reads", async () => {
         const t0 = ds.millis()
-        const p = await packImage(await body(4000), { version: parseVersion("2_0_0"), headerSize: 0x200, securityCounter: 5 })
+        const p = await packImage(await pattern(4000), { version: parseVersion("2_0_0"), headerSize: 0x200, securityCounter: 5 })
         const t1 = ds.millis()
         expect(p.image.length).toBe(4564)
         expect(toHex(p.sha256)).toBe(IMGTOOL_DIGEST)
@@ -67,7 +59,7 @@ describe("MCUboot images in the VM", () => {
     })
 
     test("malformed images are refused with their reasons", async () => {
-        const p = await packImage(await body(300), { version: parseVersion("V1.2.3"), securityCounter: 1 })
+        const p = await packImage(await pattern(300), { version: parseVersion("V1.2.3"), securityCounter: 1 })
         const img = p.image
         const flipped = img.slice(0, img.length)
         flipped[100] = flipped[100] ^ 1

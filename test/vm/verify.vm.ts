@@ -6,16 +6,7 @@ import { describe, expect, test } from "@devicescript/test"
 import { digest } from "@devicescript/crypto"
 import { DigestSet } from "../../src/verify/digest-set"
 import { toHex } from "../../src/lib/bytes"
-
-/** Even filling 16 KB in one turn exceeds the VM's opcode slice: yield every 1 KB. */
-async function pattern(n: number) {
-    const b = Buffer.alloc(n)
-    for (let i = 0; i < n; i++) {
-        b[i] = (i * 31 + 7) & 0xff
-        if ((i & 1023) === 1023) await ds.sleep(0)
-    }
-    return b
-}
+import { pattern } from "./lib/pattern"
 
 describe("streaming digests in the VM", () => {
     test("16 KB in 1 KB blocks, MD5 + SHA-256 + CRC-32, with a midstate round trip halfway", async () => {
