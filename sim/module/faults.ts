@@ -23,6 +23,8 @@ export type FaultAction =
     | { kind: "delay"; ms: number }
     /** A payload header announces `by` bytes more (negative: fewer) than are sent. */
     | { kind: "lie-length"; by: number }
+    /** A payload reply carries only its first `bytes` bytes, honestly announced (legal: fewer than asked). */
+    | { kind: "short-read"; bytes: number }
     /** The module resets on receiving the command, before executing it. */
     | { kind: "reboot" }
     /** The payload of the reply stops after `afterBytes` bytes and the module resets. */

@@ -358,6 +358,9 @@ export class QuecModule {
             })
             return
         }
+        for (const f of faults)
+            if (f.kind === "short-read")
+                for (const p of reply.parts) if (p.kind === "payload") p.data = p.data.subarray(0, Math.min(p.data.length, f.bytes))
         let lieBy = 0
         for (const f of faults) if (f.kind === "lie-length") lieBy += f.by
         this.tx(encodeReply(reply, { lieBy }))

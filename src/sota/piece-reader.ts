@@ -66,7 +66,7 @@ export class PieceReader {
         try {
             while (readAt < end) {
                 const off = readAt
-                const n = Math.min(this.blockSize, end - off)
+                let n = Math.min(this.blockSize, end - off)
                 let attempt = 0
                 while (true) {
                     let failure: any = null
@@ -74,7 +74,11 @@ export class PieceReader {
                         this.reply.block = this.blocks[this.cur]
                         const r = await readBlock(d.at, off, n, readOpts)
                         d.stats.bytesRead += this.reply.got
-                        if (r.start === off && r.length === n && this.reply.ok && this.reply.got === n) break
+                        // fewer bytes than asked is legal (the reply says how many): go on from there
+                        if (r.start === off && r.length > 0 && r.length <= n && this.reply.ok && this.reply.got === r.length) {
+                            n = r.length
+                            break
+                        }
                         failure = new SotaError("module-error", `block at ${off}: reply ${r.start},${r.length}`)
                     } catch (err) {
                         if (!(err instanceof AtError)) throw err

@@ -552,4 +552,18 @@ describe("hardening (issue 14)", () => {
         }
         expect(await healthy(w)).toBe("old")
     })
+
+    it("a short +QIOTOTARD reply (fewer bytes than asked, honestly announced) is used: the next read goes on from there", async () => {
+        const w = new World({ packageSize: 8000, module: { faults: [{ at: "AT+QIOTOTARD=2048,", action: { kind: "short-read", bytes: 300 } }] } })
+        await w.install()
+        const e = w.powerOn()
+        await run(e.start())
+        await expect(run(e.checkForUpdate())).rejects.toMatchObject({ name: "Reboot" })
+        expect(w.module.faults.fired.length).toBe(1)
+        expect(e.stats.blockRetries).toBe(0)
+        expect(w.module.received.some(c => c.startsWith("AT+QIOTOTARD=2348,"))).toBe(true)
+        expect(e.stats.bytesRead).toBe(8000)
+        await runDevice(w)
+        expect(await healthy(w)).toBe("new")
+    })
 })
