@@ -86,9 +86,10 @@ export class ImageStore implements UpgradeStore {
     async boot(): Promise<BootResult> {
         this.mounted()
         let d = decideBoot(this.st, -1)
-        if (d.slot >= 0 && this.verifyOnBoot && !(await this.slotIntact(d.next, d.slot))) {
+        // a trial boot always checks what it is about to run (once per upgrade); every boot with verifyOnBoot
+        if (d.slot >= 0 && (this.verifyOnBoot || d.trial) && !(await this.slotIntact(d.next, d.slot))) {
             d = decideBoot(this.st, d.slot)
-            if (d.slot >= 0 && !(await this.slotIntact(d.next, d.slot))) d.slot = -1
+            if (d.slot >= 0 && this.verifyOnBoot && !(await this.slotIntact(d.next, d.slot))) d.slot = -1
         }
         if (d.slot < 0) throw new StoreError("no-image", d.why || "no intact slot to fall back to")
         let fault: StoreError = null

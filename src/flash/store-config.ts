@@ -24,7 +24,7 @@ export interface StoreLayout {
 export interface StoreOptions {
     /** Boots a trial image gets before it is rolled back without a confirm. Default 1. */
     maxTrialBoots?: number
-    /** Check the CRC-32 of the slot about to boot and fall back when it is wrong. Default false. */
+    /** Check the CRC-32 of the slot about to boot, every boot, and fall back when it is wrong. Default false: then only a trial boot is checked. */
     verifyOnBoot?: boolean
     /** Bytes of CRC/scan work between yields to the scheduler (DeviceScript step budget). Default 1024. */
     yieldEvery?: number

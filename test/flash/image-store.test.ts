@@ -208,6 +208,23 @@ describe.each(BACKENDS)("image store on %s", (_name, make) => {
         expect(r.store.slotInfo(1).state).toBe("bad")
     })
 
+    it("a trial boot checks what it runs even without verifyOnBoot: a damaged new image never runs", async () => {
+        const { flash: f, nor } = await make()
+        const s = await provision(f, v1)
+        await receive(s, v2)
+        await s.activate() // on trial
+        nor.flipBit(LAYOUT.slotAddress[1] + 100, 3)
+        const r = await reboot(f)
+        expect(r.boot).toMatchObject({ slot: 0, version: "1_0_0", rolledBack: true, trial: false })
+        expect(r.store.slotInfo(1).state).toBe("bad")
+        // an intact trial image runs on trial as before
+        const g = await make()
+        const s2 = await provision(g.flash, v1)
+        await receive(s2, v2)
+        await s2.activate()
+        expect((await reboot(g.flash)).boot).toMatchObject({ slot: 1, version: v2.version, trial: true })
+    })
+
     it("rejects a bad layout", async () => {
         const { flash: f } = await make()
         expect(() => new ImageStore(f, { ...LAYOUT, metaSectors: 1 }, FAST)).toThrow(/2 sectors/)
