@@ -44,7 +44,7 @@ export async function subscribe(at: AtClient, inbox: EventInbox, timeoutMs: numb
         if (e) {
             if (e.code !== OK_CODE) return `+QIOTEVT: ${e.type},${e.code}`
             if (e.type === EVT_SUBSCRIBE) return ""
-        } else if (await sessionUp(at)) return ""
+        } else if ((await subscribedIfKnown(at)) === true) return ""
     }
 }
 
@@ -55,24 +55,19 @@ export async function bringUp(at: AtClient, inbox: EventInbox, registerTimeoutMs
     return await subscribe(at, inbox, registerTimeoutMs)
 }
 
-/** Did the module lose its platform session? False when it cannot tell (no answer). */
-export async function sessionLost(at: AtClient): Promise<boolean> {
-    try {
-        return !(await subscribed(at))
-    } catch (err) {
-        if (!(err instanceof AtError)) throw err
-        return false
-    }
-}
-
-/** Is the session up? False when the module cannot tell. */
-async function sessionUp(at: AtClient): Promise<boolean> {
+/** AT+QIOTSTATE? as an answer that may be missing: true, false, or null when the module did not say. */
+async function subscribedIfKnown(at: AtClient): Promise<boolean> {
     try {
         return await subscribed(at)
     } catch (err) {
         if (!(err instanceof AtError)) throw err
-        return false
+        return null
     }
+}
+
+/** Did the module lose its platform session? False when it cannot tell (no answer). */
+export async function sessionLost(at: AtClient): Promise<boolean> {
+    return (await subscribedIfKnown(at)) === false
 }
 
 /**
