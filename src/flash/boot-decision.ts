@@ -13,6 +13,7 @@
 //     slot, which needs no record, and spends no trial boot: a trial image runs unrecorded only
 //     when there is no confirmed one to run, so a crashing trial cannot loop without a rollback.
 
+import { BadWhy } from "./store-port"
 import { cloneState, SlotInfo, StoreState } from "./store-records"
 
 export interface BootDecision {
@@ -27,6 +28,13 @@ export interface BootDecision {
     trial: boolean
     /** Why nothing is bootable ("" when a slot was chosen). */
     why: string
+}
+
+/** `s` becomes bad for `why`, news until reported. */
+export function markBadSlot(s: SlotInfo, why: number) {
+    s.state = "bad"
+    s.why = why
+    s.unreported = true
 }
 
 export function bootable(s: SlotInfo): boolean {
@@ -49,13 +57,13 @@ export function decideBoot(st: StoreState, failed: number): BootDecision {
     const d: BootDecision = { slot: -1, next, changed: false, rolledBack: false, trial: false, why: "" }
     let cand = next.active
     if (failed >= 0) {
-        next.slots[failed].state = "bad"
+        markBadSlot(next.slots[failed], BadWhy.ImageCheck)
         d.changed = true
         d.rolledBack = true
         if (failed !== cand) cand = -1
     } else if (cand >= 0 && next.slots[cand].state === "trial" && next.slots[cand].bootsLeft === 0) {
         if (next.slots[1 - cand].state === "confirmed") {
-            next.slots[cand].state = "bad"
+            markBadSlot(next.slots[cand], BadWhy.NotConfirmed)
             d.changed = true
             d.rolledBack = true
         }

@@ -14,12 +14,12 @@
 
 import { Flash, FlashError } from "./flash"
 import { MetaLog } from "./meta-log"
-import { BlockHasher, BootResult, DownloadJournal, ImagePlan, StoreError, UpgradeStore } from "./store-port"
+import { BadWhy, BlockHasher, BootResult, DownloadJournal, ImagePlan, SlotCheck, StoreError, UpgradeStore } from "./store-port"
 import {
     cloneState, copyBuf, emptyProgress, encodeProgress, encodeState, initialState, journalOf, MAX_MIDSTATE, MAX_STATE_BODY,
     Progress, REC_PROGRESS, REC_STATE, slotIn, stateInForce, stateReadable, StoreState,
 } from "./store-records"
-import { confirmedSlot, decideBoot, unrecordedBoot } from "./boot-decision"
+import { bootable, confirmedSlot, decideBoot, markBadSlot, unrecordedBoot } from "./boot-decision"
 import { BlockWriter } from "./block-writer"
 import { checkDowngrade, checkLayout, checkVersion, parseDigest, StoreLayout, StoreOptions, trialBoots } from "./store-config"
 import { slotCrc, unknownBlank, writeSlot } from "./slot-io"
@@ -36,6 +36,7 @@ export class ImageStore implements UpgradeStore {
     private budget: StepBudget
     private maxTrialBoots: number
     private verifyOnBoot: boolean
+    private externalBoot: boolean
     private st: StoreState
     private running: number
     /** Receiving slot: per sector, the offset from which it is known erased (-1: unknown). */
@@ -51,6 +52,7 @@ export class ImageStore implements UpgradeStore {
         this.every = Math.max(sector, Math.ceil((o.checkpointBytes || 4096) / sector) * sector)
         this.maxTrialBoots = trialBoots(o)
         this.verifyOnBoot = !!o.verifyOnBoot
+        this.externalBoot = !!o.externalBoot
         this.budget = new StepBudget(o.yieldEvery || 1024, o.yielder)
         checkLayout(flash, layout)
         this.log = new MetaLog(flash, layout.metaAddress, layout.metaSectors, this.budget)
@@ -82,14 +84,24 @@ export class ImageStore implements UpgradeStore {
      * Decide which slot runs: roll back a trial that used its boots, spend a trial boot, write nothing
      * when the active slot is confirmed; "no-image" when nothing is bootable. When the metadata cannot
      * take the record (a FlashError: a worn-out sector), the confirmed slot runs unrecorded (metaFault).
+     * `check` (a boot stage's image check) runs on the chosen slot after its CRC: a slot that fails
+     * either is marked bad with its why and the other slot runs. With externalBoot, a boot stage did
+     * all this before the program ran: boot() only learns its choice.
      */
-    async boot(): Promise<BootResult> {
+    async boot(check?: SlotCheck): Promise<BootResult> {
         this.mounted()
+        if (this.externalBoot) return this.bootChosen()
         let d = decideBoot(this.st, -1)
-        // a trial boot always checks what it is about to run (once per upgrade); every boot with verifyOnBoot
-        if (d.slot >= 0 && (this.verifyOnBoot || d.trial) && !(await this.slotIntact(d.next, d.slot))) {
-            d = decideBoot(this.st, d.slot)
-            if (d.slot >= 0 && this.verifyOnBoot && !(await this.slotIntact(d.next, d.slot))) d.slot = -1
+        // a trial boot always checks what it is about to run (once per upgrade); every boot with verifyOnBoot or a check
+        const always = this.verifyOnBoot || !!check
+        if (d.slot >= 0 && (always || d.trial)) {
+            const failed = d.slot
+            const why = await this.slotCheck(d.next, failed, check)
+            if (why) {
+                d = decideBoot(this.st, failed)
+                d.next.slots[failed].why = why
+                if (d.slot >= 0 && always && (await this.slotCheck(d.next, d.slot, check))) d.slot = -1
+            }
         }
         if (d.slot < 0) throw new StoreError("no-image", d.why || "no intact slot to fall back to")
         let fault: StoreError = null
@@ -100,11 +112,53 @@ export class ImageStore implements UpgradeStore {
                 if (!(e instanceof FlashError)) throw e // a power cut is no error to handle
                 fault = e
                 const u = unrecordedBoot(this.st, d, -1)
-                d = this.verifyOnBoot && u.slot !== d.slot && !(await this.slotIntact(u.next, u.slot)) ? unrecordedBoot(this.st, d, u.slot) : u
+                d = always && u.slot !== d.slot && (await this.slotCheck(u.next, u.slot, check)) ? unrecordedBoot(this.st, d, u.slot) : u
             }
         }
         this.running = d.slot
-        return { slot: d.slot, version: d.next.slots[d.slot].version, trial: d.trial, rolledBack: d.rolledBack, wrote: d.changed, metaFault: fault }
+        const res = this.bootResult(d.next, d.trial, d.rolledBack, d.changed)
+        res.metaFault = fault
+        return res
+    }
+
+    /** What a boot stage chose and recorded: the active slot, which must be bootable. */
+    private bootChosen(): BootResult {
+        const a = this.st.active
+        if (a < 0 || !bootable(this.st.slots[a])) throw new StoreError("no-image", "the boot stage left no bootable slot active")
+        this.running = a
+        const res = this.bootResult(this.st, this.st.slots[a].state === "trial", false, false)
+        // what the boot stage itself decided is this boot's rollback; a reject() was the program's own
+        const w = res.why
+        res.rolledBack = w === BadWhy.NotConfirmed || w === BadWhy.ImageCheck || w === BadWhy.Crc
+        return res
+    }
+
+    private bootResult(st: StoreState, trial: boolean, rolledBack: boolean, wrote: boolean): BootResult {
+        const o = st.slots[1 - this.running]
+        const news = o.state === "bad" && o.unreported
+        return {
+            slot: this.running,
+            version: st.slots[this.running].version,
+            trial: trial,
+            rolledBack: rolledBack,
+            wrote: wrote,
+            metaFault: null,
+            why: news ? o.why : 0,
+            failedVersion: news ? o.version : "",
+        }
+    }
+
+    /** The failure boot() returned is reported: keep it, as a record, not as news. */
+    async reported(): Promise<void> {
+        this.mounted()
+        const next = cloneState(this.st)
+        let changed = false
+        for (let i = 0; i < 2; i++)
+            if (next.slots[i].unreported) {
+                next.slots[i].unreported = false
+                changed = true
+            }
+        if (changed) await this.commit(next)
     }
 
     /** The running image passed its self-test: make it permanent. False when it already was. */
@@ -122,7 +176,7 @@ export class ImageStore implements UpgradeStore {
     }
 
     /** The running trial image failed its self-test: mark it bad and make the fallback active. Reboot next. */
-    async reject(): Promise<void> {
+    async reject(why?: number): Promise<void> {
         const r = this.runningSlot()
         const other = 1 - r
         if (this.st.slots[r].state !== "trial")
@@ -130,7 +184,7 @@ export class ImageStore implements UpgradeStore {
         if (this.st.slots[other].state !== "confirmed")
             throw new StoreError("bad-state", `no confirmed slot to fall back to`)
         const next = cloneState(this.st)
-        next.slots[r].state = "bad"
+        markBadSlot(next.slots[r], why || BadWhy.SelfTest)
         next.active = other
         await this.commit(next)
     }
@@ -169,6 +223,8 @@ export class ImageStore implements UpgradeStore {
             crcKnown: plan.crc32 !== undefined,
             sha256: sha,
             md5: md5,
+            why: 0,
+            unreported: false,
         }
         await this.commit(next)
         this.blankFrom = unknownBlank(this.layout.slotSize / this.flash.geometry.sectorSize)
@@ -295,6 +351,7 @@ export class ImageStore implements UpgradeStore {
         next.slots[t].crc32 = crc
         next.slots[t].crcKnown = state === "ready"
         next.slots[t].state = state
+        next.slots[t].why = state === "bad" ? BadWhy.Download : 0
         await this.commit(next)
         this.writer = null
     }
@@ -387,8 +444,10 @@ export class ImageStore implements UpgradeStore {
         if (rs.state !== "confirmed") throw new StoreError("reboot-required", `running slot is ${rs.state}`)
     }
 
-    private async slotIntact(st: StoreState, slot: number): Promise<boolean> {
+    /** 0 when the slot's bytes are as verified and `check` passes them; else why not. */
+    private async slotCheck(st: StoreState, slot: number, check: SlotCheck): Promise<number> {
         const s = st.slots[slot]
-        return s.crcKnown && s.size > 0 && (await this.imageCrc(slot, s.size)) === s.crc32
+        if (!(s.crcKnown && s.size > 0 && (await this.imageCrc(slot, s.size)) === s.crc32)) return BadWhy.Crc
+        return check ? await check(slot, s.size) : 0
     }
 }

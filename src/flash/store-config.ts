@@ -32,6 +32,11 @@ export interface StoreOptions {
     yielder?: Yielder
     /** Accept images with a lower version than the running one. Default false. */
     allowDowngrade?: boolean
+    /**
+     * A boot stage (the simulator's host, a board's C stage) made this boot's decision and
+     * recorded it before the program ran: boot() only learns the slot, it counts nothing.
+     */
+    externalBoot?: boolean
     /** Journal checkpoint interval of a block download, rounded up to whole sectors. Default 4096. */
     checkpointBytes?: number
 }

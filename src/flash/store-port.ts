@@ -22,6 +22,21 @@ export type StoreReason =
     | "bad-argument" // a malformed version, digest or journal field
 
 /**
+ * Why a slot is bad, kept with it (the last outcome the next boot and the application read, until
+ * the slot is reused). Whoever marks a slot bad says why: the boot decision, a boot stage's image
+ * check, the firmware's own self-test or version check, the download's checks.
+ */
+export const enum BadWhy {
+    None = 0,
+    NotConfirmed = 1, // a trial used its boots without a confirm (a crash, a hang, a reset loop)
+    SelfTest = 2, // the trial image ran and failed its self-test
+    ImageCheck = 3, // the boot stage's check of the image (magic, sizes, SHA-256 TLV, program format)
+    Crc = 4, // the slot's bytes changed since they were verified
+    Download = 5, // the download failed its checks
+    VersionMismatch = 6, // the program that ran is not the version the store recorded for it
+}
+
+/**
  * Every failure behind the port is a StoreError; a failure of the flash itself is its subclass
  * FlashError (flash.ts), whose `reason` is the flash's (worn-out, timeout, link, ...).
  */
@@ -69,7 +84,14 @@ export interface BootResult {
      * written or none was needed. Later writes (a download, a confirm) will likely fail too.
      */
     metaFault?: StoreError
+    /** A failure not yet reported (BadWhy of the bad slot; 0: none): the engine reports it, then calls reported(). */
+    why: number
+    /** The version of that failed image ("" when why is 0). */
+    failedVersion: string
 }
+
+/** A boot stage's check of a slot's image: 0 when it may run, else the BadWhy that makes it bad. */
+export type SlotCheck = (slot: number, size: number) => Promise<number>
 
 /** The download journal in force: the receiving slot's plan and the last saved progress. */
 export interface DownloadJournal {
@@ -89,12 +111,14 @@ export interface UpgradeStore {
     readonly allowDowngrade: boolean
     /** Read the metadata (once per start-up, before boot). */
     mount(): Promise<void>
-    /** Decide which slot runs (trial accounting, rollback). */
+    /** Decide which slot runs (trial accounting, rollback), or learn what a boot stage decided. */
     boot(): Promise<BootResult>
     /** The running trial image proved itself. False when it was confirmed already. */
     confirm(): Promise<boolean>
-    /** The running trial image failed: back to the confirmed one (reboot next). */
-    reject(): Promise<void>
+    /** The running trial image failed (`why`, default SelfTest): back to the confirmed one (reboot next). */
+    reject(why?: number): Promise<void>
+    /** The failure boot() returned has been reported to the platform: it stays recorded, no longer news. */
+    reported(): Promise<void>
     journal(): DownloadJournal
     /** A receive was started and not activated (receiving, or verified and ready): its plan may still be open. */
     interrupted(): boolean

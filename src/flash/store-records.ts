@@ -3,13 +3,15 @@
 // STATE (type 1), a full snapshot, written on every slot state change:
 //   0 active u8 (0xFF: none) | 1 format 1 | 2 reserved u16 | 4 session u32
 //   8 slot 0 | slot 1 | progress
-//   slot: state u8 | bootsLeft u8 | flags u8 (1: crc32 known) | verLen u8 | version[verLen]
+//   slot: state u8 | bootsLeft u8 | flags u8 | verLen u8 | version[verLen]
 //         | size u32 | crc32 u32 | shaLen u8 | sha256[shaLen] | md5Len u8 | md5[md5Len]
 //   progress: written u32 | verified u32 | midLen u8 | midstate[midLen]
 // PROGRESS (type 2), a download-journal delta, valid only when newer than the newest STATE and
 // for the same receive session:
 //   0 session u32 | 4 written u32 | 8 verified u32 | 12 midLen u8 | 13 midstate[midLen]
 // Digests are stored as bytes (16 for MD5, 32 for SHA-256, or none) and exposed as hex.
+// Slot flags: bit 0 crc32 known | bits 1-5 why a bad slot is bad (BadWhy, store-port.ts) | bit 6
+// that failure is not reported yet. Records older than the why bits read as why 0.
 
 import { getU32, putU32, toHex } from "../lib/bytes"
 import { LogRecord, seqNewer } from "./meta-log"
@@ -37,6 +39,10 @@ export interface SlotInfo {
     /** Expected digests as bytes (32 and 16), empty when not given. */
     sha256: Buffer
     md5: Buffer
+    /** Why the slot is bad (BadWhy; 0 otherwise): the last outcome, kept until the slot is reused. */
+    why: number
+    /** The failure has not been reported to the platform yet. */
+    unreported: boolean
 }
 
 /** Download-journal progress (the plan itself is the receiving slot's version, size and digests). */
@@ -66,6 +72,8 @@ export function emptySlot(): SlotInfo {
         crcKnown: false,
         sha256: Buffer.alloc(0),
         md5: Buffer.alloc(0),
+        why: 0,
+        unreported: false,
     }
 }
 
@@ -93,6 +101,8 @@ export function cloneSlot(s: SlotInfo): SlotInfo {
         crcKnown: s.crcKnown,
         sha256: s.sha256,
         md5: s.md5,
+        why: s.why,
+        unreported: s.unreported,
     }
 }
 
@@ -175,7 +185,7 @@ function slotBytes(s: SlotInfo, v: Buffer): number {
 function writeSlot(w: Writer, s: SlotInfo, v: Buffer) {
     w.u8(STATES.indexOf(s.state))
     w.u8(s.bootsLeft)
-    w.u8(s.crcKnown ? 1 : 0)
+    w.u8((s.crcKnown ? 1 : 0) | ((s.why & 31) << 1) | (s.unreported ? 64 : 0))
     w.u8(v.length)
     w.bytes(v)
     w.u32(s.size)
@@ -206,6 +216,8 @@ function readSlot(r: Reader): SlotInfo {
         crcKnown: (flags & 1) !== 0,
         sha256: sha,
         md5: md5,
+        why: (flags >> 1) & 31,
+        unreported: (flags & 64) !== 0,
     }
 }
 

@@ -6,6 +6,12 @@ import { UpgradeLock } from "../lib/upgrade-lock"
 export interface SotaConfig {
     /** The MCU component the plans name, e.g. "STM32". */
     component: string
+    /**
+     * The running program's own version, compiled into it: what AT+QIOTMCUVER reports. A store
+     * record that says otherwise is a fault ("version-mismatch"; a trial image is rejected).
+     * Default: the version the store recorded for the slot.
+     */
+    version?: string
     /** Ask for SHA-256 in 10701 (AT+QIOTOTAREQ=1). Default true. */
     requestSha256?: boolean
     /** Also compare the 10701 CRC field as CRC-32/ISO-HDLC (its algorithm is undocumented). Default false. */

@@ -7,7 +7,7 @@
 import * as ds from "@devicescript/core"
 import { AtClient } from "../at/client"
 import { AtError } from "../at/errors"
-import { UpgradeStore } from "../flash/store-port"
+import { BadWhy, UpgradeStore } from "../flash/store-port"
 import { errText } from "../lib/err-text"
 import { upgradeLock } from "../lib/upgrade-lock"
 import { csq, reportMcuVersion, requestPlan, tryPlanAction } from "../qiot/commands"
@@ -21,7 +21,7 @@ import { PieceReader } from "./piece-reader"
 import { csqToDbm, decidePlan } from "./policy"
 import { SotaPlatform } from "./port"
 import { SotaProgress, SotaState, SotaStats } from "./progress"
-import { reasonOf, SotaError, SotaReason, storeFailure } from "./reasons"
+import { reasonOf, SotaError, SotaReason, storeFailure, whyReason } from "./reasons"
 
 export type PlanResultKind = "no-plan" | "refused" | "failed" | "rebooting"
 
@@ -116,8 +116,10 @@ export class SotaEngine implements SotaDeps {
         this.progress("booting", "", 0, 0)
         await this.store.mount()
         const boot = await this.store.boot()
-        this.running = boot.version
-        const res: StartResult = { version: boot.version, slot: boot.slot, trial: "none", platform: "", resumable: false, storeFault: "" }
+        // the program's own version when it knows it (compiled in): the store's record must agree
+        const program = this.cfg.version || boot.version
+        this.running = program
+        const res: StartResult = { version: program, slot: boot.slot, trial: "none", platform: "", resumable: false, storeFault: "" }
         // the confirmed image runs unrecorded: say why, not "not confirmed"
         if (boot.metaFault) res.storeFault = errText(boot.metaFault)
         this.progress("registering", "", 0, 0)
@@ -126,7 +128,19 @@ export class SotaEngine implements SotaDeps {
         if (boot.rolledBack) {
             res.trial = "rolled-back"
             if (res.storeFault) this.progress("rolled-back", "", 0, 0, "flash-error", `the store cannot record a boot: ${res.storeFault}`)
+            else if (boot.why) this.progress("rolled-back", boot.failedVersion, 0, 0, whyReason(boot.why), `${boot.failedVersion} was not kept`)
             else this.progress("rolled-back", "", 0, 0, "rolled-back", "the new image was not confirmed")
+        }
+        if (program !== boot.version) {
+            const detail = `the program is ${program}, the store recorded ${boot.version}`
+            if (boot.trial) {
+                await this.store.reject(BadWhy.VersionMismatch)
+                this.progress("rolled-back", boot.version, 0, 0, "version-mismatch", detail)
+                res.trial = "rolled-back"
+                await this.reboot()
+                return res
+            }
+            this.progress("fault", "", 0, 0, "version-mismatch", detail)
         }
         if (boot.trial) {
             this.progress("self-test", "", 0, 0)
@@ -147,6 +161,8 @@ export class SotaEngine implements SotaDeps {
             const e = await this.inbox.next(isVerdict, orDefault(this.cfg.resultTimeoutMs, 10000))
             if (e) res.platform = e.code === OTA_DONE ? "done" : "failed"
         }
+        // the failure is told (the old version reported): keep it as the last outcome, not as news
+        if (this.reported && boot.why) await this.store.reported()
         if (this.reported) this.progress("reported", "", 0, 0)
         res.resumable = this.store.interrupted()
         return res

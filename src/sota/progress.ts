@@ -20,6 +20,7 @@ export type SotaState =
     | "rebooting"
     | "failed"
     | "recovering"
+    | "fault" // something is wrong that does not stop the agent (e.g. the program's version against the store's)
 
 export interface SotaProgress {
     state: SotaState

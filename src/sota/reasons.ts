@@ -2,7 +2,7 @@
 // the platforms' failure vocabularies (Golioth's reasons, Huawei IoTDA's device-side causes).
 
 import { AtError } from "../at/errors"
-import { StoreError } from "../flash/store-port"
+import { BadWhy, StoreError } from "../flash/store-port"
 import { errText } from "../lib/err-text"
 
 export type SotaReason =
@@ -31,6 +31,8 @@ export type SotaReason =
     // after the reboot
     | "self-test-failed" // the new image was rolled back
     | "rolled-back" // the new image was not confirmed in time and the store rolled it back
+    | "bad-image" // the boot stage's check of the new image failed (format, SHA-256 TLV, not a program)
+    | "version-mismatch" // the program that ran is not the version the store recorded for it
     | "registration-failed"
 
 export class SotaError extends Error {
@@ -63,4 +65,13 @@ export function reasonOf(err: any): SotaReason {
     }
     if (err instanceof StoreError) return (storeFailure(err) as SotaError).reason
     return null
+}
+
+/** Why the store kept a slot bad (BadWhy), as the reason the agent reports. */
+export function whyReason(why: number): SotaReason {
+    if (why === BadWhy.SelfTest) return "self-test-failed"
+    if (why === BadWhy.ImageCheck) return "bad-image"
+    if (why === BadWhy.Crc) return "flash-mismatch"
+    if (why === BadWhy.VersionMismatch) return "version-mismatch"
+    return "rolled-back"
 }
