@@ -97,7 +97,7 @@ export async function runModem(o: SimOptions, view: View): Promise<number> {
     try {
         link = await openModuleLink(where, o.modemBaud, notice)
         const slot = o.flash ? (slotOfFile(o.flash) ?? o.slot) : o.slot
-        const factory = makeImage(Math.min(o.size, layoutFor(slot).slotSize), 99)
+        const factory = makeImage(Math.min(o.size || 27954, layoutFor(slot).slotSize), 99)
         const t0 = Date.now()
         try {
             d = new SimDevice({
@@ -195,6 +195,10 @@ export async function runModem(o: SimOptions, view: View): Promise<number> {
                 result,
                 reason,
                 version: running ? running.version : "?",
+                // against a real module the MCU side has no boot stage and no firmware images (yet)
+                runningVersion: null,
+                runningSha256: null,
+                packageSha256: null,
                 healthy,
                 engine: "node",
                 from: first ? first.version : o.from,

@@ -1,15 +1,21 @@
 // `--engine node`: the firmware's portable code (src/at, src/sota, src/flash, src/verify) runs
 // in this process against the module emulator over the paced UART model, in real time.
 
-import { Reboot } from "../device/device"
+import { NodeProgram, Reboot, SimDevice } from "../device/device"
 import type { PlanResult } from "../../src/sota/engine"
 import { SimOptions } from "./options"
 import { SimSummary, summarize } from "./summary"
 import { View } from "./view"
 import { buildSimWorld, runOutcome } from "./world"
 
-export async function runNodeEngine(o: SimOptions, view: View): Promise<SimSummary> {
-    const { d, image, blockCuts, opCuts } = await buildSimWorld(o, view)
+export interface NodeEngineEnv {
+    /** The run's device, once built (tests read its flash, platform log and store). */
+    onDevice?: (d: SimDevice) => void
+}
+
+export async function runNodeEngine(o: SimOptions, view: View, env: NodeEngineEnv = {}): Promise<SimSummary> {
+    const { d, image, packageSha256, blockCuts, opCuts } = await buildSimWorld(o, view)
+    env.onDevice?.(d)
     d.flash.resetCounters()
     const metaErases0 = d.metaErases()
 
@@ -33,13 +39,38 @@ export async function runNodeEngine(o: SimOptions, view: View): Promise<SimSumma
     let checkpoints = 0
     let plan: PlanResult = null
     let rolledBack = false
+    let runningVersion: string | null = null
+    let runningSha256: string | null = null
+    let failure: { reason: string; detail: string } = null
     // boot until the device settles: a reboot or a power cut means another boot; a rollback
-    // ends the run at the boot that reports the old version (no new request in the same run)
+    // ends the run at the boot that reports the old version (no new request in the same run).
+    // Every boot runs the boot stage first, then the program it launched, as that program behaves.
     for (let boot = 0; boot < 12; boot++) {
-        const e = d.powerOn()
         let again = false
+        let program: NodeProgram
+        try {
+            program = await d.bootStage()
+        } catch (err) {
+            if (!d.flash.isOff()) {
+                failure = { reason: "no-image", detail: String((err as Error).message) }
+                break
+            }
+            cuts++ // the power went during the stage's record: power on, and the stage runs again
+            d.flash.powerOn()
+            continue
+        }
+        for (const r of program.launch.refused) view.line(`  boot stage: slot ${r.slot} refused: ${r.reason}`)
+        runningSha256 = program.launch.sha256
+        if (program.behaviour === "throws" || program.behaviour === "hangs") {
+            // the program dies at start (the VM panics), or never confirms (the watchdog resets it)
+            d.boots++
+            view.line(`  the ${program.version} program ${program.behaviour === "throws" ? "threw at start" : "hung"}: reset`)
+            continue
+        }
+        const e = d.powerOn(program)
         try {
             const start = await e.start()
+            runningVersion = start.version
             rolledBack = rolledBack || start.trial === "rolled-back"
             // a confirmed new image ends the run; so does a rollback (no new request in this run)
             if (!rolledBack && start.trial !== "confirmed") {
@@ -65,6 +96,7 @@ export async function runNodeEngine(o: SimOptions, view: View): Promise<SimSumma
     const { result: last, reason, version, healthy } = await runOutcome(d, o, {
         plan,
         rolledBack: rolledBack ? d.progress.find(p => p.state === "rolled-back")?.reason ?? "rolled-back" : null,
+        failure,
     })
 
     const tap = d.tap
@@ -73,6 +105,9 @@ export async function runNodeEngine(o: SimOptions, view: View): Promise<SimSumma
         result: last,
         reason,
         version,
+        runningVersion,
+        runningSha256,
+        packageSha256,
         healthy,
         engine: "node",
         from: o.from,

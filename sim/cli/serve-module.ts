@@ -26,7 +26,7 @@ export interface ModuleServer {
 
 /** Start serving; resolves once the port listens. Throws a one-line Error when it cannot. */
 export async function startModuleServer(o: SimOptions, view: View): Promise<ModuleServer> {
-    const image = o.image ?? makeImage(o.size, o.seed)
+    const image = o.image ?? makeImage(o.size || 27954, o.seed)
     const moduleFaults: FaultRule[] = []
     const script: ScriptedByteFault[] = []
     let rates: ByteFaultRates = {}

@@ -7,8 +7,14 @@ export type SimResult = "upgraded" | "rolled-back" | "refused" | "failed"
 export interface SimSummary {
     result: SimResult
     reason: string | null
-    /** the version running at the end */
+    /** the version running at the end (the store's record of the running slot) */
     version: string
+    /** the version the running program reports (compiled into it); null when no program reported one */
+    runningVersion: string | null
+    /** the SHA-256 of the image the boot stage launched last; null when none was launched */
+    runningSha256: string | null
+    /** the SHA-256 of the image the Developer Center served (its checked TLV); null when the package is no image */
+    packageSha256: string | null
     /** running a valid, confirmed image at the end (decides the exit code) */
     healthy: boolean
     engine: "node" | "vm"
@@ -47,6 +53,9 @@ export interface RunFacts
         | "result"
         | "reason"
         | "version"
+        | "runningVersion"
+        | "runningSha256"
+        | "packageSha256"
         | "healthy"
         | "engine"
         | "from"
@@ -74,6 +83,9 @@ export function summarize(f: RunFacts): SimSummary {
         result: f.result,
         reason: f.reason,
         version: f.version,
+        runningVersion: f.runningVersion,
+        runningSha256: f.runningSha256,
+        packageSha256: f.packageSha256,
         healthy: f.healthy,
         engine: f.engine,
         from: f.from,

@@ -73,7 +73,8 @@ export class View {
         const rows: [string, string][] = [
             ["result", `${s.result}${s.reason ? ` (${s.reason})` : ""}`],
             ["running", `${s.version}${s.healthy ? ", confirmed" : ", NOT HEALTHY"}`],
-            ["image", `${s.imageBytes} bytes, ${s.from} → ${s.to}`],
+            ["program", s.runningVersion ? `${s.runningVersion} says so itself; its image SHA-256 ${short(s.runningSha256)}` : "no program reported a version"],
+            ["image", `${s.imageBytes} bytes, ${s.from} → ${s.to}; package SHA-256 ${s.packageSha256 ? short(s.packageSha256) : "none (not an image)"}`],
             ["engine", s.engine],
             ["UART", `${s.uartBytes} bytes at ${s.baud || "unpaced"}${s.baud ? " baud" : ""}, ${s.latencyMs} ms module latency`],
             ["time", `${s.seconds} s in all; download ${s.downloadSeconds} s, floor ${s.floorSeconds} s (× ${s.floorRatio})`],
@@ -82,6 +83,10 @@ export class View {
         ]
         this.out("\nsummary\n" + rows.map(([k, v]) => `  ${k.padEnd(8)} ${v}`).join("\n") + "\n")
     }
+}
+
+function short(sha: string | null): string {
+    return sha ? `${sha.slice(0, 16)}…` : "none"
 }
 
 function stamp() {

@@ -12,11 +12,16 @@
 //   - a boot whose start() confirmed the new image, or the first boot after a rollback that does
 //     not reboot again, ends the run (as in the node engine: no new request in the same run);
 //   - so does a plan result other than "rebooting" (no plan, refused, failed), or a firmware error;
-//   - ds.restart() (the firmware's reboot) restarts the program inside the same VM process;
+//   - every launch is the boot stage's (sim/boot/boot-stage.ts, MCUboot's role): before the VM
+//     starts, the host decides and records the boot on the NOR model, checks the chosen image and
+//     runs that image's program (its body, a .devs file). So the firmware's reboot is a reset the
+//     host does: the program prints SOTA-RESET and waits; so is a program that panics (an
+//     exception nobody caught), and one that does not start up within the watchdog's time;
 //   - a power cut: the NOR model's cut fires (cut@op=N, or cut@block=N armed at the firmware's
 //     report of block N, so that it lands on the next flash operation, as in the node engine);
 //     the host then kills the VM at once (the MCU loses power with its flash), powers the flash
-//     back on and launches the VM again on the same .devs. Hub, host, flash and module keep running.
+//     back on and launches again through the boot stage (a cut during the stage's own record runs
+//     the stage again). Hub, host, flash and module keep running.
 // When the run is over both channels are frozen first (nothing the firmware still does reaches
 // the models), then everything started here is stopped, by process id, whatever happened.
 //
@@ -25,6 +30,8 @@
 // channel, program/erase requests and journal records on the flash channel) at the VM's
 // ≈ 50 packets/s (reference/devicescript.md §10 Q2).
 
+import { mkdirSync, rmSync, writeFileSync } from "node:fs"
+import { join } from "node:path"
 import { fileURLToPath } from "node:url"
 import type { PlanResult, StartResult } from "../../src/sota/engine"
 import type { SotaProgress, SotaStats } from "../../src/sota/progress"
@@ -34,7 +41,6 @@ import type { StoreLayout } from "../../src/flash/store-config"
 import { SimDevice } from "../device/device"
 import { FlashServer } from "../flash/flash-server"
 import { ChannelGate, ModemBridge } from "../host/bridge"
-import { prebuiltFirmware } from "../host/firmware"
 import { Hub } from "../host/hub"
 import { JacdacIo } from "../host/jacdac-io"
 import { Vm } from "../host/vm"
@@ -42,11 +48,14 @@ import { SimOptions } from "./options"
 import { round, SimSummary, summarize } from "./summary"
 import { View } from "./view"
 import { buildSimWorld, runOutcome } from "./world"
+import type { NodeProgram } from "../device/device"
 
 /** Packets per second the VM sends at most, whatever their size (§10 Q2). */
 export const VM_PACKETS_PER_SECOND = 50
 /** Boots after which a run that has not settled is failed. */
 const MAX_BOOTS = 12
+/** The watchdog: a launched program that has not finished its start-up (SOTA-START) by then is reset. */
+export const WATCHDOG_MS = 45_000
 
 /** The engine's stats as the firmware prints them, plus the flash channel's retries. */
 interface BootStats extends SotaStats {
@@ -85,6 +94,8 @@ export interface VmEngineEnv {
     /** Pin the roles through the VM's Role Manager (jacdac-io.ts). Default false. */
     pin?: boolean
     details?: (d: VmRunDetails) => void
+    /** The watchdog's time (default WATCHDOG_MS). */
+    watchdogMs?: number
 }
 
 function zeroStats(): BootStats {
@@ -117,14 +128,15 @@ export async function runVmEngine(o: SimOptions, view: View, env: VmEngineEnv = 
     const root = env.root ?? fileURLToPath(new URL("../..", import.meta.url))
 
     // ---- the world, faults included (built as for the node engine)
-    const { d, image, blockCuts, opCuts } = await buildSimWorld(o, view)
-    const selfTestFails = !d.selfTestOk
+    const tb = Date.now()
+    const { d, image, packageSha256, blockCuts, opCuts } = await buildSimWorld(o, view, root)
+    const buildMs = Date.now() - tb
     d.flash.resetCounters()
     const metaErases0 = d.metaErases()
     for (const f of opCuts) d.flash.armCut({ op: f.op, kind: f.cut, seed: o.seed })
-
-    const fw = await prebuiltFirmware(root)
-    if (fw.built) view.line(`firmware: built ${fw.path} in ${fw.ms} ms`)
+    // the programs the boot stage launches, one file per launch
+    const runDir = join(root, ".devicescript/sim", `run-${process.pid}-${Date.now()}`)
+    mkdirSync(runDir, { recursive: true })
 
     // ---- UART truth: AT+QIOTOTARD payload bytes that crossed the line towards the MCU
     let payloadBytes = 0
@@ -173,6 +185,11 @@ export async function runVmEngine(o: SimOptions, view: View, env: VmEngineEnv = 
     const totals = zeroStats()
     let current = zeroStats()
     let launchedAt = 0
+    let launches = 0
+    let started = false
+    let runningVersion: string | null = null
+    let runningSha256: string | null = null
+    let relaunch: (why: string) => void = null
     let endRun: (why: string) => void = null
     /** The run is decided: what the firmware does after that is not part of it. */
     let over = false
@@ -201,6 +218,8 @@ export async function runVmEngine(o: SimOptions, view: View, env: VmEngineEnv = 
         const m = parseLine(line)
         if (!m) {
             if (o.trace || /PANIC|Exception|Error/.test(line)) view.line(`  vm: ${line}`)
+            // an exception nobody caught: the VM stops the program (and would start it again by itself)
+            if (line.startsWith("PANIC")) relaunch("the program panicked")
             return
         }
         const b = m.body
@@ -209,6 +228,7 @@ export async function runVmEngine(o: SimOptions, view: View, env: VmEngineEnv = 
             case "SOTA-BOOT":
                 closeBoot()
                 boots++
+                started = false
                 rebootingThisBoot = false
                 if (boots > 1) view.line(`  (boot ${boots})`)
                 if (boots > MAX_BOOTS) fail("too-many-boots", `${boots} boots without settling`)
@@ -240,7 +260,17 @@ export async function runVmEngine(o: SimOptions, view: View, env: VmEngineEnv = 
                         }
                 break
             }
+            case "SOTA-RESET":
+                relaunch(`the program asked for a reset (${b.why})`)
+                break
+            case "SOTA-IMAGE":
+                // the program's own word: its compiled version, and the SHA-256 TLV of the image in its slot
+                runningVersion = b.version
+                view.line(`  running ${b.version} from slot ${b.slot}, image SHA-256 ${String(b.sha256).slice(0, 16)}…`)
+                if (b.sha256 !== runningSha256) fail("image-mismatch", `the program reads SHA-256 ${b.sha256} in its slot; the boot stage launched ${runningSha256}`)
+                break
             case "SOTA-START": {
+                started = true
                 const s = b as StartResult
                 if (s.trial === "rolled-back") {
                     rolledBack = true
@@ -276,36 +306,62 @@ export async function runVmEngine(o: SimOptions, view: View, env: VmEngineEnv = 
         bridge = new ModemBridge(
             modemGate,
             d.tap,
-            () => ({ battery: d.battery, selfTestPasses: d.selfTestOk, blockSize: o.block, component: o.component }),
+            () => ({ battery: d.battery, selfTestPasses: d.selfTestOk, blockSize: o.block, component: o.component, bootStage: true }),
             up => io.modem.setLink(up)
         )
         bridge.onToMcu = chunk => counter.feed(chunk)
 
-        vm = new Vm(fw.path, {
+        vm = new Vm("", {
             root,
             onLine: onFirmwareLine,
             onExit: (code, sig) => fail("vm-exited", `devs run exited (${code ?? sig})`),
         })
-        // the power cut: the NOR model's cut fired; the MCU goes down with it
-        let cutting = false
-        watch = setInterval(() => {
-            if (cutting || !d.flash.isOff() || !vm) return
-            cutting = true
-            void (async () => {
-                await vm.kill()
-                cuts++
+        // every start of the MCU: (power off), the boot stage, the program it chose
+        let launching = false
+        const launch = async (why: string) => {
+            if (launching || over) return
+            launching = true
+            try {
+                if (vm.running()) await vm.kill()
                 closeBoot()
+                if (launches > 0) view.line(`  reset: ${why}`)
+                let program: NodeProgram = null
+                while (!program) {
+                    try {
+                        program = await d.bootStage()
+                    } catch (err) {
+                        if (!d.flash.isOff()) return fail("no-image", `the boot stage found nothing to run: ${(err as Error).message}`)
+                        cuts++ // the power went during the stage's record: the next power-on runs it again
+                        d.flash.powerOn()
+                        view.line(`  power cut ${cuts}: during the boot stage`)
+                    }
+                }
+                for (const r of program.launch.refused) view.line(`  boot stage: slot ${r.slot} refused: ${r.reason}`)
+                runningSha256 = program.launch.sha256
+                const file = join(runDir, `launch-${++launches}.devs`)
+                writeFileSync(file, program.launch.program)
+                launchedAt = Date.now()
+                started = false
+                if (!over) vm.start(file)
+            } finally {
+                launching = false
+            }
+        }
+        relaunch = why => void launch(why)
+        // the power cut: the NOR model's cut fired; the MCU goes down with it. And the watchdog.
+        const watchdogMs = env.watchdogMs ?? WATCHDOG_MS
+        watch = setInterval(() => {
+            if (launching || over || !vm) return
+            if (d.flash.isOff()) {
+                cuts++
                 d.flash.powerOn()
                 view.line(`  power cut ${cuts}: the VM was killed; starting it again`)
-                launchedAt = Date.now()
-                vm.start()
-                cutting = false
-            })()
+                relaunch("power cut")
+            } else if (!started && launchedAt && Date.now() - launchedAt > watchdogMs) relaunch(`the watchdog: no start-up in ${watchdogMs} ms`)
         }, 5)
         const timeoutMs = env.timeoutMs ?? 90_000 + Math.ceil(image.length / 1024) * 1000
         const timer = setTimeout(() => fail("timeout", `the run did not settle in ${timeoutMs} ms`), timeoutMs)
-        launchedAt = Date.now()
-        vm.start()
+        await launch("power-on")
         await ended
         clearTimeout(timer)
         clearInterval(watch)
@@ -332,6 +388,9 @@ export async function runVmEngine(o: SimOptions, view: View, env: VmEngineEnv = 
             result,
             reason,
             version,
+            runningVersion,
+            runningSha256,
+            packageSha256,
             healthy,
             engine: "vm",
             from: o.from,
@@ -357,7 +416,7 @@ export async function runVmEngine(o: SimOptions, view: View, env: VmEngineEnv = 
                 `firmware ready ${readyMs.join("/")} ms after each launch or restart`
         )
         env.details?.({
-            firmwareBuildMs: fw.ms,
+            firmwareBuildMs: buildMs,
             modemPackets,
             flashPackets,
             linkFloorSeconds: round(linkFloor),
@@ -382,6 +441,7 @@ export async function runVmEngine(o: SimOptions, view: View, env: VmEngineEnv = 
         await io?.stop().catch(() => {})
         await hub?.stop()
         d.flash.close()
+        rmSync(runDir, { recursive: true, force: true })
     }
     return summary
 }

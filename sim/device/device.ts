@@ -19,6 +19,8 @@ import { QuecModule, QuecModuleOptions } from "../module/module"
 import { UartLine, UartLineOptions } from "../link/uart-line"
 import { Rng } from "../lib/rng"
 import { LineTap } from "./tap"
+import { Launch, runBootStage } from "../boot/boot-stage"
+import { readIdentity } from "../boot/firmware-image"
 
 export const SECTOR = 4096
 export const PRODUCT = { productKey: "p11tst", productSecret: "RMWdemoSecretDlt", imei: "866123456789012", deviceSecret: "ds-sim" }
@@ -88,6 +90,15 @@ export interface DeviceOptions {
     flashFile?: string
     /** The factory (old) image; default: generated, as large as the package. */
     factoryImage?: Buffer
+}
+
+/** A program the boot stage launched, as the node engine runs it: its identity read from its bytes. */
+export interface NodeProgram {
+    launch: Launch
+    /** The version compiled into the program. */
+    version: string
+    /** "good", or a bad program's behaviour (throws, hangs, self-test-fail). */
+    behaviour: string
 }
 
 /** The emulated platform: a product with the component, the package, a plan for it, the device. */
@@ -180,16 +191,31 @@ export class SimDevice {
         await s.activate(true)
     }
 
-    newStore() {
-        return new ImageStore(this.flash, this.layout, { yielder: async () => {}, yieldEvery: 1 << 30, ...(this.o.store || {}) })
+    newStore(extra: StoreOptions = {}) {
+        return new ImageStore(this.flash, this.layout, { yielder: async () => {}, yieldEvery: 1 << 30, ...(this.o.store || {}), ...extra })
     }
 
-    /** A fresh MCU: what survives a reset is only the flash and the module. */
-    powerOn(): SotaEngine {
+    /**
+     * The host's boot stage (sim/boot/boot-stage.ts) on this device's flash, before a program runs:
+     * what it launched, read as the node engine runs it (the identity line in the program's bytes).
+     */
+    async bootStage(): Promise<NodeProgram> {
+        const launch = await runBootStage(this.flash, this.layout)
+        const id = readIdentity(launch.program)
+        return { launch, version: id ? id.version : "", behaviour: id ? id.behaviour : "not-a-firmware" }
+    }
+
+    /**
+     * A fresh MCU: what survives a reset is only the flash and the module. With `program` (what the
+     * boot stage launched), the engine is that program: its version, its self-test, and a store that
+     * learns the stage's choice instead of deciding again.
+     */
+    powerOn(program?: NodeProgram): SotaEngine {
         this.boots++
         this.at = new AtClient(this.tap, { feedSlice: this.o.feedSlice ?? 1 << 16 })
-        this.store = this.newStore()
+        this.store = program ? this.newStore({ externalBoot: true }) : this.newStore()
         const self = this
+        const passes = () => self.selfTestOk && (!program || program.behaviour !== "self-test-fail")
         this.engine = new SotaEngine(
             this.at,
             this.store,
@@ -198,9 +224,9 @@ export class SimDevice {
                     throw new Reboot()
                 },
                 battery: async () => self.battery,
-                selfTest: async () => self.selfTestOk,
+                selfTest: async () => passes(),
             },
-            this.cfg
+            program ? { ...this.cfg, version: program.version } : this.cfg
         )
         this.engine.onProgress(p => {
             self.progress.push(p)

@@ -58,12 +58,14 @@ export interface BoardAnswer {
     selfTestPasses: boolean
     blockSize: number
     component: string
+    /** The host's boot stage launched the program (sim/boot): the firmware leaves boot and reboot to it. */
+    bootStage?: boolean
 }
 
 export const SIMCFG_QUERY = "AT+SIMCFG?"
 
 export function simCfgReply(a: BoardAnswer): string {
-    return `\r\n+SIMCFG: ${a.battery},${a.selfTestPasses ? 1 : 0},${a.blockSize},${a.component}\r\nOK\r\n`
+    return `\r\n+SIMCFG: ${a.battery},${a.selfTestPasses ? 1 : 0},${a.blockSize},${a.component}${a.bootStage ? ",1" : ""}\r\nOK\r\n`
 }
 
 export class ModemBridge {

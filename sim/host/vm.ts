@@ -31,7 +31,8 @@ interface Waiter {
 }
 
 export class Vm {
-    readonly entry: string
+    /** The program the next start() runs (start(entry) changes it: the boot stage's choice). */
+    entry: string
     readonly options: VmOptions
     /** Lines of the current run. */
     lines: string[] = []
@@ -54,8 +55,9 @@ export class Vm {
         return !!this.child && this.child.exitCode === null && this.child.signalCode === null
     }
 
-    start() {
+    start(entry?: string) {
         if (this.running()) throw new Error("VM already running")
+        if (entry) this.entry = entry
         const o = this.options
         this.lines = []
         this.launches++

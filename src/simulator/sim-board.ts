@@ -13,7 +13,10 @@
 // host once, on the modem channel, with one line the simulator host answers itself and never
 // passes to the module emulator:
 //     firmware → host   AT+SIMCFG?\r
-//     host → firmware   \r\n+SIMCFG: <battery %>,<self-test 1|0>,<block bytes>,<component>\r\nOK\r\n
+//     host → firmware   \r\n+SIMCFG: <battery %>,<self-test 1|0>,<block bytes>,<component>[,<boot stage 1|0>]\r\nOK\r\n
+// The boot stage field: the host ran its boot stage (sim/boot) before this program, so the store
+// only learns its decision (externalBoot) and a reboot is the host's to do (the firmware asks for
+// it with a SOTA-RESET line and waits).
 // It is only sent when ds.isSimulator(); a real module never sees it. Without an answer the
 // defaults hold (battery 100 %, self-test passes).
 
@@ -53,19 +56,23 @@ export interface BoardSettings {
     blockSize: number
     /** The host answered (false: defaults). */
     fromHost: boolean
+    /** The host's boot stage chose and checked this program's image (false: the firmware boots itself). */
+    bootStage: boolean
 }
 
 /** Parse "+SIMCFG: 100,1,1024,STM32"; null when the line is anything else or malformed. */
 export function parseSimCfg(line: string): BoardSettings {
     if (!line.startsWith(SIMCFG_PREFIX)) return null
     const f = line.slice(SIMCFG_PREFIX.length).trim().split(",")
-    if (f.length !== 4) return null
+    if (f.length !== 4 && f.length !== 5) return null
     const battery = parseDecimal(f[0])
     const st = parseDecimal(f[1])
     const block = parseDecimal(f[2])
     const component = f[3].trim()
-    if (!(battery >= 0 && battery <= 100) || !(st === 0 || st === 1) || !(block >= 16) || component.length === 0) return null
-    return { battery: battery, selfTestPasses: st === 1, component: component, blockSize: block, fromHost: true }
+    const stage = f.length === 5 ? parseDecimal(f[4]) : 0
+    if (!(battery >= 0 && battery <= 100) || !(st === 0 || st === 1) || !(block >= 16) || component.length === 0 || !(stage === 0 || stage === 1))
+        return null
+    return { battery: battery, selfTestPasses: st === 1, component: component, blockSize: block, fromHost: true, bootStage: stage === 1 }
 }
 
 /**

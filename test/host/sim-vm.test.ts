@@ -1,6 +1,7 @@
-// `npm run sim` with the VM engine (the default): the real firmware (src/simulator/main.ts) in DeviceScript's
-// VM against the simulator host (sim/host) and the module emulator, end to end. Each case asserts
-// the closing JSON summary. One hub per machine: runs take turns with other host tests through the
+// `npm run sim` with the VM engine (the default): the real firmware images (src/simulator/firmware.ts
+// compiled as 1_0_0 and 2_0_0, MCUboot images, sim/boot) launched by the host's boot stage in
+// DeviceScript's VM against the simulator host (sim/host) and the module emulator, end to end. Each
+// case asserts the closing JSON summary; the bad images of the real-images issue really run. One hub per machine: runs take turns with other host tests through the
 // hub lock (sim/host/hub.ts); every process started is stopped by id, and the ports are checked free
 // after each run. About 2 minutes in all.
 import { spawn } from "node:child_process"
@@ -19,12 +20,12 @@ async function portsFree() {
 }
 
 /** runVmEngine in this process, as `npm run sim -- --json <args>` would; the summary and the run's figures. */
-async function sim(args: string[]): Promise<{ s: SimSummary; d: VmRunDetails }> {
+async function sim(args: string[], watchdogMs?: number): Promise<{ s: SimSummary; d: VmRunDetails }> {
     const o = parseOptions(["--json", ...args])
     expect(o.engine).toBe("vm")
     let d: VmRunDetails = null
     const out: string[] = []
-    const s = await runVmEngine(o, new View(true, t => out.push(t)), { root, details: x => (d = x) })
+    const s = await runVmEngine(o, new View(true, t => out.push(t)), { root, details: x => (d = x), watchdogMs })
     await portsFree()
     if (s.result !== "upgraded" && s.result !== "rolled-back" && s.reason !== "md5-mismatch")
         console.log(`${args.join(" ")}: last firmware lines\n  ${d?.vmLines.slice(-25).join("\n  ")}`)
@@ -33,7 +34,7 @@ async function sim(args: string[]): Promise<{ s: SimSummary; d: VmRunDetails }> 
 }
 
 describe("npm run sim, VM engine", () => {
-    it("with no options but --json: the CLI upgrades a generated image 1_0_0 → 2_0_0 in the VM", async () => {
+    it("with no options but --json: the CLI upgrades 1_0_0 → 2_0_0 and the VM ends running the downloaded 2_0_0 program", async () => {
         const child = spawn(process.execPath, [`${root}/node_modules/vite-node/vite-node.mjs`, "--config", "vitest.config.ts", "sim/cli/main.ts", "--", "--json"], {
             cwd: root,
             stdio: ["ignore", "pipe", "pipe"],
@@ -50,8 +51,12 @@ describe("npm run sim, VM engine", () => {
         if (code !== 0) console.log(stderr)
         expect(code).toBe(0)
         expect(s).toMatchObject({ result: "upgraded", reason: null, version: "2_0_0", healthy: true, engine: "vm", from: "1_0_0", to: "2_0_0" })
-        expect(s.imageBytes).toBe(27954)
-        expect(s.boots).toBe(2) // the download boot, then the new image's trial boot (ds.restart())
+        // the program that runs says it is 2_0_0 and reads the SHA-256 of the image the Developer Center served
+        expect(s.runningVersion).toBe("2_0_0")
+        expect(s.packageSha256).toMatch(/^[0-9a-f]{64}$/)
+        expect(s.runningSha256).toBe(s.packageSha256)
+        expect(s.imageBytes).toBeGreaterThan(40000) // the firmware's own program, not filler
+        expect(s.boots).toBe(2) // the download boot, then the new image's trial boot (the boot stage launched it)
         expect(s.cuts).toBe(0)
         expect(s.rereadBytes).toBe(0)
         expect(s.downloadSeconds).toBeGreaterThan(0)
@@ -59,8 +64,8 @@ describe("npm run sim, VM engine", () => {
     }, 240_000)
 
     it("a power cut mid-download (cut@block=8): the VM is killed, relaunched, resumes from the journal and upgrades", async () => {
-        const { s, d } = await sim(["--size", "16384", "--fault", "cut@block=8"])
-        expect(s).toMatchObject({ result: "upgraded", reason: null, version: "2_0_0", healthy: true, engine: "vm" })
+        const { s, d } = await sim(["--fault", "cut@block=8"])
+        expect(s).toMatchObject({ result: "upgraded", reason: null, version: "2_0_0", runningVersion: "2_0_0", healthy: true, engine: "vm" })
         expect(s.cuts).toBe(1)
         expect(s.boots).toBe(3) // cut boot, resumed download boot, trial boot
         // the journal checkpoints on 4 KB sectors: a cut costs at most one sector plus the block in flight
@@ -75,23 +80,43 @@ describe("npm run sim, VM engine", () => {
     }, 240_000)
 
     it("the module reboots in the middle of a piece (reboot@block=5): the firmware recovers and upgrades", async () => {
-        const { s, d } = await sim(["--size", "8192", "--fault", "reboot@block=5"])
+        const { s, d } = await sim(["--baud", "0", "--fault", "reboot@block=5"])
         expect(s).toMatchObject({ result: "upgraded", version: "2_0_0", healthy: true, engine: "vm", cuts: 0 })
         expect(d.firmware.moduleRestarts).toBeGreaterThanOrEqual(1)
     }, 240_000)
 
     it("a failing self-test rolls the new image back (self-test-fail)", async () => {
-        const { s, d } = await sim(["--size", "8192", "--fault", "self-test-fail"])
+        const { s, d } = await sim(["--baud", "0", "--fault", "self-test-fail"])
         expect(s).toMatchObject({ result: "rolled-back", reason: "self-test-failed", version: "1_0_0", healthy: true, engine: "vm" })
         expect(s.boots).toBe(3) // download, failed trial, back on the old image
         expect(d.simCfgQueries).toBe(3) // the host told every boot what the self-test answers
     }, 240_000)
 
-    it("40 KB at 115 200 baud: upgraded, with a UART floor and a link floor (the ratios are measured by npm run bench:sim)", async () => {
-        const { s, d } = await sim(["--size", "40960", "--baud", "115200"])
+    it("the firmware image at 115 200 baud: upgraded, with a UART floor and a link floor (the ratios are measured by npm run bench:sim)", async () => {
+        const { s, d } = await sim(["--baud", "115200"])
         expect(s).toMatchObject({ result: "upgraded", version: "2_0_0", healthy: true, engine: "vm" })
-        expect(s.uartFloorSeconds).toBeGreaterThan(3.5) // 44 KB of download traffic at 11.5 KB/s
+        expect(s.uartFloorSeconds).toBeGreaterThan(s.imageBytes / 11520) // the download traffic at 11.5 KB/s
         expect(s.floorSeconds).toBeGreaterThanOrEqual(s.uartFloorSeconds)
         expect(d.modemPackets + d.flashPackets).toBeGreaterThan(200) // 40 program requests of ≥ 5 packets each
+    }, 240_000)
+
+    // the bad images, each a real image: the old program keeps running, the reason is kept and reported
+    it("a program that throws at start (bad:throws): the VM panics, the boot stage rolls back, 1_0_0 runs", async () => {
+        const { s, d } = await sim(["--baud", "0", "--image", "bad:throws"])
+        expect(s).toMatchObject({ result: "rolled-back", reason: "rolled-back", version: "1_0_0", runningVersion: "1_0_0", healthy: true })
+        expect(s.boots).toBe(3) // download, the crashing trial, the old image again
+        expect(s.runningSha256).not.toBe(s.packageSha256)
+        expect(d.vmLines.some(l => l.startsWith("PANIC"))).toBe(true)
+    }, 240_000)
+
+    it("a program that hangs and never confirms (bad:hangs): the watchdog resets it, the boot stage rolls back", async () => {
+        const { s } = await sim(["--baud", "0", "--image", "bad:hangs"], 8000)
+        expect(s).toMatchObject({ result: "rolled-back", reason: "rolled-back", version: "1_0_0", runningVersion: "1_0_0", healthy: true })
+    }, 240_000)
+
+    it("an image whose SHA-256 TLV is wrong (bad:bad-sha): the boot stage refuses the slot, 1_0_0 runs without a trial", async () => {
+        const { s } = await sim(["--baud", "0", "--image", "bad:bad-sha"])
+        expect(s).toMatchObject({ result: "rolled-back", reason: "bad-image", version: "1_0_0", runningVersion: "1_0_0", healthy: true, packageSha256: null })
+        expect(s.boots).toBe(2) // the refused image never started
     }, 240_000)
 })

@@ -1,0 +1,143 @@
+// The simulator's firmware program, as a function of its identity: every image the simulator
+// builds (sim/boot/firmware-image.ts) is this program compiled with one identity line in it,
+//     "SOTA-FIRMWARE <version> <behaviour>"
+// so the version it reports is the program's own (compiled in), and the node engine, which cannot
+// run bytecode, reads the same line from the image's bytes. Behaviours: "good"; and the bad images
+// of the real-images issue, each really bad: "throws" (an exception at start: the VM panics),
+// "hangs" (never confirms; the host's watchdog resets it), "self-test-fail" (runs and fails its
+// self-test).
+//
+// Per boot (a reset, a reboot after an upgrade, or a power cut):
+//   1. open the two Serial channels (channels.ts): "modem" (the module's UART) and "flash" (the
+//      image store's NOR device; in the simulator the host's NOR model);
+//   2. in the simulator only, ask the host for this run's board settings (sim-board.ts);
+//   3. mount the image store over the flash (layout derived from the flash geometry), bring up the
+//      AT client, and run the SOTA engine: start() (boot decision, or the host boot stage's, then
+//      self-test, confirm or roll back, version report), then checkForUpdate() once; then stay
+//      online for plans the platform pushes.
+// With the host's boot stage the store only learns which slot was launched (externalBoot), and a
+// reboot is the host's: the program prints SOTA-RESET and waits to be reset.
+//
+// Everything the engine does is printed as one machine-readable line per event, so a host
+// (sim/cli/vm-engine.ts) or a person on the console can follow it:
+//   SOTA-BOOT {"ms":..,"version":..,"behaviour":..}   the program started
+//   SOTA-READY {"bindMs":..,"layout":{..},"board":{..}}
+//   SOTA {"state":..,"version":..,"target":..,"bytes":..,"total":..,"reason":..,"detail":..,"stats":{..}}
+//   SOTA-START {"version":..,"slot":..,"trial":..,"platform":..,"resumable":..,"stats":{..}}
+//   SOTA-IMAGE {"version":..,"slot":..,"sha256":..}   the program's version and its image's SHA-256 TLV
+//   SOTA-PLAN {"result":..,"reason":..,"detail":..,"target":..,"stats":{..}}
+//   SOTA-ERROR {"where":..,"message":..}
+//   SOTA-RESET {"why":..}                            reset me (the host's boot stage runs next)
+// `stats` is the engine's SotaStats plus the flash channel's retries, cumulative for this boot.
+import * as ds from "@devicescript/core"
+import { AtClient } from "../at/client"
+import { ImageStore } from "../flash/image-store"
+import { RemoteFlash } from "./remote-flash"
+import { openChannels } from "./channels"
+import { askSimHost, BoardSettings, layoutFromGeometry } from "./sim-board"
+import { SotaEngine } from "../sota/engine"
+import { SotaProgress } from "../sota/progress"
+import { SotaPlatform } from "../sota/port"
+import { errText } from "../lib/err-text"
+import { toHex } from "../lib/bytes"
+import { readImageLayout } from "../image/check"
+import { TLV_SHA256 } from "../image/tlv"
+
+const DEFAULTS: BoardSettings = { battery: 100, selfTestPasses: true, component: "STM32", blockSize: 1024, fromHost: false, bootStage: false }
+/** Ask the platform for plans this often (pushed plans are taken at any time). */
+const PLAN_PERIOD_MS = 600000
+
+let engine: SotaEngine = null
+let flash: RemoteFlash = null
+let hostBoots = false
+
+function say(tag: string, json: string) {
+    console.log(`${tag} ${json}`)
+}
+
+/** A reset: the host's (its boot stage runs before the next program), else the VM's own. */
+async function reset(why: string) {
+    if (!hostBoots) ds.restart()
+    say("SOTA-RESET", JSON.stringify({ why: why }))
+    while (true) await ds.sleep(60000)
+}
+
+/** The product's board: what the SOTA engine's platform port needs. */
+class Board implements SotaPlatform {
+    settings: BoardSettings
+    selfTestPasses: boolean
+    constructor(settings: BoardSettings, selfTestPasses: boolean) {
+        this.settings = settings
+        this.selfTestPasses = selfTestPasses
+    }
+    async reboot(): Promise<void> {
+        await reset("reboot")
+    }
+    async battery(): Promise<number> {
+        return this.settings.battery
+    }
+    async selfTest(): Promise<boolean> {
+        return this.selfTestPasses
+    }
+}
+
+function stats(): string {
+    const s = engine.stats
+    const retries = flash ? flash.stats.retries : 0
+    return `{"bytesRead":${s.bytesRead},"blocks":${s.blocks},"blockRetries":${s.blockRetries},"checkpoints":${s.checkpoints},"moduleRestarts":${s.moduleRestarts},"resumedAt":${s.resumedAt},"flashRetries":${retries}}`
+}
+
+function withStats(obj: any): string {
+    const j = JSON.stringify(obj)
+    return `${j.slice(0, j.length - 1)},"stats":${stats()}}`
+}
+
+/** The SHA-256 TLV of the image in `slot`: the hash the boot stage checked before it launched us. */
+async function imageSha(store: ImageStore, slot: number): Promise<string> {
+    const reader = {
+        read: async (off: number, len: number) => await store.read(slot, off, Math.max(0, Math.min(len, store.slotSize - off))),
+    }
+    const layout = await readImageLayout(reader, store.slotSize)
+    for (const t of layout.tlvs) if (t.type === TLV_SHA256) return toHex(await reader.read(t.offset, t.length))
+    return ""
+}
+
+async function main(version: string, behaviour: string) {
+    say("SOTA-BOOT", JSON.stringify({ ms: ds.millis(), version: version, behaviour: behaviour }))
+    if (behaviour === "throws") throw new Error(`firmware ${version} fails at start`)
+    const ch = await openChannels()
+    const board = ds.isSimulator() ? await askSimHost(ch.modem, DEFAULTS) : DEFAULTS
+    hostBoots = board.bootStage
+    if (behaviour === "hangs") while (true) await ds.sleep(60000)
+    flash = await RemoteFlash.open(ch.flash, { timeoutMs: 3000 })
+    const layout = layoutFromGeometry(flash.geometry)
+    say("SOTA-READY", JSON.stringify({ bindMs: ch.bindMs, swapped: ch.swapped, layout: layout, board: board }))
+    const store = new ImageStore(flash, layout, { externalBoot: board.bootStage })
+    const at = new AtClient(ch.modem)
+    // the application's self-test: this image's own behaviour, and what the host asks of it
+    const passes = board.selfTestPasses && behaviour !== "self-test-fail"
+    engine = new SotaEngine(at, store, new Board(board, passes), {
+        component: board.component,
+        blockSize: board.blockSize,
+        version: board.bootStage ? version : undefined,
+    })
+    engine.onProgress((p: SotaProgress) => say("SOTA", withStats(p)))
+    const start = await engine.start()
+    if (board.bootStage) say("SOTA-IMAGE", JSON.stringify({ version: version, slot: start.slot, sha256: await imageSha(store, start.slot) }))
+    say("SOTA-START", withStats(start))
+    await engine.serve(PLAN_PERIOD_MS, plan => say("SOTA-PLAN", withStats(plan)))
+}
+
+/** Run the firmware whose identity line is `identity` ("SOTA-FIRMWARE <version> <behaviour>"). */
+export async function runFirmware(identity: string) {
+    const parts = identity.split(" ")
+    try {
+        await main(parts[1], parts[2])
+    } catch (e) {
+        if (parts[2] === "throws") throw e // the bad image's point: an exception nobody catches
+        say("SOTA-ERROR", JSON.stringify({ where: engine ? "engine" : "init", message: errText(e) }))
+        // a product would retry after a while; a reset is the simplest way to start clean
+        await ds.sleep(5000)
+        await reset("error")
+    }
+}
