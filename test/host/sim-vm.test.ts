@@ -119,4 +119,13 @@ describe("npm run sim, VM engine", () => {
         expect(s).toMatchObject({ result: "rolled-back", reason: "bad-image", version: "1_0_0", runningVersion: "1_0_0", healthy: true, packageSha256: null })
         expect(s.boots).toBe(2) // the refused image never started
     }, 240_000)
+
+    it.each([
+        ["self-test-fail", "self-test-failed", 3],
+        ["not-bytecode", "bad-image", 2],
+        ["oversize", "bad-image", 2],
+    ])("bad:%s: the old program runs again, reason %s", async (kind, reason, boots) => {
+        const { s } = await sim(["--baud", "0", "--image", `bad:${kind}`])
+        expect(s).toMatchObject({ result: "rolled-back", reason, version: "1_0_0", runningVersion: "1_0_0", healthy: true, boots })
+    }, 240_000)
 })
