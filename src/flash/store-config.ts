@@ -22,7 +22,11 @@ export interface StoreLayout {
 }
 
 export interface StoreOptions {
-    /** Boots a trial image gets before it is rolled back without a confirm. Default 1. */
+    /**
+     * Boots a trial image gets before it is rolled back without a confirm. Default 2: one power cut
+     * (or one unlucky reset) during a good image's first boot must not undo the upgrade; a program
+     * that crashes or hangs every time still rolls back, one boot later.
+     */
     maxTrialBoots?: number
     /** Check the CRC-32 of the slot about to boot, every boot, and fall back when it is wrong. Default false: then only a trial boot is checked. */
     verifyOnBoot?: boolean
@@ -41,9 +45,9 @@ export interface StoreOptions {
     checkpointBytes?: number
 }
 
-/** maxTrialBoots, checked: 1..255, default 1. */
+/** maxTrialBoots, checked: 1..255, default 2. */
 export function trialBoots(o: StoreOptions): number {
-    const n = o.maxTrialBoots === undefined ? 1 : o.maxTrialBoots
+    const n = o.maxTrialBoots === undefined ? 2 : o.maxTrialBoots
     if (!(n >= 1 && n <= 255)) throw new StoreError("bad-argument", `maxTrialBoots ${n}`)
     return n
 }

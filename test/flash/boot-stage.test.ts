@@ -5,15 +5,17 @@
 // reported().
 import { describe, expect, it } from "vitest"
 import { BadWhy } from "../../src/flash/store-port"
+import type { StoreOptions } from "../../src/flash/store-config"
 import { decodeState, encodeState } from "../../src/flash/store-records"
-import { norFlash, newStore, makeImage, provision, receive } from "./fixtures"
+import { ImageStore } from "../../src/flash/image-store"
+import { FAST, LAYOUT, norFlash, newStore, makeImage, provision, receive } from "./fixtures"
 
 const v1 = makeImage("1_0_0", 7001, 1)
 const v2 = makeImage("2_0_0", 8192, 2)
 
-async function withTrial() {
+async function withTrial(opts: StoreOptions = {}) {
     const f = norFlash()
-    const s = await provision(f, v1)
+    const s = await provision(f, v1, opts)
     await receive(s, v2)
     await s.activate()
     return f
@@ -81,6 +83,18 @@ describe("a boot stage outside the program", () => {
         const next = newStore(f)
         await next.mount()
         expect(await next.boot(async () => 0)).toMatchObject({ slot: 0, rolledBack: false, why: BadWhy.VersionMismatch, failedVersion: "2_0_0" })
+    })
+
+    it("by default a trial gets two boots: one unlucky reset does not undo a good upgrade, a second one rolls it back", async () => {
+        const f = await withTrial({ maxTrialBoots: undefined }) // activated by a store with its own default
+        const boots = []
+        for (let i = 0; i < 3; i++) {
+            const s = new ImageStore(f, LAYOUT, FAST) // the store's own defaults, not the fixture's strict one
+            await s.mount()
+            boots.push(await s.boot())
+        }
+        expect(boots.map(b => [b.slot, b.trial])).toEqual([[1, true], [1, true], [0, false]])
+        expect(boots[2]).toMatchObject({ rolledBack: true, why: BadWhy.NotConfirmed })
     })
 
     it("externalBoot with no bootable active slot is no-image, not a guess", async () => {

@@ -22,8 +22,12 @@ export function norFlash(programUnit = 8, extra: Partial<{ endurance: number; fi
 /** Node tests skip the real yields (ds.sleep(0) costs a timer tick in Node). */
 export const FAST: StoreOptions = { yielder: async () => {}, yieldEvery: 1 << 30 }
 
+/**
+ * The store tests and sweeps model the strictest trial setting, one boot (the default is 2, tested
+ * on its own), so that every expected rollback is exactly one boot away.
+ */
 export function newStore(flash: Flash, opts: StoreOptions = {}): ImageStore {
-    return new ImageStore(flash, LAYOUT, { ...FAST, ...opts })
+    return new ImageStore(flash, LAYOUT, { ...FAST, maxTrialBoots: 1, ...opts })
 }
 
 export interface Image {

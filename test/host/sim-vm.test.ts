@@ -104,7 +104,7 @@ describe("npm run sim, VM engine", () => {
     it("a program that throws at start (bad:throws): the VM panics, the boot stage rolls back, 1_0_0 runs", async () => {
         const { s, d } = await sim(["--baud", "0", "--image", "bad:throws"])
         expect(s).toMatchObject({ result: "rolled-back", reason: "rolled-back", version: "1_0_0", runningVersion: "1_0_0", healthy: true })
-        expect(s.boots).toBe(3) // download, the crashing trial, the old image again
+        expect(s.boots).toBe(4) // download, the crashing trial twice (two trial boots by default), the old image again
         expect(s.runningSha256).not.toBe(s.packageSha256)
         expect(d.vmLines.some(l => l.startsWith("PANIC"))).toBe(true)
     }, 240_000)
