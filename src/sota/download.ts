@@ -17,6 +17,9 @@
 //   any            RDY / lost session          recover the module                   (same)
 //   any            silence                     repeat the last action, then ask     (same)
 //                                              for the plan again; fail "timeout"
+//   AwaitPiece     silence after "next piece"  AT+QIOTOTARD=?: the module's piece   AwaitPiece
+//                                              starts at our offset (its 10703 was
+//                                              lost): read it; else repeat =2
 //   AwaitInstall   silence after the repeat    10704 presumed lost: activate        (done)
 // "Silence" is a deadline set by what should produce the awaited event (an action, a repeat, a
 // recovery, a 10701), so events that change nothing (10702 repeated forever) cannot postpone it.
@@ -25,7 +28,7 @@ import * as ds from "@devicescript/core"
 import { AtError } from "../at/errors"
 import { StoreError } from "../flash/store-port"
 import { StepBudget } from "../lib/step-budget"
-import { maxBlock, planAction, requestPlan, tryPlanAction } from "../qiot/commands"
+import { maxBlock, pieceStart, planAction, requestPlan, tryPlanAction } from "../qiot/commands"
 import {
     EVT_MODULE_RESTART,
     EVT_OTA,
@@ -36,6 +39,7 @@ import {
     OTA_UPDATING,
     OtaAction,
     OtaOffer,
+    OtaPiece,
     OtaStart,
     parseOffer,
     parsePiece,
@@ -72,6 +76,8 @@ export class Download {
     /** null until the 10701 */
     private start: OtaStart = null
     private digests: DigestSet = null
+    /** The length of the last piece that was not the last one: the module's buffer (pieces are consecutive). */
+    private pieceLen = 0
 
     constructor(d: SotaDeps, reader: PieceReader, offer: OtaOffer) {
         this.d = d
@@ -91,7 +97,7 @@ export class Download {
             else if (e.code === OTA_FAILED) throw new SotaError("platform-failed", "the platform failed the plan (10706)")
             else if (e.code === OTA_OFFER) await this.offered(e)
             else if (e.code === OTA_START) await this.started(e)
-            else if (e.code === OTA_PIECE && this.start && this.stage !== Stage.AwaitInstall) await this.pieceReady(e)
+            else if (e.code === OTA_PIECE && this.start && this.stage !== Stage.AwaitInstall) await this.pieceReady(parsePiece(e))
             else if (e.code === OTA_UPDATING && this.stage === Stage.AwaitInstall) return await this.install()
         }
     }
@@ -132,8 +138,17 @@ export class Download {
             const awaited = this.stage === Stage.AwaitStart ? OTA_START : this.stage === Stage.AwaitPiece ? OTA_PIECE : OTA_UPDATING
             throw new SotaError("timeout", `no event ${awaited}`)
         }
-        if (this.stalls === 1) await tryPlanAction(this.d.at, this.lastAction)
-        else await requestPlan(this.d.at, requestSha(this.d.cfg))
+        if (this.stalls === 1) {
+            // after "next piece" the module may hold the next piece and its 10703 was lost: a repeated
+            // =2 would move it past that piece; ask where it is, and read the piece that starts here
+            const next = this.d.store.nextOffset()
+            if (this.lastAction === OtaAction.NextPiece && (await pieceStart(this.d.at)) === next) {
+                const total = this.start.length
+                await this.pieceReady({ component: this.d.cfg.component, total, start: next, length: Math.min(this.pieceLen, total - next) })
+                return false
+            }
+            await tryPlanAction(this.d.at, this.lastAction)
+        } else await requestPlan(this.d.at, requestSha(this.d.cfg))
         this.rearm()
         return false
     }
@@ -209,8 +224,7 @@ export class Download {
     }
 
     /** 10703: read the piece; then the next one, or verify and tell the module it is all read. */
-    private async pieceReady(e: QiotEvent) {
-        const piece = parsePiece(e)
+    private async pieceReady(piece: OtaPiece) {
         if (!piece || piece.total !== this.start.length) throw new SotaError("bad-plan", "malformed 10703")
         this.stalls = 0
         this.stage = Stage.AwaitPiece
@@ -219,6 +233,7 @@ export class Download {
             return
         }
         if (piece.start + piece.length < piece.total) {
+            this.pieceLen = piece.length
             await this.act(OtaAction.NextPiece)
             return
         }

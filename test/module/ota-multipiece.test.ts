@@ -49,6 +49,21 @@ describe("multi-piece delivery (buffer 10 000 bytes, package 27 954)", () => {
         expect(progress).toEqual([35, 71, 100])
     })
 
+    test("AT+QIOTOTARD=? names the piece in RAM: after a reboot lost it, none (0) until it is fetched again", async () => {
+        const w = walkthroughWorld({ pieceSize: 10000, bootMs: 10 })
+        const t = w.term
+        await toOffer(w)
+        await exchange(t, "AT+QIOTUPDATE=1")
+        await exchange(t, "AT+QIOTUPDATE=2")
+        expect(await exchange(t, "AT+QIOTOTARD=?")).toBe("\r\n+QIOTOTARD: 10000,(1-1024)\r\n\r\nOK\r\n")
+        w.module.reboot()
+        await tick(15)
+        t.take()
+        await exchange(t, "ATE0")
+        expect(await exchange(t, "AT+QIOTOTARD=10000,1024")).toBe("\r\nERROR\r\n")
+        expect(await exchange(t, "AT+QIOTOTARD=?")).toBe("\r\n+QIOTOTARD: 0,(1-1024)\r\n\r\nOK\r\n")
+    })
+
     test("read limits: length 0, above the maximum, negative start, malformed", async () => {
         const w = walkthroughWorld({ pieceSize: 10000, maxRead: 512 })
         const t = w.term

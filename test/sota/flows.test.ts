@@ -555,6 +555,39 @@ describe("hardening (issue 14)", () => {
         expect(await healthy(w)).toBe("old")
     })
 
+    it("a lost 10703 after AT+QIOTUPDATE=2: the engine asks the module where it is (AT+QIOTOTARD=?) and reads that piece, none is skipped", async () => {
+        const w = new World({ packageSize: 18000, module: { pieceSize: 6000 } })
+        await w.install()
+        const urc = w.module.urc.bind(w.module)
+        let dropped = 0
+        w.module.urc = (line: string) => {
+            if (line === '+QIOTEVT: 7,10703,"STM32",18000,6000,6000' && dropped === 0) {
+                dropped++
+                return Promise.resolve()
+            }
+            return urc(line)
+        }
+        expect(await once(w)).toMatchObject({ result: "rebooting" })
+        expect(dropped).toBe(1)
+        const sent = w.module.received
+        // one "next piece" per piece but the last: none repeated (a repeat would move the module past the piece it holds)
+        expect(sent.filter(c => c === "AT+QIOTUPDATE=2").length).toBe(2)
+        expect(sent.filter(c => c === "AT+QIOTOTARD=?").length).toBe(2) // the block size, then where the module is
+        expect(sent).toContain("AT+QIOTOTARD=6000,1024")
+        await runDevice(w)
+        expect(await healthy(w)).toBe("new")
+    })
+
+    it("a lost AT+QIOTUPDATE=2 (the module did not move: its piece still starts before the engine's offset) is repeated", async () => {
+        const w = new World({ packageSize: 18000, module: { pieceSize: 6000, faults: [{ at: "AT+QIOTUPDATE=2", action: { kind: "no-reply" } }] } })
+        await w.install()
+        expect(await once(w)).toMatchObject({ result: "rebooting" })
+        expect(w.module.faults.fired.length).toBe(1)
+        expect(w.module.received.filter(c => c === "AT+QIOTUPDATE=2").length).toBe(3)
+        await runDevice(w)
+        expect(await healthy(w)).toBe("new")
+    })
+
     it("a short +QIOTOTARD reply (fewer bytes than asked, honestly announced) is used: the next read goes on from there", async () => {
         const w = new World({ packageSize: 8000, module: { faults: [{ at: "AT+QIOTOTARD=2048,", action: { kind: "short-read", bytes: 300 } }] } })
         await w.install()

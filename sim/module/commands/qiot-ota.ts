@@ -3,7 +3,8 @@
 //
 // `AT+QIOTOTARD=?` answers `+QIOTOTARD: <start>,(1-<max>)`: the manual gives the form
 // `<start>,(range of supported <max_length>s)` but no example; <start> here is the start of the
-// piece in RAM (0 without one) and <max> the largest block (1024 by default).
+// piece in RAM (0 without one: none fetched yet, or lost with the RAM in a reboot) and <max> the
+// largest block (1024 by default). An MCU that missed a 10703 asks it where the module is.
 
 import { argInt } from "../at-command"
 import type { CommandHandler } from "./types"
@@ -38,7 +39,7 @@ export const qiotupdate: CommandHandler = (m, cmd, r) => {
 export const qiototard: CommandHandler = (m, cmd, r) => {
     if (cmd.form === "test") {
         const s = m.ota.session
-        const start = s && (s.state === "piece" || s.state === "updating") ? s.pieceStart() : 0
+        const start = s && !s.needsRefetch && (s.state === "piece" || s.state === "updating") ? s.pieceStart() : 0
         return void r.info(`+QIOTOTARD: ${start},(1-${m.opts.maxRead})`).ok()
     }
     if (cmd.form !== "set" || cmd.args.length !== 2) return void r.error()
