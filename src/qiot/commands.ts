@@ -123,11 +123,13 @@ export async function planAction(at: AtClient, action: OtaAction, retries: numbe
     }
 }
 
-/** Best effort (refusals, aborts): an AT failure here changes nothing. */
-export async function tryPlanAction(at: AtClient, action: OtaAction) {
+/** Best effort (refusals, aborts): an AT failure here changes nothing. True when the module answered OK. */
+export async function tryPlanAction(at: AtClient, action: OtaAction): Promise<boolean> {
     try {
         await qiotUpdate(at, action)
+        return true
     } catch (err) {
         if (!(err instanceof AtError)) throw err
+        return false
     }
 }

@@ -93,6 +93,11 @@ export function parseQiotEvent(line: string): QiotEvent {
     return { type, code, line }
 }
 
+/** 10706: the platform ended the plan. */
+export function isPlanFailed(e: QiotEvent): boolean {
+    return e.type === EVT_OTA && e.code === OTA_FAILED
+}
+
 export function parseOffer(e: QiotEvent): OtaOffer {
     if (e.type !== EVT_OTA || e.code !== OTA_OFFER) return null
     const f = lineFields(e.line)

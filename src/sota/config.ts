@@ -26,7 +26,7 @@ export interface SotaConfig {
     registerTimeoutMs?: number
     /** Waiting for 10700 after a request. Default 10 s. */
     offerTimeoutMs?: number
-    /** Waiting for 10701 / 10704. Default 60 s. */
+    /** Waiting for 10701 / 10704: the module's answers to AT+QIOTUPDATE=1 / =3 after a cloud round trip. Default 20 s. */
     eventTimeoutMs?: number
     /** Waiting for a piece (10703): the module downloads it from the cloud first. Default 120 s. */
     pieceTimeoutMs?: number

@@ -20,6 +20,11 @@
 //   AwaitPiece     silence after "next piece"  AT+QIOTOTARD=?: the module's piece   AwaitPiece
 //                                              starts at our offset (its 10703 was
 //                                              lost): read it; else repeat =2
+//   AwaitStart     10703, or ERROR to the      the 10701 was lost: end the attempt  AwaitStart
+//                  repeated =1, or silence     (=0), ask for the plan again (a
+//                  after it                    10700 is due within the offer timeout)
+//   any            RDY / lost session with a   fail "platform-failed" (recovery
+//                  10706 queued                would drop it)
 //   AwaitInstall   silence after the repeat    10704 presumed lost: activate        (done)
 // "Silence" is a deadline set by what should produce the awaited event (an action, a repeat, a
 // recovery, a 10701), so events that change nothing (10702 repeated forever) cannot postpone it.
@@ -32,6 +37,7 @@ import { maxBlock, pieceStart, planAction, requestPlan, tryPlanAction } from "..
 import {
     EVT_MODULE_RESTART,
     EVT_OTA,
+    isPlanFailed,
     OTA_FAILED,
     OTA_OFFER,
     OTA_PIECE,
@@ -97,7 +103,8 @@ export class Download {
             else if (e.code === OTA_FAILED) throw new SotaError("platform-failed", "the platform failed the plan (10706)")
             else if (e.code === OTA_OFFER) await this.offered(e)
             else if (e.code === OTA_START) await this.started(e)
-            else if (e.code === OTA_PIECE && this.start && this.stage !== Stage.AwaitInstall) await this.pieceReady(parsePiece(e))
+            else if (e.code === OTA_PIECE && !this.start) await this.restart()
+            else if (e.code === OTA_PIECE && this.stage !== Stage.AwaitInstall) await this.pieceReady(parsePiece(e))
             else if (e.code === OTA_UPDATING && this.stage === Stage.AwaitInstall) return await this.install()
         }
     }
@@ -122,7 +129,7 @@ export class Download {
     /** The awaited event is due within the stage's timeout from now. */
     private rearm() {
         const cfg = this.d.cfg
-        this.deadline = ds.millis() + (this.stage === Stage.AwaitPiece ? orDefault(cfg.pieceTimeoutMs, 120000) : orDefault(cfg.eventTimeoutMs, 60000))
+        this.deadline = ds.millis() + (this.stage === Stage.AwaitPiece ? orDefault(cfg.pieceTimeoutMs, 120000) : orDefault(cfg.eventTimeoutMs, 20000))
     }
 
     /**
@@ -132,29 +139,52 @@ export class Download {
      * (the version report after the reboot tells the platform).
      */
     private async stalled(): Promise<boolean> {
+        const d = this.d
         this.stalls++
         if (this.stage === Stage.AwaitInstall && this.stalls > 1) return true
-        if (this.stalls > orDefault(this.d.cfg.stallRetries, 3)) {
+        if (this.stalls > orDefault(d.cfg.stallRetries, 3)) {
             const awaited = this.stage === Stage.AwaitStart ? OTA_START : this.stage === Stage.AwaitPiece ? OTA_PIECE : OTA_UPDATING
             throw new SotaError("timeout", `no event ${awaited}`)
         }
-        if (this.stalls === 1) {
-            // after "next piece" the module may hold the next piece and its 10703 was lost: a repeated
-            // =2 would move it past that piece; ask where it is, and read the piece that starts here
-            const next = this.d.store.nextOffset()
-            if (this.lastAction === OtaAction.NextPiece && (await pieceStart(this.d.at)) === next) {
-                const total = this.start.length
-                await this.pieceReady({ component: this.d.cfg.component, total, start: next, length: Math.min(this.pieceLen, total - next) })
-                return false
-            }
-            await tryPlanAction(this.d.at, this.lastAction)
-        } else await requestPlan(this.d.at, requestSha(this.d.cfg))
+        // still no 10701 after the accept was repeated: the module is past the offer and its 10701 lost
+        if (this.stalls > 1) return this.stage === Stage.AwaitStart ? await this.restart() : await this.ask()
+        // after "next piece" the module may hold the next piece and its 10703 was lost: a repeated
+        // =2 would move it past that piece; ask where it is, and read the piece that starts here
+        const next = d.store.nextOffset()
+        if (this.lastAction === OtaAction.NextPiece && (await pieceStart(d.at)) === next) {
+            const total = this.start.length
+            await this.pieceReady({ component: d.cfg.component, total, start: next, length: Math.min(this.pieceLen, total - next) })
+            return false
+        }
+        // an accept the module refuses: it is past the offer, and the 10701 was lost
+        if (!(await tryPlanAction(d.at, this.lastAction)) && this.stage === Stage.AwaitStart) return await this.restart()
         this.rearm()
+        return false
+    }
+
+    /**
+     * The module is downloading but its 10701 (the digests) was lost: only a new start sends it
+     * again, so end this attempt (its 10706 ends the attempt, not the plan) and ask for the plan;
+     * the journal keeps what is already held.
+     */
+    private async restart(): Promise<boolean> {
+        if (++this.stalls > orDefault(this.d.cfg.stallRetries, 3)) throw new SotaError("timeout", "no event 10701")
+        if (await tryPlanAction(this.d.at, OtaAction.Refuse)) await this.d.inbox.next(isPlanFailed, orDefault(this.d.cfg.offerTimeoutMs, 10000))
+        this.stage = Stage.AwaitStart
+        return await this.ask()
+    }
+
+    /** AT+QIOTOTAREQ: a 10700 is due within the offer timeout (the same plan goes on from it). */
+    private async ask(): Promise<boolean> {
+        await requestPlan(this.d.at, requestSha(this.d.cfg))
+        this.deadline = ds.millis() + orDefault(this.d.cfg.offerTimeoutMs, 10000)
         return false
     }
 
     /** The module restarted or the line dropped: bring it back, then it re-sends what it holds. */
     private async recoverModule() {
+        // the registration drops queued events: a 10706 already here is the reason, not the failed read
+        if (this.d.inbox.has(isPlanFailed)) throw new SotaError("platform-failed", "the platform failed the plan (10706)")
         this.d.stats.moduleRestarts++
         this.d.progress("recovering", "", 0, 0)
         const why = await recover(this.d.at, this.d.inbox, orDefault(this.d.cfg.registerTimeoutMs, 30000), orDefault(this.d.cfg.restartTimeoutMs, 30000))

@@ -8,7 +8,7 @@ import { AtError } from "../at/errors"
 import { Signal } from "../lib/signal"
 import { errText } from "../lib/err-text"
 import { blockReadOptions, readBlock } from "../qiot/commands"
-import { EVT_OTA, OTA_FAILED, OtaPiece } from "../qiot/events"
+import { isPlanFailed, OtaPiece } from "../qiot/events"
 import { sessionLost } from "../qiot/session"
 import { BlockSink } from "./block-sink"
 import { orDefault } from "./config"
@@ -90,7 +90,7 @@ export class PieceReader {
                         failure = err
                     }
                     // reads fail once the platform has ended the plan: its 10706 is the real reason
-                    if (d.inbox.has(x => x.type === EVT_OTA && x.code === OTA_FAILED))
+                    if (d.inbox.has(isPlanFailed))
                         throw new SotaError("platform-failed", "the platform failed the plan (10706) during the download")
                     // on a plain UART a module that restarts mid-reply can have its RDY swallowed by the
                     // stalled payload: a module that is no longer registered has restarted

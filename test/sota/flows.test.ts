@@ -588,6 +588,47 @@ describe("hardening (issue 14)", () => {
         expect(await healthy(w)).toBe("new")
     })
 
+    it("a lost 10701 (a piece announced before the start): the attempt is ended and the plan asked again at once, not after four event timeouts", async () => {
+        const w = new World()
+        await w.install()
+        const urc = w.module.urc.bind(w.module)
+        let dropped = 0
+        w.module.urc = (line: string) => {
+            if (line.startsWith("+QIOTEVT: 7,10701") && dropped === 0) {
+                dropped++
+                return Promise.resolve()
+            }
+            return urc(line)
+        }
+        const t0 = Date.now()
+        expect(await once(w)).toMatchObject({ result: "rebooting" })
+        expect(dropped).toBe(1)
+        expect(Date.now() - t0).toBeLessThan(30_000)
+        expect(w.module.received.filter(c => c === "AT+QIOTUPDATE=1").length).toBe(2)
+        await runDevice(w)
+        expect(await healthy(w)).toBe("new")
+    })
+
+    it("a 10706 that arrives while a failed read is diagnosed is not lost in the module's recovery: the plan fails at once as the platform's", async () => {
+        // the CLI's seed-113 run: the reply's header lies, the cloud drops with it, on a paced line
+        const w = new World({
+            packageSize: 9,
+            uart: { baud: 115_200 },
+            module: {
+                latencyMs: 5,
+                faults: [
+                    { at: "AT+QIOTOTARD=0,", action: { kind: "lie-length", by: 5 } },
+                    { at: "AT+QIOTOTARD=0,", action: { kind: "cloud-loss" } },
+                ],
+            },
+        })
+        await w.install()
+        const t0 = Date.now()
+        expect(await once(w)).toMatchObject({ result: "failed", reason: "platform-failed" })
+        expect(Date.now() - t0).toBeLessThan(30_000)
+        expect(await healthy(w)).toBe("old")
+    })
+
     it("a short +QIOTOTARD reply (fewer bytes than asked, honestly announced) is used: the next read goes on from there", async () => {
         const w = new World({ packageSize: 8000, module: { faults: [{ at: "AT+QIOTOTARD=2048,", action: { kind: "short-read", bytes: 300 } }] } })
         await w.install()
