@@ -11,7 +11,7 @@ import { BadWhy, UpgradeStore } from "../flash/store-port"
 import { errText } from "../lib/err-text"
 import { upgradeLock } from "../lib/upgrade-lock"
 import { csq, reportMcuVersion, requestPlan, tryPlanAction } from "../qiot/commands"
-import { EVT_OTA, OTA_DONE, OTA_FAILED, OTA_OFFER, OtaAction, OtaOffer, parseOffer, QiotEvent } from "../qiot/events"
+import { EVT_OTA, isPlanFailed, OTA_DONE, OTA_FAILED, OTA_OFFER, OtaAction, OtaOffer, parseOffer, QiotEvent } from "../qiot/events"
 import { EventInbox } from "../qiot/inbox"
 import { recover, subscribed } from "../qiot/session"
 import { orDefault, requestSha, SotaConfig } from "./config"
@@ -212,15 +212,18 @@ export class SotaEngine implements SotaDeps {
                 if (!this.reported) throw new SotaError("module-error", "the running version could not be reported")
             }
             this.progress("requesting", "", 0, 0)
-            await requestPlan(this.at, requestSha(this.cfg))
             const offerMs = orDefault(this.cfg.offerTimeoutMs, 10000)
+            // a download interrupted by our own reset that the module no longer announces (it waits
+            // for reads or for "all read"): end its stale plan and ask again; the same package resumes
+            // from the journal. At once when the module had started it (the journal holds its 10701's
+            // digests, or the slot is verified); after a request otherwise (the offer may be unanswered)
+            const j = this.store.journal()
+            const stale = this.store.interrupted() && !(j && j.md5 === "")
+            if (stale) await this.endStalePlan(offerMs)
+            await requestPlan(this.at, requestSha(this.cfg))
             let e = await this.inbox.next(isOffer, offerMs)
-            if (!e && this.store.interrupted()) {
-                // a download interrupted by our own reset that the module no longer announces
-                // (it waits for reads or for "all read"): end its stale plan and ask again; the
-                // same package resumes from the journal
-                await tryPlanAction(this.at, OtaAction.Refuse)
-                await this.inbox.next(x => x.type === EVT_OTA && x.code === OTA_FAILED, offerMs)
+            if (!e && !stale && this.store.interrupted()) {
+                await this.endStalePlan(offerMs)
                 await requestPlan(this.at, requestSha(this.cfg))
                 e = await this.inbox.next(isOffer, offerMs)
             }
@@ -233,6 +236,11 @@ export class SotaEngine implements SotaDeps {
             if (reason === null) throw err // not ours: a power cut or the platform's reboot unwinding
             return this.failed(null, reason, errText(err), "")
         }
+    }
+
+    /** AT+QIOTUPDATE=0 on a plan the module may still hold; its 10706 (when it had one) is awaited so that it ends nothing later. */
+    private async endStalePlan(ms: number) {
+        if (await tryPlanAction(this.at, OtaAction.Refuse)) await this.inbox.next(isPlanFailed, ms)
     }
 
     /** Wait up to `ms` for a plan the platform pushes by itself (10700), and carry it out. */

@@ -423,6 +423,60 @@ describe("resume after an MCU reset mid-download", () => {
     })
 })
 
+describe("resume after an MCU reset mid-download: speed", () => {
+    it("the module's stale plan is ended at once (its 10701 is journaled), not after an offer timeout: the resume starts within seconds", async () => {
+        const w = new World({ packageSize: 27954 })
+        await w.install()
+        const e = w.powerOn()
+        await run(e.start())
+        let blocks = 0
+        e.onProgress(pr => {
+            if (pr.state === "downloading" && ++blocks === 14) w.flash.armCut({ op: 1, kind: "before" })
+        })
+        await run(e.checkForUpdate()).catch(() => {})
+        expect(w.flash.isOff()).toBe(true)
+        w.flash.powerOn()
+        const e2 = w.powerOn()
+        expect((await run(e2.start())).resumable).toBe(true)
+        const before = w.module.received.length
+        const t0 = Date.now()
+        let resumedAt = -1
+        e2.onProgress(pr => {
+            if (pr.state === "downloading" && resumedAt < 0) resumedAt = Date.now() - t0
+        })
+        await expect(run(e2.checkForUpdate())).rejects.toMatchObject({ name: "Reboot" })
+        expect(e2.stats.resumedAt).toBeGreaterThan(0)
+        // the plan is ended before the first request, and nothing waits out the 10 s offer timeout
+        expect(w.module.received.slice(before, before + 2)).toEqual(["AT+QIOTUPDATE=0", "AT+QIOTOTAREQ=1"])
+        expect(resumedAt).toBeGreaterThanOrEqual(0)
+        expect(resumedAt).toBeLessThan(2000)
+        await runDevice(w)
+        expect(await healthy(w)).toBe("new")
+    })
+
+    it("a reset between the write-ahead record and the 10701 (no digests journaled) asks first: an unanswered offer is taken, not refused", async () => {
+        const w = new World()
+        await w.install()
+        const e = w.powerOn()
+        await run(e.start())
+        // cut the power at the first flash write after the write-ahead record: before AT+QIOTUPDATE=1 is answered
+        e.onProgress(pr => {
+            if (pr.state === "offered") w.flash.armCut({ op: 2, kind: "before" })
+        })
+        await run(e.checkForUpdate()).catch(() => {})
+        expect(w.flash.isOff()).toBe(true)
+        w.flash.powerOn()
+        const s = w.newStore()
+        await s.mount()
+        await s.boot()
+        expect(s.journal()).toMatchObject({ version: "2_0_0", md5: "" })
+        const before = w.module.received.length
+        await runDevice(w)
+        expect(await healthy(w)).toBe("new")
+        expect(w.module.received.slice(before)).not.toContain("AT+QIOTUPDATE=0")
+    })
+})
+
 function reads(cmds: string[]) {
     return cmds.length
 }
