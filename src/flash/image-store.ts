@@ -21,6 +21,7 @@ import {
 } from "./store-records"
 import { bootable, confirmedSlot, decideBoot, markBadSlot, unrecordedBoot } from "./boot-decision"
 import { BlockWriter } from "./block-writer"
+import { failedTrial } from "./failed-trial"
 import { checkDowngrade, checkLayout, checkVersion, parseDigest, StoreLayout, StoreOptions, trialBoots } from "./store-config"
 import { slotCrc, unknownBlank, writeSlot } from "./slot-io"
 import { StepBudget } from "../lib/step-budget"
@@ -382,6 +383,12 @@ export class ImageStore implements UpgradeStore {
         next.slots[t].bootsLeft = permanent ? 0 : this.maxTrialBoots
         await this.commit(next)
         return t
+    }
+
+    /** The package that failed for good and lies in the slot that is not running, or null (failed-trial.ts). */
+    failedTrial(): ImagePlan {
+        this.mounted()
+        return failedTrial(this.st, this.running)
     }
 
     /** Read bytes of a slot (verification, or handing the image on). */
