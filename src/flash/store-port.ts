@@ -140,4 +140,10 @@ export interface UpgradeStore {
     markBad(): Promise<void>
     /** The ready slot boots next: on trial, or confirmed with `permanent`. */
     activate(permanent?: boolean): Promise<number>
+    /**
+     * The package (version and size) whose image failed its self-test here (reject()) while it
+     * still lies in the slot that is not running, else null (failed-trial.ts): an agent refuses
+     * the same package until a different one is offered. After boot().
+     */
+    failedTrial(): ImagePlan
 }

@@ -318,6 +318,7 @@ export class SotaEngine implements SotaDeps {
             battery: await this.platform.battery(),
             signal,
             slotSize: this.store.slotSize,
+            failed: this.store.failedTrial(),
         })
         if (decision.accept) return null
         await tryPlanAction(this.at, OtaAction.Refuse)

@@ -1,9 +1,9 @@
 // The decision on a plan (10700), as a plain function of the offer and the device's situation,
 // so that every rule is testable alone. The order is the order of the checks a person would make:
 // is it for us, is it well-formed, is it new, does it apply to what runs, can we install it, may we,
-// can we now, does it fit.
+// did it fail here before, can we now, does it fit.
 
-import { MAX_VERSION_LENGTH } from "../flash/store-port"
+import { ImagePlan, MAX_VERSION_LENGTH } from "../flash/store-port"
 import { compareVersions } from "../lib/version"
 import { quotable } from "../qiot/commands"
 import { OtaOffer } from "../qiot/events"
@@ -18,6 +18,8 @@ export interface PolicyContext {
     /** dBm; NaN when unknown (AT+CSQ 99): then the signal rule cannot refuse */
     signal: number
     slotSize: number
+    /** The package that failed its self-test here (the store's failedTrial()), or null. */
+    failed?: ImagePlan
 }
 
 export interface PolicyDecision {
@@ -45,6 +47,9 @@ export function decidePlan(offer: OtaOffer, ctx: PolicyContext): PolicyDecision 
     if (offer.source.length > 0) return refuse("unsupported-package", `a delta from ${offer.source}; this firmware installs full images only`)
     if (!ctx.allowDowngrade && compareVersions(offer.target, ctx.running) < 0)
         return refuse("downgrade", `${offer.target} is older than ${ctx.running}`)
+    // 10700 carries no digest: the version and the size name the package
+    const f = ctx.failed
+    if (f && f.version === offer.target && f.size === offer.size) return refuse("failed-before", `${f.version} failed its self-test here`)
     if (ctx.battery < offer.minBattery) return refuse("low-battery", `battery ${ctx.battery}% < ${offer.minBattery}%`)
     if (!isNaN(ctx.signal) && ctx.signal < offer.minSignal)
         return refuse("weak-signal", `signal ${ctx.signal} dBm < ${offer.minSignal} dBm`)

@@ -15,6 +15,7 @@ export type SotaReason =
     | "low-battery"
     | "weak-signal"
     | "too-large" // the package does not fit a slot
+    | "failed-before" // the same package (version and size) failed its self-test here; refused until another is offered
     | "busy" // a module firmware upgrade (DFOTA) is in progress
     | "bad-plan" // the 10700/10701/10703 event is malformed or inconsistent (or SHA-256 asked for and not sent)
     // during the download

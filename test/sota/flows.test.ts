@@ -366,15 +366,47 @@ describe("the platform and the new image", () => {
         expect(w.dc.formatLog()).toMatch(/failed \(reported 1_0_0, expected 2_0_0\)/)
     })
 
-    it("a new image that always fails its self-test: no boot loop; the platform gives up after 5 failures", async () => {
+    it("a new image that always fails its self-test: downloaded and trial-booted once, then the same package is refused", async () => {
         const w = new World()
         await w.install()
         w.selfTestOk = false
         const log = await runDevice(w, 30)
         expect(await healthy(w)).toBe("old")
-        expect(log[log.length - 1].plan.result).toBe("no-plan") // the platform stopped offering
-        expect(w.progress.filter(p => p.state === "rolled-back").length).toBe(5)
-        expect(log.length).toBe(11) // 5 × (download + trial boot) + the last boot
+        expect(w.progress.filter(p => p.state === "rolled-back").length).toBe(1)
+        expect(log.length).toBe(3) // download, trial boot, the boot that refuses it
+        expect(log[2].plan).toMatchObject({ result: "refused", reason: "failed-before", target: "2_0_0" })
+        expect(w.module.received.filter(c => c === "AT+QIOTUPDATE=0").length).toBe(1)
+    })
+
+    it("a package that failed its self-test is refused on every later offer, across reboots, until another is offered; the memory holds one package", async () => {
+        const w = new World()
+        await w.install()
+        w.selfTestOk = false
+        await runDevice(w, 2) // download 2_0_0, trial boot: self-test fails, rolled back
+        expect(w.progress.filter(p => p.state === "rolled-back").length).toBe(1)
+        for (let boot = 0; boot < 3; boot++) {
+            const log = await runDevice(w, 1) // a reboot: the memory is the store's, on the flash
+            expect(log[0].plan).toMatchObject({ result: "refused", reason: "failed-before", target: "2_0_0" })
+        }
+        expect(w.module.received.filter(c => c.startsWith("AT+QIOTOTARD=") && !c.endsWith("?")).length).toBe(27 + 1) // one download only
+        // a different package (3_0_0) is taken; it fails too and replaces the memory
+        const pkg3 = w.dc.addPackage({ productKey: "p11tst", component: "STM32", version: "3_0_0", data: w.pkg.data })
+        w.dc.stopPlan(1)
+        w.dc.createPlan({ packageId: pkg3.id })
+        let log = await runDevice(w, 2)
+        expect(log[0].rebooted).toBe(true)
+        expect(w.progress.filter(p => p.state === "activating").map(p => p.target)).toEqual(["2_0_0", "3_0_0"])
+        expect(w.progress.filter(p => p.state === "rolled-back").length).toBe(2)
+        log = await runDevice(w, 1)
+        expect(log[0].plan).toMatchObject({ result: "refused", reason: "failed-before", target: "3_0_0" })
+        // bounded: the slot now holds 3_0_0, so 2_0_0 is no longer remembered and is taken again
+        w.dc.stopPlan(2)
+        w.dc.createPlan({ packageId: w.pkg.id })
+        w.selfTestOk = true
+        log = await runDevice(w, 3)
+        expect(log[0].rebooted).toBe(true)
+        expect(w.progress.filter(p => p.state === "activating").map(p => p.target)).toEqual(["2_0_0", "3_0_0", "2_0_0"])
+        expect(await healthy(w)).toBe("new")
     })
 
     it("a trial image that never confirms (a crash before the self-test) is rolled back by the store", async () => {

@@ -24,6 +24,7 @@ describe("plan policy: one rule at a time", () => {
         ["battery below the limit", {}, { battery: 29 }, "low-battery"],
         ["signal below the minimum", {}, { signal: -101 }, "weak-signal"],
         ["a package bigger than a slot", { size: 32769 }, {}, "too-large"],
+        ["the package that failed its trial here", {}, { failed: { version: "2_0_0", size: 27954, md5: "00".repeat(16) } }, "failed-before"],
     ]
     for (const [what, o, c, reason] of cases)
         it(`refuses ${what}`, () => {
@@ -37,6 +38,12 @@ describe("plan policy: one rule at a time", () => {
     })
     it("the version limit is the store's", () => {
         expect(MAX_VERSION_LENGTH).toBe(MAX_VERSION)
+    })
+    it("a failed package is that version at that size: another version, or another package of it, is taken", () => {
+        const failed = { version: "2_0_0", size: 27954 }
+        expect(decidePlan({ ...offer, target: "2_0_1" }, { ...ctx, failed }).accept).toBe(true)
+        expect(decidePlan({ ...offer, size: 27955 }, { ...ctx, failed }).accept).toBe(true)
+        expect(decidePlan(offer, { ...ctx, failed: null }).accept).toBe(true)
     })
     it("allows a downgrade only when told to", () => {
         expect(decidePlan({ ...offer, target: "0_9_0" }, { ...ctx, allowDowngrade: true }).accept).toBe(true)
