@@ -1,9 +1,11 @@
 // The store's memory of a package whose image failed its self-test (failedTrial(), failed-trial.ts):
-// kept in the STATE record's slot flags, so it costs no flash of its own and survives reboots;
+// kept as the bad slot's why in the STATE record, so it costs no flash of its own and survives reboots;
 // one package, forgotten when a different package is received; a rollback (a trial that never
 // confirmed: a crash, or a power cut during the trial boot) is not remembered.
 import { describe, expect, it } from "vitest"
 import { decodeState, encodeState, initialState } from "../../src/flash/store-records"
+import { failedTrial } from "../../src/flash/failed-trial"
+import { BadWhy } from "../../src/flash/store-port"
 import { makeImage, norDevice, provision, reboot, receive } from "./fixtures"
 
 const v1 = makeImage("1_0_0", 7001, 1)
@@ -50,18 +52,15 @@ describe("failedTrial(): the package that failed its self-test", () => {
         expect(r.store.failedTrial()).toBe(null)
     })
 
-    it("the flag is bit 1 of a slot's flags byte: a record without it (an older firmware's) decodes as not rejected", () => {
-        const st = initialState()
-        st.active = 0
-        st.slots[0] = { ...st.slots[0], state: "confirmed", version: "1_0_0", size: 10, crcKnown: true }
-        st.slots[1] = { ...st.slots[1], state: "bad", version: "2_0_0", size: 20, crcKnown: true, rejected: true }
-        const body = encodeState(st)
-        expect(decodeState(body).slots[1]).toMatchObject({ state: "bad", crcKnown: true, rejected: true })
-        expect(decodeState(body).slots[0].rejected).toBe(false)
-        // the flags byte of slot 1: 8 header bytes + slot 0 (14 + 5 version bytes), then state, bootsLeft, flags
-        const flags = 8 + 14 + 5 + 2
-        expect(body[flags]).toBe(3)
-        body[flags] = 1
-        expect(decodeState(body).slots[1]).toMatchObject({ state: "bad", crcKnown: true, rejected: false })
+    it("a package the boot stage's image check refused is remembered too; a CRC failure (the flash, not the package) is not", () => {
+        for (const [why, remembered] of [[BadWhy.ImageCheck, true], [BadWhy.VersionMismatch, true], [BadWhy.Crc, false], [BadWhy.Download, false]] as const) {
+            const st = initialState()
+            st.active = 0
+            st.slots[0] = { ...st.slots[0], state: "confirmed", version: "1_0_0", size: 10, crcKnown: true }
+            st.slots[1] = { ...st.slots[1], state: "bad", version: "2_0_0", size: 20, why }
+            // through a record, as the next boot reads it
+            const back = decodeState(encodeState(st))
+            expect(failedTrial(back, 0), `why ${why}`).toEqual(remembered ? { version: "2_0_0", size: 20 } : null)
+        }
     })
 })
