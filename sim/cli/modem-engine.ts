@@ -13,12 +13,19 @@ import { SotaError } from "../../src/sota/reasons"
 import { LinkError, ModuleLink, parseTcpAddress, TcpTransport } from "../link/tcp-transport"
 import { SerialTransport } from "../link/serial-transport"
 import { firstContact, formatReport, ModuleReport } from "./first-contact"
-import { SimOptions } from "./options"
-import { SimResult, SimSummary, summarize } from "./summary"
+import { fileProblem, SimOptions } from "./options"
+import { CommonSummary, errorSummary, SimResult, SimSummary, summarize } from "./summary"
 import { View } from "./view"
 
 /** Exit code when the module cannot be reached or used (2 is bad options, 1 an unhealthy device). */
 export const EXIT_LINK = 3
+
+/** A run that could not reach or use the module (or its --flash file): the common summary plus where. */
+export interface LinkErrorSummary extends CommonSummary {
+    result: "link-error"
+    modem: string
+    module: ModuleReport | null
+}
 
 export interface ModemSummary extends SimSummary {
     /** --modem as given */
@@ -53,19 +60,24 @@ export async function openModuleLink(where: string, baud: number, notice: (t: st
 function slotOfFile(file: string): number | null {
     if (!existsSync(file)) return null
     const hdr = Buffer.alloc(32)
-    const fd = openSync(file, "r")
     let got = 0
     try {
-        got = readSync(fd, hdr, 0, 32, 0)
-    } finally {
-        closeSync(fd)
+        const fd = openSync(file, "r")
+        try {
+            got = readSync(fd, hdr, 0, 32, 0)
+        } finally {
+            closeSync(fd)
+        }
+    } catch (e) {
+        throw new LinkError("flash-file", `--flash ${file}: ${fileProblem(e)}`)
     }
     const size = hdr.readUInt32LE(16)
     const geometry = hdr.readUInt32LE(8) === SECTOR && hdr.readUInt32LE(12) === PROGRAM_UNIT && size > 2 * SECTOR
+    // never advise deleting it: it may be anything (a typo naming a document)
     if (got < 32 || hdr.toString("latin1", 0, 8) !== "NORSIM01" || !geometry)
-        throw new LinkError("flash-file", `${file}: not a flash file of this simulator (delete it to start afresh)`)
+        throw new LinkError("flash-file", `--flash ${file}: not a flash file of this simulator; name a new file (it is created) or one an earlier --modem run made`)
     const slot = (size - 2 * SECTOR) / 2
-    if (slot % SECTOR !== 0) throw new LinkError("flash-file", `${file}: unexpected geometry (${size} bytes)`)
+    if (slot % SECTOR !== 0) throw new LinkError("flash-file", `--flash ${file}: unexpected geometry (${size} bytes)`)
     return slot
 }
 
@@ -76,8 +88,8 @@ function sha256(b: Buffer): string {
     return createHash("sha256").update(b).digest("hex")
 }
 
-/** Run one upgrade against the module at o.modem; prints like the emulator run. Returns the exit code. */
-export async function runModem(o: SimOptions, view: View): Promise<number> {
+/** Run one upgrade against the module at o.modem; prints like the emulator run. Returns the summary (main prints it). */
+export async function runModem(o: SimOptions, view: View): Promise<ModemSummary | LinkErrorSummary> {
     const where = o.modem
     const notice = (t: string) => view.line(`link: ${t}`)
     let link: ModuleLink = null
@@ -95,8 +107,8 @@ export async function runModem(o: SimOptions, view: View): Promise<number> {
     process.once("SIGINT", onSignal)
     process.once("SIGTERM", onSignal)
     try {
+        const slot = o.flash ? (slotOfFile(o.flash) ?? o.slot) : o.slot // a local problem is told first
         link = await openModuleLink(where, o.modemBaud, notice)
-        const slot = o.flash ? (slotOfFile(o.flash) ?? o.slot) : o.slot
         const factory = makeImage(Math.min(o.size || 27954, layoutFor(slot).slotSize), 99)
         const t0 = Date.now()
         try {
@@ -111,7 +123,7 @@ export async function runModem(o: SimOptions, view: View): Promise<number> {
                 trace: o.trace ? line => view.trace(line) : undefined,
             })
         } catch (err: any) {
-            throw new LinkError("flash-file", `${o.flash ?? "flash"}: ${err && err.message ? err.message : err}`)
+            throw new LinkError("flash-file", `--flash ${o.flash ?? "(in memory)"}: ${fileProblem(err)}`)
         }
         view.line(`sim: node engine, module on ${where}${parseTcpAddress(where) ? "" : ` at ${o.modemBaud} baud`}, flash ${o.flash ?? "(in memory)"}`)
 
@@ -202,6 +214,8 @@ export async function runModem(o: SimOptions, view: View): Promise<number> {
                 healthy,
                 engine: "node",
                 from: first ? first.version : o.from,
+                detail: startError ? startError.message : plan && plan.reason === reason ? plan.detail : null,
+                run: "modem",
                 to: target || (journal ? journal.version : ""),
                 imageBytes: total,
                 tap,
@@ -235,13 +249,10 @@ export async function runModem(o: SimOptions, view: View): Promise<number> {
                 `resume: ${journal.verified} of ${journal.total} bytes of ${journal.version} are journaled` +
                     (o.flash ? `; run again with --flash ${o.flash} to go on from there` : "; without --flash they are lost when this run ends")
             )
-        view.summary(summary)
-        return healthy ? 0 : 1
+        return summary
     } catch (err) {
         if (!(err instanceof LinkError)) throw err
-        process.stderr.write(`sim: ${err.message}\n`)
-        if (o.json) process.stdout.write(JSON.stringify({ result: "link-error", reason: err.code, detail: err.message, modem: where, module: report }) + "\n")
-        return EXIT_LINK
+        return { ...errorSummary(o, "modem", "link-error", err.code, err.message), modem: where, module: report } as LinkErrorSummary
     } finally {
         process.off("SIGINT", onSignal)
         process.off("SIGTERM", onSignal)

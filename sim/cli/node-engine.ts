@@ -7,6 +7,7 @@ import { SimOptions } from "./options"
 import { SimSummary, summarize } from "./summary"
 import { View } from "./view"
 import { buildSimWorld, runOutcome } from "./world"
+import { FaultRun } from "./fault-spec"
 
 export interface NodeEngineEnv {
     /** The run's device, once built (tests read its flash, platform log and store). */
@@ -14,23 +15,17 @@ export interface NodeEngineEnv {
 }
 
 export async function runNodeEngine(o: SimOptions, view: View, env: NodeEngineEnv = {}): Promise<SimSummary> {
-    const { d, image, packageSha256, blockCuts, opCuts } = await buildSimWorld(o, view)
+    const { d, image, packageSha256 } = await buildSimWorld(o, view)
     env.onDevice?.(d)
     d.flash.resetCounters()
     const metaErases0 = d.metaErases()
 
-    // power cuts: at a flash operation, or at the write of a download block
+    // power cuts: at a flash operation, or at the write of a download block (FaultRun arms them)
     let cuts = 0
-    for (const f of opCuts) d.flash.armCut({ op: f.op, kind: f.cut, seed: o.seed })
+    const faults = new FaultRun(o.faults, d, o)
     d.listeners.push(p => {
         view.progress(p)
-        if (p.state !== "downloading") return
-        for (let i = 0; i < blockCuts.length; i++)
-            if (p.bytes === blockCuts[i].block * o.block) {
-                d.flash.armCut({ op: 1, kind: blockCuts[i].cut, at: 0.5, seed: o.seed })
-                blockCuts.splice(i, 1)
-                break
-            }
+        faults.progress(p)
     })
 
     const t0 = Date.now()
@@ -56,7 +51,7 @@ export async function runNodeEngine(o: SimOptions, view: View, env: NodeEngineEn
                 break
             }
             cuts++ // the power went during the stage's record: power on, and the stage runs again
-            d.flash.powerOn()
+            faults.powerOn()
             continue
         }
         for (const r of program.launch.refused) view.line(`  boot stage: slot ${r.slot} refused: ${r.reason}`)
@@ -87,7 +82,7 @@ export async function runNodeEngine(o: SimOptions, view: View, env: NodeEngineEn
         rolledBack = rolledBack || d.progress.some(p => p.state === "rolled-back")
         if (d.flash.isOff()) {
             cuts++
-            d.flash.powerOn()
+            faults.powerOn()
         }
         if (!again) break
     }
@@ -125,5 +120,7 @@ export async function runNodeEngine(o: SimOptions, view: View, env: NodeEngineEn
         blockRetries: retries,
         journalCheckpoints: checkpoints,
         metaErases: d.metaErases() - metaErases0,
+        detail: failure ? failure.detail : plan && plan.reason === reason ? plan.detail : null,
+        faults,
     })
 }

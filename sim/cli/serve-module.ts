@@ -40,6 +40,7 @@ export async function startModuleServer(o: SimOptions, view: View): Promise<Modu
         image,
         fromVersion: o.from,
         toVersion: o.to,
+        offerRunning: o.from === o.to,
         component: o.component,
         module: { pieceSize: o.piece || image.length, maxRead: o.block, latencyMs: o.latency, faults: moduleFaults, seed: o.seed },
     }

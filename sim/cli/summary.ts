@@ -1,10 +1,40 @@
 // The closing summary of a simulator run: what happened, what runs now, and how long it took
 // against the floors the line and the simulator impose (issue 6: the node engine's download
-// phase must stay within 1.05 × the UART floor).
+// phase must stay within 1.05 × the UART floor). Every run (SOTA in either engine, --modem,
+// --module-upgrade, and a run that could not start) begins with the same fields, CommonSummary;
+// docs/summary.schema.json writes the shape down and test/cli checks it.
 
-export type SimResult = "upgraded" | "rolled-back" | "refused" | "failed"
+import type { FaultRun } from "./fault-spec"
 
-export interface SimSummary {
+export type RunKind = "sota" | "modem" | "module-upgrade"
+
+/** link-error: --modem cannot reach or use the module; error: the run could not start, or the simulator failed. */
+export type SimResult = "upgraded" | "rolled-back" | "refused" | "failed" | "link-error" | "error"
+
+export interface CommonSummary {
+    result: SimResult
+    /** why, when the result is not "upgraded": a SOTA or DFOTA reason, or the error's kind */
+    reason: string | null
+    /** the reason in words (null when there is no reason, or nothing more to say) */
+    detail: string | null
+    run: RunKind
+    /** what runs at the end: the MCU's version (the module's revision for a module upgrade); null or "?" when unknown */
+    version: string | null
+    /** decides the exit code; null when the run never reached the device */
+    healthy: boolean | null
+    engine: "node" | "vm" | null
+    /** the upgrade asked for: versions (revisions for a module upgrade) */
+    from: string | null
+    to: string | null
+    seconds: number
+    /** the --fault specs as written, by whether they fired */
+    faultsFired: string[]
+    faultsNotFired: string[]
+    /** the process's exit code (see --help; --strict changes it) */
+    exitCode: number
+}
+
+export interface SimSummary extends CommonSummary {
     result: SimResult
     reason: string | null
     /** the version running at the end (the store's record of the running slot) */
@@ -75,13 +105,21 @@ export interface RunFacts
     /** the UART floor of the download phase, and the floor that applies to this engine */
     uartFloor: number
     floor: number
+    /** the reason in words (a failure's or the plan's detail) */
+    detail?: string | null
+    /** the run's faults, to tell which fired */
+    faults?: FaultRun
+    run?: RunKind
 }
 
 export function summarize(f: RunFacts): SimSummary {
     const download = f.tap.downloadSeconds()
+    const fired = f.faults ? f.faults.report() : { faultsFired: [], faultsNotFired: [] }
     return {
         result: f.result,
         reason: f.reason,
+        detail: f.reason === null ? null : f.detail || null,
+        run: f.run ?? "sota",
         version: f.version,
         runningVersion: f.runningVersion,
         runningSha256: f.runningSha256,
@@ -105,6 +143,44 @@ export function summarize(f: RunFacts): SimSummary {
         blockRetries: f.blockRetries,
         journalCheckpoints: f.journalCheckpoints,
         metaErases: f.metaErases,
+        ...fired,
+        exitCode: exitCode(f.result, f.healthy, false),
+    }
+}
+
+export const EXIT = { ok: 0, unhealthy: 1, usage: 2, cannotRun: 3, notUpgraded: 4 } as const
+
+/** The exit code of a run that ended this way (--help: exit codes). */
+export function exitCode(result: SimResult, healthy: boolean | null, strict: boolean, reason: string | null = null): number {
+    if (result === "error") return reason === "usage" ? EXIT.usage : reason === "internal" ? EXIT.unhealthy : EXIT.cannotRun
+    if (result === "link-error") return EXIT.cannotRun
+    if (healthy !== true) return EXIT.unhealthy
+    return strict && result !== "upgraded" ? EXIT.notUpgraded : EXIT.ok
+}
+
+/** The summary of a run that could not start or did not finish (usage, a file, ports, a crash). */
+export function errorSummary(
+    o: { engine: "node" | "vm"; from: string; to: string } | null,
+    run: RunKind,
+    result: "error" | "link-error" | "failed",
+    reason: string,
+    detail: string,
+    seconds = 0
+): CommonSummary {
+    return {
+        result,
+        reason,
+        detail,
+        run,
+        version: null,
+        healthy: null,
+        engine: o ? o.engine : null,
+        from: o ? o.from : null,
+        to: o && run === "sota" ? o.to : null,
+        seconds: round(seconds),
+        faultsFired: [],
+        faultsNotFired: [],
+        exitCode: exitCode(result, null, false, reason),
     }
 }
 

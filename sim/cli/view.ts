@@ -1,8 +1,11 @@
-// What a person sees: the state changes, a progress bar for the download, the AT dialogue with
-// --trace, and a closing summary. With --json only the summary, as one JSON line at the end.
+// What a person sees: the state changes, a progress bar for the download (and for a module
+// upgrade's download and update), the AT dialogue with --trace, warnings on stderr, and a closing
+// summary whose first rows are the same for every kind of run. With --json only the summary, as
+// one JSON line at the end (warnings still go to stderr).
 
 import type { SotaProgress } from "../../src/sota/progress"
-import type { SimSummary } from "./summary"
+import type { DfotaProgress } from "../../src/dfota/result"
+import type { CommonSummary } from "./summary"
 
 const BAR = 30
 
@@ -14,7 +17,8 @@ export class View {
 
     constructor(
         readonly json: boolean,
-        private out: (s: string) => void = s => process.stdout.write(s)
+        private out: (s: string) => void = s => process.stdout.write(s),
+        private err: (s: string) => void = s => process.stderr.write(s)
     ) {
         this.tty = !json && !!process.stdout.isTTY
     }
@@ -29,9 +33,15 @@ export class View {
         this.line(`  ${text}`)
     }
 
+    /** Something the person should know even under --json: on stderr. */
+    warn(text: string) {
+        this.closeBar()
+        this.err(`sim: warning: ${text}\n`)
+    }
+
     progress(p: SotaProgress) {
         if (this.json) return
-        if (p.state === "downloading" && p.total > 0) return this.bar(p)
+        if (p.state === "downloading" && p.total > 0) return this.download(p)
         if (p.state === this.lastState && p.state !== "failed") return
         this.lastState = p.state
         this.lastPercent = -1
@@ -42,17 +52,33 @@ export class View {
         this.line(`${stamp()} ${p.version || "?"}: ${what.join(" ")}`)
     }
 
-    private bar(p: SotaProgress) {
-        const pct = Math.floor((100 * p.bytes) / p.total)
+    /** A module upgrade's stages, one line each; the download and update percentages as a bar. */
+    moduleProgress(p: DfotaProgress) {
+        if (this.json) return
+        if (p.stage !== this.lastState) {
+            this.lastState = p.stage
+            this.lastPercent = -1
+            this.line(`${stamp()} module: ${p.stage}${p.detail ? ` (${p.detail})` : ""}`)
+        }
+        if (p.percent >= 0 && (p.stage === "downloading" || p.stage === "updating")) this.bar(p.percent, "")
+    }
+
+    private download(p: SotaProgress) {
         if (this.lastState !== "downloading") {
             this.lastState = "downloading"
+            this.lastPercent = -1
             this.line(`${stamp()} ${p.version}: downloading → ${p.target} (${p.total} bytes)`)
         }
+        this.bar(Math.floor((100 * p.bytes) / p.total), `  ${p.bytes}/${p.total}`)
+    }
+
+    /** One bar redrawn in place on a terminal; every 10 % as a line otherwise. */
+    private bar(pct: number, tail: string) {
         if (pct === this.lastPercent) return
         if (!this.tty && pct % 10 !== 0 && pct !== 100) return
         this.lastPercent = pct
         const full = Math.round((BAR * pct) / 100)
-        const text = `  [${"#".repeat(full)}${".".repeat(BAR - full)}] ${String(pct).padStart(3)}%  ${p.bytes}/${p.total}`
+        const text = `  [${"#".repeat(full)}${".".repeat(BAR - full)}] ${String(pct).padStart(3)}%${tail}`
         if (this.tty) {
             this.out(`\r${text}`)
             this.barOpen = true
@@ -64,25 +90,54 @@ export class View {
         this.barOpen = false
     }
 
-    summary(s: SimSummary) {
+    summary(s: CommonSummary) {
         if (this.json) {
             this.out(JSON.stringify(s) + "\n")
             return
         }
         this.closeBar()
-        const rows: [string, string][] = [
-            ["result", `${s.result}${s.reason ? ` (${s.reason})` : ""}`],
-            ["running", `${s.version}${s.healthy ? ", confirmed" : ", NOT HEALTHY"}`],
-            ["program", s.runningVersion ? `${s.runningVersion} says so itself; its image SHA-256 ${short(s.runningSha256)}` : "no program reported a version"],
-            ["image", `${s.imageBytes} bytes, ${s.from} → ${s.to}; package SHA-256 ${s.packageSha256 ? short(s.packageSha256) : "none (not an image)"}`],
-            ["engine", s.engine],
-            ["UART", `${s.uartBytes} bytes at ${s.baud || "unpaced"}${s.baud ? " baud" : ""}, ${s.latencyMs} ms module latency`],
-            ["time", `${s.seconds} s in all; download ${s.downloadSeconds} s, floor ${s.floorSeconds} s (× ${s.floorRatio})`],
-            ["boots", `${s.boots}, power cuts ${s.cuts}, re-read ${s.rereadBytes} bytes, block retries ${s.blockRetries}`],
-            ["journal", `${s.journalCheckpoints} checkpoints, ${s.metaErases} metadata sector erases`],
-        ]
+        const rows = [...commonRows(s), ...specificRows(s as any)]
         this.out("\nsummary\n" + rows.map(([k, v]) => `  ${k.padEnd(8)} ${v}`).join("\n") + "\n")
     }
+}
+
+type Row = [string, string]
+
+/** The rows every run has, in this order. */
+function commonRows(s: CommonSummary): Row[] {
+    const what = s.run === "module-upgrade" ? "module" : "MCU"
+    const health = s.healthy === null ? "unknown" : s.healthy ? (s.run === "module-upgrade" ? "answers" : "confirmed") : "NOT HEALTHY"
+    const rows: Row[] = [
+        ["result", `${s.result}${s.reason ? ` (${s.reason})` : ""}${s.detail ? `: ${s.detail}` : ""}`],
+        ["running", s.version === null ? `${what}: unknown` : `${what} ${s.version}, ${health}`],
+        ["asked", `${s.from ?? "?"} → ${s.to ?? "?"} (${s.run}${s.engine ? `, ${s.engine} engine` : ""}), ${s.seconds} s`],
+    ]
+    if (s.faultsFired.length + s.faultsNotFired.length > 0)
+        rows.push(["faults", `fired: ${s.faultsFired.join(" ") || "none"}; not fired: ${s.faultsNotFired.join(" ") || "none"}`])
+    rows.push(["exit", String(s.exitCode)])
+    return rows
+}
+
+/** The rows of each kind of run (fields beyond CommonSummary). */
+function specificRows(s: any): Row[] {
+    if (s.run === "module-upgrade" && s.dfota) {
+        const u = s.dfota
+        return [
+            ["location", `${u.url} (${u.scheme || "?"})`],
+            ["module", `${u.revisionBefore || "?"} → ${u.revisionAfter || "?"}; stage ${u.stage}; ${u.registered ? "registered again" : "not registered"}`],
+        ]
+    }
+    if (s.imageBytes === undefined) return [] // a run that did not get as far as the device
+    const link: Row[] = s.run === "modem" ? [["link", `${s.modem}, ${s.linkDrops} drop(s); flash ${s.flashFile ?? "(in memory)"}`]] : []
+    return [
+        ...link,
+        ["program", s.runningVersion ? `${s.runningVersion} says so itself; its image SHA-256 ${short(s.runningSha256)}` : "no program reported a version"],
+        ["image", `${s.imageBytes} bytes; package SHA-256 ${s.packageSha256 ? short(s.packageSha256) : "none (not an image)"}`],
+        ["UART", `${s.uartBytes} bytes at ${s.baud || "unpaced"}${s.baud ? " baud" : ""}, ${s.latencyMs} ms module latency`],
+        ["time", `download ${s.downloadSeconds} s, floor ${s.floorSeconds} s (× ${s.floorRatio})`],
+        ["boots", `${s.boots}, power cuts ${s.cuts}, re-read ${s.rereadBytes} bytes, block retries ${s.blockRetries}`],
+        ["journal", `${s.journalCheckpoints} checkpoints, ${s.metaErases} metadata sector erases`],
+    ]
 }
 
 function short(sha: string | null): string {

@@ -48,6 +48,7 @@ import { SimOptions } from "./options"
 import { round, SimSummary, summarize } from "./summary"
 import { View } from "./view"
 import { buildSimWorld, runOutcome } from "./world"
+import { FaultRun } from "./fault-spec"
 import type { NodeProgram } from "../device/device"
 
 /** Packets per second the VM sends at most, whatever their size (§10 Q2). */
@@ -129,11 +130,11 @@ export async function runVmEngine(o: SimOptions, view: View, env: VmEngineEnv = 
 
     // ---- the world, faults included (built as for the node engine)
     const tb = Date.now()
-    const { d, image, packageSha256, blockCuts, opCuts } = await buildSimWorld(o, view, root)
+    const { d, image, packageSha256 } = await buildSimWorld(o, view, root)
     const buildMs = Date.now() - tb
     d.flash.resetCounters()
     const metaErases0 = d.metaErases()
-    for (const f of opCuts) d.flash.armCut({ op: f.op, kind: f.cut, seed: o.seed })
+    const faults = new FaultRun(o.faults, d, o) // arms the power cuts, tells which faults fired
     // the programs the boot stage launches, one file per launch
     const runDir = join(root, ".devicescript/sim", `run-${process.pid}-${Date.now()}`)
     mkdirSync(runDir, { recursive: true })
@@ -250,14 +251,7 @@ export async function runVmEngine(o: SimOptions, view: View, env: VmEngineEnv = 
                     rebootingThisBoot = true
                     launchedAt = Date.now() // ds.restart(): the next SOTA-READY counts from here
                 }
-                if (p.state === "downloading")
-                    for (let i = 0; i < blockCuts.length; i++)
-                        if (p.bytes === blockCuts[i].block * o.block) {
-                            // lands on the next flash operation, as in the node engine
-                            d.flash.armCut({ op: 1, kind: blockCuts[i].cut, at: 0.5, seed: o.seed })
-                            blockCuts.splice(i, 1)
-                            break
-                        }
+                faults.progress(p) // cut@block=N lands on the next flash operation, as in the node engine
                 break
             }
             case "SOTA-RESET":
@@ -332,7 +326,7 @@ export async function runVmEngine(o: SimOptions, view: View, env: VmEngineEnv = 
                     } catch (err) {
                         if (!d.flash.isOff()) return fail("no-image", `the boot stage found nothing to run: ${(err as Error).message}`)
                         cuts++ // the power went during the stage's record: the next power-on runs it again
-                        d.flash.powerOn()
+                        faults.powerOn()
                         view.line(`  power cut ${cuts}: during the boot stage`)
                     }
                 }
@@ -354,7 +348,7 @@ export async function runVmEngine(o: SimOptions, view: View, env: VmEngineEnv = 
             if (launching || over || !vm) return
             if (d.flash.isOff()) {
                 cuts++
-                d.flash.powerOn()
+                faults.powerOn()
                 view.line(`  power cut ${cuts}: the VM was killed; starting it again`)
                 relaunch("power cut")
             } else if (!started && launchedAt && Date.now() - launchedAt > watchdogMs) relaunch(`the watchdog: no start-up in ${watchdogMs} ms`)
@@ -408,6 +402,8 @@ export async function runVmEngine(o: SimOptions, view: View, env: VmEngineEnv = 
             blockRetries: totals.blockRetries,
             journalCheckpoints: totals.checkpoints,
             metaErases: d.metaErases() - metaErases0,
+            detail: failure ? failure.detail : plan && plan.reason === reason ? plan.detail : null,
+            faults,
         })
         if (failure) view.line(`run ended: ${failure.reason}: ${failure.detail}`)
         view.line(

@@ -74,6 +74,7 @@ export async function buildSimWorld(o: SimOptions, view: View, root = fileURLToP
         slotSize: Math.max(image.length, factory.length),
         fromVersion: o.from,
         toVersion: o.to,
+        offerRunning: o.from === o.to, // a plan offering the running version: the device must refuse it
         component: o.component,
         module: { pieceSize: o.piece || image.length, maxRead: o.block, latencyMs: o.latency, faults: moduleFaults, seed: o.seed },
         uart: { baud: o.baud, seed: o.seed, script, toMcu: rates },
@@ -101,8 +102,10 @@ export interface RunEnd {
 export async function runOutcome(d: SimDevice, o: SimOptions, end: RunEnd) {
     let version = "?"
     let healthy = false
+    let isNew = false // with --from X --to X both images are X: only "new" is an upgrade
     try {
-        version = (await d.healthy()) === "new" ? o.to : o.from
+        isNew = (await d.healthy()) === "new"
+        version = isNew ? o.to : o.from
         healthy = true
     } catch (e) {
         version = (await d.runningImage()).version
@@ -112,7 +115,7 @@ export async function runOutcome(d: SimDevice, o: SimOptions, end: RunEnd) {
     let result: SimResult = "failed"
     let reason: string | null = failure ? failure.reason : plan ? plan.reason : "no-plan"
     if (!failure) {
-        if (healthy && version === o.to) [result, reason] = ["upgraded", null]
+        if (healthy && isNew) [result, reason] = ["upgraded", null]
         else if (end.rolledBack) [result, reason] = ["rolled-back", end.rolledBack]
         else if (plan && plan.result === "refused") result = "refused"
         else if (plan && plan.result === "no-plan") reason = "no-plan"

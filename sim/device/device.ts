@@ -76,6 +76,8 @@ export interface DeviceOptions {
     programUnit?: number
     minBattery?: number
     minSignal?: number
+    /** the plan is offered even to a device running its version (--from X --to X) */
+    offerRunning?: boolean
     /** print the AT dialogue */
     trace?: (line: string) => void
     /** AtClient feed slice: Node needs no VM-sized slices (see src/at/client.ts) */
@@ -113,7 +115,7 @@ export function buildDevCenter(o: DeviceOptions, data: Buffer): { dc: DevCenter;
         sourceVersion: o.sourceVersion,
         data,
     })
-    dc.createPlan({ packageId: pkg.id, minBattery: o.minBattery ?? 30, minSignal: o.minSignal ?? -113 })
+    dc.createPlan({ packageId: pkg.id, minBattery: o.minBattery ?? 30, minSignal: o.minSignal ?? -113, offerRunning: o.offerRunning })
     dc.addDevice(PRODUCT.productKey, PRODUCT.imei, PRODUCT.deviceSecret)
     return { dc, pkg }
 }

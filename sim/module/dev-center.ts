@@ -6,7 +6,8 @@
 //
 // Rules modelled (quecthing-at.md §3, §4, §9, §10):
 // - A full package is offered to any device of the product that reported the component at a
-//   version other than the target; a delta package only to a device reporting its source version.
+//   version other than the target (any version with a plan's offerRunning, a misconfiguration the
+//   MCU must refuse); a delta package only to a device reporting its source version.
 // - Whitelist (when not empty) limits a plan to the listed devices; the blacklist wins over it.
 // - The strategy (minimum battery %, minimum signal dBm) is not enforced by the platform: it is
 //   announced in 10700 and the device decides (the MCU checks it, then confirms or refuses).
@@ -59,6 +60,8 @@ export interface PlanSpec {
     minBattery?: number
     /** Minimum signal strength in dBm. Default -113 (as in the walk-through). */
     minSignal?: number
+    /** Offer the package even to a device that reports its version (a misconfigured plan: the MCU must refuse it). */
+    offerRunning?: boolean
 }
 
 export interface Plan {
@@ -70,6 +73,7 @@ export interface Plan {
     minBattery: number
     minSignal: number
     status: "active" | "stopped"
+    offerRunning: boolean
 }
 
 /** The steps of a device's upgrade as the platform's log shows them. */
@@ -199,6 +203,7 @@ export class DevCenter {
             minBattery: spec.minBattery === undefined ? 30 : spec.minBattery,
             minSignal: spec.minSignal === undefined ? -113 : spec.minSignal,
             status: "active",
+            offerRunning: !!spec.offerRunning,
         }
         this.plans.push(plan)
         return plan
@@ -342,7 +347,7 @@ export class DevCenter {
         const st = this.state(plan.id, d.deviceKey)
         if (st.status === "failed" || st.status === "succeeded") return false
         const current = d.versions.get(pkg.component)
-        if (current === undefined || current === pkg.version) return false
+        if (current === undefined || (current === pkg.version && !plan.offerRunning)) return false
         if (pkg.kind === "delta" && current !== pkg.sourceVersion) return false
         return true
     }
