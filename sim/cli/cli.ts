@@ -11,6 +11,7 @@ import { runModem } from "./modem-engine"
 import { serveModule } from "./serve-module"
 import { runModuleUpgradeCli } from "./module-upgrade"
 import { CommonSummary, errorSummary, exitCode, RunKind } from "./summary"
+import { HostError } from "../host/hub"
 import { LinkError } from "../link/tcp-transport"
 import { SotaError } from "../../src/sota/reasons"
 
@@ -47,6 +48,7 @@ function kindOf(argv: string[]): RunKind {
 /** An error that ended a run, as a summary: what kind of failure, in one line. */
 export function failureOf(err: any, o: SimOptions, run: RunKind, seconds: number): CommonSummary {
     if (err instanceof UsageError) return errorSummary(o, run, "error", "usage", err.message, seconds)
+    if (err instanceof HostError) return errorSummary(o, run, "error", err.reason, err.message, seconds)
     if (err instanceof LinkError) return errorSummary(o, run, "link-error", err.code, err.message, seconds)
     // the firmware's own failure (e.g. a registration that never succeeds): an outcome, not a crash
     if (err instanceof SotaError) return errorSummary(o, run, "failed", err.reason, err.message, seconds)

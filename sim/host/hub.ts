@@ -1,15 +1,27 @@
 // The `devs devtools` hub: the Jacdac frame router between the VM (`devs run`) and the Node
 // simulator (jacdac-io.ts). It serves ws://127.0.0.1:8081 (one frame per message), TCP 8082 and
 // the debugger on 8083 (reference/devicescript.md §2). One hub per machine: if any of the ports is
-// taken, start() fails and says so instead of attaching to a stranger's hub.
+// taken, start() fails with one line naming the process that holds it, instead of attaching to a
+// stranger's hub.
 
 import { ChildProcess } from "node:child_process"
 import { mkdirSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs"
 import { tmpdir } from "node:os"
 import { join } from "node:path"
-import { lineReader, portTaken, sleep, spawnTracked, stopChild } from "./processes"
+import { lineReader, portHolder, portTaken, sleep, spawnTracked, stopChild } from "./processes"
 
 export const HUB_PORTS = [8081, 8082, 8083]
+
+/** The hub cannot run here: a port is taken (port-busy), another run kept it too long (hub-busy), it did not start (hub-failed). */
+export class HostError extends Error {
+    constructor(
+        readonly reason: "port-busy" | "hub-busy" | "hub-failed",
+        message: string
+    ) {
+        super(message)
+        this.name = "HostError"
+    }
+}
 
 // Our own hubs take turns: a lock directory (atomic mkdir) holding the owner's pid, so that two
 // test files or two `npm run sim` started together wait for each other instead of one failing on
@@ -26,6 +38,10 @@ function alive(pid: number): boolean {
         return e.code === "EPERM"
     }
 }
+
+/** Hold the hub lock without a hub (a test that checks the ports while no cooperating run can start one). */
+export const acquireHubLock = (waitMs = 600_000, log: (l: string) => void = () => {}) => acquireLock(waitMs, log)
+export const releaseHubLock = () => releaseLock()
 
 function releaseLock() {
     if (!lockHeld) return
@@ -63,7 +79,7 @@ async function acquireLock(waitMs: number, log: (l: string) => void) {
             continue
         }
         if (Date.now() > deadline)
-            throw new Error(`another simulator run (pid ${pid}) holds the devs hub; only one hub can run on this machine`)
+            throw new HostError("hub-busy", `another simulator run (pid ${pid}) has held the devs hub for ${Math.round(waitMs / 1000)} s; only one hub can run on this machine`)
         if (!said) log(`waiting for another simulator run (pid ${pid}) to release the devs hub`)
         said = true
         await sleep(250)
@@ -79,6 +95,19 @@ export interface HubOptions {
     startTimeoutMs?: number
     /** Wait this long for another of our hubs (another test file, another run) to stop. Default 10 min. */
     lockWaitMs?: number
+}
+
+/** Throws HostError("port-busy") in one line naming the process that holds the first taken port. */
+export async function checkPortsFree(ports: number[]) {
+    const taken: number[] = []
+    for (const p of ports) if (await portTaken(p)) taken.push(p)
+    if (!taken.length) return
+    const who = portHolder(taken[0])
+    throw new HostError(
+        "port-busy",
+        `port ${taken.join(", ")} already taken${who ? ` by ${who}` : " (by a process this user cannot see)"}: ` +
+            `the VM engine needs ${HUB_PORTS.join(", ")} for its devs hub; stop that process, or use --engine node`
+    )
 }
 
 export class Hub {
@@ -102,13 +131,7 @@ export class Hub {
     }
 
     private static async launch(o: HubOptions): Promise<Hub> {
-        const taken: number[] = []
-        for (const p of HUB_PORTS) if (await portTaken(p)) taken.push(p)
-        if (taken.length)
-            throw new Error(
-                `port ${taken.join(", ")} already taken: another \`devs devtools\` hub or simulator is running ` +
-                    `(see \`ss -ltnp | grep 808\`); stop it first, only one hub can run on this machine`
-            )
+        await checkPortsFree(HUB_PORTS)
         const log = o.log ?? (() => {})
         const child = spawnTracked(join(o.root, "node_modules/.bin/devicescript"), ["devtools"], { cwd: o.root })
         const out: string[] = []
@@ -124,8 +147,8 @@ export class Hub {
         try {
             while (!(await portTaken(8081))) {
                 if (child.exitCode !== null || child.signalCode !== null)
-                    throw new Error(`devs devtools exited (${child.exitCode ?? child.signalCode}):\n${out.join("\n")}`)
-                if (Date.now() > deadline) throw new Error(`devs devtools did not listen on 8081 in time:\n${out.join("\n")}`)
+                    throw new HostError("hub-failed", `devs devtools exited (${child.exitCode ?? child.signalCode}): ${out.slice(-3).join(" | ")}`)
+                if (Date.now() > deadline) throw new HostError("hub-failed", `devs devtools did not listen on 8081 in time: ${out.slice(-3).join(" | ")}`)
                 await sleep(100)
             }
         } catch (e) {
@@ -145,7 +168,7 @@ export class Hub {
                 if (!any) return
                 await sleep(100)
             }
-            throw new Error(`hub stopped but a port of ${HUB_PORTS.join("/")} is still taken`)
+            throw new HostError("hub-failed", `hub stopped but a port of ${HUB_PORTS.join("/")} is still taken`)
         } finally {
             releaseLock()
         }

@@ -1,10 +1,14 @@
 // Child processes the simulator host starts (the `devs devtools` hub, `devs run` VMs): each one in
 // its own process group, stopped by its process id (the group leader's id), never by name.
-// Everything still running is stopped when this Node process exits, on SIGINT/SIGTERM, and on an
-// uncaught error, so a crashed test leaves no port taken.
+// They cannot outlive this process: everything still running is killed when it exits, on
+// SIGHUP (a closed terminal), SIGINT, SIGTERM and on an uncaught error; and each child runs under
+// a guard (GUARD below) that kills its group when its stdin, a pipe from this process, closes —
+// which happens however this process ends, SIGKILL included.
 
-import { ChildProcess, spawn, SpawnOptions } from "node:child_process"
+import { ChildProcess, execFileSync, spawn, SpawnOptions } from "node:child_process"
+import { readdirSync, readFileSync, readlinkSync } from "node:fs"
 import { connect } from "node:net"
+import { constants } from "node:os"
 
 const live = new Set<ChildProcess>()
 let hooked = false
@@ -22,24 +26,43 @@ function killGroup(child: ChildProcess, signal: NodeJS.Signals) {
     }
 }
 
+function killAll() {
+    for (const c of live) killGroup(c, "SIGKILL")
+}
+
 function hookExit() {
     if (hooked) return
     hooked = true
-    process.on("exit", () => {
-        for (const c of live) killGroup(c, "SIGKILL")
-    })
-    for (const sig of ["SIGINT", "SIGTERM"] as NodeJS.Signals[]) {
+    process.on("exit", killAll)
+    for (const sig of ["SIGHUP", "SIGINT", "SIGTERM"] as NodeJS.Signals[]) {
         process.once(sig, () => {
-            for (const c of live) killGroup(c, "SIGKILL")
-            process.exit(130)
+            killAll()
+            process.exit(128 + constants.signals[sig])
         })
     }
 }
 
-/** Spawn a child in its own process group; it is killed when this process exits. */
+/**
+ * Runs `process.argv[1..]` as its child, in its own group (the guard leads it); when its stdin
+ * ends (the simulator is gone) it kills the whole group. Signals reach the child through the
+ * group; the guard outlives it only to pass on its exit code.
+ */
+const GUARD = `
+const { spawn } = require("node:child_process");
+const [cmd, ...args] = process.argv.slice(1);
+const c = spawn(cmd, args, { stdio: ["ignore", "inherit", "inherit"] });
+const die = () => { try { process.kill(0, "SIGKILL") } catch { c.kill("SIGKILL"); process.exit(1) } };
+process.stdin.on("end", die); process.stdin.on("close", die); process.stdin.on("error", die); process.stdin.resume();
+for (const s of ["SIGHUP", "SIGINT", "SIGTERM"]) process.on(s, () => c.kill(s));
+c.on("error", e => { process.stderr.write(cmd + ": " + e.message + "\\n"); process.exit(127) });
+c.on("exit", (code, sig) => process.exit(code === null ? 128 + (require("node:os").constants.signals[sig] || 9) : code));
+`
+
+/** Spawn a child in its own process group, under the guard; it dies with this process. */
 export function spawnTracked(cmd: string, args: string[], options: SpawnOptions): ChildProcess {
     hookExit()
-    const child = spawn(cmd, args, { ...options, detached: true, stdio: ["ignore", "pipe", "pipe"] })
+    const child = spawn(process.execPath, ["-e", GUARD, "--", cmd, ...args], { ...options, detached: true, stdio: ["pipe", "pipe", "pipe"] })
+    child.stdin!.on("error", () => {}) // the guard gone first: nothing to tell it
     live.add(child)
     child.once("exit", () => live.delete(child))
     return child
@@ -93,3 +116,74 @@ export function portTaken(port: number, timeoutMs = 500): Promise<boolean> {
 }
 
 export const sleep = (ms: number) => new Promise<void>(r => setTimeout(r, ms))
+
+/** Who listens on TCP `port` on this machine: "pid N (command line)", or null when it cannot be told. */
+export function portHolder(port: number): string | null {
+    return procHolder(port) ?? ssHolder(port)
+}
+
+/** Linux: the listening socket's inode in /proc/net/tcp{,6}, then the process with that inode among its fds. */
+function procHolder(port: number): string | null {
+    const inodes = new Set<string>()
+    for (const f of ["/proc/net/tcp", "/proc/net/tcp6"]) {
+        let text = ""
+        try {
+            text = readFileSync(f, "utf8")
+        } catch {
+            continue
+        }
+        for (const line of text.split("\n").slice(1)) {
+            const c = line.trim().split(/\s+/)
+            // local_address is HEXIP:HEXPORT; state 0A is LISTEN; c[9] the inode
+            if (c.length > 9 && c[3] === "0A" && parseInt(c[1].split(":")[1], 16) === port) inodes.add(c[9])
+        }
+    }
+    if (inodes.size === 0) return null
+    let pids: string[] = []
+    try {
+        pids = readdirSync("/proc").filter(d => /^\d+$/.test(d))
+    } catch {
+        return null
+    }
+    for (const pid of pids) {
+        let fds: string[] = []
+        try {
+            fds = readdirSync(`/proc/${pid}/fd`)
+        } catch {
+            continue // gone, or not ours to read
+        }
+        for (const fd of fds) {
+            let target = ""
+            try {
+                target = readlinkSync(`/proc/${pid}/fd/${fd}`)
+            } catch {
+                continue
+            }
+            const m = /^socket:\[(\d+)\]$/.exec(target)
+            if (m && inodes.has(m[1])) return describe(Number(pid))
+        }
+    }
+    return null
+}
+
+/** Elsewhere (or without access to /proc): `ss -ltnp`, when there is one. */
+function ssHolder(port: number): string | null {
+    try {
+        const out = execFileSync("ss", ["-ltnpH", `sport = :${port}`], { encoding: "utf8", timeout: 2000, stdio: ["ignore", "pipe", "ignore"] })
+        const m = /pid=(\d+)/.exec(out)
+        return m ? describe(Number(m[1])) : null
+    } catch {
+        return null
+    }
+}
+
+function describe(pid: number): string {
+    let cmd = ""
+    try {
+        cmd = readFileSync(`/proc/${pid}/cmdline`, "utf8").split("\0").filter(Boolean).join(" ")
+    } catch {
+        /* not readable: the pid alone */
+    }
+    if (cmd.length > 100) cmd = cmd.slice(0, 97) + "..."
+    return cmd ? `pid ${pid} (${cmd})` : `pid ${pid}`
+}

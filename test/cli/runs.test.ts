@@ -8,6 +8,7 @@ import * as path from "node:path"
 import { afterAll, describe, expect, it } from "vitest"
 import { cli, CliEnv } from "../../sim/cli/cli"
 import { SotaError } from "../../src/sota/reasons"
+import { HostError } from "../../sim/host/hub"
 import { ReplayServer } from "../modem/replay-server"
 import { validate } from "./schema"
 
@@ -118,6 +119,14 @@ describe("errors are one line and a summary", () => {
         expect(r.code).toBe(1)
         expect(r.err).toBe("sim: registration-failed: no 10200 after 3 tries\n")
         expect(r.json).toMatchObject({ result: "failed", reason: "registration-failed", healthy: null })
+    })
+
+    it("the VM engine's ports taken: one line naming the holder, result error (port-busy), exit 3", async () => {
+        const line = "port 8081 already taken by pid 42 (node devicescript devtools): the VM engine needs 8081, 8082, 8083 for its devs hub; stop that process, or use --engine node"
+        const r = await sim(["--json"], { engines: { vm: () => Promise.reject(new HostError("port-busy", line)) } })
+        expect(r.code).toBe(3)
+        expect(r.err).toBe(`sim: ${line}\n`)
+        expect(r.json).toMatchObject({ result: "error", reason: "port-busy", engine: "vm" })
     })
 
     it("a crash of the simulator itself: one line, result error (internal), exit 1", async () => {
