@@ -138,6 +138,15 @@ describe("errors are one line and a summary", () => {
     })
 })
 
+describe("the same shape in the VM", () => {
+    // one VM run (the devs hub is one per machine: it waits for the hub lock like any run)
+    it("npm run sim -- --json --fault cut@block=99999: the common fields, the SOTA fields, the warning", async () => {
+        const r = await sim(["--json", "--fault", "cut@block=99999"])
+        expect(r.json).toMatchObject({ result: "upgraded", run: "sota", engine: "vm", healthy: true, exitCode: 0, faultsNotFired: ["cut@block=99999"] })
+        expect(r.err).toBe("sim: warning: --fault cut@block=99999 never fired\n")
+    }, 700_000)
+})
+
 describe("the same shape for a real module", () => {
     it("--modem against the walk-through replay: the common fields, the SOTA fields and the modem's", async () => {
         const replay = await ReplayServer.start()
