@@ -30,7 +30,7 @@
 // channel, program/erase requests and journal records on the flash channel) at the VM's
 // ≈ 50 packets/s (reference/devicescript.md §10 Q2).
 
-import { mkdirSync, rmSync, writeFileSync } from "node:fs"
+import { existsSync, mkdirSync, readdirSync, rmSync, writeFileSync } from "node:fs"
 import { join } from "node:path"
 import { fileURLToPath } from "node:url"
 import type { PlanResult, StartResult } from "../../src/sota/engine"
@@ -99,6 +99,20 @@ export interface VmEngineEnv {
     watchdogMs?: number
 }
 
+/** Launch folders of runs whose process is gone (killed by a signal before its cleanup ran). */
+function removeStaleRunDirs(simDir: string) {
+    if (!existsSync(simDir)) return
+    for (const name of readdirSync(simDir)) {
+        const m = /^run-(\d+)-\d+$/.exec(name)
+        if (!m || Number(m[1]) === process.pid) continue
+        try {
+            process.kill(Number(m[1]), 0) // throws ESRCH when no such process
+        } catch (e: any) {
+            if (e.code === "ESRCH") rmSync(join(simDir, name), { recursive: true, force: true })
+        }
+    }
+}
+
 function zeroStats(): BootStats {
     return { bytesRead: 0, blocks: 0, blockRetries: 0, checkpoints: 0, moduleRestarts: 0, resumedAt: 0, flashRetries: 0 }
 }
@@ -136,7 +150,9 @@ export async function runVmEngine(o: SimOptions, view: View, env: VmEngineEnv = 
     const metaErases0 = d.metaErases()
     const faults = new FaultRun(o.faults, d, o) // arms the power cuts, tells which faults fired
     // the programs the boot stage launches, one file per launch
-    const runDir = join(root, ".devicescript/sim", `run-${process.pid}-${Date.now()}`)
+    const simDir = join(root, ".devicescript/sim")
+    removeStaleRunDirs(simDir)
+    const runDir = join(simDir, `run-${process.pid}-${Date.now()}`)
     mkdirSync(runDir, { recursive: true })
 
     // ---- UART truth: AT+QIOTOTARD payload bytes that crossed the line towards the MCU
