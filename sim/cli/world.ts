@@ -12,7 +12,6 @@ import type { PlanResult } from "../../src/sota/engine"
 import type { SimResult } from "./summary"
 import type { FaultRule } from "../module/faults"
 import type { ScriptedByteFault, ByteFaultRates } from "../link/uart-line"
-import type { FaultSpec } from "./fault-spec"
 import { SimOptions } from "./options"
 import { View } from "./view"
 
@@ -22,10 +21,6 @@ export interface SimWorld {
     image: Buffer
     /** the package's image SHA-256 (its checked TLV); null when the package is not an image */
     packageSha256: string | null
-    /** power cuts at the flash write of a download block (the engine arms them as blocks go by) */
-    blockCuts: Extract<FaultSpec, { kind: "cut-block" }>[]
-    /** power cuts at a flash operation */
-    opCuts: Extract<FaultSpec, { kind: "cut-op" }>[]
 }
 
 /** The package's image SHA-256 when it is a valid MCUboot image, else null. */
@@ -58,15 +53,11 @@ export async function buildSimWorld(o: SimOptions, view: View, root = fileURLToP
     const script: ScriptedByteFault[] = []
     let rates: ByteFaultRates = {}
     let selfTestFails = false
-    const blockCuts: SimWorld["blockCuts"] = []
-    const opCuts: SimWorld["opCuts"] = []
     for (const f of o.faults) {
         if (f.kind === "module") moduleFaults.push(f.rule(o.block))
         else if (f.kind === "byte") script.push(f.fault)
         else if (f.kind === "rate") rates = { ...rates, ...f.rates }
         else if (f.kind === "self-test-fail") selfTestFails = true
-        else if (f.kind === "cut-block") blockCuts.push(f)
-        else if (f.kind === "cut-op") opCuts.push(f)
     }
     const d = new SimDevice({
         image,
@@ -83,7 +74,7 @@ export async function buildSimWorld(o: SimOptions, view: View, root = fileURLToP
     })
     await d.install()
     d.selfTestOk = !selfTestFails
-    return { d, image, packageSha256: await imageSha256(image), blockCuts, opCuts }
+    return { d, image, packageSha256: await imageSha256(image) }
 }
 
 export interface RunEnd {
