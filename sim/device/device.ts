@@ -13,7 +13,8 @@ import { StoreLayout, StoreOptions } from "../../src/flash/store-config"
 import { PlanResult, SotaEngine, StartResult } from "../../src/sota/engine"
 import { SotaConfig } from "../../src/sota/config"
 import { SotaProgress } from "../../src/sota/progress"
-import { NorFlash } from "../flash/nor-flash"
+import { NorFlash, PowerCut } from "../flash/nor-flash"
+import type { Flash } from "../../src/flash/flash"
 import { DevCenter, Package } from "../module/dev-center"
 import { QuecModule, QuecModuleOptions } from "../module/module"
 import { UartLine, UartLineOptions } from "../link/uart-line"
@@ -214,8 +215,11 @@ export class SimDevice {
      */
     powerOn(program?: NodeProgram): SotaEngine {
         this.boots++
-        this.at = new AtClient(this.tap, { feedSlice: this.o.feedSlice ?? 1 << 16 })
-        this.store = program ? this.newStore({ externalBoot: true }) : this.newStore()
+        const epoch = ++this.epoch
+        this.epochPowerOns = this.flash.powerOns
+        this.at = new AtClient(this.mcuLink(epoch), { feedSlice: this.o.feedSlice ?? 1 << 16 })
+        const extra: StoreOptions = program ? { externalBoot: true } : {}
+        this.store = new ImageStore(this.mcuFlash(epoch), this.layout, { yielder: async () => {}, yieldEvery: 1 << 30, ...(this.o.store || {}), ...extra })
         const self = this
         const passes = () => self.selfTestOk && (!program || program.behaviour !== "self-test-fail")
         this.engine = new SotaEngine(
@@ -235,6 +239,60 @@ export class SimDevice {
             for (const l of self.listeners) l(p)
         })
         return this.engine
+    }
+
+    /**
+     * A boot's MCU acts only while it is the current boot and its power is on. In Node its code
+     * goes on running after a power cut (or after the next boot began) until it next awaits
+     * something; from the instant of the cut everything it sends is dropped (the line stays
+     * silent) and every flash access fails as the cut itself, so a dead MCU can neither talk nor
+     * write, whatever its code does. deadBytes and deadFlashOps count what such code tried.
+     */
+    private epoch = 0
+    private epochPowerOns = 0
+    deadBytes = 0
+    deadFlashOps = 0
+
+    private alive(epoch: number): boolean {
+        return epoch === this.epoch && !this.flash.isOff() && this.flash.powerOns === this.epochPowerOns
+    }
+
+    private mcuLink(epoch: number): ByteTransport {
+        const tap = this.tap
+        return {
+            write: async (data: Buffer) => {
+                if (!this.alive(epoch)) {
+                    this.deadBytes += data.length
+                    return
+                }
+                return tap.write(data)
+            },
+            listen: events => tap.listen(events),
+        }
+    }
+
+    private mcuFlash(epoch: number): Flash {
+        const flash = this.flash
+        const gate = () => {
+            if (this.alive(epoch)) return
+            this.deadFlashOps++
+            throw new PowerCut("off", flash.ops)
+        }
+        return {
+            geometry: flash.geometry,
+            read: async (address: number, length: number) => {
+                gate()
+                return flash.read(address, length)
+            },
+            program: async (address: number, data: Buffer) => {
+                gate()
+                return flash.program(address, data)
+            },
+            eraseSector: async (address: number) => {
+                gate()
+                return flash.eraseSector(address)
+            },
+        }
     }
 
     /** Erases of the metadata sectors so far (the store's wear). */

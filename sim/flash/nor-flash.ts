@@ -203,8 +203,12 @@ export class NorFlash implements Flash {
         this.cut = null
     }
 
+    /** Times the power came back after a cut: an MCU that ran before that is gone. */
+    powerOns = 0
+
     /** Power back on after a cut (a reboot); the contents are what the cut left. */
     powerOn() {
+        if (this.off) this.powerOns++
         this.off = false
         this.cut = null
     }

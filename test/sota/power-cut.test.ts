@@ -22,6 +22,11 @@ interface Outcome {
     /** the engine state when the cut fell ("" if it never fired) */
     phase: string
     boots: number
+    /** what the dead MCU's code still tried after the cut: bytes dropped from the line, flash accesses refused */
+    deadBytes: number
+    deadFlashOps: number
+    /** bytes the module received from the MCU while the MCU was dead (must be 0) */
+    heardDead: number
 }
 
 /** Boot the device until it runs the new image with nothing left to do, or `maxBoots`. */
@@ -72,9 +77,16 @@ async function cutRun(plan: CutPlan): Promise<Outcome> {
         })
         return e
     }
+    // the module's ear: every byte that reaches it while the MCU has no power is a dead MCU talking
+    let heardDead = 0
+    const write = w.tap.inner.write.bind(w.tap.inner)
+    w.tap.inner.write = async (data: Buffer) => {
+        if (w.flash.isOff()) heardDead += data.length
+        return write(data)
+    }
     const bytesRead = await settle(w, 12)
     clearInterval(watch)
-    return { image: await healthy(w), reread: bytesRead - SIZE, phase, boots: w.boots }
+    return { image: await healthy(w), reread: bytesRead - SIZE, phase, boots: w.boots, deadBytes: w.deadBytes, deadFlashOps: w.deadFlashOps, heardDead }
 }
 
 describe("SOTA power-cut sweep", () => {
@@ -89,6 +101,9 @@ describe("SOTA power-cut sweep", () => {
         let stillOld = 0
         let maxDownloadReread = 0
         let fullRedownloads = 0
+        let deadBytes = 0
+        let deadFlashOps = 0
+        let heardDead = 0
         const phases = new Map<string, number>()
         for (const plan of plans) {
             let o: Outcome
@@ -104,15 +119,20 @@ describe("SOTA power-cut sweep", () => {
                 console.log(`cut ${JSON.stringify(plan)} (phase ${o.phase}, ${o.boots} boots): ended on the old image`)
             }
             phases.set(o.phase, (phases.get(o.phase) || 0) + 1)
+            deadBytes += o.deadBytes
+            deadFlashOps += o.deadFlashOps
+            heardDead += o.heardDead
             if (o.reread >= SIZE) fullRedownloads++
             else if (o.phase === "downloading") maxDownloadReread = Math.max(maxDownloadReread, o.reread)
         }
         console.log(
             `sota power-cut sweep: ${plans.length} points over ${ops} flash operations, ${unrecoverable} unrecoverable, ` +
                 `${stillOld} ended on the old image, max re-read after a download cut ${maxDownloadReread} bytes, ` +
-                `${fullRedownloads} full re-downloads; cuts by phase: ${[...phases].map(([k, v]) => `${k || "none"} ${v}`).join(", ")}`
+                `${fullRedownloads} full re-downloads; the dead MCU's code tried ${deadBytes} bytes and ${deadFlashOps} flash accesses after its cuts, ` +
+                `the module heard ${heardDead} of them; cuts by phase: ${[...phases].map(([k, v]) => `${k || "none"} ${v}`).join(", ")}`
         )
         expect(unrecoverable).toBe(0)
+        expect(heardDead).toBe(0) // a dead MCU sends nothing (sim/device: every boot's link and flash die with its power)
         expect(stillOld).toBe(0) // the platform re-offers, so every run ends upgraded
         expect(plans.length).toBeGreaterThan(100)
         // a cut during the download costs at most one checkpoint (one 4 KB sector) plus the two
