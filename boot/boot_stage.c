@@ -1,0 +1,204 @@
+/* ImageStore.mount() and ImageStore.boot(check) of the TypeScript store, with the simulator's
+ * boot-stage check, then the deploy. All state is static (520 bytes on Cortex-M0+): no heap, and
+ * a small stack; the caller's copy buffer serves the log scan, the record, the hashes and the
+ * deploy in turn. */
+#include "boot_stage.h"
+#include "bs_port.h"
+#include "decide.h"
+#include "image_check.h"
+#include "meta_log.h"
+#include "sha256.h"
+#include "w25q.h"
+
+static const bs_layout_t *lay;
+static uint8_t *buf;
+static uint32_t cap, chip;
+static bs_log_t lg;
+static bs_state_t st, next; /* the state in force, and the decision's */
+static bs_image_t img[2];   /* per slot, what its passing check found */
+
+static void zero(void *p, uint32_t n) {
+    uint8_t *b = p;
+    while (n--) *b++ = 0;
+}
+
+/* A region of n bytes at a: sector-aligned, not empty, inside the chip. */
+static int region_ok(uint32_t a, uint32_t n) {
+    return !((a | n) & (W25Q_SECTOR - 1)) && n && n <= chip && a <= chip - n;
+}
+
+static int layout_ok(void) {
+    return lay->meta_sectors >= 2 && lay->unit && lay->unit <= 32 && !(lay->unit & (lay->unit - 1)) &&
+           region_ok(lay->meta_addr, lay->meta_sectors * W25Q_SECTOR) && region_ok(lay->slot_addr[0], lay->slot_size) &&
+           region_ok(lay->slot_addr[1], lay->slot_size);
+}
+
+/* The store's state in force: the newest STATE that decodes, with a newer PROGRESS of the same
+ * receive session while a slot is receiving (stateInForce); the initial state without one. */
+static void mount(void) {
+    int ok;
+    bs_log_mount(&lg, buf, cap, 0);
+    ok = lg.state.found && !bs_decode_state(lg.state.body, lg.state.len, &st);
+    if (!ok && lg.state.found) { /* a format this stage cannot read: scan again, checking */
+        bs_log_mount(&lg, buf, cap, &next);
+        ok = lg.state.found && !bs_decode_state(lg.state.body, lg.state.len, &st);
+        if (ok) bs_log(BS_EV_FALLBACK, lg.state.seq, 0);
+    }
+    if (!ok) {
+        zero(&st, sizeof st);
+        st.active = -1;
+    } else if (lg.progress.found && bs_seq_newer(lg.progress.seq, lg.state.seq) &&
+               (SLOT_STATE(&st.slot[0]) == SLOT_RECEIVING || SLOT_STATE(&st.slot[1]) == SLOT_RECEIVING))
+        bs_apply_progress(lg.progress.body, lg.progress.len, &st);
+}
+
+/* 0 when the slot may run, else its BadWhy; -1 when its recorded size reaches past the chip
+ * (the TypeScript store's read fails there too: nothing is decided). */
+static int slot_check(const bs_state_t *s, int slot) {
+    const bs_slot_t *x = &s->slot[slot];
+    uint32_t size = bs_slot_size(x), base = lay->slot_addr[slot];
+    int step;
+    if (!(SLOT_FLAGS(x) & FLAG_CRC) || !size) return WHY_CRC;
+    if (size > chip - base) {
+        bs_log(BS_EV_RANGE, (uint32_t)slot, size);
+        return -1;
+    }
+    if (w25q_digest(0, base, size, buf, cap) != bs_slot_crc(x)) {
+        bs_log(BS_EV_CRC_BAD, (uint32_t)slot, 0);
+        return WHY_CRC;
+    }
+    img[slot].base = base;
+    img[slot].slot_size = lay->slot_size;
+    step = bs_image_check(&img[slot], x, buf, cap);
+    if (step) {
+        bs_log(BS_EV_IMAGE_BAD, (uint32_t)slot, (uint32_t)step);
+        return WHY_IMAGE_CHECK;
+    }
+    return 0;
+}
+
+/* Deploy the program (zero-padded to 32 bytes, as fstor takes it) unless fstor holds it already. */
+static void deploy(const bs_image_t *im, bs_result_t *r) {
+    uint32_t addr = im->base + im->body, n = im->body_len, size = (n + 31) & ~31u, off, k, i;
+    bs_sha256_t sha;
+    int e = 0;
+    bs_sha256_init(&sha);
+    w25q_digest(&sha, addr, n, buf, cap);
+    zero(buf, 32);
+    bs_sha256_update(&sha, buf, size - n);
+    bs_sha256_final(&sha, buf);
+    if (!devsmgr_get_hash(buf + 32)) {
+        for (i = 0; i < 32 && buf[i] == buf[32 + i]; i++) {
+        }
+        if (i == 32) {
+            bs_log(BS_EV_SAME_PROGRAM, size, 0);
+            return;
+        }
+    }
+    if (size < 64 || size > lay->max_program) { /* not a program fstor can take: keep the one there */
+        r->deploy_error = 1;
+        bs_log(BS_EV_DEPLOY_FAIL, 1, size);
+        return;
+    }
+    bs_log(BS_EV_DEPLOY, size, 0);
+    if ((e = devsmgr_deploy_start(size)) != 0) {
+        r->deploy_error = 1;
+    } else {
+        for (off = 0; off < size && !e; off += k) {
+            k = size - off < cap ? size - off : cap;
+            zero(buf, k);
+            w25q_read(addr + off, buf, off + k > n ? n - off : k);
+            bs_watchdog();
+            if ((e = devsmgr_deploy_write(buf, k)) != 0) r->deploy_error = 2;
+        }
+        if (!e && (e = devsmgr_deploy_write(0, 0)) != 0) r->deploy_error = 3;
+    }
+    if (e) {
+        bs_log(BS_EV_DEPLOY_FAIL, (uint32_t)r->deploy_error, (uint32_t)-e);
+        return;
+    }
+    r->deployed = 1;
+    bs_log(BS_EV_DEPLOYED, size, 0);
+}
+
+void bs_boot_stage(const bs_layout_t *layout, uint8_t *b, uint32_t c, bs_result_t *r) {
+    bs_decision_t d, u;
+    const bs_state_t *in_force = &next;
+    const bs_slot_t *o;
+    int why;
+    zero(r, sizeof *r);
+    r->outcome = BS_ERROR;
+    r->slot = -1;
+    lay = layout;
+    buf = b;
+    cap = c;
+    if (c < 512 || c > 4064 || (c & 31)) {
+        bs_log(BS_EV_CONFIG, 1, c);
+        return;
+    }
+    chip = w25q_open();
+    if (!chip) {
+        bs_log(BS_EV_NO_FLASH, 0, 0);
+        return;
+    }
+    if (!layout_ok()) {
+        bs_log(BS_EV_CONFIG, 2, chip);
+        return;
+    }
+    lg.base = layout->meta_addr;
+    lg.sectors = layout->meta_sectors;
+    lg.unit = layout->unit;
+    mount();
+
+    /* ImageStore.boot(check): decide; check what was chosen; on a failure decide again with that
+     * slot failed, and check the fallback too */
+    bs_decide(&st, -1, &next, &d);
+    if (d.slot >= 0) {
+        int failed = d.slot;
+        if ((why = slot_check(&next, failed)) < 0) return;
+        if (why) {
+            bs_decide(&st, failed, &next, &d);
+            SLOT_FLAGS(&next.slot[failed]) = (uint8_t)((SLOT_FLAGS(&next.slot[failed]) & ~0x3e) | why << 1);
+            if (d.slot >= 0) {
+                int w = slot_check(&next, d.slot);
+                if (w < 0) return;
+                if (w) d.slot = -1;
+            }
+        }
+    }
+    if (d.slot < 0) {
+        r->outcome = BS_NO_IMAGE;
+        bs_log(BS_EV_NO_IMAGE, 0, 0);
+        return;
+    }
+    if (d.changed && bs_log_append(&lg, REC_STATE, buf, bs_encode_state(&next, buf + 12))) {
+        /* the record did not land: run the confirmed slot unrecorded, spending no trial boot */
+        r->meta_fault = 1;
+        in_force = &st;
+        u = d;
+        bs_unrecorded(&st, &next, &u, -1);
+        if (u.slot != d.slot) {
+            if ((why = slot_check(&st, u.slot)) < 0) return;
+            if (why) { /* the confirmed slot fails its own check: back to the decision's slot */
+                int avoid = u.slot;
+                u = d;
+                bs_unrecorded(&st, &next, &u, avoid);
+            }
+        }
+        d = u;
+        bs_log(BS_EV_META_FAULT, (uint32_t)d.slot, 0);
+    }
+    r->outcome = BS_OK;
+    r->slot = d.slot;
+    r->trial = d.trial;
+    r->rolled_back = d.rolled_back;
+    r->wrote = d.changed;
+    o = &in_force->slot[1 - d.slot];
+    if (SLOT_STATE(o) == SLOT_BAD && (SLOT_FLAGS(o) & FLAG_NEWS)) {
+        r->why = (SLOT_FLAGS(o) >> 1) & 31;
+        r->failed_ver = SLOT_VER(o);
+        r->failed_ver_len = SLOT_VER_LEN(o);
+    }
+    bs_log(BS_EV_BOOT, (uint32_t)d.slot, (uint32_t)(d.trial | d.rolled_back << 1 | d.changed << 2));
+    deploy(&img[d.slot], r);
+}

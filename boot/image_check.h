@@ -1,0 +1,21 @@
+/* The boot stage's image check (sim/boot/boot-stage.ts over src/image/check.ts): an MCUboot image
+ * whose header, TLV layout and SHA-256 TLV hold, whose header version is the version the store
+ * recorded, and whose body is a DeviceScript program ("DevS" magic). Signatures are not checked
+ * (the signing issue's), as in the TypeScript. */
+#ifndef BS_IMAGE_CHECK_H
+#define BS_IMAGE_CHECK_H
+#include <stdint.h>
+#include "records.h"
+
+typedef struct {
+    uint32_t base, slot_size; /* the slot on the W25Q */
+    uint32_t body, body_len;  /* out: the program, offset and length in the slot */
+} bs_image_t;
+
+/* 0 when the image in the slot passes for s (its recorded size is the image's limit), else the
+ * step that failed (> 0). buf: scratch for the hash. */
+int bs_image_check(bs_image_t *img, const bs_slot_t *s, uint8_t *buf, uint32_t cap);
+/* MCUboot version from a QuecThing version string (src/image/version.ts parseVersion): 0 when it
+ * maps, out = major, minor, revision (u16 LE), build (u32 LE), the header's bytes 20..27. */
+int bs_parse_version(const uint8_t *s, uint32_t n, uint8_t out[8]);
+#endif

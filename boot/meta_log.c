@@ -1,0 +1,111 @@
+/* A port of MetaLog.mount/append and scanSector: the same records found in the same order (sector
+ * by sector, offset by offset), the same newest-per-type fold, the same append point (past the
+ * last byte that is not 0xFF, or past the last valid record when that is later), the same wrap.
+ * Headers are read from the chip one at a time: a healthy sector is records back to back, so only
+ * torn or damaged stretches are walked a unit at a time. The TypeScript store never programs a
+ * unit that is all 0xFF (programSkippingErased: MCU flashes with ECC refuse a second program);
+ * this stage writes a W25Q, where programming 0xFF changes no cell, so whole copies go out. */
+#include "meta_log.h"
+#include "crc32.h"
+#include "w25q.h"
+
+#define MAGIC 0xa5
+#define HEADER 12
+
+int bs_seq_newer(uint32_t a, uint32_t b) {
+    uint32_t d = a - b;
+    return d != 0 && d < 0x80000000u;
+}
+
+static void found(bs_log_t *lg, int sector, const uint8_t *h, uint32_t body, bs_state_t *check) {
+    uint32_t seq = bs_get32(h + 8), len = h[2] | (uint32_t)h[3] << 8;
+    bs_rec_t *r = h[1] == REC_STATE ? &lg->state : h[1] == REC_PROGRESS ? &lg->progress : 0;
+    if (lg->cur < 0 || bs_seq_newer(seq, lg->best)) {
+        lg->best = seq;
+        lg->cur = (int8_t)sector;
+    }
+    if (!r || (r->found && !bs_seq_newer(seq, r->seq))) return;
+    if (r == &lg->state && check && bs_decode_state(body, len, check)) return;
+    r->found = 1;
+    r->seq = seq;
+    r->body = body;
+    r->len = (uint16_t)len;
+}
+
+static void scan(bs_log_t *lg, int sector, uint8_t *buf, uint32_t cap, bs_state_t *check) {
+    uint32_t unit = lg->unit, base = lg->base + (uint32_t)sector * W25Q_SECTOR, end = W25Q_SECTOR, p, tail;
+    int32_t last = -1;
+    uint8_t h[HEADER + 4];
+    while (end > 0 && last < 0) { /* the last byte that is not 0xFF, from the end back */
+        uint32_t start = end > cap ? end - cap : 0, i = end - start;
+        w25q_read(base + start, buf, i);
+        while (i--)
+            if (buf[i] != 0xff) {
+                last = (int32_t)(start + i);
+                break;
+            }
+        end = start;
+    }
+    tail = ((uint32_t)(last + 1) + unit - 1) & ~(unit - 1);
+    end = tail;
+    for (p = 0; p < tail;) {
+        if (p + HEADER <= W25Q_SECTOR) {
+            uint32_t len, e;
+            w25q_read(base + p, h, HEADER);
+            len = h[2] | (uint32_t)h[3] << 8;
+            e = p + HEADER + len;
+            if (h[0] == MAGIC && h[6] == 1 && (len ^ 0xffff) == (h[4] | (uint32_t)h[5] << 8) &&
+                len <= W25Q_SECTOR / 4 - 16 - unit && e + 4 <= W25Q_SECTOR) {
+                w25q_read(base + e, h + HEADER, 4);
+                if (w25q_digest(0, base + p, HEADER + len, buf, cap) == bs_get32(h + HEADER)) {
+                    found(lg, sector, h, base + p + HEADER, check);
+                    p += (16 + len + unit - 1) & ~(unit - 1);
+                    if (p > end) end = p; /* its last units were all 0xFF, left unprogrammed */
+                    continue;
+                }
+            }
+        }
+        p += unit;
+    }
+    if (lg->cur == sector) lg->tail = end;
+}
+
+void bs_log_mount(bs_log_t *lg, uint8_t *buf, uint32_t cap, bs_state_t *check) {
+    int s;
+    lg->cur = -1;
+    lg->tail = lg->best = 0;
+    lg->state.found = lg->progress.found = 0;
+    for (s = 0; s < lg->sectors; s++) scan(lg, s, buf, cap, check);
+    lg->next_seq = lg->cur < 0 ? 1 : lg->best + 1;
+}
+
+static void put(uint8_t *p, uint32_t v, int n) {
+    while (n--) {
+        *p++ = (uint8_t)v;
+        v >>= 8;
+    }
+}
+
+int bs_log_append(bs_log_t *lg, uint8_t type, uint8_t *buf, uint32_t len) {
+    uint32_t unit = lg->unit, size = (16 + len + unit - 1) & ~(unit - 1), addr, i;
+    if (lg->cur < 0 || lg->tail + 2 * size > W25Q_SECTOR) {
+        int next = lg->cur + 1;
+        if (next >= lg->sectors) next = 0;
+        if (w25q_erase(lg->base + (uint32_t)next * W25Q_SECTOR)) return -1;
+        lg->cur = (int8_t)next;
+        lg->tail = 0;
+    }
+    buf[0] = MAGIC;
+    buf[1] = type;
+    put(buf + 2, len | (len ^ 0xffff) << 16, 4);
+    put(buf + 6, 1, 2);
+    put(buf + 8, lg->next_seq, 4);
+    put(buf + HEADER + len, bs_crc32(0, buf, HEADER + len), 4);
+    for (i = 16 + len; i < size; i++) buf[i] = 0xff;
+    addr = lg->base + (uint32_t)lg->cur * W25Q_SECTOR + lg->tail;
+    /* copy 0, then copy 1: a cut during copy 1 leaves copy 0 whole and the record in force */
+    if (w25q_program(addr, buf, size) || w25q_program(addr + size, buf, size)) return -1;
+    lg->tail += 2 * size;
+    lg->next_seq++;
+    return 0;
+}

@@ -1,0 +1,32 @@
+/* The store's metadata log (src/flash/meta-log.ts): records of magic 0xA5, type, length and its
+ * complement, format 1, sequence, body, CRC-32, each written twice, over a ring of ≥ 2 W25Q
+ * sectors. The mount keeps where the newest STATE and PROGRESS are, not their bodies. */
+#ifndef BS_META_LOG_H
+#define BS_META_LOG_H
+#include <stdint.h>
+#include "records.h"
+
+typedef struct {
+    uint32_t seq, body; /* body: its flash address */
+    uint16_t len;
+    uint8_t found;
+} bs_rec_t;
+
+typedef struct {
+    uint32_t base;
+    uint8_t sectors, unit; /* unit: the store's program unit, a power of two ≤ 32 */
+    int8_t cur;            /* sector of the newest record; -1: the log is empty */
+    uint32_t tail, best, next_seq;
+    bs_rec_t state, progress;
+} bs_log_t;
+
+/* RFC 1982 order of u32 sequence numbers: is a newer than b? */
+int bs_seq_newer(uint32_t a, uint32_t b);
+/* Scan every sector through buf (cap bytes). With check, a STATE counts only when it decodes
+ * (into *check, as scratch): the newest readable STATE, as mount(stateReadable). */
+void bs_log_mount(bs_log_t *lg, uint8_t *buf, uint32_t cap, bs_state_t *check);
+/* Append a record whose len-byte body is at buf + 12 (buf holds the whole record, padded, so
+ * it needs 16 + len + unit bytes); the log wraps onto the next sector, erased, when both copies
+ * do not fit. 0, or -1 when the flash did not take it. */
+int bs_log_append(bs_log_t *lg, uint8_t type, uint8_t *buf, uint32_t len);
+#endif

@@ -1,0 +1,90 @@
+/* Decoding reads the body straight from the flash (no buffer: it runs while the log's scan holds
+ * the copy buffer). It does not decode on any read past the body, a state past "bad", a version
+ * over 32, a SHA-256 over 32 or an MD5 over 16 bytes, trailing bytes, a format other than 1 or an
+ * active slot other than 0, 1 or 0xFF: exactly where decodeState returns null. */
+#include "records.h"
+#include "w25q.h"
+
+typedef struct {
+    uint32_t at, end;
+} rd_t;
+
+static int get(rd_t *r, uint8_t *dst, uint32_t n) {
+    if (r->end - r->at < n) return -1;
+    w25q_read(r->at, dst, n);
+    r->at += n;
+    return 0;
+}
+
+uint32_t bs_get32(const uint8_t *p) {
+    return p[0] | (uint32_t)p[1] << 8 | (uint32_t)p[2] << 16 | (uint32_t)p[3] << 24;
+}
+
+uint32_t bs_slot_size(const bs_slot_t *s) { return bs_get32(s->raw + 4 + SLOT_VER_LEN(s)); }
+uint32_t bs_slot_crc(const bs_slot_t *s) { return bs_get32(s->raw + 8 + SLOT_VER_LEN(s)); }
+
+static int slot(rd_t *r, bs_slot_t *s) {
+    /* after each length byte: the version and size, crc32 and the SHA-256's length; the SHA-256
+     * and the MD5's length; the MD5 */
+    static const uint8_t cap[3] = {32, 32, 16}, more[3] = {9, 1, 0};
+    uint32_t p = 4, k;
+    if (get(r, s->raw, 4) || SLOT_STATE(s) >= SLOT_STATES) return -1;
+    SLOT_FLAGS(s) &= 0x7f; /* bit 7 means nothing: encodeState drops it */
+    for (k = 0; k < 3; k++) {
+        uint32_t n = s->raw[p - 1];
+        if (n > cap[k] || get(r, s->raw + p, n + more[k])) return -1;
+        p += n + more[k];
+    }
+    s->len = (uint8_t)p;
+    return 0;
+}
+
+/* written, verified, the midstate's length, then the midstate to the end of the body */
+static int progress(rd_t *r, uint8_t prog[9], uint32_t *mid) {
+    if (get(r, prog, 9)) return -1;
+    *mid = r->at;
+    return r->end - r->at != prog[8];
+}
+
+int bs_decode_state(uint32_t addr, uint32_t len, bs_state_t *st) {
+    uint8_t h[4];
+    rd_t r;
+    r.at = addr;
+    r.end = addr + len;
+    if (get(&r, h, 4) || get(&r, st->session, 4) || slot(&r, &st->slot[0]) || slot(&r, &st->slot[1]) ||
+        progress(&r, st->prog, &st->mid_addr) || h[1] != 1 || (h[0] != 0xff && h[0] > 1))
+        return -1;
+    st->active = (int8_t)h[0]; /* 0xFF is -1 */
+    return 0;
+}
+
+int bs_apply_progress(uint32_t addr, uint32_t len, bs_state_t *st) {
+    uint8_t session[4], prog[9];
+    uint32_t mid, i;
+    rd_t r;
+    r.at = addr;
+    r.end = addr + len;
+    if (get(&r, session, 4) || progress(&r, prog, &mid) || bs_get32(session) != bs_get32(st->session)) return -1;
+    for (i = 0; i < 9; i++) st->prog[i] = prog[i];
+    st->mid_addr = mid;
+    return 0;
+}
+
+static uint8_t *put(uint8_t *p, const uint8_t *src, uint32_t n) {
+    while (n--) *p++ = *src++;
+    return p;
+}
+
+uint32_t bs_encode_state(const bs_state_t *st, uint8_t *out) {
+    uint8_t *p = out;
+    *p++ = (uint8_t)st->active;
+    *p++ = 1;
+    *p++ = 0;
+    *p++ = 0;
+    p = put(p, st->session, 4);
+    p = put(p, st->slot[0].raw, st->slot[0].len);
+    p = put(p, st->slot[1].raw, st->slot[1].len);
+    p = put(p, st->prog, 9);
+    w25q_read(st->mid_addr, p, st->prog[8]);
+    return (uint32_t)(p - out) + st->prog[8];
+}

@@ -1,0 +1,47 @@
+/* The store's STATE and PROGRESS bodies (src/flash/store-records.ts, format 1). A slot is kept
+ * as it is encoded (state, bootsLeft, flags, version, size, crc32, sha256, md5): the stage
+ * changes only its first three bytes, so encoding copies it back; what encodeState would
+ * normalise (flag bit 7, the reserved bytes) is normalised here too. */
+#ifndef BS_RECORDS_H
+#define BS_RECORDS_H
+#include <stdint.h>
+
+#define REC_STATE 1
+#define REC_PROGRESS 2
+
+enum { SLOT_EMPTY, SLOT_RECEIVING, SLOT_READY, SLOT_TRIAL, SLOT_CONFIRMED, SLOT_BAD, SLOT_STATES };
+/* BadWhy (src/flash/store-port.ts) values the stage writes */
+enum { WHY_NOT_CONFIRMED = 1, WHY_IMAGE_CHECK = 3, WHY_CRC = 4 };
+/* slot flags: bit 0 crc known, bits 1-5 why, bit 6 unreported */
+#define FLAG_CRC 1
+#define FLAG_NEWS 64
+
+typedef struct {
+    uint8_t raw[94]; /* 4 + 32 + 8 + 1 + 32 + 1 + 16 */
+    uint8_t len;
+} bs_slot_t;
+
+#define SLOT_STATE(s) ((s)->raw[0])
+#define SLOT_BOOTS(s) ((s)->raw[1])
+#define SLOT_FLAGS(s) ((s)->raw[2])
+#define SLOT_VER_LEN(s) ((s)->raw[3])
+#define SLOT_VER(s) ((s)->raw + 4)
+
+typedef struct {
+    int8_t active; /* -1: none */
+    uint8_t session[4];
+    uint8_t prog[9];   /* written, verified, midstate length */
+    uint32_t mid_addr; /* the midstate stays on the flash (up to 255 bytes) */
+    bs_slot_t slot[2];
+} bs_state_t;
+
+uint32_t bs_get32(const uint8_t *p);
+uint32_t bs_slot_size(const bs_slot_t *s);
+uint32_t bs_slot_crc(const bs_slot_t *s);
+/* A STATE body of len bytes at addr: 0 when it decodes (into st; garbage in st otherwise). */
+int bs_decode_state(uint32_t addr, uint32_t len, bs_state_t *st);
+/* A PROGRESS body: 0 when it decodes and belongs to st's session; then it is st's progress. */
+int bs_apply_progress(uint32_t addr, uint32_t len, bs_state_t *st);
+/* Encode st at out (≤ 460 bytes: 8 + 2 × 94 + 9 + 255); returns the length. */
+uint32_t bs_encode_state(const bs_state_t *st, uint8_t *out);
+#endif

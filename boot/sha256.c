@@ -1,0 +1,73 @@
+/* Small rather than fast: a 16-word rolling schedule (64 bytes of stack, not 256). */
+#include "sha256.h"
+
+static const uint32_t K[64] = {
+    0x428a2f98, 0x71374491, 0xb5c0fbcf, 0xe9b5dba5, 0x3956c25b, 0x59f111f1, 0x923f82a4, 0xab1c5ed5,
+    0xd807aa98, 0x12835b01, 0x243185be, 0x550c7dc3, 0x72be5d74, 0x80deb1fe, 0x9bdc06a7, 0xc19bf174,
+    0xe49b69c1, 0xefbe4786, 0x0fc19dc6, 0x240ca1cc, 0x2de92c6f, 0x4a7484aa, 0x5cb0a9dc, 0x76f988da,
+    0x983e5152, 0xa831c66d, 0xb00327c8, 0xbf597fc7, 0xc6e00bf3, 0xd5a79147, 0x06ca6351, 0x14292967,
+    0x27b70a85, 0x2e1b2138, 0x4d2c6dfc, 0x53380d13, 0x650a7354, 0x766a0abb, 0x81c2c92e, 0x92722c85,
+    0xa2bfe8a1, 0xa81a664b, 0xc24b8b70, 0xc76c51a3, 0xd192e819, 0xd6990624, 0xf40e3585, 0x106aa070,
+    0x19a4c116, 0x1e376c08, 0x2748774c, 0x34b0bcb5, 0x391c0cb3, 0x4ed8aa4a, 0x5b9cca4f, 0x682e6ff3,
+    0x748f82ee, 0x78a5636f, 0x84c87814, 0x8cc70208, 0x90befffa, 0xa4506ceb, 0xbef9a3f7, 0xc67178f2,
+};
+
+#define ROR(x, n) (((x) >> (n)) | ((x) << (32 - (n))))
+
+static void compress(bs_sha256_t *c) {
+    uint32_t w[16], s[8];
+    int i, j;
+    for (i = 0; i < 8; i++) s[i] = c->h[i];
+    for (i = 0; i < 64; i++) {
+        uint32_t t1, t2, x;
+        if (i < 16) {
+            const uint8_t *p = c->buf + 4 * i;
+            w[i] = (uint32_t)p[0] << 24 | (uint32_t)p[1] << 16 | (uint32_t)p[2] << 8 | p[3];
+        } else {
+            uint32_t a = w[(i + 1) & 15], b = w[(i + 14) & 15];
+            w[i & 15] += (ROR(a, 7) ^ ROR(a, 18) ^ (a >> 3)) + (ROR(b, 17) ^ ROR(b, 19) ^ (b >> 10)) + w[(i + 9) & 15];
+        }
+        x = s[4];
+        t1 = s[7] + (ROR(x, 6) ^ ROR(x, 11) ^ ROR(x, 25)) + ((x & s[5]) ^ (~x & s[6])) + K[i] + w[i & 15];
+        x = s[0];
+        t2 = (ROR(x, 2) ^ ROR(x, 13) ^ ROR(x, 22)) + ((x & s[1]) ^ (x & s[2]) ^ (s[1] & s[2]));
+        for (j = 7; j > 0; j--) s[j] = s[j - 1];
+        s[4] += t1;
+        s[0] = t1 + t2;
+    }
+    for (i = 0; i < 8; i++) c->h[i] += s[i];
+}
+
+void bs_sha256_init(bs_sha256_t *c) {
+    static const uint32_t H0[8] = {0x6a09e667, 0xbb67ae85, 0x3c6ef372, 0xa54ff53a,
+                                   0x510e527f, 0x9b05688c, 0x1f83d9ab, 0x5be0cd19};
+    int i;
+    for (i = 0; i < 8; i++) c->h[i] = H0[i];
+    c->len = 0;
+}
+
+void bs_sha256_update(bs_sha256_t *c, const uint8_t *p, uint32_t n) {
+    while (n--) {
+        c->buf[c->len++ & 63] = *p++;
+        if ((c->len & 63) == 0) compress(c);
+    }
+}
+
+void bs_sha256_final(bs_sha256_t *c, uint8_t out[32]) {
+    uint32_t bits_hi = c->len >> 29, bits_lo = c->len << 3;
+    uint32_t k = c->len & 63;
+    int i;
+    c->buf[k++] = 0x80;
+    if (k > 56) {
+        while (k < 64) c->buf[k++] = 0;
+        compress(c);
+        k = 0;
+    }
+    while (k < 56) c->buf[k++] = 0;
+    for (i = 0; i < 4; i++) {
+        c->buf[56 + i] = (uint8_t)(bits_hi >> (24 - 8 * i));
+        c->buf[60 + i] = (uint8_t)(bits_lo >> (24 - 8 * i));
+    }
+    compress(c);
+    for (i = 0; i < 32; i++) out[i] = (uint8_t)(c->h[i >> 2] >> (24 - 8 * (i & 3)));
+}

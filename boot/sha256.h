@@ -1,0 +1,15 @@
+/* SHA-256 (FIPS 180-4), streaming; inputs under 4 GB. */
+#ifndef BS_SHA256_H
+#define BS_SHA256_H
+#include <stdint.h>
+
+typedef struct {
+    uint32_t h[8];
+    uint32_t len; /* bytes fed */
+    uint8_t buf[64];
+} bs_sha256_t;
+
+void bs_sha256_init(bs_sha256_t *c);
+void bs_sha256_update(bs_sha256_t *c, const uint8_t *p, uint32_t n);
+void bs_sha256_final(bs_sha256_t *c, uint8_t out[32]);
+#endif

@@ -1,0 +1,19 @@
+/* Winbond W25Q over the board's SPI port (bs_port.h): the commands src/flash/w25q.ts uses. */
+#ifndef BS_W25Q_H
+#define BS_W25Q_H
+#include <stdint.h>
+#include "sha256.h"
+
+#define W25Q_SECTOR 4096u
+
+/* JEDEC ID check; the chip's size in bytes, or 0 when no W25Q answers. */
+uint32_t w25q_open(void);
+void w25q_read(uint32_t addr, uint8_t *p, uint32_t n);
+/* 0, or -1 when the chip did not take it (write enable not latched, busy too long, or the
+ * bytes read back differ: a worn or protected sector). Split at 256-byte pages. */
+int w25q_program(uint32_t addr, const uint8_t *p, uint32_t n);
+int w25q_erase(uint32_t addr);
+/* A digest of [addr, addr + n) read through buf (cap bytes), the watchdog fed per read: the
+ * CRC-32 (returned) when sha is NULL, else SHA-256 into sha. */
+uint32_t w25q_digest(bs_sha256_t *sha, uint32_t addr, uint32_t n, uint8_t *buf, uint32_t cap);
+#endif
