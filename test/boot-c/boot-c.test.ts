@@ -1,0 +1,160 @@
+// The board's C boot stage (boot/) and the TypeScript store, both ways. tools/boot-c.mjs (a step of
+// `npm test`, run here again when its results are missing or older than the sources) has the C
+// stage decide on every shared vector as the TypeScript stage did; here:
+//   - what the C stage wrote, the TypeScript firmware reads: each flash after a C boot is mounted
+//     by an ImageStore with externalBoot, which must find the slot the C stage runs, on trial or
+//     not, with the same news;
+//   - the C stage's own records cut by power at every flash operation: the state in force is the
+//     one before or the one after, and the TypeScript stage on that flash decides and writes what
+//     the C stage's next boot did.
+import { spawnSync } from "node:child_process"
+import { existsSync, readdirSync, readFileSync, statSync } from "node:fs"
+import { join } from "node:path"
+import { beforeAll, describe, expect, it } from "vitest"
+import { ImageStore } from "../../src/flash/image-store"
+import type { StoreLayout } from "../../src/flash/store-config"
+import { StoreError } from "../../src/flash/store-port"
+import { encodeState } from "../../src/flash/store-records"
+import { runBootStage } from "../../sim/boot/boot-stage"
+import { NorFlash } from "../../sim/flash/nor-flash"
+import { CResult, metaOf, readCCuts, readCResults, readVectors, SECTOR, Vector } from "./vector-file"
+
+const root = new URL("../..", import.meta.url).pathname
+const dir = join(root, ".devicescript/boot-c")
+const FAST = { yielder: async () => {}, yieldEvery: 1 << 30 }
+
+/** Newest modification under the sources the C step builds from. */
+function newestSource(): number {
+    const files = [
+        ...readdirSync(join(root, "boot")).map(f => join("boot", f)),
+        ...readdirSync(join(root, "boot/test")).map(f => join("boot/test", f)),
+        "tools/boot-c.mjs",
+        "tools/boot-vectors.ts",
+        "test/boot-c/images.ts",
+        "test/boot-c/vector-file.ts",
+    ]
+    return Math.max(...files.map(f => statSync(join(root, f)).mtimeMs))
+}
+
+interface Summary {
+    vectors: number
+    disagreements: number
+    deployCuts: number
+    deployFailures: number
+    recordCuts: number
+    flashViolations: number
+    text: number
+    data: number
+    bss: number
+    stack: number
+}
+
+let summary: Summary
+let vectors: Vector[]
+
+beforeAll(() => {
+    const file = join(dir, "summary.json")
+    if (!existsSync(file) || statSync(file).mtimeMs < newestSource()) {
+        const r = spawnSync("node", [join(root, "tools/boot-c.mjs")], { cwd: root, encoding: "utf8", maxBuffer: 1 << 26 })
+        console.log(r.stdout + r.stderr)
+        if (r.status !== 0 && !existsSync(file)) throw new Error(`tools/boot-c.mjs failed (exit ${r.status})`)
+    }
+    summary = JSON.parse(readFileSync(file, "utf8"))
+    vectors = readVectors(readFileSync(join(dir, "vectors.bin")))
+}, 600_000)
+
+function layoutOf(v: Vector): StoreLayout {
+    const L = v.layout
+    return { metaAddress: L.metaAddr, metaSectors: L.metaSectors, slotAddress: [L.slots[0], L.slots[1]], slotSize: L.slotSize }
+}
+
+/** The vector's flash with `meta` as its metadata, worn where the vector says. */
+function flashWith(v: Vector, meta: Buffer): NorFlash {
+    const endurance = 1000
+    const nor = new NorFlash({ sectorSize: SECTOR, programUnit: v.layout.unit, size: v.layout.flashSize, endurance })
+    nor.data.set(v.flash)
+    nor.data.set(meta, v.layout.metaAddr)
+    for (const w of v.worn) nor.eraseCounts[w.sector] = w.flags & 2 ? endurance + 1 : endurance
+    return nor
+}
+
+async function stateText(v: Vector, meta: Buffer): Promise<string> {
+    const s = new ImageStore(flashWith(v, meta), layoutOf(v), FAST)
+    await s.mount()
+    return encodeState(s.state()).toString("hex")
+}
+
+describe("the C boot stage and the TypeScript store", () => {
+    it("decides as the TypeScript stage on every vector, deploys again after a cut deploy, and fits an M0+", () => {
+        console.log(
+            `boot vectors: ${summary.vectors} vectors, ${summary.disagreements} disagreements; deploy power cuts: ${summary.deployCuts} points, ${summary.deployFailures} failures; ` +
+                `boot stage (cortex-m0plus): text ${summary.text} B, data ${summary.data} B, bss ${summary.bss} B, stack ≤ ${summary.stack} B`
+        )
+        expect(summary.vectors).toBeGreaterThanOrEqual(2000)
+        expect(summary.disagreements).toBe(0)
+        expect(summary.deployCuts).toBeGreaterThan(100)
+        expect(summary.deployFailures).toBe(0)
+        expect(summary.flashViolations).toBe(0)
+        expect(summary.data + summary.bss + summary.stack).toBeLessThan(1536) // the RAM goal, the copy buffer aside
+        // the code goal (4 KB) is not met: 5.6 KB (docs/BOARDS.md); this ceiling only catches growth
+        expect(summary.text).toBeLessThan(6144)
+    })
+
+    it("what the C stage writes, the firmware's store (externalBoot) reads as the C stage's choice", async () => {
+        const results: CResult[] = readCResults(readFileSync(join(dir, "c-results.bin")), vectors)
+        let checked = 0
+        let unrecorded = 0
+        const bad: string[] = []
+        for (const [i, v] of vectors.entries()) {
+            const r = results[i]
+            if (r.outcome !== 0) continue
+            const store = new ImageStore(flashWith(v, r.metaAfter), layoutOf(v), { ...FAST, externalBoot: true })
+            await store.mount()
+            if (r.metaFault) {
+                // nothing could be recorded: the firmware sees the recorded choice, not the C's unrecorded one
+                unrecorded++
+                continue
+            }
+            checked++
+            try {
+                const b = await store.boot()
+                if (b.slot !== r.slot || b.trial !== r.trial || b.why !== r.why) bad.push(`${v.name}: the store says slot ${b.slot} trial ${b.trial} why ${b.why}, the C stage ${r.slot} ${r.trial} ${r.why}`)
+            } catch (e) {
+                bad.push(`${v.name}: ${(e as Error).message}`)
+            }
+        }
+        console.log(`C writes, TypeScript reads: ${checked} boots, ${bad.length} disagreements (${unrecorded} unrecorded boots on worn metadata left out)`)
+        expect(bad.slice(0, 10)).toEqual([])
+        expect(checked).toBeGreaterThan(2000)
+    }, 300_000)
+
+    it("a power cut in the C stage's own record leaves the state before or after, and both stages then agree", async () => {
+        const cuts = readCCuts(readFileSync(join(dir, "c-cuts.bin")), vectors)
+        const bad: string[] = []
+        const states = new Map<number, [string, string]>()
+        for (const c of cuts) {
+            const v = vectors[c.vector]
+            const label = `${v.name}, cut ${["before", "after", "torn"][c.kind]}`
+            if (!states.has(c.vector)) states.set(c.vector, [await stateText(v, metaOf(v)), await stateText(v, v.expected.metaAfter)])
+            const [before, after] = states.get(c.vector)
+            const now = await stateText(v, c.meta)
+            if (now !== before && now !== after) bad.push(`${label}: the state in force is neither the one before nor the one after`)
+            const nor = flashWith(v, c.meta)
+            let outcome = 0
+            let launch: Awaited<ReturnType<typeof runBootStage>> = null
+            try {
+                launch = await runBootStage(nor, layoutOf(v))
+            } catch (e) {
+                outcome = e instanceof StoreError && e.reason === "no-image" ? 1 : 2
+            }
+            const n = c.next
+            const ts = { outcome, slot: launch ? launch.slot : -1, trial: !!launch?.trial, wrote: !!launch?.wrote, metaFault: !!launch?.metaFault, why: launch ? launch.why : 0 }
+            const cc = { outcome: n.outcome, slot: n.outcome === 0 ? n.slot : -1, trial: n.trial, wrote: n.wrote, metaFault: n.metaFault, why: n.why }
+            if (JSON.stringify(ts) !== JSON.stringify(cc)) bad.push(`${label}: TypeScript ${JSON.stringify(ts)}, C ${JSON.stringify(cc)}`)
+            else if (!nor.peek(v.layout.metaAddr, c.meta.length).equals(n.metaAfter)) bad.push(`${label}: the next boots wrote different records`)
+        }
+        console.log(`record power cuts: ${cuts.length} points over ${states.size} vectors, ${bad.length} disagreements`)
+        expect(bad.slice(0, 10)).toEqual([])
+        expect(cuts.length).toBeGreaterThan(500)
+    }, 300_000)
+})

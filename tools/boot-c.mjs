@@ -1,0 +1,114 @@
+#!/usr/bin/env node
+// The C step of `npm test`: the board's boot stage (boot/) against the TypeScript store.
+//   1. tools/boot-vectors.ts writes the shared vectors into .devicescript/boot-c (not committed);
+//   2. gcc builds the host test (boot/test: a W25Q model on NOR images, a fake devsmgr) with the
+//      address and undefined-behaviour sanitizers, and runs it on every vector: it prints
+//      `boot vectors: N vectors, D disagreements`, the deploy and record power-cut lines and the
+//      limits only the C stage meets (a program too big for fstor, a bad buffer or layout, no chip);
+//   3. arm-none-eabi-gcc builds the stage for Cortex-M0+ and prints its sizes, with the stack the
+//      call graph needs; the image must use no heap, no floating point and no C library.
+// Needs gcc and Debian's gcc-arm-none-eabi with libnewlib-arm-none-eabi (.ci/run installs them);
+// without them it fails and says so, it never skips. Writes summary.json for test/boot-c.
+import { execFileSync, spawnSync } from "node:child_process"
+import { mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs"
+import { join } from "node:path"
+
+const root = new URL("..", import.meta.url).pathname
+const out = join(root, ".devicescript/boot-c")
+const boot = join(root, "boot")
+const stage = readdirSync(boot).filter(f => f.endsWith(".c")).map(f => join(boot, f))
+const hostTest = ["host_test.c", "nor_spi.c", "fake_devsmgr.c"].map(f => join(boot, "test", f))
+const CROSS = ["-std=c99", "-Os", "-mcpu=cortex-m0plus", "-mthumb", "-ffunction-sections", "-fdata-sections", "-fno-tree-loop-distribute-patterns", "-Wall", "-Wextra", "-Werror"]
+const fail = msg => {
+    console.error(`boot-c: ${msg}`)
+    process.exit(1)
+}
+
+function need(tool, debian) {
+    if (spawnSync(tool, ["--version"], { stdio: "ignore" }).status !== 0)
+        fail(`${tool} is missing: apt-get install ${debian} (.ci/run does). The C boot stage is not tested without it.`)
+}
+
+function run(cmd, args, opts = {}) {
+    const r = spawnSync(cmd, args, { cwd: root, encoding: "utf8", maxBuffer: 1 << 26, ...opts })
+    if (r.error) fail(`${cmd}: ${r.error.message}`)
+    return r
+}
+
+need("gcc", "gcc")
+need("arm-none-eabi-gcc", "gcc-arm-none-eabi libnewlib-arm-none-eabi")
+rmSync(out, { recursive: true, force: true })
+mkdirSync(out, { recursive: true })
+const summary = {}
+
+// 1. vectors
+const gen = run(join(root, "node_modules/.bin/vite-node"), ["--config", "vitest.config.ts", "tools/boot-vectors.ts", "--", "--out", join(out, "vectors.bin")], { stdio: ["ignore", "inherit", "inherit"] })
+if (gen.status !== 0) fail("the vector generator failed")
+
+// 2. host test
+const exe = join(out, "host-test")
+const cc = run("gcc", ["-std=c99", "-O1", "-g", "-Wall", "-Wextra", "-Werror", "-fsanitize=address,undefined", "-fno-sanitize-recover=all", ...stage, ...hostTest, "-o", exe], { stdio: ["ignore", "inherit", "inherit"] })
+if (cc.status !== 0) fail("the host test does not build")
+const ht = run(exe, ["vectors.bin", "c-results.bin", "c-cuts.bin"].map(f => join(out, f)))
+process.stdout.write(ht.stdout)
+process.stderr.write(ht.stderr)
+const num = (re, text) => {
+    const m = re.exec(text)
+    return m ? m.slice(1).map(Number) : null
+}
+const vec = num(/boot vectors: (\d+) vectors, (\d+) disagreements/, ht.stdout)
+const dep = num(/deploy power cuts: (\d+) points, (\d+) failures/, ht.stdout)
+const rec = num(/record power cuts: (\d+) points for the TypeScript check, (\d+) flash violations/, ht.stdout)
+const lim = num(/boot stage limits: (\d+) checks, (\d+) failures/, ht.stdout)
+if (!vec || !dep || !rec || !lim) fail(`the host test did not report (exit ${ht.status})`)
+Object.assign(summary, { vectors: vec[0], disagreements: vec[1], deployCuts: dep[0], deployFailures: dep[1], recordCuts: rec[0], flashViolations: rec[1], limits: lim[0], limitFailures: lim[1] })
+
+// 3. Cortex-M0+: the stage and a stub port (boot/test/arm_stubs.c), linked, the stub's own bytes taken off
+const obj = f => join(out, f.split("/").pop().replace(/\.c$/, ".o"))
+for (const f of [...stage, join(boot, "test/arm_stubs.c")]) {
+    const r = run("arm-none-eabi-gcc", [...CROSS, "-fcallgraph-info=su", "-c", f, "-o", obj(f), "-dumpdir", out + "/"], { stdio: ["ignore", "inherit", "inherit"] })
+    if (r.status !== 0) fail(`${f} does not build for Cortex-M0+`)
+}
+const elf = join(out, "stage.elf")
+const objs = [...stage, join(boot, "test/arm_stubs.c")].map(obj)
+const ld = run("arm-none-eabi-gcc", [...CROSS, "--specs=nano.specs", "-nostartfiles", "-Wl,--gc-sections", "-Wl,-e,bs_cross_entry", ...objs, "-o", elf], { stdio: ["ignore", "inherit", "inherit"] })
+if (ld.status !== 0) fail("the Cortex-M0+ link failed")
+const size = f => {
+    const [text, data, bss] = execFileSync("arm-none-eabi-size", [f], { encoding: "utf8" }).trim().split("\n")[1].trim().split(/\s+/).map(Number)
+    return { text, data, bss }
+}
+const all = size(elf)
+const stub = size(obj(join(boot, "test/arm_stubs.c")))
+const text = all.text - stub.text
+const data = all.data - stub.data
+const bss = all.bss - stub.bss // the stub holds the 512-byte copy buffer: the caller's
+const syms = execFileSync("arm-none-eabi-nm", [elf], { encoding: "utf8" })
+const banned = syms.split("\n").map(l => l.trim().split(/\s+/).pop()).filter(s => /^(malloc|calloc|realloc|free|_sbrk|memcpy|memset|memmove|__aeabi_[fd]\w*|__aeabi_.*div\w*)$/.test(s))
+if (banned.length) fail(`the Cortex-M0+ image calls ${banned.join(", ")}: no heap, no floating point, no C library, no division helpers`)
+
+// the deepest stack: frames from -fcallgraph-info=su along the call graph from bs_boot_stage
+const frames = new Map()
+const edges = new Map()
+for (const f of readdirSync(out).filter(f => f.endsWith(".ci") && f !== "arm_stubs.ci")) {
+    const ci = readFileSync(join(out, f), "utf8")
+    for (const m of ci.matchAll(/node: \{ title: "([^"]+)" label: "[^"\\]*(?:\\n[^"\\]*)*?\\n(\d+) bytes/g)) frames.set(m[1].split(":").pop(), Number(m[2]))
+    for (const m of ci.matchAll(/edge: \{ sourcename: "([^"]+)" targetname: "([^"]+)"/g)) {
+        const from = m[1].split(":").pop()
+        if (!edges.has(from)) edges.set(from, new Set())
+        edges.get(from).add(m[2].split(":").pop())
+    }
+}
+const deepest = (fn, seen = new Set()) => {
+    if (seen.has(fn)) fail(`recursion through ${fn}`)
+    const next = new Set(seen).add(fn)
+    let most = 0
+    for (const t of edges.get(fn) || []) most = Math.max(most, deepest(t, next))
+    return (frames.get(fn) || 0) + most
+}
+const stack = deepest("bs_boot_stage")
+if (!frames.has("bs_boot_stage")) fail("no call graph for bs_boot_stage")
+console.log(`boot stage (cortex-m0plus): text ${text} B, data ${data} B, bss ${bss} B`)
+console.log(`boot stage (cortex-m0plus): stack at most ${stack} B (call graph; the port's own frames aside); RAM ${data + bss + stack} B besides the copy buffer`)
+Object.assign(summary, { text, data, bss, stack })
+writeFileSync(join(out, "summary.json"), JSON.stringify(summary, null, 1) + "\n")
+if (ht.status !== 0) fail("the host test failed (above)")
