@@ -21,12 +21,12 @@ describe("a dead MCU", () => {
         await expect(w.flash.eraseSector(w.layout.slotAddress[1])).rejects.toBeInstanceOf(PowerCut)
         const heard = w.tap.bytesToModule
         // code that "handles" the cut and carries on
-        await run(oldAt.command("AT+QIOTUPDATE=0").catch(() => null))
+        await run(oldAt.command("AT+QIOTUPDATE=0").catch((): null => null))
         expect(w.tap.bytesToModule).toBe(heard)
         expect(w.deadBytes).toBeGreaterThan(0)
         // the power comes back: the old boot's code is still gone
         w.flash.powerOn()
-        await run(oldAt.command("AT").catch(() => null))
+        await run(oldAt.command("AT").catch((): null => null))
         expect(w.tap.bytesToModule).toBe(heard)
         await expect(oldStore.read(0, 0, 16)).rejects.toBeInstanceOf(PowerCut)
         expect(w.deadFlashOps).toBeGreaterThan(0)
