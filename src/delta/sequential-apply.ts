@@ -283,6 +283,10 @@ export class DeltaApplier {
         } else {
             this.fromPos += v
             if (this.toPos === this.toSize) {
+                // a back-reference still yielding is decompressed data after the end (the bits
+                // left in the last byte, at most 7, cannot hold a whole item)
+                if (this.dec && this.dec.state === HS_BACKREF && this.dec.count > 0)
+                    throw new DeltaError("trailing-data", `${this.dec.count} decompressed bytes after the end of the patch`)
                 this.phase = P_END
                 await this.flush()
             } else this.phase = P_DIFF_SIZE

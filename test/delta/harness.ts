@@ -23,6 +23,8 @@ export interface RunOptions {
     maxWindowSz2?: number
     /** Stop before feeding byte `stopAt` (no finish): a power cut. */
     stopAt?: number
+    /** Called after each checkpoint is recorded. */
+    onCp?: (c: { cp: Buffer; at: number; patchOffset: number }) => void
     extra?: Partial<DeltaOptions>
 }
 
@@ -45,7 +47,13 @@ export function sinkOptions(old: Buffer, r: Run, o: RunOptions): DeltaOptions {
         },
         maxSize: o.maxSize ?? 1 << 24,
         checkpointEvery: o.every,
-        onCheckpoint: o.every ? async (cp, at) => void r.checkpoints.push({ cp: Buffer.from(cp), at, patchOffset: r.applier.patchOffset() }) : undefined,
+        onCheckpoint: o.every
+            ? async (cp, at) => {
+                  const c = { cp: Buffer.from(cp), at, patchOffset: r.applier.patchOffset() }
+                  r.checkpoints.push(c)
+                  o.onCp?.(c)
+              }
+            : undefined,
         readNew: o.readNew ? async (off, n) => r.out.subarray(off, off + n) : undefined,
         bufferSize: o.bufferSize,
         maxWindowSz2: o.maxWindowSz2,
