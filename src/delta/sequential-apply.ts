@@ -183,7 +183,7 @@ export class DeltaApplier {
         this.hist = null
         this.histFirst = 0
         this.histN = 0
-        this.budget = new StepBudget(o.yieldEvery || 512, o.yielder)
+        this.budget = new StepBudget(o.yieldEvery || 128, o.yielder)
         this.inBuf = null
         this.inPos = 0
         this.inEnd = 0
