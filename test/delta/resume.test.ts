@@ -80,6 +80,35 @@ describe("resume from every checkpoint", () => {
         }
     })
 
+    it("a power cut at every 3rd patch byte: resumed from the last checkpoint, re-fed and re-written bytes bounded", async () => {
+        for (const p of patches().slice(0, 3)) {
+            const every = 2048
+            const o: RunOptions = { every, readNew: true, chunk: 1024 }
+            const full = await apply(old, p.patch, o)
+            let worstRefed = 0
+            let worstRewritten = 0
+            let cuts = 0
+            for (let cutAt = 1; cutAt < p.patch.length; cutAt += 3) {
+                const r = await apply(old, p.patch, { ...o, stopAt: cutAt })
+                const last = r.checkpoints[r.checkpoints.length - 1]
+                // before the first checkpoint there is nothing to resume: the apply starts over
+                if (!last) continue
+                cuts++
+                const written = r.out.length
+                const res = await resume(old, p.patch, wipeAfter(r, last.at, cutAt), last.cp, { ...o, chunk: 700 })
+                expect(res.out.equals(nw), `${p.name}: cut at patch byte ${cutAt}, resumed at ${last.at}`).toBe(true)
+                worstRefed = Math.max(worstRefed, cutAt - last.patchOffset)
+                worstRewritten = Math.max(worstRewritten, written - last.at)
+            }
+            // what a resume redoes is what came after its checkpoint: at most one interval of
+            // output (plus the bytes decoded but not yet written), and the patch bytes behind it
+            expect(worstRewritten, p.name).toBeLessThanOrEqual(every)
+            const maxPatchPerInterval = Math.max(...full.checkpoints.map((c, i) => c.patchOffset - (i ? full.checkpoints[i - 1].patchOffset : 0)), p.patch.length - full.checkpoints[full.checkpoints.length - 1].patchOffset)
+            expect(worstRefed, p.name).toBeLessThanOrEqual(maxPatchPerInterval + 1024)
+            expect(cuts, p.name).toBeGreaterThan(0)
+        }
+    })
+
     it("the tap has seen exactly the patch bytes before the checkpoint's patch offset", async () => {
         const patch = createPatch(old, nw).patch
         let crc = 0
