@@ -2,7 +2,7 @@
 // Every test ends by checking that the device runs a confirmed image byte-identical to the old
 // or the new one: a failure must leave the active image untouched.
 import { afterEach, beforeEach, describe, expect, it, vi } from "vitest"
-import { healthy, run, runDevice, World, WorldOptions, SECTOR } from "./world"
+import { healthy, loseUrcOnce, run, runDevice, World, WorldOptions, SECTOR } from "./world"
 import { UpgradeLock } from "../../src/lib/upgrade-lock"
 import { FlashError } from "../../src/flash/flash"
 
@@ -591,18 +591,10 @@ describe("hardening (issue 14)", () => {
     it("a lost 10704 does not strand a verified image: after one repeat the install goes ahead", async () => {
         const w = new World()
         await w.install()
-        const urc = w.module.urc.bind(w.module)
-        let dropped = 0
-        w.module.urc = (line: string) => {
-            if (line === "+QIOTEVT: 7,10704" && dropped === 0) {
-                dropped++
-                return Promise.resolve()
-            }
-            return urc(line)
-        }
+        const lost = loseUrcOnce(w, line => line === "+QIOTEVT: 7,10704")
         const t0 = Date.now()
         expect(await once(w)).toMatchObject({ result: "rebooting" })
-        expect(dropped).toBe(1)
+        expect(lost()).toBe(1)
         expect(Date.now() - t0).toBeLessThan(5 * 60_000) // two event timeouts, not the platform's hours
         await runDevice(w)
         expect(await healthy(w)).toBe("new")
@@ -644,17 +636,9 @@ describe("hardening (issue 14)", () => {
     it("a lost 10703 after AT+QIOTUPDATE=2: the engine asks the module where it is (AT+QIOTOTARD=?) and reads that piece, none is skipped", async () => {
         const w = new World({ packageSize: 18000, module: { pieceSize: 6000 } })
         await w.install()
-        const urc = w.module.urc.bind(w.module)
-        let dropped = 0
-        w.module.urc = (line: string) => {
-            if (line === '+QIOTEVT: 7,10703,"STM32",18000,6000,6000' && dropped === 0) {
-                dropped++
-                return Promise.resolve()
-            }
-            return urc(line)
-        }
+        const lost = loseUrcOnce(w, line => line === '+QIOTEVT: 7,10703,"STM32",18000,6000,6000')
         expect(await once(w)).toMatchObject({ result: "rebooting" })
-        expect(dropped).toBe(1)
+        expect(lost()).toBe(1)
         const sent = w.module.received
         // one "next piece" per piece but the last: none repeated (a repeat would move the module past the piece it holds)
         expect(sent.filter(c => c === "AT+QIOTUPDATE=2").length).toBe(2)
@@ -677,18 +661,10 @@ describe("hardening (issue 14)", () => {
     it("a lost 10701 (a piece announced before the start): the attempt is ended and the plan asked again at once, not after four event timeouts", async () => {
         const w = new World()
         await w.install()
-        const urc = w.module.urc.bind(w.module)
-        let dropped = 0
-        w.module.urc = (line: string) => {
-            if (line.startsWith("+QIOTEVT: 7,10701") && dropped === 0) {
-                dropped++
-                return Promise.resolve()
-            }
-            return urc(line)
-        }
+        const lost = loseUrcOnce(w, line => line.startsWith("+QIOTEVT: 7,10701"))
         const t0 = Date.now()
         expect(await once(w)).toMatchObject({ result: "rebooting" })
-        expect(dropped).toBe(1)
+        expect(lost()).toBe(1)
         expect(Date.now() - t0).toBeLessThan(30_000)
         expect(w.module.received.filter(c => c === "AT+QIOTUPDATE=1").length).toBe(2)
         await runDevice(w)

@@ -28,3 +28,17 @@ export function healthy(w: World): Promise<"old" | "new"> {
 export function runDevice(w: World, maxBoots = 4): Promise<BootLog[]> {
     return runSim(w, run, maxBoots)
 }
+
+/** The module's first URC that `match` picks is lost on the line (the event never reaches the MCU); returns how many were. */
+export function loseUrcOnce(w: World, match: (line: string) => boolean): () => number {
+    const urc = w.module.urc.bind(w.module)
+    let lost = 0
+    w.module.urc = (line: string) => {
+        if (lost === 0 && match(line)) {
+            lost++
+            return Promise.resolve()
+        }
+        return urc(line)
+    }
+    return () => lost
+}
