@@ -62,5 +62,9 @@ describe("failedTrial(): the package that failed its self-test", () => {
             const back = decodeState(encodeState(st))
             expect(failedTrial(back, 0), `why ${why}`).toEqual(remembered ? { version: "2_0_0", size: 20 } : null)
         }
+        // before the boot decision nothing runs, so nothing is "the other slot"
+        const st = initialState()
+        st.slots[1] = { ...st.slots[1], state: "bad", version: "2_0_0", size: 20, why: BadWhy.SelfTest }
+        expect(failedTrial(st, -1)).toBe(null)
     })
 })

@@ -52,6 +52,6 @@ describe("plan policy: one rule at a time", () => {
         expect(decidePlan(offer, { ...ctx, signal: NaN }).accept).toBe(true)
     })
     it("maps AT+CSQ to dBm", () => {
-        expect([csqToDbm(0), csqToDbm(17), csqToDbm(31), csqToDbm(99)]).toEqual([-113, -79, -51, NaN])
+        expect([csqToDbm(0), csqToDbm(17), csqToDbm(31), csqToDbm(99), csqToDbm(32), csqToDbm(-1)]).toEqual([-113, -79, -51, NaN, NaN, NaN])
     })
 })

@@ -1,0 +1,28 @@
+// The tests `npm run mutate` runs against each mutant (tools/mutate.mjs): the unit and scenario
+// tests of the image store, the download state machine and the policy, without the long sweeps
+// (each mutant runs every test that covers it; a 20-second sweep per mutant would take hours).
+// The sweeps still run in `npm test`.
+import { defineConfig } from "vitest/config"
+import base from "./vitest.config"
+
+// not mergeConfig: it would append this include list to the base's "test/**"
+export default defineConfig({
+    resolve: base.resolve,
+    test: {
+        environment: "node",
+            include: [
+                "test/flash/basics.test.ts",
+                "test/flash/bit-flip.test.ts",
+                "test/flash/boot-decision.test.ts",
+                "test/flash/boot-stage.test.ts",
+                "test/flash/failed-trial.test.ts",
+                "test/flash/image-store.test.ts",
+                "test/flash/meta-log.test.ts",
+                "test/flash/state-fallback.test.ts",
+                "test/flash/w25q.test.ts",
+                "test/sota/flows.test.ts",
+                "test/sota/engine.test.ts",
+                "test/sota/policy.test.ts",
+            ],
+    },
+})
