@@ -11,7 +11,7 @@ import { ImageStore } from "../../src/flash/image-store"
 import { encodeState } from "../../src/flash/store-records"
 import { crc32 } from "../../src/lib/crc32"
 import { CutKind, CutPlan, NorFlash, NorSnapshot, PowerCut, rng } from "../../sim/flash/nor-flash"
-import { FAST, Image, LAYOUT, makeImage, newStore, receive } from "./fixtures"
+import { FAST, Image, LAYOUT, makeImage, markVerified, newStore, receive } from "./fixtures"
 
 /** A device under test: the NOR model (for cuts and inspection) and the Flash the store uses. */
 export interface Device {
@@ -154,6 +154,28 @@ export const SCENARIOS: Scenario[] = [
         },
     },
     {
+        // an earlier cut tore a write past the journal: the resume finds the sector not blank and
+        // restarts it, so the store erases a sector below the journal's mark (and must rewind first)
+        name: "resume after a write torn past the journal",
+        async setup(d) {
+            await provisionV1(d)
+            const s = await start(d)
+            await s.startReceive({ version: V2.version, size: V2.bytes.length, crc32: V2.crc, sha256: V2.sha256 })
+            for (let off = 0; off < 6144; off += 1024) {
+                await s.write(off, V2.bytes.subarray(off, off + 1024))
+                await s.saveJournal(off + 1024, off + 1024)
+            }
+            await s.write(6144, V2.bytes.subarray(6144, 6144 + 512)) // not journaled: the cut came here
+        },
+        async run(d, mark) {
+            const s = await start(d)
+            await writeFrom(s, V2, s.journal().written)
+            await markVerified(s, V2, s.journal().slot)
+            mark("ready")
+        },
+        expected: () => [V1.version],
+    },
+    {
         name: "metadata log wrap-around",
         setup: provisionV1,
         async run(d, mark) {
@@ -242,6 +264,8 @@ export async function liveness(d: Device): Promise<string> {
 
 export interface SweepStats {
     points: number
+    /** points after which an interrupted receive was resumed from its journal and checked */
+    resumes: number
     ops: number
     secondCuts: number
     failures: string[]
@@ -300,7 +324,7 @@ export async function sweepScenario(mk: () => Device | Promise<Device>, sc: Scen
     d.nor.afterOp = null
     const metaErases = metaEraseTotal(d) - metaBefore
     const total = d.nor.ops
-    const stats: SweepStats = { points: 0, ops: total, secondCuts: 0, failures: [], metaErases }
+    const stats: SweepStats = { points: 0, resumes: 0, ops: total, secondCuts: 0, failures: [], metaErases }
     // a milestone is durable from the last state change at or before the op that ended it
     const commit: Record<string, number> = {}
     for (const m of Object.keys(at)) commit[m] = Math.max(...changedAt.filter(op => op <= at[m]))
@@ -328,6 +352,13 @@ export async function sweepScenario(mk: () => Device | Promise<Device>, sc: Scen
                     stats.failures.push(`${label}: ${res.why}`)
                     continue
                 }
+                // an interrupted receive resumes from its journal and must bring exactly its image
+                const resumed = await resumeCheck(d)
+                if (resumed.why) {
+                    stats.failures.push(`${label}: resume: ${resumed.why}`)
+                    continue
+                }
+                if (resumed.resumed) stats.resumes++
                 // a sample of points: cut again during recovery (reboot + a full update), then recover
                 if (stats.points % secondCutEvery === 0) {
                     d.nor.resetCounters()
@@ -388,25 +419,54 @@ async function agentPass(d: Device, mode: AgentMode, target: Image, trace?: stri
         if (j && j.version === target.version) from = j.written
         else await s.startReceive({ version: target.version, size: target.bytes.length, crc32: target.crc, sha256: target.sha256 })
         log(`boot ${b.version} slot ${b.slot}; other ${st.slots[other].state}; resume from ${from} (journal ${j ? j.written : "-"})`)
-        const block = 1024
-        from = Math.floor(from / block) * block
-        for (let off = from; off < target.bytes.length; off += block) {
-            const end = Math.min(off + block, target.bytes.length)
-            try {
-                await s.write(off, target.bytes.subarray(off, end))
-            } catch (e) {
-                // a torn write may have left bytes past the journal: restart that sector
-                if ((e as any).reason !== "not-blank") throw e
-                log(`not-blank at ${off}`)
-                off = Math.floor(off / 4096) * 4096 - block
-                continue
-            }
-            await s.saveJournal(end, end)
-        }
+        await writeFrom(s, target, from, log)
         await s.markReady()
     }
     await s.activate()
     return "reboot"
+}
+
+/**
+ * Write `target` from `from` (rounded down to a block) to its end as an agent resumes a download:
+ * a journal after every block; a torn write may have left bytes past the journal, so a sector that
+ * is not blank where the journal says it should be is restarted from its start (the store erases
+ * it, and rewinds its journal first).
+ */
+async function writeFrom(s: ImageStore, target: Image, from: number, log: (m: string) => void = () => {}) {
+    const block = 1024
+    for (let off = Math.floor(from / block) * block; off < target.bytes.length; off += block) {
+        const end = Math.min(off + block, target.bytes.length)
+        try {
+            await s.write(off, target.bytes.subarray(off, end))
+        } catch (e) {
+            if ((e as any).reason !== "not-blank") throw e
+            log(`not-blank at ${off}`)
+            off = Math.floor(off / 4096) * 4096 - block
+            continue
+        }
+        await s.saveJournal(end, end)
+    }
+}
+
+/**
+ * After a cut in a receive: resume it from the journal as an agent does and check that exactly
+ * the image arrives (its SHA-256). why "" when nothing was being received or it arrived.
+ */
+export async function resumeCheck(d: Device): Promise<{ why: string; resumed: boolean }> {
+    const s = newStore(d.flash)
+    await s.mount()
+    const b = await s.boot()
+    const j = s.journal()
+    if (b.trial || !j) return { why: "", resumed: false }
+    const img = IMAGES[j.version]
+    if (!img) return { why: `the journal names ${j.version}, no image of the scenario`, resumed: false }
+    await writeFrom(s, img, j.written)
+    try {
+        await markVerified(s, img, j.slot)
+    } catch (e) {
+        return { why: `resumed from ${j.written}: ${(e as Error).message}`, resumed: true }
+    }
+    return { why: "", resumed: true }
 }
 
 export interface SeededResult {

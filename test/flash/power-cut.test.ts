@@ -24,6 +24,7 @@ describe("power-cut sweep", () => {
             const t0 = Date.now()
             let points = 0
             let secondCuts = 0
+            let resumes = 0
             const failures: string[] = []
             const rows: string[] = []
             for (const dev of DEVICES) {
@@ -31,16 +32,18 @@ describe("power-cut sweep", () => {
                     const st = await sweepScenario(dev.make, sc)
                     points += st.points
                     secondCuts += st.secondCuts
+                    resumes += st.resumes
                     failures.push(...st.failures.map(f => `${dev.name}: ${f}`))
-                    rows.push(`  ${dev.name.padEnd(11)} ${sc.name.padEnd(40)} ${String(st.ops).padStart(3)} ops ${String(st.points).padStart(4)} points, meta erases ${st.metaErases}`)
+                    rows.push(`  ${dev.name.padEnd(11)} ${sc.name.padEnd(40)} ${String(st.ops).padStart(3)} ops ${String(st.points).padStart(4)} points, ${String(st.resumes).padStart(4)} resumed, meta erases ${st.metaErases}`)
                 }
             }
             console.log(rows.join("\n"))
-            console.log(`  second cuts during recovery: ${secondCuts}; ${DEVICES.length} flash configurations; ${Date.now() - t0} ms`)
+            console.log(`  interrupted receives resumed from their journal and checked: ${resumes}; second cuts during recovery: ${secondCuts}; ${DEVICES.length} flash configurations; ${Date.now() - t0} ms`)
             console.log(`power-cut sweep: ${points} points, ${SCENARIOS.length} scenarios, ${failures.length} unrecoverable`)
             if (failures.length) console.log(failures.slice(0, 20).join("\n"))
             expect(failures).toEqual([])
             expect(points).toBeGreaterThanOrEqual(2000)
+            expect(resumes).toBeGreaterThan(0) // the sweep exercises the journal's resume, not only fresh downloads
         },
         120_000
     )
