@@ -1,0 +1,128 @@
+// Ed25519 signature verification (RFC 8032 §5.1.7) in portable TypeScript: the same code runs
+// under vitest and in the DeviceScript VM (no BigInt, doubles only, a yield every ~64 K opcodes).
+//
+// Strictness follows libsodium: S must be below L; R and A must be canonical encodings (y < p)
+// and not one of the 8 points of small order; A must decode. The equation is the cofactorless
+// one, [S]B = R + [k]A with k = SHA-512(R || A || M) mod L, checked as libsodium does: the
+// encoding of [S]B - [k]A must equal R byte for byte (an R that is not on the curve can never
+// match, and is reported as bad-signature). Not constant time: verification handles no secret.
+import { Pace, Yielder, due, newPace, spend } from "./pace"
+import { Sha512 } from "./sha512"
+import { REDUCE_COST, nafDigit, scalarIsCanonical, scalarReduce, scalarTriple } from "./scalar25519"
+import {
+    ADD_COST,
+    DBL_COST,
+    DECODE_COST,
+    S,
+    Work,
+    dbl,
+    decodeNegated,
+    encode,
+    madd,
+    newWork,
+    pointHasSmallOrder,
+    pointIsCanonical,
+    setup,
+} from "./edwards25519"
+
+export type Ed25519Reason =
+    /** the key is not 32 bytes or the signature not 64 */
+    | "bad-length"
+    /** S >= L: a malleated signature (RFC 8032 §5.1.7 step 1) */
+    | "non-canonical-s"
+    /** R or A encodes y >= p, or A is not a point of the curve */
+    | "bad-point"
+    /** R or A is one of the 8 points of small order */
+    | "small-order"
+    /** well formed, but the equation does not hold: wrong key, message or signature */
+    | "bad-signature"
+
+/** ok, or not ok with the reason (a plain record: DeviceScript's checker runs without strictNullChecks, so no tagged union). */
+export interface Ed25519Result {
+    ok: boolean
+    reason?: Ed25519Reason
+}
+
+function fail(reason: Ed25519Reason): Ed25519Result {
+    return { ok: false, reason: reason }
+}
+
+/** k = SHA-512(R || A || M) mod L; in its own frame so the hash state is garbage afterwards. */
+async function challenge(sig: Buffer, publicKey: Buffer, message: Buffer, pace: Pace): Promise<Buffer> {
+    const h = new Sha512()
+    await h.update(sig, 0, 32, pace)
+    await h.update(publicKey, 0, 32, pace)
+    await h.update(message, 0, message.length, pace)
+    const digest = Buffer.alloc(64)
+    await h.finish(digest, 0, pace)
+    if (due(pace, REDUCE_COST)) await spend(pace, REDUCE_COST)
+    const k = Buffer.alloc(32)
+    scalarReduce(k, digest, 0)
+    return k
+}
+
+/** [S]B - [k]A by one shared chain of 253 doublings with NAF digits of both scalars (Straus). */
+async function combine(w: Work, s: Buffer, sOff: number, k: Buffer, pace: Pace) {
+    const s3 = Buffer.alloc(32)
+    const k3 = Buffer.alloc(32)
+    scalarTriple(s3, s, sOff)
+    scalarTriple(k3, k, 0)
+    setup(w)
+    let started = false
+    for (let j = 253; j >= 0; j--) {
+        const ds = nafDigit(s3, s, sOff, j)
+        const dk = nafDigit(k3, k, 0, j)
+        if (started) {
+            if (due(pace, DBL_COST)) await spend(pace, DBL_COST)
+            dbl(w, ds !== 0 || dk !== 0)
+        }
+        if (ds !== 0) {
+            if (due(pace, ADD_COST)) await spend(pace, ADD_COST)
+            madd(w, S.B, ds < 0, dk !== 0)
+            started = true
+        }
+        if (dk !== 0) {
+            if (due(pace, ADD_COST)) await spend(pace, ADD_COST)
+            madd(w, S.A, dk < 0, false) // the slots hold -A
+            started = true
+        }
+    }
+}
+
+/**
+ * Verify an Ed25519 signature (64 bytes: R || S) of `message` under `publicKey` (32 bytes), with a
+ * typed reason on failure. `yielder` replaces the default ds.sleep(0) between slices of work.
+ */
+export async function checkEd25519(
+    publicKey: Buffer,
+    message: Buffer,
+    signature: Buffer,
+    yielder?: Yielder
+): Promise<Ed25519Result> {
+    if (publicKey.length !== 32 || signature.length !== 64) return fail("bad-length")
+    if (!scalarIsCanonical(signature, 32)) return fail("non-canonical-s")
+    if (!pointIsCanonical(signature, 0) || !pointIsCanonical(publicKey, 0)) return fail("bad-point")
+    if (pointHasSmallOrder(signature, 0) || pointHasSmallOrder(publicKey, 0)) return fail("small-order")
+    const pace = newPace(yielder)
+    await spend(pace, 0) // a fresh slice: how much of the current one the caller used is unknown
+    const k = await challenge(signature, publicKey, message, pace)
+    const w = newWork()
+    if (due(pace, DECODE_COST)) await spend(pace, DECODE_COST)
+    if (!(await decodeNegated(w, publicKey, 0, pace))) return fail("bad-point")
+    await combine(w, signature, 32, k, pace)
+    const r = Buffer.alloc(32)
+    await encode(w, r, 0, pace)
+    for (let i = 0; i < 32; i++) if (r[i] !== signature[i]) return fail("bad-signature")
+    return { ok: true }
+}
+
+/** checkEd25519 as a boolean. */
+export async function verifyEd25519(
+    publicKey: Buffer,
+    message: Buffer,
+    signature: Buffer,
+    yielder?: Yielder
+): Promise<boolean> {
+    const r = await checkEd25519(publicKey, message, signature, yielder)
+    return r.ok
+}
