@@ -2,8 +2,9 @@
 // §5.1): extended coordinates (X : Y : Z : T), x = X/Z, y = Y/Z, x y = T/Z, and the formulas of
 // ref10 (doubling from X, Y, Z; mixed addition of an affine point in Niels form). All temporaries
 // live in one Work made once per verification, so the scalar multiplication allocates nothing.
-import { Fe, fe, feAdd, feCopy, feInvert, fePack, fePow22523, feSmall, feSub, feUnpack } from "./field25519"
+import { Fe, INVERT, POW22523, fe, feAdd, feCopy, fePack, fePow, feSmall, feSub, feUnpack } from "./field25519"
 import { mul } from "./field-mul"
+import { hex } from "./hex"
 import { Pace } from "./pace"
 
 /**
@@ -36,31 +37,28 @@ export function newWork(): Work {
     return w
 }
 
-// Constants, little-endian hex (strings stay in the program image; arrays would be heap).
-const D = "a3785913ca4deb75abd841414d0a700098e879777940c78c73fe6f2bee6c0352"
-const D2 = "59f1b226949bd6eb56b183829a14e00030d1f3eef2808e19e7fcdf56dcd90624"
-const SQRT_M1 = "b0a00e4a271beec478e42fad0618432fa7d7fb3d99004d2b0bdfc14f8024832b"
+// Constants, little-endian (in the program image: arrays would be heap).
+const D = hex`a3785913ca4deb75abd841414d0a700098e879777940c78c73fe6f2bee6c0352`
+const D2 = hex`59f1b226949bd6eb56b183829a14e00030d1f3eef2808e19e7fcdf56dcd90624`
+const SQRT_M1 = hex`b0a00e4a271beec478e42fad0618432fa7d7fb3d99004d2b0bdfc14f8024832b`
 /** B in Niels form: y + x, y - x, 2 d x y. */
-const BASE =
-    "853b8cf5c693bc2f190e8cfbc62d93cfc2423d6498480b2765bad4333a9dcf07" +
-    "3e9140d70539109db3be40d1059f39fd098a8f683484c1a56712f898922ffd44" +
-    "68aa7a870512c9ab9ec4aacc23e8d9268c5943ddcb7d1b5aa8650c9f687b116f"
+const BASE = hex`
+    853b8cf5c693bc2f190e8cfbc62d93cfc2423d6498480b2765bad4333a9dcf07
+    3e9140d70539109db3be40d1059f39fd098a8f683484c1a56712f898922ffd44
+    68aa7a870512c9ab9ec4aacc23e8d9268c5943ddcb7d1b5aa8650c9f687b116f
+`
 
 /**
  * The y of the 8 points of small order (libsodium's list): 0 (order 4), 1 (the neutral point),
  * the two y of the points of order 8, and p - 1 (order 2). Compared with the sign bit cleared.
  */
-const SMALL_ORDER_Y =
-    "0000000000000000000000000000000000000000000000000000000000000000" +
-    "0100000000000000000000000000000000000000000000000000000000000000" +
-    "26e8958fc2b227b045c3f489f2ef98f0d5dfac05d3c63339b13802886d53fc05" +
-    "c7176a703d4dd84fba3c0b760d10670f2a2053fa2c39ccc64ec7fd7792ac037a" +
-    "ecffffffffffffffffffffffffffffffffffffffffffffffffffffffffffff7f"
-
-/** o = the constant written in hex (a Buffer for a moment: no heap held between uses). */
-function feHex(o: Fe, s: string) {
-    feUnpack(o, Buffer.from(s, "hex"), 0)
-}
+const SMALL_ORDER_Y = hex`
+    0000000000000000000000000000000000000000000000000000000000000000
+    0100000000000000000000000000000000000000000000000000000000000000
+    26e8958fc2b227b045c3f489f2ef98f0d5dfac05d3c63339b13802886d53fc05
+    c7176a703d4dd84fba3c0b760d10670f2a2053fa2c39ccc64ec7fd7792ac037a
+    ecffffffffffffffffffffffffffffffffffffffffffffffffffffffffffff7f
+`
 
 /** True when the y of the encoding at b[off] is below p (RFC 8032 decoding rejects y >= p). */
 export function pointIsCanonical(b: Buffer, off: number): boolean {
@@ -71,7 +69,7 @@ export function pointIsCanonical(b: Buffer, off: number): boolean {
 
 /** True when the encoding at b[off] (canonical) is one of the 8 points of small order. */
 export function pointHasSmallOrder(b: Buffer, off: number): boolean {
-    const ys = Buffer.from(SMALL_ORDER_Y, "hex")
+    const ys = SMALL_ORDER_Y
     for (let k = 0; k < ys.length; k += 32) {
         let i = 0
         while (i < 32 && (i === 31 ? b[off + 31] & 0x7f : b[off + i]) === ys[k + i]) i++
@@ -92,7 +90,7 @@ function isZero(b: Buffer): boolean {
     return true
 }
 
-/** Opcodes of decodeNegated but its exponentiation (which paces itself): 14 mul, 3 packs. */
+/** Opcodes of decodeNegated but its exponentiation (which paces itself): 12 mul, 3 packs. */
 export const DECODE_COST = 30000
 
 /**
@@ -109,7 +107,7 @@ export async function decodeNegated(w: Work, b: Buffer, off: number, pace: Pace)
     const c = w[S.R3]
     feUnpack(y, b, off)
     mul(u, y, y)
-    feHex(c, D)
+    feUnpack(c, D, 0)
     mul(v, u, c)
     u[0] -= 1 // u = y^2 - 1
     v[0] += 1 // v = d y^2 + 1
@@ -118,7 +116,7 @@ export async function decodeNegated(w: Work, b: Buffer, off: number, pace: Pace)
     mul(x, v3, v3)
     mul(x, x, v)
     mul(x, x, u) // u v^7
-    await fePow22523(x, x, w[S.R0], w[S.R1], w[S.R2], c, pace)
+    await fePow(x, x, POW22523, w[S.R0], w[S.R1], w[S.R2], c, pace)
     mul(x, x, v3)
     mul(x, x, u) // the candidate root u v^3 (u v^7)^((p-5)/8)
     const vxx = w[S.R0]
@@ -128,7 +126,7 @@ export async function decodeNegated(w: Work, b: Buffer, off: number, pace: Pace)
     if (!isZero(packed(c))) {
         feAdd(c, vxx, u)
         if (!isZero(packed(c))) return false
-        feHex(c, SQRT_M1) // v x^2 = -u: the root is x sqrt(-1)
+        feUnpack(c, SQRT_M1, 0) // v x^2 = -u: the root is x sqrt(-1)
         mul(x, x, c)
     }
     feCopy(c, x) // packing clobbers
@@ -139,7 +137,7 @@ export async function decodeNegated(w: Work, b: Buffer, off: number, pace: Pace)
     if ((bx[0] & 1) === sign) for (let i = 0; i < x.length; i++) x[i] = -x[i]
     feAdd(w[S.A], y, x)
     feSub(w[S.A + 1], y, x)
-    feHex(c, D2)
+    feUnpack(c, D2, 0)
     mul(x, x, y)
     mul(w[S.A + 2], x, c)
     return true
@@ -147,8 +145,7 @@ export async function decodeNegated(w: Work, b: Buffer, off: number, pace: Pace)
 
 /** The base point B into its slots, and the running point = the neutral point (0 : 1 : 1 : 0). */
 export function setup(w: Work) {
-    const base = Buffer.from(BASE, "hex")
-    for (let i = 0; i < 3; i++) feUnpack(w[S.B + i], base, 32 * i)
+    for (let i = 0; i < 3; i++) feUnpack(w[S.B + i], BASE, 32 * i)
     feSmall(w[S.X], 0)
     feSmall(w[S.Y], 1)
     feSmall(w[S.Z], 1)
@@ -195,9 +192,9 @@ export function madd(w: Work, q: number, neg: boolean, needT: boolean) {
     const t = w[S.TMP]
     feAdd(r0, w[S.Y], w[S.X])
     feSub(r1, w[S.Y], w[S.X])
-    mul(r2, r0, w[neg ? q + 1 : q])
-    mul(r1, r1, w[neg ? q : q + 1])
-    mul(r3, w[q + 2], w[S.T])
+    mul(r2, r0, w[neg ? q + 1 : q]) // (Y + X)(y + x)
+    mul(r1, r1, w[neg ? q : q + 1]) // (Y - X)(y - x)
+    mul(r3, w[q + 2], w[S.T]) // T 2 d x y
     feAdd(t, w[S.Z], w[S.Z])
     feSub(r0, r2, r1)
     feAdd(r1, r2, r1)
@@ -211,7 +208,7 @@ export function madd(w: Work, q: number, neg: boolean, needT: boolean) {
 /** RFC 8032 §5.1.2: the 32-byte encoding of the running point at out[off]. */
 export async function encode(w: Work, out: Buffer, off: number, pace: Pace) {
     const zi = w[S.TMP]
-    await feInvert(zi, w[S.Z], w[S.R0], w[S.R1], w[S.R2], w[S.R3], pace)
+    await fePow(zi, w[S.Z], INVERT, w[S.R0], w[S.R1], w[S.R2], w[S.R3], pace)
     mul(w[S.R0], w[S.X], zi)
     mul(w[S.R1], w[S.Y], zi)
     const sign = packed(w[S.R0])[0] & 1

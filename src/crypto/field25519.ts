@@ -3,6 +3,7 @@
 // limb-wise with no carry (field-mul.ts accepts limbs up to 2^22); mul carries its output.
 // Only pack() produces the canonical value. Nothing here allocates but fe().
 import { mul } from "./field-mul"
+import { hex } from "./hex"
 import { MUL_COST, Pace, due, spend } from "./pace"
 
 export type Fe = number[]
@@ -80,52 +81,37 @@ export function fePack(out: Buffer, off: number, a: Fe) {
     out[p] = acc // bit 255 is 0
 }
 
-/** Squarings: o = a^(2^n), each charged to the pace (the single multiplications around are not). */
-export async function feSqn(o: Fe, a: Fe, n: number, pace: Pace) {
-    for (let i = 0; i < n; i++) {
-        if (due(pace, MUL_COST)) await spend(pace, MUL_COST)
-        mul(o, i === 0 ? a : o, i === 0 ? a : o)
-    }
-}
-
 /**
- * t1 = z^(2^250 - 1) and t0 = z^11, the shared head of both exponentiations (the addition
- * chain of ref10 and every Curve25519 code since: 249 squarings, 9 multiplications).
+ * The addition chains of ref10 (and every Curve25519 code since) as data, 3 bytes a step:
+ * kind << 4 | destination, a, b; kind 0 is s[dst] = s[a] * s[b], kind 1 is s[dst] = s[a]^(2^b).
+ * Slots: 0 z, 1..4 the temporaries t0..t3, 5 the result. Both share the head z^11 in t0 and
+ * z^(2^250 - 1) in t1 (249 squarings, 9 multiplications), then part:
+ * 1/z = z^(p - 2) = (z^(2^250 - 1))^(2^5) * z^11, and z^((p - 5) / 8) = (z^(2^250 - 1))^4 * z.
  */
-async function pow250(z: Fe, t0: Fe, t1: Fe, t2: Fe, t3: Fe, pace: Pace) {
-    mul(t0, z, z) // z^2
-    mul(t1, t0, t0)
-    mul(t1, t1, t1) // z^8
-    mul(t1, z, t1) // z^9
-    mul(t0, t0, t1) // z^11
-    mul(t2, t0, t0) // z^22
-    mul(t1, t1, t2) // z^(2^5 - 1)
-    await feSqn(t2, t1, 5, pace)
-    mul(t1, t2, t1) // z^(2^10 - 1)
-    await feSqn(t2, t1, 10, pace)
-    mul(t2, t2, t1) // z^(2^20 - 1)
-    await feSqn(t3, t2, 20, pace)
-    mul(t2, t3, t2) // z^(2^40 - 1)
-    await feSqn(t2, t2, 10, pace)
-    mul(t1, t2, t1) // z^(2^50 - 1)
-    await feSqn(t2, t1, 50, pace)
-    mul(t2, t2, t1) // z^(2^100 - 1)
-    await feSqn(t3, t2, 100, pace)
-    mul(t2, t3, t2) // z^(2^200 - 1)
-    await feSqn(t2, t2, 50, pace)
-    mul(t1, t2, t1) // z^(2^250 - 1)
-}
+export const INVERT = hex`
+    010000 020101 020202 020002 010102 030101 020203 130205 020302 13020a 030302
+    140314 030403 13030a 020302 130232 030302 140364 030403 130332 020302
+    120205 050201
+`
+export const POW22523 = hex`
+    010000 020101 020202 020002 010102 030101 020203 130205 020302 13020a 030302
+    140314 030403 13030a 020302 130232 030302 140364 030403 130332 020302
+    120202 050200
+`
 
-/** o = 1/z = z^(p - 2) = z^(2^255 - 21); 0 for z = 0. Clobbers t0..t3; o may be z. */
-export async function feInvert(o: Fe, z: Fe, t0: Fe, t1: Fe, t2: Fe, t3: Fe, pace: Pace) {
-    await pow250(z, t0, t1, t2, t3, pace)
-    await feSqn(t1, t1, 5, pace)
-    mul(o, t1, t0) // z^(2^255 - 32 + 11)
-}
-
-/** o = z^((p - 5) / 8) = z^(2^252 - 3), the square-root step of point decoding. o may be z. */
-export async function fePow22523(o: Fe, z: Fe, t0: Fe, t1: Fe, t2: Fe, t3: Fe, pace: Pace) {
-    await pow250(z, t0, t1, t2, t3, pace)
-    await feSqn(t1, t1, 2, pace)
-    mul(o, t1, z) // z^(2^252 - 4 + 1)
+/** o = z raised by `chain` (INVERT or POW22523), every multiplication charged to the pace. o may be z. */
+export async function fePow(o: Fe, z: Fe, chain: Buffer, t0: Fe, t1: Fe, t2: Fe, t3: Fe, pace: Pace) {
+    const s = [z, t0, t1, t2, t3, o]
+    for (let i = 0; i < chain.length; i += 3) {
+        const d = s[chain[i] & 15]
+        const a = s[chain[i + 1]]
+        const squarings = chain[i] >> 4 === 1
+        const b = squarings ? a : s[chain[i + 2]]
+        const n = squarings ? chain[i + 2] : 1
+        for (let j = 0; j < n; j++) {
+            if (due(pace, MUL_COST)) await spend(pace, MUL_COST)
+            if (j === 0) mul(d, a, b)
+            else mul(d, d, d)
+        }
+    }
 }

@@ -2,12 +2,13 @@
 // point, as 32 little-endian bytes: the S < L check, the reduction of a 64-byte hash, and the
 // non-adjacent form (NAF) read from the top down without storing its digits.
 
-/** L, little-endian (a string stays in the program image; Buffers are made for a moment). */
-const L_HEX = "edd3f55c1a631258d69cf7a2def9de1400000000000000000000000000000010"
+import { hex } from "./hex"
+
+/** L, little-endian. */
+const L = hex`edd3f55c1a631258d69cf7a2def9de1400000000000000000000000000000010`
 
 /** True when the 32 bytes at b[off] are a number below L (RFC 8032 requires S < L). */
 export function scalarIsCanonical(b: Buffer, off: number): boolean {
-    const L = Buffer.from(L_HEX, "hex")
     let i = 31
     while (i >= 0 && b[off + i] === L[i]) i--
     return i >= 0 && b[off + i] < L[i] // all equal: S = L
@@ -22,7 +23,6 @@ export const REDUCE_COST = 33000
  * Every intermediate stays below 2^29 in magnitude, so int32 shifts replace TweetNaCl's Math.floor.
  */
 export function scalarReduce(out: Buffer, h: Buffer, off: number) {
-    const L = Buffer.from(L_HEX, "hex")
     const x: number[] = []
     for (let i = 0; i < 64; i++) x.push(h[off + i])
     let carry = 0

@@ -1,33 +1,37 @@
 // SHA-512 (FIPS 180-4) without 64-bit integers: each word is a pair of int32 halves (hi, lo).
 // Ed25519 hashes R || A || M with it; DeviceScript has SHA-256 only. Streaming, with a yield
 // between blocks (one 128-byte block is tens of thousands of opcodes in the VM).
+import { hex } from "./hex"
 import { Pace, due, spend } from "./pace"
 
-/**
- * The 80 round constants, 16 hex digits each, in one string literal: it stays in the program
- * image; a hash turns it into a 640-byte Buffer for as long as it lives (a number[] of 160 words
- * at module level would hold 1.3 KB of heap for good, and parsing hex per round doubled the cost).
- */
-const K =
-    "428a2f98d728ae227137449123ef65cdb5c0fbcfec4d3b2fe9b5dba58189dbbc3956c25bf348b53859f111f1b605d019\
-923f82a4af194f9bab1c5ed5da6d8118d807aa98a303024212835b0145706fbe243185be4ee4b28c550c7dc3d5ffb4e2\
-72be5d74f27b896f80deb1fe3b1696b19bdc06a725c71235c19bf174cf692694e49b69c19ef14ad2efbe4786384f25e3\
-0fc19dc68b8cd5b5240ca1cc77ac9c652de92c6f592b02754a7484aa6ea6e4835cb0a9dcbd41fbd476f988da831153b5\
-983e5152ee66dfaba831c66d2db43210b00327c898fb213fbf597fc7beef0ee4c6e00bf33da88fc2d5a79147930aa725\
-06ca6351e003826f142929670a0e6e7027b70a8546d22ffc2e1b21385c26c9264d2c6dfc5ac42aed53380d139d95b3df\
-650a73548baf63de766a0abb3c77b2a881c2c92e47edaee692722c851482353ba2bfe8a14cf10364a81a664bbc423001\
-c24b8b70d0f89791c76c51a30654be30d192e819d6ef5218d69906245565a910f40e35855771202a106aa07032bbd1b8\
-19a4c116b8d2d0c81e376c085141ab532748774cdf8eeb9934b0bcb5e19b48a8391c0cb3c5c95a634ed8aa4ae3418acb\
-5b9cca4f7763e373682e6ff3d6b2b8a3748f82ee5defb2fc78a5636f43172f6084c87814a1f0ab728cc702081a6439ec\
-90befffa23631e28a4506cebde82bde9bef9a3f7b2c67915c67178f2e372532bca273eceea26619cd186b8c721c0c207\
-eada7dd6cde0eb1ef57d4f7fee6ed17806f067aa72176fba0a637dc5a2c898a6113f9804bef90dae1b710b35131c471b\
-28db77f523047d8432caab7b40c724933c9ebe0a15c9bebc431d67c49c100d4c4cc5d4becb3e42b6597f299cfc657e2a\
-5fcb6fab3ad6faec6c44198c4a475817"
+/** The 80 round constants (in the image: a number[] of 160 words would hold 1.3 KB of heap for good). */
+const K = hex`
+    428a2f98d728ae227137449123ef65cdb5c0fbcfec4d3b2fe9b5dba58189dbbc3956c25bf348b53859f111f1b605d019
+    923f82a4af194f9bab1c5ed5da6d8118d807aa98a303024212835b0145706fbe243185be4ee4b28c550c7dc3d5ffb4e2
+    72be5d74f27b896f80deb1fe3b1696b19bdc06a725c71235c19bf174cf692694e49b69c19ef14ad2efbe4786384f25e3
+    0fc19dc68b8cd5b5240ca1cc77ac9c652de92c6f592b02754a7484aa6ea6e4835cb0a9dcbd41fbd476f988da831153b5
+    983e5152ee66dfaba831c66d2db43210b00327c898fb213fbf597fc7beef0ee4c6e00bf33da88fc2d5a79147930aa725
+    06ca6351e003826f142929670a0e6e7027b70a8546d22ffc2e1b21385c26c9264d2c6dfc5ac42aed53380d139d95b3df
+    650a73548baf63de766a0abb3c77b2a881c2c92e47edaee692722c851482353ba2bfe8a14cf10364a81a664bbc423001
+    c24b8b70d0f89791c76c51a30654be30d192e819d6ef5218d69906245565a910f40e35855771202a106aa07032bbd1b8
+    19a4c116b8d2d0c81e376c085141ab532748774cdf8eeb9934b0bcb5e19b48a8391c0cb3c5c95a634ed8aa4ae3418acb
+    5b9cca4f7763e373682e6ff3d6b2b8a3748f82ee5defb2fc78a5636f43172f6084c87814a1f0ab728cc702081a6439ec
+    90befffa23631e28a4506cebde82bde9bef9a3f7b2c67915c67178f2e372532bca273eceea26619cd186b8c721c0c207
+    eada7dd6cde0eb1ef57d4f7fee6ed17806f067aa72176fba0a637dc5a2c898a6113f9804bef90dae1b710b35131c471b
+    28db77f523047d8432caab7b40c724933c9ebe0a15c9bebc431d67c49c100d4c4cc5d4becb3e42b6597f299cfc657e2a
+    5fcb6fab3ad6faec6c44198c4a475817
+`
 
-/** Opcodes of one block in the VM, measured: 46 000 to 49 000. */
-export const BLOCK_COST = 52000
+/** Opcodes of one block in the VM, measured: 44 000 to 47 500. */
+export const BLOCK_COST = 48000
 
-const IV = "6a09e667f3bcc908bb67ae8584caa73b3c6ef372fe94f82ba54ff53a5f1d36f1510e527fade682d19b05688c2b3e6c1f1f83d9abfb41bd6b5be0cd19137e2179"
+const IV = hex`6a09e667f3bcc908 bb67ae8584caa73b 3c6ef372fe94f82b a54ff53a5f1d36f1
+    510e527fade682d1 9b05688c2b3e6c1f 1f83d9abfb41bd6b 5be0cd19137e2179`
+
+/** The big-endian 32-bit word at b[p], as an int32 (DeviceScript's readUInt32BE is library code: slower). */
+function word(b: Buffer, p: number): number {
+    return (b[p] << 24) | (b[p + 1] << 16) | (b[p + 2] << 8) | b[p + 3]
+}
 
 export class Sha512 {
     /** Chaining value: hi, lo of each of the 8 words. */
@@ -35,14 +39,11 @@ export class Sha512 {
     /** Message schedule, a window of 16 words (w[t] at 2 (t & 15)). */
     private w: number[] = []
     private block = Buffer.alloc(128)
-    private k = Buffer.from(K, "hex")
     private fill = 0
     private length = 0
 
     constructor() {
-        const iv = Buffer.from(IV, "hex")
-        // readUInt32BE is signed in DeviceScript and unsigned in Node: only the 32 bits matter here
-        for (let i = 0; i < 16; i++) this.h.push(iv.readUInt32BE(4 * i) | 0)
+        for (let i = 0; i < 16; i++) this.h.push(word(IV, 4 * i))
         for (let i = 0; i < 32; i++) this.w.push(0)
     }
 
@@ -76,8 +77,7 @@ export class Sha512 {
     private compress() {
         const w = this.w
         const h = this.h
-        const k = this.k
-        for (let i = 0; i < 32; i++) w[i] = this.block.readUInt32BE(4 * i) | 0
+        for (let i = 0; i < 32; i++) w[i] = word(this.block, 4 * i)
         let ah = h[0], al = h[1], bh = h[2], bl = h[3], ch = h[4], cl = h[5], dh = h[6], dl = h[7]
         let eh = h[8], el = h[9], fh = h[10], fl = h[11], gh = h[12], gl = h[13], hh = h[14], hl = h[15]
         for (let t = 0; t < 80; t++) {
@@ -98,8 +98,8 @@ export class Sha512 {
             // t1 = h + S1(e) + ch(e, f, g) + K[t] + w[t]; S1 = rotr 14 ^ rotr 18 ^ rotr 41
             const S1h = ((eh >>> 14) | (el << 18)) ^ ((eh >>> 18) | (el << 14)) ^ ((el >>> 9) | (eh << 23))
             const S1l = ((el >>> 14) | (eh << 18)) ^ ((el >>> 18) | (eh << 14)) ^ ((eh >>> 9) | (el << 23))
-            const t1l = (hl >>> 0) + (S1l >>> 0) + (((el & fl) ^ (~el & gl)) >>> 0) + (k.readUInt32BE(8 * t + 4) >>> 0) + (w[j + 1] >>> 0)
-            const t1h = hh + S1h + ((eh & fh) ^ (~eh & gh)) + k.readUInt32BE(8 * t) + w[j] + ((t1l / 0x100000000) | 0)
+            const t1l = (hl >>> 0) + (S1l >>> 0) + (((el & fl) ^ (~el & gl)) >>> 0) + (word(K, 8 * t + 4) >>> 0) + (w[j + 1] >>> 0)
+            const t1h = hh + S1h + ((eh & fh) ^ (~eh & gh)) + word(K, 8 * t) + w[j] + ((t1l / 0x100000000) | 0)
             // t2 = S0(a) + maj(a, b, c); S0 = rotr 28 ^ rotr 34 ^ rotr 39
             const S0h = ((ah >>> 28) | (al << 4)) ^ ((al >>> 2) | (ah << 30)) ^ ((al >>> 7) | (ah << 25))
             const S0l = ((al >>> 28) | (ah << 4)) ^ ((ah >>> 2) | (al << 30)) ^ ((ah >>> 7) | (al << 25))
