@@ -1,10 +1,12 @@
 // Ed25519 verification in DeviceScript's own VM (GC stress on): the five RFC 8032 §7.1 vectors
 // pass, and a wrong signature, message or key, S + L, a small-order key and a non-canonical key
 // are refused with their reasons, all without hitting the 131 072-opcode limit (a panic there
-// cannot be caught, so finishing is the proof). SHA-512 is checked against FIPS 180 values.
+// cannot be caught, so finishing is the proof). SHA-512 is checked against FIPS 180 values, and
+// MCUboot's KEYHASH of a key against node:crypto's.
 import * as ds from "@devicescript/core"
 import { describe, expect, test } from "@devicescript/test"
 import { checkEd25519 } from "../../src/crypto/ed25519"
+import { keyForHash, keyHash } from "../../src/crypto/ed25519-key"
 import { Sha512 } from "../../src/crypto/sha512"
 import { newPace } from "../../src/crypto/pace"
 import { toHex } from "../../src/lib/bytes"
@@ -91,5 +93,13 @@ describe("Ed25519 in the VM", () => {
         big[31] = 0x7f
         expect(await reason(big, Buffer.alloc(0), sig1())).toBe("bad-point")
         expect(await reason(Buffer.alloc(31), Buffer.alloc(0), sig1())).toBe("bad-length")
+    })
+
+    test("KEYHASH: SHA-256 of the key's SubjectPublicKeyInfo (node:crypto's value), picking one of several keys", () => {
+        const hash = keyHash(key1())
+        expect(toHex(hash)).toBe("06e3fd8fda29bb60ab59557de61edb0aecdb231134be30e75b455f8e1b792fa9")
+        const other = Buffer.from(RFC8032_VECTORS[1].publicKey, "hex")
+        expect(toHex(keyForHash([other, key1()], hash, 0))).toBe(TEST1.publicKey)
+        expect(keyForHash([other], hash, 0) === null).toBe(true)
     })
 })
