@@ -1,7 +1,8 @@
 // Points of the twisted Edwards curve -x^2 + y^2 = 1 + d x^2 y^2 over GF(2^255 - 19) (RFC 8032
 // §5.1): extended coordinates (X : Y : Z : T), x = X/Z, y = Y/Z, x y = T/Z, and the formulas of
 // ref10 (doubling from X, Y, Z; mixed addition of an affine point in Niels form). All temporaries
-// live in one Work made once per verification, so the scalar multiplication allocates nothing.
+// live in one Work made once per verification: the scalar multiplication makes no objects (only
+// the VM's call frames).
 import { Fe, INVERT, POW22523, fe, feAdd, feCopy, fePack, fePow, feSmall, feSub, feUnpack } from "./field25519"
 import { mul } from "./field-mul"
 import { hex } from "./hex"
