@@ -97,6 +97,8 @@ export interface VmEngineEnv {
     details?: (d: VmRunDetails) => void
     /** The watchdog's time (default WATCHDOG_MS). */
     watchdogMs?: number
+    /** Called once with the run's world, before the first launch (the web view reads its flash, acts on its module and line). */
+    world?: (d: SimDevice) => void
 }
 
 /** Launch folders of runs whose process is gone (killed by a signal before its cleanup ran). */
@@ -146,6 +148,7 @@ export async function runVmEngine(o: SimOptions, view: View, env: VmEngineEnv = 
     const tb = Date.now()
     const { d, image, packageSha256 } = await buildSimWorld(o, view, root)
     const buildMs = Date.now() - tb
+    env.world?.(d)
     d.flash.resetCounters()
     const metaErases0 = d.metaErases()
     const faults = new FaultRun(o.faults, d, o) // arms the power cuts, tells which faults fired
