@@ -125,7 +125,11 @@ describe("image store in the VM", () => {
         b = await s.boot()
         expect(b.version).toBe("3_0_0")
         expect(await reasonOf(async () => { await s.startReceive({ version: "4_0_0", size: 10 }) })).toBe("trial-pending")
-        s = await powerOn(flash) // no confirm: rolled back
+        s = await powerOn(flash) // no confirm: the second of its two trial boots (the default)
+        b = await s.boot()
+        expect(b.version).toBe("3_0_0")
+        expect(b.trial).toBe(true)
+        s = await powerOn(flash) // still no confirm: rolled back
         b = await s.boot()
         expect(b.slot).toBe(1)
         expect(b.version).toBe("2_0_0")
