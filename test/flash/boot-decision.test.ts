@@ -45,6 +45,12 @@ describe("decideBoot", () => {
         expect(s.slots[1].state).toBe("trial") // the input is not touched
     })
 
+    it("the same rollback from slot 0 to slot 1", () => {
+        const d = decideBoot(st(0, ["trial", 0], ["confirmed"]), -1)
+        expect(d).toMatchObject({ slot: 1, changed: true, rolledBack: true, trial: false })
+        expect(d.next.slots[0]).toMatchObject({ state: "bad", why: BadWhy.NotConfirmed })
+    })
+
     it("a trial with no boots left and no confirmed fallback still runs, on trial, and spends nothing", () => {
         const d = decideBoot(st(0, ["trial", 0], ["empty"]), -1)
         expect(d).toMatchObject({ slot: 0, changed: false, rolledBack: false, trial: true })
@@ -108,6 +114,12 @@ describe("unrecordedBoot (the metadata cannot take the decision)", () => {
     it("without a confirmed slot, the decision's own slot", () => {
         const s = st(0, ["trial", 1], ["empty"])
         expect(unrecordedBoot(s, decideBoot(s, -1), -1)).toMatchObject({ slot: 0, trial: true, rolledBack: false, changed: false })
+    })
+
+    it("without a confirmed slot, the decision's own slot even when a slot is to be avoided", () => {
+        const s = st(0, ["trial", 1], ["empty"])
+        expect(unrecordedBoot(s, decideBoot(s, -1), 1)).toMatchObject({ slot: 0, trial: true })
+        expect(unrecordedBoot(s, decideBoot(s, -1), 0)).toMatchObject({ slot: 0, trial: true })
     })
 
     it("a rollback the decision made stays a rollback", () => {
