@@ -33,6 +33,8 @@ export class ImageStore implements UpgradeStore {
     readonly allowDowngrade: boolean
     private every: number
     private writer: BlockWriter = null
+    /** A rebuild (openImage): the image is written with writeImage, its offsets may outgrow the package's size. */
+    private rebuilding = false
     private log: MetaLog
     private budget: StepBudget
     private maxTrialBoots: number
@@ -230,6 +232,7 @@ export class ImageStore implements UpgradeStore {
         await this.commit(next)
         this.blankFrom = unknownBlank(this.layout.slotSize / this.flash.geometry.sectorSize)
         this.writer = null
+        this.rebuilding = false
         return target
     }
 
@@ -245,6 +248,47 @@ export class ImageStore implements UpgradeStore {
         const t = this.requireReceiving()
         if (from !== 0 && from !== this.resumePoint()) throw new StoreError("bad-argument", `resume at ${from}`)
         this.writer = new BlockWriter(this, hasher, this.flash.geometry.programUnit, this.st.slots[t].size, from, this.every)
+        this.rebuilding = false
+    }
+
+    /**
+     * A rebuild: the agent writes the image itself (writeImage), from `from` (0, or resumePoint()),
+     * and saves the journal on multiples of the returned interval (whole sectors).
+     */
+    openImage(from: number): number {
+        this.requireReceiving()
+        if (from !== 0 && from !== this.resumePoint()) throw new StoreError("bad-argument", "not the resume point")
+        this.writer = null
+        this.rebuilding = true
+        return this.every
+    }
+
+    /**
+     * Image bytes of a rebuild at `offset`, in order, up to the slot's end (writeSlot's rules: a
+     * sector erased when a write reaches its start, never written twice); a write that is not
+     * whole program units is padded with 0xFF, so it must be the image's last.
+     */
+    async writeImage(offset: number, data: Buffer, len: number): Promise<void> {
+        const t = this.requireReceiving()
+        const unit = this.flash.geometry.programUnit
+        const n = Math.ceil(len / unit) * unit
+        let b = data
+        if (n !== data.length) {
+            b = Buffer.alloc(n)
+            for (let i = 0; i < n; i++) b[i] = i < len ? data[i] : 0xff
+        }
+        await writeSlot(this.flash, this.budget, this.blankFrom, this.layout.slotAddress[t], this.layout.slotSize, offset, b, this)
+    }
+
+    /** Bytes of the running slot (a delta's base), or of the receiving one (a rebuild's output). */
+    async readImage(receiving: boolean, offset: number, len: number): Promise<Buffer> {
+        const slot = receiving ? this.requireReceiving() : this.runningSlot()
+        return await this.read(slot, offset, len)
+    }
+
+    /** The size of the running slot's image. */
+    runningSize(): number {
+        return this.st.slots[this.runningSlot()].size
     }
 
     blockSize(max: number): number {
@@ -291,7 +335,8 @@ export class ImageStore implements UpgradeStore {
     async saveJournal(written: number, verified: number, midstate?: Buffer): Promise<void> {
         const t = this.requireReceiving()
         const mid = midstate ? copyBuf(midstate) : Buffer.alloc(0)
-        const size = this.st.slots[t].size
+        // a rebuild's offsets are the image's, which may outgrow its package
+        const size = this.rebuilding ? this.layout.slotSize : this.st.slots[t].size
         if (!(verified >= 0 && verified <= written && written <= size) || mid.length > MAX_MIDSTATE)
             throw new StoreError("bad-argument", `journal written=${written} verified=${verified} midstate=${mid.length}`)
         await this.saveProgress({ written: written, verified: verified, midstate: mid })
@@ -329,32 +374,38 @@ export class ImageStore implements UpgradeStore {
      * The receiving slot is complete: measure its CRC-32 and mark it ready when it equals the
      * plan's (when the plan gave one) and `expectedCrc` (the CRC-32 of the bytes the caller
      * received and checked; omitted by a caller that checked the slot itself); else mark it bad.
+     * `size`: a rebuilt image's size (the plan's size and CRC were its package's), recorded with it.
      */
-    async markReady(expectedCrc?: number): Promise<void> {
+    async markReady(expectedCrc?: number, size?: number): Promise<void> {
         const t = this.requireReceiving()
         const s = this.st.slots[t]
-        const crc = await this.imageCrc(t, s.size)
+        const rebuilt = size !== undefined
+        const n = rebuilt ? size : s.size
+        const crc = await this.imageCrc(t, n)
+        const planCrc = s.crcKnown && !rebuilt
         let why = ""
-        if (s.crcKnown && s.crc32 !== crc) why = `CRC-32 ${crc} != expected ${s.crc32}`
+        if (planCrc && s.crc32 !== crc) why = `CRC-32 ${crc} != expected ${s.crc32}`
         else if (expectedCrc !== undefined && expectedCrc >>> 0 !== crc) why = `the slot's CRC-32 ${crc} != ${expectedCrc >>> 0} received`
-        await this.finishReceive(t, crc, why ? "bad" : "ready")
-        if (why) throw new StoreError(s.crcKnown && s.crc32 !== crc ? "digest-mismatch" : "flash-mismatch", why)
+        await this.finishReceive(t, crc, why ? "bad" : "ready", n)
+        if (why) throw new StoreError(planCrc && s.crc32 !== crc ? "digest-mismatch" : "flash-mismatch", why)
     }
 
     async markBad(): Promise<void> {
         const t = this.requireReceiving()
-        await this.finishReceive(t, 0, "bad")
+        await this.finishReceive(t, 0, "bad", this.st.slots[t].size)
     }
 
-    private async finishReceive(t: number, crc: number, state: "ready" | "bad") {
+    private async finishReceive(t: number, crc: number, state: "ready" | "bad", size: number) {
         const next = cloneState(this.st)
         next.progress = emptyProgress()
+        next.slots[t].size = size
         next.slots[t].crc32 = crc
         next.slots[t].crcKnown = state === "ready"
         next.slots[t].state = state
         next.slots[t].why = state === "bad" ? BadWhy.Download : 0
         await this.commit(next)
         this.writer = null
+        this.rebuilding = false
     }
 
     /**

@@ -134,8 +134,27 @@ export interface UpgradeStore {
     nextOffset(): number
     /** A block at `offset` (= nextOffset()); true when it completed a checkpoint (the journal was saved). */
     putBlock(offset: number, block: Buffer, len: number): Promise<boolean>
-    /** All bytes are in: ready only if the slot's CRC-32 equals `expectedCrc` (the bytes received), else bad. */
-    markReady(expectedCrc: number): Promise<void>
+    /**
+     * A receive that rebuilds the image from its package (a delta or a compressed image) instead of
+     * taking blocks: the agent writes the image with writeImage from `from` (0, or resumePoint())
+     * and saves the journal itself (saveJournal, its own midstate) on multiples of the returned
+     * checkpoint interval. The plan's size stays the package's; the image's size is markReady's.
+     */
+    openImage(from: number): number
+    /** Image bytes data[0..len) at `offset` of the receiving slot, in order; every write whole program units but the image's last. */
+    writeImage(offset: number, data: Buffer, len: number): Promise<void>
+    /** Bytes of the running slot (`receiving` false: a delta's base) or of the receiving slot (what was written). */
+    readImage(receiving: boolean, offset: number, len: number): Promise<Buffer>
+    /** The size of the running slot's image (a delta's base). */
+    runningSize(): number
+    /** The journal of a rebuild: image bytes before `written` are on flash, `midstate` (≤ 200 bytes) is the agent's. */
+    saveJournal(written: number, verified: number, midstate: Buffer): Promise<void>
+    /**
+     * All bytes are in: ready only if the slot's CRC-32 equals `expectedCrc` (the bytes received;
+     * omitted by an agent that checked the slot itself), else bad. `size`: the image's size when
+     * it is not the plan's (a rebuilt image), recorded from here on.
+     */
+    markReady(expectedCrc?: number, size?: number): Promise<void>
     /** The download failed its checks: the receiving slot becomes bad (and the journal goes). */
     markBad(): Promise<void>
     /** The ready slot boots next: on trial, or confirmed with `permanent`. */
