@@ -150,6 +150,9 @@ groups.forEach((g, i) => {
     const kb = n => (n / 1024).toFixed(1)
     console.log(`devs build: group ${i + 1}: ${g.folders.join(", ")}: ${kb(bytes)} KB of function bytecode (estimated ${kb(g.estimate)})`)
 })
-build(writeEntry("simulator-modules", "every module under src/simulator but its entry", modules.filter(p => folderOf(p) === "simulator")), ["allFunctions"])
+// Not verified: with allFunctions it compiles every top-level function of the product modules the
+// simulator reaches, used or not, which passes the VM's 64 KB since the firmware holds the delta
+// applier (issue 18); what the VM runs, the entry below, is built and verified as it is.
+build(writeEntry("simulator-modules", "every module under src/simulator but its entry", modules.filter(p => folderOf(p) === "simulator")), ["allFunctions"], ["--no-verify"])
 build(join(root, ENTRY))
 console.log(`devs build: ${modules.length} modules in ${groups.length} product groups, src/simulator and ${ENTRY} compiled in ${Date.now() - t0} ms`)

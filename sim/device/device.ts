@@ -12,6 +12,7 @@ import { ImageStore } from "../../src/flash/image-store"
 import { StoreLayout, StoreOptions } from "../../src/flash/store-config"
 import { PlanResult, SotaEngine, StartResult } from "../../src/sota/engine"
 import { SotaConfig } from "../../src/sota/config"
+import { PackageRebuilder } from "../../src/sota/rebuild"
 import { SotaProgress } from "../../src/sota/progress"
 import { NorFlash, PowerCut } from "../flash/nor-flash"
 import type { Flash } from "../../src/flash/flash"
@@ -59,8 +60,10 @@ export class Reboot extends Error {
 
 export interface DeviceOptions {
     packageSize?: number
-    /** the new image's bytes (default: generated from packageSize) */
+    /** the package's bytes (default: generated from packageSize): the new image, or a delta or compressed package of it (targetImage) */
     image?: Buffer
+    /** the image the package delivers when it is not the image itself (a delta, a compressed image) */
+    targetImage?: Buffer
     /** bytes per slot (rounded up to sectors); default: the package size rounded up */
     slotSize?: number
     fromVersion?: string
@@ -71,6 +74,7 @@ export interface DeviceOptions {
     module?: QuecModuleOptions
     /** the paced UART model instead of an unpaced pipe */
     uart?: UartLineOptions
+    /** the engine's configuration over the defaults (a delta applier, PackageRebuilder, included: `rebuilder: undefined` takes it out) */
     engine?: Partial<SotaConfig>
     /** the image store's own rules (allowDowngrade, checkpointBytes, ...) */
     store?: StoreOptions
@@ -179,7 +183,7 @@ export class SimDevice {
         const size = this.layout.slotAddress[1] + this.layout.slotSize
         this.flash = new NorFlash({ sectorSize: SECTOR, programUnit: o.programUnit ?? 8, size, file: o.flashFile })
         // Node has no opcode budget: hashing need not sleep between slices
-        this.cfg = { component, yielder: async () => {}, ...(o.engine || {}) }
+        this.cfg = { component, yielder: async () => {}, rebuilder: new PackageRebuilder(), ...(o.engine || {}) }
         this.image1 = o.factoryImage ?? makeImage(Math.min(data.length, this.layout.slotSize), 99)
     }
 
@@ -304,6 +308,11 @@ export class SimDevice {
         return n
     }
 
+    /** The image the package delivers: the package itself, or a delta's or compressed package's target. */
+    newImage(): Buffer {
+        return this.o.targetImage ?? this.pkg.data
+    }
+
     /** What the device runs now, read from the store as a bootloader would (writes nothing). */
     async runningImage(): Promise<{ version: string; bytes: Buffer; state: string }> {
         const s = this.newStore()
@@ -318,7 +327,7 @@ export class SimDevice {
         const img = await this.runningImage()
         if (img.state !== "confirmed") throw new Error(`running slot is ${img.state}`)
         if (img.version === (this.o.fromVersion ?? "1_0_0") && img.bytes.equals(this.image1)) return "old"
-        if (img.version === (this.o.toVersion ?? "2_0_0") && img.bytes.equals(this.pkg.data)) return "new"
+        if (img.version === (this.o.toVersion ?? "2_0_0") && img.bytes.equals(this.newImage())) return "new"
         throw new Error(`running ${img.version}, ${img.bytes.length} bytes, matching neither image`)
     }
 }

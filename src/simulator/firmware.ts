@@ -36,6 +36,7 @@ import { RemoteFlash } from "./remote-flash"
 import { openChannels } from "./channels"
 import { askSimHost, BoardSettings, layoutFromGeometry } from "./sim-board"
 import { SotaEngine } from "../sota/engine"
+import { PackageRebuilder } from "../sota/rebuild"
 import { SotaProgress } from "../sota/progress"
 import { SotaPlatform } from "../sota/port"
 import { errText } from "../lib/err-text"
@@ -120,6 +121,7 @@ async function main(version: string, behaviour: string) {
         component: board.component,
         blockSize: board.blockSize,
         version: board.bootStage ? version : undefined,
+        rebuilder: new PackageRebuilder(),
     })
     engine.onProgress((p: SotaProgress) => say("SOTA", withStats(p)))
     const start = await engine.start()

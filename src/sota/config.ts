@@ -2,6 +2,7 @@
 // engine, the download state machine and the piece reader read the same object.
 
 import { UpgradeLock } from "../lib/upgrade-lock"
+import { Rebuilder } from "./rebuilder"
 
 export interface SotaConfig {
     /** The MCU component the plans name, e.g. "STM32". */
@@ -43,6 +44,12 @@ export interface SotaConfig {
      * second 1 KB buffer). Default true; off, the download is strictly sequential.
      */
     pipeline?: boolean
+    /**
+     * Delta and compressed packages: `new PackageRebuilder()` (rebuild.ts). Without it a delta plan
+     * is refused (unsupported-package) and every package is written as it comes (default: none,
+     * so a program that does not make one carries none of the applier's bytecode).
+     */
+    rebuilder?: Rebuilder
     /**
      * How hashing yields between 64-byte slices. Default: a real ds.sleep(0), which the VM's
      * opcode budget needs; in Node, where each sleep costs a ≥ 1 ms timer, pass a no-op.

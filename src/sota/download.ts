@@ -28,6 +28,13 @@
 //   AwaitInstall   silence after the repeat    10704 presumed lost: activate        (done)
 // "Silence" is a deadline set by what should produce the awaited event (an action, a repeat, a
 // recovery, a 10701), so events that change nothing (10702 repeated forever) cannot postpone it.
+//
+// The package: a plan with a source version is a delta (a patch from the running image, whose
+// base the engine checked before accepting it); a plan without one is an image, or a compressed
+// image when its first byte is a heatshrink patch header (decided at the first block of a new
+// receive). A delta or compressed package goes to a Rebuild (rebuild.ts) instead of the store's
+// blocks; offsets on the wire, the digests, progress and resume points of the download are the
+// package's in every case.
 
 import * as ds from "@devicescript/core"
 import { AtError } from "../at/errors"
@@ -56,8 +63,9 @@ import { recover } from "../qiot/session"
 import { DigestSet } from "../verify/digest-set"
 import { orDefault, requestSha } from "./config"
 import { SotaDeps } from "./deps"
-import { PieceReader } from "./piece-reader"
+import { BlockTarget, PieceReader } from "./piece-reader"
 import { SotaError, SotaReason, storeFailure } from "./reasons"
+import { PackageKind, Rebuild, REBUILD_TAG } from "./rebuilder"
 
 const enum Stage {
     AwaitStart,
@@ -84,6 +92,8 @@ export class Download {
     private digests: DigestSet = null
     /** The length of the last piece that was not the last one: the module's buffer (pieces are consecutive). */
     private pieceLen = 0
+    /** The package's rebuild (a delta, a compressed image, or a new receive whose first byte will tell); null: the store takes the blocks. */
+    private rebuild: Rebuild = null
 
     constructor(d: SotaDeps, reader: PieceReader, offer: OtaOffer) {
         this.d = d
@@ -150,7 +160,7 @@ export class Download {
         if (this.stalls > 1) return this.stage === Stage.AwaitStart ? await this.restart() : await this.ask()
         // after "next piece" the module may hold the next piece and its 10703 was lost: a repeated
         // =2 would move it past that piece; ask where it is, and read the piece that starts here
-        const next = d.store.nextOffset()
+        const next = this.sink().nextOffset()
         if (this.lastAction === OtaAction.NextPiece && (await pieceStart(d.at)) === next) {
             const total = this.start.length
             await this.pieceReady({ component: d.cfg.component, total, start: next, length: Math.min(this.pieceLen, total - next) })
@@ -216,31 +226,54 @@ export class Download {
 
     private async open(start: OtaStart) {
         this.start = start
-        const opts = { sha256: start.sha256.length > 0, crc32: true, budget: new StepBudget(64, this.d.cfg.yielder) }
+        const cfg = this.d.cfg
+        const opts = { sha256: start.sha256.length > 0, crc32: true, budget: new StepBudget(64, cfg.yielder) }
         const store = this.d.store
         let digests: DigestSet = null
+        let kind = PackageKind.Full
         let from = 0
+        this.rebuild = null
         try {
             const j = store.journal()
             // "" md5 when only the write-ahead record exists: nothing to resume
             if (j && j.version === this.offer.target && j.total === start.length && j.md5 === start.md5 && j.sha256 === (start.sha256 || j.sha256)) {
                 from = store.resumePoint()
-                digests = from > 0 ? DigestSet.restore(j.midstate, opts) : null
-                if (!digests || digests.length() !== from) digests = null
+                const m = j.midstate
+                // a rebuild resumes by replay: the package again from its start, fresh digests
+                if (from > 0 && m.length === 2 && m[0] === REBUILD_TAG) {
+                    kind = m[1] === PackageKind.Delta ? PackageKind.Delta : PackageKind.Compressed
+                    if (cfg.rebuilder) digests = new DigestSet(opts)
+                } else if (from > 0) {
+                    digests = DigestSet.restore(j.midstate, opts)
+                    if (digests && digests.length() === from) store.openBlocks(from, digests)
+                    else digests = null
+                }
             }
             if (!digests) {
                 await store.startReceive({ version: this.offer.target, size: start.length, md5: start.md5, sha256: start.sha256 || undefined })
                 digests = new DigestSet(opts)
                 from = 0
+                // a package without a source is told by its first byte (rebuilder.ts)
+                kind = this.offer.source.length > 0 ? PackageKind.Delta : PackageKind.Full
+                if (!cfg.rebuilder) store.openBlocks(0, digests)
             }
-            store.openBlocks(from, digests)
+            if (cfg.rebuilder && (kind !== PackageKind.Full || from === 0))
+                this.rebuild = cfg.rebuilder.open(store, kind, digests, from, cfg.yielder, this.d.stats)
         } catch (err) {
             throw storeFailure(err)
         }
         this.digests = digests
-        this.d.stats.resumedAt = from
+        // the package offset the download goes on from (a rebuild replays from 0)
+        const next = this.sink().nextOffset()
+        this.d.stats.resumedAt = next
+        this.d.stats.packageKind = kind
         this.reader.fit(await this.moduleMaxBlock(), this.offer.target, start.length)
-        this.d.progress("downloading", this.offer.target, from, start.length)
+        this.d.progress("downloading", this.offer.target, next, start.length)
+    }
+
+    /** Where the blocks go: the rebuild, or the store's blocks. */
+    private sink(): BlockTarget {
+        return this.rebuild || this.d.store
     }
 
     /** The module's largest block (AT+QIOTOTARD=?), or -1: a module that cannot say gets the default, not a failed plan. */
@@ -258,7 +291,7 @@ export class Download {
         if (!piece || piece.total !== this.start.length) throw new SotaError("bad-plan", "malformed 10703")
         this.stalls = 0
         this.stage = Stage.AwaitPiece
-        if (!(await this.reader.read(piece))) {
+        if (!(await this.reader.read(piece, this.sink()))) {
             await this.recoverModule()
             return
         }
@@ -272,24 +305,40 @@ export class Download {
         await this.act(OtaAction.Installing)
     }
 
-    /** All bytes are in: compare the digests with the plan's, then let the store check the slot against them. */
+    /**
+     * All bytes are in: compare the digests with the plan's; a rebuilt image must be whole and
+     * pass its own checks (SHA-256 TLV, the plan's version); then the store checks the slot.
+     */
     private async verify() {
         const s = this.start
-        this.d.progress("verifying", this.offer.target, s.length, s.length)
+        const d = this.d
+        d.progress("verifying", this.offer.target, s.length, s.length)
         const v = this.digests.finish()
         let reason: SotaReason = null
+        let detail = `verification of ${s.length} bytes`
         if (v.length !== s.length) reason = "bad-plan"
         else if (v.md5 !== s.md5) reason = "md5-mismatch"
         else if (s.sha256 && v.sha256 !== s.sha256) reason = "sha256-mismatch"
-        else if (this.d.cfg.checkCrc && s.crc >= 0 && v.crc32 !== s.crc) reason = "crc-mismatch"
+        else if (d.cfg.checkCrc && s.crc >= 0 && v.crc32 !== s.crc) reason = "crc-mismatch"
+        let size = -1
+        if (!reason && this.rebuild) {
+            try {
+                size = await this.rebuild.finish()
+            } catch (err) {
+                if (!(err instanceof SotaError)) throw err
+                detail = err.message
+                reason = err.reason
+            }
+        }
         try {
             // a mismatch leaves nothing bootable behind: the slot is marked bad either way
-            if (reason) await this.d.store.markBad()
-            else await this.d.store.markReady(v.crc32)
+            if (reason) await d.store.markBad()
+            else if (size >= 0) await d.store.markReady(undefined, size)
+            else await d.store.markReady(v.crc32)
         } catch (err) {
             if (!(err instanceof StoreError)) throw err
             if (!reason) reason = err.reason === "flash-mismatch" ? "flash-mismatch" : "flash-error"
         }
-        if (reason) throw new SotaError(reason, `verification of ${s.length} bytes`)
+        if (reason) throw new SotaError(reason, detail)
     }
 }

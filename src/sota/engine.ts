@@ -62,7 +62,7 @@ export class SotaEngine implements SotaDeps {
     readonly inbox: EventInbox
     readonly store: UpgradeStore
     readonly cfg: SotaConfig
-    readonly stats: SotaStats = { bytesRead: 0, blocks: 0, blockRetries: 0, checkpoints: 0, moduleRestarts: 0, resumedAt: 0 }
+    readonly stats: SotaStats = { bytesRead: 0, blocks: 0, blockRetries: 0, checkpoints: 0, moduleRestarts: 0, resumedAt: 0, packageKind: 0 }
     running = ""
     /** The running version has been reported to the module since this start. */
     private reported = false
@@ -319,6 +319,7 @@ export class SotaEngine implements SotaDeps {
             signal,
             slotSize: this.store.slotSize,
             failed: this.store.failedTrial(),
+            rebuilds: !!this.cfg.rebuilder,
         })
         if (decision.accept) return null
         await tryPlanAction(this.at, OtaAction.Refuse)

@@ -1,8 +1,10 @@
 // Reading one piece of the package (the part the module holds after a 10703) in blocks with
-// AT+QIOTOTARD and handing them to the store port. Pipelined: while block k is hashed and
-// written in a background fiber, the read of block k+1 is already on the wire (in the VM a 1 KB
-// flash write over the simulator's channel costs about as much as the 1 KB read at 115 200 baud).
-// The store never sees a block that was not whole: the sink checks the reply's length first.
+// AT+QIOTOTARD and handing them to a BlockTarget: the store port's blocks for an image, a rebuild
+// (rebuilder.ts) for a delta or a compressed image. Pipelined: while block k is
+// hashed and written in a background fiber, the read of block k+1 is already on the wire (in the
+// VM a 1 KB flash write over the simulator's channel costs about as much as the 1 KB read at
+// 115 200 baud). The target never sees a block that was not whole: the sink checks the reply's
+// length first.
 
 import { AtError } from "../at/errors"
 import { Signal } from "../lib/signal"
@@ -14,6 +16,13 @@ import { BlockSink } from "./block-sink"
 import { orDefault } from "./config"
 import { SotaDeps } from "./deps"
 import { reasonOf, SotaError, storeFailure } from "./reasons"
+
+/** Where a piece's blocks go, in order (the store port is one): the package offset the next one must start at, and the block. */
+export interface BlockTarget {
+    nextOffset(): number
+    /** True when the block completed a checkpoint (the journal was saved). */
+    putBlock(offset: number, block: Buffer, len: number): Promise<boolean>
+}
 
 /** A block being hashed and written in the background. */
 interface WriteJob {
@@ -32,6 +41,7 @@ export class PieceReader {
     private writeDone = new Signal()
     private target = ""
     private total = 0
+    private sink: BlockTarget = null
 
     constructor(d: SotaDeps) {
         this.d = d
@@ -54,14 +64,14 @@ export class PieceReader {
      * module restarted or the line dropped (every write has finished: the caller recovers and
      * the module re-sends what it holds).
      */
-    async read(piece: OtaPiece): Promise<boolean> {
+    async read(piece: OtaPiece, sink: BlockTarget): Promise<boolean> {
         const end = piece.start + piece.length
         const d = this.d
-        const store = d.store
-        if (store.nextOffset() < piece.start) throw new SotaError("bad-plan", `piece at ${piece.start}, need ${store.nextOffset()}`)
+        this.sink = sink
+        if (sink.nextOffset() < piece.start) throw new SotaError("bad-plan", `piece at ${piece.start}, need ${sink.nextOffset()}`)
         const readOpts = blockReadOptions(this.reply, orDefault(d.cfg.readTimeoutMs, 3000))
         const retries = orDefault(d.cfg.blockRetries, 3)
-        let readAt = store.nextOffset()
+        let readAt = sink.nextOffset()
         let job: WriteJob = null
         try {
             while (readAt < end) {
@@ -152,14 +162,15 @@ export class PieceReader {
         }
     }
 
-    /** A block to the store port (which hashes it and checkpoints on sector boundaries); its failures become reasons. */
+    /** A block to the target (which hashes it and checkpoints on sector boundaries); its failures become reasons. */
     private async storeBlock(off: number, block: Buffer, n: number) {
         const d = this.d
+        const sink = this.sink
         try {
-            if (await d.store.putBlock(off, block, n)) d.stats.checkpoints++
+            if (await sink.putBlock(off, block, n)) d.stats.checkpoints++
         } catch (err) {
             throw storeFailure(err)
         }
-        d.progress("downloading", this.target, d.store.nextOffset(), this.total)
+        d.progress("downloading", this.target, sink.nextOffset(), this.total)
     }
 }

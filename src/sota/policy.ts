@@ -1,7 +1,7 @@
 // The decision on a plan (10700), as a plain function of the offer and the device's situation,
 // so that every rule is testable alone. The order is the order of the checks a person would make:
-// is it for us, is it well-formed, is it new, does it apply to what runs, can we install it, may we,
-// did it fail here before, can we now, does it fit.
+// is it for us, is it well-formed, is it new, does it apply to what runs, may we, did it fail here
+// before, can we now, does it fit.
 
 import { ImagePlan, MAX_VERSION_LENGTH } from "../flash/store-port"
 import { compareVersions } from "../lib/version"
@@ -20,6 +20,8 @@ export interface PolicyContext {
     slotSize: number
     /** The package that failed its self-test here (the store's failedTrial()), or null. */
     failed?: ImagePlan
+    /** Delta packages can be applied (SotaConfig.rebuilder is set). */
+    rebuilds?: boolean
 }
 
 export interface PolicyDecision {
@@ -41,15 +43,19 @@ export function decidePlan(offer: OtaOffer, ctx: PolicyContext): PolicyDecision 
     if (n > MAX_VERSION_LENGTH || !quotable(offer.target))
         return refuse("bad-plan", `target version of ${n} bytes (1..${MAX_VERSION_LENGTH} printable, no quotes)`)
     if (compareVersions(offer.target, ctx.running) === 0) return refuse("same-version", `already running ${ctx.running}`)
+    // a delta rebuilds its target from the running image: only from its source version (the
+    // rebuild checks the running image's own bytes before it writes: base-mismatch)
     if (offer.source.length > 0 && offer.source !== ctx.running)
         return refuse("wrong-source-version", `delta from ${offer.source}, running ${ctx.running}`)
-    // a delta package is a patch, not an image: until patches are applied it must not be written as one
-    if (offer.source.length > 0) return refuse("unsupported-package", `a delta from ${offer.source}; this firmware installs full images only`)
+    // a delta package is a patch, not an image: without an applier it must not be written as one
+    if (offer.source.length > 0 && !ctx.rebuilds) return refuse("unsupported-package", `a delta from ${offer.source}; this firmware has no delta applier`)
     if (!ctx.allowDowngrade && compareVersions(offer.target, ctx.running) < 0)
         return refuse("downgrade", `${offer.target} is older than ${ctx.running}`)
-    // 10700 carries no digest: the version and the size name the package
+    // 10700 carries no digest: the version and the size name the package; a delta's size is its
+    // patch's while the store keeps the rebuilt image's, so a delta is named by its version alone
     const f = ctx.failed
-    if (f && f.version === offer.target && f.size === offer.size) return refuse("failed-before", `${f.version} failed its self-test here`)
+    if (f && f.version === offer.target && (f.size === offer.size || offer.source.length > 0))
+        return refuse("failed-before", `${f.version} failed its self-test here`)
     if (ctx.battery < offer.minBattery) return refuse("low-battery", `battery ${ctx.battery}% < ${offer.minBattery}%`)
     if (!isNaN(ctx.signal) && ctx.signal < offer.minSignal)
         return refuse("weak-signal", `signal ${ctx.signal} dBm < ${offer.minSignal} dBm`)

@@ -39,8 +39,10 @@ export interface SotaStats {
     blockRetries: number
     checkpoints: number
     moduleRestarts: number
-    /** Bytes the download started from thanks to the journal (0: from scratch). */
+    /** Package bytes the download started from thanks to the journal (0: from scratch; a rebuild replays its package from 0). */
     resumedAt: number
+    /** What the last download's package is (rebuilder.ts PackageKind: 0 the image, 1 a delta, 2 a compressed image). */
+    packageKind: number
 }
 
 /** Where the download's parts report progress (a method, not a closure: see the heap notes). */

@@ -10,7 +10,8 @@ export type SotaReason =
     | "not-our-component"
     | "same-version"
     | "wrong-source-version" // a delta plan for another version than the one running
-    | "unsupported-package" // a delta plan: this firmware installs full images only
+    | "base-mismatch" // a delta, and the running image (its base) fails its own checks (SHA-256 TLV): found before anything is written
+    | "unsupported-package" // a delta and no applier (SotaConfig.rebuilder), or a patch it cannot apply: another detools type or compression (lzma, in-place, ...), a window above the limit
     | "downgrade"
     | "low-battery"
     | "weak-signal"
@@ -24,6 +25,7 @@ export type SotaReason =
     | "connection-lost" // the line or the module went away and did not come back
     | "platform-failed" // the platform ended the plan (+QIOTEVT: 7,10706)
     | "flash-error" // the image store failed (worn sector, out of range, ...)
+    | "bad-patch" // a delta or compressed package the applier refuses: truncated, malformed, reading outside the old image, data after its end
     // verification
     | "md5-mismatch"
     | "sha256-mismatch"
@@ -32,7 +34,7 @@ export type SotaReason =
     // after the reboot
     | "self-test-failed" // the new image was rolled back
     | "rolled-back" // the new image was not confirmed in time and the store rolled it back
-    | "bad-image" // the boot stage's check of the new image failed (format, SHA-256 TLV, not a program)
+    | "bad-image" // the image's own check failed (format, SHA-256 TLV, version, not a program): at the boot stage, or a rebuilt image before it is marked ready
     | "version-mismatch" // the program that ran is not the version the store recorded for it
     | "registration-failed"
 

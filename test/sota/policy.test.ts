@@ -16,7 +16,8 @@ describe("plan policy: one rule at a time", () => {
         ["the version that runs", { target: "1_0_0" }, {}, "same-version"],
         ["the same version spelled longer", { target: "1_0" }, {}, "same-version"],
         ["a delta from another version", { source: "1_5_0" }, {}, "wrong-source-version"],
-        ["a delta from what runs (a patch is not an image)", { source: "1_0_0" }, {}, "unsupported-package"],
+        ["a delta from what runs, without an applier (a patch is not an image)", { source: "1_0_0" }, {}, "unsupported-package"],
+        ["a delta of the version that failed here, whatever its size (the store keeps the image's)", { source: "1_0_0", size: 999 }, { rebuilds: true, failed: { version: "2_0_0", size: 27954 } }, "failed-before"],
         ["a target longer than the store records", { target: "2_0_0_" + "x".repeat(28) }, {}, "bad-plan"],
         ["a target with a quote (it is quoted in AT+QIOTMCUVER)", { target: '2_0"0' }, {}, "bad-plan"],
         ["a downgrade", { target: "0_9_0" }, {}, "downgrade"],
@@ -44,6 +45,10 @@ describe("plan policy: one rule at a time", () => {
         expect(decidePlan({ ...offer, target: "2_0_1" }, { ...ctx, failed }).accept).toBe(true)
         expect(decidePlan({ ...offer, size: 27955 }, { ...ctx, failed }).accept).toBe(true)
         expect(decidePlan(offer, { ...ctx, failed: null }).accept).toBe(true)
+    })
+    it("accepts a delta from the version that runs when it has an applier (the rebuild checks the base)", () => {
+        expect(decidePlan({ ...offer, source: "1_0_0" }, { ...ctx, rebuilds: true }).accept).toBe(true)
+        expect(decidePlan({ ...offer, source: "1_5_0" }, { ...ctx, rebuilds: true }).reason).toBe("wrong-source-version")
     })
     it("allows a downgrade only when told to", () => {
         expect(decidePlan({ ...offer, target: "0_9_0" }, { ...ctx, allowDowngrade: true }).accept).toBe(true)

@@ -1,0 +1,201 @@
+// Delta and compressed packages (rebuilder.ts is the port; this is what an integrator plugs in):
+// the bytes the module delivers go to the applier (src/delta's SequentialApplier) instead of the
+// store's blocks; the image it rebuilds goes to the receiving slot through the store port
+// (writeImage), the old image comes from the running slot.
+//
+//   block reply → Rebuild.put → SequentialApplier.feed ─ tap → the package's digests (MD5, SHA-256 of the PATCH)
+//                                                       ─ readOld ← the running slot, ≤ 1 KB at a time
+//                                                       ─ write → store.writeImage (the receiving slot)
+//                                                       ─ onCheckpoint → store.saveJournal (sector boundaries)
+//
+// The journal: at every checkpoint of the applier (multiples of the store's interval, in the
+// IMAGE's offsets) the store records that the image is on flash up to there, with the midstate
+// [REBUILD_TAG, kind]. A resume replays: the module is asked for the package from its start
+// again (after a reset the engine ends the module's stale plan, so the module starts over
+// anyway), the applier decodes it without reading or writing flash up to the checkpoint, and
+// writes from there. So a cut redoes at most one checkpoint interval of flash writes, and re-reads
+// at most the package bytes before the cut (a delta: a few KB). A replay keeps no state across the
+// reset but the offset: nothing else to trust or to lose. (src/delta's DeltaApplier can carry its
+// whole state in ≤ 65 bytes and resume from the checkpoint's patch offset instead, at 4.4 KB more
+// bytecode than the simulator's firmware has room for: docs/ARCHITECTURE.md, "Delta packages".)
+//
+// Trust: before the first byte of a delta's image is written, the running image must pass its own
+// checks (MCUboot header, TLV layout, SHA-256 TLV); the package's digests are compared with the 10701's (download.ts);
+// the rebuilt image must be whole and pass the same checks before the slot is marked ready
+// (finish). The image bytes written before a reset come from the same package (the journal names
+// it by its digests) and are covered by the rebuilt image's SHA-256. Its version and the TLV
+// rules are the boot stage's to check, as for any image.
+
+import { DeltaOptions, SequentialApplier } from "../delta/sequential-apply"
+import { UpgradeStore } from "../flash/store-port"
+import { hashImage, readImageLayout } from "../image/check"
+import { hashedLength } from "../image/header"
+import { TLV_SHA256 } from "../image/tlv"
+import { ImageError } from "../image/errors"
+import { ImageReader } from "../image/reader"
+import { errText } from "../lib/err-text"
+import { DeltaError } from "../delta/errors"
+import { DigestSet } from "../verify/digest-set"
+import { SotaStats } from "./progress"
+import { SotaError, SotaReason, storeFailure } from "./reasons"
+import { HEATSHRINK_PATCH, PackageKind, REBUILD_TAG, Rebuild, Rebuilder } from "./rebuilder"
+
+/**
+ * The applier's output buffer: what it writes at a time, and the most it reads of the old image at
+ * a time (a diff chunk's next piece). 1 KB: a remote flash costs a round trip per call (~20 ms in
+ * the simulator's VM: 256 bytes made a 71 KB rebuild take 4× the calls), a board's SPI flash
+ * little; this is the heap a rebuild holds besides the heatshrink window.
+ */
+const REBUILD_BUFFER = 1024
+
+/** A failure of the applier as the agent's reason; anything else as storeFailure has it (a power cut passes as it is). */
+function deltaFailure(err: any): any {
+    if (!(err instanceof DeltaError)) return storeFailure(err)
+    const r = err.reason
+    const reason: SotaReason = r === "too-large" ? "too-large" : r === "unsupported" ? "unsupported-package" : "bad-patch"
+    return new SotaError(reason, errText(err))
+}
+
+/**
+ * The image in the running slot (`receiving` false) or the receiving one, of `size` bytes: its
+ * header and TLV layout, and its SHA-256 TLV against the SHA-256 of header + body + protected
+ * TLVs (src/image's checks but the TLV rules, which the boot stage applies before it boots any
+ * image; checkImage would cost this firmware 0.9 KB more bytecode). "" when it passes, else why. A
+ * failure to read the flash, and a power cut, propagate as they were thrown (the checker would
+ * call them read-failed).
+ */
+export async function slotImageFault(store: UpgradeStore, receiving: boolean, size: number, yielder: () => Promise<void>): Promise<string> {
+    let failure: any = null
+    const reader: ImageReader = {
+        read: async (off: number, len: number) => {
+            let n = len
+            if (off + n > size) n = size - off
+            if (n <= 0) return Buffer.alloc(0)
+            try {
+                return await store.readImage(receiving, off, n)
+            } catch (e) {
+                failure = e
+                throw e
+            }
+        },
+    }
+    try {
+        const layout = await readImageLayout(reader, size)
+        for (const t of layout.tlvs) {
+            if (t.type !== TLV_SHA256 || t.length !== 32 || t.protected) continue
+            const want = await reader.read(t.offset, 32)
+            const got = await hashImage(reader, hashedLength(layout.header), { chunk: REBUILD_BUFFER, yielder: yielder })
+            for (let i = 0; i < 32; i++) if (got[i] !== want[i]) return "its SHA-256 TLV does not match its bytes"
+            return ""
+        }
+        return "no SHA-256 TLV"
+    } catch (e) {
+        if (failure) throw storeFailure(failure)
+        if (e instanceof ImageError) return errText(e)
+        throw e
+    }
+}
+
+/** One rebuild: the applier, the package's digests, and the applier's ports onto the store (this object is its DeltaOptions). */
+class PackageRebuild implements Rebuild, DeltaOptions {
+    oldSize: number
+    maxSize: number
+    checkpointEvery: number
+    resumeAt: number
+    bufferSize: number
+    yielder: () => Promise<void>
+    kind: number
+    private digests: DigestSet
+    private store: UpgradeStore
+    private applier: SequentialApplier
+    private stats: SotaStats
+
+    constructor(store: UpgradeStore, kind: number, digests: DigestSet, from: number, yielder: () => Promise<void>, stats: SotaStats) {
+        this.store = store
+        this.stats = stats
+        this.kind = kind
+        this.digests = digests
+        this.checkpointEvery = kind === PackageKind.Full ? 0 : store.openImage(from)
+        this.resumeAt = from
+        this.oldSize = kind === PackageKind.Delta ? store.runningSize() : 0
+        this.maxSize = store.slotSize
+        this.bufferSize = REBUILD_BUFFER
+        this.yielder = yielder
+        this.applier = kind === PackageKind.Full ? null : new SequentialApplier(this)
+    }
+
+    nextOffset(): number {
+        return this.kind === PackageKind.Full ? this.store.nextOffset() : this.applier.patchOffset()
+    }
+
+    async putBlock(offset: number, block: Buffer, len: number): Promise<boolean> {
+        const store = this.store
+        if (this.kind === PackageKind.Full) {
+            // a new receive without a source: its first byte tells a compressed image from an image
+            if (offset === 0 && block[0] === HEATSHRINK_PATCH) {
+                this.kind = PackageKind.Compressed
+                this.stats.packageKind = PackageKind.Compressed
+                this.checkpointEvery = store.openImage(0)
+                this.applier = new SequentialApplier(this)
+            } else {
+                if (offset === 0) store.openBlocks(0, this.digests)
+                return await store.putBlock(offset, block, len)
+            }
+        }
+        // (the piece reader reads from nextOffset(): the applier's patch offset)
+        // a delta applies to the running image's bytes: before the first byte of the new image is
+        // written, they must pass their own checks (again on a resume: the check only reads)
+        if (offset === 0 && this.kind === PackageKind.Delta) {
+            const why = await slotImageFault(store, false, this.oldSize, this.yielder)
+            if (why) throw new SotaError("base-mismatch", `the running image is no base for a delta: ${why}`)
+        }
+        try {
+            await this.applier.feed(block, 0, len)
+        } catch (err) {
+            throw deltaFailure(err)
+        }
+        return false
+    }
+
+    async finish(): Promise<number> {
+        if (this.kind === PackageKind.Full) return -1
+        let size = 0
+        try {
+            size = await this.applier.finish()
+        } catch (err) {
+            throw deltaFailure(err)
+        }
+        const why = await slotImageFault(this.store, true, size, this.yielder)
+        if (why) throw new SotaError("bad-image", `the rebuilt image: ${why}`)
+        return size
+    }
+
+    // ---- DeltaOptions: the applier's ports ----
+
+    async readOld(offset: number, len: number): Promise<Buffer> {
+        return await this.store.readImage(false, offset, len)
+    }
+
+    async write(offset: number, data: Buffer, len: number): Promise<void> {
+        await this.store.writeImage(offset, data, len)
+    }
+
+    async tap(data: Buffer, start: number, end: number): Promise<void> {
+        await this.digests.update(data, start, end)
+    }
+
+    async onCheckpoint(cp: Buffer, at: number): Promise<void> {
+        const mid = Buffer.alloc(2)
+        mid[0] = REBUILD_TAG
+        mid[1] = this.kind
+        await this.store.saveJournal(at, at, mid)
+        this.stats.checkpoints++
+    }
+}
+
+/** Delta and compressed packages for SotaConfig.rebuilder. */
+export class PackageRebuilder implements Rebuilder {
+    open(store: UpgradeStore, kind: number, digests: DigestSet, from: number, yielder: () => Promise<void>, stats: SotaStats): Rebuild {
+        return new PackageRebuild(store, kind, digests, from, yielder, stats)
+    }
+}

@@ -1,0 +1,164 @@
+// Issue 18's Must show: a power cut anywhere in an apply. For every flash operation of a delta
+// upgrade (and of a compressed one) — every sector's erase at a boundary of the rebuilt image,
+// every program of its bytes (inside the module's blocks), every journal record (the
+// checkpoints), the verification's and activation's records, the trial boot's — cut before it,
+// after it, and torn in the middle, then boot the device again and again as a device in the field
+// would. Every run must end running the exact target image, confirmed, or the old image, byte for
+// byte. Counted and bounded: the package bytes read again from the module (a resume replays the
+// package from its start: at most the package before the cut, and the blocks in flight), and the
+// image bytes programmed again (at most one checkpoint interval and the applier's buffer).
+import { afterEach, beforeEach, describe, expect, it, vi } from "vitest"
+import { CutPlan, PowerCut } from "../../sim/flash/nor-flash"
+import { healthy, run, World, Reboot } from "./world"
+import { deltaWorld, imagePair, Kind, packageOf, Pair } from "./delta-world"
+
+beforeEach(() => vi.useFakeTimers())
+afterEach(() => vi.useRealTimers())
+
+const OPTS = { engine: { offerTimeoutMs: 2000, resultTimeoutMs: 2000 } }
+const CHECKPOINT = 4096
+const BUFFER = 1024
+
+interface Outcome {
+    image: "old" | "new"
+    /** AT+QIOTOTARD payload bytes beyond one clean download */
+    reread: number
+    /** image bytes programmed into the receiving slot beyond one clean apply */
+    rewritten: number
+    phase: string
+    heardDead: number
+}
+
+/** Boot until nothing is left to do, or `maxBoots`; payload bytes read over all boots. */
+async function settle(w: World, maxBoots: number): Promise<number> {
+    let bytesRead = 0
+    for (let boot = 0; boot < maxBoots; boot++) {
+        const e = w.powerOn()
+        try {
+            await run(e.start())
+            const r = await run(e.checkForUpdate())
+            bytesRead += e.stats.bytesRead
+            if (r.result === "no-plan") return bytesRead
+            if (r.result === "failed" && !w.flash.isOff()) await vi.advanceTimersByTimeAsync(10_000)
+        } catch (err) {
+            bytesRead += e.stats.bytesRead
+            if (err instanceof Reboot) continue
+            if (!(err instanceof PowerCut) && !w.flash.isOff()) throw err
+        }
+        if (w.flash.isOff()) w.flash.powerOn()
+    }
+    return bytesRead
+}
+
+/** Count the bytes programmed into the slot that receives (slot 1: the factory image is in slot 0). */
+function countSlotPrograms(w: World): () => number {
+    let n = 0
+    const lo = w.layout.slotAddress[1]
+    const hi = lo + w.layout.slotSize
+    const program = w.flash.program.bind(w.flash)
+    w.flash.program = async (address: number, data: Buffer) => {
+        await program(address, data)
+        if (address >= lo && address < hi) n += data.length
+    }
+    return () => n
+}
+
+async function clean(p: Pair, kind: Kind) {
+    const w = deltaWorld(p, kind, OPTS)
+    await w.install()
+    w.flash.resetCounters()
+    const programmed = countSlotPrograms(w)
+    const read = await settle(w, 4)
+    expect(await healthy(w)).toBe("new")
+    return { ops: w.flash.ops, read, programmed: programmed() }
+}
+
+async function cutRun(p: Pair, kind: Kind, plan: CutPlan, base: { read: number; programmed: number }): Promise<Outcome> {
+    const w = deltaWorld(p, kind, OPTS)
+    await w.install()
+    w.flash.resetCounters()
+    const programmed = countSlotPrograms(w)
+    let phase = ""
+    let last = "booting"
+    w.flash.armCut(plan)
+    // the phase the cut fell in: noted at the flash operation the power went at
+    for (const op of ["program", "eraseSector"] as const) {
+        const f = (w.flash as any)[op].bind(w.flash)
+        ;(w.flash as any)[op] = async (...args: any[]) => {
+            try {
+                return await f(...args)
+            } finally {
+                if (!phase && w.flash.isOff()) phase = last
+            }
+        }
+    }
+    const origPowerOn = w.powerOn.bind(w)
+    w.powerOn = () => {
+        const e = origPowerOn()
+        e.onProgress(pr => {
+            if (!w.flash.isOff()) last = pr.state
+            else if (!phase) phase = last
+        })
+        return e
+    }
+    let heardDead = 0
+    const write = w.tap.inner.write.bind(w.tap.inner)
+    w.tap.inner.write = async (data: Buffer) => {
+        if (w.flash.isOff()) heardDead += data.length
+        return write(data)
+    }
+    const read = await settle(w, 12)
+    const image = await healthy(w)
+    if (image === "old") expect((await w.runningImage()).bytes.equals(p.old)).toBe(true)
+    return { image, reread: read - base.read, rewritten: programmed() - base.programmed, phase, heardDead }
+}
+
+describe("power cuts over a delta apply", () => {
+    for (const kind of ["delta", "compressed"] as const)
+        it(`${kind}: every flash operation, cut before, after and torn; every run ends on the exact target or the old image`, async () => {
+            const p = await imagePair(21, 40000, 25)
+            const pkg = packageOf(p, kind)
+            const base = await clean(p, kind)
+            const plans: CutPlan[] = []
+            for (let op = 1; op <= base.ops; op++) {
+                plans.push({ op, kind: "before" }, { op, kind: "after" })
+                for (const at of [0.25, 0.75]) plans.push({ op, kind: "torn", at, seed: op })
+            }
+            let unrecoverable = 0
+            let stillOld = 0
+            let maxReread = 0
+            let maxRewritten = 0
+            let heardDead = 0
+            const phases = new Map<string, number>()
+            for (const plan of plans) {
+                let o: Outcome
+                try {
+                    o = await cutRun(p, kind, plan, base)
+                } catch (err) {
+                    unrecoverable++
+                    console.log(`${kind} cut ${JSON.stringify(plan)}: ${err}`)
+                    continue
+                }
+                if (o.image === "old") stillOld++
+                phases.set(o.phase, (phases.get(o.phase) || 0) + 1)
+                heardDead += o.heardDead
+                if (o.phase === "downloading") {
+                    maxReread = Math.max(maxReread, o.reread)
+                    maxRewritten = Math.max(maxRewritten, o.rewritten)
+                }
+            }
+            console.log(
+                `${kind} power-cut sweep: ${plans.length} points over ${base.ops} flash operations (image ${p.nw.length} bytes, package ${pkg.length}), ` +
+                    `${unrecoverable} unrecoverable, ${stillOld} ended on the old image; during the apply at most ${maxReread} package bytes read again ` +
+                    `and ${maxRewritten} image bytes programmed again; cuts by phase: ${[...phases].map(([k, v]) => `${k || "none"} ${v}`).join(", ")}`
+            )
+            expect(unrecoverable).toBe(0)
+            expect(heardDead).toBe(0)
+            expect(stillOld).toBe(0) // the platform re-offers: every run ends upgraded
+            expect(phases.get("downloading")).toBeGreaterThan(40)
+            // a resume replays the package from its start: at most all of it, and the blocks in flight
+            expect(maxReread).toBeLessThanOrEqual(pkg.length + 2 * 1024)
+            // and writes the image again from its last checkpoint: at most one interval and the buffer in flight
+            expect(maxRewritten).toBeLessThanOrEqual(CHECKPOINT + BUFFER)
+        }, 600_000)
+})
