@@ -152,6 +152,7 @@ export async function runModem(o: SimOptions, view: View): Promise<ModemSummary 
         let last: StartResult = null
         let rolledBack = false
         let startError: SotaError = null
+        let packageKind = 0
         for (let boot = 0; boot < 8; boot++) {
             const e = d.powerOn()
             let again = false
@@ -174,6 +175,7 @@ export async function runModem(o: SimOptions, view: View): Promise<ModemSummary 
             retries += e.stats.blockRetries
             checkpoints += e.stats.checkpoints
             if (e.stats.bytesRead > 0 && !resumedAt) resumedAt = e.stats.resumedAt
+            if (e.stats.bytesRead > 0) packageKind = e.stats.packageKind
             if (!again) break
         }
         const seconds = (Date.now() - t0) / 1000
@@ -217,7 +219,10 @@ export async function runModem(o: SimOptions, view: View): Promise<ModemSummary 
                 detail: startError ? startError.message : plan && plan.reason === reason ? plan.detail : null,
                 run: "modem",
                 to: target || (journal ? journal.version : ""),
-                imageBytes: total,
+                // a rebuilt image's size is the store's once it is in; a package's otherwise
+                imageBytes: packageKind && healthy && running.version === target ? running.size : total,
+                packageKind: packageKind === 1 ? "delta" : packageKind === 2 ? "compressed" : "full",
+                packageBytes: total,
                 tap,
                 seconds,
                 uartFloor: floor,

@@ -15,7 +15,7 @@ export interface NodeEngineEnv {
 }
 
 export async function runNodeEngine(o: SimOptions, view: View, env: NodeEngineEnv = {}): Promise<SimSummary> {
-    const { d, image, packageSha256 } = await buildSimWorld(o, view)
+    const { d, image, target, packageSha256 } = await buildSimWorld(o, view)
     env.onDevice?.(d)
     d.flash.resetCounters()
     const metaErases0 = d.metaErases()
@@ -107,7 +107,9 @@ export async function runNodeEngine(o: SimOptions, view: View, env: NodeEngineEn
         engine: "node",
         from: o.from,
         to: o.to,
-        imageBytes: image.length,
+        imageBytes: target.length,
+        packageKind: o.packageKind,
+        packageBytes: image.length,
         tap,
         seconds,
         uartFloor: floor,

@@ -50,7 +50,12 @@ export interface SimSummary extends CommonSummary {
     engine: "node" | "vm"
     from: string
     to: string
+    /** bytes of the image the package delivers */
     imageBytes: number
+    /** what the package is: the image, a delta from the running image, the image compressed */
+    packageKind: "full" | "delta" | "compressed"
+    /** bytes of the package the module delivered (the image's for a full package) */
+    packageBytes: number
     /** bytes on the UART, both directions, the whole run */
     uartBytes: number
     seconds: number
@@ -91,6 +96,8 @@ export interface RunFacts
         | "from"
         | "to"
         | "imageBytes"
+        | "packageKind"
+        | "packageBytes"
         | "baud"
         | "latencyMs"
         | "boots"
@@ -129,6 +136,8 @@ export function summarize(f: RunFacts): SimSummary {
         from: f.from,
         to: f.to,
         imageBytes: f.imageBytes,
+        packageKind: f.packageKind,
+        packageBytes: f.packageBytes,
         uartBytes: f.tap.bytesToMcu + f.tap.bytesToModule,
         seconds: round(f.seconds),
         downloadSeconds: round(download),

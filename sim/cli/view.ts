@@ -132,12 +132,20 @@ function specificRows(s: any): Row[] {
     return [
         ...link,
         ["program", s.runningVersion ? `${s.runningVersion} says so itself; its image SHA-256 ${short(s.runningSha256)}` : "no program reported a version"],
-        ["image", `${s.imageBytes} bytes; package SHA-256 ${s.packageSha256 ? short(s.packageSha256) : "none (not an image)"}`],
+        ["image", `${s.imageBytes} bytes; its SHA-256 ${s.packageSha256 ? short(s.packageSha256) : "none (not an image)"}`],
+        ["package", packageRow(s)],
         ["UART", `${s.uartBytes} bytes at ${s.baud || "unpaced"}${s.baud ? " baud" : ""}, ${s.latencyMs} ms module latency`],
         ["time", `download ${s.downloadSeconds} s, floor ${s.floorSeconds} s (× ${s.floorRatio})`],
         ["boots", `${s.boots}, power cuts ${s.cuts}, re-read ${s.rereadBytes} bytes, block retries ${s.blockRetries}`],
         ["journal", `${s.journalCheckpoints} checkpoints, ${s.metaErases} metadata sector erases`],
     ]
+}
+
+/** The package on the wire against a full upgrade (the image itself). */
+function packageRow(s: any): string {
+    if (s.packageKind === "full") return `full: the image, ${s.packageBytes} bytes on the wire`
+    const share = s.imageBytes > 0 ? ((100 * s.packageBytes) / s.imageBytes).toFixed(1) : "?"
+    return `${s.packageKind}: ${s.packageBytes} bytes on the wire against ${s.imageBytes} for a full upgrade (${share} %, ${s.imageBytes - s.packageBytes} bytes saved)`
 }
 
 function short(sha: string | null): string {

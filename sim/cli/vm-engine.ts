@@ -116,7 +116,7 @@ function removeStaleRunDirs(simDir: string) {
 }
 
 function zeroStats(): BootStats {
-    return { bytesRead: 0, blocks: 0, blockRetries: 0, checkpoints: 0, moduleRestarts: 0, resumedAt: 0, flashRetries: 0 }
+    return { bytesRead: 0, blocks: 0, blockRetries: 0, checkpoints: 0, moduleRestarts: 0, resumedAt: 0, packageKind: 0, flashRetries: 0 }
 }
 
 function parseLine(line: string): { tag: string; body: any } | null {
@@ -146,7 +146,7 @@ export async function runVmEngine(o: SimOptions, view: View, env: VmEngineEnv = 
 
     // ---- the world, faults included (built as for the node engine)
     const tb = Date.now()
-    const { d, image, packageSha256 } = await buildSimWorld(o, view, root)
+    const { d, image, target, packageSha256 } = await buildSimWorld(o, view, root)
     const buildMs = Date.now() - tb
     env.world?.(d)
     d.flash.resetCounters()
@@ -372,7 +372,7 @@ export async function runVmEngine(o: SimOptions, view: View, env: VmEngineEnv = 
                 relaunch("power cut")
             } else if (!started && launchedAt && Date.now() - launchedAt > watchdogMs) relaunch(`the watchdog: no start-up in ${watchdogMs} ms`)
         }, 5)
-        const timeoutMs = env.timeoutMs ?? 90_000 + Math.ceil(image.length / 1024) * 1000
+        const timeoutMs = env.timeoutMs ?? 90_000 + Math.ceil(Math.max(image.length, target.length) / 1024) * 1000
         const timer = setTimeout(() => fail("timeout", `the run did not settle in ${timeoutMs} ms`), timeoutMs)
         await launch("power-on")
         await ended
@@ -408,7 +408,9 @@ export async function runVmEngine(o: SimOptions, view: View, env: VmEngineEnv = 
             engine: "vm",
             from: o.from,
             to: o.to,
-            imageBytes: image.length,
+            imageBytes: target.length,
+            packageKind: o.packageKind,
+            packageBytes: image.length,
             tap,
             seconds,
             uartFloor,

@@ -12,6 +12,7 @@ import type { PlanResult } from "../../src/sota/engine"
 import type { SimResult } from "./summary"
 import type { FaultRule } from "../module/faults"
 import type { ScriptedByteFault, ByteFaultRates } from "../link/uart-line"
+import { compressImage, createPatch } from "../../tools/delta/patch"
 import { SimOptions } from "./options"
 import { View } from "./view"
 
@@ -19,7 +20,9 @@ export interface SimWorld {
     d: SimDevice
     /** the package the Developer Center serves */
     image: Buffer
-    /** the package's image SHA-256 (its checked TLV); null when the package is not an image */
+    /** the image the package delivers: the package itself, or a delta's or compressed package's target */
+    target: Buffer
+    /** the SHA-256 of the image the package delivers (its checked TLV); null when that is not an image */
     packageSha256: string | null
 }
 
@@ -46,9 +49,21 @@ async function packageImage(o: SimOptions, root: string, view: View): Promise<Bu
     return o.size ? firmwareImage(root, o.to, { bad: o.bad ?? undefined, padTo: o.size }) : good
 }
 
+/**
+ * What the Developer Center serves for `target`: the image itself, a delta from the factory image
+ * (detools' sequential patch with heatshrink, tools/delta, offered for source version --from), or
+ * the image compressed (the same format from nothing).
+ */
+export function packageOf(o: SimOptions, factory: Buffer, target: Buffer): Buffer {
+    if (o.packageKind === "delta") return createPatch(factory, target).patch
+    if (o.packageKind === "compressed") return compressImage(target).patch
+    return target
+}
+
 export async function buildSimWorld(o: SimOptions, view: View, root = fileURLToPath(new URL("../..", import.meta.url))): Promise<SimWorld> {
-    const image = await packageImage(o, root, view)
+    const target = await packageImage(o, root, view)
     const factory = await firmwareImage(root, o.from)
+    const image = packageOf(o, factory, target)
     const moduleFaults: FaultRule[] = []
     const script: ScriptedByteFault[] = []
     let rates: ByteFaultRates = {}
@@ -61,8 +76,10 @@ export async function buildSimWorld(o: SimOptions, view: View, root = fileURLToP
     }
     const d = new SimDevice({
         image,
+        targetImage: target,
+        sourceVersion: o.packageKind === "delta" ? o.from : undefined,
         factoryImage: factory,
-        slotSize: Math.max(image.length, factory.length),
+        slotSize: Math.max(target.length, factory.length),
         fromVersion: o.from,
         toVersion: o.to,
         offerRunning: o.from === o.to, // a plan offering the running version: the device must refuse it
@@ -74,7 +91,7 @@ export async function buildSimWorld(o: SimOptions, view: View, root = fileURLToP
     })
     await d.install()
     d.selfTestOk = !selfTestFails
-    return { d, image, packageSha256: await imageSha256(image) }
+    return { d, image, target, packageSha256: await imageSha256(target) }
 }
 
 export interface RunEnd {

@@ -35,6 +35,19 @@ describe("options", () => {
         for (const extra of [["--modem-baud", "9600"], ["--modem-wait", "3"], ["--slot", "65536"], ["--flash", "x.nor"]]) refused(extra)
     })
 
+    it("--delta and --compressed: a package built from the firmware images; one of them, and not where the package comes from elsewhere", () => {
+        expect(parseOptions([]).packageKind).toBe("full")
+        expect(parseOptions(["--delta"])).toMatchObject({ packageKind: "delta", from: "1_0_0", to: "2_0_0" })
+        expect(parseOptions(["--compressed", "--image", "bad:throws"])).toMatchObject({ packageKind: "compressed", bad: "throws" })
+        expect(() => parseOptions(["--delta", "--compressed"])).toThrow("give one")
+        expect(() => parseOptions(["--delta", "--size", "90000"])).toThrow("--size does not apply")
+        expect(() => parseOptions(["--delta", "--image", "package.json"])).toThrow("--image FILE does not apply")
+        expect(() => parseOptions(["--delta", "--from", "2_0_0", "--to", "2_0_0"])).toThrow("two versions")
+        for (const mode of [["--modem", "tcp://127.0.0.1:9"], ["--module-upgrade", "UFS:a.bin"], ["--serve-module", "0"]]) refused([...mode, "--delta"])
+        expect(USAGE).toContain("--delta")
+        expect(USAGE).toContain("--compressed")
+    })
+
     it("--strict, and the exit codes in --help", () => {
         expect(parseOptions(["--strict"]).strict).toBe(true)
         expect(parseOptions([]).strict).toBe(false)
