@@ -161,7 +161,7 @@ describe("SequentialApplier: its checkpoints carry nothing; a resume replays the
 })
 
 /** Apply with SequentialApplier from `resumeAt` over `out` (the bytes before it already there), in 700-byte pieces. */
-async function replay(patch: Buffer, resumeAt: number, bufferSize: number, cps: number[], out = Buffer.alloc(nw.length + 16)) {
+async function replay(patch: Buffer, resumeAt: number, bufferSize: number, cps: number[], out: Buffer = Buffer.alloc(nw.length + 16)) {
     let lowestWrite = Infinity
     let readBytes = 0
     let written = 0
