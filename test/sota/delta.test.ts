@@ -204,3 +204,25 @@ describe("the module restarts in the middle of a block: the rebuild goes on wher
             }
         }, 60_000)
 })
+
+describe("a package in several pieces (the module's buffer is smaller)", () => {
+    for (const kind of ["delta", "compressed"] as const)
+        it(`${kind}: upgraded; a power cut in the middle of the apply replays the pieces from the first and upgrades`, async () => {
+            const p = await imagePair(13, 40000, 25)
+            const piece = kind === "delta" ? 256 : 8192
+            const opts = { module: { pieceSize: piece }, engine: { blockSize: kind === "delta" ? 128 : 1024, offerTimeoutMs: 2000, resultTimeoutMs: 2000 } }
+            const clean = deltaWorld(p, kind, opts)
+            await clean.install()
+            await runDevice(clean)
+            expect(await healthy(clean)).toBe("new")
+            for (const op of [12, 25, 38]) {
+                const w = deltaWorld(p, kind, opts)
+                await w.install()
+                w.flash.resetCounters()
+                w.flash.armCut({ op, kind: "torn", at: 0.5, seed: op })
+                const log = await runDevice(w, 6)
+                expect(log.some(b => b.cut), `op ${op}`).toBe(true)
+                expect(await healthy(w), `op ${op}`).toBe("new")
+            }
+        }, 60_000)
+})
