@@ -9,7 +9,7 @@
 // image bytes programmed again (at most one checkpoint interval and the applier's buffer).
 import { afterEach, beforeEach, describe, expect, it, vi } from "vitest"
 import { CutPlan, PowerCut } from "../../sim/flash/nor-flash"
-import { healthy, run, World, Reboot } from "./world"
+import { healthy, run, watchCut, World, Reboot } from "./world"
 import { deltaWorld, imagePair, Kind, packageOf, Pair } from "./delta-world"
 
 beforeEach(() => vi.useFakeTimers())
@@ -78,9 +78,8 @@ async function cutRun(p: Pair, kind: Kind, plan: CutPlan, base: { read: number; 
     await w.install()
     w.flash.resetCounters()
     const programmed = countSlotPrograms(w)
-    let phase = ""
-    let last = "booting"
     w.flash.armCut(plan)
+    const cut = watchCut(w)
     // the phase the cut fell in: noted at the flash operation the power went at
     for (const op of ["program", "eraseSector"] as const) {
         const f = (w.flash as any)[op].bind(w.flash)
@@ -88,29 +87,14 @@ async function cutRun(p: Pair, kind: Kind, plan: CutPlan, base: { read: number; 
             try {
                 return await f(...args)
             } finally {
-                if (!phase && w.flash.isOff()) phase = last
+                cut.noteCut()
             }
         }
-    }
-    const origPowerOn = w.powerOn.bind(w)
-    w.powerOn = () => {
-        const e = origPowerOn()
-        e.onProgress(pr => {
-            if (!w.flash.isOff()) last = pr.state
-            else if (!phase) phase = last
-        })
-        return e
-    }
-    let heardDead = 0
-    const write = w.tap.inner.write.bind(w.tap.inner)
-    w.tap.inner.write = async (data: Buffer) => {
-        if (w.flash.isOff()) heardDead += data.length
-        return write(data)
     }
     const read = await settle(w, 12)
     const image = await healthy(w)
     if (image === "old") expect((await w.runningImage()).bytes.equals(p.old)).toBe(true)
-    return { image, reread: read - base.read, rewritten: programmed() - base.programmed, phase, heardDead }
+    return { image, reread: read - base.read, rewritten: programmed() - base.programmed, phase: cut.phase(), heardDead: cut.heardDead() }
 }
 
 describe("power cuts over a delta apply", () => {

@@ -6,7 +6,7 @@
 // and the bytes read again on the UART because of the cut are counted.
 import { afterEach, beforeEach, describe, expect, it, vi } from "vitest"
 import { PowerCut, CutPlan } from "../../sim/flash/nor-flash"
-import { healthy, run, World, Reboot } from "./world"
+import { healthy, run, watchCut, World, Reboot } from "./world"
 
 beforeEach(() => vi.useFakeTimers())
 afterEach(() => vi.useRealTimers())
@@ -62,31 +62,12 @@ async function cleanOps(): Promise<number> {
 async function cutRun(plan: CutPlan): Promise<Outcome> {
     const w = new World(OPTS)
     await w.install()
-    let phase = ""
-    let last = "booting"
     w.flash.armCut(plan)
-    const watch = setInterval(() => {
-        if (!phase && w.flash.isOff()) phase = last
-    }, 1)
-    const origPowerOn = w.powerOn.bind(w)
-    w.powerOn = () => {
-        const e = origPowerOn()
-        e.onProgress(p => {
-            if (!w.flash.isOff()) last = p.state
-            else if (!phase) phase = last
-        })
-        return e
-    }
-    // the module's ear: every byte that reaches it while the MCU has no power is a dead MCU talking
-    let heardDead = 0
-    const write = w.tap.inner.write.bind(w.tap.inner)
-    w.tap.inner.write = async (data: Buffer) => {
-        if (w.flash.isOff()) heardDead += data.length
-        return write(data)
-    }
+    const cut = watchCut(w)
+    const watch = setInterval(cut.noteCut, 1)
     const bytesRead = await settle(w, 12)
     clearInterval(watch)
-    return { image: await healthy(w), reread: bytesRead - SIZE, phase, boots: w.boots, deadBytes: w.deadBytes, deadFlashOps: w.deadFlashOps, heardDead }
+    return { image: await healthy(w), reread: bytesRead - SIZE, phase: cut.phase(), boots: w.boots, deadBytes: w.deadBytes, deadFlashOps: w.deadFlashOps, heardDead: cut.heardDead() }
 }
 
 describe("SOTA power-cut sweep", () => {

@@ -42,3 +42,32 @@ export function loseUrcOnce(w: World, match: (line: string) => boolean): () => n
     }
     return () => lost
 }
+
+/**
+ * For a power-cut run: which engine state the cut fell in, and what the module heard while the MCU
+ * had no power (must be nothing). `noteCut()` records the phase at the instant the flash went off
+ * (call it from a flash wrapper or a timer); progress after the cut is not the MCU's.
+ */
+export function watchCut(w: World): { phase: () => string; heardDead: () => number; noteCut: () => void } {
+    let phase = ""
+    let last = "booting"
+    let heard = 0
+    const noteCut = () => {
+        if (!phase && w.flash.isOff()) phase = last
+    }
+    const powerOn = w.powerOn.bind(w)
+    w.powerOn = (...args: Parameters<World["powerOn"]>) => {
+        const e = powerOn(...args)
+        e.onProgress(p => {
+            if (!w.flash.isOff()) last = p.state
+            else noteCut()
+        })
+        return e
+    }
+    const write = w.tap.inner.write.bind(w.tap.inner)
+    w.tap.inner.write = async (data: Buffer) => {
+        if (w.flash.isOff()) heard += data.length
+        return write(data)
+    }
+    return { phase: () => phase, heardDead: () => heard, noteCut }
+}
