@@ -19,9 +19,7 @@ import * as ds from "@devicescript/core"
 import { openChannels } from "../../src/simulator/channels"
 import { RemoteFlash } from "../../src/simulator/remote-flash"
 import { askSimHost, BoardSettings, layoutFromGeometry } from "../../src/simulator/sim-board"
-import { readImageLayout } from "../../src/image/check"
-import { TLV_SHA256 } from "../../src/image/tlv"
-import { toHex } from "../../src/lib/bytes"
+import { hostReset, say, slotImageSha } from "../../src/simulator/host-lines"
 import { errText } from "../../src/lib/err-text"
 import { ByteTransport } from "../../src/link/transport"
 import { Flash } from "../../src/flash/flash"
@@ -52,16 +50,7 @@ let hostBoots = false
 let flash: RemoteFlash = null
 let sota: SotaHandle = null
 
-function say(tag: string, json: string) {
-    console.log(`${tag} ${json}`)
-}
 
-/** A reset: the host's (its boot stage runs before the next program), else the VM's own. */
-async function reset(why: string) {
-    if (!hostBoots) ds.restart()
-    say("SOTA-RESET", JSON.stringify({ why: why }))
-    while (true) await ds.sleep(60000)
-}
 
 function stats(): string {
     const s = sota ? sota.stats() : null
@@ -76,16 +65,6 @@ function withStats(obj: any): string {
 }
 
 /** The SHA-256 TLV of the image in `slot`: the hash the boot stage checked before it launched us. */
-async function imageSha(f: Flash, layout: StoreLayout, slot: number): Promise<string> {
-    const base = layout.slotAddress[slot]
-    const size = layout.slotSize
-    const reader = {
-        read: async (off: number, len: number) => await f.read(base + off, Math.max(0, Math.min(len, size - off))),
-    }
-    const img = await readImageLayout(reader, size)
-    for (const t of img.tlvs) if (t.type === TLV_SHA256) return toHex(await reader.read(t.offset, t.length))
-    return ""
-}
 
 class Printer {
     layout: StoreLayout
@@ -99,7 +78,7 @@ class Printer {
     }
     async outcome(o: any) {
         if (o.kind === "started") {
-            if (this.bootStage) say("SOTA-IMAGE", JSON.stringify({ version: o.version, slot: o.slot, sha256: await imageSha(flash, this.layout, o.slot) }))
+            if (this.bootStage) say("SOTA-IMAGE", JSON.stringify({ version: o.version, slot: o.slot, sha256: await slotImageSha(flash, this.layout, o.slot) }))
             say("SOTA-START", withStats({ version: o.version, slot: o.slot, trial: o.result, platform: o.platform, storeFault: o.detail }))
         } else if (o.kind === "plan") say("SOTA-PLAN", withStats({ result: o.result, reason: o.reason, detail: o.detail, target: o.version }))
         else say("SOTA-ERROR", JSON.stringify({ where: "engine", message: `${o.reason || "error"}: ${o.detail}` }))
@@ -124,7 +103,7 @@ async function main(version: string, behaviour: string, startApp: AppStart) {
             flash: flash,
             bootStage: board.bootStage,
             reboot: async () => {
-                await reset("reboot")
+                await hostReset("reboot", hostBoots)
             },
             battery: async () => board.battery,
             selfTest: async () => passes,
@@ -149,6 +128,6 @@ export async function runApp(identity: string, startApp: AppStart) {
         if (parts[2] === "throws") throw e // the bad image's point: an exception nobody catches
         say("SOTA-ERROR", JSON.stringify({ where: sota ? "engine" : "init", message: errText(e) }))
         await ds.sleep(5000)
-        await reset("error")
+        await hostReset("error", hostBoots)
     }
 }

@@ -40,9 +40,7 @@ import { PackageRebuilder } from "../sota/rebuild"
 import { SotaProgress } from "../sota/progress"
 import { SotaPlatform } from "../sota/port"
 import { errText } from "../lib/err-text"
-import { toHex } from "../lib/bytes"
-import { readImageLayout } from "../image/check"
-import { TLV_SHA256 } from "../image/tlv"
+import { hostReset, say, slotImageSha } from "./host-lines"
 
 const DEFAULTS: BoardSettings = { battery: 100, selfTestPasses: true, component: "STM32", blockSize: 1024, fromHost: false, bootStage: false }
 /** Ask the platform for plans this often (pushed plans are taken at any time). */
@@ -52,16 +50,7 @@ let engine: SotaEngine = null
 let flash: RemoteFlash = null
 let hostBoots = false
 
-function say(tag: string, json: string) {
-    console.log(`${tag} ${json}`)
-}
 
-/** A reset: the host's (its boot stage runs before the next program), else the VM's own. */
-async function reset(why: string) {
-    if (!hostBoots) ds.restart()
-    say("SOTA-RESET", JSON.stringify({ why: why }))
-    while (true) await ds.sleep(60000)
-}
 
 /** The product's board: what the SOTA engine's platform port needs. */
 class Board implements SotaPlatform {
@@ -72,7 +61,7 @@ class Board implements SotaPlatform {
         this.selfTestPasses = selfTestPasses
     }
     async reboot(): Promise<void> {
-        await reset("reboot")
+        await hostReset("reboot", hostBoots)
     }
     async battery(): Promise<number> {
         return this.settings.battery
@@ -93,15 +82,6 @@ function withStats(obj: any): string {
     return `${j.slice(0, j.length - 1)},"stats":${stats()}}`
 }
 
-/** The SHA-256 TLV of the image in `slot`: the hash the boot stage checked before it launched us. */
-async function imageSha(store: ImageStore, slot: number): Promise<string> {
-    const reader = {
-        read: async (off: number, len: number) => await store.read(slot, off, Math.max(0, Math.min(len, store.slotSize - off))),
-    }
-    const layout = await readImageLayout(reader, store.slotSize)
-    for (const t of layout.tlvs) if (t.type === TLV_SHA256) return toHex(await reader.read(t.offset, t.length))
-    return ""
-}
 
 async function main(version: string, behaviour: string) {
     say("SOTA-BOOT", JSON.stringify({ ms: ds.millis(), version: version, behaviour: behaviour }))
@@ -125,7 +105,7 @@ async function main(version: string, behaviour: string) {
     })
     engine.onProgress((p: SotaProgress) => say("SOTA", withStats(p)))
     const start = await engine.start()
-    if (board.bootStage) say("SOTA-IMAGE", JSON.stringify({ version: version, slot: start.slot, sha256: await imageSha(store, start.slot) }))
+    if (board.bootStage) say("SOTA-IMAGE", JSON.stringify({ version: version, slot: start.slot, sha256: await slotImageSha(flash, layout, start.slot) }))
     say("SOTA-START", withStats(start))
     await engine.serve(PLAN_PERIOD_MS, plan => say("SOTA-PLAN", withStats(plan)))
 }
@@ -140,6 +120,6 @@ export async function runFirmware(identity: string) {
         say("SOTA-ERROR", JSON.stringify({ where: engine ? "engine" : "init", message: errText(e) }))
         // a product would retry after a while; a reset is the simplest way to start clean
         await ds.sleep(5000)
-        await reset("error")
+        await hostReset("error", hostBoots)
     }
 }
