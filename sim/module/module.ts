@@ -61,6 +61,8 @@ export interface QuecModuleOptions {
     reconnectMs?: number
     /** While connected, ask the platform for plans this often (SDK 2.9.2+: 10 minutes); 0: never. */
     planCheckMs?: number
+    /** A multi-component plan's 10700 left unanswered this long is withdrawn with 10708; 0: never. Default 600000. */
+    operationTimeoutMs?: number
     /** Received signal strength in dBm (AT+CSQ). Default -75. */
     signalDbm?: number
     /** Longest command line accepted. Default 1024. */
@@ -85,6 +87,7 @@ export interface ResolvedOptions {
     downloadBytesPerSec: number
     reconnectMs: number
     planCheckMs: number
+    operationTimeoutMs: number
     maxLine: number
     bootUrcs: string[]
     dfota: ResolvedDfotaOptions
@@ -148,6 +151,7 @@ export class QuecModule {
             downloadBytesPerSec: o.downloadBytesPerSec || 0,
             reconnectMs: o.reconnectMs === undefined ? 5000 : o.reconnectMs,
             planCheckMs: o.planCheckMs === undefined ? 600000 : o.planCheckMs,
+            operationTimeoutMs: o.operationTimeoutMs === undefined ? 600000 : o.operationTimeoutMs,
             maxLine: o.maxLine || 1024,
             bootUrcs: o.bootUrcs || ["RDY"],
             dfota: resolveDfotaOptions(o.dfota),
