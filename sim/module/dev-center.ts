@@ -23,7 +23,9 @@
 //   component's new version before the next component can be downloaded"). A component already at
 //   its target is skipped; a delta component whose source the device does not run stops the plan
 //   (it is not offered). A failure ends the attempt at that component: the ones before stay
-//   upgraded (the device runs them), the next attempt starts at the failed one. [choice] A
+//   upgraded (the device runs them), the next attempt starts at the failed one. A plan between
+//   two components (the module rebooted before the next 10700) is pushed again as soon as the
+//   device reconnects, whatever the push period says. [choice] A
 //   QuecThing C SDK (ql_iotCmdOTA.c, DMP 2.2.0) announces all the components of a multi-plan at
 //   once and takes one AT+QIOTUPDATE for them; we follow S10's one-at-a-time flow, which is what
 //   an MCU with one download in flight can serve, and which the brief of issue 20 names.
@@ -410,6 +412,8 @@ export class DevCenter {
         if (d.deviceSecret !== deviceSecret) return 10430 // wrong DeviceSecret
         d.online = true
         this.links.set(deviceKey, link)
+        // a plan stopped between two components (the module rebooted, the link dropped) goes on
+        if (this.plans.some(p => this.midPlan(this.state(p.id, deviceKey)))) this.wake(deviceKey, this.now())
         return 10200
     }
 
@@ -606,7 +610,7 @@ export class DevCenter {
      */
     private opensAt(d: Device, plan: Plan, why: OfferWhy, now: number): number {
         const st = this.state(plan.id, d.deviceKey)
-        if (why === "continue" && st.status === "in-progress") return now // a plan under way goes on
+        if (this.midPlan(st)) return now // a plan under way goes on: its next component is not held back
         if (plan.endsAt && now >= plan.endsAt) return -1
         let at = plan.startsAt > now ? plan.startsAt : now
         if (st.notBefore > at && !(why === "request" && st.notBeforeWhy === "refused")) at = st.notBefore
@@ -623,7 +627,9 @@ export class DevCenter {
         return at
     }
 
+    /** Between two components: one reported, the next not yet answered (a refusal or a failure ends the attempt). */
     private midPlan(st: DevicePlanDetail): boolean {
+        if (st.status !== "in-progress") return false
         return st.components.some(c => c.status === "updated") && st.components.some(c => c.status !== "updated")
     }
 

@@ -120,6 +120,29 @@ describe("a plan of several components", () => {
         expect(dc.deviceState(plan.id, IMEI)).toEqual({ status: "succeeded", consecutiveFailures: 0, attempts: 3 })
     })
 
+    test("a module reboot between two components: the next one is pushed when the device is back, outside the push period too", async () => {
+        platform()
+        const fw = fwPkg()
+        const data = dataPkg()
+        // the push period is 00:00-01:00 UTC: now (04:00) it is closed, but the plan is under way
+        const plan = dc.createPlan({ packageIds: [data.id, fw.id], pushPeriod: { start: 0, end: 60 } })
+        vi.setSystemTime(T0 - 3.5 * 60 * MIN) // 00:30 UTC
+        const { module, t } = await device([["STM32", "1_0_0"], ["DATA", "V6"]], { cloudMs: 2000 })
+        await exchange(t, "AT+QIOTOTAREQ", 2100)
+        await exchange(t, "AT+QIOTUPDATE=1", 2100)
+        await readRange(t, 0, 300)
+        await exchange(t, "AT+QIOTUPDATE=3", 2100)
+        await tick(3 * 60 * MIN) // 03:30 UTC: the push period has closed
+        expect(codes(await exchange(t, 'AT+QIOTMCUVER="DATA","V7"', 100))).toEqual(["10705"])
+        module.reboot() // before the platform's next 10700 (cloudMs later)
+        await tick(60 * MIN)
+        expect(codes(t.takeText())).toEqual([])
+        await exchange(t, "ATE0", 100)
+        const back = await exchange(t, "AT+QIOTREG=1", 2100)
+        expect(ota(back)).toEqual(['+QIOTEVT: 7,10700,"STM32","","2_0_0",30,-113,1500'])
+        expect(dc.deviceDetail(plan.id, IMEI).components.map(c => c.status)).toEqual(["updated", "offered"])
+    })
+
     test("a component already at its target is skipped; a delta component for another source stops the plan", async () => {
         platform()
         const fw = fwPkg()
