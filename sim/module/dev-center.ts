@@ -250,6 +250,8 @@ export class DevCenter {
     readonly plans: Plan[] = []
     readonly devices = new Map<string, Device>()
     readonly log: LogEntry[] = []
+    /** Transparent data the devices sent (AT+QIOTSEND), in order of arrival. */
+    readonly uplinks: { seq: number; time: number; deviceKey: string; data: Buffer }[] = []
     private planStates = new Map<string, DevicePlanDetail>()
     private links = new Map<string, DeviceLink>()
     private wakes = new Map<string, { at: number; timer: ReturnType<typeof setTimeout> }>()
@@ -427,6 +429,11 @@ export class DevCenter {
         const d = this.devices.get(deviceKey)
         if (d) d.online = false
         this.links.delete(deviceKey)
+    }
+
+    /** Transparent data from a device (AT+QIOTSEND). */
+    uplink(deviceKey: string, data: Buffer) {
+        this.uplinks.push({ seq: this.uplinks.length + 1, time: this.now(), deviceKey, data: Buffer.from(data) })
     }
 
     /** The MCU versions the module reports (after AT+QIOTMCUVER and at connection). */

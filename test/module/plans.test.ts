@@ -373,3 +373,28 @@ describe("push period and planned time", () => {
         expect(codes(await exchange(t, "AT+QIOTOTAREQ"))).toEqual([])
     })
 })
+
+describe("the data channel (AT+QIOTSEND), where outcomes will be reported", () => {
+    test("the inline form: OK, 4,10200 for QoS 1 and 2, none for 0; the platform logs the bytes", async () => {
+        platform()
+        const { t } = await device([["STM32", "1_0_0"]])
+        const report = "SOTA1 STM32 1_0_0 2_0_0 7 sha256-mismatch 1796083200"
+        expect(lines(await exchange(t, `AT+QIOTSEND=1,${report.length},"${report}"`))).toEqual(["OK", "+QIOTEVT: 4,10200"])
+        expect(lines(await exchange(t, 'AT+QIOTSEND=0,3,"a,b"'))).toEqual(["OK"])
+        expect(dc.uplinks.map(u => [u.deviceKey, u.data.toString("latin1")])).toEqual([
+            [IMEI, report],
+            [IMEI, "a,b"],
+        ])
+        expect(lines(await exchange(t, "AT+QIOTSEND=?"))).toEqual(["+QIOTSEND: (0-2),(1-1024),<data>", "OK"])
+    })
+
+    test("a length that is not the data's, a bad mode, no data, or no connection: ERROR, nothing logged", async () => {
+        platform()
+        const { t } = await device([["STM32", "1_0_0"]])
+        for (const bad of ['AT+QIOTSEND=1,4,"abc"', 'AT+QIOTSEND=3,3,"abc"', "AT+QIOTSEND=1,3", 'AT+QIOTSEND=1,0,""', "AT+QIOTSEND=1,3,abc"])
+            expect([bad, lines(await exchange(t, bad))]).toEqual([bad, ["ERROR"]])
+        await exchange(t, "AT+QIOTREG=0")
+        expect(lines(await exchange(t, 'AT+QIOTSEND=1,3,"abc"'))).toEqual(["ERROR"])
+        expect(dc.uplinks).toEqual([])
+    })
+})

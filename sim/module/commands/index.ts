@@ -4,6 +4,7 @@ import { qcfg, qfotadl, qicsgp } from "./dfota"
 import { qiotcfg, qiotinfo, qiotreg, qiotstate } from "./qiot-config"
 import { qiotmcuver } from "./qiot-mcuver"
 import { qiototard, qiototareq, qiotupdate } from "./qiot-ota"
+import { qiotsend } from "./qiot-send"
 import type { CommandHandler } from "./types"
 
 export const commandTable: Record<string, CommandHandler> = {
@@ -19,6 +20,7 @@ export const commandTable: Record<string, CommandHandler> = {
     "+QIOTOTAREQ": qiototareq,
     "+QIOTUPDATE": qiotupdate,
     "+QIOTOTARD": qiototard,
+    "+QIOTSEND": qiotsend,
     "+QCFG": qcfg,
     "+QICSGP": qicsgp,
     "+QFOTADL": qfotadl,
