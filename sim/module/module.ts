@@ -63,6 +63,8 @@ export interface QuecModuleOptions {
     planCheckMs?: number
     /** A multi-component plan's 10700 left unanswered this long is withdrawn with 10708; 0: never. Default 600000. */
     operationTimeoutMs?: number
+    /** The network's time zone for AT+CCLK?, minutes east of UTC (a multiple of 15). Default 0. */
+    utcOffsetMin?: number
     /** Received signal strength in dBm (AT+CSQ). Default -75. */
     signalDbm?: number
     /** Longest command line accepted. Default 1024. */
@@ -88,6 +90,7 @@ export interface ResolvedOptions {
     reconnectMs: number
     planCheckMs: number
     operationTimeoutMs: number
+    utcOffsetMin: number
     maxLine: number
     bootUrcs: string[]
     dfota: ResolvedDfotaOptions
@@ -152,6 +155,7 @@ export class QuecModule {
             reconnectMs: o.reconnectMs === undefined ? 5000 : o.reconnectMs,
             planCheckMs: o.planCheckMs === undefined ? 600000 : o.planCheckMs,
             operationTimeoutMs: o.operationTimeoutMs === undefined ? 600000 : o.operationTimeoutMs,
+            utcOffsetMin: o.utcOffsetMin || 0,
             maxLine: o.maxLine || 1024,
             bootUrcs: o.bootUrcs || ["RDY"],
             dfota: resolveDfotaOptions(o.dfota),

@@ -7,6 +7,7 @@ import { afterEach, beforeEach, describe, expect, test, vi } from "vitest"
 import { createPipe } from "../../src/link/pipe"
 import { DevCenter, PlanSpec } from "../../sim/module/dev-center"
 import { QuecModule, QuecModuleOptions } from "../../sim/module/module"
+import { cclkText } from "../../sim/module/commands/clock"
 import { exchange, lines, makePackage, PK, PS, readRange, Terminal, tick } from "./harness"
 
 const MIN = 60_000
@@ -396,5 +397,18 @@ describe("the data channel (AT+QIOTSEND), where outcomes will be reported", () =
         await exchange(t, "AT+QIOTREG=0")
         expect(lines(await exchange(t, 'AT+QIOTSEND=1,3,"abc"'))).toEqual(["ERROR"])
         expect(dc.uplinks).toEqual([])
+    })
+})
+
+describe("the module's clock (AT+CCLK?), for outcome times and windows", () => {
+    test("local time and the zone in quarters of an hour, from the platform's clock", async () => {
+        platform()
+        const { t } = await device([["STM32", "1_0_0"]], { utcOffsetMin: 480 })
+        vi.setSystemTime(Date.UTC(2026, 11, 31, 20, 5, 9))
+        expect(lines(await exchange(t, "AT+CCLK?"))).toEqual(['+CCLK: "27/01/01,04:05:09+32"', "OK"])
+        expect(lines(await exchange(t, "AT+CCLK=?"))).toEqual(["OK"])
+        expect(lines(await exchange(t, 'AT+CCLK="26/01/01,00:00:00+00"'))).toEqual(["ERROR"])
+        expect(cclkText(Date.UTC(2026, 0, 2, 3, 4, 5), -300)).toBe('+CCLK: "26/01/01,22:04:05-20"')
+        expect(cclkText(Date.UTC(2026, 0, 2, 3, 4, 5), 0)).toBe('+CCLK: "26/01/02,03:04:05+00"')
     })
 })

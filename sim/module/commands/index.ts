@@ -1,5 +1,6 @@
 // Command name → handler. A name not here gets ERROR.
 import { at, csq, echo, info } from "./basic"
+import { cclk } from "./clock"
 import { qcfg, qfotadl, qicsgp } from "./dfota"
 import { qiotcfg, qiotinfo, qiotreg, qiotstate } from "./qiot-config"
 import { qiotmcuver } from "./qiot-mcuver"
@@ -12,6 +13,7 @@ export const commandTable: Record<string, CommandHandler> = {
     E: echo,
     I: info,
     "+CSQ": csq,
+    "+CCLK": cclk,
     "+QIOTCFG": qiotcfg,
     "+QIOTREG": qiotreg,
     "+QIOTSTATE": qiotstate,
