@@ -128,3 +128,36 @@ describe("when the current window closes", () => {
         expect(windowCloses(ws, at(5, 15), 0)).toBe(at(6))
     })
 })
+
+describe("against a minute-by-minute walk (seeded random windows, offsets and times)", () => {
+    // brute force: the local minute of t, then step a minute at a time
+    const open = (ws: MaintenanceWindow[], m: number) =>
+        ws.length === 0 || ws.some(x => (x.start === x.end ? true : x.start < x.end ? m >= x.start && m < x.end : m >= x.start || m < x.end))
+    let seed = 12345
+    const rnd = (n: number) => {
+        seed = (seed * 1103515245 + 12345) % 2 ** 31
+        return seed % n
+    }
+    it("inWindow, nextOpening and windowCloses agree with it on 3000 cases", () => {
+        for (let k = 0; k < 3000; k++) {
+            const ws: MaintenanceWindow[] = []
+            const n = rnd(4)
+            for (let i = 0; i < n; i++) ws.push({ start: rnd(1440), end: rnd(20) === 0 ? -1 : rnd(1440) })
+            for (const x of ws) if (x.end < 0) x.end = x.start // now and then a whole day
+            const off = (rnd(57) - 28) * 30
+            const t = DAY0 + rnd(3 * 86400)
+            const m0 = Math.floor(t / 60) + off
+            const local = (m: number) => ((m % 1440) + 1440) % 1440
+            const inside = open(ws, local(m0))
+            const ctx = JSON.stringify({ ws, off, t })
+            expect(inWindow(ws, t, off), ctx).toBe(inside)
+            let opensIn = 0
+            while (!open(ws, local(m0 + opensIn)) && opensIn <= 1440) opensIn++
+            expect(nextOpening(ws, t, off), ctx).toBe(inside ? t : t - (t % 60) + opensIn * 60)
+            let closesIn = 0
+            while (inside && open(ws, local(m0 + closesIn)) && closesIn <= 1440) closesIn++
+            const never = inside && closesIn > 1440
+            expect(windowCloses(ws, t, off), ctx).toBe(!inside ? t : never ? -1 : t - (t % 60) + closesIn * 60)
+        }
+    })
+})
