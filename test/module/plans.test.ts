@@ -8,6 +8,7 @@ import { createPipe } from "../../src/link/pipe"
 import { DevCenter, PlanSpec } from "../../sim/module/dev-center"
 import { QuecModule, QuecModuleOptions } from "../../sim/module/module"
 import { cclkText } from "../../sim/module/commands/clock"
+import { healthy, run, runDevice, World } from "../sota/world"
 import { exchange, lines, makePackage, PK, PS, readRange, Terminal, tick } from "./harness"
 
 const MIN = 60_000
@@ -410,5 +411,40 @@ describe("the module's clock (AT+CCLK?), for outcome times and windows", () => {
         expect(lines(await exchange(t, 'AT+CCLK="26/01/01,00:00:00+00"'))).toEqual(["ERROR"])
         expect(cclkText(Date.UTC(2026, 0, 2, 3, 4, 5), -300)).toBe('+CCLK: "26/01/01,22:04:05-20"')
         expect(cclkText(Date.UTC(2026, 0, 2, 3, 4, 5), 0)).toBe('+CCLK: "26/01/02,03:04:05+00"')
+    })
+})
+
+describe("today's engine against a two-component plan (the baseline the engine work of issue 20 changes)", () => {
+    test("the program component is upgraded through 10707; the data component that follows is refused as not its own, and the platform holds it back", async () => {
+        // the engine's clock (the @devicescript/core shim) counts from the real time it was loaded at: not from T0 in the past
+        vi.useRealTimers()
+        vi.useFakeTimers()
+        const w = new World()
+        await w.install()
+        dc = w.dc
+        w.dc.stopPlan(1)
+        w.dc.addComponent("p11tst", "DATA")
+        const data = w.dc.addPackage({ productKey: "p11tst", component: "DATA", version: "V7", data: makePackage(300, 5) })
+        const plan = w.dc.createPlan({ packageIds: [w.pkg.id, data.id] })
+        w.module.nvm.mcuVersions.push(["DATA", "V6"]) // reported by an earlier firmware: the module keeps it
+        const heard: string[] = []
+        const urc = w.module.urc.bind(w.module)
+        w.module.urc = (line: string) => {
+            if (line.startsWith("+QIOTEVT: 7,")) heard.push(line.split(",").slice(0, 3).join(","))
+            return urc(line)
+        }
+        const log = await runDevice(w, 3)
+        expect(log[0].rebooted).toBe(true)
+        expect(await healthy(w)).toBe("new")
+        expect(heard.slice(0, 3)).toEqual(['+QIOTEVT: 7,10700,"STM32"', "+QIOTEVT: 7,10707,0", '+QIOTEVT: 7,10701,"STM32"'])
+        expect(heard).toContain('+QIOTEVT: 7,10700,"DATA"')
+        expect(log.at(-1)!.plan).toMatchObject({ result: "refused", reason: "not-our-component" })
+        const d = w.dc.deviceDetail(plan.id, "866123456789012")
+        expect(d.components.map(c => [c.component, c.status])).toEqual([
+            ["STM32", "updated"],
+            ["DATA", "refused"],
+        ])
+        expect(d).toMatchObject({ status: "pending", refusals: 1, failures: 0, notBeforeWhy: "refused" })
+        expect(heard.filter(l => l.startsWith("+QIOTEVT: 7,10707"))).toEqual(["+QIOTEVT: 7,10707,0"]) // not for the second component
     })
 })
