@@ -8,6 +8,7 @@
 
 import { AtError } from "../at/errors"
 import { Signal } from "../lib/signal"
+import { startFiber } from "../lib/fiber"
 import { errText } from "../lib/err-text"
 import { blockReadOptions, readBlock } from "../qiot/commands"
 import { isPlanFailed, OtaPiece } from "../qiot/events"
@@ -135,11 +136,11 @@ export class PieceReader {
         return true
     }
 
-    /** Hash and write a block in a background fiber (setTimeout starts one in DeviceScript). */
+    /** Hash and write a block in a background fiber. */
     private startWrite(off: number, block: Buffer, n: number): WriteJob {
         const job: WriteJob = { done: false, error: null }
         const self = this
-        setTimeout(async () => {
+        startFiber(async () => {
             try {
                 await self.storeBlock(off, block, n)
             } catch (err) {
@@ -147,7 +148,7 @@ export class PieceReader {
             }
             job.done = true
             self.writeDone.notify()
-        }, 0)
+        })
         return job
     }
 
