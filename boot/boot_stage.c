@@ -16,7 +16,7 @@ static bs_log_t lg;
 static bs_state_t st, next; /* the state in force, and the decision's */
 static bs_image_t img[2];   /* per slot, what its passing check found */
 
-static void zero(void *p, uint32_t n) {
+static void __attribute__((noinline)) zero(void *p, uint32_t n) {
     uint8_t *b = p;
     while (n--) *b++ = 0;
 }
