@@ -6,6 +6,7 @@
 // 115 200 baud). The target never sees a block that was not whole: the sink checks the reply's
 // length first.
 
+import { CommandOptions } from "../at/client-types"
 import { AtError } from "../at/errors"
 import { Signal } from "../lib/signal"
 import { startFiber } from "../lib/fiber"
@@ -39,6 +40,8 @@ export class PieceReader {
     private blocks: Buffer[]
     private cur = 0
     private reply: BlockSink
+    /** Every AT+QIOTOTARD=<start>,<length> (made once, not per read). */
+    private opts: CommandOptions
     private writeDone = new Signal()
     private target = ""
     private total = 0
@@ -49,6 +52,7 @@ export class PieceReader {
         const size = d.cfg.blockSize || 1024
         this.blocks = d.cfg.pipeline === false ? [Buffer.alloc(size)] : [Buffer.alloc(size), Buffer.alloc(size)]
         this.reply = new BlockSink(this.blocks[0])
+        this.opts = blockReadOptions(this.reply, orDefault(d.cfg.readTimeoutMs, 3000))
         this.blockSize = size
     }
 
@@ -70,7 +74,6 @@ export class PieceReader {
         const d = this.d
         this.sink = sink
         if (sink.nextOffset() < piece.start) throw new SotaError("bad-plan", `piece at ${piece.start}, need ${sink.nextOffset()}`)
-        const readOpts = blockReadOptions(this.reply, orDefault(d.cfg.readTimeoutMs, 3000))
         const retries = orDefault(d.cfg.blockRetries, 3)
         let readAt = sink.nextOffset()
         let job: WriteJob = null
@@ -83,7 +86,7 @@ export class PieceReader {
                     let failure: any = null
                     try {
                         this.reply.block = this.blocks[this.cur]
-                        const r = await readBlock(d.at, off, n, readOpts)
+                        const r = await readBlock(d.at, off, n, this.opts)
                         d.stats.bytesRead += this.reply.got
                         // fewer bytes than asked is legal (the reply says how many): go on from there
                         if (r.start === off && r.length > 0 && r.length <= n && this.reply.ok && this.reply.got === r.length) {
@@ -134,6 +137,17 @@ export class PieceReader {
             if (job) while (!job.done) await this.writeDone.wait(1000)
         }
         return true
+    }
+
+    /** Whether the module holds the byte at `offset`: a one-byte read answers with data, not ERROR (no piece there yet). */
+    async holds(offset: number): Promise<boolean> {
+        try {
+            await readBlock(this.d.at, offset, 1, this.opts)
+            return true
+        } catch (err) {
+            if (!(err instanceof AtError)) throw err
+            return false
+        }
     }
 
     /** Hash and write a block in a background fiber. */
