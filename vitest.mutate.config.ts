@@ -10,6 +10,8 @@ export default defineConfig({
     resolve: base.resolve,
     test: {
         environment: "node",
+        // instrumented on a loaded machine the bit-flip scenarios took over vitest's 120 s
+        testTimeout: 600_000,
             include: [
                 "test/flash/basics.test.ts",
                 "test/flash/bit-flip.test.ts",
