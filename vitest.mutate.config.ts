@@ -21,6 +21,7 @@ export default defineConfig({
                 "test/flash/image-store.test.ts",
                 "test/flash/meta-log.test.ts",
                 "test/flash/state-fallback.test.ts",
+                "test/flash/store-config.test.ts",
                 "test/flash/w25q.test.ts",
                 "test/sota/flows.test.ts",
                 "test/sota/engine.test.ts",
