@@ -24,6 +24,7 @@ export default defineConfig({
                 "test/flash/state-fallback.test.ts",
                 "test/flash/store-config.test.ts",
                 "test/flash/store-journal.test.ts",
+                "test/flash/store-records.test.ts",
                 "test/flash/rebuild-store.test.ts",
                 "test/flash/seq-wrap.test.ts",
                 "test/flash/w25q.test.ts",
