@@ -15,6 +15,7 @@ export default defineConfig({
         testTimeout: 600_000,
             include: [
                 "test/flash/basics.test.ts",
+                "test/flash/block-writer.test.ts",
                 "test/flash/boot-decision.test.ts",
                 "test/flash/boot-stage.test.ts",
                 "test/flash/failed-trial.test.ts",
