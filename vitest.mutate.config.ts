@@ -23,6 +23,7 @@ export default defineConfig({
                 "test/flash/meta-log.test.ts",
                 "test/flash/meta-log-edges.test.ts",
                 "test/flash/state-fallback.test.ts",
+                "test/flash/slot-io.test.ts",
                 "test/flash/store-config.test.ts",
                 "test/flash/store-journal.test.ts",
                 "test/flash/store-records.test.ts",
