@@ -15,7 +15,11 @@ const budget = () => new StepBudget(1 << 30, async () => {})
 function setup() {
     const nor = new NorFlash({ sectorSize: S, programUnit: 8, size: 6 * S })
     const rewinds: number[] = []
-    const journal = { rewindTo: async (o: number) => void rewinds.push(o) }
+    const journal = {
+        rewindTo: async (o: number): Promise<void> => {
+            rewinds.push(o)
+        },
+    }
     const blank = unknownBlank(3)
     const write = (offset: number, data: Buffer, size = SIZE) => writeSlot(nor, budget(), blank, BASE, size, offset, data, journal)
     return { nor, rewinds, blank, write }
