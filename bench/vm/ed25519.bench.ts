@@ -38,7 +38,7 @@ async function primitives() {
     let t0 = ds.millis()
     for (let n = 0; n < 4000; n++) {
         mul(a, a, b)
-        if (n % 40 === 39) await ds.sleep(0)
+        if (n % 20 === 19) await ds.sleep(0) // 40 multiplications fill a slice
     }
     const tMul = ds.millis() - t0
     const w = newWork()
@@ -47,13 +47,13 @@ async function primitives() {
     t0 = ds.millis()
     for (let n = 0; n < 400; n++) {
         dbl(w, true)
-        if (n % 4 === 3) await ds.sleep(0)
+        if (n % 2 === 1) await ds.sleep(0) // four of them no longer fit a slice
     }
     const tDbl = ds.millis() - t0
     t0 = ds.millis()
     for (let n = 0; n < 400; n++) {
         madd(w, S.B, (n & 1) === 1, true)
-        if (n % 4 === 3) await ds.sleep(0)
+        if (n % 2 === 1) await ds.sleep(0) // four of them no longer fit a slice
     }
     const tAdd = ds.millis() - t0
     console.log(

@@ -17,8 +17,8 @@ export interface Pace {
 
 /** Opcodes between yields: half of the VM's 131 072. */
 export const SLICE = 65536
-/** Opcodes of one field multiplication (or squaring): 71 fit a slice, 72 do not. */
-export const MUL_COST = 1850
+/** Opcodes of one field multiplication (or squaring): 40 fit a 131 072-opcode slice, 41 do not. */
+export const MUL_COST = 3300
 
 export function newPace(yielder?: Yielder): Pace {
     return { left: SLICE, yielder: yielder }

@@ -178,8 +178,9 @@ describe("Ed25519 verification: strict encodings", () => {
             yields++
         })
         expect(r.ok).toBe(true)
-        expect(yields).toBeGreaterThan(80)
-        expect(yields).toBeLessThan(200)
+        // ≈ 15 M charged opcodes in slices of 64 K (the field multiplication's carries run in a loop)
+        expect(yields).toBeGreaterThan(150)
+        expect(yields).toBeLessThan(320)
         expect(await verifyEd25519(pub, msg, sig)).toBe(true)
     })
 })
