@@ -110,7 +110,7 @@ describe("real firmware images through the boot stage (node engine)", () => {
         const launch = await stage.boot()
         expect(launch).toMatchObject({ version: "3_0_0", trial: true })
         // the program in that slot was compiled as 9_9_9
-        const e = d.powerOn({ launch: { ...launch, program: Buffer.alloc(0), sha256: "", refused: [] }, version: "9_9_9", behaviour: "good" })
+        const e = d.powerOn({ launch: { ...launch, program: Buffer.alloc(0), sha256: "", refused: [], signedBy: -1, securityCounter: -1 }, version: "9_9_9", behaviour: "good" })
         await expect(e.start()).rejects.toThrow("reboot")
         expect(d.progress.some(p => p.state === "rolled-back" && p.reason === "version-mismatch")).toBe(true)
         expect(await outcome(d)).toEqual({ why: BadWhy.VersionMismatch, version: "3_0_0", unreported: true })
