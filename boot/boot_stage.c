@@ -11,13 +11,12 @@
 #include "w25q.h"
 
 static const bs_layout_t *lay;
-static uint8_t *buf;
-static uint32_t cap, chip;
+static uint32_t chip;
 static bs_log_t lg;
 static bs_state_t st, next; /* the state in force, and the decision's */
 static bs_image_t img[2];   /* per slot, what its passing check found */
 
-static void zero(void *p, uint32_t n) {
+static void __attribute__((noinline)) zero(void *p, uint32_t n) {
     uint8_t *b = p;
     while (n--) *b++ = 0;
 }
@@ -37,10 +36,10 @@ static int layout_ok(void) {
  * receive session while a slot is receiving (stateInForce); the initial state without one. */
 static void mount(void) {
     int ok;
-    bs_log_mount(&lg, buf, cap, 0);
+    bs_log_mount(&lg, 0);
     ok = lg.state.found && !bs_decode_state(lg.state.body, lg.state.len, &st);
     if (!ok && lg.state.found) { /* a format this stage cannot read: scan again, checking */
-        bs_log_mount(&lg, buf, cap, &next);
+        bs_log_mount(&lg, &next);
         ok = lg.state.found && !bs_decode_state(lg.state.body, lg.state.len, &st);
         if (ok) bs_log(BS_EV_FALLBACK, lg.state.seq, 0);
     }
@@ -63,13 +62,13 @@ static int slot_check(const bs_state_t *s, int slot) {
         bs_log(BS_EV_RANGE, (uint32_t)slot, size);
         return -1;
     }
-    if (w25q_digest(0, base, size, buf, cap) != bs_slot_crc(x)) {
+    if (w25q_digest(0, base, size) != bs_slot_crc(x)) {
         bs_log(BS_EV_CRC_BAD, (uint32_t)slot, 0);
         return WHY_CRC;
     }
     img[slot].base = base;
     img[slot].slot_size = lay->slot_size;
-    step = bs_image_check(&img[slot], x, buf, cap);
+    step = bs_image_check(&img[slot], x);
     if (step) {
         bs_log(BS_EV_IMAGE_BAD, (uint32_t)slot, (uint32_t)step);
         return WHY_IMAGE_CHECK;
@@ -79,18 +78,16 @@ static int slot_check(const bs_state_t *s, int slot) {
 
 /* Deploy the program (zero-padded to 32 bytes, as fstor takes it) unless fstor holds it already. */
 static void deploy(const bs_image_t *im, bs_result_t *r) {
-    uint32_t addr = im->base + im->body, n = im->body_len, size = (n + 31) & ~31u, off, k, i;
+    uint32_t addr = im->base + im->body, n = im->body_len, size = (n + 31) & ~31u, off, k;
     bs_sha256_t sha;
     int e = 0;
     bs_sha256_init(&sha);
-    w25q_digest(&sha, addr, n, buf, cap);
-    zero(buf, 32);
-    bs_sha256_update(&sha, buf, size - n);
-    bs_sha256_final(&sha, buf);
-    if (!devsmgr_get_hash(buf + 32)) {
-        for (i = 0; i < 32 && buf[i] == buf[32 + i]; i++) {
-        }
-        if (i == 32) {
+    w25q_digest(&sha, addr, n);
+    zero(w25q_buf, 32);
+    bs_sha256_update(&sha, w25q_buf, size - n);
+    bs_sha256_final(&sha, w25q_buf);
+    if (!devsmgr_get_hash(w25q_buf + 32)) {
+        if (!bs_differ(w25q_buf, w25q_buf + 32, 32)) {
             bs_log(BS_EV_SAME_PROGRAM, size, 0);
             return;
         }
@@ -105,11 +102,11 @@ static void deploy(const bs_image_t *im, bs_result_t *r) {
         r->deploy_error = 1;
     } else {
         for (off = 0; off < size && !e; off += k) {
-            k = size - off < cap ? size - off : cap;
-            zero(buf, k);
-            w25q_read(addr + off, buf, off + k > n ? n - off : k);
+            k = size - off < w25q_cap ? size - off : w25q_cap;
+            zero(w25q_buf, k);
+            w25q_read(addr + off, w25q_buf, off + k > n ? n - off : k);
             bs_watchdog();
-            if ((e = devsmgr_deploy_write(buf, k)) != 0) r->deploy_error = 2;
+            if ((e = devsmgr_deploy_write(w25q_buf, k)) != 0) r->deploy_error = 2;
         }
         if (!e && (e = devsmgr_deploy_write(0, 0)) != 0) r->deploy_error = 3;
     }
@@ -130,8 +127,8 @@ void bs_boot_stage(const bs_layout_t *layout, uint8_t *b, uint32_t c, bs_result_
     r->outcome = BS_ERROR;
     r->slot = -1;
     lay = layout;
-    buf = b;
-    cap = c;
+    w25q_buf = b;
+    w25q_cap = c;
     if (c < 512 || c > 4064 || (c & 31)) {
         bs_log(BS_EV_CONFIG, 1, c);
         return;
@@ -171,7 +168,7 @@ void bs_boot_stage(const bs_layout_t *layout, uint8_t *b, uint32_t c, bs_result_
         bs_log(BS_EV_NO_IMAGE, 0, 0);
         return;
     }
-    if (d.changed && bs_log_append(&lg, REC_STATE, buf, bs_encode_state(&next, buf + 12))) {
+    if (d.changed && bs_log_append(&lg, REC_STATE, w25q_buf, bs_encode_state(&next, w25q_buf + 12))) {
         /* the record did not land: run the confirmed slot unrecorded, spending no trial boot */
         r->meta_fault = 1;
         in_force = &st;

@@ -23,10 +23,21 @@ typedef struct {
     uint8_t unit;         /* the store's program unit: 1 for the W25Q driver; a power of two ≤ 32 */
     uint32_t slot_addr[2];
     uint32_t slot_size;
-    /* the largest program fstor takes (RP2040: about 108 KB): a bigger one is not deployed, since
+    /* the largest program fstor takes (BS_FSTOR_MAX_PROGRAM): a bigger one is not deployed, since
      * devsmgr_deploy_start() refusing it would leave the runtime without a program until a reset */
     uint32_t max_program;
 } bs_layout_t;
+
+/* The largest program devsmgr_deploy_start() takes into an fstor partition of `bytes` that holds
+ * no other large setting (jacdac-c source/jd_fstor.c: 4 KB pages, pages/16 header pages (1 to
+ * 0xF0) kept twice, find_free_data() finds at most all data pages but one; devsmgr.c puts a
+ * 128-byte header before the program). RP2040, 128 KB: 110 464 B; ESP32, its 256 KB partition:
+ * 225 152 B. The layout's max_program. */
+#define BS_FSTOR_PAGES(bytes) ((bytes) / 4096u)
+#define BS_FSTOR_HEADER_PAGES(bytes) \
+    (BS_FSTOR_PAGES(bytes) / 16 < 1 ? 1u : BS_FSTOR_PAGES(bytes) / 16 > 0xf0 ? 0xf0u : BS_FSTOR_PAGES(bytes) / 16)
+#define BS_FSTOR_MAX_PROGRAM(bytes) \
+    ((BS_FSTOR_PAGES(bytes) - 2 * BS_FSTOR_HEADER_PAGES(bytes) - 1) * 4096u - 128u)
 
 enum { BS_OK, BS_NO_IMAGE, BS_ERROR };
 

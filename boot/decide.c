@@ -1,13 +1,6 @@
 /* Line for line the TypeScript: the vectors (tools/boot-vectors.ts) hold both to the same answers. */
 #include "decide.h"
 
-static void copy_state(bs_state_t *to, const bs_state_t *from) {
-    uint8_t *t = (uint8_t *)to;
-    const uint8_t *f = (const uint8_t *)from;
-    uint32_t n = sizeof *to;
-    while (n--) *t++ = *f++;
-}
-
 static void mark_bad(bs_slot_t *s, uint8_t why) {
     SLOT_STATE(s) = SLOT_BAD;
     SLOT_FLAGS(s) = (uint8_t)((SLOT_FLAGS(s) & FLAG_CRC) | why << 1 | FLAG_NEWS);
@@ -20,7 +13,7 @@ int bs_confirmed_slot(const bs_state_t *st) {
 void bs_decide(const bs_state_t *st, int failed, bs_state_t *next, bs_decision_t *d) {
     int cand;
     bs_slot_t *s;
-    copy_state(next, st);
+    bs_copy((uint8_t *)next, st, sizeof *next);
     d->slot = -1;
     d->changed = d->rolled_back = d->trial = 0;
     cand = next->active;

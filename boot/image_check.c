@@ -99,10 +99,11 @@ int bs_parse_version(const uint8_t *s, uint32_t n, uint8_t out[8]) {
     return 0;
 }
 
-int bs_image_check(bs_image_t *img, const bs_slot_t *s, uint8_t *buf, uint32_t cap) {
+int bs_image_check(bs_image_t *img, const bs_slot_t *s) {
+    uint8_t *buf = w25q_buf;
     static const uint8_t devs[8] = {0x44, 0x65, 0x76, 0x53, 0x0a, 0x6e, 0x29, 0xf1};
     uint8_t h[32], v[8];
-    uint32_t hdr, prot, body, at, plain, tot, end, i, size = bs_slot_size(s);
+    uint32_t hdr, prot, body, at, plain, tot, end, size = bs_slot_size(s);
     uint64_t hashed;
     tlvs_t t = {0, 0, 0};
     bs_sha256_t sha;
@@ -129,17 +130,14 @@ int bs_image_check(bs_image_t *img, const bs_slot_t *s, uint8_t *buf, uint32_t c
         return E_TLV;
     if (!t.hash) return E_RULES;
     if (bs_parse_version(SLOT_VER(s), SLOT_VER_LEN(s), v)) return E_VERSION;
-    for (i = 0; i < 8; i++)
-        if (v[i] != h[20 + i]) return E_VERSION;
+    if (bs_differ(v, h + 20, 8)) return E_VERSION;
     if (rd(img, hdr, 8, v)) return E_PROGRAM;
-    for (i = 0; i < 8; i++)
-        if (v[i] != devs[i]) return E_PROGRAM;
+    if (bs_differ(v, devs, 8)) return E_PROGRAM;
     bs_sha256_init(&sha);
-    w25q_digest(&sha, img->base, (uint32_t)hashed, buf, cap);
+    w25q_digest(&sha, img->base, (uint32_t)hashed);
     bs_sha256_final(&sha, buf);
     w25q_read(img->base + t.hash, buf + 32, 32);
-    for (i = 0; i < 32; i++)
-        if (buf[i] != buf[32 + i]) return E_HASH;
+    if (bs_differ(buf, buf + 32, 32)) return E_HASH;
     img->body = hdr;
     img->body_len = body;
     return 0;

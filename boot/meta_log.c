@@ -32,7 +32,9 @@ static void found(bs_log_t *lg, int sector, const uint8_t *h, uint32_t body, bs_
     r->len = (uint16_t)len;
 }
 
-static void scan(bs_log_t *lg, int sector, uint8_t *buf, uint32_t cap, bs_state_t *check) {
+static void scan(bs_log_t *lg, int sector, bs_state_t *check) {
+    uint8_t *buf = w25q_buf;
+    uint32_t cap = w25q_cap;
     uint32_t unit = lg->unit, base = lg->base + (uint32_t)sector * W25Q_SECTOR, end = W25Q_SECTOR, p, tail;
     int32_t last = -1;
     uint8_t h[HEADER + 4];
@@ -57,7 +59,7 @@ static void scan(bs_log_t *lg, int sector, uint8_t *buf, uint32_t cap, bs_state_
             if (h[0] == MAGIC && h[6] == 1 && (len ^ 0xffff) == (h[4] | (uint32_t)h[5] << 8) &&
                 len <= W25Q_SECTOR / 4 - 16 - unit && e + 4 <= W25Q_SECTOR) {
                 w25q_read(base + e, h + HEADER, 4);
-                if (w25q_digest(0, base + p, HEADER + len, buf, cap) == bs_get32(h + HEADER)) {
+                if (w25q_digest(0, base + p, HEADER + len) == bs_get32(h + HEADER)) {
                     found(lg, sector, h, base + p + HEADER, check);
                     p += (16 + len + unit - 1) & ~(unit - 1);
                     if (p > end) end = p; /* its last units were all 0xFF, left unprogrammed */
@@ -70,12 +72,12 @@ static void scan(bs_log_t *lg, int sector, uint8_t *buf, uint32_t cap, bs_state_
     if (lg->cur == sector) lg->tail = end;
 }
 
-void bs_log_mount(bs_log_t *lg, uint8_t *buf, uint32_t cap, bs_state_t *check) {
+void bs_log_mount(bs_log_t *lg, bs_state_t *check) {
     int s;
     lg->cur = -1;
     lg->tail = lg->best = 0;
     lg->state.found = lg->progress.found = 0;
-    for (s = 0; s < lg->sectors; s++) scan(lg, s, buf, cap, check);
+    for (s = 0; s < lg->sectors; s++) scan(lg, s, check);
     lg->next_seq = lg->cur < 0 ? 1 : lg->best + 1;
 }
 

@@ -22,9 +22,9 @@ typedef struct {
 
 /* RFC 1982 order of u32 sequence numbers: is a newer than b? */
 int bs_seq_newer(uint32_t a, uint32_t b);
-/* Scan every sector through buf (cap bytes). With check, a STATE counts only when it decodes
+/* Scan every sector through w25q_buf. With check, a STATE counts only when it decodes
  * (into *check, as scratch): the newest readable STATE, as mount(stateReadable). */
-void bs_log_mount(bs_log_t *lg, uint8_t *buf, uint32_t cap, bs_state_t *check);
+void bs_log_mount(bs_log_t *lg, bs_state_t *check);
 /* Append a record whose len-byte body is at buf + 12 (buf holds the whole record, padded, so
  * it needs 16 + len + unit bytes); the log wraps onto the next sector, erased, when both copies
  * do not fit. 0, or -1 when the flash did not take it. */

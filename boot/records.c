@@ -20,6 +20,18 @@ uint32_t bs_get32(const uint8_t *p) {
     return p[0] | (uint32_t)p[1] << 8 | (uint32_t)p[2] << 16 | (uint32_t)p[3] << 24;
 }
 
+uint8_t *bs_copy(uint8_t *p, const void *src, uint32_t n) {
+    const uint8_t *s = src;
+    while (n--) *p++ = *s++;
+    return p;
+}
+
+int bs_differ(const uint8_t *a, const uint8_t *b, uint32_t n) {
+    while (n--)
+        if (*a++ != *b++) return 1;
+    return 0;
+}
+
 uint32_t bs_slot_size(const bs_slot_t *s) { return bs_get32(s->raw + 4 + SLOT_VER_LEN(s)); }
 uint32_t bs_slot_crc(const bs_slot_t *s) { return bs_get32(s->raw + 8 + SLOT_VER_LEN(s)); }
 
@@ -62,30 +74,25 @@ int bs_decode_state(uint32_t addr, uint32_t len, bs_state_t *st) {
 
 int bs_apply_progress(uint32_t addr, uint32_t len, bs_state_t *st) {
     uint8_t session[4], prog[9];
-    uint32_t mid, i;
+    uint32_t mid;
     rd_t r;
     r.at = addr;
     r.end = addr + len;
     if (get(&r, session, 4) || progress(&r, prog, &mid) || bs_get32(session) != bs_get32(st->session)) return -1;
-    for (i = 0; i < 9; i++) st->prog[i] = prog[i];
+    bs_copy(st->prog, prog, 9);
     st->mid_addr = mid;
     return 0;
-}
-
-static uint8_t *put(uint8_t *p, const uint8_t *src, uint32_t n) {
-    while (n--) *p++ = *src++;
-    return p;
 }
 
 uint32_t bs_encode_state(const bs_state_t *st, uint8_t *out) {
     uint8_t *p = out;
     *p++ = (uint8_t)st->active;
     *p++ = 1;
-    p = put(p, st->counter, 2);
-    p = put(p, st->session, 4);
-    p = put(p, st->slot[0].raw, st->slot[0].len);
-    p = put(p, st->slot[1].raw, st->slot[1].len);
-    p = put(p, st->prog, 9);
+    p = bs_copy(p, st->counter, 2);
+    p = bs_copy(p, st->session, 4);
+    p = bs_copy(p, st->slot[0].raw, st->slot[0].len);
+    p = bs_copy(p, st->slot[1].raw, st->slot[1].len);
+    p = bs_copy(p, st->prog, 9);
     w25q_read(st->mid_addr, p, st->prog[8]);
     return (uint32_t)(p - out) + st->prog[8];
 }

@@ -37,6 +37,10 @@ typedef struct {
 } bs_state_t;
 
 uint32_t bs_get32(const uint8_t *p);
+/* Shared byte helpers (one copy of each loop in the image): copy n bytes, returning the end;
+ * whether n bytes differ. */
+uint8_t *bs_copy(uint8_t *p, const void *src, uint32_t n);
+int bs_differ(const uint8_t *a, const uint8_t *b, uint32_t n);
 uint32_t bs_slot_size(const bs_slot_t *s);
 uint32_t bs_slot_crc(const bs_slot_t *s);
 /* A STATE body of len bytes at addr: 0 when it decodes (into st; garbage in st otherwise). */

@@ -14,7 +14,7 @@ static const uint32_t K[64] = {
 
 #define ROR(x, n) (((x) >> (n)) | ((x) << (32 - (n))))
 
-static void compress(bs_sha256_t *c) {
+static void __attribute__((noinline)) compress(bs_sha256_t *c) {
     uint32_t w[16], s[8];
     int i, j;
     for (i = 0; i < 8; i++) s[i] = c->h[i];
@@ -53,21 +53,20 @@ void bs_sha256_update(bs_sha256_t *c, const uint8_t *p, uint32_t n) {
     }
 }
 
+/* The padding goes through update (smaller than filling the block by hand); the length's high
+ * word is 0 for inputs under 512 MB, so the zeros run to byte 60 of the block. */
 void bs_sha256_final(bs_sha256_t *c, uint8_t out[32]) {
-    uint32_t bits_hi = c->len >> 29, bits_lo = c->len << 3;
-    uint32_t k = c->len & 63;
+    uint32_t bits = c->len << 3;
+    uint8_t b = 0x80;
     int i;
-    c->buf[k++] = 0x80;
-    if (k > 56) {
-        while (k < 64) c->buf[k++] = 0;
-        compress(c);
-        k = 0;
+    for (;;) {
+        bs_sha256_update(c, &b, 1);
+        b = 0;
+        if ((c->len & 63) == 60) break;
     }
-    while (k < 56) c->buf[k++] = 0;
-    for (i = 0; i < 4; i++) {
-        c->buf[56 + i] = (uint8_t)(bits_hi >> (24 - 8 * i));
-        c->buf[60 + i] = (uint8_t)(bits_lo >> (24 - 8 * i));
+    for (i = 24; i >= 0; i -= 8) {
+        b = (uint8_t)(bits >> i);
+        bs_sha256_update(c, &b, 1);
     }
-    compress(c);
     for (i = 0; i < 32; i++) out[i] = (uint8_t)(c->h[i >> 2] >> (24 - 8 * (i & 3)));
 }

@@ -1,4 +1,4 @@
-/* SHA-256 (FIPS 180-4), streaming; inputs under 4 GB. */
+/* SHA-256 (FIPS 180-4), streaming; inputs under 512 MB (the W25Q family ends at 64 MB). */
 #ifndef BS_SHA256_H
 #define BS_SHA256_H
 #include <stdint.h>

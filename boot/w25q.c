@@ -96,8 +96,12 @@ int w25q_program(uint32_t addr, const uint8_t *p, uint32_t n) {
 
 int w25q_erase(uint32_t addr) { return write_op(addr, 0, 0); }
 
-uint32_t w25q_digest(bs_sha256_t *sha, uint32_t addr, uint32_t n, uint8_t *buf, uint32_t cap) {
-    uint32_t crc = 0, k;
+uint8_t *w25q_buf;
+uint32_t w25q_cap;
+
+uint32_t w25q_digest(bs_sha256_t *sha, uint32_t addr, uint32_t n) {
+    uint8_t *buf = w25q_buf;
+    uint32_t crc = 0, k, cap = w25q_cap;
     for (; n; n -= k, addr += k) {
         k = n < cap ? n : cap;
         w25q_read(addr, buf, k);

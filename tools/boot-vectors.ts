@@ -516,7 +516,9 @@ async function images(c: Collector, g: Geo, r: Rng) {
         if (v.name === "plain") {
             await put("recorded 100 bytes longer", { ...base, active: 0, slots: [slotInfo(v, "confirmed", "2_0_0", v.bytes.length + 100), empty] }, [v.bytes, null])
             await put("recorded 1 byte shorter", { ...base, active: 0, slots: [slotInfo(v, "confirmed", "2_0_0", v.bytes.length - 1), empty] }, [v.bytes, null])
-            for (const ver of ["V2.0.0", "2", "2.0.0+0", "2_0_0+0", "2_0", "2_0_0_0", "v2_0_0", "2__0", "2_0.0", "+0", "2_0_0+", "2_0_0+4294967296"])
+            for (const ver of ["V2.0.0", "2", "2.0.0+0", "2_0_0+0", "2_0", "2_0_0_0", "v2_0_0", "2__0", "2_0.0", "+0", "2_0_0+", "2_0_0+4294967296",
+                // each byte of the header version on its own (bytes 20..27: a compare that stops short is caught)
+                "3_0_0", "2_1_0", "2_0_1", "2_0_256", "2_0_0+1", "2_0_0+256", "2_0_0+65536", "2_0_0+16777216"])
                 await put(`recorded as "${ver}"`, { ...base, active: 0, slots: [slotInfo(v, "confirmed", ver), empty] }, [v.bytes, null])
         }
     }

@@ -3,7 +3,8 @@
 // with the DeviceScript compiler and print its bytecode size; fail when a build fails or an image
 // passes its budget. Two limits bind a board's program: the VM refuses 64 KB or more of function
 // bytecode ("verification error: -1051", measured), and the program must fit the runtime's fstor
-// partition (RP2040: 128 KB with settings, about 108 KB for a program; ESP32: 256 KB). The budgets
+// partition (a program of at most 110 464 B on RP2040 and 225 152 B on ESP32 with no other large setting,
+// docs/BOARDS.md). The budgets
 // keep a margin under both: 60 KB of functions, 96 KB in all. `devs build` always writes to ./.devicescript/bin (its -o is broken, reference/
 // devicescript.md §10), which every other build in the project shares, so each board is built
 // in a private directory (as sim/host/vm.ts buildDevs does) and its image copied to

@@ -6,15 +6,30 @@
 // Stryker's own "mutation score". Too slow for CI (minutes to an hour on 2 cores): run by hand.
 //   node tools/mutate.mjs                     every file of stryker.config.json
 //   node tools/mutate.mjs src/sota/policy.ts  only these
+//   node tools/mutate.mjs --concurrency 1 --incremental   flags go to `stryker run` as written
+//   node tools/mutate.mjs --report-only       only print the scores of the last run's report
 import { execFileSync } from "node:child_process"
 import { readFileSync } from "node:fs"
 import { join } from "node:path"
 
 const root = new URL("..", import.meta.url).pathname
-const files = process.argv.slice(2)
-const args = ["run", "stryker.config.json"]
+const argv = process.argv.slice(2)
+const reportOnly = argv.includes("--report-only")
+const files = []
+const flags = []
+for (let i = 0; i < argv.length; i++) {
+    const a = argv[i]
+    if (a === "--report-only") continue
+    if (!a.startsWith("--")) files.push(a)
+    else {
+        flags.push(a)
+        // a flag's value (--concurrency 1, --incrementalFile f) stays with it
+        if (i + 1 < argv.length && !argv[i + 1].startsWith("--") && !/\.ts$/.test(argv[i + 1])) flags.push(argv[++i])
+    }
+}
+const args = ["run", "stryker.config.json", ...flags]
 if (files.length) args.push("--mutate", files.join(","))
-execFileSync(join(root, "node_modules/.bin/stryker"), args, { cwd: root, stdio: "inherit" })
+if (!reportOnly) execFileSync(join(root, "node_modules/.bin/stryker"), args, { cwd: root, stdio: "inherit" })
 
 const report = JSON.parse(readFileSync(join(root, ".devicescript/mutation/mutation.json"), "utf8"))
 let killedAll = 0

@@ -16,7 +16,7 @@ int devsmgr_get_hash(uint8_t hash[32]) { return hash[0]; }
 static uint8_t copy[512]; /* the one copy buffer: the caller's */
 
 void bs_cross_entry(void) {
-    static const bs_layout_t board = {0, 2, 1, {8192, 8192 + 131072}, 131072, 108 * 1024}; /* src/boards/layout.ts */
+    static const bs_layout_t board = {0, 2, 1, {8192, 8192 + 131072}, 131072, BS_FSTOR_MAX_PROGRAM(128u * 1024)}; /* src/boards/layout.ts; RP2040 fstor */
     bs_result_t r;
     bs_boot_stage(&board, copy, sizeof copy, &r);
     for (;;) {

@@ -1,15 +1,17 @@
 /* The runtime's deploy path as devsmgr.c behaves: deploy_start(size) wants a multiple of 32 and
  * invalidates fstor's program; writes must be multiples of 32 under 4096 and stay inside the
  * size (else the deploy is dead until the next start); NULL,0 makes the program valid if every
- * byte came; get_hash gives the SHA-256 of a valid program, -1 and zeros otherwise. fstor takes
- * fake_capacity bytes (-2 past it, and, as devsmgr.c, no program until a reset). */
+ * byte came; get_hash gives the SHA-256 of a valid program, -1 and zeros otherwise. fstor is
+ * fake_fstor_bytes, counted as jd_fstor.c counts it (whole 4 KB pages for the 128-byte header and
+ * the program; header pages twice; one data page never found): -2 past it, and, as devsmgr.c, no
+ * program until a reset. */
 #include <string.h>
 #include "../bs_port.h"
 #include "../sha256.h"
 #include "host.h"
 
 
-uint32_t fake_capacity = 108u * 1024;
+uint32_t fake_fstor_bytes = 128u * 1024;
 static int valid;
 static uint8_t hash[32];
 static uint32_t want, got;
@@ -54,7 +56,11 @@ int devsmgr_deploy_start(uint32_t sz) {
     fake_starts++;
     if (sz & 31) return fake_errors++, -1;
     valid = 0; /* the old program is gone from here on */
-    if (sz > fake_capacity) return fake_errors++, -2;
+    {
+        int32_t pages = (int32_t)((128 + sz + 4095) / 4096), all = (int32_t)(fake_fstor_bytes / 4096);
+        int32_t head = all / 16 < 1 ? 1 : all / 16 > 0xf0 ? 0xf0 : all / 16;
+        if (!(0 < all - 2 * head - pages)) return fake_errors++, -2; /* find_free_data: off 0 < data - pages */
+    }
     want = sz;
     got = 0;
     open_ = 1;

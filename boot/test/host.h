@@ -25,5 +25,5 @@ void fake_reboot(void);
 int fake_fstor_get(uint8_t out[32]);
 /* Cut the power after n deploy writes (0: right after deploy_start; -2: during the final write). */
 void fake_arm_cut(int n, jmp_buf *jb);
-extern uint32_t fake_starts, fake_writes, fake_errors, fake_unfed, fake_capacity, watchdog_feeds;
+extern uint32_t fake_starts, fake_writes, fake_errors, fake_unfed, fake_fstor_bytes, watchdog_feeds;
 #endif

@@ -11,6 +11,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include "../boot_stage.h"
+#include "../bs_port.h"
 #include "host.h"
 
 typedef struct {
@@ -69,7 +70,7 @@ static void load(const char *path) {
         v->lay.slot_addr[0] = U32();
         v->lay.slot_addr[1] = U32();
         v->lay.slot_size = U32();
-        v->lay.max_program = 108u * 1024;
+        v->lay.max_program = BS_FSTOR_MAX_PROGRAM(128u * 1024);
         v->has_fstor = U8();
         memcpy(v->fstor, p, 32);
         p += 32;
@@ -230,11 +231,30 @@ static uint32_t limits(uint32_t *failures) {
     bs_boot_stage(&lay, copybuf, 512, &r);
     CHECK("a program over fstor's capacity is not deployed", r.outcome == BS_OK && r.deploy_error == 1 && !fake_starts);
     setup(v);
-    fake_capacity = 1024;
+    fake_fstor_bytes = 12u * 1024; /* one data page: never found, nothing fits */
     bs_boot_stage(&v->lay, copybuf, 512, &r);
-    fake_capacity = 108u * 1024;
+    fake_fstor_bytes = 128u * 1024;
     n++; /* devsmgr refusing the size: reported; fstor has no program until a reset (devsmgr.c) */
     if (r.deploy_error != 1 || fake_starts != 1) ++*failures, printf("  limit: deploy_start refusing is reported\n");
+    /* max_program is what fstor takes, to the byte: devsmgr (the fake, counting pages as jd_fstor.c)
+     * starts a deploy of exactly max_program on the RP2040's 128 KB and on the ESP32's 256 KB, and
+     * refuses 32 bytes more, so the stage never commits to a deploy fstor will refuse */
+    {
+        static const uint32_t part[2] = {128u * 1024, 256u * 1024}, want[2] = {110464, 225152};
+        int k;
+        for (k = 0; k < 2; k++) {
+            uint32_t max = BS_FSTOR_MAX_PROGRAM(part[k]);
+            int fits, over;
+            n++;
+            fake_fstor_bytes = part[k];
+            fake_fstor(0);
+            fits = devsmgr_deploy_start(max);
+            over = devsmgr_deploy_start(max + 32);
+            if (max != want[k] || fits != 0 || over != -2)
+                ++*failures, printf("  limit: max_program %u of %u B fstor: start %d, 32 B more %d\n", max, part[k], fits, over);
+        }
+        fake_fstor_bytes = 128u * 1024;
+    }
     setup(v);
     bs_boot_stage(&v->lay, copybuf, 100, &r);
     CHECK("a copy buffer under 512 bytes is refused", r.outcome == BS_ERROR && !model_ops);

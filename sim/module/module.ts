@@ -61,6 +61,10 @@ export interface QuecModuleOptions {
     reconnectMs?: number
     /** While connected, ask the platform for plans this often (SDK 2.9.2+: 10 minutes); 0: never. */
     planCheckMs?: number
+    /** A multi-component plan's 10700 left unanswered this long is withdrawn with 10708; 0: never. Default 600000. */
+    operationTimeoutMs?: number
+    /** The network's time zone for AT+CCLK?, minutes east of UTC (a multiple of 15). Default 0. */
+    utcOffsetMin?: number
     /** Received signal strength in dBm (AT+CSQ). Default -75. */
     signalDbm?: number
     /** Longest command line accepted. Default 1024. */
@@ -85,6 +89,8 @@ export interface ResolvedOptions {
     downloadBytesPerSec: number
     reconnectMs: number
     planCheckMs: number
+    operationTimeoutMs: number
+    utcOffsetMin: number
     maxLine: number
     bootUrcs: string[]
     dfota: ResolvedDfotaOptions
@@ -148,6 +154,8 @@ export class QuecModule {
             downloadBytesPerSec: o.downloadBytesPerSec || 0,
             reconnectMs: o.reconnectMs === undefined ? 5000 : o.reconnectMs,
             planCheckMs: o.planCheckMs === undefined ? 600000 : o.planCheckMs,
+            operationTimeoutMs: o.operationTimeoutMs === undefined ? 600000 : o.operationTimeoutMs,
+            utcOffsetMin: o.utcOffsetMin || 0,
             maxLine: o.maxLine || 1024,
             bootUrcs: o.bootUrcs || ["RDY"],
             dfota: resolveDfotaOptions(o.dfota),

@@ -2,7 +2,22 @@
 // +QIOTEVT lines at the right moments, downloads pieces (taking `cloudMs` plus the piece size
 // at `downloadBytesPerSec`), and reports each step to the Developer Center log.
 // The rules of the state machine are in ota-session.ts.
+//
+// A plan of several components (dev-center.ts) is one session per component, in the plan's order:
+// after the device reported a component's new version (10705) the platform offers the next one
+// (10700 again, `cloudMs` later). Two events exist only for such plans (quecthing-at.md §3, S8):
+// - 10707, "advertisement of the first device operation result": after the device's answer to the
+//   first component it is offered in an attempt, `+QIOTEVT: 7,10707,<flag>`, 0 = confirmed (the
+//   plan goes on), 1 = refused. [choice] The AT form of its data is not documented; QuecOpen gives
+//   a uint32, 0 = "multi devices confirm update", otherwise refuse, so the flag is that number. (A
+//   QuecThing C SDK, ql_iotCmdOTA.c, sends 0 after a refusal too; we send 1, as QuecOpen's meaning
+//   says.) Later components' answers raise no 10707.
+// - 10708, "waiting for sub-device operation timed out": a component's 10700 left unanswered for
+//   `operationTimeoutMs` (default 10 minutes, the platform's re-check period) is withdrawn with
+//   `+QIOTEVT: 7,10708`, and the platform counts a failure. A single-component offer waits, as
+//   before (re-sent on AT+QIOTOTAREQ and after a reboot).
 
+import type { OfferWhy } from "./dev-center"
 import type { QuecModule } from "./module"
 import { OtaSession } from "./ota-session"
 
@@ -24,13 +39,13 @@ export class OtaController {
     /** AT+QIOTOTAREQ[=<info>]. */
     request(info: number) {
         this.withSha = info === 1
-        this.m.afterReply(() => this.m.timer(this.m.opts.cloudMs, () => this.offer()))
+        this.m.afterReply(() => this.m.timer(this.m.opts.cloudMs, () => this.offer("request")))
     }
 
     /** The platform pushed, or the periodic check found, a plan. */
     planAvailable() {
         if (!this.m.conn.connected() || this.active()) return
-        this.m.timer(this.m.opts.cloudMs, () => this.offer())
+        this.m.timer(this.m.opts.cloudMs, () => this.offer("push"))
     }
 
     /** AT+QIOTUPDATE=1. */
@@ -38,6 +53,7 @@ export class OtaController {
         const s = this.session
         if (!s || !s.confirm()) return false
         this.m.afterReply(() => {
+            if (s.offer.count > 1 && s.first) this.m.urc("+QIOTEVT: 7,10707,0")
             this.m.urc(s.line10701())
             this.m.urc("+QIOTEVT: 7,10702")
             this.report("download-start")
@@ -53,6 +69,7 @@ export class OtaController {
         if (s.state === "offered") {
             this.session = null
             this.reportFor(s, "refused")
+            if (s.offer.count > 1 && s.first) this.m.afterReply(() => this.m.urc("+QIOTEVT: 7,10707,1"))
             return true
         }
         this.m.afterReply(() => this.fail("aborted by the MCU"))
@@ -104,6 +121,10 @@ export class OtaController {
                 this.m.urc('+QIND: "FOTA","END",0')
                 this.m.urc("+QIOTEVT: 7,10705")
                 this.reportFor(s, "updated")
+                // the next component of the plan, now that this one's version is reported
+                const dc = this.m.devCenter
+                if (dc && dc.hasNext(this.m.conn.deviceKey(), s.offer.planId))
+                    this.m.timer(this.m.opts.cloudMs, () => this.offer("continue"))
             } else {
                 this.m.urc("+QIOTEVT: 7,10706")
                 this.reportFor(s, "failed", `reported ${version}, expected ${s.offer.targetVersion}`)
@@ -115,8 +136,10 @@ export class OtaController {
     onConnected() {
         const s = this.session
         if (!s) return
-        if (s.state === "offered") this.m.urc(s.line10700())
-        else if (s.needsRefetch) {
+        if (s.state === "offered") {
+            this.m.urc(s.line10700())
+            this.armOperationTimeout(s)
+        } else if (s.needsRefetch) {
             this.m.urc("+QIOTEVT: 7,10702")
             this.fetch()
         }
@@ -142,7 +165,7 @@ export class OtaController {
         else this.pendingCorrupt = offset
     }
 
-    private offer() {
+    private offer(why: OfferWhy) {
         const m = this.m
         if (!m.conn.connected()) return
         const s = this.session
@@ -151,7 +174,7 @@ export class OtaController {
             return
         }
         if (this.active() || !m.devCenter) return
-        const offer = m.devCenter.findOffer(m.conn.deviceKey())
+        const offer = m.devCenter.findOffer(m.conn.deviceKey(), why)
         if (!offer) return
         const session = new OtaSession(offer, {
             pieceSize: m.opts.pieceSize,
@@ -159,6 +182,7 @@ export class OtaController {
             withSha: this.withSha,
             requireFullRead: m.opts.requireFullRead,
         })
+        session.first = why !== "continue"
         this.session = session
         if (this.pendingCorrupt !== null) {
             const off = this.pendingCorrupt
@@ -167,6 +191,18 @@ export class OtaController {
         }
         m.urc(session.line10700())
         this.report("notified")
+        this.armOperationTimeout(session)
+    }
+
+    /** 10708: a component of a multi-component plan whose offer the MCU leaves unanswered. */
+    private armOperationTimeout(s: OtaSession) {
+        if (s.offer.count < 2 || this.m.opts.operationTimeoutMs <= 0) return
+        this.m.timer(this.m.opts.operationTimeoutMs, () => {
+            if (this.session !== s || s.state !== "offered" || !this.m.conn.connected()) return
+            this.session = null
+            this.m.urc("+QIOTEVT: 7,10708")
+            this.reportFor(s, "failed", "no answer to 10700 (10708)")
+        })
     }
 
     /** Download the session's current piece from the cloud, then announce it with 10703. */
@@ -206,6 +242,6 @@ export class OtaController {
     ) {
         const dc = this.m.devCenter
         if (!dc) return
-        dc.report(this.m.conn.deviceKey(), s.offer.planId, step, { detail, progress })
+        dc.report(this.m.conn.deviceKey(), s.offer.planId, step, { detail, progress, component: s.offer.component })
     }
 }

@@ -52,6 +52,8 @@ export class OtaSession {
     pieceIndex = 0
     /** The plan survived a reboot: its piece must be fetched again before reads work. */
     needsRefetch = false
+    /** The first component offered in this attempt at its plan (its answer raises 10707 in a multi-component plan). */
+    first = true
     private readMask: Uint8Array = new Uint8Array(0)
     private readCount = 0
     private lastPieceRead = false

@@ -8,6 +8,7 @@
 
 import * as ds from "@devicescript/core"
 import { Signal } from "../lib/signal"
+import { startFiber } from "../lib/fiber"
 import { AtClientOptions, AtClientStats, AtResponse, CommandOptions, Outcome, PayloadSink, Pending, responsePrefix } from "./client-types"
 import {
     AtCmeError,
@@ -275,7 +276,7 @@ export class AtClient implements ReceiverListener, TransportEvents {
         this.backlog.push(chunk) // no copy: the transport hands the chunk over (see TransportEvents)
         if (this.backlog.length === 1) {
             const self = this
-            setTimeout(() => self.drainBacklog(), 0)
+            startFiber(() => self.drainBacklog())
         }
     }
 
@@ -290,7 +291,7 @@ export class AtClient implements ReceiverListener, TransportEvents {
         }
         if (this.backlog.length > 0) {
             const self = this
-            setTimeout(() => self.drainBacklog(), 0)
+            startFiber(() => self.drainBacklog())
         }
     }
 

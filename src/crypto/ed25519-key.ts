@@ -2,7 +2,7 @@
 // DER SubjectPublicKeyInfo (this 12-byte prefix, then the 32-byte key), and the KEYHASH TLV (0x01)
 // of a signed image is the SHA-256 of that DER: so a device that holds several keys (rotation)
 // picks the one whose hash the image names, then checks the ED25519 TLV (0x24) with it.
-import { hex } from "./hex"
+import { hex } from "../lib/hex"
 import { Sha256 } from "../verify/sha256"
 
 /** The DER SubjectPublicKeyInfo of an Ed25519 key, up to the key itself (RFC 8410). */

@@ -5,7 +5,7 @@
 // the VM's call frames).
 import { Fe, INVERT, POW22523, fe, feAdd, feCopy, fePack, fePow, feSmall, feSub, feUnpack } from "./field25519"
 import { mul } from "./field-mul"
-import { hex } from "./hex"
+import { hex } from "../lib/hex"
 import { Pace } from "./pace"
 import { compare32 } from "./scalar25519"
 

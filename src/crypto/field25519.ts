@@ -3,7 +3,7 @@
 // limb-wise with no carry (field-mul.ts accepts limbs up to 2^22); mul carries its output.
 // Only pack() produces the canonical value. Nothing here allocates but fe().
 import { mul } from "./field-mul"
-import { hex } from "./hex"
+import { hex } from "../lib/hex"
 import { MUL_COST, Pace, due, spend } from "./pace"
 
 export type Fe = number[]

@@ -2,7 +2,7 @@
 // point, as 32 little-endian bytes: the S < L check, the reduction of a 64-byte hash, and the
 // non-adjacent form (NAF) read from the top down without storing its digits.
 
-import { hex } from "./hex"
+import { hex } from "../lib/hex"
 
 /** L, little-endian. */
 export const L = hex`edd3f55c1a631258d69cf7a2def9de1400000000000000000000000000000010`

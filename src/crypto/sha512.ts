@@ -1,7 +1,7 @@
 // SHA-512 (FIPS 180-4) without 64-bit integers: each word is a pair of int32 halves (hi, lo).
 // Ed25519 hashes R || A || M with it; DeviceScript has SHA-256 only. Streaming, with a yield
 // between blocks (one 128-byte block is tens of thousands of opcodes in the VM).
-import { hex } from "./hex"
+import { hex } from "../lib/hex"
 import { Pace, due, spend } from "./pace"
 
 /** The 80 round constants (in the image: a number[] of 160 words would hold 1.3 KB of heap for good). */

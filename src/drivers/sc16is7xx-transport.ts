@@ -8,6 +8,7 @@
 import * as ds from "@devicescript/core"
 import { ByteTransport, TransportEvents } from "../link/transport"
 import { Signal } from "../lib/signal"
+import { startFiber } from "../lib/fiber"
 import { DriverError, I2cBus } from "./driver"
 import { SC16IS7XX_FIFO, sc16is7xxLineError, sc16is7xxOverrun, Sc16is7xxDriver, Sc16is7xxOptions } from "./sc16is7xx"
 
@@ -104,14 +105,14 @@ export class Sc16is7xxTransport implements ByteTransport {
         this.loopDone = false
         this.lastCheck = ds.millis()
         const self = this
-        setTimeout(async () => {
+        startFiber(async () => {
             try {
                 await self.loop()
             } finally {
                 self.loopDone = true
                 self.stopped.notify()
             }
-        }, 0)
+        })
     }
 
     /** Stop polling; resolves when the fiber has ended. */

@@ -12,7 +12,7 @@
 // ED25519, 0x22 ECDSA, …). This module reads the layout through an ImageReader one 4-byte entry
 // header at a time and never holds the values.
 
-import { hex } from "../crypto/hex"
+import { hex } from "../lib/hex"
 import { getU16, putU16 } from "../lib/bytes"
 import { errText } from "../lib/err-text"
 import { ImageError, hexNum } from "./errors"

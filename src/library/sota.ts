@@ -26,6 +26,7 @@ import { ImageStore } from "../flash/image-store"
 import { StoreLayout } from "../flash/store-config"
 import { UpgradeStore } from "../flash/store-port"
 import { errText } from "../lib/err-text"
+import { startFiber } from "../lib/fiber"
 import { PlanResult, SotaEngine, StartResult } from "../sota/engine"
 import { SotaPlatform } from "../sota/port"
 import { SotaProgress, SotaState, SotaStats } from "../sota/progress"
@@ -378,8 +379,8 @@ export function startSota(options: SotaOptions): Sota {
     if (!options || !options.transport) throw new Error("sota: `transport` (the module's UART) is required")
     if (!options.component) throw new Error("sota: `component` (the MCU component plans name) is required")
     const agent = new Agent(options)
-    setTimeout(async () => {
+    startFiber(async () => {
         await agent.run()
-    }, 0)
+    })
     return agent
 }

@@ -22,7 +22,7 @@
 
 import * as ds from "@devicescript/core"
 import { ByteTransport } from "../link/transport"
-import { parseDecimal } from "../at/fields"
+import { lineFields } from "../at/fields"
 import { FlashGeometry } from "../flash/flash"
 import { StoreLayout } from "../flash/store-config"
 
@@ -63,13 +63,15 @@ export interface BoardSettings {
 /** Parse "+SIMCFG: 100,1,1024,STM32"; null when the line is anything else or malformed. */
 export function parseSimCfg(line: string): BoardSettings {
     if (!line.startsWith(SIMCFG_PREFIX)) return null
-    const f = line.slice(SIMCFG_PREFIX.length).trim().split(",")
-    if (f.length !== 4 && f.length !== 5) return null
-    const battery = parseDecimal(f[0])
-    const st = parseDecimal(f[1])
-    const block = parseDecimal(f[2])
-    const component = f[3].trim()
-    const stage = f.length === 5 ? parseDecimal(f[4]) : 0
+    // the AT field parser, not String.split: split is 0.3 KB of library bytecode nothing else needs
+    const f = lineFields(line)
+    const n = f.count()
+    if (n !== 4 && n !== 5) return null
+    const battery = f.int(0)
+    const st = f.int(1)
+    const block = f.int(2)
+    const component = f.str(3)
+    const stage = n === 5 ? f.int(4) : 0
     if (!(battery >= 0 && battery <= 100) || !(st === 0 || st === 1) || !(block >= 16) || component.length === 0 || !(stage === 0 || stage === 1))
         return null
     return { battery: battery, selfTestPasses: st === 1, component: component, blockSize: block, fromHost: true, bootStage: stage === 1 }

@@ -17,9 +17,13 @@
 //   any            RDY / lost session          recover the module                   (same)
 //   any            silence                     repeat the last action, then ask     (same)
 //                                              for the plan again; fail "timeout"
-//   AwaitPiece     silence after "next piece"  AT+QIOTOTARD=?: the module's piece   AwaitPiece
-//                                              starts at our offset (its 10703 was
-//                                              lost): read it; else repeat =2
+//   AwaitPiece     every 3 s without a 10703   a one-byte read where the piece      AwaitPiece
+//                  (the piece timeout, then    starts (after =2 our offset, after
+//                  repeat =2 / ask)            =1 offset 0: =? says 0 with or
+//                                              without a piece): ERROR, still
+//                                              fetching; data, its 10703 was lost:
+//                                              after =2 read the piece, after =1
+//                                              take the plan again (length unknown)
 //   AwaitStart     10703, or ERROR to the      the 10701 was lost: end the attempt  AwaitStart
 //                  repeated =1, or silence     (=0), ask for the plan again (a
 //                  after it                    10700 is due within the offer timeout)
@@ -40,7 +44,7 @@ import * as ds from "@devicescript/core"
 import { AtError } from "../at/errors"
 import { StoreError } from "../flash/store-port"
 import { StepBudget } from "../lib/step-budget"
-import { maxBlock, pieceStart, planAction, requestPlan, tryPlanAction } from "../qiot/commands"
+import { maxBlock, planAction, requestPlan, tryPlanAction } from "../qiot/commands"
 import {
     EVT_MODULE_RESTART,
     EVT_OTA,
@@ -105,7 +109,8 @@ export class Download {
     async run(): Promise<void> {
         await this.act(OtaAction.Accept)
         while (true) {
-            const e = await this.d.inbox.next(isOta, Math.max(1, this.deadline - ds.millis()))
+            // at least every 3 s: a piece is probed for while it is awaited
+            const e = await this.d.inbox.next(isOta, Math.max(1, Math.min(3000, this.deadline - ds.millis())))
             if (!e) {
                 if (await this.stalled()) return await this.install()
             }
@@ -150,6 +155,19 @@ export class Download {
      */
     private async stalled(): Promise<boolean> {
         const d = this.d
+        if (this.stage === Stage.AwaitPiece) {
+            // the module may hold the piece and its 10703 was lost (a cloud fetch takes long: ask
+            // every few seconds). After "next piece" a repeated =2 would move it past that piece.
+            const next = this.sink().nextOffset()
+            const after = this.lastAction === OtaAction.NextPiece
+            if (await this.reader.holds(after ? next : 0)) {
+                if (!after) return await this.restart()
+                const total = this.start.length
+                await this.pieceReady({ total, start: next, length: Math.min(this.pieceLen, total - next) } as OtaPiece)
+                return false
+            }
+        }
+        if (ds.millis() < this.deadline) return false
         this.stalls++
         if (this.stage === Stage.AwaitInstall && this.stalls > 1) return true
         if (this.stalls > orDefault(d.cfg.stallRetries, 3)) {
@@ -158,14 +176,6 @@ export class Download {
         }
         // still no 10701 after the accept was repeated: the module is past the offer and its 10701 lost
         if (this.stalls > 1) return this.stage === Stage.AwaitStart ? await this.restart() : await this.ask()
-        // after "next piece" the module may hold the next piece and its 10703 was lost: a repeated
-        // =2 would move it past that piece; ask where it is, and read the piece that starts here
-        const next = this.sink().nextOffset()
-        if (this.lastAction === OtaAction.NextPiece && (await pieceStart(d.at)) === next) {
-            const total = this.start.length
-            await this.pieceReady({ component: d.cfg.component, total, start: next, length: Math.min(this.pieceLen, total - next) })
-            return false
-        }
         // an accept the module refuses: it is past the offer, and the 10701 was lost
         if (!(await tryPlanAction(d.at, this.lastAction)) && this.stage === Stage.AwaitStart) return await this.restart()
         this.rearm()
@@ -173,8 +183,8 @@ export class Download {
     }
 
     /**
-     * The module is downloading but its 10701 (the digests) was lost: only a new start sends it
-     * again, so end this attempt (its 10706 ends the attempt, not the plan) and ask for the plan;
+     * The module is downloading but its 10701 (the digests) or its first 10703 (the piece's length)
+     * was lost: only a new start sends it again, so end this attempt (its 10706 ends the attempt, not the plan) and ask for the plan;
      * the journal keeps what is already held.
      */
     private async restart(): Promise<boolean> {

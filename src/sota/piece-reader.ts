@@ -6,8 +6,10 @@
 // 115 200 baud). The target never sees a block that was not whole: the sink checks the reply's
 // length first.
 
+import { CommandOptions } from "../at/client-types"
 import { AtError } from "../at/errors"
 import { Signal } from "../lib/signal"
+import { startFiber } from "../lib/fiber"
 import { errText } from "../lib/err-text"
 import { blockReadOptions, readBlock } from "../qiot/commands"
 import { isPlanFailed, OtaPiece } from "../qiot/events"
@@ -38,6 +40,8 @@ export class PieceReader {
     private blocks: Buffer[]
     private cur = 0
     private reply: BlockSink
+    /** Every AT+QIOTOTARD=<start>,<length> (made once, not per read). */
+    private opts: CommandOptions
     private writeDone = new Signal()
     private target = ""
     private total = 0
@@ -48,6 +52,7 @@ export class PieceReader {
         const size = d.cfg.blockSize || 1024
         this.blocks = d.cfg.pipeline === false ? [Buffer.alloc(size)] : [Buffer.alloc(size), Buffer.alloc(size)]
         this.reply = new BlockSink(this.blocks[0])
+        this.opts = blockReadOptions(this.reply, orDefault(d.cfg.readTimeoutMs, 3000))
         this.blockSize = size
     }
 
@@ -69,7 +74,6 @@ export class PieceReader {
         const d = this.d
         this.sink = sink
         if (sink.nextOffset() < piece.start) throw new SotaError("bad-plan", `piece at ${piece.start}, need ${sink.nextOffset()}`)
-        const readOpts = blockReadOptions(this.reply, orDefault(d.cfg.readTimeoutMs, 3000))
         const retries = orDefault(d.cfg.blockRetries, 3)
         let readAt = sink.nextOffset()
         let job: WriteJob = null
@@ -82,7 +86,7 @@ export class PieceReader {
                     let failure: any = null
                     try {
                         this.reply.block = this.blocks[this.cur]
-                        const r = await readBlock(d.at, off, n, readOpts)
+                        const r = await readBlock(d.at, off, n, this.opts)
                         d.stats.bytesRead += this.reply.got
                         // fewer bytes than asked is legal (the reply says how many): go on from there
                         if (r.start === off && r.length > 0 && r.length <= n && this.reply.ok && this.reply.got === r.length) {
@@ -135,11 +139,22 @@ export class PieceReader {
         return true
     }
 
-    /** Hash and write a block in a background fiber (setTimeout starts one in DeviceScript). */
+    /** Whether the module holds the byte at `offset`: a one-byte read answers with data, not ERROR (no piece there yet). */
+    async holds(offset: number): Promise<boolean> {
+        try {
+            await readBlock(this.d.at, offset, 1, this.opts)
+            return true
+        } catch (err) {
+            if (!(err instanceof AtError)) throw err
+            return false
+        }
+    }
+
+    /** Hash and write a block in a background fiber. */
     private startWrite(off: number, block: Buffer, n: number): WriteJob {
         const job: WriteJob = { done: false, error: null }
         const self = this
-        setTimeout(async () => {
+        startFiber(async () => {
             try {
                 await self.storeBlock(off, block, n)
             } catch (err) {
@@ -147,7 +162,7 @@ export class PieceReader {
             }
             job.done = true
             self.writeDone.notify()
-        }, 0)
+        })
         return job
     }
 

@@ -8,8 +8,8 @@
 // package from its start: at most the package before the cut, and the blocks in flight), and the
 // image bytes programmed again (at most one checkpoint interval and the applier's buffer).
 import { afterEach, beforeEach, describe, expect, it, vi } from "vitest"
-import { CutPlan, PowerCut } from "../../sim/flash/nor-flash"
-import { healthy, run, watchCut, World, Reboot } from "./world"
+import { CutPlan } from "../../sim/flash/nor-flash"
+import { healthy, settle, watchCut, World } from "./world"
 import { deltaWorld, imagePair, Kind, packageOf, Pair } from "./delta-world"
 
 beforeEach(() => vi.useFakeTimers())
@@ -27,27 +27,6 @@ interface Outcome {
     rewritten: number
     phase: string
     heardDead: number
-}
-
-/** Boot until nothing is left to do, or `maxBoots`; payload bytes read over all boots. */
-async function settle(w: World, maxBoots: number): Promise<number> {
-    let bytesRead = 0
-    for (let boot = 0; boot < maxBoots; boot++) {
-        const e = w.powerOn()
-        try {
-            await run(e.start())
-            const r = await run(e.checkForUpdate())
-            bytesRead += e.stats.bytesRead
-            if (r.result === "no-plan") return bytesRead
-            if (r.result === "failed" && !w.flash.isOff()) await vi.advanceTimersByTimeAsync(10_000)
-        } catch (err) {
-            bytesRead += e.stats.bytesRead
-            if (err instanceof Reboot) continue
-            if (!(err instanceof PowerCut) && !w.flash.isOff()) throw err
-        }
-        if (w.flash.isOff()) w.flash.powerOn()
-    }
-    return bytesRead
 }
 
 /** Count the bytes programmed into the slot that receives (slot 1: the factory image is in slot 0). */

@@ -633,17 +633,53 @@ describe("hardening (issue 14)", () => {
         expect(await healthy(w)).toBe("old")
     })
 
-    it("a lost 10703 after AT+QIOTUPDATE=2: the engine asks the module where it is (AT+QIOTOTARD=?) and reads that piece, none is skipped", async () => {
+    it("a lost 10703 after AT+QIOTUPDATE=2: the engine probes for the piece (a one-byte read at its offset answers with data) and reads it, none is skipped", async () => {
         const w = new World({ packageSize: 18000, module: { pieceSize: 6000 } })
         await w.install()
         const lost = loseUrcOnce(w, line => line === '+QIOTEVT: 7,10703,"STM32",18000,6000,6000')
+        const t0 = Date.now()
         expect(await once(w)).toMatchObject({ result: "rebooting" })
         expect(lost()).toBe(1)
+        expect(Date.now() - t0).toBeLessThan(15_000) // a probe within seconds, not the 120 s piece timeout
         const sent = w.module.received
         // one "next piece" per piece but the last: none repeated (a repeat would move the module past the piece it holds)
         expect(sent.filter(c => c === "AT+QIOTUPDATE=2").length).toBe(2)
-        expect(sent.filter(c => c === "AT+QIOTOTARD=?").length).toBe(2) // the block size, then where the module is
+        expect(sent.filter(c => c === "AT+QIOTOTARD=6000,1").length).toBe(1) // the probe that found it
         expect(sent).toContain("AT+QIOTOTARD=6000,1024")
+        await runDevice(w)
+        expect(await healthy(w)).toBe("new")
+    })
+
+    it("a lost 10703 for the FIRST piece: the engine finds the piece held (a read at 0 answers with data) within seconds, ends the attempt and takes the plan again; no piece skipped or read twice", async () => {
+        const w = new World({ packageSize: 18000, module: { pieceSize: 6000 } })
+        await w.install()
+        const lost = loseUrcOnce(w, line => line === '+QIOTEVT: 7,10703,"STM32",18000,0,6000')
+        const t0 = Date.now()
+        expect(await once(w)).toMatchObject({ result: "rebooting" })
+        expect(lost()).toBe(1)
+        // not the 120 s piece timeout: a probe every few seconds, then the plan again
+        expect(Date.now() - t0).toBeLessThan(15_000)
+        const sent = w.module.received
+        expect(sent.filter(c => c === "AT+QIOTUPDATE=1").length).toBe(2)
+        expect(sent.filter(c => c === "AT+QIOTUPDATE=2").length).toBe(2)
+        // every block read once (the probe reads one byte), the package exactly once
+        const reads = sent.filter(c => c.startsWith("AT+QIOTOTARD=") && c !== "AT+QIOTOTARD=?" && !c.endsWith(",1"))
+        expect(new Set(reads).size).toBe(reads.length)
+        expect(w.engine.stats.bytesRead).toBe(18000)
+        await runDevice(w)
+        expect(await healthy(w)).toBe("new")
+    })
+
+    it("a first piece that is slow to arrive (the module still fetching it) is waited for: the probe's ERROR is not taken for a lost 10703", async () => {
+        const w = new World({ packageSize: 18000, module: { pieceSize: 6000, downloadBytesPerSec: 200 } })
+        await w.install()
+        expect(await once(w)).toMatchObject({ result: "rebooting" })
+        const sent = w.module.received
+        expect(sent.filter(c => c === "AT+QIOTUPDATE=1").length).toBe(1)
+        expect(sent.filter(c => c === "AT+QIOTUPDATE=0").length).toBe(0)
+        // 30 s per piece: the first one was probed (ERROR: not there yet) every 3 s
+        expect(sent.filter(c => c === "AT+QIOTOTARD=0,1").length).toBeGreaterThan(5)
+        expect(w.engine.stats.bytesRead).toBe(18000)
         await runDevice(w)
         expect(await healthy(w)).toBe("new")
     })

@@ -5,8 +5,8 @@
 // is byte-identical to the old or the new one (in practice the new one: the platform re-offers),
 // and the bytes read again on the UART because of the cut are counted.
 import { afterEach, beforeEach, describe, expect, it, vi } from "vitest"
-import { PowerCut, CutPlan } from "../../sim/flash/nor-flash"
-import { healthy, run, watchCut, World, Reboot } from "./world"
+import { CutPlan } from "../../sim/flash/nor-flash"
+import { healthy, settle, watchCut, World } from "./world"
 
 beforeEach(() => vi.useFakeTimers())
 afterEach(() => vi.useRealTimers())
@@ -27,27 +27,6 @@ interface Outcome {
     deadFlashOps: number
     /** bytes the module received from the MCU while the MCU was dead (must be 0) */
     heardDead: number
-}
-
-/** Boot the device until it runs the new image with nothing left to do, or `maxBoots`. */
-async function settle(w: World, maxBoots: number) {
-    let bytesRead = 0
-    for (let boot = 0; boot < maxBoots; boot++) {
-        const e = w.powerOn()
-        try {
-            await run(e.start())
-            const r = await run(e.checkForUpdate())
-            bytesRead += e.stats.bytesRead
-            if (r.result === "no-plan") return bytesRead
-            if (r.result === "failed" && !w.flash.isOff()) await vi.advanceTimersByTimeAsync(10_000)
-        } catch (err) {
-            bytesRead += e.stats.bytesRead
-            if (err instanceof Reboot) continue
-            if (!(err instanceof PowerCut) && !w.flash.isOff()) throw err
-        }
-        if (w.flash.isOff()) w.flash.powerOn() // the cut took the MCU down; power returns
-    }
-    return bytesRead
 }
 
 async function cleanOps(): Promise<number> {

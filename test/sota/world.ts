@@ -1,7 +1,8 @@
 // The engine tests' world: the simulator's in-process device (sim/device) on vitest's virtual
 // clock. Everything about the device lives in sim/device/device.ts, shared with `npm run sim`.
 import { vi } from "vitest"
-import { BootLog, DeviceOptions, runDevice as runSim, SimDevice } from "../../sim/device/device"
+import { BootLog, DeviceOptions, Reboot, runDevice as runSim, SimDevice } from "../../sim/device/device"
+import { PowerCut } from "../../sim/flash/nor-flash"
 
 export { Reboot, layoutFor, SECTOR } from "../../sim/device/device"
 export type WorldOptions = DeviceOptions
@@ -70,4 +71,29 @@ export function watchCut(w: World): { phase: () => string; heardDead: () => numb
         return write(data)
     }
     return { phase: () => phase, heardDead: () => heard, noteCut }
+}
+
+/**
+ * For a power-cut run: boot the device again and again, as a device in the field would, until a
+ * boot has nothing left to do (no plan) or `maxBoots`; a cut ends a boot and the power returns for
+ * the next. Returns the package bytes read over all boots (what the cuts cost in re-reads).
+ */
+export async function settle(w: World, maxBoots: number): Promise<number> {
+    let bytesRead = 0
+    for (let boot = 0; boot < maxBoots; boot++) {
+        const e = w.powerOn()
+        try {
+            await run(e.start())
+            const r = await run(e.checkForUpdate())
+            bytesRead += e.stats.bytesRead
+            if (r.result === "no-plan") return bytesRead
+            if (r.result === "failed" && !w.flash.isOff()) await vi.advanceTimersByTimeAsync(10_000)
+        } catch (err) {
+            bytesRead += e.stats.bytesRead
+            if (err instanceof Reboot) continue
+            if (!(err instanceof PowerCut) && !w.flash.isOff()) throw err
+        }
+        if (w.flash.isOff()) w.flash.powerOn() // the cut took the MCU down; power returns
+    }
+    return bytesRead
 }

@@ -85,7 +85,7 @@ export function readTrustedKeys(paths: string[]): { name: string; source: string
 
 /** The text of the compiled-in key module: hex literals (in the program image, no heap for the bytes). */
 export function keysModule(keys: { name: string; source: string; key: TrustedKey }[], from: string[], outPath: string): string {
-    const hexImport = relative(dirname(resolve(outPath)), resolve("src/crypto/hex")).replace(/\\/g, "/")
+    const hexImport = relative(dirname(resolve(outPath)), resolve("src/lib/hex")).replace(/\\/g, "/")
     const sigImport = relative(dirname(resolve(outPath)), resolve("src/image/signature")).replace(/\\/g, "/")
     const dot = (s: string) => (s.startsWith(".") ? s : "./" + s)
     const lines = [

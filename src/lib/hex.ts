@@ -19,3 +19,14 @@ export function hex(lits: any): Buffer {
     }
     return out.slice(0, n)
 }
+
+/**
+ * The big-endian 32-bit words of b, unsigned: a constant table kept as a `hex` literal costs no
+ * bytecode (a number[] literal costs about 4.5 bytes of bytecode per entry), and becomes the
+ * array its hot loop indexes once, at start-up.
+ */
+export function words(b: Buffer): number[] {
+    const w: number[] = []
+    for (let i = 0; i < b.length; i += 4) w.push(((b[i] << 24) | (b[i + 1] << 16) | (b[i + 2] << 8) | b[i + 3]) >>> 0)
+    return w
+}
