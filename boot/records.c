@@ -67,6 +67,8 @@ int bs_decode_state(uint32_t addr, uint32_t len, bs_state_t *st) {
         progress(&r, st->prog, &st->mid_addr) || h[1] != 1 || (h[0] != 0xff && h[0] > 1))
         return -1;
     st->active = (int8_t)h[0]; /* 0xFF is -1 */
+    st->counter[0] = h[2];
+    st->counter[1] = h[3];
     return 0;
 }
 
@@ -86,8 +88,7 @@ uint32_t bs_encode_state(const bs_state_t *st, uint8_t *out) {
     uint8_t *p = out;
     *p++ = (uint8_t)st->active;
     *p++ = 1;
-    *p++ = 0;
-    *p++ = 0;
+    p = bs_copy(p, st->counter, 2);
     p = bs_copy(p, st->session, 4);
     p = bs_copy(p, st->slot[0].raw, st->slot[0].len);
     p = bs_copy(p, st->slot[1].raw, st->slot[1].len);

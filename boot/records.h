@@ -30,6 +30,7 @@ typedef struct {
 typedef struct {
     int8_t active; /* -1: none */
     uint8_t session[4];
+    uint8_t counter[2]; /* the security counter (u16), kept as read */
     uint8_t prog[9];   /* written, verified, midstate length */
     uint32_t mid_addr; /* the midstate stays on the flash (up to 255 bytes) */
     bs_slot_t slot[2];

@@ -13,3 +13,4 @@ export type { UpgradeStore, ImagePlan, BootResult, DownloadJournal, BlockHasher 
 export type { ByteTransport, TransportEvents } from "./link/transport"
 export type { SotaState, SotaStats } from "./sota/progress"
 export type { SotaReason } from "./sota/reasons"
+export type { ImageVerifier } from "./sota/image-verifier"

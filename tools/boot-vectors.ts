@@ -473,7 +473,7 @@ async function fuzz(c: Collector, g: Geo, count: number, r: Rng) {
     const states: SlotState[] = ["empty", "receiving", "ready", "trial", "confirmed", "bad"]
     for (let n = 0; n < count; n++) {
         const slots: (Buffer | null)[] = []
-        const st: StoreState = { active: r.int(3) - 1, session: r.nextU32(), slots: [], progress: { written: r.int(5000), verified: r.int(5000), midstate: Buffer.alloc(r.int(256), 0x11) } }
+        const st: StoreState = { active: r.int(3) - 1, session: r.nextU32(), counter: r.int(0x10000), slots: [], progress: { written: r.int(5000), verified: r.int(5000), midstate: Buffer.alloc(r.int(256), 0x11) } }
         for (const i of [0, 1]) {
             const pick = r.int(10)
             const img = pick < 6 ? imgs[r.int(3)] : null
@@ -509,7 +509,7 @@ async function images(c: Collector, g: Geo, r: Rng) {
     const empty = { ...slotInfo({ bytes: Buffer.alloc(0) }, "empty"), size: 0, crcKnown: false }
     for (const v of imageVariants(3)) {
         const put = async (what: string, st: StoreState, slots: (Buffer | null)[]) => c.add("images", `${g.name} ${v.name} (${v.ok ? "good" : "bad"}) ${what}`, g, await deviceWith(g, st, slots, r))
-        const base = { session: 1, progress: { written: 0, verified: 0, midstate: Buffer.alloc(0) } }
+        const base = { session: 1, counter: 0x1234, progress: { written: 0, verified: 0, midstate: Buffer.alloc(0) } }
         await put("on trial over V1", { ...base, active: 1, slots: [slotInfo(V1, "confirmed", V1.version), slotInfo(v, "trial", v.version)] }, [V1.bytes, v.bytes])
         await put("alone, confirmed", { ...base, active: 0, slots: [slotInfo(v, "confirmed", v.version), empty] }, [v.bytes, null])
         await put("confirmed, under a trial V3", { ...base, active: 0, slots: [slotInfo(V3, "trial", V3.version), slotInfo(v, "confirmed", v.version)] }, [V3.bytes, v.bytes])

@@ -22,7 +22,7 @@ import { fileURLToPath } from "node:url"
 
 export const root = resolve(dirname(fileURLToPath(import.meta.url)), "..")
 /** The library's entries: the public API, and the board drivers. */
-export const ENTRIES = ["src/index.ts", "src/platform/hardware.ts"]
+export const ENTRIES = ["src/index.ts", "src/platform/hardware.ts", "src/signatures.ts"]
 /** Folders whose files must never be in the tarball. */
 const FORBIDDEN = [/^package\/(sim|test|tools|bench|examples|library|boot|docs)\//, /^package\/src\/(simulator|boards)\//, /\.test\.ts$/]
 

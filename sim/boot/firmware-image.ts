@@ -4,23 +4,31 @@
 // that does not map is refused). The factory image (1_0_0) and the package (2_0_0) of `npm run
 // sim` are two of these, so what the boot stage launches after an upgrade is the downloaded code.
 //
+// Every image is signed with the development TEST key (keys/, tools/image/keys.ts: KEYHASH and
+// ED25519 TLVs, as imgtool sign) and carries a security counter, by default its major version
+// (1_0_0 → 1, 2_0_0 → 2), so the boot stage and the agent check both by default.
 // Bad images, each a real image (sim --image bad:<kind>):
 //   program kinds, compiled in: throws, hangs, self-test-fail (firmware.ts);
 //   image kinds, made from a good image: not-bytecode (a body that is not a DeviceScript program,
 //   with a correct SHA-256 TLV), bad-sha (the SHA-256 TLV of other bytes), oversize (64 bytes more
-//   body than the header's ih_img_size says).
+//   body than the header's ih_img_size says), unsigned (no KEYHASH, no signature), wrong-key
+//   (signed with a key the firmware does not trust), lower-counter (security counter 0: below any
+//   factory image from 1_0_0 on).
 // Builds are cached under .devicescript/sim (sim/host/firmware.ts: rebuilt when src/ changes).
 
+import { createPrivateKey } from "node:crypto"
+import type { KeyObject } from "node:crypto"
 import { renameSync, writeFileSync, readFileSync, existsSync, mkdirSync } from "node:fs"
 import { join } from "node:path"
 import { packImage } from "../../src/image/pack"
+import { loadPrivateKey, packSigned } from "../../tools/image/keys"
 import { parseVersion } from "../../src/image/version"
 import { IMAGE_HEADER_SIZE } from "../../src/image/header"
 import { Rng } from "../lib/rng"
 import { prebuiltFirmware } from "../host/firmware"
 
 export const PROGRAM_KINDS = ["throws", "hangs", "self-test-fail"] as const
-export const IMAGE_KINDS = ["not-bytecode", "bad-sha", "oversize"] as const
+export const IMAGE_KINDS = ["not-bytecode", "bad-sha", "oversize", "unsigned", "wrong-key", "lower-counter"] as const
 export type BadImageKind = (typeof PROGRAM_KINDS)[number] | (typeof IMAGE_KINDS)[number]
 export const BAD_IMAGE_KINDS: readonly string[] = [...PROGRAM_KINDS, ...IMAGE_KINDS]
 
@@ -51,9 +59,22 @@ export async function firmwareProgram(root: string, version: string, behaviour: 
     return { bytes: readFileSync(fw.path), built: fw.built, ms: fw.ms }
 }
 
+/** The development TEST key that signs the simulator's images (never to ship: keys/README.md). */
+export function devKey(root: string): KeyObject {
+    return loadPrivateKey(join(root, "keys/dev-ed25519.TEST-KEY.pem"))
+}
+
+/** A key the firmware does not trust (fixed: Ed25519 from a constant seed, so the images are reproducible). */
+export function untrustedKey(): KeyObject {
+    const pkcs8 = Buffer.concat([Buffer.from("302e020100300506032b657004220420", "hex"), Buffer.alloc(32, 0x5e)])
+    return createPrivateKey({ key: pkcs8, format: "der", type: "pkcs8" })
+}
+
 export interface FirmwareImageOptions {
     /** A bad image of this kind instead of a good one. */
     bad?: BadImageKind
+    /** The SEC_CNT TLV (default: the version's major number). */
+    securityCounter?: number
     /** Fill the package to this many bytes (the image's own bytes come first; refused if smaller). */
     padTo?: number
 }
@@ -68,10 +89,13 @@ export async function firmwareImage(root: string, version: string, o: FirmwareIm
         body = Buffer.from(body.map(() => rng.int(256)))
     }
     const noYield = async () => {}
-    let image = (await packImage(body, { version: imageVersion, yielder: noYield })).image
+    const securityCounter = o.bad === "lower-counter" ? 0 : (o.securityCounter ?? imageVersion.major)
+    const opts = { version: imageVersion, securityCounter, yielder: noYield }
+    let image =
+        o.bad === "unsigned" ? (await packImage(body, opts)).image : (await packSigned(body, opts, o.bad === "wrong-key" ? untrustedKey() : devKey(root))).image
     if (o.bad === "bad-sha") {
         image = Buffer.from(image)
-        image[image.length - 1] ^= 0x01 // the last byte of the SHA-256 TLV's value
+        image[image.length - 1 - 36 - 68] ^= 0x01 // the last byte of the SHA-256 TLV's value (KEYHASH and ED25519 follow it)
     } else if (o.bad === "oversize") {
         const at = IMAGE_HEADER_SIZE + body.length
         image = Buffer.concat([image.subarray(0, at), Buffer.alloc(64, 0x5a), image.subarray(at)])

@@ -213,6 +213,8 @@ export async function runModem(o: SimOptions, view: View): Promise<ModemSummary 
                 runningVersion: null,
                 runningSha256: null,
                 packageSha256: null,
+                signature: null,
+                securityCounter: null,
                 healthy,
                 engine: "node",
                 from: first ? first.version : o.from,

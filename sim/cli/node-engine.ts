@@ -36,6 +36,7 @@ export async function runNodeEngine(o: SimOptions, view: View, env: NodeEngineEn
     let rolledBack = false
     let runningVersion: string | null = null
     let runningSha256: string | null = null
+    let signature: "ed25519" | null = null
     let failure: { reason: string; detail: string } = null
     // boot until the device settles: a reboot or a power cut means another boot; a rollback
     // ends the run at the boot that reports the old version (no new request in the same run).
@@ -56,6 +57,7 @@ export async function runNodeEngine(o: SimOptions, view: View, env: NodeEngineEn
         }
         for (const r of program.launch.refused) view.line(`  boot stage: slot ${r.slot} refused: ${r.reason}`)
         runningSha256 = program.launch.sha256
+        signature = program.launch.signedBy >= 0 ? "ed25519" : null
         if (program.behaviour === "throws" || program.behaviour === "hangs") {
             // the program dies at start (the VM panics), or never confirms (the watchdog resets it)
             d.boots++
@@ -88,7 +90,7 @@ export async function runNodeEngine(o: SimOptions, view: View, env: NodeEngineEn
     }
     const seconds = (Date.now() - t0) / 1000
 
-    const { result: last, reason, version, healthy } = await runOutcome(d, o, {
+    const { result: last, reason, version, healthy, securityCounter } = await runOutcome(d, o, {
         plan,
         rolledBack: rolledBack ? d.progress.find(p => p.state === "rolled-back")?.reason ?? "rolled-back" : null,
         failure,
@@ -103,6 +105,8 @@ export async function runNodeEngine(o: SimOptions, view: View, env: NodeEngineEn
         runningVersion,
         runningSha256,
         packageSha256,
+        signature,
+        securityCounter,
         healthy,
         engine: "node",
         from: o.from,

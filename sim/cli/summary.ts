@@ -45,6 +45,10 @@ export interface SimSummary extends CommonSummary {
     runningSha256: string | null
     /** the SHA-256 of the image the Developer Center served (its checked TLV); null when the package is no image */
     packageSha256: string | null
+    /** the signature the boot stage checked on the image it launched last ("ed25519"); null when none was checked */
+    signature: "ed25519" | null
+    /** the store's security counter at the end (raised only by a confirm); null without a store to read */
+    securityCounter: number | null
     /** running a valid, confirmed image at the end (decides the exit code) */
     healthy: boolean
     engine: "node" | "vm"
@@ -91,6 +95,8 @@ export interface RunFacts
         | "runningVersion"
         | "runningSha256"
         | "packageSha256"
+        | "signature"
+        | "securityCounter"
         | "healthy"
         | "engine"
         | "from"
@@ -131,6 +137,8 @@ export function summarize(f: RunFacts): SimSummary {
         runningVersion: f.runningVersion,
         runningSha256: f.runningSha256,
         packageSha256: f.packageSha256,
+        signature: f.signature,
+        securityCounter: f.securityCounter,
         healthy: f.healthy,
         engine: f.engine,
         from: f.from,

@@ -209,6 +209,7 @@ export async function runVmEngine(o: SimOptions, view: View, env: VmEngineEnv = 
     let started = false
     let runningVersion: string | null = null
     let runningSha256: string | null = null
+    let signature: "ed25519" | null = null
     let relaunch: (why: string) => void = null
     let endRun: (why: string) => void = null
     /** The run is decided: what the firmware does after that is not part of it. */
@@ -351,6 +352,7 @@ export async function runVmEngine(o: SimOptions, view: View, env: VmEngineEnv = 
                 }
                 for (const r of program.launch.refused) view.line(`  boot stage: slot ${r.slot} refused: ${r.reason}`)
                 runningSha256 = program.launch.sha256
+                signature = program.launch.signedBy >= 0 ? "ed25519" : null
                 const file = join(runDir, `launch-${++launches}.devs`)
                 writeFileSync(file, program.launch.program)
                 launchedAt = Date.now()
@@ -384,7 +386,7 @@ export async function runVmEngine(o: SimOptions, view: View, env: VmEngineEnv = 
 
         // ---- the summary, from the flash and the line (as the node engine's)
         const seconds = (Date.now() - t0) / 1000
-        const { result, reason, version, healthy } = await runOutcome(d, o, {
+        const { result, reason, version, healthy, securityCounter } = await runOutcome(d, o, {
             plan,
             rolledBack: rolledBack ? rolledBackReason ?? "rolled-back" : null,
             failure,
@@ -404,6 +406,8 @@ export async function runVmEngine(o: SimOptions, view: View, env: VmEngineEnv = 
             runningVersion,
             runningSha256,
             packageSha256,
+            signature,
+            securityCounter,
             healthy,
             engine: "vm",
             from: o.from,

@@ -5,6 +5,8 @@
 import { fileURLToPath } from "node:url"
 import { makeImage, SimDevice } from "../device/device"
 import { firmwareImage } from "../boot/firmware-image"
+import { SignedImages } from "../../src/sota/signed-images"
+import { TRUSTED_KEYS } from "../../src/image/trusted-keys"
 import { checkImage } from "../../src/image/check"
 import { bufferReader } from "../../src/image/reader"
 import { toHex } from "../../src/lib/bytes"
@@ -86,7 +88,7 @@ export async function buildSimWorld(o: SimOptions, view: View, root = fileURLToP
         component: o.component,
         module: { pieceSize: o.piece || image.length, maxRead: o.block, latencyMs: o.latency, faults: moduleFaults, seed: o.seed },
         uart: { baud: o.baud, seed: o.seed, script, toMcu: rates },
-        engine: { blockSize: o.block },
+        engine: { blockSize: o.block, signatures: new SignedImages(TRUSTED_KEYS) }, // signed images by default
         trace: o.trace ? line => view.trace(line) : undefined,
     })
     await d.install()
@@ -111,6 +113,14 @@ export async function runOutcome(d: SimDevice, o: SimOptions, end: RunEnd) {
     let version = "?"
     let healthy = false
     let isNew = false // with --from X --to X both images are X: only "new" is an upgrade
+    let securityCounter: number | null = null
+    try {
+        const st = d.newStore()
+        await st.mount()
+        securityCounter = st.securityCounter()
+    } catch {
+        // an unreadable store: the summary says null
+    }
     try {
         isNew = (await d.healthy()) === "new"
         version = isNew ? o.to : o.from
@@ -128,5 +138,5 @@ export async function runOutcome(d: SimDevice, o: SimOptions, end: RunEnd) {
         else if (plan && plan.result === "refused") result = "refused"
         else if (plan && plan.result === "no-plan") reason = "no-plan"
     }
-    return { result, reason, version, healthy }
+    return { result, reason, version, healthy, securityCounter }
 }

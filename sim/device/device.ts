@@ -21,7 +21,9 @@ import { QuecModule, QuecModuleOptions } from "../module/module"
 import { UartLine, UartLineOptions } from "../link/uart-line"
 import { Rng } from "../lib/rng"
 import { LineTap } from "./tap"
-import { Launch, runBootStage } from "../boot/boot-stage"
+import { Launch, imageSecurityCounter, runBootStage } from "../boot/boot-stage"
+import type { TrustedKey } from "../../src/image/signature"
+import { TRUSTED_KEYS } from "../../src/image/trusted-keys"
 import { readIdentity } from "../boot/firmware-image"
 
 export const SECTOR = 4096
@@ -97,6 +99,8 @@ export interface DeviceOptions {
     flashFile?: string
     /** The factory (old) image; default: generated, as large as the package. */
     factoryImage?: Buffer
+    /** The keys the boot stage requires images to be signed with (default: the compiled-in keys; null: none). */
+    bootKeys?: TrustedKey[] | null
 }
 
 /** A program the boot stage launched, as the node engine runs it: its identity read from its bytes. */
@@ -195,7 +199,7 @@ export class SimDevice {
         for (let off = 0; off < this.image1.length; off += 1024)
             await s.write(off, this.image1.subarray(off, Math.min(off + 1024, this.image1.length)))
         await s.markReady()
-        await s.activate(true)
+        await s.activate(true, await imageSecurityCounter(this.image1)) // the factory image sets the store's security counter
     }
 
     newStore(extra: StoreOptions = {}) {
@@ -207,7 +211,7 @@ export class SimDevice {
      * what it launched, read as the node engine runs it (the identity line in the program's bytes).
      */
     async bootStage(): Promise<NodeProgram> {
-        const launch = await runBootStage(this.flash, this.layout)
+        const launch = await runBootStage(this.flash, this.layout, { keys: this.o.bootKeys === undefined ? TRUSTED_KEYS : (this.o.bootKeys ?? undefined) })
         const id = readIdentity(launch.program)
         return { launch, version: id ? id.version : "", behaviour: id ? id.behaviour : "not-a-firmware" }
     }

@@ -26,6 +26,11 @@ import { checkDowngrade, checkLayout, checkVersion, parseDigest, StoreLayout, St
 import { slotCrc, unknownBlank, writeSlot } from "./slot-io"
 import { StepBudget } from "../lib/step-budget"
 
+/** Raise the state's security counter to `c` (never lower it; the record keeps 16 bits: it saturates). */
+function raise(st: StoreState, c: number) {
+    if (c > st.counter) st.counter = Math.min(c, 0xffff)
+}
+
 export class ImageStore implements UpgradeStore {
     readonly flash: Flash
     readonly layout: StoreLayout
@@ -164,8 +169,11 @@ export class ImageStore implements UpgradeStore {
         if (changed) await this.commit(next)
     }
 
-    /** The running image passed its self-test: make it permanent. False when it already was. */
-    async confirm(): Promise<boolean> {
+    /**
+     * The running image passed its self-test: make it permanent, and raise the security counter to
+     * its image's (one record: a trial that rolls back never raised it). False when it already was.
+     */
+    async confirm(securityCounter?: number): Promise<boolean> {
         const r = this.runningSlot()
         const s = this.st.slots[r]
         if (s.state === "confirmed") return false
@@ -174,8 +182,14 @@ export class ImageStore implements UpgradeStore {
         const next = cloneState(this.st)
         next.slots[r].state = "confirmed"
         next.slots[r].bootsLeft = 0
+        raise(next, securityCounter)
         await this.commit(next)
         return true
+    }
+
+    securityCounter(): number {
+        this.mounted()
+        return this.st.counter
     }
 
     /** The running trial image failed its self-test: mark it bad and make the fallback active. Reboot next. */
@@ -412,7 +426,7 @@ export class ImageStore implements UpgradeStore {
      * Make the ready slot the one to boot: one record. It boots on trial (rolled back unless
      * confirmed within maxTrialBoots boots) or, with `permanent`, confirmed.
      */
-    async activate(permanent?: boolean): Promise<number> {
+    async activate(permanent?: boolean, securityCounter?: number): Promise<number> {
         this.mounted()
         const r = this.running
         let t = 0
@@ -432,6 +446,7 @@ export class ImageStore implements UpgradeStore {
         next.active = t
         next.slots[t].state = permanent ? "confirmed" : "trial"
         next.slots[t].bootsLeft = permanent ? 0 : this.maxTrialBoots
+        if (permanent) raise(next, securityCounter)
         await this.commit(next)
         return t
     }

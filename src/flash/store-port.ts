@@ -113,8 +113,13 @@ export interface UpgradeStore {
     mount(): Promise<void>
     /** Decide which slot runs (trial accounting, rollback), or learn what a boot stage decided. */
     boot(): Promise<BootResult>
-    /** The running trial image proved itself. False when it was confirmed already. */
-    confirm(): Promise<boolean>
+    /**
+     * The running trial image proved itself. False when it was confirmed already. `securityCounter`:
+     * its image's SEC_CNT, which raises the store's counter in the same record (never before).
+     */
+    confirm(securityCounter?: number): Promise<boolean>
+    /** The security counter: the highest of a confirmed image (0 at first); an image below it is refused. */
+    securityCounter(): number
     /** The running trial image failed (`why`, default SelfTest): back to the confirmed one (reboot next). */
     reject(why?: number): Promise<void>
     /** The failure boot() returned has been reported to the platform: it stays recorded, no longer news. */
@@ -157,8 +162,8 @@ export interface UpgradeStore {
     markReady(expectedCrc?: number, size?: number): Promise<void>
     /** The download failed its checks: the receiving slot becomes bad (and the journal goes). */
     markBad(): Promise<void>
-    /** The ready slot boots next: on trial, or confirmed with `permanent`. */
-    activate(permanent?: boolean): Promise<number>
+    /** The ready slot boots next: on trial, or confirmed with `permanent` (which raises the counter to `securityCounter`). */
+    activate(permanent?: boolean, securityCounter?: number): Promise<number>
     /**
      * The package (version and size) whose image failed its self-test here (reject()) while it
      * still lies in the slot that is not running, else null (failed-trial.ts): an agent refuses

@@ -1,7 +1,7 @@
 // The image store's two record bodies, as they go into the metadata log (meta-log.ts).
 //
 // STATE (type 1), a full snapshot, written on every slot state change:
-//   0 active u8 (0xFF: none) | 1 format 1 | 2 reserved u16 | 4 session u32
+//   0 active u8 (0xFF: none) | 1 format 1 | 2 security counter u16 | 4 session u32
 //   8 slot 0 | slot 1 | progress
 //   slot: state u8 | bootsLeft u8 | flags u8 | verLen u8 | version[verLen]
 //         | size u32 | crc32 u32 | shaLen u8 | sha256[shaLen] | md5Len u8 | md5[md5Len]
@@ -11,7 +11,9 @@
 //   0 session u32 | 4 written u32 | 8 verified u32 | 12 midLen u8 | 13 midstate[midLen]
 // Digests are stored as bytes (16 for MD5, 32 for SHA-256, or none) and exposed as hex.
 // Slot flags: bit 0 crc32 known | bits 1-5 why a bad slot is bad (BadWhy, store-port.ts) | bit 6
-// that failure is not reported yet. Records older than the why bits read as why 0.
+// that failure is not reported yet. Records older than the why bits read as why 0. The security
+// counter (the highest SEC_CNT of a confirmed image, saturating at 65 535) took the reserved u16:
+// older records wrote 0 there, so they read as counter 0, and older readers ignore it.
 
 import { getU32, putU32, toHex } from "../lib/bytes"
 import { LogRecord, seqNewer } from "./meta-log"
@@ -58,6 +60,8 @@ export interface StoreState {
     active: number
     /** Incremented by every start of a receive; binds journal deltas to their download. */
     session: number
+    /** The security counter: images below it are refused; raised only by a confirm. */
+    counter: number
     slots: SlotInfo[]
     progress: Progress
 }
@@ -82,7 +86,7 @@ export function emptyProgress(): Progress {
 }
 
 export function initialState(): StoreState {
-    return { active: -1, session: 0, slots: [emptySlot(), emptySlot()], progress: emptyProgress() }
+    return { active: -1, session: 0, counter: 0, slots: [emptySlot(), emptySlot()], progress: emptyProgress() }
 }
 
 export function copyBuf(b: Buffer): Buffer {
@@ -110,6 +114,7 @@ export function cloneState(st: StoreState): StoreState {
     return {
         active: st.active,
         session: st.session,
+        counter: st.counter,
         slots: [cloneSlot(st.slots[0]), cloneSlot(st.slots[1])],
         progress: { written: st.progress.written, verified: st.progress.verified, midstate: st.progress.midstate },
     }
@@ -244,8 +249,8 @@ export function encodeState(st: StoreState): Buffer {
     const w = new Writer(8 + slotBytes(st.slots[0], v0) + slotBytes(st.slots[1], v1) + 9 + st.progress.midstate.length)
     w.u8(st.active < 0 ? 0xff : st.active)
     w.u8(1)
-    w.u8(0)
-    w.u8(0)
+    w.u8(st.counter)
+    w.u8(st.counter >> 8)
     w.u32(st.session)
     writeSlot(w, st.slots[0], v0)
     writeSlot(w, st.slots[1], v1)
@@ -258,14 +263,13 @@ export function decodeState(body: Buffer): StoreState {
     const r = new Reader(body)
     const active = r.u8()
     const format = r.u8()
-    r.u8()
-    r.u8()
+    const counter = r.u8() | (r.u8() << 8)
     const session = r.u32()
     const s0 = readSlot(r)
     const s1 = readSlot(r)
     const p = readProgress(r)
     if (r.bad || format !== 1 || r.pos !== body.length || !(active === 0xff || active < 2)) return null
-    return { active: active === 0xff ? -1 : active, session: session, slots: [s0, s1], progress: p }
+    return { active: active === 0xff ? -1 : active, session: session, counter: counter, slots: [s0, s1], progress: p }
 }
 
 /**

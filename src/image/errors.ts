@@ -12,13 +12,17 @@ export type ImageReason =
     | "bad-protected-size" // ih_protect_tlv_size disagrees with the protected TLV area
     | "bad-tlv" // a TLV info total below 4, an entry that runs past the end of its area, too many entries
     | "bad-tlv-length" // a TLV whose length its type fixes (SHA-256 32, security counter 4, …) has another
-    | "misplaced-tlv" // a TLV in the wrong area (the security counter must be protected, the hash must not be)
-    | "duplicate-tlv" // a second SHA-256 or security-counter TLV
+    | "misplaced-tlv" // a TLV in the wrong area (the security counter must be protected; the hash, KEYHASH and signature must not be)
+    | "duplicate-tlv" // a second SHA-256, security-counter, KEYHASH or ED25519 TLV
     | "no-hash" // no SHA-256 TLV: MCUboot refuses such an image
     | "unsupported-hash" // only a SHA-384 or SHA-512 TLV: this checker hashes with SHA-256
     | "hash-mismatch" // the SHA-256 TLV does not match header + body + protected TLVs
     | "bad-version" // a version string that does not map onto major.minor.revision+build
     | "bad-argument" // a builder option out of range (header size, TLV type or size, pad-to, …)
+    | "unsigned" // keys are required and the image has no KEYHASH or no ED25519 TLV
+    | "unknown-key" // the KEYHASH TLV names none of the trusted keys
+    | "bad-signature" // the ED25519 TLV does not verify over the image's SHA-256 with the named key
+    | "counter-too-low" // the security counter (0 without one) is below the device's
     | "read-failed" // the reader threw (flash error, file error); the message says what it said
 
 export class ImageError extends Error {

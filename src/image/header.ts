@@ -78,11 +78,8 @@ export function versionInRange(v: ImageVersion): boolean {
 
 /** The names of the IMAGE_F_* bits set in `flags` (`0x…` for bits MCUboot does not define). */
 export function flagNames(flags: number): string[] {
-    // bit i of ih_flags is names[i]
-    const names = [
-        "PIC", "", "ENCRYPTED_AES128", "ENCRYPTED_AES256", "NON_BOOTABLE", "RAM_LOAD", "", "", "ROM_FIXED",
-        "COMPRESSED_LZMA1", "COMPRESSED_LZMA2", "COMPRESSED_ARM_THUMB",
-    ]
+    // bit i of ih_flags is names[i] (one string, not an array literal: less bytecode on the firmware)
+    const names = "PIC  ENCRYPTED_AES128 ENCRYPTED_AES256 NON_BOOTABLE RAM_LOAD   ROM_FIXED COMPRESSED_LZMA1 COMPRESSED_LZMA2 COMPRESSED_ARM_THUMB".split(" ")
     const out: string[] = []
     let bit = 1
     for (let i = 0; i < 32; i++) {

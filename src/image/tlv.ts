@@ -12,6 +12,7 @@
 // ED25519, 0x22 ECDSA, …). This module reads the layout through an ImageReader one 4-byte entry
 // header at a time and never holds the values.
 
+import { hex } from "../lib/hex"
 import { getU16, putU16 } from "../lib/bytes"
 import { errText } from "../lib/err-text"
 import { ImageError, hexNum } from "./errors"
@@ -61,60 +62,16 @@ export interface TlvItem {
     value: Buffer
 }
 
+/** The TLV types imgtool names (one byte each), in the order of TLV_NAMES. */
+const TLV_TYPES = hex`01021011122021222324253031323334405060707172737475`
+/** imgtool's names (image.py TLV_VALUES) of TLV_TYPES; a table, not a switch: 0.3 KB less bytecode on the firmware. */
+const TLV_NAMES =
+    "KEYHASH PUBKEY SHA256 SHA384 SHA512 RSA2048 ECDSA224 ECDSASIG RSA3072 ED25519 SIG_PURE ENCRSA2048 ENCKW ENCEC256 " +
+    "ENCX25519 ENCX25519_SHA512 DEPENDENCY SEC_CNT BOOT_RECORD DECOMP_SIZE DECOMP_SHA DECOMP_SIGNATURE COMP_DEC_SIZE UUID_VID UUID_CID"
+
 /** imgtool's name for a TLV type (image.py TLV_VALUES), VENDOR for custom types, else UNKNOWN. */
 export function tlvName(type: number): string {
-    switch (type) {
-        case TLV_KEYHASH:
-            return "KEYHASH"
-        case TLV_PUBKEY:
-            return "PUBKEY"
-        case TLV_SHA256:
-            return "SHA256"
-        case TLV_SHA384:
-            return "SHA384"
-        case TLV_SHA512:
-            return "SHA512"
-        case TLV_RSA2048_PSS:
-            return "RSA2048"
-        case TLV_ECDSA224:
-            return "ECDSA224"
-        case TLV_ECDSA_SIG:
-            return "ECDSASIG"
-        case TLV_RSA3072_PSS:
-            return "RSA3072"
-        case TLV_ED25519:
-            return "ED25519"
-        case TLV_SIG_PURE:
-            return "SIG_PURE"
-        case 0x30:
-            return "ENCRSA2048"
-        case 0x31:
-            return "ENCKW"
-        case 0x32:
-            return "ENCEC256"
-        case 0x33:
-            return "ENCX25519"
-        case 0x34:
-            return "ENCX25519_SHA512"
-        case TLV_DEPENDENCY:
-            return "DEPENDENCY"
-        case TLV_SEC_CNT:
-            return "SEC_CNT"
-        case TLV_BOOT_RECORD:
-            return "BOOT_RECORD"
-        case 0x70:
-            return "DECOMP_SIZE"
-        case 0x71:
-            return "DECOMP_SHA"
-        case 0x72:
-            return "DECOMP_SIGNATURE"
-        case 0x73:
-            return "COMP_DEC_SIZE"
-        case TLV_UUID_VID:
-            return "UUID_VID"
-        case TLV_UUID_CID:
-            return "UUID_CID"
-    }
+    for (let i = 0; i < TLV_TYPES.length; i++) if (TLV_TYPES[i] === type) return TLV_NAMES.split(" ")[i]
     return type >= TLV_VENDOR_MIN && type < TLV_ANY ? "VENDOR" : "UNKNOWN"
 }
 

@@ -18,6 +18,7 @@
 // earlier reason (same version, downgrade, another component, ...) keeps that reason: consent may
 // be asked for a plan that is then refused anyway.
 
+import { ImageVerifier } from "../sota/image-verifier"
 import * as ds from "@devicescript/core"
 import { AtClient } from "../at/client"
 import { Flash } from "../flash/flash"
@@ -160,6 +161,17 @@ export interface SotaOptions {
     trialBoots?: number
     /** Accept plans for lower versions than the running one. Default false. */
     allowDowngrade?: boolean
+    /**
+     * Signed images: `new SignedImages(keys)` (the library's `signatures` entry), with the Ed25519
+     * public keys images must be signed with, e.g. the `TRUSTED_KEYS` module that
+     * `npm run image -- keys keys.json -o src/trusted-keys.ts` writes. A downloaded image must
+     * carry a KEYHASH naming one of them, a valid ED25519 signature of its SHA-256 and a security
+     * counter at least the store's before it is installed (reasons unsigned, unknown-key,
+     * bad-signature, counter-too-low); a confirmed image raises the store's counter to its own.
+     * Default: none, no signature is checked, and none of the check's ≈ 7 KB of bytecode is in
+     * the program (a separate entry, not a `keys` option, for that reason).
+     */
+    signatures?: ImageVerifier
     /** Timeouts and retries. */
     tuning?: SotaTuning
 }
@@ -258,6 +270,7 @@ class Agent implements Sota {
             requestSha256: t.requestSha256,
             pipeline: t.pipeline,
             yielder: t.yielder,
+            signatures: options.signatures,
         })
         const self = this
         this.engine.onProgress((p: SotaProgress) => self.fromEngine(p))

@@ -3,6 +3,7 @@
 
 import { UpgradeLock } from "../lib/upgrade-lock"
 import { Rebuilder } from "./rebuilder"
+import { ImageVerifier } from "./image-verifier"
 
 export interface SotaConfig {
     /** The MCU component the plans name, e.g. "STM32". */
@@ -50,6 +51,14 @@ export interface SotaConfig {
      * so a program that does not make one carries none of the applier's bytecode).
      */
     rebuilder?: Rebuilder
+    /**
+     * Signed images: `new SignedImages(TRUSTED_KEYS)` (signed-images.ts, src/image/trusted-keys.ts).
+     * A downloaded image must be signed by one of the keys with a security counter at least the
+     * store's before its slot is marked ready (unsigned, unknown-key, bad-signature,
+     * counter-too-low); a confirm raises the store's counter to the running image's. Without it
+     * no signature is checked (and none of the check's bytecode is compiled).
+     */
+    signatures?: ImageVerifier
     /**
      * How hashing yields between 64-byte slices. Default: a real ds.sleep(0), which the VM's
      * opcode budget needs; in Node, where each sleep costs a ≥ 1 ms timer, pass a no-op.

@@ -331,14 +331,14 @@ export class Download {
         else if (s.sha256 && v.sha256 !== s.sha256) reason = "sha256-mismatch"
         else if (d.cfg.checkCrc && s.crc >= 0 && v.crc32 !== s.crc) reason = "crc-mismatch"
         let size = -1
-        if (!reason && this.rebuild) {
-            try {
-                size = await this.rebuild.finish()
-            } catch (err) {
-                if (!(err instanceof SotaError)) throw err
-                detail = err.message
-                reason = err.reason
-            }
+        try {
+            if (!reason && this.rebuild) size = await this.rebuild.finish()
+            // the signature and the security counter, before the slot can be marked ready
+            if (!reason && d.cfg.signatures) await d.cfg.signatures.check(d.store, size >= 0 ? size : s.length, d.cfg.yielder)
+        } catch (err) {
+            if (!(err instanceof SotaError)) throw err
+            detail = err.message
+            reason = err.reason
         }
         try {
             // a mismatch leaves nothing bootable behind: the slot is marked bad either way

@@ -151,7 +151,9 @@ export class SotaEngine implements SotaDeps {
                 await this.reboot()
                 return res
             }
-            await this.store.confirm() // persisted before anything reports success (aws#506)
+            // persisted before anything reports success (aws#506); the security counter rises only here
+            const sig = this.cfg.signatures
+            await this.store.confirm(sig ? await sig.runningCounter(this.store) : undefined)
             res.trial = "confirmed"
             this.progress("confirmed", "", 0, 0)
         }

@@ -31,6 +31,11 @@ export type SotaReason =
     | "sha256-mismatch"
     | "crc-mismatch" // the 10701 CRC field, only when the engine is configured to check it
     | "flash-mismatch" // the slot's bytes differ from the bytes received
+    // the image's signature and security counter (SotaConfig.signatures), before the slot is marked ready
+    | "unsigned" // signatures are required and the image has no KEYHASH or ED25519 TLV
+    | "unknown-key" // its KEYHASH names none of the compiled-in keys
+    | "bad-signature" // its ED25519 TLV does not verify over its SHA-256
+    | "counter-too-low" // its security counter is below the store's (anti-rollback)
     // after the reboot
     | "self-test-failed" // the new image was rolled back
     | "rolled-back" // the new image was not confirmed in time and the store rolled it back

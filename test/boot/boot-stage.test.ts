@@ -67,9 +67,7 @@ describe("real firmware images through the boot stage (node engine)", () => {
         ["throws", "rolled-back", BadWhy.NotConfirmed],
         ["hangs", "rolled-back", BadWhy.NotConfirmed],
         ["self-test-fail", "self-test-failed", BadWhy.SelfTest],
-        ["not-bytecode", "bad-image", BadWhy.ImageCheck],
-        ["bad-sha", "bad-image", BadWhy.ImageCheck],
-        ["oversize", "bad-image", BadWhy.ImageCheck],
+        ["not-bytecode", "bad-image", BadWhy.ImageCheck], // a valid signed image: only the boot stage sees it is no program
     ]
     it.each(bad)("bad:%s: the old program runs, the reason (%s) is kept and the platform saw the old version", async (kind, reason, why) => {
         const { s, d } = await run(["--image", `bad:${kind}`])
@@ -78,6 +76,15 @@ describe("real firmware images through the boot stage (node engine)", () => {
         // the last outcome: kept in the store, reported (no longer news) once the old version was reported
         expect(await outcome(d)).toEqual({ why, version: "2_0_0", unreported: false })
         expect(d.dc.formatLog()).toMatch(/failed \(reported 1_0_0, expected 2_0_0\)|failed/)
+    })
+
+    // the agent's own check (signatures on by default) refuses these before the slot is marked ready:
+    // nothing is activated, the old program never stops running (the boot stage would refuse them too)
+    it.each([["bad-sha"], ["oversize"]])("bad:%s: refused by the agent before ready (bad-image); the old program runs", async kind => {
+        const { s, d } = await run(["--image", `bad:${kind}`])
+        expect(s).toMatchObject({ result: "failed", reason: "bad-image", version: "1_0_0", runningVersion: "1_0_0", healthy: true })
+        expect(await outcome(d)).toEqual({ why: BadWhy.Download, version: "2_0_0", unreported: false })
+        expect(d.boots).toBe(1)
     })
 
     it("an image whose header version is not the version the platform announced is refused by the boot stage", async () => {
@@ -110,7 +117,7 @@ describe("real firmware images through the boot stage (node engine)", () => {
         const launch = await stage.boot()
         expect(launch).toMatchObject({ version: "3_0_0", trial: true })
         // the program in that slot was compiled as 9_9_9
-        const e = d.powerOn({ launch: { ...launch, program: Buffer.alloc(0), sha256: "", refused: [] }, version: "9_9_9", behaviour: "good" })
+        const e = d.powerOn({ launch: { ...launch, program: Buffer.alloc(0), sha256: "", refused: [], signedBy: -1, securityCounter: -1 }, version: "9_9_9", behaviour: "good" })
         await expect(e.start()).rejects.toThrow("reboot")
         expect(d.progress.some(p => p.state === "rolled-back" && p.reason === "version-mismatch")).toBe(true)
         expect(await outcome(d)).toEqual({ why: BadWhy.VersionMismatch, version: "3_0_0", unreported: true })
@@ -118,9 +125,9 @@ describe("real firmware images through the boot stage (node engine)", () => {
     })
 
     // a cut at every flash operation from the activation on: the activation record, the boot stage's
-    // trial-boot record (good, throws) or bad-slot record (bad-sha), the rollback, the confirm and
+    // trial-boot record (good, throws) or bad-slot record (not-bytecode), the rollback, the confirm and
     // the "reported" record
-    it.each([["good", []], ["bad:bad-sha", ["--image", "bad:bad-sha"]], ["bad:throws", ["--image", "bad:throws"]]])(
+    it.each([["good", []], ["bad:not-bytecode", ["--image", "bad:not-bytecode"]], ["bad:throws", ["--image", "bad:throws"]]])(
         "a power-cut sweep from the activation on (%s): always a good program, and the one the store records",
         async (name, args) => {
             let activatingAt = -1
@@ -147,6 +154,8 @@ describe("real firmware images through the boot stage (node engine)", () => {
                 expect(good ? ["1_0_0", "2_0_0"] : ["1_0_0"]).toContain(s.version)
                 // the program that runs agrees with the store's record of its slot
                 expect(s.runningVersion, `cut@op=${op}`).toBe(s.version)
+                // the security counter is the running image's: raised with 2_0_0's confirm, never before
+                expect(s.securityCounter, `cut@op=${op}`).toBe(s.version === "2_0_0" ? 2 : 1)
                 if (op <= total) expect(s.cuts, `cut@op=${op} fired`).toBe(1)
             }
             // the default two trial boots: one cut during a good image's trial never undoes the upgrade

@@ -90,11 +90,11 @@ describe("STATE", () => {
         expect(decodeState(encodeState(st))).toBe(null)
         st.slots[0].md5 = Buffer.alloc(16)
         expect(decodeState(encodeState(st))).not.toBe(null)
-        // the reserved bytes are not checked (room for later flags)
+        // bytes 2-3, reserved before, are the security counter (u16 LE; issue 17): any value decodes
         const r = Buffer.from(good)
         r[2] = 7
         r[3] = 9
-        expect(decodeState(r)).toEqual(full())
+        expect(decodeState(r)).toEqual({ ...full(), counter: 0x0907 })
     })
 
     it("stateReadable: a STATE must decode; any other type is the store's business", () => {

@@ -6,6 +6,7 @@
 //    the fields and TLVs we set; without --pad they are byte for byte imgtool's;
 //  - imgtool's own version parser agrees with ours on the dotted form.
 // imgtool missing is a failure with the install command in the message, never a skip.
+import { execFileSync } from "node:child_process"
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs"
 import { tmpdir } from "node:os"
 import { join } from "node:path"
@@ -18,7 +19,7 @@ import { bufferReader } from "../../src/image/reader"
 import { tlvName } from "../../src/image/tlv"
 import { formatVersion, parseVersion } from "../../src/image/version"
 import { pattern } from "./assemble"
-import { DumpInfo, imgtool, imgtoolCreate, imgtoolDecodeVersions, imgtoolDump } from "./imgtool"
+import { DumpInfo, VENV_PYTHON, imgtool, imgtoolCreate, imgtoolDecodeVersions, imgtoolDump, requireImgtool } from "./imgtool"
 
 const fast = { yielder: async () => {} }
 let dir = ""
@@ -170,5 +171,15 @@ describe("version strings: imgtool's parser is the oracle for the dotted form", 
             expect(p.image.subarray(20, 28).toString("hex")).toBe(readFileSync(out).subarray(20, 28).toString("hex"))
             expect(tlvName(0x10)).toBe(imgtoolDump(out).tlv_area.tlvs[0].type_name)
         }
+    })
+
+    it("tlvName gives imgtool's name (image.py TLV_VALUES) for every type imgtool knows", () => {
+        requireImgtool()
+        const values: Record<string, number> = JSON.parse(
+            execFileSync(VENV_PYTHON, ["-c", "import json; from imgtool.image import TLV_VALUES; print(json.dumps(TLV_VALUES))"], { encoding: "utf8" })
+        )
+        expect(Object.keys(values).length).toBeGreaterThan(20)
+        for (const [name, type] of Object.entries(values)) expect(tlvName(type)).toBe(name)
+        expect([tlvName(0xa0), tlvName(0x99), tlvName(0x21)]).toEqual(["VENDOR", "UNKNOWN", "ECDSA224"])
     })
 })

@@ -25,11 +25,12 @@ describe("the library package", () => {
         expect(r.name).toMatch(/^devicescript-/)
         expect(r.tarball).toMatch(/devicescript-quecthing-sota-\d+\.\d+\.\d+\.tgz$/)
         const files: string[] = r.files
-        for (const f of ["package/package.json", "package/README.md", "package/src/index.ts", "package/src/library/sota.ts", "package/src/sota/engine.ts", "package/src/platform/hardware.ts"])
+        for (const f of ["package/package.json", "package/README.md", "package/src/index.ts", "package/src/library/sota.ts", "package/src/sota/engine.ts", "package/src/platform/hardware.ts", "package/src/signatures.ts", "package/src/image/check.ts", "package/src/crypto/ed25519.ts"])
             expect(files).toContain(f)
         for (const f of files) {
             expect(f).not.toMatch(/^package\/(sim|test|tools|bench|examples|boot)\//)
-            expect(f).not.toMatch(/^package\/src\/(simulator|boards|image|delta|dfota)\//)
+            // src/image and src/crypto come with the signatures entry (the signature check); not the builder
+            expect(f).not.toMatch(/^package\/src\/(simulator|boards|delta|dfota)\/|^package\/src\/image\/pack\.ts$/)
         }
         const manifest = JSON.parse(spawnSync("tar", ["xzf", r.tarball, "-O", "package/package.json"], { encoding: "utf8" }).stdout)
         expect(manifest).toMatchObject({ main: "./src/index.ts", devicescript: { library: true }, files: ["src/**/*.ts", "devsconfig.json", "README.md"] })

@@ -19,8 +19,19 @@ export const USAGE = `npm run image -- <command> …
       --security-counter N     a protected SEC_CNT TLV (u32), as imgtool -s N
       --custom-tlv TYPE VALUE  a protected vendor TLV (TYPE 0xa0-0xfffe; VALUE 0x-hex bytes or text), as imgtool's
       --erased-value 0|0xff    filler of the header padding and --pad-to (default 0xff)
+      --key FILE               sign it: KEYHASH and ED25519 TLVs with this Ed25519 private key (PEM), as imgtool --key
+  sign <image|body> --key FILE -o <out> [--security-counter N] [pack's options]
+                               sign an existing image (its header, body and protected TLVs kept; --security-counter
+                               replaces its counter), or pack and sign a body (then --version is needed)
+  keygen -o FILE               a new Ed25519 private key, PKCS#8 PEM (as imgtool keygen -t ed25519 writes it)
+  keys <keys.json|key.pem …> -o FILE.ts
+                               the firmware's compiled-in key module from the public keys of a keys file
+                               ({"keys": [{"name", "pem"}]}, PEM paths relative to it) or PEM files (public or private)
   info <image> [--slot-size N]     the header and the TLVs as a person reads them, then the check's verdict
-  verify <image> [--slot-size N]   check magic, sizes, TLVs and the SHA-256 TLV: exit 0, or 1 with the reason
+  verify <image> [--slot-size N] [--keys K …] [--min-security-counter N]
+                                   check magic, sizes, TLVs and the SHA-256 TLV: exit 0, or 1 with the reason;
+                                   with --keys (a keys file or PEM files, repeatable) the image must be signed by one
+  diff | compress …                npm run delta's commands (detools patches): npm run image -- diff --help
 
   Numbers are decimal or 0x-hex. Exit codes: 0 ok, 1 the image does not check, 2 bad command line or file.`
 
@@ -39,17 +50,42 @@ export interface PackRequest {
     securityCounter?: number
     erasedValue?: number
     customTlvs: TlvItem[]
+    /** sign/pack --key: the private key's PEM file. */
+    key?: string
+}
+
+/** sign: an existing image, or a body to pack (then `version` is set). */
+export interface SignRequest extends Omit<PackRequest, "command" | "version" | "versionText" | "body"> {
+    command: "sign"
+    input: string
+    key: string
+    version?: ImageVersion
+    versionText?: string
 }
 
 export interface ReadRequest {
     command: "info" | "verify"
     image: string
     slotSize?: number
+    /** verify --keys: keys files or PEM files. */
+    keys: string[]
+    minSecurityCounter?: number
+}
+
+export interface KeygenRequest {
+    command: "keygen"
+    output: string
+}
+
+export interface KeysRequest {
+    command: "keys"
+    sources: string[]
+    output: string
 }
 
 type NumericField = "headerSize" | "padTo" | "loadAddr" | "flags" | "securityCounter"
 
-export type Request = PackRequest | ReadRequest | { command: "help" }
+export type Request = PackRequest | SignRequest | ReadRequest | KeygenRequest | KeysRequest | { command: "help" }
 
 function num(name: string, v: string | undefined, min: number, max: number): number {
     if (v === undefined || v.startsWith("--")) throw new UsageError(`${name} needs a value`)
@@ -80,12 +116,12 @@ const PACK_NUMBERS: Record<string, [NumericField, number, number]> = {
 export function parseArgs(argv: string[]): Request {
     const [command, ...rest] = argv
     if (command === undefined || command === "--help" || command === "-h" || command === "help") return { command: "help" }
-    if (command !== "pack" && command !== "info" && command !== "verify")
-        throw new UsageError(`unknown command "${command}": pack, info or verify (--help for the options)`)
+    if (!["pack", "sign", "keygen", "keys", "info", "verify"].includes(command))
+        throw new UsageError(`unknown command "${command}": pack, sign, keygen, keys, info or verify (--help for the options)`)
     const positional: string[] = []
-    const o: Partial<PackRequest> & { slotSize?: number } = { customTlvs: [] }
+    const o: Partial<PackRequest> & { slotSize?: number; keys: string[]; minSecurityCounter?: number } = { customTlvs: [], keys: [] }
     const packOnly = (a: string) => {
-        if (command !== "pack") throw new UsageError(`${a} is an option of pack, not of ${command}`)
+        if (command !== "pack" && command !== "sign") throw new UsageError(`${a} is an option of pack and sign, not of ${command}`)
     }
     for (let i = 0; i < rest.length; i++) {
         const a = rest[i]
@@ -112,7 +148,7 @@ export function parseArgs(argv: string[]): Request {
             }
             case "-o":
             case "--output":
-                packOnly(a)
+                if (command === "info" || command === "verify") throw new UsageError(`${a} is not an option of ${command}`)
                 o.output = next()
                 if (!o.output) throw new UsageError(`${a} needs a file`)
                 break
@@ -130,8 +166,24 @@ export function parseArgs(argv: string[]): Request {
                 o.customTlvs!.push({ type, value: tlvValue(type, next()) })
                 break
             }
+            case "--key":
+                packOnly(a)
+                o.key = next()
+                if (!o.key || o.key.startsWith("--")) throw new UsageError("--key needs a PEM file")
+                break
+            case "--keys": {
+                if (command !== "verify") throw new UsageError(`--keys is an option of verify, not of ${command}`)
+                const k = next()
+                if (!k || k.startsWith("--")) throw new UsageError("--keys needs a keys file or a PEM file")
+                o.keys.push(k)
+                break
+            }
+            case "--min-security-counter":
+                if (command !== "verify") throw new UsageError(`--min-security-counter is an option of verify, not of ${command}`)
+                o.minSecurityCounter = num(a, next(), 0, 0xffffffff)
+                break
             case "--slot-size":
-                if (command === "pack") throw new UsageError("--slot-size is an option of info and verify; pack takes --pad-to")
+                if (command !== "info" && command !== "verify") throw new UsageError(`--slot-size is an option of info and verify; ${command} takes --pad-to`)
                 o.slotSize = num(a, next(), 1, 0xffffffff)
                 break
             default:
@@ -139,10 +191,28 @@ export function parseArgs(argv: string[]): Request {
                 positional.push(a)
         }
     }
+    if (command === "keygen") {
+        if (positional.length !== 0) throw new UsageError(`keygen takes no file but -o, got ${positional.join(" ")}`)
+        if (!o.output) throw new UsageError("keygen needs -o <key.pem>")
+        return { command, output: o.output }
+    }
+    if (command === "keys") {
+        if (positional.length === 0) throw new UsageError("keys needs a keys file or PEM files")
+        if (!o.output) throw new UsageError("keys needs -o <module.ts>")
+        return { command, sources: positional, output: o.output }
+    }
     if (positional.length !== 1)
         throw new UsageError(`${command} takes one ${command === "pack" ? "body" : "image"} file, got ${positional.length}`)
-    if (command !== "pack") return { command, image: positional[0], slotSize: o.slotSize }
+    if (command === "info" || command === "verify")
+        return { command, image: positional[0], slotSize: o.slotSize, keys: o.keys, minSecurityCounter: o.minSecurityCounter }
+    if (command === "sign") {
+        if (!o.key) throw new UsageError("sign needs --key <private.pem>")
+        if (!o.output) throw new UsageError("sign needs -o <out>")
+        const { keys: _k, slotSize: _s, minSecurityCounter: _m, ...fields } = o
+        return { ...(fields as Omit<SignRequest, "command" | "input">), command: "sign", input: positional[0], key: o.key, output: o.output }
+    }
     if (!o.version) throw new UsageError("pack needs --version (e.g. --version 2_0_0)")
     if (!o.output) throw new UsageError("pack needs -o <out>")
-    return { ...(o as PackRequest), command: "pack", body: positional[0] }
+    const { keys: _k, slotSize: _s, minSecurityCounter: _m, ...fields } = o
+    return { ...(fields as PackRequest), command: "pack", body: positional[0] }
 }

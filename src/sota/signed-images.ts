@@ -1,0 +1,67 @@
+// The agent's signature check (image-verifier.ts's port): src/image's checkImage with the trusted
+// keys over the receiving slot, the store's security counter as the minimum; the typed reasons
+// of a refusal become the agent's (unsigned, unknown-key, bad-signature, counter-too-low; any
+// other image fault is bad-image). A flash failure while reading propagates as the store's.
+
+import { UpgradeStore } from "../flash/store-port"
+import { checkImage, readImageLayout } from "../image/check"
+import { ImageError } from "../image/errors"
+import { ImageReader } from "../image/reader"
+import { TrustedKey } from "../image/signature"
+import { TLV_SEC_CNT } from "../image/tlv"
+import { getU32 } from "../lib/bytes"
+import { errText } from "../lib/err-text"
+import { ImageVerifier } from "./image-verifier"
+import { SotaError, SotaReason, storeFailure } from "./reasons"
+
+class SlotReader implements ImageReader {
+    store: UpgradeStore
+    receiving: boolean
+    size: number
+    failure: any
+    constructor(store: UpgradeStore, receiving: boolean, size: number) {
+        this.store = store
+        this.receiving = receiving
+        this.size = size
+        this.failure = null
+    }
+    async read(off: number, len: number): Promise<Buffer> {
+        const n = Math.min(len, this.size - off)
+        if (n <= 0) return Buffer.alloc(0)
+        try {
+            return await this.store.readImage(this.receiving, off, n)
+        } catch (e) {
+            this.failure = e
+            throw e
+        }
+    }
+}
+
+/** Images must be signed by one of `keys` (the compiled-in src/image/trusted-keys.ts). */
+export class SignedImages implements ImageVerifier {
+    keys: TrustedKey[]
+    constructor(keys: TrustedKey[]) {
+        this.keys = keys
+    }
+
+    async check(store: UpgradeStore, size: number, yielder: () => Promise<void>) {
+        const r = new SlotReader(store, true, size)
+        try {
+            await checkImage(r, { maxSize: store.slotSize, keys: this.keys, minSecurityCounter: store.securityCounter(), chunk: 1024, yielder: yielder })
+        } catch (e) {
+            if (r.failure) throw storeFailure(r.failure)
+            if (!(e instanceof ImageError)) throw e
+            const x = e.reason
+            const reason: SotaReason =
+                x === "unsigned" || x === "unknown-key" || x === "bad-signature" || x === "counter-too-low" ? x : "bad-image"
+            throw new SotaError(reason, errText(e))
+        }
+    }
+
+    async runningCounter(store: UpgradeStore): Promise<number> {
+        const r = new SlotReader(store, false, store.runningSize())
+        const layout = await readImageLayout(r, r.size)
+        for (const t of layout.tlvs) if (t.type === TLV_SEC_CNT && t.protected && t.length === 4) return getU32(await r.read(t.offset, 4), 0)
+        return 0
+    }
+}

@@ -1,0 +1,83 @@
+// startSota's `signatures` option with the library's SignedImages entry (issue 17): the library's agent installs only images signed by one of
+// the keys with a security counter at least the store's, raises the counter when the new image
+// confirms itself, and refuses an image signed by another key (unknown-key) with nothing
+// activated. Without it nothing is checked (start-sota.test.ts). Virtual clock, module
+// emulator, NOR model (test/sota/world.ts).
+import { afterEach, beforeEach, describe, expect, it, vi } from "vitest"
+import { startSota, SotaOptions, SotaOutcome, SotaProgressEvent } from "../../src/index"
+import { SignedImages } from "../../src/signatures"
+import { TRUSTED_KEYS } from "../../src/image/trusted-keys"
+import { parseVersion } from "../../src/image/version"
+import { packSigned } from "../../tools/image/keys"
+import { devKey, untrustedKey } from "../../sim/boot/firmware-image"
+import { Reboot, World } from "../sota/world"
+import type { KeyObject } from "node:crypto"
+
+const root = new URL("../..", import.meta.url).pathname
+beforeEach(() => vi.useFakeTimers())
+afterEach(() => vi.useRealTimers())
+
+async function image(version: string, counter: number, key: KeyObject): Promise<Buffer> {
+    const body = Buffer.alloc(6000)
+    for (let i = 0; i < body.length; i++) body[i] = (i * 131 + counter) & 0xff
+    return (await packSigned(body, { version: parseVersion(version), securityCounter: counter, yielder: async () => {} }, key)).image
+}
+
+function boot(w: World, version: string, extra: Partial<SotaOptions>) {
+    const b = { progress: [] as SotaProgressEvent[], outcomes: [] as SotaOutcome[], rebootAsked: false }
+    startSota({
+        transport: w.tap,
+        flash: w.flash,
+        layout: w.layout,
+        component: "STM32",
+        version,
+        reboot: async () => {
+            b.rebootAsked = true
+            throw new Reboot()
+        },
+        onProgress: p => b.progress.push(p),
+        onOutcome: o => b.outcomes.push(o),
+        tuning: { yielder: async () => {} },
+        ...extra,
+    })
+    return b
+}
+
+async function until(pred: () => boolean, limitMs = 600_000) {
+    for (let t = 0; t < limitMs && !pred(); t += 250) await vi.advanceTimersByTimeAsync(250)
+    if (!pred()) throw new Error(`not reached within ${limitMs} ms of virtual time`)
+}
+
+async function counter(w: World) {
+    const s = w.newStore()
+    await s.mount()
+    return s.securityCounter()
+}
+
+describe("startSota({ signatures: new SignedImages(keys) })", () => {
+    it("a signed image (counter 4) installs and its confirm raises the store's counter from 1 to 4", async () => {
+        const factory = await image("1_0_0", 1, devKey(root))
+        const w = new World({ image: await image("2_0_0", 4, devKey(root)), factoryImage: factory, slotSize: 8192 })
+        await w.install()
+        expect(await counter(w)).toBe(1)
+        const b1 = boot(w, "1_0_0", { signatures: new SignedImages(TRUSTED_KEYS) })
+        await until(() => b1.rebootAsked)
+        expect(await counter(w)).toBe(1) // downloaded, activated, not confirmed: not raised
+        const b2 = boot(w, "2_0_0", { signatures: new SignedImages(TRUSTED_KEYS) })
+        await until(() => b2.outcomes.some(o => o.kind === "plan"))
+        expect(b2.outcomes[0]).toMatchObject({ kind: "started", version: "2_0_0", result: "confirmed" })
+        expect(await counter(w)).toBe(4)
+    })
+
+    it("an image signed by another key is refused (unknown-key) before it is marked ready; nothing activated", async () => {
+        const factory = await image("1_0_0", 1, devKey(root))
+        const w = new World({ image: await image("2_0_0", 4, untrustedKey()), factoryImage: factory, slotSize: 8192 })
+        await w.install()
+        const b = boot(w, "1_0_0", { signatures: new SignedImages(TRUSTED_KEYS) })
+        await until(() => b.outcomes.some(o => o.kind === "plan"))
+        expect(b.outcomes.find(o => o.kind === "plan")).toMatchObject({ result: "failed", reason: "unknown-key" })
+        expect(b.rebootAsked).toBe(false)
+        expect(await w.healthy()).toBe("old")
+        expect(await counter(w)).toBe(1)
+    })
+})
