@@ -33,8 +33,6 @@ import { W25qFlash } from "../flash/w25q"
 import { boardI2c } from "../platform/i2c-bus"
 import { startW25qFlash } from "../platform/spi-bus"
 import { PlanResult, SotaEngine, StartResult } from "../sota/engine"
-import { SignedImages } from "../sota/signed-images"
-import { TRUSTED_KEYS } from "../image/trusted-keys"
 import { SotaProgress } from "../sota/progress"
 import { SotaPlatform } from "../sota/port"
 import { boardLayout, BOARD_SLOT_SIZE } from "./layout"
@@ -118,8 +116,7 @@ export async function runBoard(w: BoardWiring): Promise<void> {
     console.log(`flash: ${flash.geometry.size} bytes; slots of ${layout.slotSize} at ${layout.slotAddress[0]} and ${layout.slotAddress[1]}`)
     const store = new ImageStore(flash, layout)
     const at = new AtClient(modem)
-    // signed images required: the compiled-in keys (src/image/trusted-keys.ts; a product's own, not the TEST key)
-    const engine = new SotaEngine(at, store, new BoardPlatform(modem, flash), { component: w.component, signatures: new SignedImages(TRUSTED_KEYS) })
+    const engine = new SotaEngine(at, store, new BoardPlatform(modem, flash), { component: w.component })
     engine.onProgress(p => console.log(progressLine(p)))
     const start: StartResult = await engine.start()
     console.log(`SOTA start: ${start.version} in slot ${start.slot}, trial ${start.trial}, platform ${start.platform}`)

@@ -36,8 +36,6 @@ import { RemoteFlash } from "./remote-flash"
 import { openChannels } from "./channels"
 import { askSimHost, BoardSettings, layoutFromGeometry } from "./sim-board"
 import { SotaEngine } from "../sota/engine"
-import { SignedImages } from "../sota/signed-images"
-import { TRUSTED_KEYS } from "../image/trusted-keys"
 import { PackageRebuilder } from "../sota/rebuild"
 import { SotaProgress } from "../sota/progress"
 import { SotaPlatform } from "../sota/port"
@@ -104,7 +102,6 @@ async function main(version: string, behaviour: string) {
         blockSize: board.blockSize,
         version: board.bootStage ? version : undefined,
         rebuilder: new PackageRebuilder(),
-        signatures: new SignedImages(TRUSTED_KEYS), // signed images required (the compiled-in keys)
     })
     engine.onProgress((p: SotaProgress) => say("SOTA", withStats(p)))
     const start = await engine.start()
