@@ -61,7 +61,9 @@ export const RESULT_TABLE = [
     "6 timeout module-error connection-lost platform-failed registration-failed",
     "7 md5-mismatch sha256-mismatch crc-mismatch flash-mismatch bad-image bad-patch store:digest-mismatch " +
         "store:flash-mismatch image:truncated image:bad-tlv-magic image:bad-protected-size image:bad-tlv " +
-        "image:bad-tlv-length image:misplaced-tlv image:duplicate-tlv image:no-hash image:hash-mismatch",
+        "image:bad-tlv-length image:misplaced-tlv image:duplicate-tlv image:no-hash image:hash-mismatch " +
+        "unsigned unknown-key bad-signature counter-too-low image:unsigned image:unknown-key image:bad-signature " +
+        "image:counter-too-low",
     "8 not-our-component wrong-source-version base-mismatch unsupported-package bad-plan image:bad-magic " +
         "image:bad-header-size image:unsupported-flags image:unsupported-hash image:bad-version",
     "10 failed-before flash-error self-test-failed rolled-back version-mismatch image:read-failed store:not-blank " +
