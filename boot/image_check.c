@@ -59,44 +59,36 @@ static int entries(const bs_image_t *img, uint32_t off, uint32_t end, int prot, 
     return 0;
 }
 
-/* The parts of s[p, end): decimal, no leading zero, within 32 bits (a part past that is out of
- * every range), separated by '_' or '.', one of them throughout (none when sep is given); how
- * many, or -1. */
-static int parts(const uint8_t *s, uint32_t p, uint32_t end, uint32_t v[4], uint8_t sep) {
-    uint32_t n = 0, digits = 0;
-    v[0] = 0;
-    for (; p <= end; p++) {
-        uint32_t c = p < end ? s[p] : 0;
-        if (p == end || c == '_' || c == '.') {
-            if (!digits || n == 3 || (p < end && sep && c != sep)) return -1;
-            if (p < end) sep = (uint8_t)c;
-            v[++n] = 0;
-            digits = 0;
-        } else if (c - '0' > 9 || (digits && !v[n]) || v[n] > 429496729u || (v[n] == 429496729u && c > '5'))
-            return -1; /* not a digit, a leading zero, or past 32 bits */
-        else {
-            v[n] = v[n] * 10 + c - '0';
+/* Whether the recorded version string s (src/image/version.ts parseVersion) is the header's
+ * version hv (bytes 20..27: major, minor, revision u16, build u32), in one pass: [V|v] then up to
+ * three decimal parts split by '_' or '.' (one of them throughout), then "+build" only after three
+ * parts; no empty part, no leading zero, nothing past 32 bits. The range checks come free: a part
+ * must equal its header field, missing parts being 0. */
+static int version_is(const uint8_t *s, uint32_t n, const uint8_t *hv) {
+    uint32_t v[4], k = 0, digits = 0, i = n && (s[0] | 32) == 'v';
+    uint8_t sep = 0;
+    if (!n) return 0;
+    v[0] = v[1] = v[2] = v[3] = 0;
+    for (; i <= n; i++) {
+        uint32_t c = i < n ? s[i] : 0, d = c - '0';
+        if (d <= 9) {
+            if ((digits && !v[k]) || v[k] > 429496729u || (v[k] == 429496729u && d > 5)) return 0;
+            v[k] = v[k] * 10 + d;
             digits++;
+            continue;
         }
+        if (!digits) return 0;
+        digits = 0;
+        if (c == '+') {
+            if (k != 2) return 0; /* a build only after three parts */
+        } else if (c == '_' || c == '.') {
+            if (k >= 2 || (sep && c != sep)) return 0;
+            sep = (uint8_t)c;
+        } else if (i < n)
+            return 0;
+        k++;
     }
-    return (int)n;
-}
-
-int bs_parse_version(const uint8_t *s, uint32_t n, uint8_t out[8]) {
-    uint32_t v[4], b[4], end = 0, i;
-    int np;
-    while (end < n && s[end] != '+') end++;
-    if (!n || (np = parts(s, s[0] == 'V' || s[0] == 'v', end, v, 0)) < 0) return -1;
-    b[0] = 0;
-    if (end < n && (np < 3 || parts(s, end + 1, n, b, '+') != 1)) return -1; /* a build only after three parts */
-    while (np < 3) v[np++] = 0;
-    if (v[0] > 255 || v[1] > 255 || v[2] > 0xffff) return -1;
-    out[0] = (uint8_t)v[0];
-    out[1] = (uint8_t)v[1];
-    out[2] = (uint8_t)v[2];
-    out[3] = (uint8_t)(v[2] >> 8);
-    for (i = 0; i < 4; i++) out[4 + i] = (uint8_t)(b[0] >> 8 * i);
-    return 0;
+    return v[0] == hv[0] && v[1] == hv[1] && v[2] == get(hv + 2, 2) && v[3] == get(hv + 4, 4);
 }
 
 int bs_image_check(bs_image_t *img, const bs_slot_t *s) {
@@ -129,8 +121,7 @@ int bs_image_check(bs_image_t *img, const bs_slot_t *s) {
         entries(img, plain + 4, end, 0, &t))
         return E_TLV;
     if (!t.hash) return E_RULES;
-    if (bs_parse_version(SLOT_VER(s), SLOT_VER_LEN(s), v)) return E_VERSION;
-    if (bs_differ(v, h + 20, 8)) return E_VERSION;
+    if (!version_is(SLOT_VER(s), SLOT_VER_LEN(s), h + 20)) return E_VERSION;
     if (rd(img, hdr, 8, v)) return E_PROGRAM;
     if (bs_differ(v, devs, 8)) return E_PROGRAM;
     bs_sha256_init(&sha);

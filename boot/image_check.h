@@ -15,7 +15,4 @@ typedef struct {
 /* 0 when the image in the slot passes for s (its recorded size is the image's limit), else the
  * step that failed (> 0). w25q_buf: scratch for the hash. */
 int bs_image_check(bs_image_t *img, const bs_slot_t *s);
-/* MCUboot version from a QuecThing version string (src/image/version.ts parseVersion): 0 when it
- * maps, out = major, minor, revision (u16 LE), build (u32 LE), the header's bytes 20..27. */
-int bs_parse_version(const uint8_t *s, uint32_t n, uint8_t out[8]);
 #endif
