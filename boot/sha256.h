@@ -6,7 +6,7 @@
 typedef struct {
     uint32_t h[8];
     uint32_t len; /* bytes fed */
-    uint8_t buf[64];
+    uint32_t w[16]; /* the block, as big-endian words */
 } bs_sha256_t;
 
 void bs_sha256_init(bs_sha256_t *c);
