@@ -35,20 +35,17 @@ static int layout_ok(void) {
 /* The store's state in force: the newest STATE that decodes, with a newer PROGRESS of the same
  * receive session while a slot is receiving (stateInForce); the initial state without one. */
 static void mount(void) {
-    int ok;
-    bs_log_mount(&lg, 0);
-    ok = lg.state.found && !bs_decode_state(lg.state.body, lg.state.len, &st);
-    if (!ok && lg.state.found) { /* a format this stage cannot read: scan again, checking */
-        bs_log_mount(&lg, &next);
-        ok = lg.state.found && !bs_decode_state(lg.state.body, lg.state.len, &st);
-        if (ok) bs_log(BS_EV_FALLBACK, lg.state.seq, 0);
-    }
-    if (!ok) {
+    bs_log_mount(&lg, &st);
+    if (!lg.state.found) {
         zero(&st, sizeof st);
         st.active = -1;
-    } else if (lg.progress.found && bs_seq_newer(lg.progress.seq, lg.state.seq) &&
-               (SLOT_STATE(&st.slot[0]) == SLOT_RECEIVING || SLOT_STATE(&st.slot[1]) == SLOT_RECEIVING))
-        bs_apply_progress(lg.progress.body, lg.progress.len, &st);
+    } else {
+        bs_decode_state(lg.state.body, lg.state.len, &st); /* decoded in the scan; st was scratch */
+        if (lg.progress.found && bs_seq_newer(lg.progress.seq, lg.state.seq) &&
+            (SLOT_STATE(&st.slot[0]) == SLOT_RECEIVING || SLOT_STATE(&st.slot[1]) == SLOT_RECEIVING))
+            bs_apply_progress(lg.progress.body, lg.progress.len, &st);
+    }
+    if (lg.bad && (!lg.state.found || bs_seq_newer(lg.bad_seq, lg.state.seq))) bs_log(BS_EV_FALLBACK, lg.state.seq, 0);
 }
 
 /* 0 when the slot may run, else its BadWhy; -1 when its recorded size reaches past the chip

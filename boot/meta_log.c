@@ -17,6 +17,9 @@ int bs_seq_newer(uint32_t a, uint32_t b) {
     return d != 0 && d < 0x80000000u;
 }
 
+/* A valid record at body - HEADER: the newest record of all picks the current sector, the newest
+ * STATE that decodes (into check, as scratch) and the newest PROGRESS are kept. A STATE that does
+ * not decode is remembered by its sequence: the mount logs a fallback when it is the newest. */
 static void found(bs_log_t *lg, int sector, const uint8_t *h, uint32_t body, bs_state_t *check) {
     uint32_t seq = bs_get32(h + 8), len = h[2] | (uint32_t)h[3] << 8;
     bs_rec_t *r = h[1] == REC_STATE ? &lg->state : h[1] == REC_PROGRESS ? &lg->progress : 0;
@@ -25,7 +28,11 @@ static void found(bs_log_t *lg, int sector, const uint8_t *h, uint32_t body, bs_
         lg->cur = (int8_t)sector;
     }
     if (!r || (r->found && !bs_seq_newer(seq, r->seq))) return;
-    if (r == &lg->state && check && bs_decode_state(body, len, check)) return;
+    if (r == &lg->state && bs_decode_state(body, len, check)) {
+        if (!lg->bad || bs_seq_newer(seq, lg->bad_seq)) lg->bad_seq = seq;
+        lg->bad = 1;
+        return;
+    }
     r->found = 1;
     r->seq = seq;
     r->body = body;
@@ -34,40 +41,29 @@ static void found(bs_log_t *lg, int sector, const uint8_t *h, uint32_t body, bs_
 
 static void scan(bs_log_t *lg, int sector, bs_state_t *check) {
     uint8_t *buf = w25q_buf;
-    uint32_t cap = w25q_cap;
-    uint32_t unit = lg->unit, base = lg->base + (uint32_t)sector * W25Q_SECTOR, end = W25Q_SECTOR, p, tail;
-    int32_t last = -1;
+    uint32_t unit = lg->unit, base = lg->base + (uint32_t)sector * W25Q_SECTOR, p, k, i, tail = 0, end;
     uint8_t h[HEADER + 4];
-    while (end > 0 && last < 0) { /* the last byte that is not 0xFF, from the end back */
-        uint32_t start = end > cap ? end - cap : 0, i = end - start;
-        w25q_read(base + start, buf, i);
-        while (i--)
-            if (buf[i] != 0xff) {
-                last = (int32_t)(start + i);
-                break;
-            }
-        end = start;
+    for (p = 0; p < W25Q_SECTOR; p += k) { /* past the last byte that is not 0xFF */
+        k = W25Q_SECTOR - p < w25q_cap ? W25Q_SECTOR - p : w25q_cap;
+        w25q_read(base + p, buf, k);
+        for (i = 0; i < k; i++)
+            if (buf[i] != 0xff) tail = p + i + 1;
     }
-    tail = ((uint32_t)(last + 1) + unit - 1) & ~(unit - 1);
-    end = tail;
-    for (p = 0; p < tail;) {
-        if (p + HEADER <= W25Q_SECTOR) {
-            uint32_t len, e;
-            w25q_read(base + p, h, HEADER);
-            len = h[2] | (uint32_t)h[3] << 8;
-            e = p + HEADER + len;
-            if (h[0] == MAGIC && h[6] == 1 && (len ^ 0xffff) == (h[4] | (uint32_t)h[5] << 8) &&
-                len <= W25Q_SECTOR / 4 - 16 - unit && e + 4 <= W25Q_SECTOR) {
-                w25q_read(base + e, h + HEADER, 4);
-                if (w25q_digest(0, base + p, HEADER + len) == bs_get32(h + HEADER)) {
-                    found(lg, sector, h, base + p + HEADER, check);
-                    p += (16 + len + unit - 1) & ~(unit - 1);
-                    if (p > end) end = p; /* its last units were all 0xFF, left unprogrammed */
-                    continue;
-                }
+    end = tail = (tail + unit - 1) & ~(unit - 1);
+    for (p = 0; p < tail; p += unit) {
+        uint32_t len, e;
+        w25q_read(base + p, h, HEADER);
+        len = h[2] | (uint32_t)h[3] << 8;
+        e = p + HEADER + len;
+        if (h[0] == MAGIC && h[6] == 1 && (len ^ 0xffff) == (h[4] | (uint32_t)h[5] << 8) &&
+            len <= W25Q_SECTOR / 4 - 16 - unit && e + 4 <= W25Q_SECTOR) {
+            w25q_read(base + e, h + HEADER, 4);
+            if (w25q_digest(0, base + p, HEADER + len) == bs_get32(h + HEADER)) {
+                found(lg, sector, h, base + p + HEADER, check);
+                p += ((16 + len + unit - 1) & ~(unit - 1)) - unit;
+                if (p + unit > end) end = p + unit; /* its last units were all 0xFF, left unprogrammed */
             }
         }
-        p += unit;
     }
     if (lg->cur == sector) lg->tail = end;
 }
@@ -76,7 +72,7 @@ void bs_log_mount(bs_log_t *lg, bs_state_t *check) {
     int s;
     lg->cur = -1;
     lg->tail = lg->best = 0;
-    lg->state.found = lg->progress.found = 0;
+    lg->state.found = lg->progress.found = lg->bad = 0;
     for (s = 0; s < lg->sectors; s++) scan(lg, s, check);
     lg->next_seq = lg->cur < 0 ? 1 : lg->best + 1;
 }

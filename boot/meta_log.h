@@ -17,13 +17,15 @@ typedef struct {
     uint8_t sectors, unit; /* unit: the store's program unit, a power of two ≤ 32 */
     int8_t cur;            /* sector of the newest record; -1: the log is empty */
     uint32_t tail, best, next_seq;
+    uint32_t bad_seq; /* the newest STATE that did not decode, when bad */
+    uint8_t bad;
     bs_rec_t state, progress;
 } bs_log_t;
 
 /* RFC 1982 order of u32 sequence numbers: is a newer than b? */
 int bs_seq_newer(uint32_t a, uint32_t b);
-/* Scan every sector through w25q_buf. With check, a STATE counts only when it decodes
- * (into *check, as scratch): the newest readable STATE, as mount(stateReadable). */
+/* Scan every sector through w25q_buf. A STATE counts only when it decodes (into *check, as
+ * scratch): the newest readable STATE, as mount(stateReadable). */
 void bs_log_mount(bs_log_t *lg, bs_state_t *check);
 /* Append a record whose len-byte body is at buf + 12 (buf holds the whole record, padded, so
  * it needs 16 + len + unit bytes); the log wraps onto the next sector, erased, when both copies
