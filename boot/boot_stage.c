@@ -40,10 +40,10 @@ static void mount(void) {
         zero(&st, sizeof st);
         st.active = -1;
     } else {
-        bs_decode_state(lg.state.body, lg.state.len, &st); /* decoded in the scan; st was scratch */
+        bs_decode(lg.state.body, lg.state.len, &st, REC_STATE); /* decoded in the scan; st was scratch */
         if (lg.progress.found && bs_seq_newer(lg.progress.seq, lg.state.seq) &&
             (SLOT_STATE(&st.slot[0]) == SLOT_RECEIVING || SLOT_STATE(&st.slot[1]) == SLOT_RECEIVING))
-            bs_apply_progress(lg.progress.body, lg.progress.len, &st);
+            bs_decode(lg.progress.body, lg.progress.len, &st, REC_PROGRESS);
     }
     if (lg.bad && (!lg.state.found || bs_seq_newer(lg.bad_seq, lg.state.seq))) bs_log(BS_EV_FALLBACK, lg.state.seq, 0);
 }

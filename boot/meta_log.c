@@ -28,7 +28,7 @@ static void found(bs_log_t *lg, int sector, const uint8_t *h, uint32_t body, bs_
         lg->cur = (int8_t)sector;
     }
     if (!r || (r->found && !bs_seq_newer(seq, r->seq))) return;
-    if (r == &lg->state && bs_decode_state(body, len, check)) {
+    if (r == &lg->state && bs_decode(body, len, check, REC_STATE)) {
         if (!lg->bad || bs_seq_newer(seq, lg->bad_seq)) lg->bad_seq = seq;
         lg->bad = 1;
         return;

@@ -9,41 +9,43 @@
 
 static uint8_t wide;
 
-static void command(uint8_t cmd, uint32_t addr) {
+#define ADDR 0x100  /* the command takes an address (3 bytes, or 4 on a wide chip) */
+#define WRITE 0x200 /* p is written after it, else n bytes are read into p (n may be 0) */
+
+/* One transaction: every command the stage sends goes through here. The narrow command codes are
+ * given; a wide chip's are 0x13 (read), 0x12 (program), 0x21 (erase). */
+static void xfer(uint32_t cmd, uint32_t addr, uint8_t *p, uint32_t n) {
     uint8_t h[5];
-    uint32_t n = 0;
-    h[n++] = cmd;
-    if (wide) h[n++] = (uint8_t)(addr >> 24);
-    h[n++] = (uint8_t)(addr >> 16);
-    h[n++] = (uint8_t)(addr >> 8);
-    h[n++] = (uint8_t)addr;
+    uint32_t k = 1;
+    if (cmd & ADDR) {
+        if (wide) cmd += (cmd & 0xff) == 0x20 ? 1 : 0x10;
+        else addr <<= 8;
+        for (; k < 5; k++, addr <<= 8) h[k] = (uint8_t)(addr >> 24);
+        k -= !wide;
+    }
+    h[0] = (uint8_t)cmd;
     bs_spi_select();
-    bs_spi_write(h, n);
+    bs_spi_write(h, k);
+    if (cmd & WRITE)
+        bs_spi_write(p, n);
+    else
+        bs_spi_read(p, n);
+    bs_spi_deselect();
 }
 
 uint32_t w25q_open(void) {
-    uint8_t id[3], cmd = 0x9f;
-    bs_spi_select();
-    bs_spi_write(&cmd, 1);
-    bs_spi_read(id, 3);
-    bs_spi_deselect();
+    uint8_t id[3];
+    xfer(0x9f, 0, id, 3);
     if (id[0] != 0xef || !((id[2] >= 0x0f && id[2] <= 0x19) || id[2] == 0x20)) return 0;
     wide = id[2] > 0x18;
     return id[2] == 0x20 ? 1ul << 26 : 1ul << id[2];
 }
 
-void w25q_read(uint32_t addr, uint8_t *p, uint32_t n) {
-    command(wide ? 0x13 : 0x03, addr);
-    bs_spi_read(p, n);
-    bs_spi_deselect();
-}
+void w25q_read(uint32_t addr, uint8_t *p, uint32_t n) { xfer(ADDR | 0x03, addr, p, n); }
 
 static uint8_t status(void) {
-    uint8_t b = 0x05;
-    bs_spi_select();
-    bs_spi_write(&b, 1);
-    bs_spi_read(&b, 1);
-    bs_spi_deselect();
+    uint8_t b;
+    xfer(0x05, 0, &b, 1);
     return b;
 }
 
@@ -65,17 +67,12 @@ static int verify(uint32_t addr, const uint8_t *p, uint32_t n) {
 /* Write enable, then a page program of p (n bytes) or, when p is NULL, a sector erase; wait,
  * read back. */
 static int write_op(uint32_t addr, const uint8_t *p, uint32_t n) {
-    uint8_t we = 0x06;
     uint32_t polls = p ? 100000ul : 2000000ul; /* tPP ≤ 3 ms, tSE ≤ 400 ms; a poll takes µs */
     uint8_t st;
-    bs_spi_select();
-    bs_spi_write(&we, 1);
-    bs_spi_deselect();
+    xfer(0x06, 0, 0, 0);
     st = status();
     if (!(st & 2) || st == 0xff) return -1; /* WEL did not latch; 0xFF: MISO floating, no chip */
-    command(p ? (wide ? 0x12 : 0x02) : (wide ? 0x21 : 0x20), addr);
-    if (p) bs_spi_write(p, n);
-    bs_spi_deselect();
+    xfer(p ? ADDR | WRITE | 0x02 : ADDR | 0x20, addr, (uint8_t *)p, n);
     while (status() & 1)
         if (!--polls) return -1;
         else if (!(polls & 1023)) bs_watchdog();
