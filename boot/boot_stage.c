@@ -35,17 +35,18 @@ static int layout_ok(void) {
 /* The store's state in force: the newest STATE that decodes, with a newer PROGRESS of the same
  * receive session while a slot is receiving (stateInForce); the initial state without one. */
 static void mount(void) {
+    const bs_rec_t *state = &lg.rec[REC_STATE];
     bs_log_mount(&lg, &st);
-    if (!lg.state.found) {
+    if (!state->found) {
         zero(&st, sizeof st);
         st.active = -1;
     } else {
-        bs_decode(lg.state.body, lg.state.len, &st, REC_STATE); /* decoded in the scan; st was scratch */
-        if (lg.progress.found && bs_seq_newer(lg.progress.seq, lg.state.seq) &&
+        bs_decode(state->body, state->len, &st, REC_STATE); /* decoded in the scan; st was scratch */
+        if (bs_rec_newer(&lg.rec[REC_PROGRESS], state) &&
             (SLOT_STATE(&st.slot[0]) == SLOT_RECEIVING || SLOT_STATE(&st.slot[1]) == SLOT_RECEIVING))
-            bs_decode(lg.progress.body, lg.progress.len, &st, REC_PROGRESS);
+            bs_decode(lg.rec[REC_PROGRESS].body, lg.rec[REC_PROGRESS].len, &st, REC_PROGRESS);
     }
-    if (lg.bad && (!lg.state.found || bs_seq_newer(lg.bad_seq, lg.state.seq))) bs_log(BS_EV_FALLBACK, lg.state.seq, 0);
+    if (bs_rec_newer(&lg.rec[LOG_BAD_STATE], state)) bs_log(BS_EV_FALLBACK, state->seq, 0);
 }
 
 /* 0 when the slot may run, else its BadWhy; -1 when its recorded size reaches past the chip
@@ -76,13 +77,8 @@ static int slot_check(const bs_state_t *s, int slot) {
 /* Deploy the program (zero-padded to 32 bytes, as fstor takes it) unless fstor holds it already. */
 static void deploy(const bs_image_t *im, bs_result_t *r) {
     uint32_t addr = im->base + im->body, n = im->body_len, size = (n + 31) & ~31u, off, k;
-    bs_sha256_t sha;
     int e = 0;
-    bs_sha256_init(&sha);
-    w25q_digest(&sha, addr, n);
-    zero(w25q_buf, 32);
-    bs_sha256_update(&sha, w25q_buf, size - n);
-    bs_sha256_final(&sha, w25q_buf);
+    bs_sha256_flash(addr, n, size, w25q_buf);
     if (!devsmgr_get_hash(w25q_buf + 32)) {
         if (!bs_differ(w25q_buf, w25q_buf + 32, 32)) {
             bs_log(BS_EV_SAME_PROGRAM, size, 0);

@@ -94,7 +94,6 @@ int bs_image_check(bs_image_t *img, const bs_slot_t *s) {
     static const uint8_t devs[8] = {0x44, 0x65, 0x76, 0x53, 0x0a, 0x6e, 0x29, 0xf1};
     uint8_t h[32];
     uint32_t hdr, prot, body, hashed, hash, lim = bs_slot_size(s), base = img->base;
-    bs_sha256_t sha;
 
     if (lim > img->slot_size) lim = img->slot_size;
     w25q_read(base, h, 32);
@@ -109,9 +108,7 @@ int bs_image_check(bs_image_t *img, const bs_slot_t *s) {
     if (!version_is(SLOT_VER(s), SLOT_VER_LEN(s), h + 20)) return E_VERSION;
     w25q_read(base + hdr, buf, 8); /* inside the chip; past the image only when it has no DevS magic */
     if (bs_differ(buf, devs, 8)) return E_PROGRAM;
-    bs_sha256_init(&sha);
-    w25q_digest(&sha, base, hashed);
-    bs_sha256_final(&sha, buf);
+    bs_sha256_flash(base, hashed, hashed, buf);
     w25q_read(base + hash, buf + 32, 32);
     if (bs_differ(buf, buf + 32, 32)) return E_HASH;
     img->body = hdr;

@@ -13,30 +13,30 @@
 #define HEADER 12
 
 int bs_seq_newer(uint32_t a, uint32_t b) {
-    uint32_t d = a - b;
-    return d != 0 && d < 0x80000000u;
+    return (int32_t)(a - b) > 0; /* a - b in [1, 2^31) */
 }
 
-/* A valid record at body - HEADER: the newest record of all picks the current sector, the newest
- * STATE that decodes (into check, as scratch) and the newest PROGRESS are kept. A STATE that does
- * not decode is remembered by its sequence: the mount logs a fallback when it is the newest. */
-static void found(bs_log_t *lg, int sector, const uint8_t *h, uint32_t body, bs_state_t *check) {
-    uint32_t seq = bs_get32(h + 8), len = h[2] | (uint32_t)h[3] << 8;
-    bs_rec_t *r = h[1] == REC_STATE ? &lg->state : h[1] == REC_PROGRESS ? &lg->progress : 0;
-    if (lg->cur < 0 || bs_seq_newer(seq, lg->best)) {
-        lg->best = seq;
-        lg->cur = (int8_t)sector;
-    }
-    if (!r || (r->found && !bs_seq_newer(seq, r->seq))) return;
-    if (r == &lg->state && bs_decode(body, len, check, REC_STATE)) {
-        if (!lg->bad || bs_seq_newer(seq, lg->bad_seq)) lg->bad_seq = seq;
-        lg->bad = 1;
-        return;
-    }
+int bs_rec_newer(const bs_rec_t *a, const bs_rec_t *b) {
+    return a->found && (!b->found || bs_seq_newer(a->seq, b->seq));
+}
+
+/* r becomes the record (seq, body, len) when that is newer. */
+static void keep(bs_rec_t *r, uint32_t seq, uint32_t body, uint32_t len) {
+    if (r->found && !bs_seq_newer(seq, r->seq)) return;
     r->found = 1;
     r->seq = seq;
     r->body = body;
     r->len = (uint16_t)len;
+}
+
+/* A valid record at body - HEADER: the newest of all (its sector kept as the body: the current
+ * sector), the newest STATE that decodes (into check, as scratch), the newest that does not (the
+ * mount logs a fallback when it is newer than the one used), the newest PROGRESS. */
+static void found(bs_log_t *lg, int sector, const uint8_t *h, uint32_t body, bs_state_t *check) {
+    uint32_t seq = bs_get32(h + 8), len = h[2] | (uint32_t)h[3] << 8, type = h[1];
+    keep(&lg->rec[0], seq, (uint32_t)sector, 0);
+    if (type == REC_STATE || type == REC_PROGRESS)
+        keep(&lg->rec[type == REC_STATE && bs_decode(body, len, check, REC_STATE) ? LOG_BAD_STATE : type], seq, body, len);
 }
 
 static void scan(bs_log_t *lg, int sector, bs_state_t *check) {
@@ -65,16 +65,16 @@ static void scan(bs_log_t *lg, int sector, bs_state_t *check) {
             }
         }
     }
-    if (lg->cur == sector) lg->tail = end;
+    if (lg->rec[0].found && lg->rec[0].body == (uint32_t)sector) lg->tail = end;
 }
 
 void bs_log_mount(bs_log_t *lg, bs_state_t *check) {
     int s;
-    lg->cur = -1;
-    lg->tail = lg->best = 0;
-    lg->state.found = lg->progress.found = lg->bad = 0;
+    lg->tail = 0;
+    for (s = 0; s < 4; s++) lg->rec[s].found = 0;
     for (s = 0; s < lg->sectors; s++) scan(lg, s, check);
-    lg->next_seq = lg->cur < 0 ? 1 : lg->best + 1;
+    lg->cur = lg->rec[0].found ? (int8_t)lg->rec[0].body : -1;
+    lg->next_seq = lg->rec[0].found ? lg->rec[0].seq + 1 : 1;
 }
 
 static void put(uint8_t *p, uint32_t v, int n) {

@@ -12,18 +12,22 @@ typedef struct {
     uint8_t found;
 } bs_rec_t;
 
+#define LOG_BAD_STATE 3
+
 typedef struct {
     uint32_t base;
     uint8_t sectors, unit; /* unit: the store's program unit, a power of two ≤ 32 */
     int8_t cur;            /* sector of the newest record; -1: the log is empty */
-    uint32_t tail, best, next_seq;
-    uint32_t bad_seq; /* the newest STATE that did not decode, when bad */
-    uint8_t bad;
-    bs_rec_t state, progress;
+    uint32_t tail, next_seq;
+    /* the newest record of all (body: its sector), REC_STATE: the newest STATE that decodes,
+     * REC_PROGRESS, LOG_BAD_STATE: the newest STATE that does not */
+    bs_rec_t rec[4];
 } bs_log_t;
 
 /* RFC 1982 order of u32 sequence numbers: is a newer than b? */
 int bs_seq_newer(uint32_t a, uint32_t b);
+/* a is found and newer than b, or b is not found */
+int bs_rec_newer(const bs_rec_t *a, const bs_rec_t *b);
 /* Scan every sector through w25q_buf. A STATE counts only when it decodes (into *check, as
  * scratch): the newest readable STATE, as mount(stateReadable). */
 void bs_log_mount(bs_log_t *lg, bs_state_t *check);

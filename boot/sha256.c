@@ -1,6 +1,7 @@
 /* Small rather than fast: a 16-word rolling schedule (64 bytes of stack, not 256). */
 #include "sha256.h"
 #include "records.h"
+#include "w25q.h"
 
 static const uint32_t K[64] = {
     0x428a2f98, 0x71374491, 0xb5c0fbcf, 0xe9b5dba5, 0x3956c25b, 0x59f111f1, 0x923f82a4, 0xab1c5ed5,
@@ -66,4 +67,12 @@ void bs_sha256_final(bs_sha256_t *c, uint8_t out[32]) {
     } while ((c->len & 63) != 60);
     for (i = 24; i >= 0; i -= 8) byte(c, bits >> i);
     for (i = 0; i < 32; i++) out[i] = (uint8_t)(c->h[i >> 2] >> (24 - 8 * (i & 3)));
+}
+
+void bs_sha256_flash(uint32_t addr, uint32_t n, uint32_t size, uint8_t out[32]) {
+    bs_sha256_t c;
+    bs_sha256_init(&c);
+    w25q_digest(&c, addr, n);
+    while (n++ < size) byte(&c, 0);
+    bs_sha256_final(&c, out);
 }
