@@ -74,37 +74,39 @@ static int slot_check(const bs_state_t *s, int slot) {
     return 0;
 }
 
-/* Deploy the program (zero-padded to 32 bytes, as fstor takes it) unless fstor holds it already. */
+/* Deploy the program (zero-padded to 32 bytes, as fstor takes it) unless fstor holds it already.
+ * A program fstor cannot take fails as a refused start (its size logged): the one there stays. */
 static void deploy(const bs_image_t *im, bs_result_t *r) {
-    uint32_t addr = im->base + im->body, n = im->body_len, size = (n + 31) & ~31u, off, k;
-    int e = 0;
-    bs_sha256_flash(addr, n, size, w25q_buf);
-    if (!devsmgr_get_hash(w25q_buf + 32)) {
-        if (!bs_differ(w25q_buf, w25q_buf + 32, 32)) {
-            bs_log(BS_EV_SAME_PROGRAM, size, 0);
-            return;
-        }
-    }
-    if (size < 64 || size > lay->max_program) { /* not a program fstor can take: keep the one there */
-        r->deploy_error = 1;
-        bs_log(BS_EV_DEPLOY_FAIL, 1, size);
+    uint8_t *buf = w25q_buf;
+    uint32_t addr = im->base + im->body, n = im->body_len, size = (n + 31) & ~31u, off, k, i;
+    int e;
+    uint8_t step = 1;
+    bs_sha256_flash(addr, n, size, buf);
+    if (!devsmgr_get_hash(buf + 32) && !bs_differ(buf, buf + 32, 32)) {
+        bs_log(BS_EV_SAME_PROGRAM, size, 0);
         return;
     }
-    bs_log(BS_EV_DEPLOY, size, 0);
-    if ((e = devsmgr_deploy_start(size)) != 0) {
-        r->deploy_error = 1;
-    } else {
+    if (size < 64 || size > lay->max_program)
+        e = -(int)size;
+    else {
+        bs_log(BS_EV_DEPLOY, size, 0);
+        e = devsmgr_deploy_start(size);
         for (off = 0; off < size && !e; off += k) {
             k = size - off < w25q_cap ? size - off : w25q_cap;
-            zero(w25q_buf, k);
-            w25q_read(addr + off, w25q_buf, off + k > n ? n - off : k);
+            w25q_read(addr + off, buf, k);
+            for (i = n - off; i < k; i++) buf[i] = 0; /* past the body: the padding */
             bs_watchdog();
-            if ((e = devsmgr_deploy_write(w25q_buf, k)) != 0) r->deploy_error = 2;
+            step = 2;
+            e = devsmgr_deploy_write(buf, k);
         }
-        if (!e && (e = devsmgr_deploy_write(0, 0)) != 0) r->deploy_error = 3;
+        if (!e) {
+            step = 3;
+            e = devsmgr_deploy_write(0, 0);
+        }
     }
     if (e) {
-        bs_log(BS_EV_DEPLOY_FAIL, (uint32_t)r->deploy_error, (uint32_t)-e);
+        r->deploy_error = (int8_t)step;
+        bs_log(BS_EV_DEPLOY_FAIL, step, (uint32_t)-e);
         return;
     }
     r->deployed = 1;
