@@ -72,9 +72,9 @@ void bs_log_mount(bs_log_t *lg, bs_state_t *check) {
     int s;
     lg->tail = 0;
     for (s = 0; s < 4; s++) lg->rec[s].found = 0;
+    lg->rec[0].seq = 0;           /* an empty log: the first record is 1 ... */
+    lg->rec[0].body = 0xffffffff; /* ... in sector 0 */
     for (s = 0; s < lg->sectors; s++) scan(lg, s, check);
-    lg->cur = lg->rec[0].found ? (int8_t)lg->rec[0].body : -1;
-    lg->next_seq = lg->rec[0].found ? lg->rec[0].seq + 1 : 1;
 }
 
 static void put(uint8_t *p, uint32_t v, int n) {
@@ -85,25 +85,27 @@ static void put(uint8_t *p, uint32_t v, int n) {
 }
 
 int bs_log_append(bs_log_t *lg, uint8_t type, uint8_t *buf, uint32_t len) {
+    bs_rec_t *last = &lg->rec[0];
     uint32_t unit = lg->unit, size = (16 + len + unit - 1) & ~(unit - 1), addr, i;
-    if (lg->cur < 0 || lg->tail + 2 * size > W25Q_SECTOR) {
-        int next = lg->cur + 1;
+    if (!last->found || lg->tail + 2 * size > W25Q_SECTOR) {
+        uint32_t next = last->body + 1;
         if (next >= lg->sectors) next = 0;
-        if (w25q_erase(lg->base + (uint32_t)next * W25Q_SECTOR)) return -1;
-        lg->cur = (int8_t)next;
+        if (w25q_erase(lg->base + next * W25Q_SECTOR)) return -1;
+        last->found = 1;
+        last->body = next;
         lg->tail = 0;
     }
     buf[0] = MAGIC;
     buf[1] = type;
     put(buf + 2, len | (len ^ 0xffff) << 16, 4);
     put(buf + 6, 1, 2);
-    put(buf + 8, lg->next_seq, 4);
+    put(buf + 8, last->seq + 1, 4);
     put(buf + HEADER + len, bs_crc32(0, buf, HEADER + len), 4);
     for (i = 16 + len; i < size; i++) buf[i] = 0xff;
-    addr = lg->base + (uint32_t)lg->cur * W25Q_SECTOR + lg->tail;
+    addr = lg->base + last->body * W25Q_SECTOR + lg->tail;
     /* copy 0, then copy 1: a cut during copy 1 leaves copy 0 whole and the record in force */
     if (w25q_program(addr, buf, size) || w25q_program(addr + size, buf, size)) return -1;
     lg->tail += 2 * size;
-    lg->next_seq++;
+    last->seq++;
     return 0;
 }

@@ -17,9 +17,9 @@ typedef struct {
 typedef struct {
     uint32_t base;
     uint8_t sectors, unit; /* unit: the store's program unit, a power of two ≤ 32 */
-    int8_t cur;            /* sector of the newest record; -1: the log is empty */
-    uint32_t tail, next_seq;
-    /* the newest record of all (body: its sector), REC_STATE: the newest STATE that decodes,
+    uint32_t tail; /* where the next record goes in the newest record's sector */
+    /* the newest record of all (body: its sector; seq 0 in sector -1 when the log is empty: the
+     * append's next record and sector), REC_STATE: the newest STATE that decodes,
      * REC_PROGRESS, LOG_BAD_STATE: the newest STATE that does not */
     bs_rec_t rec[4];
 } bs_log_t;
