@@ -86,7 +86,9 @@ static int version_is(const uint8_t *s, uint32_t n, const uint8_t *hv) {
             return 0;
         k++;
     }
-    return v[0] == hv[0] && v[1] == hv[1] && v[2] == get(hv + 2, 2) && v[3] == get(hv + 4, 4);
+    for (k = 0; k < 4; k++) /* the header's fields: bytes [0, 1), [1, 2), [2, 4), [4, 8) */
+        if (v[k] != get(hv + (k < 3 ? k : 4), k < 2 ? 1 : k * 2 - 2)) return 0;
+    return 1;
 }
 
 int bs_image_check(bs_image_t *img, const bs_slot_t *s) {
@@ -101,7 +103,7 @@ int bs_image_check(bs_image_t *img, const bs_slot_t *s) {
     prot = get(h + 10, 2);
     body = get(h + 12, 4);
     hashed = hdr + prot + body; /* hdr + prot < 2^17 and lim < 2^27: a body past lim fails first */
-    if (get(h, 4) != 0x96f3b83du || hdr < 32 || (get(h + 16, 4) & ~0x131u) || (prot && prot < 4)) return E_HEADER;
+    if (get(h, 4) != 0x96f3b83du || hdr < 32 || (get(h + 16, 4) & ~0x131u) || prot - 1 < 3) return E_HEADER;
     if (body >= lim || hashed >= lim) return E_SIZE; /* no room left for the TLV area */
     /* a protected area the header does not announce fails the plain magic */
     if (!(hash = tlvs(base, hdr + body, prot, lim))) return E_TLV;

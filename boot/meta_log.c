@@ -40,15 +40,9 @@ static void found(bs_log_t *lg, int sector, const uint8_t *h, uint32_t body, bs_
 }
 
 static void scan(bs_log_t *lg, int sector, bs_state_t *check) {
-    uint8_t *buf = w25q_buf;
-    uint32_t unit = lg->unit, base = lg->base + (uint32_t)sector * W25Q_SECTOR, p, k, i, tail = 0, end;
+    uint32_t unit = lg->unit, base = lg->base + (uint32_t)sector * W25Q_SECTOR, p, tail, end;
     uint8_t h[HEADER + 4];
-    for (p = 0; p < W25Q_SECTOR; p += k) { /* past the last byte that is not 0xFF */
-        k = W25Q_SECTOR - p < w25q_cap ? W25Q_SECTOR - p : w25q_cap;
-        w25q_read(base + p, buf, k);
-        for (i = 0; i < k; i++)
-            if (buf[i] != 0xff) tail = p + i + 1;
-    }
+    tail = w25q_digest(W25Q_TAIL, base, W25Q_SECTOR); /* past the last byte that is not 0xFF */
     end = tail = (tail + unit - 1) & ~(unit - 1);
     for (p = 0; p < tail; p += unit) {
         uint32_t len, e;

@@ -98,15 +98,18 @@ uint32_t w25q_cap;
 
 uint32_t w25q_digest(bs_sha256_t *sha, uint32_t addr, uint32_t n) {
     uint8_t *buf = w25q_buf;
-    uint32_t crc = 0, k, cap = w25q_cap;
-    for (; n; n -= k, addr += k) {
-        k = n < cap ? n : cap;
-        w25q_read(addr, buf, k);
-        if (sha)
+    uint32_t v = 0, k, i, off;
+    for (off = 0; off < n; off += k) {
+        k = n - off < w25q_cap ? n - off : w25q_cap;
+        w25q_read(addr + off, buf, k);
+        if (sha == W25Q_TAIL) {
+            for (i = 0; i < k; i++)
+                if (buf[i] != 0xff) v = off + i + 1;
+        } else if (sha)
             bs_sha256_update(sha, buf, k);
         else
-            crc = bs_crc32(crc, buf, k);
+            v = bs_crc32(v, buf, k);
         bs_watchdog();
     }
-    return crc;
+    return v;
 }

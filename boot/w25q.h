@@ -18,6 +18,8 @@ int w25q_erase(uint32_t addr);
 extern uint8_t *w25q_buf;
 extern uint32_t w25q_cap;
 /* A digest of [addr, addr + n) read through w25q_buf, the watchdog fed per read: the
- * CRC-32 (returned) when sha is NULL, else SHA-256 into sha. */
+ * CRC-32 (returned) when sha is NULL, with W25Q_TAIL the length up to the last byte that is not
+ * 0xFF (0: all erased), else SHA-256 into sha. */
+#define W25Q_TAIL ((bs_sha256_t *)1)
 uint32_t w25q_digest(bs_sha256_t *sha, uint32_t addr, uint32_t n);
 #endif
