@@ -1,5 +1,7 @@
-/* Reads with 0x03 (0x13 and 4-byte addresses above 16 MB, as src/flash/w25q.ts), programs
- * with 0x02/0x12 split at pages, erases 4 KB with 0x20/0x21. Every program and erase is read
+/* Reads with 0x03, programs with 0x02 split at pages, erases 4 KB with 0x20, all with 3-byte
+ * addresses (the stage sees at most the chip's first 16 MB, where the store is; src/flash/w25q.ts
+ * switches to 0x13/0x12/0x21 above 16 MB, which the store's layout never reaches on the boards).
+ * Every program and erase is read
  * back: the stage must know when its record did not land (a worn sector), because a trial boot
  * that is not recorded could loop forever. Busy waits are bounded by poll counts: the port has
  * no clock. */
@@ -7,25 +9,18 @@
 #include "bs_port.h"
 #include "crc32.h"
 
-static uint8_t wide;
-
-#define ADDR 0x100  /* the command takes an address (3 bytes, or 4 on a wide chip) */
+#define ADDR 0x100  /* the command takes a 3-byte address */
 #define WRITE 0x200 /* p is written after it, else n bytes are read into p (n may be 0) */
 
-/* One transaction: every command the stage sends goes through here. The narrow command codes are
- * given; a wide chip's are 0x13 (read), 0x12 (program), 0x21 (erase). */
+/* One transaction: every command the stage sends goes through here. */
 static void xfer(uint32_t cmd, uint32_t addr, uint8_t *p, uint32_t n) {
-    uint8_t h[5];
-    uint32_t k = 1;
-    if (cmd & ADDR) {
-        if (wide) cmd += (cmd & 0xff) == 0x20 ? 1 : 0x10;
-        else addr <<= 8;
-        for (; k < 5; k++, addr <<= 8) h[k] = (uint8_t)(addr >> 24);
-        k -= !wide;
-    }
+    uint8_t h[4];
     h[0] = (uint8_t)cmd;
+    h[1] = (uint8_t)(addr >> 16);
+    h[2] = (uint8_t)(addr >> 8);
+    h[3] = (uint8_t)addr;
     bs_spi_select();
-    bs_spi_write(h, k);
+    bs_spi_write(h, cmd & ADDR ? 4 : 1);
     if (cmd & WRITE)
         bs_spi_write(p, n);
     else
@@ -33,12 +28,13 @@ static void xfer(uint32_t cmd, uint32_t addr, uint8_t *p, uint32_t n) {
     bs_spi_deselect();
 }
 
+/* The chip's first 16 MB: what 3-byte addresses reach (a W25Q256/512 starts in 3-byte mode);
+ * the store lies at its start, and a layout past 16 MB is refused as a bad layout. */
 uint32_t w25q_open(void) {
     uint8_t id[3];
     xfer(0x9f, 0, id, 3);
     if (id[0] != 0xef || !((id[2] >= 0x0f && id[2] <= 0x19) || id[2] == 0x20)) return 0;
-    wide = id[2] > 0x18;
-    return id[2] == 0x20 ? 1ul << 26 : 1ul << id[2];
+    return 1ul << (id[2] > 0x18 ? 0x18 : id[2]);
 }
 
 void w25q_read(uint32_t addr, uint8_t *p, uint32_t n) { xfer(ADDR | 0x03, addr, p, n); }

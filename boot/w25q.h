@@ -6,7 +6,7 @@
 
 #define W25Q_SECTOR 4096u
 
-/* JEDEC ID check; the chip's size in bytes, or 0 when no W25Q answers. */
+/* JEDEC ID check; the chip's size in bytes (at most 16 MB: what 3-byte addresses reach), or 0 when no W25Q answers. */
 uint32_t w25q_open(void);
 void w25q_read(uint32_t addr, uint8_t *p, uint32_t n);
 /* 0, or -1 when the chip did not take it (write enable not latched, busy too long, or the
