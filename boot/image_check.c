@@ -11,9 +11,14 @@
 
 enum { E_HEADER = 2, E_SIZE, E_TLV, E_RULES, E_HASH, E_VERSION, E_PROGRAM };
 
-static uint32_t get(const uint8_t *p, int n) {
-    uint32_t v = 0;
-    while (n--) v = v << 8 | p[n];
+/* Fields are read as words: the image is little-endian, as every MCU the stage is for. */
+#if defined(__BYTE_ORDER__) && __BYTE_ORDER__ != __ORDER_LITTLE_ENDIAN__
+#error "the boot stage reads little-endian fields with word loads"
+#endif
+
+static uint32_t word(uint32_t addr) {
+    uint32_t v;
+    w25q_read(addr, (uint8_t *)&v, 4);
     return v;
 }
 
@@ -29,19 +34,15 @@ static const uint8_t fixed[2][10] = {{0x01, 0x10, 0x11, 0x12, 0x24, 0x50, 0x40, 
  * there (checkTlvRules). The SHA-256 TLV's value offset, or 0 when the rules fail. */
 static uint32_t tlvs(uint32_t base, uint32_t off, uint32_t prot, uint32_t lim) {
     uint32_t count = 0, hash = 0, counter = 0, i;
-    uint8_t h[4];
     for (;;) {
-        uint32_t end;
-        w25q_read(base + off, h, 4);
-        end = off + get(h + 2, 2);
-        if (get(h, 2) != (prot ? 0x6908u : 0x6907u) || end - off != (prot ? prot : end - off) || end - off < 4 || end > lim)
+        uint32_t t = word(base + off), end = off + (t >> 16), type, len;
+        if ((t & 0xffff) != (prot ? 0x6908u : 0x6907u) || t >> 16 != (prot ? prot : t >> 16) || t >> 16 < 4 || end > lim)
             return 0;
-        for (off += 4; off < end; off += 4 + get(h + 2, 2)) {
-            uint32_t type, len;
+        for (off += 4; off < end; off += 4 + len) {
             if (end - off < 4) return 0;
-            w25q_read(base + off, h, 4);
-            type = get(h, 2);
-            len = get(h + 2, 2);
+            t = word(base + off);
+            type = t & 0xffff;
+            len = t >> 16;
             if (len > end - off - 4 || count++ >= 32) return 0;
             for (i = 0; i < 10; i++)
                 if (fixed[0][i] == type && fixed[1][i] != len) return 0;
@@ -62,7 +63,7 @@ static uint32_t tlvs(uint32_t base, uint32_t off, uint32_t prot, uint32_t lim) {
  * three decimal parts split by '_' or '.' (one of them throughout), then "+build" only after three
  * parts; no empty part, no leading zero, nothing past 32 bits. The range checks come free: a part
  * must equal its header field, missing parts being 0. */
-static int version_is(const uint8_t *s, uint32_t n, const uint8_t *hv) {
+static int version_is(const uint8_t *s, uint32_t n, const uint32_t *hv) {
     uint32_t v[4], k = 0, digits = 0, i = n && (s[0] | 32) == 'v';
     uint8_t sep = 0;
     if (!n) return 0;
@@ -86,28 +87,26 @@ static int version_is(const uint8_t *s, uint32_t n, const uint8_t *hv) {
             return 0;
         k++;
     }
-    for (k = 0; k < 4; k++) /* the header's fields: bytes [0, 1), [1, 2), [2, 4), [4, 8) */
-        if (v[k] != get(hv + (k < 3 ? k : 4), k < 2 ? 1 : k * 2 - 2)) return 0;
-    return 1;
+    return v[0] == (hv[0] & 255) && v[1] == (hv[0] >> 8 & 255) && v[2] == hv[0] >> 16 && v[3] == hv[1];
 }
 
 int bs_image_check(bs_image_t *img, const bs_slot_t *s) {
     uint8_t *buf = w25q_buf;
     static const uint8_t devs[8] = {0x44, 0x65, 0x76, 0x53, 0x0a, 0x6e, 0x29, 0xf1};
-    uint8_t h[32];
+    uint32_t h[8]; /* magic, load address, header and protected sizes, body size, flags, version */
     uint32_t hdr, prot, body, hashed, hash, lim = bs_slot_size(s), base = img->base;
 
     if (lim > img->slot_size) lim = img->slot_size;
-    w25q_read(base, h, 32);
-    hdr = get(h + 8, 2);
-    prot = get(h + 10, 2);
-    body = get(h + 12, 4);
+    w25q_read(base, (uint8_t *)h, 32);
+    hdr = h[2] & 0xffff;
+    prot = h[2] >> 16;
+    body = h[3];
     hashed = hdr + prot + body; /* hdr + prot < 2^17 and lim < 2^27: a body past lim fails first */
-    if (get(h, 4) != 0x96f3b83du || hdr < 32 || (get(h + 16, 4) & ~0x131u) || prot - 1 < 3) return E_HEADER;
+    if (h[0] != 0x96f3b83du || hdr < 32 || (h[4] & ~0x131u) || prot - 1 < 3) return E_HEADER;
     if (body >= lim || hashed >= lim) return E_SIZE; /* no room left for the TLV area */
     /* a protected area the header does not announce fails the plain magic */
     if (!(hash = tlvs(base, hdr + body, prot, lim))) return E_TLV;
-    if (!version_is(SLOT_VER(s), SLOT_VER_LEN(s), h + 20)) return E_VERSION;
+    if (!version_is(SLOT_VER(s), SLOT_VER_LEN(s), h + 5)) return E_VERSION;
     w25q_read(base + hdr, buf, 8); /* inside the chip; past the image only when it has no DevS magic */
     if (bs_differ(buf, devs, 8)) return E_PROGRAM;
     bs_sha256_flash(base, hashed, hashed, buf);
