@@ -53,25 +53,22 @@ static void mount(void) {
  * (the TypeScript store's read fails there too: nothing is decided). */
 static int slot_check(const bs_state_t *s, int slot) {
     const bs_slot_t *x = &s->slot[slot];
-    uint32_t size = bs_slot_size(x), base = lay->slot_addr[slot];
-    int step;
+    uint32_t size = bs_slot_size(x), base = lay->slot_addr[slot], ev = BS_EV_CRC_BAD, b = 0;
+    int why = WHY_CRC;
     if (!(SLOT_FLAGS(x) & FLAG_CRC) || !size) return WHY_CRC;
     if (size > chip - base) {
-        bs_log(BS_EV_RANGE, (uint32_t)slot, size);
-        return -1;
+        ev = BS_EV_RANGE;
+        b = size;
+        why = -1;
+    } else if (w25q_digest(0, base, size) == bs_slot_crc(x)) {
+        img[slot].base = base;
+        img[slot].slot_size = lay->slot_size;
+        if (!(b = (uint32_t)bs_image_check(&img[slot], x))) return 0;
+        ev = BS_EV_IMAGE_BAD;
+        why = WHY_IMAGE_CHECK;
     }
-    if (w25q_digest(0, base, size) != bs_slot_crc(x)) {
-        bs_log(BS_EV_CRC_BAD, (uint32_t)slot, 0);
-        return WHY_CRC;
-    }
-    img[slot].base = base;
-    img[slot].slot_size = lay->slot_size;
-    step = bs_image_check(&img[slot], x);
-    if (step) {
-        bs_log(BS_EV_IMAGE_BAD, (uint32_t)slot, (uint32_t)step);
-        return WHY_IMAGE_CHECK;
-    }
-    return 0;
+    bs_log((uint8_t)ev, (uint32_t)slot, b);
+    return why;
 }
 
 /* Deploy the program (zero-padded to 32 bytes, as fstor takes it) unless fstor holds it already.

@@ -71,7 +71,7 @@ void bs_log_mount(bs_log_t *lg, bs_state_t *check) {
     for (s = 0; s < lg->sectors; s++) scan(lg, s, check);
 }
 
-static void put(uint8_t *p, uint32_t v, int n) {
+static void __attribute__((noinline)) put(uint8_t *p, uint32_t v, int n) {
     while (n--) {
         *p++ = (uint8_t)v;
         v >>= 8;

@@ -61,11 +61,11 @@ int bs_decode(uint32_t addr, uint32_t len, bs_state_t *st, int type) {
     r.at = addr;
     r.end = addr + len;
     if (type == REC_STATE) {
-        if (get(&r, h, 8) || h[1] != 1 || (h[0] != 0xff && h[0] > 1) || slot(&r, &st->slot[0]) || slot(&r, &st->slot[1]))
+        if (get(&r, h, 8) || h[1] != 1 || (uint8_t)(h[0] + 1) > 2 || slot(&r, &st->slot[0]) || slot(&r, &st->slot[1]))
             return -1;
-        st->active = (int8_t)h[0]; /* 0xFF is -1 */
+        st->active = (int8_t)h[0]; /* 0, 1 or 0xFF (-1: none) */
         bs_copy(st->session, h + 4, 4);
-    } else if (get(&r, h + 4, 4) || bs_get32(h + 4) != bs_get32(st->session))
+    } else if (get(&r, h + 4, 4) || bs_differ(h + 4, st->session, 4))
         return -1;
     if (get(&r, prog, 9) || r.end - r.at != prog[8]) return -1;
     bs_copy(st->prog, prog, 9);

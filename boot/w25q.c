@@ -63,15 +63,13 @@ static int verify(uint32_t addr, const uint8_t *p, uint32_t n) {
 /* Write enable, then a page program of p (n bytes) or, when p is NULL, a sector erase; wait,
  * read back. */
 static int write_op(uint32_t addr, const uint8_t *p, uint32_t n) {
-    uint32_t polls = p ? 100000ul : 2000000ul; /* tPP ≤ 3 ms, tSE ≤ 400 ms; a poll takes µs */
-    uint8_t st;
+    uint32_t polls = 2000000ul; /* tSE ≤ 400 ms (tPP ≤ 3 ms); a poll takes µs */
     xfer(0x06, 0, 0, 0);
-    st = status();
-    if (!(st & 2) || st == 0xff) return -1; /* WEL did not latch; 0xFF: MISO floating, no chip */
+    if ((status() & 3) != 2) return -1; /* WEL did not latch, or busy; 0xFF: MISO floating, no chip */
     xfer(p ? ADDR | WRITE | 0x02 : ADDR | 0x20, addr, (uint8_t *)p, n);
     while (status() & 1)
         if (!--polls) return -1;
-        else if (!(polls & 1023)) bs_watchdog();
+        else bs_watchdog();
     return verify(addr, p, p ? n : W25Q_SECTOR);
 }
 
