@@ -1,4 +1,5 @@
-/* Small rather than fast: a 16-word rolling schedule (64 bytes of stack, not 256). */
+/* Small rather than fast: the whole 64-word schedule on the stack (256 B: fixed offsets address it
+ * in fewer instructions than a 16-word ring), one round loop. */
 #include "sha256.h"
 #include "records.h"
 #include "w25q.h"
@@ -19,17 +20,20 @@ static const uint32_t K[64] = {
 /* The block is kept as its 16 big-endian words, shifted in byte by byte (no load step), and is
  * the schedule's ring in place. */
 static void __attribute__((noinline)) compress(bs_sha256_t *c) {
-    uint32_t *w = c->w, s[8];
+    uint32_t w[64], s[8];
     int i, j;
     for (i = 0; i < 8; i++) s[i] = c->h[i];
     for (i = 0; i < 64; i++) {
         uint32_t t1, t2, x;
-        if (i >= 16) {
-            uint32_t a = w[(i + 1) & 15], b = w[(i + 14) & 15];
-            w[i & 15] += (ROR(a, 7) ^ ROR(a, 18) ^ (a >> 3)) + (ROR(b, 17) ^ ROR(b, 19) ^ (b >> 10)) + w[(i + 9) & 15];
+        if (i < 16)
+            x = c->w[i];
+        else {
+            uint32_t a = w[i - 15], b = w[i - 2];
+            x = (ROR(a, 7) ^ ROR(a, 18) ^ (a >> 3)) + (ROR(b, 17) ^ ROR(b, 19) ^ (b >> 10)) + w[i - 7] + w[i - 16];
         }
+        w[i] = x;
         x = s[4];
-        t1 = s[7] + (ROR(x, 6) ^ ROR(x, 11) ^ ROR(x, 25)) + ((x & s[5]) ^ (~x & s[6])) + K[i] + w[i & 15];
+        t1 = s[7] + (ROR(x, 6) ^ ROR(x, 11) ^ ROR(x, 25)) + ((x & s[5]) ^ (~x & s[6])) + K[i] + w[i];
         x = s[0];
         t2 = (ROR(x, 2) ^ ROR(x, 13) ^ ROR(x, 22)) + ((x & s[1]) | (s[2] & (x | s[1])));
         for (j = 7; j > 0; j--) s[j] = s[j - 1];
