@@ -1,6 +1,13 @@
 /* Small rather than fast: the whole 64-word schedule on the stack (256 B: fixed offsets address it
  * in fewer instructions than a 16-word ring), one round loop. */
 #include "sha256.h"
+/* On the board only bs_sha256_flash is called: the rest stays static, inlined into it. The host
+ * test (BS_HOST) also hashes what its fake devsmgr receives with them. */
+#ifdef BS_HOST
+#define API
+#else
+#define API static
+#endif
 #include "records.h"
 #include "w25q.h"
 
@@ -45,7 +52,7 @@ static void __attribute__((noinline)) compress(bs_sha256_t *c) {
 
 static const uint32_t H0[8] = {0x6a09e667, 0xbb67ae85, 0x3c6ef372, 0xa54ff53a, 0x510e527f, 0x9b05688c, 0x1f83d9ab, 0x5be0cd19};
 
-void bs_sha256_init(bs_sha256_t *c) {
+API void bs_sha256_init(bs_sha256_t *c) {
     bs_copy((uint8_t *)c->h, H0, 32); /* a loop here is unrolled into 8 loads and stores */
     c->len = 0;
 }
@@ -60,16 +67,17 @@ void bs_sha256_update(bs_sha256_t *c, const uint8_t *p, uint32_t n) {
     while (n--) byte(c, *p++);
 }
 
-/* 0x80, zeros to byte 60 of the block, the length in bits (its high word is 0 for inputs under
- * 512 MB). */
-void bs_sha256_final(bs_sha256_t *c, uint8_t out[32]) {
+/* 0x80, zeros to byte 60 of the block, then the length in bits as the block's last word (its
+ * high word, byte 56-59, is 0 for inputs under 512 MB). */
+API void bs_sha256_final(bs_sha256_t *c, uint8_t out[32]) {
     uint32_t bits = c->len << 3, b = 0x80;
     int i;
     do {
         byte(c, b);
         b = 0;
     } while ((c->len & 63) != 60);
-    for (i = 24; i >= 0; i -= 8) byte(c, bits >> i);
+    c->w[15] = bits;
+    compress(c);
     for (i = 0; i < 32; i++) out[i] = (uint8_t)(c->h[i >> 2] >> (24 - 8 * (i & 3)));
 }
 

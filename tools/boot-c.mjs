@@ -45,9 +45,9 @@ const summary = {}
 const gen = run(join(root, "node_modules/.bin/vite-node"), ["--config", "vitest.config.ts", "tools/boot-vectors.ts", "--", "--out", join(out, "vectors.bin")], { stdio: ["ignore", "inherit", "inherit"] })
 if (gen.status !== 0) fail("the vector generator failed")
 
-// 2. host test
+// 2. host test (BS_HOST: the SHA-256 steps, static on the board, are exported for the fake devsmgr)
 const exe = join(out, "host-test")
-const cc = run("gcc", ["-std=c99", "-O1", "-g", "-Wall", "-Wextra", "-Werror", "-fsanitize=address,undefined", "-fno-sanitize-recover=all", ...stage, ...hostTest, "-o", exe], { stdio: ["ignore", "inherit", "inherit"] })
+const cc = run("gcc", ["-std=c99", "-DBS_HOST", "-O1", "-g", "-Wall", "-Wextra", "-Werror", "-fsanitize=address,undefined", "-fno-sanitize-recover=all", ...stage, ...hostTest, "-o", exe], { stdio: ["ignore", "inherit", "inherit"] })
 if (cc.status !== 0) fail("the host test does not build")
 const ht = run(exe, ["vectors.bin", "c-results.bin", "c-cuts.bin"].map(f => join(out, f)))
 process.stdout.write(ht.stdout)
