@@ -160,7 +160,7 @@ void bs_boot_stage(const bs_layout_t *layout, uint8_t *b, uint32_t c, bs_result_
         bs_log(BS_EV_NO_IMAGE, 0, 0);
         return;
     }
-    if (d.changed && bs_log_append(&lg, REC_STATE, w25q_buf, bs_encode_state(&next, w25q_buf + 12))) {
+    if (d.changed && bs_log_state(&lg, &next)) {
         /* the record did not land: run the confirmed slot unrecorded, spending no trial boot */
         r->meta_fault = 1;
         in_force = &st;

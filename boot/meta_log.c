@@ -78,9 +78,10 @@ static void __attribute__((noinline)) put(uint8_t *p, uint32_t v, int n) {
     }
 }
 
-int bs_log_append(bs_log_t *lg, uint8_t type, uint8_t *buf, uint32_t len) {
+int bs_log_state(bs_log_t *lg, const bs_state_t *st) {
     bs_rec_t *last = &lg->rec[0];
-    uint32_t unit = lg->unit, size = (16 + len + unit - 1) & ~(unit - 1), addr, i;
+    uint8_t *buf = w25q_buf;
+    uint32_t len = bs_encode_state(st, buf + HEADER), unit = lg->unit, size = (16 + len + unit - 1) & ~(unit - 1), addr, i;
     if (!last->found || lg->tail + 2 * size > W25Q_SECTOR) {
         uint32_t next = last->body + 1;
         if (next >= lg->sectors) next = 0;
@@ -90,7 +91,7 @@ int bs_log_append(bs_log_t *lg, uint8_t type, uint8_t *buf, uint32_t len) {
         lg->tail = 0;
     }
     buf[0] = MAGIC;
-    buf[1] = type;
+    buf[1] = REC_STATE;
     put(buf + 2, len | (len ^ 0xffff) << 16, 4);
     put(buf + 6, 1, 2);
     put(buf + 8, last->seq + 1, 4);

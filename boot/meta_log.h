@@ -31,8 +31,9 @@ int bs_rec_newer(const bs_rec_t *a, const bs_rec_t *b);
 /* Scan every sector through w25q_buf. A STATE counts only when it decodes (into *check, as
  * scratch): the newest readable STATE, as mount(stateReadable). */
 void bs_log_mount(bs_log_t *lg, bs_state_t *check);
-/* Append a record whose len-byte body is at buf + 12 (buf holds the whole record, padded, so
- * it needs 16 + len + unit bytes); the log wraps onto the next sector, erased, when both copies
- * do not fit. 0, or -1 when the flash did not take it. */
-int bs_log_append(bs_log_t *lg, uint8_t type, uint8_t *buf, uint32_t len);
+/* Append st as a STATE record, encoded in w25q_buf (16 + 460 + unit bytes at most: the copy
+ * buffer's 512 hold it) before anything is erased (the midstate it copies may lie in the sector
+ * the log wraps onto); the log wraps onto the next sector, erased, when both copies do not fit.
+ * 0, or -1 when the flash did not take it. */
+int bs_log_state(bs_log_t *lg, const bs_state_t *st);
 #endif
