@@ -14,7 +14,6 @@ static const bs_layout_t *lay;
 static uint32_t chip;
 static bs_log_t lg;
 static bs_state_t st, next; /* the state in force, and the decision's */
-static bs_image_t img[2];   /* per slot, what its passing check found */
 
 static void __attribute__((noinline)) zero(void *p, uint32_t n) {
     uint8_t *b = p;
@@ -61,9 +60,7 @@ static int slot_check(const bs_state_t *s, int slot) {
         b = size;
         why = -1;
     } else if (w25q_digest(0, base, size) == bs_slot_crc(x)) {
-        img[slot].base = base;
-        img[slot].slot_size = lay->slot_size;
-        if (!(b = (uint32_t)bs_image_check(&img[slot], x))) return 0;
+        if (!(b = (uint32_t)bs_image_check(base, lay->slot_size, x))) return 0;
         ev = BS_EV_IMAGE_BAD;
         why = WHY_IMAGE_CHECK;
     }
@@ -73,11 +70,15 @@ static int slot_check(const bs_state_t *s, int slot) {
 
 /* Deploy the program (zero-padded to 32 bytes, as fstor takes it) unless fstor holds it already.
  * A program fstor cannot take fails as a refused start (its size logged): the one there stays. */
-static void deploy(const bs_image_t *im, bs_result_t *r) {
+static void deploy(int slot, bs_result_t *r) {
     uint8_t *buf = w25q_buf;
-    uint32_t addr = im->base + im->body, n = im->body_len, size = (n + 31) & ~31u, off, k, i;
+    uint32_t base = lay->slot_addr[slot], h[2], addr, n, size, off, k, i;
     int e;
     uint8_t step = 1;
+    w25q_read(base + 8, (uint8_t *)h, 8); /* the checked header: its size, then the body's */
+    addr = base + (h[0] & 0xffff);
+    n = h[1];
+    size = (n + 31) & ~31u;
     bs_sha256_flash(addr, n, size, buf);
     if (!devsmgr_get_hash(buf + 32) && !bs_differ(buf, buf + 32, 32)) {
         bs_log(BS_EV_SAME_PROGRAM, size, 0);
@@ -189,5 +190,5 @@ void bs_boot_stage(const bs_layout_t *layout, uint8_t *b, uint32_t c, bs_result_
         r->failed_ver_len = SLOT_VER_LEN(o);
     }
     bs_log(BS_EV_BOOT, (uint32_t)d.slot, (uint32_t)(d.trial | d.rolled_back << 1 | d.changed << 2));
-    deploy(&img[d.slot], r);
+    deploy(d.slot, r);
 }

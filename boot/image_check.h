@@ -7,12 +7,8 @@
 #include <stdint.h>
 #include "records.h"
 
-typedef struct {
-    uint32_t base, slot_size; /* the slot on the W25Q */
-    uint32_t body, body_len;  /* out: the program, offset and length in the slot */
-} bs_image_t;
-
-/* 0 when the image in the slot passes for s (its recorded size is the image's limit), else the
- * step that failed (> 0). w25q_buf: scratch for the hash. */
-int bs_image_check(bs_image_t *img, const bs_slot_t *s);
+/* 0 when the image in the slot at base passes for s (its recorded size is the image's limit),
+ * else the step that failed (> 0). The program is then the body: header size and body size at
+ * bytes 8 and 12 of the header. Hashes through w25q_buf. */
+int bs_image_check(uint32_t base, uint32_t slot_size, const bs_slot_t *s);
 #endif
