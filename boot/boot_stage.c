@@ -22,11 +22,12 @@ static void __attribute__((noinline)) zero(void *p, uint32_t n) {
 
 /* A region of n bytes at a: sector-aligned, not empty, inside the chip. */
 static int region_ok(uint32_t a, uint32_t n) {
-    return !((a | n) & (W25Q_SECTOR - 1)) && n && n <= chip && a <= chip - n;
+    return !((a | n) & (W25Q_SECTOR - 1)) && n - 1 < chip && a <= chip - n;
 }
 
 static int layout_ok(void) {
-    return lay->meta_sectors >= 2 && lay->unit && lay->unit <= 32 && !(lay->unit & (lay->unit - 1)) &&
+    uint32_t u = lay->unit;
+    return lay->meta_sectors >= 2 && u - 1 < 32 && !(u & (u - 1)) &&
            region_ok(lay->meta_addr, lay->meta_sectors * W25Q_SECTOR) && region_ok(lay->slot_addr[0], lay->slot_size) &&
            region_ok(lay->slot_addr[1], lay->slot_size);
 }
@@ -147,8 +148,7 @@ void bs_boot_stage(const bs_layout_t *layout, uint8_t *b, uint32_t c, bs_result_
         int failed = d.slot;
         if ((why = slot_check(&next, failed)) < 0) return;
         if (why) {
-            bs_decide(&st, failed, &next, &d);
-            SLOT_FLAGS(&next.slot[failed]) = (uint8_t)((SLOT_FLAGS(&next.slot[failed]) & ~0x3e) | why << 1);
+            bs_decide(&st, failed | why << 1, &next, &d);
             if (d.slot >= 0) {
                 int w = slot_check(&next, d.slot);
                 if (w < 0) return;

@@ -14,18 +14,21 @@ int bs_confirmed_slot(const bs_state_t *st) {
  * marked bad; a candidate that is neither on trial nor confirmed gives way to the confirmed slot
  * (decideBoot's "other", which can only be the confirmed one: a bad slot is never confirmed). */
 void bs_decide(const bs_state_t *st, int failed, bs_state_t *next, bs_decision_t *d) {
-    int cand, bad = failed;
+    int cand, bad = failed & 1, why = WHY_NOT_CONFIRMED;
     bs_slot_t *s;
     bs_copy((uint8_t *)next, st, sizeof *next);
     d->changed = d->rolled_back = 0;
     cand = next->active;
-    if (failed >= 0)
+    if (failed >= 0) {
+        why = failed >> 1;
         cand = -1;
-    else if (cand >= 0 && SLOT_STATE(&next->slot[cand]) == SLOT_TRIAL && !SLOT_BOOTS(&next->slot[cand]) &&
-             SLOT_STATE(&next->slot[1 - cand]) == SLOT_CONFIRMED)
+    } else if (cand >= 0 && SLOT_STATE(&next->slot[cand]) == SLOT_TRIAL && !SLOT_BOOTS(&next->slot[cand]) &&
+               SLOT_STATE(&next->slot[1 - cand]) == SLOT_CONFIRMED)
         bad = cand;
+    else
+        bad = -1;
     if (bad >= 0) {
-        mark_bad(&next->slot[bad], failed >= 0 ? WHY_IMAGE_CHECK : WHY_NOT_CONFIRMED);
+        mark_bad(&next->slot[bad], (uint8_t)why);
         d->changed = d->rolled_back = 1;
     }
     if (cand < 0 || !(SLOT_STATE(&next->slot[cand]) == SLOT_TRIAL || SLOT_STATE(&next->slot[cand]) == SLOT_CONFIRMED)) {
