@@ -113,7 +113,7 @@ static void deploy(int slot, bs_result_t *r) {
 }
 
 void bs_boot_stage(const bs_layout_t *layout, uint8_t *b, uint32_t c, bs_result_t *r) {
-    bs_decision_t d, u;
+    bs_decision_t d;
     const bs_state_t *in_force = &next;
     const bs_slot_t *o;
     int why;
@@ -162,20 +162,20 @@ void bs_boot_stage(const bs_layout_t *layout, uint8_t *b, uint32_t c, bs_result_
         return;
     }
     if (d.changed && bs_log_state(&lg, &next)) {
-        /* the record did not land: run the confirmed slot unrecorded, spending no trial boot */
+        /* the record did not land: run the confirmed slot unrecorded, spending no trial boot
+         * (unrecordedBoot); when it fails its own check, the decision's slot */
+        int c = bs_confirmed_slot(&next);
         r->meta_fault = 1;
         in_force = &st;
-        u = d;
-        bs_unrecorded(&st, &next, &u, -1);
-        if (u.slot != d.slot) {
-            if ((why = slot_check(&st, u.slot)) < 0) return;
-            if (why) { /* the confirmed slot fails its own check: back to the decision's slot */
-                int avoid = u.slot;
-                u = d;
-                bs_unrecorded(&st, &next, &u, avoid);
+        if (c >= 0 && c != d.slot) {
+            if ((why = slot_check(&st, c)) < 0) return;
+            if (!why) {
+                d.slot = (int8_t)c;
+                d.rolled_back = 1;
             }
         }
-        d = u;
+        d.trial = SLOT_STATE(&st.slot[d.slot]) == SLOT_TRIAL;
+        d.changed = 0;
         bs_log(BS_EV_META_FAULT, (uint32_t)d.slot, 0);
     }
     r->outcome = BS_OK;

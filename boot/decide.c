@@ -45,12 +45,3 @@ void bs_decide(const bs_state_t *st, int failed, bs_state_t *next, bs_decision_t
     d->slot = (int8_t)cand;
     d->trial = SLOT_STATE(s) == SLOT_TRIAL;
 }
-
-void bs_unrecorded(const bs_state_t *st, const bs_state_t *next, bs_decision_t *d, int avoid) {
-    int c = bs_confirmed_slot(next);
-    int slot = c >= 0 && c != avoid ? c : d->slot;
-    d->rolled_back = d->rolled_back || slot != d->slot;
-    d->slot = (int8_t)slot;
-    d->trial = SLOT_STATE(&st->slot[slot]) == SLOT_TRIAL;
-    d->changed = 0;
-}
