@@ -114,6 +114,7 @@ static void deploy(int slot, bs_result_t *r) {
 
 void bs_boot_stage(const bs_layout_t *layout, uint8_t *b, uint32_t c, bs_result_t *r) {
     bs_decision_t d;
+    int fail;
     const bs_state_t *in_force = &next;
     const bs_slot_t *o;
     int why;
@@ -143,18 +144,16 @@ void bs_boot_stage(const bs_layout_t *layout, uint8_t *b, uint32_t c, bs_result_
 
     /* ImageStore.boot(check): decide; check what was chosen; on a failure decide again with that
      * slot failed, and check the fallback too */
-    bs_decide(&st, -1, &next, &d);
-    if (d.slot >= 0) {
-        int failed = d.slot;
-        if ((why = slot_check(&next, failed)) < 0) return;
-        if (why) {
-            bs_decide(&st, failed | why << 1, &next, &d);
-            if (d.slot >= 0) {
-                int w = slot_check(&next, d.slot);
-                if (w < 0) return;
-                if (w) d.slot = -1;
-            }
+    for (fail = -1;;) {
+        bs_decide(&st, fail, &next, &d);
+        if (d.slot < 0) break;
+        if ((why = slot_check(&next, d.slot)) < 0) return;
+        if (!why) break;
+        if (fail >= 0) { /* the fallback fails too: nothing runs, nothing is written */
+            d.slot = -1;
+            break;
         }
+        fail = d.slot | why << 1;
     }
     if (d.slot < 0) {
         r->outcome = BS_NO_IMAGE;
