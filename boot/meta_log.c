@@ -40,10 +40,10 @@ static void found(bs_log_t *lg, int sector, const uint8_t *h, uint32_t body, bs_
 }
 
 static void scan(bs_log_t *lg, int sector, bs_state_t *check) {
-    uint32_t unit = lg->unit, base = lg->base + (uint32_t)sector * W25Q_SECTOR, p, tail, end;
+    uint32_t unit = lg->unit, base = lg->base + (uint32_t)sector * W25Q_SECTOR, p, tail;
     uint8_t h[HEADER + 4];
     tail = w25q_digest(W25Q_TAIL, base, W25Q_SECTOR); /* past the last byte that is not 0xFF */
-    end = tail = (tail + unit - 1) & ~(unit - 1);
+    tail = (tail + unit - 1) & ~(unit - 1);
     for (p = 0; p < tail; p += unit) {
         uint32_t len, e;
         w25q_read(base + p, h, HEADER);
@@ -55,11 +55,12 @@ static void scan(bs_log_t *lg, int sector, bs_state_t *check) {
             if (w25q_digest(0, base + p, HEADER + len) == bs_get32(h + HEADER)) {
                 found(lg, sector, h, base + p + HEADER, check);
                 p += ((16 + len + unit - 1) & ~(unit - 1)) - unit;
-                if (p + unit > end) end = p + unit; /* its last units were all 0xFF, left unprogrammed */
             }
         }
     }
-    if (lg->rec[0].found && lg->rec[0].body == (uint32_t)sector) lg->tail = end;
+    /* p is the tail, or past it when the last record's last units were all 0xFF (left
+     * unprogrammed): the append point */
+    if (lg->rec[0].found && lg->rec[0].body == (uint32_t)sector) lg->tail = p;
 }
 
 void bs_log_mount(bs_log_t *lg, bs_state_t *check) {
