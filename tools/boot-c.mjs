@@ -109,8 +109,9 @@ const stack = deepest("bs_boot_stage")
 if (!frames.has("bs_boot_stage")) fail("no call graph for bs_boot_stage")
 console.log(`boot stage (cortex-m0plus): text ${text} B, data ${data} B, bss ${bss} B`)
 // The code goal (issue 19) is under 4 KB; not met. The ceiling is today's figure rounded up: code that
-// grows past it fails here, so a cut stays cut (5 640 B before this round's cuts, 5 548 B after).
-const CODE_GOAL = 4096, CODE_CEILING = 5600
+// grows past it fails here, so a cut stays cut (5 640 B, then 5 548 B; 4 412 B after the redesign:
+// docs/BOARDS.md, "Size").
+const CODE_GOAL = 4096, CODE_CEILING = 4450
 console.log(`boot stage (cortex-m0plus): code goal ${CODE_GOAL} B ${text < CODE_GOAL ? "met" : `NOT met (${text - CODE_GOAL + 1} B over)`}, ceiling ${CODE_CEILING} B`)
 console.log(`boot stage (cortex-m0plus): stack at most ${stack} B (call graph; the port's own frames aside); RAM ${data + bss + stack} B besides the copy buffer`)
 Object.assign(summary, { text, data, bss, stack })
