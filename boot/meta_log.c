@@ -41,7 +41,7 @@ static void found(bs_log_t *lg, int sector, const uint8_t *h, uint32_t body, bs_
 
 static void scan(bs_log_t *lg, int sector, bs_state_t *check) {
     uint32_t unit = lg->unit, base = lg->base + (uint32_t)sector * W25Q_SECTOR, p, tail;
-    uint8_t h[HEADER + 4];
+    uint8_t h[HEADER];
     tail = w25q_digest(W25Q_TAIL, base, W25Q_SECTOR); /* past the last byte that is not 0xFF */
     tail = (tail + unit - 1) & ~(unit - 1);
     for (p = 0; p < tail; p += unit) {
@@ -51,8 +51,9 @@ static void scan(bs_log_t *lg, int sector, bs_state_t *check) {
         e = p + HEADER + len;
         if (h[0] == MAGIC && h[6] == 1 && (len ^ 0xffff) == (h[4] | (uint32_t)h[5] << 8) &&
             len <= W25Q_SECTOR / 4 - 16 - unit && e + 4 <= W25Q_SECTOR) {
-            w25q_read(base + e, h + HEADER, 4);
-            if (w25q_digest(0, base + p, HEADER + len) == bs_get32(h + HEADER)) {
+            /* the CRC-32 over the record and its own CRC (little-endian) is the constant residue
+             * 0x2144DF1C exactly when the CRC is right: no separate read of it */
+            if (w25q_digest(0, base + p, HEADER + len + 4) == 0x2144df1cu) {
                 found(lg, sector, h, base + p + HEADER, check);
                 p += ((16 + len + unit - 1) & ~(unit - 1)) - unit;
             }
