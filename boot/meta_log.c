@@ -12,6 +12,10 @@
 #define MAGIC 0xa5
 #define HEADER 12
 
+#if defined(__BYTE_ORDER__) && __BYTE_ORDER__ != __ORDER_LITTLE_ENDIAN__
+#error "the boot stage writes little-endian fields as words"
+#endif
+
 int bs_seq_newer(uint32_t a, uint32_t b) {
     return (int32_t)(a - b) > 0; /* a - b in [1, 2^31) */
 }
@@ -73,16 +77,10 @@ void bs_log_mount(bs_log_t *lg, bs_state_t *check) {
     for (s = 0; s < lg->sectors; s++) scan(lg, s, check);
 }
 
-static void __attribute__((noinline)) put(uint8_t *p, uint32_t v, int n) {
-    while (n--) {
-        *p++ = (uint8_t)v;
-        v >>= 8;
-    }
-}
-
 int bs_log_state(bs_log_t *lg, const bs_state_t *st) {
     bs_rec_t *last = &lg->rec[0];
     uint8_t *buf = w25q_buf;
+    uint32_t h[3];
     uint32_t len = bs_encode_state(st, buf + HEADER), unit = lg->unit, size = (16 + len + unit - 1) & ~(unit - 1), addr, i;
     if (!last->found || lg->tail + 2 * size > W25Q_SECTOR) {
         uint32_t next = last->body + 1;
@@ -92,12 +90,13 @@ int bs_log_state(bs_log_t *lg, const bs_state_t *st) {
         last->body = next;
         lg->tail = 0;
     }
-    buf[0] = MAGIC;
-    buf[1] = REC_STATE;
-    put(buf + 2, len | (len ^ 0xffff) << 16, 4);
-    put(buf + 6, 1, 2);
-    put(buf + 8, last->seq + 1, 4);
-    put(buf + HEADER + len, bs_crc32(0, buf, HEADER + len), 4);
+    /* magic, type, length | its complement, format 1 | sequence, as little-endian words */
+    h[0] = MAGIC | REC_STATE << 8 | len << 16;
+    h[1] = (len ^ 0xffff) | 1u << 16;
+    h[2] = last->seq + 1;
+    bs_copy(buf, h, HEADER);
+    h[0] = bs_crc32(0, buf, HEADER + len);
+    bs_copy(buf + HEADER + len, h, 4);
     for (i = 16 + len; i < size; i++) buf[i] = 0xff;
     addr = lg->base + last->body * W25Q_SECTOR + lg->tail;
     /* copy 0, then copy 1: a cut during copy 1 leaves copy 0 whole and the record in force */
