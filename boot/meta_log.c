@@ -26,11 +26,12 @@ int bs_rec_newer(const bs_rec_t *a, const bs_rec_t *b) {
 
 /* r becomes the record (seq, body, len) when that is newer. */
 static void keep(bs_rec_t *r, uint32_t seq, uint32_t body, uint32_t len) {
-    if (r->found && !bs_seq_newer(seq, r->seq)) return;
-    r->found = 1;
-    r->seq = seq;
-    r->body = body;
-    r->len = (uint16_t)len;
+    bs_rec_t c;
+    c.found = 1;
+    c.seq = seq;
+    c.body = body;
+    c.len = (uint16_t)len;
+    if (bs_rec_newer(&c, r)) *r = c;
 }
 
 /* A valid record at body - HEADER: the newest of all (its sector kept as the body: the current
