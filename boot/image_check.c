@@ -66,7 +66,6 @@ static uint32_t tlvs(uint32_t base, uint32_t off, uint32_t prot, uint32_t lim) {
 static int version_is(const uint8_t *s, uint32_t n, const uint32_t *hv) {
     uint32_t v[4], k = 0, digits = 0, i = n && (s[0] | 32) == 'v';
     uint8_t sep = 0;
-    if (!n) return 0;
     v[0] = v[1] = v[2] = v[3] = 0;
     for (; i <= n; i++) {
         uint32_t c = i < n ? s[i] : 0, d = c - '0';

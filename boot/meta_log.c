@@ -16,12 +16,9 @@
 #error "the boot stage writes little-endian fields as words"
 #endif
 
-int bs_seq_newer(uint32_t a, uint32_t b) {
-    return (int32_t)(a - b) > 0; /* a - b in [1, 2^31) */
-}
-
 int bs_rec_newer(const bs_rec_t *a, const bs_rec_t *b) {
-    return a->found && (!b->found || bs_seq_newer(a->seq, b->seq));
+    /* RFC 1982 order of the u32 sequences: a - b in [1, 2^31) */
+    return a->found && (!b->found || (int32_t)(a->seq - b->seq) > 0);
 }
 
 /* r becomes the record (seq, body, len) when that is newer. */

@@ -24,9 +24,7 @@ typedef struct {
     bs_rec_t rec[4];
 } bs_log_t;
 
-/* RFC 1982 order of u32 sequence numbers: is a newer than b? */
-int bs_seq_newer(uint32_t a, uint32_t b);
-/* a is found and newer than b, or b is not found */
+/* a is found and newer than b (RFC 1982 order of u32 sequences), or b is not found */
 int bs_rec_newer(const bs_rec_t *a, const bs_rec_t *b);
 /* Scan every sector through w25q_buf. A STATE counts only when it decodes (into *check, as
  * scratch): the newest readable STATE, as mount(stateReadable). */
