@@ -53,15 +53,15 @@ static void mount(void) {
  * (the TypeScript store's read fails there too: nothing is decided). */
 static int slot_check(const bs_state_t *s, int slot) {
     const bs_slot_t *x = &s->slot[slot];
-    uint32_t size = bs_slot_size(x), base = lay->slot_addr[slot], ev = BS_EV_CRC_BAD, b = 0;
+    uint32_t size = SLOT_SIZE(x), base = lay->slot_addr[slot], ev = BS_EV_CRC_BAD, b = 0;
     int why = WHY_CRC;
     if (!(SLOT_FLAGS(x) & FLAG_CRC) || !size) return WHY_CRC;
     if (size > chip - base) {
         ev = BS_EV_RANGE;
         b = size;
         why = -1;
-    } else if (w25q_digest(0, base, size) == bs_slot_crc(x)) {
-        if (!(b = (uint32_t)bs_image_check(base, lay->slot_size, x))) return 0;
+    } else if (w25q_digest(0, base, size) == SLOT_CRC(x)) {
+        if (!(b = (uint32_t)bs_image_check(base, size < lay->slot_size ? size : lay->slot_size, x))) return 0;
         ev = BS_EV_IMAGE_BAD;
         why = WHY_IMAGE_CHECK;
     }

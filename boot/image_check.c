@@ -89,13 +89,12 @@ static int version_is(const uint8_t *s, uint32_t n, const uint32_t *hv) {
     return v[0] == (hv[0] & 255) && v[1] == (hv[0] >> 8 & 255) && v[2] == hv[0] >> 16 && v[3] == hv[1];
 }
 
-int bs_image_check(uint32_t base, uint32_t slot_size, const bs_slot_t *s) {
+int bs_image_check(uint32_t base, uint32_t lim, const bs_slot_t *s) {
     uint8_t *buf = w25q_buf;
     static const uint8_t devs[8] = {0x44, 0x65, 0x76, 0x53, 0x0a, 0x6e, 0x29, 0xf1};
     uint32_t h[8]; /* magic, load address, header and protected sizes, body size, flags, version */
-    uint32_t hdr, prot, body, hashed, hash, lim = bs_slot_size(s);
+    uint32_t hdr, prot, body, hashed, hash;
 
-    if (lim > slot_size) lim = slot_size;
     w25q_read(base, (uint8_t *)h, 32);
     hdr = h[2] & 0xffff;
     prot = h[2] >> 16;

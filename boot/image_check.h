@@ -7,8 +7,8 @@
 #include <stdint.h>
 #include "records.h"
 
-/* 0 when the image in the slot at base passes for s (its recorded size is the image's limit),
- * else the step that failed (> 0). The program is then the body: header size and body size at
+/* 0 when the image in the slot at base passes for s, else the step that failed (> 0); lim: the
+ * smaller of its recorded size and the slot's. The program is then the body: header size and body size at
  * bytes 8 and 12 of the header. Hashes through w25q_buf. */
-int bs_image_check(uint32_t base, uint32_t slot_size, const bs_slot_t *s);
+int bs_image_check(uint32_t base, uint32_t lim, const bs_slot_t *s);
 #endif

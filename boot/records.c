@@ -32,8 +32,6 @@ int bs_differ(const uint8_t *a, const uint8_t *b, uint32_t n) {
     return 0;
 }
 
-uint32_t bs_slot_size(const bs_slot_t *s) { return bs_get32(s->raw + 4 + SLOT_VER_LEN(s)); }
-uint32_t bs_slot_crc(const bs_slot_t *s) { return bs_get32(s->raw + 8 + SLOT_VER_LEN(s)); }
 
 static int slot(rd_t *r, bs_slot_t *s) {
     /* after each length byte: the version and size, crc32 and the SHA-256's length; the SHA-256
