@@ -29,7 +29,7 @@ static const uint32_t K[64] = {
 static void __attribute__((noinline)) compress(bs_sha256_t *c) {
     uint32_t w[64], s[8];
     int i, j;
-    for (i = 0; i < 8; i++) s[i] = c->h[i];
+    bs_copy((uint8_t *)s, c->h, 32);
     for (i = 0; i < 64; i++) {
         uint32_t t1, t2, x;
         if (i < 16)
