@@ -14,7 +14,6 @@ static const bs_layout_t *lay;
 static uint32_t chip;
 static bs_log_t lg;
 static bs_state_t st, next; /* the state in force, and the decision's */
-static bs_image_t img[2];   /* per slot, what its passing check found */
 
 static void __attribute__((noinline)) zero(void *p, uint32_t n) {
     uint8_t *b = p;
@@ -23,11 +22,12 @@ static void __attribute__((noinline)) zero(void *p, uint32_t n) {
 
 /* A region of n bytes at a: sector-aligned, not empty, inside the chip. */
 static int region_ok(uint32_t a, uint32_t n) {
-    return !((a | n) & (W25Q_SECTOR - 1)) && n && n <= chip && a <= chip - n;
+    return !((a | n) & (W25Q_SECTOR - 1)) && n - 1 < chip && a <= chip - n;
 }
 
 static int layout_ok(void) {
-    return lay->meta_sectors >= 2 && lay->unit && lay->unit <= 32 && !(lay->unit & (lay->unit - 1)) &&
+    uint32_t u = lay->unit;
+    return lay->meta_sectors >= 2 && u - 1 < 32 && !(u & (u - 1)) &&
            region_ok(lay->meta_addr, lay->meta_sectors * W25Q_SECTOR) && region_ok(lay->slot_addr[0], lay->slot_size) &&
            region_ok(lay->slot_addr[1], lay->slot_size);
 }
@@ -35,83 +35,77 @@ static int layout_ok(void) {
 /* The store's state in force: the newest STATE that decodes, with a newer PROGRESS of the same
  * receive session while a slot is receiving (stateInForce); the initial state without one. */
 static void mount(void) {
-    int ok;
-    bs_log_mount(&lg, 0);
-    ok = lg.state.found && !bs_decode_state(lg.state.body, lg.state.len, &st);
-    if (!ok && lg.state.found) { /* a format this stage cannot read: scan again, checking */
-        bs_log_mount(&lg, &next);
-        ok = lg.state.found && !bs_decode_state(lg.state.body, lg.state.len, &st);
-        if (ok) bs_log(BS_EV_FALLBACK, lg.state.seq, 0);
-    }
-    if (!ok) {
+    const bs_rec_t *state = &lg.rec[REC_STATE];
+    bs_log_mount(&lg, &st);
+    if (!state->found) {
         zero(&st, sizeof st);
         st.active = -1;
-    } else if (lg.progress.found && bs_seq_newer(lg.progress.seq, lg.state.seq) &&
-               (SLOT_STATE(&st.slot[0]) == SLOT_RECEIVING || SLOT_STATE(&st.slot[1]) == SLOT_RECEIVING))
-        bs_apply_progress(lg.progress.body, lg.progress.len, &st);
+    } else {
+        bs_decode(state->body, state->len, &st, REC_STATE); /* decoded in the scan; st was scratch */
+        if (bs_rec_newer(&lg.rec[REC_PROGRESS], state) &&
+            (SLOT_STATE(&st.slot[0]) == SLOT_RECEIVING || SLOT_STATE(&st.slot[1]) == SLOT_RECEIVING))
+            bs_decode(lg.rec[REC_PROGRESS].body, lg.rec[REC_PROGRESS].len, &st, REC_PROGRESS);
+    }
+    if (bs_rec_newer(&lg.rec[LOG_BAD_STATE], state)) bs_log(BS_EV_FALLBACK, state->seq, 0);
 }
 
 /* 0 when the slot may run, else its BadWhy; -1 when its recorded size reaches past the chip
  * (the TypeScript store's read fails there too: nothing is decided). */
 static int slot_check(const bs_state_t *s, int slot) {
     const bs_slot_t *x = &s->slot[slot];
-    uint32_t size = bs_slot_size(x), base = lay->slot_addr[slot];
-    int step;
+    uint32_t size = SLOT_SIZE(x), base = lay->slot_addr[slot], ev = BS_EV_CRC_BAD, b = 0;
+    int why = WHY_CRC;
     if (!(SLOT_FLAGS(x) & FLAG_CRC) || !size) return WHY_CRC;
     if (size > chip - base) {
-        bs_log(BS_EV_RANGE, (uint32_t)slot, size);
-        return -1;
+        ev = BS_EV_RANGE;
+        b = size;
+        why = -1;
+    } else if (w25q_digest(0, base, size) == SLOT_CRC(x)) {
+        if (!(b = (uint32_t)bs_image_check(base, size < lay->slot_size ? size : lay->slot_size, x))) return 0;
+        ev = BS_EV_IMAGE_BAD;
+        why = WHY_IMAGE_CHECK;
     }
-    if (w25q_digest(0, base, size) != bs_slot_crc(x)) {
-        bs_log(BS_EV_CRC_BAD, (uint32_t)slot, 0);
-        return WHY_CRC;
-    }
-    img[slot].base = base;
-    img[slot].slot_size = lay->slot_size;
-    step = bs_image_check(&img[slot], x);
-    if (step) {
-        bs_log(BS_EV_IMAGE_BAD, (uint32_t)slot, (uint32_t)step);
-        return WHY_IMAGE_CHECK;
-    }
-    return 0;
+    bs_log((uint8_t)ev, (uint32_t)slot, b);
+    return why;
 }
 
-/* Deploy the program (zero-padded to 32 bytes, as fstor takes it) unless fstor holds it already. */
-static void deploy(const bs_image_t *im, bs_result_t *r) {
-    uint32_t addr = im->base + im->body, n = im->body_len, size = (n + 31) & ~31u, off, k;
-    bs_sha256_t sha;
-    int e = 0;
-    bs_sha256_init(&sha);
-    w25q_digest(&sha, addr, n);
-    zero(w25q_buf, 32);
-    bs_sha256_update(&sha, w25q_buf, size - n);
-    bs_sha256_final(&sha, w25q_buf);
-    if (!devsmgr_get_hash(w25q_buf + 32)) {
-        if (!bs_differ(w25q_buf, w25q_buf + 32, 32)) {
-            bs_log(BS_EV_SAME_PROGRAM, size, 0);
-            return;
-        }
-    }
-    if (size < 64 || size > lay->max_program) { /* not a program fstor can take: keep the one there */
-        r->deploy_error = 1;
-        bs_log(BS_EV_DEPLOY_FAIL, 1, size);
+/* Deploy the program (zero-padded to 32 bytes, as fstor takes it) unless fstor holds it already.
+ * A program fstor cannot take fails as a refused start (its size logged): the one there stays. */
+static void deploy(int slot, bs_result_t *r) {
+    uint8_t *buf = w25q_buf;
+    uint32_t base = lay->slot_addr[slot], h[2], addr, n, size, off, k, i;
+    int e;
+    uint8_t step = 1;
+    w25q_read(base + 8, (uint8_t *)h, 8); /* the checked header: its size, then the body's */
+    addr = base + (h[0] & 0xffff);
+    n = h[1];
+    size = (n + 31) & ~31u;
+    bs_sha256_flash(addr, n, size, buf);
+    if (!devsmgr_get_hash(buf + 32) && !bs_differ(buf, buf + 32, 32)) {
+        bs_log(BS_EV_SAME_PROGRAM, size, 0);
         return;
     }
-    bs_log(BS_EV_DEPLOY, size, 0);
-    if ((e = devsmgr_deploy_start(size)) != 0) {
-        r->deploy_error = 1;
-    } else {
+    if (size < 64 || size > lay->max_program)
+        e = -(int)size;
+    else {
+        bs_log(BS_EV_DEPLOY, size, 0);
+        e = devsmgr_deploy_start(size);
         for (off = 0; off < size && !e; off += k) {
             k = size - off < w25q_cap ? size - off : w25q_cap;
-            zero(w25q_buf, k);
-            w25q_read(addr + off, w25q_buf, off + k > n ? n - off : k);
+            w25q_read(addr + off, buf, k);
+            for (i = n - off; i < k; i++) buf[i] = 0; /* past the body: the padding */
             bs_watchdog();
-            if ((e = devsmgr_deploy_write(w25q_buf, k)) != 0) r->deploy_error = 2;
+            step = 2;
+            e = devsmgr_deploy_write(buf, k);
         }
-        if (!e && (e = devsmgr_deploy_write(0, 0)) != 0) r->deploy_error = 3;
+        if (!e) {
+            step = 3;
+            e = devsmgr_deploy_write(0, 0);
+        }
     }
     if (e) {
-        bs_log(BS_EV_DEPLOY_FAIL, (uint32_t)r->deploy_error, (uint32_t)-e);
+        r->deploy_error = (int8_t)step;
+        bs_log(BS_EV_DEPLOY_FAIL, step, (uint32_t)-e);
         return;
     }
     r->deployed = 1;
@@ -119,7 +113,8 @@ static void deploy(const bs_image_t *im, bs_result_t *r) {
 }
 
 void bs_boot_stage(const bs_layout_t *layout, uint8_t *b, uint32_t c, bs_result_t *r) {
-    bs_decision_t d, u;
+    bs_decision_t d;
+    int fail;
     const bs_state_t *in_force = &next;
     const bs_slot_t *o;
     int why;
@@ -149,40 +144,37 @@ void bs_boot_stage(const bs_layout_t *layout, uint8_t *b, uint32_t c, bs_result_
 
     /* ImageStore.boot(check): decide; check what was chosen; on a failure decide again with that
      * slot failed, and check the fallback too */
-    bs_decide(&st, -1, &next, &d);
-    if (d.slot >= 0) {
-        int failed = d.slot;
-        if ((why = slot_check(&next, failed)) < 0) return;
-        if (why) {
-            bs_decide(&st, failed, &next, &d);
-            SLOT_FLAGS(&next.slot[failed]) = (uint8_t)((SLOT_FLAGS(&next.slot[failed]) & ~0x3e) | why << 1);
-            if (d.slot >= 0) {
-                int w = slot_check(&next, d.slot);
-                if (w < 0) return;
-                if (w) d.slot = -1;
-            }
+    for (fail = -1;;) {
+        bs_decide(&st, fail, &next, &d);
+        if (d.slot < 0) break;
+        if ((why = slot_check(&next, d.slot)) < 0) return;
+        if (!why) break;
+        if (fail >= 0) { /* the fallback fails too: nothing runs, nothing is written */
+            d.slot = -1;
+            break;
         }
+        fail = d.slot | why << 1;
     }
     if (d.slot < 0) {
         r->outcome = BS_NO_IMAGE;
         bs_log(BS_EV_NO_IMAGE, 0, 0);
         return;
     }
-    if (d.changed && bs_log_append(&lg, REC_STATE, w25q_buf, bs_encode_state(&next, w25q_buf + 12))) {
-        /* the record did not land: run the confirmed slot unrecorded, spending no trial boot */
+    if (d.changed && bs_log_state(&lg, &next)) {
+        /* the record did not land: run the confirmed slot unrecorded, spending no trial boot
+         * (unrecordedBoot); when it fails its own check, the decision's slot */
+        int c = bs_confirmed_slot(&next);
         r->meta_fault = 1;
         in_force = &st;
-        u = d;
-        bs_unrecorded(&st, &next, &u, -1);
-        if (u.slot != d.slot) {
-            if ((why = slot_check(&st, u.slot)) < 0) return;
-            if (why) { /* the confirmed slot fails its own check: back to the decision's slot */
-                int avoid = u.slot;
-                u = d;
-                bs_unrecorded(&st, &next, &u, avoid);
+        if (c >= 0 && c != d.slot) {
+            if ((why = slot_check(&st, c)) < 0) return;
+            if (!why) {
+                d.slot = (int8_t)c;
+                d.rolled_back = 1;
             }
         }
-        d = u;
+        d.trial = SLOT_STATE(&st.slot[d.slot]) == SLOT_TRIAL;
+        d.changed = 0;
         bs_log(BS_EV_META_FAULT, (uint32_t)d.slot, 0);
     }
     r->outcome = BS_OK;
@@ -197,5 +189,5 @@ void bs_boot_stage(const bs_layout_t *layout, uint8_t *b, uint32_t c, bs_result_
         r->failed_ver_len = SLOT_VER_LEN(o);
     }
     bs_log(BS_EV_BOOT, (uint32_t)d.slot, (uint32_t)(d.trial | d.rolled_back << 1 | d.changed << 2));
-    deploy(&img[d.slot], r);
+    deploy(d.slot, r);
 }

@@ -9,7 +9,7 @@
 void bs_spi_select(void);   /* chip select low: a transaction starts */
 void bs_spi_deselect(void); /* chip select high: it ends (a program or erase starts here) */
 void bs_spi_write(const uint8_t *p, uint32_t n);
-void bs_spi_read(uint8_t *p, uint32_t n);
+void bs_spi_read(uint8_t *p, uint32_t n); /* n may be 0 (a command without data) */
 
 /* Fed between chunks of every long loop (CRC, SHA-256, deploy, erase polls). */
 void bs_watchdog(void);

@@ -7,15 +7,8 @@
 #include <stdint.h>
 #include "records.h"
 
-typedef struct {
-    uint32_t base, slot_size; /* the slot on the W25Q */
-    uint32_t body, body_len;  /* out: the program, offset and length in the slot */
-} bs_image_t;
-
-/* 0 when the image in the slot passes for s (its recorded size is the image's limit), else the
- * step that failed (> 0). w25q_buf: scratch for the hash. */
-int bs_image_check(bs_image_t *img, const bs_slot_t *s);
-/* MCUboot version from a QuecThing version string (src/image/version.ts parseVersion): 0 when it
- * maps, out = major, minor, revision (u16 LE), build (u32 LE), the header's bytes 20..27. */
-int bs_parse_version(const uint8_t *s, uint32_t n, uint8_t out[8]);
+/* 0 when the image in the slot at base passes for s, else the step that failed (> 0); lim: the
+ * smaller of its recorded size and the slot's. The program is then the body: header size and body size at
+ * bytes 8 and 12 of the header. Hashes through w25q_buf. */
+int bs_image_check(uint32_t base, uint32_t lim, const bs_slot_t *s);
 #endif

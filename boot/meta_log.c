@@ -12,102 +12,94 @@
 #define MAGIC 0xa5
 #define HEADER 12
 
-int bs_seq_newer(uint32_t a, uint32_t b) {
-    uint32_t d = a - b;
-    return d != 0 && d < 0x80000000u;
+#if defined(__BYTE_ORDER__) && __BYTE_ORDER__ != __ORDER_LITTLE_ENDIAN__
+#error "the boot stage writes little-endian fields as words"
+#endif
+
+int bs_rec_newer(const bs_rec_t *a, const bs_rec_t *b) {
+    /* RFC 1982 order of the u32 sequences: a - b in [1, 2^31) */
+    return a->found && (!b->found || (int32_t)(a->seq - b->seq) > 0);
 }
 
+/* r becomes the record (seq, body, len) when that is newer. */
+static void keep(bs_rec_t *r, uint32_t seq, uint32_t body, uint32_t len) {
+    bs_rec_t c;
+    c.found = 1;
+    c.seq = seq;
+    c.body = body;
+    c.len = (uint16_t)len;
+    if (bs_rec_newer(&c, r)) *r = c;
+}
+
+/* A valid record at body - HEADER: the newest of all (its sector kept as the body: the current
+ * sector), the newest STATE that decodes (into check, as scratch), the newest that does not (the
+ * mount logs a fallback when it is newer than the one used), the newest PROGRESS. */
 static void found(bs_log_t *lg, int sector, const uint8_t *h, uint32_t body, bs_state_t *check) {
-    uint32_t seq = bs_get32(h + 8), len = h[2] | (uint32_t)h[3] << 8;
-    bs_rec_t *r = h[1] == REC_STATE ? &lg->state : h[1] == REC_PROGRESS ? &lg->progress : 0;
-    if (lg->cur < 0 || bs_seq_newer(seq, lg->best)) {
-        lg->best = seq;
-        lg->cur = (int8_t)sector;
-    }
-    if (!r || (r->found && !bs_seq_newer(seq, r->seq))) return;
-    if (r == &lg->state && check && bs_decode_state(body, len, check)) return;
-    r->found = 1;
-    r->seq = seq;
-    r->body = body;
-    r->len = (uint16_t)len;
+    uint32_t seq = bs_get32(h + 8), len = h[2] | (uint32_t)h[3] << 8, type = h[1];
+    keep(&lg->rec[0], seq, (uint32_t)sector, 0);
+    if (type == REC_STATE || type == REC_PROGRESS)
+        keep(&lg->rec[type == REC_STATE && bs_decode(body, len, check, REC_STATE) ? LOG_BAD_STATE : type], seq, body, len);
 }
 
 static void scan(bs_log_t *lg, int sector, bs_state_t *check) {
-    uint8_t *buf = w25q_buf;
-    uint32_t cap = w25q_cap;
-    uint32_t unit = lg->unit, base = lg->base + (uint32_t)sector * W25Q_SECTOR, end = W25Q_SECTOR, p, tail;
-    int32_t last = -1;
-    uint8_t h[HEADER + 4];
-    while (end > 0 && last < 0) { /* the last byte that is not 0xFF, from the end back */
-        uint32_t start = end > cap ? end - cap : 0, i = end - start;
-        w25q_read(base + start, buf, i);
-        while (i--)
-            if (buf[i] != 0xff) {
-                last = (int32_t)(start + i);
-                break;
-            }
-        end = start;
-    }
-    tail = ((uint32_t)(last + 1) + unit - 1) & ~(unit - 1);
-    end = tail;
-    for (p = 0; p < tail;) {
-        if (p + HEADER <= W25Q_SECTOR) {
-            uint32_t len, e;
-            w25q_read(base + p, h, HEADER);
-            len = h[2] | (uint32_t)h[3] << 8;
-            e = p + HEADER + len;
-            if (h[0] == MAGIC && h[6] == 1 && (len ^ 0xffff) == (h[4] | (uint32_t)h[5] << 8) &&
-                len <= W25Q_SECTOR / 4 - 16 - unit && e + 4 <= W25Q_SECTOR) {
-                w25q_read(base + e, h + HEADER, 4);
-                if (w25q_digest(0, base + p, HEADER + len) == bs_get32(h + HEADER)) {
-                    found(lg, sector, h, base + p + HEADER, check);
-                    p += (16 + len + unit - 1) & ~(unit - 1);
-                    if (p > end) end = p; /* its last units were all 0xFF, left unprogrammed */
-                    continue;
-                }
+    uint32_t unit = lg->unit, base = lg->base + (uint32_t)sector * W25Q_SECTOR, p, tail;
+    uint8_t h[HEADER];
+    tail = w25q_digest(W25Q_TAIL, base, W25Q_SECTOR); /* past the last byte that is not 0xFF */
+    tail = (tail + unit - 1) & ~(unit - 1);
+    for (p = 0; p < tail; p += unit) {
+        uint32_t len, e;
+        w25q_read(base + p, h, HEADER);
+        len = h[2] | (uint32_t)h[3] << 8;
+        e = p + HEADER + len;
+        if (h[0] == MAGIC && h[6] == 1 && (len ^ 0xffff) == (h[4] | (uint32_t)h[5] << 8) &&
+            len <= W25Q_SECTOR / 4 - 16 - unit && e + 4 <= W25Q_SECTOR) {
+            /* the CRC-32 over the record and its own CRC (little-endian) is the constant residue
+             * 0x2144DF1C exactly when the CRC is right: no separate read of it */
+            if (w25q_digest(0, base + p, HEADER + len + 4) == 0x2144df1cu) {
+                found(lg, sector, h, base + p + HEADER, check);
+                p += ((16 + len + unit - 1) & ~(unit - 1)) - unit;
             }
         }
-        p += unit;
     }
-    if (lg->cur == sector) lg->tail = end;
+    /* p is the tail, or past it when the last record's last units were all 0xFF (left
+     * unprogrammed): the append point */
+    if (lg->rec[0].found && lg->rec[0].body == (uint32_t)sector) lg->tail = p;
 }
 
 void bs_log_mount(bs_log_t *lg, bs_state_t *check) {
     int s;
-    lg->cur = -1;
-    lg->tail = lg->best = 0;
-    lg->state.found = lg->progress.found = 0;
+    lg->tail = 0;
+    for (s = 0; s < 4; s++) lg->rec[s].found = 0;
+    lg->rec[0].seq = 0;           /* an empty log: the first record is 1 ... */
+    lg->rec[0].body = 0xffffffff; /* ... in sector 0 */
     for (s = 0; s < lg->sectors; s++) scan(lg, s, check);
-    lg->next_seq = lg->cur < 0 ? 1 : lg->best + 1;
 }
 
-static void put(uint8_t *p, uint32_t v, int n) {
-    while (n--) {
-        *p++ = (uint8_t)v;
-        v >>= 8;
-    }
-}
-
-int bs_log_append(bs_log_t *lg, uint8_t type, uint8_t *buf, uint32_t len) {
-    uint32_t unit = lg->unit, size = (16 + len + unit - 1) & ~(unit - 1), addr, i;
-    if (lg->cur < 0 || lg->tail + 2 * size > W25Q_SECTOR) {
-        int next = lg->cur + 1;
+int bs_log_state(bs_log_t *lg, const bs_state_t *st) {
+    bs_rec_t *last = &lg->rec[0];
+    uint8_t *buf = w25q_buf;
+    uint32_t h[3];
+    uint32_t len = bs_encode_state(st, buf + HEADER), unit = lg->unit, size = (16 + len + unit - 1) & ~(unit - 1), addr, i;
+    if (!last->found || lg->tail + 2 * size > W25Q_SECTOR) {
+        uint32_t next = last->body + 1;
         if (next >= lg->sectors) next = 0;
-        if (w25q_erase(lg->base + (uint32_t)next * W25Q_SECTOR)) return -1;
-        lg->cur = (int8_t)next;
+        if (w25q_erase(lg->base + next * W25Q_SECTOR)) return -1;
+        last->found = 1;
+        last->body = next;
         lg->tail = 0;
     }
-    buf[0] = MAGIC;
-    buf[1] = type;
-    put(buf + 2, len | (len ^ 0xffff) << 16, 4);
-    put(buf + 6, 1, 2);
-    put(buf + 8, lg->next_seq, 4);
-    put(buf + HEADER + len, bs_crc32(0, buf, HEADER + len), 4);
+    /* magic, type, length | its complement, format 1 | sequence, as little-endian words */
+    h[0] = MAGIC | REC_STATE << 8 | len << 16;
+    h[1] = (len ^ 0xffff) | 1u << 16;
+    h[2] = last->seq + 1;
+    bs_copy(buf, h, HEADER);
+    h[0] = bs_crc32(0, buf, HEADER + len);
+    bs_copy(buf + HEADER + len, h, 4);
     for (i = 16 + len; i < size; i++) buf[i] = 0xff;
-    addr = lg->base + (uint32_t)lg->cur * W25Q_SECTOR + lg->tail;
+    addr = lg->base + last->body * W25Q_SECTOR + lg->tail;
     /* copy 0, then copy 1: a cut during copy 1 leaves copy 0 whole and the record in force */
     if (w25q_program(addr, buf, size) || w25q_program(addr + size, buf, size)) return -1;
     lg->tail += 2 * size;
-    lg->next_seq++;
+    last->seq++;
     return 0;
 }

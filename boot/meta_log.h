@@ -12,21 +12,26 @@ typedef struct {
     uint8_t found;
 } bs_rec_t;
 
+#define LOG_BAD_STATE 3
+
 typedef struct {
     uint32_t base;
     uint8_t sectors, unit; /* unit: the store's program unit, a power of two ≤ 32 */
-    int8_t cur;            /* sector of the newest record; -1: the log is empty */
-    uint32_t tail, best, next_seq;
-    bs_rec_t state, progress;
+    uint32_t tail; /* where the next record goes in the newest record's sector */
+    /* the newest record of all (body: its sector; seq 0 in sector -1 when the log is empty: the
+     * append's next record and sector), REC_STATE: the newest STATE that decodes,
+     * REC_PROGRESS, LOG_BAD_STATE: the newest STATE that does not */
+    bs_rec_t rec[4];
 } bs_log_t;
 
-/* RFC 1982 order of u32 sequence numbers: is a newer than b? */
-int bs_seq_newer(uint32_t a, uint32_t b);
-/* Scan every sector through w25q_buf. With check, a STATE counts only when it decodes
- * (into *check, as scratch): the newest readable STATE, as mount(stateReadable). */
+/* a is found and newer than b (RFC 1982 order of u32 sequences), or b is not found */
+int bs_rec_newer(const bs_rec_t *a, const bs_rec_t *b);
+/* Scan every sector through w25q_buf. A STATE counts only when it decodes (into *check, as
+ * scratch): the newest readable STATE, as mount(stateReadable). */
 void bs_log_mount(bs_log_t *lg, bs_state_t *check);
-/* Append a record whose len-byte body is at buf + 12 (buf holds the whole record, padded, so
- * it needs 16 + len + unit bytes); the log wraps onto the next sector, erased, when both copies
- * do not fit. 0, or -1 when the flash did not take it. */
-int bs_log_append(bs_log_t *lg, uint8_t type, uint8_t *buf, uint32_t len);
+/* Append st as a STATE record, encoded in w25q_buf (16 + 460 + unit bytes at most: the copy
+ * buffer's 512 hold it) before anything is erased (the midstate it copies may lie in the sector
+ * the log wraps onto); the log wraps onto the next sector, erased, when both copies do not fit.
+ * 0, or -1 when the flash did not take it. */
+int bs_log_state(bs_log_t *lg, const bs_state_t *st);
 #endif

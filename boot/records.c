@@ -32,8 +32,6 @@ int bs_differ(const uint8_t *a, const uint8_t *b, uint32_t n) {
     return 0;
 }
 
-uint32_t bs_slot_size(const bs_slot_t *s) { return bs_get32(s->raw + 4 + SLOT_VER_LEN(s)); }
-uint32_t bs_slot_crc(const bs_slot_t *s) { return bs_get32(s->raw + 8 + SLOT_VER_LEN(s)); }
 
 static int slot(rd_t *r, bs_slot_t *s) {
     /* after each length byte: the version and size, crc32 and the SHA-256's length; the SHA-256
@@ -51,36 +49,27 @@ static int slot(rd_t *r, bs_slot_t *s) {
     return 0;
 }
 
-/* written, verified, the midstate's length, then the midstate to the end of the body */
-static int progress(rd_t *r, uint8_t prog[9], uint32_t *mid) {
-    if (get(r, prog, 9)) return -1;
-    *mid = r->at;
-    return r->end - r->at != prog[8];
-}
-
-int bs_decode_state(uint32_t addr, uint32_t len, bs_state_t *st) {
-    uint8_t h[4];
+/* A STATE body: active, format 1, two reserved bytes, session, two slots, then the progress
+ * (written, verified, the midstate's length, the midstate to the end of the body). A PROGRESS
+ * body: the session, which must be st's, then the progress. Only a body that decodes changes st's
+ * progress. */
+int bs_decode(uint32_t addr, uint32_t len, bs_state_t *st, int type) {
+    uint8_t h[8], prog[9];
     rd_t r;
     r.at = addr;
     r.end = addr + len;
-    if (get(&r, h, 4) || get(&r, st->session, 4) || slot(&r, &st->slot[0]) || slot(&r, &st->slot[1]) ||
-        progress(&r, st->prog, &st->mid_addr) || h[1] != 1 || (h[0] != 0xff && h[0] > 1))
+    if (type == REC_STATE) {
+        if (get(&r, h, 8) || h[1] != 1 || (uint8_t)(h[0] + 1) > 2 || slot(&r, &st->slot[0]) || slot(&r, &st->slot[1]))
+            return -1;
+        st->active = (int8_t)h[0]; /* 0, 1 or 0xFF (-1: none) */
+        st->counter[0] = h[2]; /* the security counter, kept as read: the stage writes it back unchanged */
+        st->counter[1] = h[3];
+        bs_copy(st->session, h + 4, 4);
+    } else if (get(&r, h + 4, 4) || bs_differ(h + 4, st->session, 4))
         return -1;
-    st->active = (int8_t)h[0]; /* 0xFF is -1 */
-    st->counter[0] = h[2];
-    st->counter[1] = h[3];
-    return 0;
-}
-
-int bs_apply_progress(uint32_t addr, uint32_t len, bs_state_t *st) {
-    uint8_t session[4], prog[9];
-    uint32_t mid;
-    rd_t r;
-    r.at = addr;
-    r.end = addr + len;
-    if (get(&r, session, 4) || progress(&r, prog, &mid) || bs_get32(session) != bs_get32(st->session)) return -1;
+    if (get(&r, prog, 9) || r.end - r.at != prog[8]) return -1;
     bs_copy(st->prog, prog, 9);
-    st->mid_addr = mid;
+    st->mid_addr = r.at;
     return 0;
 }
 

@@ -41,12 +41,12 @@ uint32_t bs_get32(const uint8_t *p);
  * whether n bytes differ. */
 uint8_t *bs_copy(uint8_t *p, const void *src, uint32_t n);
 int bs_differ(const uint8_t *a, const uint8_t *b, uint32_t n);
-uint32_t bs_slot_size(const bs_slot_t *s);
-uint32_t bs_slot_crc(const bs_slot_t *s);
-/* A STATE body of len bytes at addr: 0 when it decodes (into st; garbage in st otherwise). */
-int bs_decode_state(uint32_t addr, uint32_t len, bs_state_t *st);
-/* A PROGRESS body: 0 when it decodes and belongs to st's session; then it is st's progress. */
-int bs_apply_progress(uint32_t addr, uint32_t len, bs_state_t *st);
+/* after the version: the image size, then its CRC-32 */
+#define SLOT_SIZE(s) bs_get32((s)->raw + 4 + SLOT_VER_LEN(s))
+#define SLOT_CRC(s) bs_get32((s)->raw + 8 + SLOT_VER_LEN(s))
+/* A STATE (type REC_STATE) or PROGRESS body of len bytes at addr: 0 when it decodes into st (a
+ * PROGRESS only when it belongs to st's receive session); a STATE that does not leaves garbage. */
+int bs_decode(uint32_t addr, uint32_t len, bs_state_t *st, int type);
 /* Encode st at out (≤ 460 bytes: 8 + 2 × 94 + 9 + 255); returns the length. */
 uint32_t bs_encode_state(const bs_state_t *st, uint8_t *out);
 #endif

@@ -1,5 +1,15 @@
-/* Small rather than fast: a 16-word rolling schedule (64 bytes of stack, not 256). */
+/* Small rather than fast: the whole 64-word schedule on the stack (256 B: fixed offsets address it
+ * in fewer instructions than a 16-word ring), one round loop. */
 #include "sha256.h"
+/* On the board only bs_sha256_flash is called: the rest stays static, inlined into it. The host
+ * test (BS_HOST) also hashes what its fake devsmgr receives with them. */
+#ifdef BS_HOST
+#define API
+#else
+#define API static
+#endif
+#include "records.h"
+#include "w25q.h"
 
 static const uint32_t K[64] = {
     0x428a2f98, 0x71374491, 0xb5c0fbcf, 0xe9b5dba5, 0x3956c25b, 0x59f111f1, 0x923f82a4, 0xab1c5ed5,
@@ -14,23 +24,25 @@ static const uint32_t K[64] = {
 
 #define ROR(x, n) (((x) >> (n)) | ((x) << (32 - (n))))
 
+/* The block is kept as its 16 big-endian words, shifted in byte by byte (no load step), and is
+ * the schedule's ring in place. */
 static void __attribute__((noinline)) compress(bs_sha256_t *c) {
-    uint32_t w[16], s[8];
+    uint32_t w[64], s[8];
     int i, j;
-    for (i = 0; i < 8; i++) s[i] = c->h[i];
+    bs_copy((uint8_t *)s, c->h, 32);
     for (i = 0; i < 64; i++) {
         uint32_t t1, t2, x;
-        if (i < 16) {
-            const uint8_t *p = c->buf + 4 * i;
-            w[i] = (uint32_t)p[0] << 24 | (uint32_t)p[1] << 16 | (uint32_t)p[2] << 8 | p[3];
-        } else {
-            uint32_t a = w[(i + 1) & 15], b = w[(i + 14) & 15];
-            w[i & 15] += (ROR(a, 7) ^ ROR(a, 18) ^ (a >> 3)) + (ROR(b, 17) ^ ROR(b, 19) ^ (b >> 10)) + w[(i + 9) & 15];
+        if (i < 16)
+            x = c->w[i];
+        else {
+            uint32_t a = w[i - 15], b = w[i - 2];
+            x = (ROR(a, 7) ^ ROR(a, 18) ^ (a >> 3)) + (ROR(b, 17) ^ ROR(b, 19) ^ (b >> 10)) + w[i - 7] + w[i - 16];
         }
+        w[i] = x;
         x = s[4];
-        t1 = s[7] + (ROR(x, 6) ^ ROR(x, 11) ^ ROR(x, 25)) + ((x & s[5]) ^ (~x & s[6])) + K[i] + w[i & 15];
+        t1 = s[7] + (ROR(x, 6) ^ ROR(x, 11) ^ ROR(x, 25)) + ((x & s[5]) ^ (~x & s[6])) + K[i] + w[i];
         x = s[0];
-        t2 = (ROR(x, 2) ^ ROR(x, 13) ^ ROR(x, 22)) + ((x & s[1]) ^ (x & s[2]) ^ (s[1] & s[2]));
+        t2 = (ROR(x, 2) ^ ROR(x, 13) ^ ROR(x, 22)) + ((x & s[1]) | (s[2] & (x | s[1])));
         for (j = 7; j > 0; j--) s[j] = s[j - 1];
         s[4] += t1;
         s[0] = t1 + t2;
@@ -38,35 +50,41 @@ static void __attribute__((noinline)) compress(bs_sha256_t *c) {
     for (i = 0; i < 8; i++) c->h[i] += s[i];
 }
 
-void bs_sha256_init(bs_sha256_t *c) {
-    static const uint32_t H0[8] = {0x6a09e667, 0xbb67ae85, 0x3c6ef372, 0xa54ff53a,
-                                   0x510e527f, 0x9b05688c, 0x1f83d9ab, 0x5be0cd19};
-    int i;
-    for (i = 0; i < 8; i++) c->h[i] = H0[i];
+static const uint32_t H0[8] = {0x6a09e667, 0xbb67ae85, 0x3c6ef372, 0xa54ff53a, 0x510e527f, 0x9b05688c, 0x1f83d9ab, 0x5be0cd19};
+
+API void bs_sha256_init(bs_sha256_t *c) {
+    bs_copy((uint8_t *)c->h, H0, 32); /* a loop here is unrolled into 8 loads and stores */
     c->len = 0;
 }
 
-void bs_sha256_update(bs_sha256_t *c, const uint8_t *p, uint32_t n) {
-    while (n--) {
-        c->buf[c->len++ & 63] = *p++;
-        if ((c->len & 63) == 0) compress(c);
-    }
+static void byte(bs_sha256_t *c, uint32_t b) {
+    uint32_t *w = &c->w[(c->len >> 2) & 15];
+    *w = *w << 8 | (b & 255);
+    if ((++c->len & 63) == 0) compress(c);
 }
 
-/* The padding goes through update (smaller than filling the block by hand); the length's high
- * word is 0 for inputs under 512 MB, so the zeros run to byte 60 of the block. */
-void bs_sha256_final(bs_sha256_t *c, uint8_t out[32]) {
-    uint32_t bits = c->len << 3;
-    uint8_t b = 0x80;
+void bs_sha256_update(bs_sha256_t *c, const uint8_t *p, uint32_t n) {
+    while (n--) byte(c, *p++);
+}
+
+/* 0x80, zeros to byte 60 of the block, then the length in bits as the block's last word (its
+ * high word, byte 56-59, is 0 for inputs under 512 MB). */
+API void bs_sha256_final(bs_sha256_t *c, uint8_t out[32]) {
+    uint32_t bits = c->len << 3, b = 0x80;
     int i;
-    for (;;) {
-        bs_sha256_update(c, &b, 1);
+    do {
+        byte(c, b);
         b = 0;
-        if ((c->len & 63) == 60) break;
-    }
-    for (i = 24; i >= 0; i -= 8) {
-        b = (uint8_t)(bits >> i);
-        bs_sha256_update(c, &b, 1);
-    }
+    } while ((c->len & 63) != 60);
+    c->w[15] = bits;
+    compress(c);
     for (i = 0; i < 32; i++) out[i] = (uint8_t)(c->h[i >> 2] >> (24 - 8 * (i & 3)));
+}
+
+void bs_sha256_flash(uint32_t addr, uint32_t n, uint32_t size, uint8_t out[32]) {
+    bs_sha256_t c;
+    bs_sha256_init(&c);
+    w25q_digest(&c, addr, n);
+    while (n++ < size) byte(&c, 0);
+    bs_sha256_final(&c, out);
 }

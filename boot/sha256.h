@@ -6,10 +6,15 @@
 typedef struct {
     uint32_t h[8];
     uint32_t len; /* bytes fed */
-    uint8_t buf[64];
+    uint32_t w[16]; /* the block, as big-endian words */
 } bs_sha256_t;
 
+#ifdef BS_HOST /* static on the board (sha256.c) */
 void bs_sha256_init(bs_sha256_t *c);
-void bs_sha256_update(bs_sha256_t *c, const uint8_t *p, uint32_t n);
 void bs_sha256_final(bs_sha256_t *c, uint8_t out[32]);
+#endif
+void bs_sha256_update(bs_sha256_t *c, const uint8_t *p, uint32_t n);
+/* The SHA-256 of the n bytes at addr on the W25Q (read through w25q_buf), zero-padded to size
+ * bytes, into out (which may be w25q_buf). */
+void bs_sha256_flash(uint32_t addr, uint32_t n, uint32_t size, uint8_t out[32]);
 #endif

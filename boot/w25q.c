@@ -1,5 +1,7 @@
-/* Reads with 0x03 (0x13 and 4-byte addresses above 16 MB, as src/flash/w25q.ts), programs
- * with 0x02/0x12 split at pages, erases 4 KB with 0x20/0x21. Every program and erase is read
+/* Reads with 0x03, programs with 0x02 split at pages, erases 4 KB with 0x20, all with 3-byte
+ * addresses (the stage sees at most the chip's first 16 MB, where the store is; src/flash/w25q.ts
+ * switches to 0x13/0x12/0x21 above 16 MB, which the store's layout never reaches on the boards).
+ * Every program and erase is read
  * back: the stage must know when its record did not land (a worn sector), because a trial boot
  * that is not recorded could loop forever. Busy waits are bounded by poll counts: the port has
  * no clock. */
@@ -7,57 +9,50 @@
 #include "bs_port.h"
 #include "crc32.h"
 
-static uint8_t wide;
+#define ADDR 0x100  /* the command takes a 3-byte address */
+#define WRITE 0x200 /* p is written after it, else n bytes are read into p (n may be 0) */
 
-static void command(uint8_t cmd, uint32_t addr) {
-    uint8_t h[5];
-    uint32_t n = 0;
-    h[n++] = cmd;
-    if (wide) h[n++] = (uint8_t)(addr >> 24);
-    h[n++] = (uint8_t)(addr >> 16);
-    h[n++] = (uint8_t)(addr >> 8);
-    h[n++] = (uint8_t)addr;
+/* One transaction: every command the stage sends goes through here. */
+static void xfer(uint32_t cmd, uint32_t addr, uint8_t *p, uint32_t n) {
+    uint8_t h[4];
+    h[0] = (uint8_t)cmd;
+    h[1] = (uint8_t)(addr >> 16);
+    h[2] = (uint8_t)(addr >> 8);
+    h[3] = (uint8_t)addr;
     bs_spi_select();
-    bs_spi_write(h, n);
+    bs_spi_write(h, cmd & ADDR ? 4 : 1);
+    if (cmd & WRITE)
+        bs_spi_write(p, n);
+    else
+        bs_spi_read(p, n);
+    bs_spi_deselect();
 }
 
+/* The chip's first 16 MB: what 3-byte addresses reach (a W25Q256/512 starts in 3-byte mode);
+ * the store lies at its start, and a layout past 16 MB is refused as a bad layout. */
 uint32_t w25q_open(void) {
-    uint8_t id[3], cmd = 0x9f;
-    bs_spi_select();
-    bs_spi_write(&cmd, 1);
-    bs_spi_read(id, 3);
-    bs_spi_deselect();
+    uint8_t id[3];
+    xfer(0x9f, 0, id, 3);
     if (id[0] != 0xef || !((id[2] >= 0x0f && id[2] <= 0x19) || id[2] == 0x20)) return 0;
-    wide = id[2] > 0x18;
-    return id[2] == 0x20 ? 1ul << 26 : 1ul << id[2];
+    return 1ul << (id[2] > 0x18 ? 0x18 : id[2]);
 }
 
-void w25q_read(uint32_t addr, uint8_t *p, uint32_t n) {
-    command(wide ? 0x13 : 0x03, addr);
-    bs_spi_read(p, n);
-    bs_spi_deselect();
-}
+void w25q_read(uint32_t addr, uint8_t *p, uint32_t n) { xfer(ADDR | 0x03, addr, p, n); }
 
 static uint8_t status(void) {
-    uint8_t b = 0x05;
-    bs_spi_select();
-    bs_spi_write(&b, 1);
-    bs_spi_read(&b, 1);
-    bs_spi_deselect();
+    uint8_t b;
+    xfer(0x05, 0, &b, 1);
     return b;
 }
 
-/* Read back [addr, addr+n) and compare with p, or with 0xFF when p is NULL. */
+/* Read back [addr, addr+n) byte by byte (a 4 KB erase: about 40 ms of SPI) and compare with p,
+ * or with 0xFF when p is NULL. */
 static int verify(uint32_t addr, const uint8_t *p, uint32_t n) {
-    uint8_t b[32];
-    while (n) {
-        uint32_t k = n < sizeof b ? n : sizeof b, i;
-        w25q_read(addr, b, k);
-        for (i = 0; i < k; i++)
-            if (b[i] != (p ? p[i] : 0xff)) return -1;
-        addr += k;
-        n -= k;
-        if (p) p += k;
+    uint32_t i;
+    uint8_t b;
+    for (i = 0; i < n; i++) {
+        w25q_read(addr + i, &b, 1);
+        if (b != (p ? p[i] : 0xff)) return -1;
     }
     return 0;
 }
@@ -65,20 +60,13 @@ static int verify(uint32_t addr, const uint8_t *p, uint32_t n) {
 /* Write enable, then a page program of p (n bytes) or, when p is NULL, a sector erase; wait,
  * read back. */
 static int write_op(uint32_t addr, const uint8_t *p, uint32_t n) {
-    uint8_t we = 0x06;
-    uint32_t polls = p ? 100000ul : 2000000ul; /* tPP ≤ 3 ms, tSE ≤ 400 ms; a poll takes µs */
-    uint8_t st;
-    bs_spi_select();
-    bs_spi_write(&we, 1);
-    bs_spi_deselect();
-    st = status();
-    if (!(st & 2) || st == 0xff) return -1; /* WEL did not latch; 0xFF: MISO floating, no chip */
-    command(p ? (wide ? 0x12 : 0x02) : (wide ? 0x21 : 0x20), addr);
-    if (p) bs_spi_write(p, n);
-    bs_spi_deselect();
+    uint32_t polls = 2000000ul; /* tSE ≤ 400 ms (tPP ≤ 3 ms); a poll takes µs */
+    xfer(0x06, 0, 0, 0);
+    if ((status() & 3) != 2) return -1; /* WEL did not latch, or busy; 0xFF: MISO floating, no chip */
+    xfer(p ? ADDR | WRITE | 0x02 : ADDR | 0x20, addr, (uint8_t *)p, n);
     while (status() & 1)
         if (!--polls) return -1;
-        else if (!(polls & 1023)) bs_watchdog();
+        else bs_watchdog();
     return verify(addr, p, p ? n : W25Q_SECTOR);
 }
 
@@ -101,15 +89,18 @@ uint32_t w25q_cap;
 
 uint32_t w25q_digest(bs_sha256_t *sha, uint32_t addr, uint32_t n) {
     uint8_t *buf = w25q_buf;
-    uint32_t crc = 0, k, cap = w25q_cap;
-    for (; n; n -= k, addr += k) {
-        k = n < cap ? n : cap;
-        w25q_read(addr, buf, k);
-        if (sha)
+    uint32_t v = 0, k, i, off;
+    for (off = 0; off < n; off += k) {
+        k = n - off < w25q_cap ? n - off : w25q_cap;
+        w25q_read(addr + off, buf, k);
+        if (sha == W25Q_TAIL) {
+            for (i = 0; i < k; i++)
+                if (buf[i] != 0xff) v = off + i + 1;
+        } else if (sha)
             bs_sha256_update(sha, buf, k);
         else
-            crc = bs_crc32(crc, buf, k);
+            v = bs_crc32(v, buf, k);
         bs_watchdog();
     }
-    return crc;
+    return v;
 }

@@ -6,7 +6,7 @@
 
 #define W25Q_SECTOR 4096u
 
-/* JEDEC ID check; the chip's size in bytes, or 0 when no W25Q answers. */
+/* JEDEC ID check; the chip's size in bytes (at most 16 MB: what 3-byte addresses reach), or 0 when no W25Q answers. */
 uint32_t w25q_open(void);
 void w25q_read(uint32_t addr, uint8_t *p, uint32_t n);
 /* 0, or -1 when the chip did not take it (write enable not latched, busy too long, or the
@@ -18,6 +18,8 @@ int w25q_erase(uint32_t addr);
 extern uint8_t *w25q_buf;
 extern uint32_t w25q_cap;
 /* A digest of [addr, addr + n) read through w25q_buf, the watchdog fed per read: the
- * CRC-32 (returned) when sha is NULL, else SHA-256 into sha. */
+ * CRC-32 (returned) when sha is NULL, with W25Q_TAIL the length up to the last byte that is not
+ * 0xFF (0: all erased), else SHA-256 into sha. */
+#define W25Q_TAIL ((bs_sha256_t *)1)
 uint32_t w25q_digest(bs_sha256_t *sha, uint32_t addr, uint32_t n);
 #endif

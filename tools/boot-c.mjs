@@ -45,9 +45,9 @@ const summary = {}
 const gen = run(join(root, "node_modules/.bin/vite-node"), ["--config", "vitest.config.ts", "tools/boot-vectors.ts", "--", "--out", join(out, "vectors.bin")], { stdio: ["ignore", "inherit", "inherit"] })
 if (gen.status !== 0) fail("the vector generator failed")
 
-// 2. host test
+// 2. host test (BS_HOST: the SHA-256 steps, static on the board, are exported for the fake devsmgr)
 const exe = join(out, "host-test")
-const cc = run("gcc", ["-std=c99", "-O1", "-g", "-Wall", "-Wextra", "-Werror", "-fsanitize=address,undefined", "-fno-sanitize-recover=all", ...stage, ...hostTest, "-o", exe], { stdio: ["ignore", "inherit", "inherit"] })
+const cc = run("gcc", ["-std=c99", "-DBS_HOST", "-O1", "-g", "-Wall", "-Wextra", "-Werror", "-fsanitize=address,undefined", "-fno-sanitize-recover=all", ...stage, ...hostTest, "-o", exe], { stdio: ["ignore", "inherit", "inherit"] })
 if (cc.status !== 0) fail("the host test does not build")
 const ht = run(exe, ["vectors.bin", "c-results.bin", "c-cuts.bin"].map(f => join(out, f)))
 process.stdout.write(ht.stdout)
@@ -109,8 +109,9 @@ const stack = deepest("bs_boot_stage")
 if (!frames.has("bs_boot_stage")) fail("no call graph for bs_boot_stage")
 console.log(`boot stage (cortex-m0plus): text ${text} B, data ${data} B, bss ${bss} B`)
 // The code goal (issue 19) is under 4 KB; not met. The ceiling is today's figure rounded up: code that
-// grows past it fails here, so a cut stays cut (5 640 B before this round's cuts, 5 548 B after).
-const CODE_GOAL = 4096, CODE_CEILING = 5600
+// grows past it fails here, so a cut stays cut (5 640 B, then 5 548 B; 4 300 B after the redesign:
+// docs/BOARDS.md).
+const CODE_GOAL = 4096, CODE_CEILING = 4330
 console.log(`boot stage (cortex-m0plus): code goal ${CODE_GOAL} B ${text < CODE_GOAL ? "met" : `NOT met (${text - CODE_GOAL + 1} B over)`}, ceiling ${CODE_CEILING} B`)
 console.log(`boot stage (cortex-m0plus): stack at most ${stack} B (call graph; the port's own frames aside); RAM ${data + bss + stack} B besides the copy buffer`)
 Object.assign(summary, { text, data, bss, stack })
