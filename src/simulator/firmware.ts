@@ -91,8 +91,9 @@ async function main(version: string, behaviour: string) {
     const board = ds.isSimulator() ? await askSimHost(ch.modem, DEFAULTS) : DEFAULTS
     hostBoots = board.bootStage
     if (behaviour === "hangs") while (true) await ds.sleep(60000)
-    // the host's flash over a TCP socket (not throttled like Jacdac packets), else the Jacdac channel
-    flash = await RemoteFlash.open((await openFlashSocket()) || ch.flash, { timeoutMs: 3000, maxPayload: 1024 })
+    // the host's flash over a TCP socket (not throttled like Jacdac packets; its answers wake the VM
+    // only at a timer tick, hence the polls), else the Jacdac channel
+    flash = await RemoteFlash.open((await openFlashSocket()) || ch.flash, { timeoutMs: 3000, maxPayload: 1024, pollMs: 1 })
     const layout = layoutFromGeometry(flash.geometry)
     say("SOTA-READY", JSON.stringify({ bindMs: ch.bindMs, swapped: ch.swapped, layout: layout, board: board }))
     const store = new ImageStore(flash, layout, { externalBoot: board.bootStage })

@@ -71,6 +71,13 @@ export interface RemoteFlashOptions {
     maxPayload?: number
     /** A partial response older than this is dropped (the server restarted mid-frame). Default 1000 ms. */
     idleResetMs?: number
+    /**
+     * Wake up this often while a response is due (default: only when it comes). For a transport
+     * whose arrivals do not wake the VM: `devs run` runs the VM on a socket event only at its next
+     * timer tick (≈ 10 ms later; Jacdac packets wake it at once), measured 10.8 ms per 1 KB round
+     * trip waiting, 2.3 ms polling every 1 ms.
+     */
+    pollMs?: number
 }
 
 export interface RemoteFlashStats {
@@ -94,6 +101,7 @@ export class RemoteFlash implements Flash, FrameSink {
     private retries: number
     private maxPayload: number
     private idleResetMs: number
+    private pollMs: number
     private signal: Signal
     private lockSignal: Signal
     private busy = false
@@ -123,6 +131,7 @@ export class RemoteFlash implements Flash, FrameSink {
         this.retries = o.retries === undefined ? 1 : o.retries
         this.maxPayload = o.maxPayload || DEFAULT_MAX_PAYLOAD
         this.idleResetMs = o.idleResetMs || 1000
+        this.pollMs = o.pollMs || 0
         this.stats = { requests: 0, attempts: 0, retries: 0, bytesOut: 0, bytesIn: 0, faults: 0 }
         this.parser = new FrameParser(this, this.maxPayload)
         this.msg = Buffer.alloc(MAX_MESSAGE)
@@ -245,7 +254,7 @@ export class RemoteFlash implements Flash, FrameSink {
                 while (!this.pDone && this.linkUp) {
                     const left = deadline - ds.millis()
                     if (left <= 0) break
-                    await this.signal.wait(left)
+                    await this.signal.wait(this.pollMs > 0 && this.pollMs < left ? this.pollMs : left)
                 }
                 this.pOp = -1
                 if (this.pDone && this.pProtocol)
