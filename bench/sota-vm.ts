@@ -25,6 +25,12 @@ import { buildDevs } from "../sim/host/vm"
 const root = new URL("..", import.meta.url).pathname
 const devs = join(root, "node_modules/.bin/devicescript")
 
+/** Progress on stderr (stdout keeps the figures): the heap search alone runs ≈ 30 VM programs. */
+const t0 = Date.now()
+function progress(what: string) {
+    process.stderr.write(`bench:sota:vm ${((Date.now() - t0) / 1000).toFixed(0)} s: ${what}\n`)
+}
+
 function run(file: string): Promise<string> {
     return new Promise(resolve =>
         execFile(devs, ["run", file, "--test", "-T", "120000"], { cwd: root, maxBuffer: 1 << 24 }, (err, stdout, stderr) =>
@@ -37,7 +43,9 @@ async function speed() {
     const dir = mkdtempSync(join(tmpdir(), "bench-sota-"))
     try {
         const out = join(dir, "sota.devs")
+        progress("building the speed bench (bench/vm/sota.bench.ts)")
         await buildDevs(root, "bench/vm/sota.bench.ts", out)
+        progress("running the speed bench in the VM (digests and the per-block pipeline)")
         const text = await run(out)
         for (const line of text.split("\n")) {
             const i = line.indexOf("BENCH ")
@@ -93,6 +101,7 @@ ds.restart()
 `
     )
     const out = join(dir, `probe-${mode}-${q}.devs`)
+    progress(`heap: ${mode} with ${q / 4} KB of ballast`)
     try {
         await buildDevs(root, src, out)
     } finally {
@@ -114,6 +123,7 @@ async function maxBallast(mode: Mode, dir: string): Promise<number> {
         if (await probe(mode, mid, dir)) lo = mid
         else hi = mid
     }
+    progress(`heap: ${mode} runs with at most ${lo / 4} KB of ballast`)
     return lo / 4
 }
 

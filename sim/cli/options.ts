@@ -104,6 +104,7 @@ export const USAGE = `usage: npm run sim -- [options]
   --json               print only the summary, as one JSON object on the last line (docs/summary.schema.json);
                        warnings go to stderr
   --strict             exit 4 unless the run upgraded (see exit codes)
+  --web                serve the run's web view (vm engine; --port N, --exit: npm run sim -- --web --help)
   --modem WHERE        drive a real module instead of the emulator: a serial port (/dev/ttyUSB2, COM7)
                        or tcp://HOST:PORT; implies --engine node; the plan's target comes from the
                        platform, so --to, --image, --piece, --baud, --latency, --seed do not apply (docs/MODEM.md)

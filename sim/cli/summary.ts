@@ -71,6 +71,8 @@ export interface SimSummary extends CommonSummary {
     floorSeconds: number
     /** downloadSeconds / floorSeconds (0 when there is no floor) */
     floorRatio: number
+    /** vm engine only: the simulator link's floor, the Jacdac packets the VM sent in the download phase at its 50 packets/s */
+    linkFloorSeconds?: number
     baud: number
     latencyMs: number
     boots: number
@@ -118,6 +120,8 @@ export interface RunFacts
     /** the UART floor of the download phase, and the floor that applies to this engine */
     uartFloor: number
     floor: number
+    /** the simulator link's floor, where there is one (the vm engine) */
+    linkFloor?: number
     /** the reason in words (a failure's or the plan's detail) */
     detail?: string | null
     /** the run's faults, to tell which fired */
@@ -152,6 +156,7 @@ export function summarize(f: RunFacts): SimSummary {
         uartFloorSeconds: round(f.uartFloor),
         floorSeconds: round(f.floor),
         floorRatio: f.floor > 0 ? round(download / f.floor) : 0,
+        ...(f.linkFloor !== undefined ? { linkFloorSeconds: round(f.linkFloor) } : {}),
         baud: f.baud,
         latencyMs: f.latencyMs,
         boots: f.boots,

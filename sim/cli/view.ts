@@ -135,7 +135,12 @@ function specificRows(s: any): Row[] {
         ["image", `${s.imageBytes} bytes; its SHA-256 ${s.packageSha256 ? short(s.packageSha256) : "none (not an image)"}`],
         ["package", packageRow(s)],
         ["UART", `${s.uartBytes} bytes at ${s.baud || "unpaced"}${s.baud ? " baud" : ""}, ${s.latencyMs} ms module latency`],
-        ["time", `download ${s.downloadSeconds} s, floor ${s.floorSeconds} s (× ${s.floorRatio})`],
+        [
+            "time",
+            s.linkFloorSeconds === undefined
+                ? `download ${s.downloadSeconds} s, floor ${s.floorSeconds} s (× ${s.floorRatio})`
+                : `download ${s.downloadSeconds} s: UART floor ${s.uartFloorSeconds} s (× ${ratio(s.downloadSeconds, s.uartFloorSeconds)}), link floor ${s.linkFloorSeconds} s`,
+        ],
         ["boots", `${s.boots}, power cuts ${s.cuts}, re-read ${s.rereadBytes} bytes, block retries ${s.blockRetries}`],
         ["journal", `${s.journalCheckpoints} checkpoints, ${s.metaErases} metadata sector erases`],
     ]
@@ -154,4 +159,8 @@ function short(sha: string | null): string {
 
 function stamp() {
     return new Date().toISOString().slice(11, 23)
+}
+
+function ratio(a: number, b: number): string {
+    return b > 0 ? (a / b).toFixed(3) : "0"
 }

@@ -27,7 +27,8 @@ export class HostError extends Error {
 // test files or two `npm run sim` started together wait for each other instead of one failing on
 // a taken port. A lock whose owner is dead is taken over. Foreign hubs are still refused by the
 // port check.
-const LOCK = join(tmpdir(), "quecthing-sota-devs-hub.lock")
+// (SIM_HUB_LOCK: another path, for the lock's own tests, which must not touch the real one)
+const LOCK = process.env.SIM_HUB_LOCK || join(tmpdir(), "quecthing-sota-devs-hub.lock")
 let lockHeld = false
 
 function alive(pid: number): boolean {
@@ -36,6 +37,50 @@ function alive(pid: number): boolean {
         return true
     } catch (e: any) {
         return e.code === "EPERM"
+    }
+}
+
+/** The pid in the lock, or NaN (no lock, or its owner has not written it yet). */
+function lockPid(): number {
+    try {
+        return Number(readFileSync(join(LOCK, "pid"), "utf8"))
+    } catch {
+        return NaN
+    }
+}
+
+/**
+ * Remove a dead owner's lock, under a second lock (atomic mkdir) so that two waiters that both
+ * saw the same dead owner cannot both remove it: the second would remove the lock the first has
+ * just taken, and both would run a hub. Under it the lock is checked again: removed only if it
+ * still names the dead owner `pid` (or still has no pid and is old). A takeover lock left by a
+ * process that died inside this function is removed after 5 s.
+ */
+export function takeOver(pid: number) {
+    const guard = `${LOCK}.takeover`
+    try {
+        mkdirSync(guard)
+    } catch (e: any) {
+        if (e.code !== "EEXIST") throw e
+        try {
+            if (Date.now() - statSync(guard).mtimeMs > 5000) rmSync(guard, { recursive: true, force: true })
+        } catch {
+            /* gone meanwhile */
+        }
+        return
+    }
+    try {
+        const now = lockPid()
+        let age = 0
+        try {
+            age = Date.now() - statSync(LOCK).mtimeMs
+        } catch {
+            return // released meanwhile
+        }
+        const same = pid > 0 ? now === pid : !(now > 0) && age > 5000
+        if (same) rmSync(LOCK, { recursive: true, force: true })
+    } finally {
+        rmSync(guard, { recursive: true, force: true })
     }
 }
 
@@ -75,7 +120,8 @@ async function acquireLock(waitMs: number, log: (l: string) => void) {
             continue // released meanwhile
         }
         if ((pid > 0 && !alive(pid)) || (!(pid > 0) && age > 5000)) {
-            rmSync(LOCK, { recursive: true, force: true })
+            takeOver(pid)
+            await sleep(10)
             continue
         }
         if (Date.now() > deadline)

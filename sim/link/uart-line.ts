@@ -8,8 +8,12 @@
 //
 // Bytes are delivered in bursts of at most `burstBytes`, each when its last byte has crossed
 // the wire (a UART FIFO with a receive timeout behaves alike); the time of a burst is exact on
-// average (fractions of a millisecond are kept on an absolute wire clock). baud 0: unpaced, delivered on the next
-// timer tick, for fast tests. Only setTimeout is used, so vitest fake timers drive it.
+// average (fractions of a millisecond are kept on an absolute wire clock). A timer that fires
+// late delivers, with its burst, every byte already queued behind it that has crossed the wire
+// by then (up to LATE_BYTES): Node's timers are ≥ 1 ms, and a 64-byte burst at 921 600 baud is
+// 0.69 ms, so one burst per timer made the line ≈ 1.5× slower than its baud (the node engine's
+// download was 1.7-1.96× its floor at 921 600). baud 0: unpaced, delivered on the next
+// timer tick, for fast tests. Only setTimeout and setImmediate are used, so vitest fake timers drive it.
 //
 // write() resolves when the bytes have crossed the line (or were lost to a link drop), like a
 // blocking UART write. setLink(false) is a dead line: bytes in flight are lost, writes vanish.
@@ -63,6 +67,9 @@ export interface DirectionStats {
     duplicated: number
 }
 
+/** Most bytes one late timer delivers: the AT client feeds larger chunks in 256-byte turns. */
+const LATE_BYTES = 256
+
 /** Milliseconds to send n bytes at `baud` with 8N1 framing. */
 export function wireTimeMs(n: number, baud: number): number {
     return baud > 0 ? (n * 10 * 1000) / baud : 0
@@ -78,6 +85,10 @@ class Wire {
     private sent = 0 // input bytes taken off the queue (delivered or lost)
     private waiters: { end: number; resolve: () => void }[] = []
     private generation = 0
+    /** Bytes queued behind the burst in flight when it was scheduled (they follow it back to back). */
+    private behind = 0
+    /** The bytes now at the head were queued before the last burst was delivered. */
+    private backToBack = false
 
     constructor(
         private line: UartLine,
@@ -106,6 +117,7 @@ class Wire {
         this.head = 0
         this.busy = false
         this.wireAt = 0
+        this.backToBack = false
         this.settle()
     }
 
@@ -117,17 +129,34 @@ class Wire {
         // an absolute wire clock: a timer that fires late must not delay the bytes after it
         // (real timers are ~1 ms coarse; relative scheduling drifted ~1 ms per burst)
         const now = Date.now()
-        const end = Math.max(now, this.wireAt) + wireTimeMs(n, baud)
+        // bytes that were waiting behind the last burst follow it back to back, even when the
+        // timers fell behind (no time is lost); after an idle line the wire starts now
+        const end = (this.backToBack ? this.wireAt : Math.max(now, this.wireAt)) + wireTimeMs(n, baud)
         this.wireAt = end
+        this.behind = this.queue.length - this.head - n
         const delay = baud > 0 ? Math.max(0, Math.floor(end - now)) : 0
         const gen = this.generation
-        setTimeout(() => {
+        const fire = () => {
             if (gen !== this.generation) return
             this.deliver(n)
-        }, delay)
+        }
+        // a burst already due (under 1 ms of wire, or behind a late timer) goes at once: Node
+        // would make setTimeout(0) a 1 ms wait, which per command is most of a fast line's time
+        if (baud > 0 && delay === 0) setImmediate(fire)
+        else setTimeout(fire, delay)
     }
 
     private deliver(n: number) {
+        const baud = this.line.baud
+        const late = Date.now() - this.wireAt
+        let more = 0
+        if (baud > 0 && late > 0) {
+            // the bytes behind this burst that crossed the wire while the timer was late
+            more = Math.max(0, Math.min(Math.floor((late * baud) / 10000), this.behind, LATE_BYTES - n))
+            n += more
+            this.wireAt += wireTimeMs(more, baud)
+        }
+        this.backToBack = baud > 0 && this.behind - more > 0
         const out: number[] = []
         for (let k = 0; k < n; k++) this.applyFaults(this.queue[this.head + k], this.sent + k, out)
         this.head += n

@@ -2,8 +2,8 @@
 // its web view (server.ts): open the printed address to watch the two slots fill, flip and confirm,
 // the plan, the download's rate and time left, the metadata records and the AT dialogue, and to
 // cut the power, reboot the module or corrupt bytes. The page stays up after the run until Ctrl-C
-// (--exit: the process ends with the run, with npm run sim's exit code). `npm run sim -- --web` would
-// be this too with a --web option in sim/cli (options.ts and main.ts), which this does not change.
+// (--exit: the process ends with the run, with npm run sim's exit code). `npm run sim -- --web` is
+// this too (sim/cli/main.ts hands a command line with --web here).
 import { parseOptions, UsageError } from "../cli/options"
 import { startWebSim } from "./server"
 

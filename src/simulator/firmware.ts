@@ -34,6 +34,7 @@ import { AtClient } from "../at/client"
 import { ImageStore } from "../flash/image-store"
 import { RemoteFlash } from "./remote-flash"
 import { openChannels } from "./channels"
+import { openFlashSocket } from "./socket-transport"
 import { askSimHost, BoardSettings, layoutFromGeometry } from "./sim-board"
 import { SotaEngine } from "../sota/engine"
 import { PackageRebuilder } from "../sota/rebuild"
@@ -90,7 +91,9 @@ async function main(version: string, behaviour: string) {
     const board = ds.isSimulator() ? await askSimHost(ch.modem, DEFAULTS) : DEFAULTS
     hostBoots = board.bootStage
     if (behaviour === "hangs") while (true) await ds.sleep(60000)
-    flash = await RemoteFlash.open(ch.flash, { timeoutMs: 3000 })
+    // the host's flash over a TCP socket (not throttled like Jacdac packets; its answers wake the VM
+    // only at a timer tick, hence the polls), else the Jacdac channel
+    flash = await RemoteFlash.open((await openFlashSocket()) || ch.flash, { timeoutMs: 3000, maxPayload: 1024, pollMs: 1 })
     const layout = layoutFromGeometry(flash.geometry)
     say("SOTA-READY", JSON.stringify({ bindMs: ch.bindMs, swapped: ch.swapped, layout: layout, board: board }))
     const store = new ImageStore(flash, layout, { externalBoot: board.bootStage })

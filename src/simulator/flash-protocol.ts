@@ -60,6 +60,8 @@ export const OP_RESPONSE = 0x80
 export const DEFAULT_MAX_PAYLOAD = 4096
 /** GEOMETRY response payload size. */
 export const GEOMETRY_SIZE = 14
+/** The simulator host's TCP port for this protocol (src/simulator/socket-transport.ts: not throttled like Jacdac). */
+export const FLASH_SOCKET_PORT = 8084
 
 export const STATUS_OK = 0
 // 1..7: the FlashReason codes, in this order

@@ -144,6 +144,12 @@ describe("the same shape in the VM", () => {
         const r = await sim(["--json", "--fault", "cut@block=99999"])
         expect(r.json).toMatchObject({ result: "upgraded", run: "sota", engine: "vm", healthy: true, exitCode: 0, faultsNotFired: ["cut@block=99999"] })
         expect(r.err).toBe("sim: warning: --fault cut@block=99999 never fired\n")
+        // both floors: the UART's, and the simulator link's (the VM's Jacdac packets at 50/s; the
+        // flash goes over a socket, so only the modem's AT commands count)
+        const j = r.json as Record<string, number>
+        expect(j.linkFloorSeconds).toBeGreaterThan(0)
+        expect(j.linkFloorSeconds).toBeLessThan(j.uartFloorSeconds)
+        expect(j.floorSeconds).toBe(Math.max(j.uartFloorSeconds, j.linkFloorSeconds))
     }, 700_000)
 })
 

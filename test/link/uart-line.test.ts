@@ -132,3 +132,25 @@ describe("byte faults", () => {
         expect(b.linkEvents[1]).toEqual({ up: true, at: 64 })
     })
 })
+
+describe("pacing with Node's real timers", () => {
+    // Node runs setTimeout(0) after ≥ 1 ms: with one 64-byte burst per timer a 921 600-baud line
+    // (0.69 ms per burst) took ≥ 1.44× its wire time (the node engine's download was 1.7-1.96× its
+    // floor). A late timer now delivers what crossed the wire meanwhile, a due burst goes at once.
+    test("921 600 baud: 16 KB arrive within 1.2× their wire time, in order, in bursts of at most 256 bytes", async () => {
+        vi.useRealTimers()
+        const line = new UartLine({ baud: 921600 })
+        const got: Buffer[] = []
+        line.module.listen({ data: c => got.push(Buffer.from(c)), link: () => {} })
+        const data = bytes(16384)
+        const t0 = performance.now()
+        await line.mcu.write(data)
+        const ms = performance.now() - t0
+        const wire = wireTimeMs(data.length, 921600) // 177.8 ms
+        const sizes = got.map(c => c.length)
+        expect(Buffer.concat(got).equals(data)).toBe(true)
+        expect(ms).toBeGreaterThanOrEqual(wire - 2)
+        expect(ms / wire).toBeLessThan(1.2)
+        expect(Math.max(...sizes)).toBeLessThanOrEqual(256)
+    })
+})
