@@ -4,13 +4,13 @@
 // activated. Without it nothing is checked (start-sota.test.ts). Virtual clock, module
 // emulator, NOR model (test/sota/world.ts).
 import { afterEach, beforeEach, describe, expect, it, vi } from "vitest"
-import { startSota, SotaOptions, SotaOutcome, SotaProgressEvent } from "../../src/index"
 import { SignedImages } from "../../src/signatures"
 import { TRUSTED_KEYS } from "../../src/image/trusted-keys"
 import { parseVersion } from "../../src/image/version"
 import { packSigned } from "../../tools/image/keys"
 import { devKey, untrustedKey } from "../../sim/boot/firmware-image"
-import { Reboot, World } from "../sota/world"
+import { World } from "../sota/world"
+import { boot, until } from "../library/app-boot"
 import type { KeyObject } from "node:crypto"
 
 const root = new URL("../..", import.meta.url).pathname
@@ -23,30 +23,6 @@ async function image(version: string, counter: number, key: KeyObject): Promise<
     return (await packSigned(body, { version: parseVersion(version), securityCounter: counter, yielder: async () => {} }, key)).image
 }
 
-function boot(w: World, version: string, extra: Partial<SotaOptions>) {
-    const b = { progress: [] as SotaProgressEvent[], outcomes: [] as SotaOutcome[], rebootAsked: false }
-    startSota({
-        transport: w.tap,
-        flash: w.flash,
-        layout: w.layout,
-        component: "STM32",
-        version,
-        reboot: async () => {
-            b.rebootAsked = true
-            throw new Reboot()
-        },
-        onProgress: p => b.progress.push(p),
-        onOutcome: o => b.outcomes.push(o),
-        tuning: { yielder: async () => {} },
-        ...extra,
-    })
-    return b
-}
-
-async function until(pred: () => boolean, limitMs = 600_000) {
-    for (let t = 0; t < limitMs && !pred(); t += 250) await vi.advanceTimersByTimeAsync(250)
-    if (!pred()) throw new Error(`not reached within ${limitMs} ms of virtual time`)
-}
 
 async function counter(w: World) {
     const s = w.newStore()

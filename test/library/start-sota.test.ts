@@ -4,46 +4,12 @@
 // ds.restart() would make), the consent hook refusing a plan, a failed self-test rolled back.
 import { afterEach, beforeEach, describe, expect, it, vi } from "vitest"
 import * as lib from "../../src/index"
-import { defaultLayout, startSota, Sota, SotaOptions, SotaOutcome, SotaProgressEvent } from "../../src/index"
-import { Reboot, World } from "../sota/world"
+import { defaultLayout, startSota, SotaOptions } from "../../src/index"
+import { World } from "../sota/world"
+import { boot, Boot, until } from "./app-boot"
 
 beforeEach(() => vi.useFakeTimers())
 afterEach(() => vi.useRealTimers())
-
-interface Boot {
-    sota: Sota
-    progress: SotaProgressEvent[]
-    outcomes: SotaOutcome[]
-    /** The agent asked for a reboot (the hook throws, unwinding the agent as a reset would end it). */
-    rebootAsked: boolean
-}
-
-/** One boot of an application that adds SOTA: startSota with the world's line and flash. */
-function boot(w: World, version: string, extra: Partial<SotaOptions> = {}): Boot {
-    const b: Boot = { sota: null, progress: [], outcomes: [], rebootAsked: false }
-    b.sota = startSota({
-        transport: w.tap,
-        flash: w.flash,
-        layout: w.layout,
-        component: "STM32",
-        version,
-        reboot: async () => {
-            b.rebootAsked = true
-            throw new Reboot()
-        },
-        onProgress: p => b.progress.push(p),
-        onOutcome: o => b.outcomes.push(o),
-        tuning: { yielder: async () => {} },
-        ...extra,
-    })
-    return b
-}
-
-/** Let the agent work until `pred` holds (virtual time). */
-async function until(pred: () => boolean, limitMs = 600_000) {
-    for (let t = 0; t < limitMs && !pred(); t += 250) await vi.advanceTimersByTimeAsync(250)
-    if (!pred()) throw new Error(`not reached within ${limitMs} ms of virtual time`)
-}
 
 const plans = (b: Boot) => b.outcomes.filter(o => o.kind === "plan")
 
