@@ -93,6 +93,30 @@ describe("writeSlot", () => {
     })
 })
 
+describe("writeSlot across sectors", () => {
+    it("a write that spans a sector boundary at an offset inside the slot lands byte for byte", async () => {
+        const { nor, write } = setup()
+        await write(0, fill(S - 16, 1))
+        const data = Buffer.alloc(48)
+        for (let i = 0; i < data.length; i++) data[i] = i + 1
+        await write(S - 16, data) // 16 bytes in sector 0, 32 in sector 1 (erased when the write reaches it)
+        expect((await nor.read(BASE + S - 16, 48)).equals(data)).toBe(true)
+        expect((await nor.read(BASE + S + 32, 8)).equals(fill(8, 0xff))).toBe(true)
+    })
+
+    it("the blank check after a reset reads the rest of its own sector only, not the next one", async () => {
+        const { nor, write } = setup()
+        await write(0, fill(S, 0x11))
+        await write(S, fill(64, 0x22))
+        await write(2 * S, fill(64, 0x33)) // the next sector holds data
+        const b2 = unknownBlank(3)
+        const journal = { rewindTo: async (): Promise<void> => {} }
+        await writeSlot(nor, budget(), b2, BASE, SIZE, S + 64, fill(64, 0x44), journal)
+        expect((await nor.read(BASE + S + 64, 64)).equals(fill(64, 0x44))).toBe(true)
+        expect(b2).toEqual([-1, 128, -1])
+    })
+})
+
 describe("slotCrc", () => {
     it("is the CRC-32 of exactly `size` bytes at the address, read in pieces", async () => {
         const nor = new NorFlash({ sectorSize: S, programUnit: 8, size: 4 * S })
