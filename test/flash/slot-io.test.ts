@@ -97,6 +97,7 @@ describe("writeSlot across sectors", () => {
     it("a write that spans a sector boundary at an offset inside the slot lands byte for byte", async () => {
         const { nor, write } = setup()
         await write(0, fill(S - 16, 1))
+        await nor.program(BASE + S, fill(64, 0)) // an old image in the next sector: erased before it is written
         const data = Buffer.alloc(48)
         for (let i = 0; i < data.length; i++) data[i] = i + 1
         await write(S - 16, data) // 16 bytes in sector 0, 32 in sector 1 (erased when the write reaches it)
