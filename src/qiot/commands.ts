@@ -71,18 +71,6 @@ export async function maxBlock(at: AtClient): Promise<number> {
     return n > 0 ? n : -1
 }
 
-/** Where the module's current piece starts: AT+QIOTOTARD=?'s `<start>`; -1 when it does not say (an ERROR, another form). */
-export async function pieceStart(at: AtClient): Promise<number> {
-    try {
-        const r = await at.command("AT+QIOTOTARD=?", { expect: "+QIOTOTARD" })
-        const n = lineInt(r.line("+QIOTOTARD"), 0)
-        return n >= 0 ? n : -1
-    } catch (err) {
-        if (!(err instanceof AtError)) throw err
-        return -1
-    }
-}
-
 /** The options of every block read of a download, made once (not an object per block). */
 export function blockReadOptions(sink: PayloadSink, timeoutMs: number): CommandOptions {
     return { sink, timeoutMs, expect: "+QIOTOTARD" }
