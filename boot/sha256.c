@@ -78,7 +78,8 @@ API void bs_sha256_final(bs_sha256_t *c, uint8_t out[32]) {
     } while ((c->len & 63) != 60);
     c->w[15] = bits;
     compress(c);
-    for (i = 0; i < 32; i++) out[i] = (uint8_t)(c->h[i >> 2] >> (24 - 8 * (i & 3)));
+    for (i = 0; i < 8; i++) c->h[i] = __builtin_bswap32(c->h[i]); /* REV: big-endian out */
+    bs_copy(out, c->h, 32);
 }
 
 void bs_sha256_flash(uint32_t addr, uint32_t n, uint32_t size, uint8_t out[32]) {
