@@ -4,7 +4,8 @@
  * Headers are read from the chip one at a time: a healthy sector is records back to back, so only
  * torn or damaged stretches are walked a unit at a time. The TypeScript store never programs a
  * unit that is all 0xFF (programSkippingErased: MCU flashes with ECC refuse a second program);
- * this stage writes a W25Q, where programming 0xFF changes no cell, so whole copies go out. */
+ * this stage writes a W25Q and
+ * programs the record's bytes only; the rest of its last unit stays erased. */
 #include "meta_log.h"
 #include "crc32.h"
 #include "w25q.h"
@@ -95,10 +96,11 @@ int bs_log_state(bs_log_t *lg, const bs_state_t *st) {
     bs_copy(buf, h, HEADER);
     h[0] = bs_crc32(0, buf, HEADER + len);
     bs_copy(buf + HEADER + len, h, 4);
-    for (i = 16 + len; i < size; i++) buf[i] = 0xff;
     addr = lg->base + last->body * W25Q_SECTOR + lg->tail;
-    /* copy 0, then copy 1: a cut during copy 1 leaves copy 0 whole and the record in force */
-    if (w25q_program(addr, buf, size) || w25q_program(addr + size, buf, size)) return -1;
+    /* copy 0, then copy 1: a cut during copy 1 leaves copy 0 whole and the record in force. The
+     * rest of each copy's units stays erased (past the tail: all 0xFF), so only the record goes out */
+    for (i = 0; i < 2; i++)
+        if (w25q_program(addr + i * size, buf, 16 + len)) return -1;
     lg->tail += 2 * size;
     last->seq++;
     return 0;
