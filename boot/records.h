@@ -17,7 +17,7 @@ enum { WHY_NOT_CONFIRMED = 1, WHY_IMAGE_CHECK = 3, WHY_CRC = 4 };
 #define FLAG_NEWS 64
 
 typedef struct {
-    uint8_t raw[94]; /* 4 + 32 + 8 + 1 + 32 + 1 + 16 */
+    uint8_t raw[127]; /* 4 + 32 + 8 + 1 + 32 + 1 + 16 = 94 used; 128 B a slot: indexed by a shift */
     uint8_t len;
 } bs_slot_t;
 
