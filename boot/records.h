@@ -28,9 +28,11 @@ typedef struct {
 #define SLOT_VER(s) ((s)->raw + 4)
 
 typedef struct {
+    /* the STATE body's first 8 bytes, read and written as they are */
     int8_t active; /* -1: none */
-    uint8_t session[4];
+    uint8_t format; /* 1 */
     uint8_t counter[2]; /* the security counter (u16), kept as read */
+    uint8_t session[4];
     uint8_t prog[9];   /* written, verified, midstate length */
     uint32_t mid_addr; /* the midstate stays on the flash (up to 255 bytes) */
     bs_slot_t slot[2];
