@@ -64,12 +64,12 @@ static void scan(bs_log_t *lg, int sector, bs_state_t *check) {
     }
     /* p is the tail, or past it when the last record's last units were all 0xFF (left
      * unprogrammed): the append point */
-    if (lg->rec[0].found && lg->rec[0].body == (uint32_t)sector) lg->tail = p;
+    if (lg->rec[0].body == (uint32_t)sector) lg->tail = p;
 }
 
 void bs_log_mount(bs_log_t *lg, bs_state_t *check) {
     int s;
-    lg->tail = 0;
+    lg->tail = W25Q_SECTOR; /* stays full without a record: the first append erases sector 0 */
     for (s = 0; s < 4; s++) lg->rec[s].found = 0;
     lg->rec[0].seq = 0;           /* an empty log: the first record is 1 ... */
     lg->rec[0].body = 0xffffffff; /* ... in sector 0 */
@@ -81,11 +81,10 @@ int bs_log_state(bs_log_t *lg, const bs_state_t *st) {
     uint8_t *buf = w25q_buf;
     uint32_t h[3];
     uint32_t len = bs_encode_state(st, buf + HEADER), unit = lg->unit, size = (16 + len + unit - 1) & ~(unit - 1), addr, i;
-    if (!last->found || lg->tail + 2 * size > W25Q_SECTOR) {
+    if (lg->tail + 2 * size > W25Q_SECTOR) {
         uint32_t next = last->body + 1;
         if (next >= lg->sectors) next = 0;
         if (w25q_erase(lg->base + next * W25Q_SECTOR)) return -1;
-        last->found = 1;
         last->body = next;
         lg->tail = 0;
     }
