@@ -23,7 +23,7 @@ static uint32_t chip;
 static bs_log_t lg;
 static bs_state_t st, next; /* the state in force, and the decision's */
 
-static void __attribute__((noinline)) zero(void *p, uint32_t n) {
+static void zero(void *p, uint32_t n) {
     uint8_t *b = p;
     while (n--) *b++ = 0;
 }
