@@ -10,18 +10,27 @@
 #include "sha256.h"
 #include "w25q.h"
 
+#include <stddef.h>
+
+/* the decision is copied into the result as its four bytes in that order */
+typedef char bs_result_matches_decision[offsetof(bs_result_t, wrote) - offsetof(bs_result_t, slot) == 3 &&
+                                                offsetof(bs_decision_t, changed) == 3
+                                            ? 1
+                                            : -1];
+
 static const bs_layout_t *lay;
 static uint32_t chip;
 static bs_log_t lg;
 static bs_state_t st, next; /* the state in force, and the decision's */
 
-static void __attribute__((noinline)) zero(void *p, uint32_t n) {
+static void zero(void *p, uint32_t n) {
     uint8_t *b = p;
     while (n--) *b++ = 0;
 }
 
-/* A region of n bytes at a: sector-aligned, not empty, inside the chip. */
-static int region_ok(uint32_t a, uint32_t n) {
+/* A region of n bytes at a: sector-aligned, not empty, inside the chip (inline in its three
+ * tests: smaller than the calls and their result tests). */
+static inline __attribute__((always_inline)) int region_ok(uint32_t a, uint32_t n) {
     return !((a | n) & (W25Q_SECTOR - 1)) && n - 1 < chip && a <= chip - n;
 }
 
@@ -178,10 +187,7 @@ void bs_boot_stage(const bs_layout_t *layout, uint8_t *b, uint32_t c, bs_result_
         bs_log(BS_EV_META_FAULT, (uint32_t)d.slot, 0);
     }
     r->outcome = BS_OK;
-    r->slot = d.slot;
-    r->trial = d.trial;
-    r->rolled_back = d.rolled_back;
-    r->wrote = d.changed;
+    bs_copy((uint8_t *)&r->slot, &d, 4); /* slot, trial, rolled_back, wrote */
     o = &in_force->slot[1 - d.slot];
     if (SLOT_STATE(o) == SLOT_BAD && (SLOT_FLAGS(o) & FLAG_NEWS)) {
         r->why = (SLOT_FLAGS(o) >> 1) & 31;

@@ -6,7 +6,7 @@
 
 typedef struct {
     int8_t slot; /* -1: nothing bootable */
-    uint8_t changed, rolled_back, trial;
+    uint8_t trial, rolled_back, changed; /* bs_result_t's slot, trial, rolled_back, wrote: copied */
 } bs_decision_t;
 
 /* Which slot boots from st; next gets the state to commit. failed: a slot that failed its check

@@ -4,7 +4,8 @@
  * Headers are read from the chip one at a time: a healthy sector is records back to back, so only
  * torn or damaged stretches are walked a unit at a time. The TypeScript store never programs a
  * unit that is all 0xFF (programSkippingErased: MCU flashes with ECC refuse a second program);
- * this stage writes a W25Q, where programming 0xFF changes no cell, so whole copies go out. */
+ * this stage writes a W25Q and
+ * programs the record's bytes only; the rest of its last unit stays erased. */
 #include "meta_log.h"
 #include "crc32.h"
 #include "w25q.h"
@@ -63,12 +64,12 @@ static void scan(bs_log_t *lg, int sector, bs_state_t *check) {
     }
     /* p is the tail, or past it when the last record's last units were all 0xFF (left
      * unprogrammed): the append point */
-    if (lg->rec[0].found && lg->rec[0].body == (uint32_t)sector) lg->tail = p;
+    if (lg->rec[0].body == (uint32_t)sector) lg->tail = p;
 }
 
 void bs_log_mount(bs_log_t *lg, bs_state_t *check) {
     int s;
-    lg->tail = 0;
+    lg->tail = W25Q_SECTOR; /* stays full without a record: the first append erases sector 0 */
     for (s = 0; s < 4; s++) lg->rec[s].found = 0;
     lg->rec[0].seq = 0;           /* an empty log: the first record is 1 ... */
     lg->rec[0].body = 0xffffffff; /* ... in sector 0 */
@@ -80,11 +81,10 @@ int bs_log_state(bs_log_t *lg, const bs_state_t *st) {
     uint8_t *buf = w25q_buf;
     uint32_t h[3];
     uint32_t len = bs_encode_state(st, buf + HEADER), unit = lg->unit, size = (16 + len + unit - 1) & ~(unit - 1), addr, i;
-    if (!last->found || lg->tail + 2 * size > W25Q_SECTOR) {
+    if (lg->tail + 2 * size > W25Q_SECTOR) {
         uint32_t next = last->body + 1;
         if (next >= lg->sectors) next = 0;
         if (w25q_erase(lg->base + next * W25Q_SECTOR)) return -1;
-        last->found = 1;
         last->body = next;
         lg->tail = 0;
     }
@@ -95,10 +95,11 @@ int bs_log_state(bs_log_t *lg, const bs_state_t *st) {
     bs_copy(buf, h, HEADER);
     h[0] = bs_crc32(0, buf, HEADER + len);
     bs_copy(buf + HEADER + len, h, 4);
-    for (i = 16 + len; i < size; i++) buf[i] = 0xff;
     addr = lg->base + last->body * W25Q_SECTOR + lg->tail;
-    /* copy 0, then copy 1: a cut during copy 1 leaves copy 0 whole and the record in force */
-    if (w25q_program(addr, buf, size) || w25q_program(addr + size, buf, size)) return -1;
+    /* copy 0, then copy 1: a cut during copy 1 leaves copy 0 whole and the record in force. The
+     * rest of each copy's units stays erased (past the tail: all 0xFF), so only the record goes out */
+    for (i = 0; i < 2; i++)
+        if (w25q_program(addr + i * size, buf, 16 + len)) return -1;
     lg->tail += 2 * size;
     last->seq++;
     return 0;

@@ -54,18 +54,17 @@ static int slot(rd_t *r, bs_slot_t *s) {
  * body: the session, which must be st's, then the progress. Only a body that decodes changes st's
  * progress. */
 int bs_decode(uint32_t addr, uint32_t len, bs_state_t *st, int type) {
-    uint8_t h[8], prog[9];
+    uint8_t h[4], prog[9];
     rd_t r;
     r.at = addr;
     r.end = addr + len;
     if (type == REC_STATE) {
-        if (get(&r, h, 8) || h[1] != 1 || (uint8_t)(h[0] + 1) > 2 || slot(&r, &st->slot[0]) || slot(&r, &st->slot[1]))
+        /* active 0, 1 or 0xFF (-1: none), format 1, the security counter (written back unchanged),
+         * the session */
+        if (get(&r, (uint8_t *)st, 8) || st->format != 1 || (uint8_t)(st->active + 1) > 2 || slot(&r, &st->slot[0]) ||
+            slot(&r, &st->slot[1]))
             return -1;
-        st->active = (int8_t)h[0]; /* 0, 1 or 0xFF (-1: none) */
-        st->counter[0] = h[2]; /* the security counter, kept as read: the stage writes it back unchanged */
-        st->counter[1] = h[3];
-        bs_copy(st->session, h + 4, 4);
-    } else if (get(&r, h + 4, 4) || bs_differ(h + 4, st->session, 4))
+    } else if (get(&r, h, 4) || bs_differ(h, st->session, 4))
         return -1;
     if (get(&r, prog, 9) || r.end - r.at != prog[8]) return -1;
     bs_copy(st->prog, prog, 9);
@@ -74,11 +73,7 @@ int bs_decode(uint32_t addr, uint32_t len, bs_state_t *st, int type) {
 }
 
 uint32_t bs_encode_state(const bs_state_t *st, uint8_t *out) {
-    uint8_t *p = out;
-    *p++ = (uint8_t)st->active;
-    *p++ = 1;
-    p = bs_copy(p, st->counter, 2);
-    p = bs_copy(p, st->session, 4);
+    uint8_t *p = bs_copy(out, st, 8); /* active, format (1: only a decoded state is written), counter, session */
     p = bs_copy(p, st->slot[0].raw, st->slot[0].len);
     p = bs_copy(p, st->slot[1].raw, st->slot[1].len);
     p = bs_copy(p, st->prog, 9);

@@ -17,7 +17,7 @@ enum { WHY_NOT_CONFIRMED = 1, WHY_IMAGE_CHECK = 3, WHY_CRC = 4 };
 #define FLAG_NEWS 64
 
 typedef struct {
-    uint8_t raw[94]; /* 4 + 32 + 8 + 1 + 32 + 1 + 16 */
+    uint8_t raw[127]; /* 4 + 32 + 8 + 1 + 32 + 1 + 16 = 94 used; 128 B a slot: indexed by a shift */
     uint8_t len;
 } bs_slot_t;
 
@@ -28,9 +28,11 @@ typedef struct {
 #define SLOT_VER(s) ((s)->raw + 4)
 
 typedef struct {
+    /* the STATE body's first 8 bytes, read and written as they are */
     int8_t active; /* -1: none */
-    uint8_t session[4];
+    uint8_t format; /* 1 */
     uint8_t counter[2]; /* the security counter (u16), kept as read */
+    uint8_t session[4];
     uint8_t prog[9];   /* written, verified, midstate length */
     uint32_t mid_addr; /* the midstate stays on the flash (up to 255 bytes) */
     bs_slot_t slot[2];

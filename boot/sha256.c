@@ -1,5 +1,5 @@
-/* Small rather than fast: the whole 64-word schedule on the stack (256 B: fixed offsets address it
- * in fewer instructions than a 16-word ring), one round loop. */
+/* Small rather than fast: the whole 64-word schedule in the context (256 B, the block its first
+ * 16 words: fixed offsets address it in fewer instructions than a 16-word ring), one round loop. */
 #include "sha256.h"
 /* On the board only bs_sha256_flash is called: the rest stays static, inlined into it. The host
  * test (BS_HOST) also hashes what its fake devsmgr receives with them. */
@@ -24,21 +24,18 @@ static const uint32_t K[64] = {
 
 #define ROR(x, n) (((x) >> (n)) | ((x) << (32 - (n))))
 
-/* The block is kept as its 16 big-endian words, shifted in byte by byte (no load step), and is
- * the schedule's ring in place. */
+/* The block is kept as its 16 big-endian words, shifted in byte by byte (no load step), the
+ * schedule's first 16 words in place. */
 static void __attribute__((noinline)) compress(bs_sha256_t *c) {
-    uint32_t w[64], s[8];
+    uint32_t *w = c->w, s[8];
     int i, j;
     bs_copy((uint8_t *)s, c->h, 32);
     for (i = 0; i < 64; i++) {
         uint32_t t1, t2, x;
-        if (i < 16)
-            x = c->w[i];
-        else {
+        if (i >= 16) { /* the schedule extended in place after the block */
             uint32_t a = w[i - 15], b = w[i - 2];
-            x = (ROR(a, 7) ^ ROR(a, 18) ^ (a >> 3)) + (ROR(b, 17) ^ ROR(b, 19) ^ (b >> 10)) + w[i - 7] + w[i - 16];
+            w[i] = (ROR(a, 7) ^ ROR(a, 18) ^ (a >> 3)) + (ROR(b, 17) ^ ROR(b, 19) ^ (b >> 10)) + w[i - 7] + w[i - 16];
         }
-        w[i] = x;
         x = s[4];
         t1 = s[7] + (ROR(x, 6) ^ ROR(x, 11) ^ ROR(x, 25)) + ((x & s[5]) ^ (~x & s[6])) + K[i] + w[i];
         x = s[0];
@@ -78,7 +75,8 @@ API void bs_sha256_final(bs_sha256_t *c, uint8_t out[32]) {
     } while ((c->len & 63) != 60);
     c->w[15] = bits;
     compress(c);
-    for (i = 0; i < 32; i++) out[i] = (uint8_t)(c->h[i >> 2] >> (24 - 8 * (i & 3)));
+    for (i = 0; i < 8; i++) c->h[i] = __builtin_bswap32(c->h[i]); /* REV: big-endian out */
+    bs_copy(out, c->h, 32);
 }
 
 void bs_sha256_flash(uint32_t addr, uint32_t n, uint32_t size, uint8_t out[32]) {

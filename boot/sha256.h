@@ -6,7 +6,7 @@
 typedef struct {
     uint32_t h[8];
     uint32_t len; /* bytes fed */
-    uint32_t w[16]; /* the block, as big-endian words */
+    uint32_t w[64]; /* the block, as big-endian words, then the rest of its schedule */
 } bs_sha256_t;
 
 #ifdef BS_HOST /* static on the board (sha256.c) */

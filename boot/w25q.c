@@ -39,7 +39,7 @@ uint32_t w25q_open(void) {
 
 void w25q_read(uint32_t addr, uint8_t *p, uint32_t n) { xfer(ADDR | 0x03, addr, p, n); }
 
-static uint8_t status(void) {
+static uint8_t __attribute__((noinline)) status(void) {
     uint8_t b;
     xfer(0x05, 0, &b, 1);
     return b;
