@@ -59,9 +59,12 @@ export async function firmwareProgram(root: string, version: string, behaviour: 
     return { bytes: readFileSync(fw.path), built: fw.built, ms: fw.ms }
 }
 
+/** The repository's own folder: the key is the simulator's, whichever project's program it signs (an app's too). */
+const REPO = new URL("../..", import.meta.url).pathname
+
 /** The development TEST key that signs the simulator's images (never to ship: keys/README.md). */
-export function devKey(root: string): KeyObject {
-    return loadPrivateKey(join(root, "keys/dev-ed25519.TEST-KEY.pem"))
+export function devKey(): KeyObject {
+    return loadPrivateKey(join(REPO, "keys/dev-ed25519.TEST-KEY.pem"))
 }
 
 /** A key the firmware does not trust (fixed: Ed25519 from a constant seed, so the images are reproducible). */
@@ -92,7 +95,7 @@ export async function firmwareImage(root: string, version: string, o: FirmwareIm
     const securityCounter = o.bad === "lower-counter" ? 0 : (o.securityCounter ?? imageVersion.major)
     const opts = { version: imageVersion, securityCounter, yielder: noYield }
     let image =
-        o.bad === "unsigned" ? (await packImage(body, opts)).image : (await packSigned(body, opts, o.bad === "wrong-key" ? untrustedKey() : devKey(root))).image
+        o.bad === "unsigned" ? (await packImage(body, opts)).image : (await packSigned(body, opts, o.bad === "wrong-key" ? untrustedKey() : devKey())).image
     if (o.bad === "bad-sha") {
         image = Buffer.from(image)
         image[image.length - 1 - 36 - 68] ^= 0x01 // the last byte of the SHA-256 TLV's value (KEYHASH and ED25519 follow it)

@@ -13,7 +13,6 @@ import { World } from "../sota/world"
 import { boot, until } from "../library/app-boot"
 import type { KeyObject } from "node:crypto"
 
-const root = new URL("../..", import.meta.url).pathname
 beforeEach(() => vi.useFakeTimers())
 afterEach(() => vi.useRealTimers())
 
@@ -32,8 +31,8 @@ async function counter(w: World) {
 
 describe("startSota({ signatures: new SignedImages(keys) })", () => {
     it("a signed image (counter 4) installs and its confirm raises the store's counter from 1 to 4", async () => {
-        const factory = await image("1_0_0", 1, devKey(root))
-        const w = new World({ image: await image("2_0_0", 4, devKey(root)), factoryImage: factory, slotSize: 8192 })
+        const factory = await image("1_0_0", 1, devKey())
+        const w = new World({ image: await image("2_0_0", 4, devKey()), factoryImage: factory, slotSize: 8192 })
         await w.install()
         expect(await counter(w)).toBe(1)
         const b1 = boot(w, "1_0_0", { signatures: new SignedImages(TRUSTED_KEYS) })
@@ -46,7 +45,7 @@ describe("startSota({ signatures: new SignedImages(keys) })", () => {
     })
 
     it("an image signed by another key is refused (unknown-key) before it is marked ready; nothing activated", async () => {
-        const factory = await image("1_0_0", 1, devKey(root))
+        const factory = await image("1_0_0", 1, devKey())
         const w = new World({ image: await image("2_0_0", 4, untrustedKey()), factoryImage: factory, slotSize: 8192 })
         await w.install()
         const b = boot(w, "1_0_0", { signatures: new SignedImages(TRUSTED_KEYS) })
