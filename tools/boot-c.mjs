@@ -110,10 +110,10 @@ if (!frames.has("bs_boot_stage")) fail("no call graph for bs_boot_stage")
 console.log(`boot stage (cortex-m0plus): text ${text} B, data ${data} B, bss ${bss} B`)
 // The code goal (issue 19) is under 4 KB; not met. The ceiling is today's figure rounded up: code that
 // grows past it fails here, so a cut stays cut (5 640 B, then 5 548 B; 4 300 B after the redesign,
-// 4 176 B after layout and inlining cuts, 4 160 B with two GCC passes off: docs/BOARDS.md).
+// 4 176 B after layout and inlining cuts, 4 160 B with two GCC passes off, 4 156 B with the SPI header as one word: docs/BOARDS.md).
 // -fno-tree-dominator-opts -fno-code-hoisting: 16 B less with -Os (GCC 12.2; each alone and
 // ~70 other single -fno-* flags measured, none else smaller, -Oz the same as -Os).
-const CODE_GOAL = 4096, CODE_CEILING = 4190
+const CODE_GOAL = 4096, CODE_CEILING = 4186
 console.log(`boot stage (cortex-m0plus): code goal ${CODE_GOAL} B ${text < CODE_GOAL ? "met" : `NOT met (${text - CODE_GOAL + 1} B over)`}, ceiling ${CODE_CEILING} B`)
 console.log(`boot stage (cortex-m0plus): stack at most ${stack} B (call graph; the port's own frames aside); RAM ${data + bss + stack} B besides the copy buffer`)
 Object.assign(summary, { text, data, bss, stack })
