@@ -86,8 +86,8 @@ int w25q_program(uint32_t addr, const uint8_t *p, uint32_t n) {
 
 int w25q_erase(uint32_t addr) { return write_op(addr, 0, 0); }
 
-uint8_t *w25q_buf;
-uint32_t w25q_cap;
+/* w25q_buf and w25q_cap are defined in boot_stage.c, beside the stage's other statics (one
+ * section anchor reaches them all). */
 
 uint32_t w25q_digest(bs_sha256_t *sha, uint32_t addr, uint32_t n) {
     uint8_t *buf = w25q_buf;
