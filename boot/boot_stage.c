@@ -18,6 +18,8 @@ typedef char bs_result_matches_decision[offsetof(bs_result_t, wrote) - offsetof(
                                             ? 1
                                             : -1];
 
+uint8_t *w25q_buf; /* w25q.h's: here, where most of their uses are, one anchor with the rest */
+uint32_t w25q_cap;
 static const bs_layout_t *lay;
 static uint32_t chip;
 static bs_log_t lg;

@@ -12,15 +12,17 @@
 #define ADDR 0x100  /* the command takes a 3-byte address */
 #define WRITE 0x200 /* p is written after it, else n bytes are read into p (n may be 0) */
 
-/* One transaction: every command the stage sends goes through here. */
+#if defined(__BYTE_ORDER__) && __BYTE_ORDER__ != __ORDER_LITTLE_ENDIAN__
+#error "the boot stage lays the command out as a little-endian word"
+#endif
+
+/* One transaction: every command the stage sends goes through here. The command byte, then the
+ * address big-endian: the address byte-swapped (REV), its top byte replaced by the command. */
 static void xfer(uint32_t cmd, uint32_t addr, uint8_t *p, uint32_t n) {
-    uint8_t h[4];
-    h[0] = (uint8_t)cmd;
-    h[1] = (uint8_t)(addr >> 16);
-    h[2] = (uint8_t)(addr >> 8);
-    h[3] = (uint8_t)addr;
+    uint32_t h = __builtin_bswap32(addr);
+    *(uint8_t *)&h = (uint8_t)cmd;
     bs_spi_select();
-    bs_spi_write(h, cmd & ADDR ? 4 : 1);
+    bs_spi_write((uint8_t *)&h, cmd & ADDR ? 4 : 1);
     if (cmd & WRITE)
         bs_spi_write(p, n);
     else
@@ -84,8 +86,8 @@ int w25q_program(uint32_t addr, const uint8_t *p, uint32_t n) {
 
 int w25q_erase(uint32_t addr) { return write_op(addr, 0, 0); }
 
-uint8_t *w25q_buf;
-uint32_t w25q_cap;
+/* w25q_buf and w25q_cap are defined in boot_stage.c, beside the stage's other statics (one
+ * section anchor reaches them all). */
 
 uint32_t w25q_digest(bs_sha256_t *sha, uint32_t addr, uint32_t n) {
     uint8_t *buf = w25q_buf;

@@ -18,7 +18,7 @@ const out = join(root, ".devicescript/boot-c")
 const boot = join(root, "boot")
 const stage = readdirSync(boot).filter(f => f.endsWith(".c")).map(f => join(boot, f))
 const hostTest = ["host_test.c", "nor_spi.c", "fake_devsmgr.c"].map(f => join(boot, "test", f))
-const CROSS = ["-std=c99", "-Os", "-mcpu=cortex-m0plus", "-mthumb", "-ffunction-sections", "-fdata-sections", "-fno-tree-loop-distribute-patterns", "-Wall", "-Wextra", "-Werror"]
+const CROSS = ["-std=c99", "-Os", "-mcpu=cortex-m0plus", "-mthumb", "-fno-tree-loop-distribute-patterns", "-fno-tree-dominator-opts", "-fno-code-hoisting", "-Wall", "-Wextra", "-Werror"]
 const fail = msg => {
     console.error(`boot-c: ${msg}`)
     process.exit(1)
@@ -110,8 +110,13 @@ if (!frames.has("bs_boot_stage")) fail("no call graph for bs_boot_stage")
 console.log(`boot stage (cortex-m0plus): text ${text} B, data ${data} B, bss ${bss} B`)
 // The code goal (issue 19) is under 4 KB; not met. The ceiling is today's figure rounded up: code that
 // grows past it fails here, so a cut stays cut (5 640 B, then 5 548 B; 4 300 B after the redesign,
-// 4 176 B after layout and inlining cuts: docs/BOARDS.md).
-const CODE_GOAL = 4096, CODE_CEILING = 4206
+// 4 176 B after layout and inlining cuts, 4 160 B with two GCC passes off, 4 156 B with the SPI header as one word,
+// 4 124 B without -ffunction-sections/-fdata-sections: one data section per object lets GCC's section
+// anchors address the statics from one literal (-24 B), one text section lets calls stay short (-8 B);
+// 4 112 B with w25q_buf/w25q_cap defined beside the stage's statics: docs/BOARDS.md).
+// -fno-tree-dominator-opts -fno-code-hoisting: 16 B less with -Os (GCC 12.2; each alone and
+// ~70 other single -fno-* flags measured, none else smaller, -Oz the same as -Os).
+const CODE_GOAL = 4096, CODE_CEILING = 4142
 console.log(`boot stage (cortex-m0plus): code goal ${CODE_GOAL} B ${text < CODE_GOAL ? "met" : `NOT met (${text - CODE_GOAL + 1} B over)`}, ceiling ${CODE_CEILING} B`)
 console.log(`boot stage (cortex-m0plus): stack at most ${stack} B (call graph; the port's own frames aside); RAM ${data + bss + stack} B besides the copy buffer`)
 Object.assign(summary, { text, data, bss, stack })
