@@ -9,7 +9,7 @@
 // image bytes programmed again (at most one checkpoint interval and the applier's buffer).
 import { afterEach, beforeEach, describe, expect, it, vi } from "vitest"
 import { CutPlan } from "../../sim/flash/nor-flash"
-import { healthy, settle, watchCut, World } from "./world"
+import { everyCut, healthy, settle, watchCut, World } from "./world"
 import { deltaWorld, imagePair, Kind, packageOf, Pair } from "./delta-world"
 
 beforeEach(() => vi.useFakeTimers())
@@ -82,11 +82,7 @@ describe("power cuts over a delta apply", () => {
             const p = await imagePair(21, 40000, 25)
             const pkg = packageOf(p, kind)
             const base = await clean(p, kind)
-            const plans: CutPlan[] = []
-            for (let op = 1; op <= base.ops; op++) {
-                plans.push({ op, kind: "before" }, { op, kind: "after" })
-                for (const at of [0.25, 0.75]) plans.push({ op, kind: "torn", at, seed: op })
-            }
+            const plans = everyCut(base.ops)
             let unrecoverable = 0
             let stillOld = 0
             let maxReread = 0

@@ -6,7 +6,7 @@
 // and the bytes read again on the UART because of the cut are counted.
 import { afterEach, beforeEach, describe, expect, it, vi } from "vitest"
 import { CutPlan } from "../../sim/flash/nor-flash"
-import { healthy, settle, watchCut, World } from "./world"
+import { everyCut, healthy, settle, watchCut, World } from "./world"
 
 beforeEach(() => vi.useFakeTimers())
 afterEach(() => vi.useRealTimers())
@@ -52,11 +52,7 @@ async function cutRun(plan: CutPlan): Promise<Outcome> {
 describe("SOTA power-cut sweep", () => {
     it("every flash operation of an upgrade: cut before, after, torn; the device always settles on a whole image", async () => {
         const ops = await cleanOps()
-        const plans: CutPlan[] = []
-        for (let op = 1; op <= ops; op++) {
-            plans.push({ op, kind: "before" }, { op, kind: "after" })
-            for (const at of [0.25, 0.75]) plans.push({ op, kind: "torn", at, seed: op })
-        }
+        const plans = everyCut(ops)
         let unrecoverable = 0
         let stillOld = 0
         let maxDownloadReread = 0

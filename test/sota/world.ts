@@ -2,7 +2,7 @@
 // clock. Everything about the device lives in sim/device/device.ts, shared with `npm run sim`.
 import { vi } from "vitest"
 import { BootLog, DeviceOptions, Reboot, runDevice as runSim, SimDevice } from "../../sim/device/device"
-import { PowerCut } from "../../sim/flash/nor-flash"
+import { CutPlan, PowerCut } from "../../sim/flash/nor-flash"
 
 export { Reboot, layoutFor, SECTOR } from "../../sim/device/device"
 export type WorldOptions = DeviceOptions
@@ -42,6 +42,16 @@ export function loseUrcOnce(w: World, match: (line: string) => boolean): () => n
         return urc(line)
     }
     return () => lost
+}
+
+/** The sweeps' cut points: every flash operation up to `ops`, cut before, after, and torn at a quarter and three quarters. */
+export function everyCut(ops: number): CutPlan[] {
+    const plans: CutPlan[] = []
+    for (let op = 1; op <= ops; op++) {
+        plans.push({ op, kind: "before" }, { op, kind: "after" })
+        for (const at of [0.25, 0.75]) plans.push({ op, kind: "torn", at, seed: op })
+    }
+    return plans
 }
 
 /**
