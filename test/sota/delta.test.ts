@@ -1,7 +1,7 @@
 // Delta and compressed packages through the whole SOTA flow (issue 18): the module delivers a
 // detools patch, the engine rebuilds the image into the inactive slot, checks it and activates it.
 import { afterEach, beforeEach, describe, expect, it, vi } from "vitest"
-import { healthy, run, runDevice, World } from "./world"
+import { healthy, once, run, runDevice, World } from "./world"
 import { deltaWorld, imagePair, mcubootImage, packageOf, Pair } from "./delta-world"
 import { createPatch } from "../../tools/delta/patch"
 
@@ -43,18 +43,6 @@ describe("delta packages end to end (Node)", () => {
         expect(await healthy(w)).toBe("new")
     })
 })
-
-/** One boot: start, ask for a plan; the plan's result (a reboot is "rebooting"). */
-async function once(w: World) {
-    const e = w.powerOn()
-    await run(e.start())
-    try {
-        return await run(e.checkForUpdate())
-    } catch (err: any) {
-        if (err.name === "Reboot") return { result: "rebooting", reason: null as string, detail: "" }
-        throw err
-    }
-}
 
 /** The slot that does not run: untouched (all 0xFF) since the factory install. */
 function receivingSlotErased(w: World): boolean {

@@ -2,7 +2,7 @@
 // Every test ends by checking that the device runs a confirmed image byte-identical to the old
 // or the new one: a failure must leave the active image untouched.
 import { afterEach, beforeEach, describe, expect, it, vi } from "vitest"
-import { healthy, loseUrcOnce, run, runDevice, World, WorldOptions, SECTOR } from "./world"
+import { healthy, loseUrcOnce, once, run, runDevice, World, WorldOptions, SECTOR } from "./world"
 import { UpgradeLock } from "../../src/lib/upgrade-lock"
 import { FlashError } from "../../src/flash/flash"
 
@@ -14,18 +14,6 @@ async function upgrade(o: WorldOptions, boots = 4) {
     await w.install()
     const log = await runDevice(w, boots)
     return { w, log, result: await healthy(w) }
-}
-
-/** One boot: start, then one checkForUpdate; returns its plan result (a reboot is "rebooting"). */
-async function once(w: World) {
-    const e = w.powerOn()
-    await run(e.start())
-    try {
-        return await run(e.checkForUpdate())
-    } catch (err: any) {
-        if (err.name === "Reboot") return { result: "rebooting", reason: null as string }
-        throw err
-    }
 }
 
 describe("sizes", () => {

@@ -44,6 +44,18 @@ export function loseUrcOnce(w: World, match: (line: string) => boolean): () => n
     return () => lost
 }
 
+/** One boot: start, then one checkForUpdate; returns its plan result (a reboot is "rebooting"). */
+export async function once(w: World) {
+    const e = w.powerOn()
+    await run(e.start())
+    try {
+        return await run(e.checkForUpdate())
+    } catch (err: any) {
+        if (err.name === "Reboot") return { result: "rebooting", reason: null as string, detail: "" }
+        throw err
+    }
+}
+
 /** The sweeps' cut points: every flash operation up to `ops`, cut before, after, and torn at a quarter and three quarters. */
 export function everyCut(ops: number): CutPlan[] {
     const plans: CutPlan[] = []
