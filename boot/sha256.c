@@ -64,15 +64,16 @@ void bs_sha256_update(bs_sha256_t *c, const uint8_t *p, uint32_t n) {
     while (n--) byte(c, *p++);
 }
 
-/* 0x80, zeros to byte 60 of the block, then the length in bits as the block's last word (its
- * high word, byte 56-59, is 0 for inputs under 512 MB). */
+/* 0x80, zeros to byte 56 of a block (the next one when 0x80 lands at 56 or past it), then the
+ * length in bits as the block's last two words (the high one 0 for inputs under 512 MB). */
 API void bs_sha256_final(bs_sha256_t *c, uint8_t out[32]) {
     uint32_t bits = c->len << 3, b = 0x80;
     int i;
     do {
         byte(c, b);
         b = 0;
-    } while ((c->len & 63) != 60);
+    } while ((c->len & 63) != 56);
+    c->w[14] = 0;
     c->w[15] = bits;
     compress(c);
     for (i = 0; i < 8; i++) c->h[i] = __builtin_bswap32(c->h[i]); /* REV: big-endian out */

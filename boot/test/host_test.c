@@ -5,13 +5,16 @@
  *      fstor ends with the program of the slot the TypeScript stage chooses on that boot;
  *   3. power cuts in the stage's own record (every program and erase, before, after, torn), then
  *      the next boot: each cut state and what the C decided on it go to c-cuts.bin, where
- *      test/boot-c/boot-c.test.ts runs the TypeScript stage on them and checks they agree.
+ *      test/boot-c/boot-c.test.ts runs the TypeScript stage on them and checks they agree;
+ *   4. what only the C meets (limits), and the SHA-256 (its constants computed, not tabled) on
+ *      FIPS 180-2's examples.
  * Usage: host_test VECTORS RESULTS CUTS. Prints one line per part; exit 1 on any failure. */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include "../boot_stage.h"
 #include "../bs_port.h"
+#include "../sha256.h"
 #include "host.h"
 
 typedef struct {
@@ -280,6 +283,28 @@ static uint32_t limits(uint32_t *failures) {
     return n;
 }
 
+/* FIPS 180-2 appendix B (one block, two blocks) and the empty message: the stage's SHA-256, whose
+ * H0 and K it computes at the first hash (sha256.c), must give these. */
+static uint32_t sha_known(uint32_t *failures) {
+    static const char *const kat[3][2] = {
+        {"", "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855"},
+        {"abc", "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad"},
+        {"abcdbcdecdefdefgefghfghighijhijkijkljklmklmnlmnomnopnopq", "248d6a61d20638b8e5c026930c3e6039a33ce45964ff2167f6ecedd419db06c1"},
+    };
+    uint32_t i, k;
+    for (i = 0; i < 3; i++) {
+        bs_sha256_t c;
+        uint8_t out[32];
+        char hex[65];
+        bs_sha256_init(&c);
+        bs_sha256_update(&c, (const uint8_t *)kat[i][0], (uint32_t)strlen(kat[i][0]));
+        bs_sha256_final(&c, out);
+        for (k = 0; k < 32; k++) snprintf(hex + 2 * k, 3, "%02x", out[k]);
+        if (strcmp(hex, kat[i][1])) ++*failures, printf("  sha-256 of \"%s\": %s, expected %s\n", kat[i][0], hex, kat[i][1]);
+    }
+    return i;
+}
+
 int main(int argc, char **argv) {
     uint32_t i, bad = 0, dpoints = 0, dbad = 0, dnone = 0, cpoints = 0, cbad = 0;
     FILE *out;
@@ -342,6 +367,10 @@ int main(int argc, char **argv) {
     {
         uint32_t lbad = 0, n = limits(&lbad);
         printf("boot stage limits: %u checks, %u failures\n", (unsigned)n, (unsigned)lbad);
+        bad += lbad;
+        lbad = 0;
+        n = sha_known(&lbad);
+        printf("sha-256 known answers: %u messages, %u failures\n", (unsigned)n, (unsigned)lbad);
         bad += lbad;
     }
     fclose(out);
