@@ -19,8 +19,7 @@ typedef char bs_result_matches_decision[offsetof(bs_result_t, wrote) - offsetof(
                                             ? 1
                                             : -1];
 
-uint8_t *w25q_buf; /* w25q.h's: here, where most of their uses are, one anchor with the rest */
-uint32_t w25q_cap;
+w25q_copy_t w25q_copy; /* w25q.h's: here, where most of their uses are, one anchor with the rest */
 static const bs_layout_t *lay;
 static uint32_t chip;
 static bs_log_t lg;
@@ -63,7 +62,8 @@ static void __attribute__((noinline)) load(void) {
  * (the TypeScript store's read fails there too: nothing is decided). */
 static int slot_check(const bs_state_t *s, int slot) {
     const bs_slot_t *x = &s->slot[slot];
-    uint32_t size = SLOT_SIZE(x), base = lay->slot_addr[slot], ev = BS_EV_CRC_BAD, b = 0;
+    uint32_t size = SLOT_SIZE(x), base = lay->slot_addr[slot], b = 0;
+    uint8_t ev = BS_EV_CRC_BAD;
     int why = WHY_CRC;
     if (!(SLOT_FLAGS(x) & FLAG_CRC) || !size) return WHY_CRC;
     if (size > chip - base) {
@@ -75,7 +75,7 @@ static int slot_check(const bs_state_t *s, int slot) {
         ev = BS_EV_IMAGE_BAD;
         why = WHY_IMAGE_CHECK;
     }
-    bs_log((uint8_t)ev, (uint32_t)slot, b);
+    bs_log(ev, (uint32_t)slot, b);
     return why;
 }
 
