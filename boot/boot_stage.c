@@ -123,7 +123,10 @@ static void deploy(int slot, bs_result_t *r) {
 }
 
 void bs_boot_stage(const bs_layout_t *layout, uint8_t *b, uint32_t c, bs_result_t *r) {
-    bs_decision_t d;
+    union {
+        bs_decision_t d;
+        uint32_t w; /* its four bytes, for the log */
+    } u;
     int fail;
     const bs_slot_t *o;
     int why;
@@ -154,47 +157,47 @@ void bs_boot_stage(const bs_layout_t *layout, uint8_t *b, uint32_t c, bs_result_
 
     /* ImageStore.boot(check): decide; check what was chosen; on a failure decide again, on the
      * state in force, with that slot failed, and check the fallback too */
-    for (fail = -1;; fail = d.slot | why << 1) {
+    for (fail = -1;; fail = u.d.slot | why << 1) {
         load();
-        bs_decide(&st, fail, &d);
-        if (d.slot < 0) break;
-        if ((why = slot_check(&st, d.slot)) < 0) return; /* the slot's image fields: the same decided or not */
+        bs_decide(&st, fail, &u.d);
+        if (u.d.slot < 0) break;
+        if ((why = slot_check(&st, u.d.slot)) < 0) return; /* the slot's image fields: the same decided or not */
         if (!why) break;
         if (fail >= 0) { /* the fallback fails too: nothing runs, nothing is written */
-            d.slot = -1;
+            u.d.slot = -1;
             break;
         }
     }
-    if (d.slot < 0) {
+    if (u.d.slot < 0) {
         r->outcome = BS_NO_IMAGE;
         bs_log(BS_EV_NO_IMAGE, 0, 0);
         return;
     }
-    if (d.changed && bs_log_state(&lg, &st)) {
+    if (u.d.changed && bs_log_state(&lg, &st)) {
         /* the record did not land: run the confirmed slot unrecorded, spending no trial boot
          * (unrecordedBoot); when it fails its own check, the decision's slot */
         int c = bs_confirmed_slot(&st);
         r->meta_fault = 1;
         load(); /* the state in force again */
-        if (c >= 0 && c != d.slot) {
+        if (c >= 0 && c != u.d.slot) {
             if ((why = slot_check(&st, c)) < 0) return;
             if (!why) {
-                d.slot = (int8_t)c;
-                d.rolled_back = 1;
+                u.d.slot = (int8_t)c;
+                u.d.rolled_back = 1;
             }
         }
-        d.trial = SLOT_STATE(&st.slot[d.slot]) == SLOT_TRIAL;
-        d.changed = 0;
-        bs_log(BS_EV_META_FAULT, (uint32_t)d.slot, 0);
+        u.d.trial = SLOT_STATE(&st.slot[u.d.slot]) == SLOT_TRIAL;
+        u.d.changed = 0;
+        bs_log(BS_EV_META_FAULT, (uint32_t)u.d.slot, 0);
     }
     r->outcome = BS_OK;
-    bs_copy((uint8_t *)&r->slot, &d, 4); /* slot, trial, rolled_back, wrote */
-    o = &st.slot[1 - d.slot];
+    bs_copy((uint8_t *)&r->slot, &u.d, 4); /* slot, trial, rolled_back, wrote */
+    o = &st.slot[1 - u.d.slot];
     if (SLOT_STATE(o) == SLOT_BAD && (SLOT_FLAGS(o) & FLAG_NEWS)) {
         r->why = (SLOT_FLAGS(o) >> 1) & 31;
         r->failed_ver = SLOT_VER(o);
         r->failed_ver_len = SLOT_VER_LEN(o);
     }
-    bs_log(BS_EV_BOOT, (uint32_t)d.slot, (uint32_t)(d.trial | d.rolled_back << 1 | d.changed << 2));
-    deploy(d.slot, r);
+    bs_log(BS_EV_BOOT, (uint32_t)u.d.slot, u.w >> 8); /* trial, rolled back, wrote: a byte each */
+    deploy(u.d.slot, r);
 }

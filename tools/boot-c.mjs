@@ -112,16 +112,17 @@ const deepest = (fn, seen = new Set()) => {
 const stack = deepest("bs_boot_stage")
 if (!frames.has("bs_boot_stage")) fail("no call graph for bs_boot_stage")
 console.log(`boot stage (cortex-m0plus): text ${text} B, data ${data} B, bss ${bss} B`)
-// The code goal (issue 19) is under 4 KB: met at 4 020 B. The ceiling is today's figure and a few bytes:
+// The code goal (issue 19) is under 4 KB: met at 4 004 B. The ceiling is today's figure and a few bytes:
 // code that grows past it fails here, so a cut stays cut (5 640 B, then 5 548 B; 4 300 B after the redesign,
 // 4 176 B after layout and inlining cuts, 4 160 B with two GCC passes off, 4 156 B with the SPI header as one word,
 // 4 124 B without -ffunction-sections/-fdata-sections: one data section per object lets GCC's section
 // anchors address the statics from one literal (-24 B), one text section lets calls stay short (-8 B);
 // 4 112 B with w25q_buf/w25q_cap defined beside the stage's statics, 4 116 B with the SHA-256 padding
-// fixed, 4 020 B with SHA-256's H0 and K computed at the first hash instead of tabled: docs/BOARDS.md).
+// fixed, 4 020 B with SHA-256's H0 and K computed at the first hash instead of tabled, 4 004 B with the
+// copy buffer's address and size in one struct and the BOOT log's flags as the decision's bytes: docs/BOARDS.md).
 // -fno-tree-dominator-opts -fno-code-hoisting: 16 B less with -Os (GCC 12.2; each alone and
 // ~70 other single -fno-* flags measured, none else smaller, -Oz the same as -Os).
-const CODE_GOAL = 4096, CODE_CEILING = 4024
+const CODE_GOAL = 4096, CODE_CEILING = 4008
 console.log(`boot stage (cortex-m0plus): code goal ${CODE_GOAL} B ${text < CODE_GOAL ? "met" : `NOT met (${text - CODE_GOAL + 1} B over)`}, ceiling ${CODE_CEILING} B`)
 console.log(`boot stage (cortex-m0plus): stack at most ${stack} B (call graph; the port's own frames aside); RAM ${data + bss + stack} B besides the copy buffer`)
 Object.assign(summary, { text, data, bss, stack })

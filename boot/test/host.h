@@ -16,6 +16,7 @@ void model_reboot(void);
 void model_arm_cut(uint32_t op, int kind, jmp_buf *jb);
 extern uint32_t model_ops;        /* programs and erases since model_load */
 extern int32_t model_half_erased; /* the sector an erase of flag 1 | 4 left half done, or -1 */
+extern uint32_t model_boot_logs, model_boot_a, model_boot_b; /* BS_EV_BOOT events since model_load or model_reboot, the last one's a, b */
 extern uint32_t model_violations; /* writes outside [lo, hi), bytes programmed twice, page wraps */
 extern char model_violation[160];
 

@@ -145,6 +145,9 @@ static const char *compare(const vec_t *v, const bs_result_t *r, const uint8_t *
         return snprintf(why, sizeof why, "slot %d trial %d rolledBack %d wrote %d metaFault %d why %d, expected %d %d %d %d %d %d", r->slot,
                         r->trial, r->rolled_back, r->wrote, r->meta_fault, r->why, v->slot, v->trial, v->rolled, v->wrote, v->fault, v->why),
                why;
+    if (model_boot_logs != 1 || model_boot_a != (uint32_t)r->slot ||
+        model_boot_b != (r->trial | (uint32_t)r->rolled_back << 8 | (uint32_t)r->wrote << 16))
+        return snprintf(why, sizeof why, "%u BOOT logs, the last a %u b 0x%x", (unsigned)model_boot_logs, (unsigned)model_boot_a, (unsigned)model_boot_b), why;
     if (r->failed_ver_len != v->fvlen || (v->fvlen && memcmp(r->failed_ver, v->fv, v->fvlen))) return "failed version";
     if (r->deployed != v->deploy) return snprintf(why, sizeof why, "deployed %d, expected %d (error %d)", r->deployed, v->deploy, r->deploy_error), why;
     if (!valid || memcmp(h, v->program, 32)) return "fstor does not end with the chosen program";

@@ -22,6 +22,7 @@ static int cut_kind;
 static jmp_buf *cut_jb;
 uint32_t model_ops, model_violations, watchdog_feeds;
 int32_t model_half_erased;
+uint32_t model_boot_logs, model_boot_a, model_boot_b;
 char model_violation[160];
 
 void model_load(uint8_t *image, uint32_t sz, const uint8_t *w, uint32_t l, uint32_t h) {
@@ -34,12 +35,14 @@ void model_load(uint8_t *image, uint32_t sz, const uint8_t *w, uint32_t l, uint3
     wel = busy = 0;
     model_ops = model_violations = 0;
     model_half_erased = -1;
+    model_boot_logs = 0;
     cut_op = 0;
     model_violation[0] = 0;
 }
 
 void model_reboot(void) {
     wel = busy = 0;
+    model_boot_logs = 0;
     cut_op = 0;
 }
 
@@ -167,7 +170,8 @@ void bs_spi_deselect(void) {
 void bs_watchdog(void) { watchdog_feeds++; }
 
 void bs_log(uint8_t event, uint32_t a, uint32_t b) {
-    (void)event;
-    (void)a;
-    (void)b;
+    if (event != 9) return; /* BS_EV_BOOT: kept for the host test's check */
+    model_boot_logs++;
+    model_boot_a = a;
+    model_boot_b = b;
 }
