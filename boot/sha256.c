@@ -13,7 +13,8 @@
 
 /* H0 (8 words) then K (64): the first 32 bits of the fractional parts of the square roots of the
  * first 8 primes and of the cube roots of the first 64 (FIPS 180-4 4.2.2, 5.3.3), computed at the
- * first hash: 288 B of RAM for 288 B of tables, in less code than the tables. */
+ * first hash (about 7 M cycles on an M0+): 300 B of RAM (three more words: each root is built in
+ * place over four) for 288 B of tables, in 96 B less code than the tables. */
 static uint32_t HK[75];
 #define K (HK + 8)
 
