@@ -1,7 +1,8 @@
 /* ImageStore.mount() and ImageStore.boot(check) of the TypeScript store, with the simulator's
- * boot-stage check, then the deploy. All state is static (520 bytes on Cortex-M0+): no heap, and
- * a small stack; the caller's copy buffer serves the log scan, the record, the hashes and the
- * deploy in turn. */
+ * boot-stage check, then the deploy. All state is static (356 bytes on Cortex-M0+, one state
+ * record: the decision is made in it and the state in force decoded again when it is needed): no
+ * heap, and a small stack; the caller's copy buffer serves the log scan, the record, the hashes
+ * and the deploy in turn. */
 #include "boot_stage.h"
 #include "bs_port.h"
 #include "decide.h"
@@ -18,12 +19,11 @@ typedef char bs_result_matches_decision[offsetof(bs_result_t, wrote) - offsetof(
                                             ? 1
                                             : -1];
 
-uint8_t *w25q_buf; /* w25q.h's: here, where most of their uses are, one anchor with the rest */
-uint32_t w25q_cap;
+w25q_copy_t w25q_copy; /* w25q.h's: here, where most of their uses are, one anchor with the rest */
 static const bs_layout_t *lay;
 static uint32_t chip;
 static bs_log_t lg;
-static bs_state_t st, next; /* the state in force, and the decision's */
+static bs_state_t st; /* the state in force, then the decision's (made in place; load() again for the one in force) */
 
 static void zero(void *p, uint32_t n) {
     uint8_t *b = p;
@@ -43,11 +43,10 @@ static int layout_ok(void) {
            region_ok(lay->slot_addr[1], lay->slot_size);
 }
 
-/* The store's state in force: the newest STATE that decodes, with a newer PROGRESS of the same
- * receive session while a slot is receiving (stateInForce); the initial state without one. */
-static void mount(void) {
+/* The store's state in force into st: the newest STATE that decodes, with a newer PROGRESS of the
+ * same receive session while a slot is receiving (stateInForce); the initial state without one. */
+static void __attribute__((noinline)) load(void) {
     const bs_rec_t *state = &lg.rec[REC_STATE];
-    bs_log_mount(&lg, &st);
     if (!state->found) {
         zero(&st, sizeof st);
         st.active = -1;
@@ -57,14 +56,14 @@ static void mount(void) {
             (SLOT_STATE(&st.slot[0]) == SLOT_RECEIVING || SLOT_STATE(&st.slot[1]) == SLOT_RECEIVING))
             bs_decode(lg.rec[REC_PROGRESS].body, lg.rec[REC_PROGRESS].len, &st, REC_PROGRESS);
     }
-    if (bs_rec_newer(&lg.rec[LOG_BAD_STATE], state)) bs_log(BS_EV_FALLBACK, state->seq, 0);
 }
 
 /* 0 when the slot may run, else its BadWhy; -1 when its recorded size reaches past the chip
  * (the TypeScript store's read fails there too: nothing is decided). */
 static int slot_check(const bs_state_t *s, int slot) {
     const bs_slot_t *x = &s->slot[slot];
-    uint32_t size = SLOT_SIZE(x), base = lay->slot_addr[slot], ev = BS_EV_CRC_BAD, b = 0;
+    uint32_t size = SLOT_SIZE(x), base = lay->slot_addr[slot], b = 0;
+    uint8_t ev = BS_EV_CRC_BAD;
     int why = WHY_CRC;
     if (!(SLOT_FLAGS(x) & FLAG_CRC) || !size) return WHY_CRC;
     if (size > chip - base) {
@@ -76,7 +75,7 @@ static int slot_check(const bs_state_t *s, int slot) {
         ev = BS_EV_IMAGE_BAD;
         why = WHY_IMAGE_CHECK;
     }
-    bs_log((uint8_t)ev, (uint32_t)slot, b);
+    bs_log(ev, (uint32_t)slot, b);
     return why;
 }
 
@@ -124,9 +123,11 @@ static void deploy(int slot, bs_result_t *r) {
 }
 
 void bs_boot_stage(const bs_layout_t *layout, uint8_t *b, uint32_t c, bs_result_t *r) {
-    bs_decision_t d;
+    union {
+        bs_decision_t d;
+        uint32_t w; /* its four bytes, for the log */
+    } u;
     int fail;
-    const bs_state_t *in_force = &next;
     const bs_slot_t *o;
     int why;
     zero(r, sizeof *r);
@@ -151,51 +152,52 @@ void bs_boot_stage(const bs_layout_t *layout, uint8_t *b, uint32_t c, bs_result_
     lg.base = layout->meta_addr;
     lg.sectors = layout->meta_sectors;
     lg.unit = layout->unit;
-    mount();
+    bs_log_mount(&lg, &st); /* st: scratch for the scan's decoding */
+    if (bs_rec_newer(&lg.rec[LOG_BAD_STATE], &lg.rec[REC_STATE])) bs_log(BS_EV_FALLBACK, lg.rec[REC_STATE].seq, 0);
 
-    /* ImageStore.boot(check): decide; check what was chosen; on a failure decide again with that
-     * slot failed, and check the fallback too */
-    for (fail = -1;;) {
-        bs_decide(&st, fail, &next, &d);
-        if (d.slot < 0) break;
-        if ((why = slot_check(&next, d.slot)) < 0) return;
+    /* ImageStore.boot(check): decide; check what was chosen; on a failure decide again, on the
+     * state in force, with that slot failed, and check the fallback too */
+    for (fail = -1;; fail = u.d.slot | why << 1) {
+        load();
+        bs_decide(&st, fail, &u.d);
+        if (u.d.slot < 0) break;
+        if ((why = slot_check(&st, u.d.slot)) < 0) return; /* the slot's image fields: the same decided or not */
         if (!why) break;
         if (fail >= 0) { /* the fallback fails too: nothing runs, nothing is written */
-            d.slot = -1;
+            u.d.slot = -1;
             break;
         }
-        fail = d.slot | why << 1;
     }
-    if (d.slot < 0) {
+    if (u.d.slot < 0) {
         r->outcome = BS_NO_IMAGE;
         bs_log(BS_EV_NO_IMAGE, 0, 0);
         return;
     }
-    if (d.changed && bs_log_state(&lg, &next)) {
+    if (u.d.changed && bs_log_state(&lg, &st)) {
         /* the record did not land: run the confirmed slot unrecorded, spending no trial boot
          * (unrecordedBoot); when it fails its own check, the decision's slot */
-        int c = bs_confirmed_slot(&next);
+        int c = bs_confirmed_slot(&st);
         r->meta_fault = 1;
-        in_force = &st;
-        if (c >= 0 && c != d.slot) {
+        load(); /* the state in force again */
+        if (c >= 0 && c != u.d.slot) {
             if ((why = slot_check(&st, c)) < 0) return;
             if (!why) {
-                d.slot = (int8_t)c;
-                d.rolled_back = 1;
+                u.d.slot = (int8_t)c;
+                u.d.rolled_back = 1;
             }
         }
-        d.trial = SLOT_STATE(&st.slot[d.slot]) == SLOT_TRIAL;
-        d.changed = 0;
-        bs_log(BS_EV_META_FAULT, (uint32_t)d.slot, 0);
+        u.d.trial = SLOT_STATE(&st.slot[u.d.slot]) == SLOT_TRIAL;
+        u.d.changed = 0;
+        bs_log(BS_EV_META_FAULT, (uint32_t)u.d.slot, 0);
     }
     r->outcome = BS_OK;
-    bs_copy((uint8_t *)&r->slot, &d, 4); /* slot, trial, rolled_back, wrote */
-    o = &in_force->slot[1 - d.slot];
+    bs_copy((uint8_t *)&r->slot, &u.d, 4); /* slot, trial, rolled_back, wrote */
+    o = &st.slot[1 - u.d.slot];
     if (SLOT_STATE(o) == SLOT_BAD && (SLOT_FLAGS(o) & FLAG_NEWS)) {
         r->why = (SLOT_FLAGS(o) >> 1) & 31;
         r->failed_ver = SLOT_VER(o);
         r->failed_ver_len = SLOT_VER_LEN(o);
     }
-    bs_log(BS_EV_BOOT, (uint32_t)d.slot, (uint32_t)(d.trial | d.rolled_back << 1 | d.changed << 2));
-    deploy(d.slot, r);
+    bs_log(BS_EV_BOOT, (uint32_t)u.d.slot, u.w >> 8); /* trial, rolled back, wrote: a byte each */
+    deploy(u.d.slot, r);
 }

@@ -51,7 +51,7 @@ enum {
     BS_EV_RANGE,        /* a recorded size reaches past the chip (a: slot) */
     BS_EV_NO_IMAGE,     /* nothing bootable */
     BS_EV_META_FAULT,   /* the record did not land: unrecorded boot (a: slot) */
-    BS_EV_BOOT,         /* a: slot, b: bit 0 trial, bit 1 rolled back, bit 2 wrote */
+    BS_EV_BOOT,         /* a: slot, b: byte 0 trial, byte 1 rolled back, byte 2 wrote (each 0 or 1) */
     BS_EV_SAME_PROGRAM, /* fstor already holds it (a: size) */
     BS_EV_DEPLOY,       /* a: size: deploy started */
     BS_EV_DEPLOY_FAIL,  /* a: 1 start (or refused: b the size), 2 write, 3 finish; b: devsmgr's code, negated */

@@ -13,10 +13,9 @@ int bs_confirmed_slot(const bs_state_t *st) {
 /* A failed slot, or a trial that used its boots while the other is confirmed (a rollback), is
  * marked bad; a candidate that is neither on trial nor confirmed gives way to the confirmed slot
  * (decideBoot's "other", which can only be the confirmed one: a bad slot is never confirmed). */
-void bs_decide(const bs_state_t *st, int failed, bs_state_t *next, bs_decision_t *d) {
+void bs_decide(bs_state_t *next, int failed, bs_decision_t *d) {
     int cand, bad = failed & 1, why = WHY_NOT_CONFIRMED;
     bs_slot_t *s;
-    bs_copy((uint8_t *)next, st, sizeof *next);
     d->changed = d->rolled_back = 0;
     cand = next->active;
     if (failed >= 0) {

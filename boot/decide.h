@@ -9,10 +9,10 @@ typedef struct {
     uint8_t trial, rolled_back, changed; /* bs_result_t's slot, trial, rolled_back, wrote: copied */
 } bs_decision_t;
 
-/* Which slot boots from st; next gets the state to commit. failed: a slot that failed its check
- * on the same state, plus twice its BadWhy (marked bad with it, the confirmed slot runs
- * instead), or -1. */
-void bs_decide(const bs_state_t *st, int failed, bs_state_t *next, bs_decision_t *d);
+/* Which slot boots from the state in next, which becomes the state to commit (in place). failed: a
+ * slot that failed its check on the same state, plus twice its BadWhy (marked bad with it, the
+ * confirmed slot runs instead), or -1. */
+void bs_decide(bs_state_t *next, int failed, bs_decision_t *d);
 /* The confirmed slot, or -1 (also the slot an unrecorded boot runs: boot_stage.c). */
 int bs_confirmed_slot(const bs_state_t *st);
 #endif

@@ -86,7 +86,7 @@ int w25q_program(uint32_t addr, const uint8_t *p, uint32_t n) {
 
 int w25q_erase(uint32_t addr) { return write_op(addr, 0, 0); }
 
-/* w25q_buf and w25q_cap are defined in boot_stage.c, beside the stage's other statics (one
+/* w25q_copy (w25q_buf, w25q_cap) is defined in boot_stage.c, beside the stage's other statics (one
  * section anchor reaches them all). */
 
 uint32_t w25q_digest(bs_sha256_t *sha, uint32_t addr, uint32_t n) {

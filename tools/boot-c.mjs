@@ -4,7 +4,9 @@
 //   2. gcc builds the host test (boot/test: a W25Q model on NOR images, a fake devsmgr) with the
 //      address and undefined-behaviour sanitizers, and runs it on every vector: it prints
 //      `boot vectors: N vectors, D disagreements`, the deploy and record power-cut lines and the
-//      limits only the C stage meets (a program too big for fstor, a bad buffer or layout, no chip);
+//      limits only the C stage meets (a program too big for fstor, a bad buffer or layout, no chip)
+//      and the SHA-256 on FIPS 180-2's examples; the vectors whose metadata erase fails, again on a
+//      chip whose failed erase stops half way silently and still takes programs;
 //   3. arm-none-eabi-gcc builds the stage for Cortex-M0+ and prints its sizes, with the stack the
 //      call graph needs; the image must use no heap, no floating point and no C library.
 // Needs gcc and Debian's gcc-arm-none-eabi with libnewlib-arm-none-eabi (.ci/run installs them);
@@ -60,8 +62,10 @@ const vec = num(/boot vectors: (\d+) vectors, (\d+) disagreements/, ht.stdout)
 const dep = num(/deploy power cuts: (\d+) points, (\d+) failures/, ht.stdout)
 const rec = num(/record power cuts: (\d+) points for the TypeScript check, (\d+) flash violations/, ht.stdout)
 const lim = num(/boot stage limits: (\d+) checks, (\d+) failures/, ht.stdout)
-if (!vec || !dep || !rec || !lim) fail(`the host test did not report (exit ${ht.status})`)
-Object.assign(summary, { vectors: vec[0], disagreements: vec[1], deployCuts: dep[0], deployFailures: dep[1], recordCuts: rec[0], flashViolations: rec[1], limits: lim[0], limitFailures: lim[1] })
+const kat = num(/sha-256 known answers: (\d+) messages, (\d+) failures/, ht.stdout)
+const silent = num(/silent erase failures: (\d+) vectors, (\d+) erases left half done, (\d+) disagreements/, ht.stdout)
+if (!vec || !dep || !rec || !lim || !kat || !silent) fail(`the host test did not report (exit ${ht.status})`)
+Object.assign(summary, { vectors: vec[0], disagreements: vec[1], deployCuts: dep[0], deployFailures: dep[1], recordCuts: rec[0], flashViolations: rec[1], limits: lim[0], limitFailures: lim[1], shaAnswers: kat[0], shaFailures: kat[1], silentVectors: silent[0], silentErases: silent[1], silentDisagreements: silent[2] })
 
 // 3. Cortex-M0+: the stage and a stub port (boot/test/arm_stubs.c), linked, the stub's own bytes taken off
 const obj = f => join(out, f.split("/").pop().replace(/\.c$/, ".o"))
@@ -108,15 +112,17 @@ const deepest = (fn, seen = new Set()) => {
 const stack = deepest("bs_boot_stage")
 if (!frames.has("bs_boot_stage")) fail("no call graph for bs_boot_stage")
 console.log(`boot stage (cortex-m0plus): text ${text} B, data ${data} B, bss ${bss} B`)
-// The code goal (issue 19) is under 4 KB; not met. The ceiling is today's figure rounded up: code that
-// grows past it fails here, so a cut stays cut (5 640 B, then 5 548 B; 4 300 B after the redesign,
+// The code goal (issue 19) is under 4 KB: met at 4 004 B. The ceiling is today's figure and a few bytes:
+// code that grows past it fails here, so a cut stays cut (5 640 B, then 5 548 B; 4 300 B after the redesign,
 // 4 176 B after layout and inlining cuts, 4 160 B with two GCC passes off, 4 156 B with the SPI header as one word,
 // 4 124 B without -ffunction-sections/-fdata-sections: one data section per object lets GCC's section
 // anchors address the statics from one literal (-24 B), one text section lets calls stay short (-8 B);
-// 4 112 B with w25q_buf/w25q_cap defined beside the stage's statics: docs/BOARDS.md).
+// 4 112 B with w25q_buf/w25q_cap defined beside the stage's statics, 4 116 B with the SHA-256 padding
+// fixed, 4 020 B with SHA-256's H0 and K computed at the first hash instead of tabled, 4 004 B with the
+// copy buffer's address and size in one struct and the BOOT log's flags as the decision's bytes: docs/BOARDS.md).
 // -fno-tree-dominator-opts -fno-code-hoisting: 16 B less with -Os (GCC 12.2; each alone and
 // ~70 other single -fno-* flags measured, none else smaller, -Oz the same as -Os).
-const CODE_GOAL = 4096, CODE_CEILING = 4142
+const CODE_GOAL = 4096, CODE_CEILING = 4008
 console.log(`boot stage (cortex-m0plus): code goal ${CODE_GOAL} B ${text < CODE_GOAL ? "met" : `NOT met (${text - CODE_GOAL + 1} B over)`}, ceiling ${CODE_CEILING} B`)
 console.log(`boot stage (cortex-m0plus): stack at most ${stack} B (call graph; the port's own frames aside); RAM ${data + bss + stack} B besides the copy buffer`)
 Object.assign(summary, { text, data, bss, stack })

@@ -524,20 +524,27 @@ async function images(c: Collector, g: Geo, r: Rng) {
     }
 }
 
-/** Metadata sectors that no longer erase (flag 1) or program either (3): the stage's record fails. */
+/** Metadata sectors that no longer erase (flag 1) or program either (3): the stage's record fails.
+ * With the current sector filled (junk after its last record), the record needs an erase of the
+ * next sector, which fails: the host test also runs these on a chip whose failed erase stops half
+ * way silently (only the stage's read-back after the erase sees it). */
 async function worn(c: Collector, g: Geo, bases: NorFlash[]) {
     const L = g.layout
     const first = L.metaAddress / SECTOR
     for (const [i, base] of bases.entries()) {
-        const cur = (await readLog(g, base)).cur
-        const modes: [string, number[]][] = [
-            ["every metadata sector dead", Array(L.metaSectors).fill(ENDURANCE + 1)],
-            ["the current sector dead", Array.from({ length: L.metaSectors }, (_, s) => (s === cur ? ENDURANCE + 1 : 0))],
-            ["no metadata sector erases", Array(L.metaSectors).fill(ENDURANCE)],
+        const { cur, tail } = await readLog(g, base)
+        const next = (cur + 1) % L.metaSectors
+        const modes: [string, number[], boolean][] = [
+            ["every metadata sector dead", Array(L.metaSectors).fill(ENDURANCE + 1), false],
+            ["the current sector dead", Array.from({ length: L.metaSectors }, (_, s) => (s === cur ? ENDURANCE + 1 : 0)), false],
+            ["no metadata sector erases", Array(L.metaSectors).fill(ENDURANCE), false],
+            ["the current sector full, the next one's erase fails", Array.from({ length: L.metaSectors }, (_, s) => (s === next ? ENDURANCE : 0)), true],
         ]
-        for (const [what, counts] of modes)
+        for (const [what, counts, fill] of modes)
             for (const damaged of [-1, 0, 1]) {
+                if (fill && (cur < 0 || tail >= SECTOR)) continue
                 const nor = copyOf(g, base)
+                if (fill) await appendRaw(g, nor, [Buffer.alloc(SECTOR - tail)])
                 counts.forEach((n, s) => n && (nor.eraseCounts[first + s] = n))
                 if (damaged >= 0) nor.flipBit(L.slotAddress[damaged] + 40, 3) // its CRC fails
                 await c.add("worn", `${g.name} base ${i}: ${what}${damaged >= 0 ? `, slot ${damaged} damaged` : ""}`, g, nor)

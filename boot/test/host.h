@@ -7,13 +7,16 @@
 enum { CUT_BEFORE, CUT_AFTER, CUT_TORN };
 
 /* The chip: image of size bytes (a power of two ≥ 32 KB), wear flags per 4 KB sector (1: its next
- * erase fails and kills it, 2: programs fail), writes allowed in [lo, hi) only. */
+ * erase fails and kills it, 2: programs fail; 1 | 4: its erases erase the first half only, report
+ * nothing, and it still takes programs), writes allowed in [lo, hi) only. */
 void model_load(uint8_t *image, uint32_t size, const uint8_t *wear, uint32_t lo, uint32_t hi);
 /* Power off and on: the chip keeps its cells, forgets WEL, BUSY and an armed cut. */
 void model_reboot(void);
 /* Cut the power at the op-th program or erase from now (1-based): longjmp to jb. */
 void model_arm_cut(uint32_t op, int kind, jmp_buf *jb);
 extern uint32_t model_ops;        /* programs and erases since model_load */
+extern int32_t model_half_erased; /* the sector an erase of flag 1 | 4 left half done, or -1 */
+extern uint32_t model_boot_logs, model_boot_a, model_boot_b; /* BS_EV_BOOT events since model_load or model_reboot, the last one's a, b */
 extern uint32_t model_violations; /* writes outside [lo, hi), bytes programmed twice, page wraps */
 extern char model_violation[160];
 

@@ -5,13 +5,19 @@
  *      fstor ends with the program of the slot the TypeScript stage chooses on that boot;
  *   3. power cuts in the stage's own record (every program and erase, before, after, torn), then
  *      the next boot: each cut state and what the C decided on it go to c-cuts.bin, where
- *      test/boot-c/boot-c.test.ts runs the TypeScript stage on them and checks they agree.
+ *      test/boot-c/boot-c.test.ts runs the TypeScript stage on them and checks they agree;
+ *   4. what only the C meets (limits), and the SHA-256 (its constants computed, not tabled) on
+ *      FIPS 180-2's examples;
+ *   5. the vectors whose metadata sectors fail their erase again, on a chip whose failed erase
+ *      stops half way without a word and still takes programs: only the erase's read-back sees it,
+ *      and the stage must decide and write as on the first run.
  * Usage: host_test VECTORS RESULTS CUTS. Prints one line per part; exit 1 on any failure. */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include "../boot_stage.h"
 #include "../bs_port.h"
+#include "../sha256.h"
 #include "host.h"
 
 typedef struct {
@@ -139,6 +145,9 @@ static const char *compare(const vec_t *v, const bs_result_t *r, const uint8_t *
         return snprintf(why, sizeof why, "slot %d trial %d rolledBack %d wrote %d metaFault %d why %d, expected %d %d %d %d %d %d", r->slot,
                         r->trial, r->rolled_back, r->wrote, r->meta_fault, r->why, v->slot, v->trial, v->rolled, v->wrote, v->fault, v->why),
                why;
+    if (model_boot_logs != 1 || model_boot_a != (uint32_t)r->slot ||
+        model_boot_b != (r->trial | (uint32_t)r->rolled_back << 8 | (uint32_t)r->wrote << 16))
+        return snprintf(why, sizeof why, "%u BOOT logs, the last a %u b 0x%x", (unsigned)model_boot_logs, (unsigned)model_boot_a, (unsigned)model_boot_b), why;
     if (r->failed_ver_len != v->fvlen || (v->fvlen && memcmp(r->failed_ver, v->fv, v->fvlen))) return "failed version";
     if (r->deployed != v->deploy) return snprintf(why, sizeof why, "deployed %d, expected %d (error %d)", r->deployed, v->deploy, r->deploy_error), why;
     if (!valid || memcmp(h, v->program, 32)) return "fstor does not end with the chosen program";
@@ -280,6 +289,56 @@ static uint32_t limits(uint32_t *failures) {
     return n;
 }
 
+/* FIPS 180-2 appendix B (one block, two blocks) and the empty message: the stage's SHA-256, whose
+ * H0 and K it computes at the first hash (sha256.c), must give these. */
+static uint32_t sha_known(uint32_t *failures) {
+    static const char *const kat[3][2] = {
+        {"", "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855"},
+        {"abc", "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad"},
+        {"abcdbcdecdefdefgefghfghighijhijkijkljklmklmnlmnomnopnopq", "248d6a61d20638b8e5c026930c3e6039a33ce45964ff2167f6ecedd419db06c1"},
+    };
+    uint32_t i, k;
+    for (i = 0; i < 3; i++) {
+        bs_sha256_t c;
+        uint8_t out[32];
+        char hex[65];
+        bs_sha256_init(&c);
+        bs_sha256_update(&c, (const uint8_t *)kat[i][0], (uint32_t)strlen(kat[i][0]));
+        bs_sha256_final(&c, out);
+        for (k = 0; k < 32; k++) snprintf(hex + 2 * k, 3, "%02x", out[k]);
+        if (strcmp(hex, kat[i][1])) ++*failures, printf("  sha-256 of \"%s\": %s, expected %s\n", kat[i][0], hex, kat[i][1]);
+    }
+    return i;
+}
+
+/* Part 5: each vector with a sector whose erase fails (flag 1, not dead), that erase made silent
+ * and half done (flag 4). The stage must refuse the sector as it did (unrecorded boot), so the
+ * vector's expectations hold, with that half erased in its metadata. */
+static uint32_t silent_erases(uint32_t *failures, uint32_t *erased) {
+    static uint8_t meta[8 * 4096];
+    uint32_t i, k, n = 0;
+    for (i = 0; i < nvec; i++) {
+        vec_t w = vecs[i];
+        bs_result_t r;
+        const char *why;
+        int any = 0;
+        for (k = 0; k < sizeof w.wear; k++)
+            if ((w.wear[k] & 3) == 1) w.wear[k] |= 4, any = 1;
+        if (!any) continue;
+        n++;
+        setup(&w);
+        bs_boot_stage(&w.lay, copybuf, cap_for(i), &r);
+        for (k = 0; k < w.lay.meta_sectors; k++) memcpy(meta + k * 4096, blob(w.meta[k]), 4096);
+        if (model_half_erased >= 0) {
+            ++*erased;
+            memset(meta + (model_half_erased * 4096 - w.lay.meta_addr), 0xff, 2048);
+        }
+        why = compare(&w, &r, meta);
+        if (*why && (*failures)++ < 20) printf("  silent erase failure: vector %u (%s): %s\n", (unsigned)i, w.name, why);
+    }
+    return n;
+}
+
 int main(int argc, char **argv) {
     uint32_t i, bad = 0, dpoints = 0, dbad = 0, dnone = 0, cpoints = 0, cbad = 0;
     FILE *out;
@@ -343,6 +402,15 @@ int main(int argc, char **argv) {
         uint32_t lbad = 0, n = limits(&lbad);
         printf("boot stage limits: %u checks, %u failures\n", (unsigned)n, (unsigned)lbad);
         bad += lbad;
+        lbad = 0;
+        n = sha_known(&lbad);
+        printf("sha-256 known answers: %u messages, %u failures\n", (unsigned)n, (unsigned)lbad);
+        bad += lbad;
+    }
+    {
+        uint32_t sbad = 0, erased = 0, n = silent_erases(&sbad, &erased);
+        printf("silent erase failures: %u vectors, %u erases left half done, %u disagreements\n", (unsigned)n, (unsigned)erased, (unsigned)sbad);
+        bad += sbad + !erased;
     }
     fclose(out);
     fclose(cuts);

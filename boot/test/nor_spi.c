@@ -1,7 +1,8 @@
 /* A Winbond W25Q as the stage sees it through bs_port.h, on a NOR image in RAM: JEDEC ID, status
  * (BUSY for two polls after a program or erase, WEL), write enable, 0x03/0x13 read, 0x02/0x12
  * page program (AND, wrapping inside the page as the chip does), 0x20/0x21 sector erase. Worn
- * sectors take nothing (the stage must see it when it reads back). Power cuts before, after or
+ * sectors take nothing (the stage must see it when it reads back), or, flag 4, fail their erase
+ * half way without a word and still take programs (only the erase's read-back sees it). Power cuts before, after or
  * in the middle of a program or erase. Stricter than the chip: a byte programmed twice between
  * erases, a page wrap, or a write outside the store's metadata is a violation. */
 #include <stdio.h>
@@ -20,6 +21,8 @@ static uint32_t cut_op;
 static int cut_kind;
 static jmp_buf *cut_jb;
 uint32_t model_ops, model_violations, watchdog_feeds;
+int32_t model_half_erased;
+uint32_t model_boot_logs, model_boot_a, model_boot_b;
 char model_violation[160];
 
 void model_load(uint8_t *image, uint32_t sz, const uint8_t *w, uint32_t l, uint32_t h) {
@@ -31,12 +34,15 @@ void model_load(uint8_t *image, uint32_t sz, const uint8_t *w, uint32_t l, uint3
     memset(programmed, 0, sz);
     wel = busy = 0;
     model_ops = model_violations = 0;
+    model_half_erased = -1;
+    model_boot_logs = 0;
     cut_op = 0;
     model_violation[0] = 0;
 }
 
 void model_reboot(void) {
     wel = busy = 0;
+    model_boot_logs = 0;
     cut_op = 0;
 }
 
@@ -124,7 +130,11 @@ static void erase(uint32_t addr) {
         if (cut_kind == CUT_TORN) n = 2048;
     }
     if (addr < lo || addr + 4096 > hi) violation("erase outside the metadata", addr);
-    if (wear[s] & 1) wear[s] |= 2; /* the erase that fails kills the sector */
+    if ((wear[s] & 5) == 5) { /* the erase that fails stops half way and says nothing */
+        n = 2048;
+        model_half_erased = (int32_t)s;
+    } else if (wear[s] & 1)
+        wear[s] |= 2; /* the erase that fails kills the sector */
     if (!(wear[s] & 2)) {
         memset(nor + s * 4096, 0xff, n);
         memset(programmed + s * 4096, 0, n);
@@ -160,7 +170,8 @@ void bs_spi_deselect(void) {
 void bs_watchdog(void) { watchdog_feeds++; }
 
 void bs_log(uint8_t event, uint32_t a, uint32_t b) {
-    (void)event;
-    (void)a;
-    (void)b;
+    if (event != 9) return; /* BS_EV_BOOT: kept for the host test's check */
+    model_boot_logs++;
+    model_boot_a = a;
+    model_boot_b = b;
 }

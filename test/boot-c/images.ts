@@ -118,6 +118,9 @@ export function imageVariants(seed: number): Variant[] {
     add("keyhash-signature", true, rawImage({ body, plain: s => [sha(s), { type: 0x01, value: filled(32) }, { type: 0x24, value: filled(64) }] }))
     add("flags-pic-rom-fixed", true, rawImage({ body, flags: 0x101 }))
     add("odd-body", true, rawImage({ body: body.subarray(0, 1001) }), programHash(body.subarray(0, 1001)))
+    // header + body of 55 to 60 bytes past a 64-byte block: the SHA-256's 0x80 at byte 55 (one
+    // block of padding) to 60 (two blocks; 56 to 59 were the C stage's bug)
+    for (let n = 983; n <= 988; n++) add(`hashed-${(32 + n) % 64}-mod-64`, true, rawImage({ body: body.subarray(0, n) }), programHash(body.subarray(0, n)))
     add("bad-magic", false, patch(base, b => (b[0] ^= 1)))
     add("header-16", false, rawImage({ body, hdrSize: 16 }))
     add("encrypted", false, rawImage({ body, flags: 0x04 }))
