@@ -43,10 +43,8 @@ describe("a busy port", () => {
     it("8082 taken: one line naming the holder's pid and command line", async () => {
         const c = await holder(8082)
         try {
-            const e = await checkPortsFree(HUB_PORTS).then(
-                () => null,
-                x => x
-            )
+            let e: any = null
+            await checkPortsFree(HUB_PORTS).catch((x: unknown) => (e = x))
             expect(e).toMatchObject({ name: "HostError", reason: "port-busy" })
             expect(e.message).toBe(`port 8082 already taken by ${who(c, 8082)}: the VM engine needs 8081, 8082, 8083 for its devs hub; stop that process, or use --engine node`)
             expect(e.message.split("\n")).toHaveLength(1)
