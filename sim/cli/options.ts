@@ -107,6 +107,8 @@ export const USAGE = `usage: npm run sim -- [options]
   --json               print only the summary, as one JSON object on the last line (docs/summary.schema.json);
                        the progress goes to stderr when it is a terminal; warnings always go to stderr
   --progress           with --json: the progress on stderr even when it is not a terminal (a log, CI)
+                       (any run: a wait of over 2 s with nothing shown gets one status line on stderr,
+                       "sim: <what it waits for>…": the firmware build, the devs hub, the VM, an offer)
   --strict             exit 4 unless the run upgraded (see exit codes)
   --web                serve the run's web view (vm engine; --port N, --exit: npm run sim -- --web --help)
   --modem WHERE        drive a real module instead of the emulator: a serial port (/dev/ttyUSB2, COM7)
