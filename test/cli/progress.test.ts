@@ -111,3 +111,22 @@ describe("npm run sim -- --json (node engine, in this process)", () => {
         expect(err).toBe("sim: --progress goes with --json (without --json the progress is on stdout)\n")
     })
 })
+
+describe("--modem: the first contact is a wait too", () => {
+    it("a module that never answers: a status line after 2 s, then the one error line", async () => {
+        const { ReplayServer } = await import("../modem/replay-server")
+        const silent = await ReplayServer.start({ silent: true })
+        try {
+            const where = `tcp://127.0.0.1:${silent.port}`
+            let err = ""
+            const r = await cli(["--modem", where, "--modem-wait", "3"], { out: () => {}, err: s => void (err += s) })
+            expect(r.code).toBe(3)
+            const lines = err.trim().split("\n")
+            expect(lines[0]).toBe(`sim: waiting for the module on ${where} to answer (up to 3 s)…`)
+            expect(lines[1]).toMatch(new RegExp(`^sim: ${where}: the module does not answer AT \\(waited 3 s\\)`))
+            expect(lines).toHaveLength(2)
+        } finally {
+            await silent.close()
+        }
+    }, 30_000)
+})
