@@ -31,6 +31,10 @@ const STATE_WAITS: Partial<Record<SotaState, string>> = {
     "self-test": "running the self-test",
     confirmed: "reporting the new version",
     recovering: "recovering",
+    refused: "reporting the outcome",
+    failed: "reporting the outcome",
+    "rolled-back": "reporting the rollback",
+    fault: "going on after a fault",
 }
 
 export interface ViewOptions {
@@ -117,7 +121,7 @@ export class View {
     }
 
     progress(p: SotaProgress) {
-        this.wait(STATE_WAITS[p.state] ?? `${p.version || "the firmware"}: ${p.state}`)
+        this.wait(STATE_WAITS[p.state] ?? `after "${p.state}"`)
         this.heard()
         if (!this.show) return
         if (p.state === "downloading" && p.total > 0) return this.download(p)
