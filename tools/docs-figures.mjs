@@ -12,6 +12,7 @@
 //   boards    the boards' images and function bytecode        npm run build:boards              quick
 //   delta     the delta package against the full image        npm run sim -- --delta --json     quick
 //   boot      the C boot stage's Cortex-M0+ size and RAM      node tools/boot-c.mjs             ≈ 30 s, needs gcc
+//   ed25519   Ed25519 verification in the VM: CPU time, heap   npm run bench:ed25519:vm -- --json    minutes
 //   heap      the VM heap peaks (ballast bisection)           npm run bench:sota:vm -- --heap-only --json   minutes
 //   digests   digest and per-block costs in the VM            npm run bench:sota:vm -- --speed-only --json  ≈ 1 min
 //   sim       download / UART floor per engine and baud       npm run bench:sim                 minutes
@@ -101,6 +102,15 @@ export function parseSotaVm(text) {
     return out
 }
 
+/** `bench:ed25519:vm --json` (bench/ed25519-vm.ts): CPU time per verification and the heap it adds (± ¼ KB). */
+export function parseEd25519(text) {
+    const j = JSON.parse(text.trim().split("\n").pop())
+    const out = {}
+    if (j.verifyCpuMs !== null) out["ed25519.verify"] = `${j.verifyCpuMs} ms`
+    if (j.heapAddedKb !== null) out["ed25519.heap"] = range(j.heapAddedKb)
+    return out
+}
+
 // ---- the record and the docs
 
 /** `doc` with the text between the markers replaced by `table`; throws when the markers are missing. */
@@ -177,6 +187,7 @@ export const SOURCES = {
     },
     boot: { bench: "node tools/boot-c.mjs", argv: ["tools/boot-c.mjs"], parse: parseBoot, quick: false, failing: true },
     heap: { bench: "npm run bench:sota:vm -- --heap-only --json", argv: [...VITE, "bench/sota-vm.ts", "--heap-only", "--json"], parse: t => only(parseSotaVm(t), /^heap\./), quick: false },
+    ed25519: { bench: "npm run bench:ed25519:vm -- --json", argv: [...VITE, "bench/ed25519-vm.ts", "--json"], parse: parseEd25519, quick: false },
     // wall-clock figures: run them on a quiet machine
     digests: {
         bench: "npm run bench:sota:vm -- --speed-only --json",
@@ -201,6 +212,8 @@ const WHAT = {
     "heap.download": "VM heap peak: start-up + download (target < 16 KB)",
     "heap.upgrade": "VM heap peak: the whole upgrade with the second boot",
     "heap.target": "start-up + download under 16 KB (the whole range)",
+    "ed25519.verify": "CPU time of one Ed25519 verification in the VM (goal ≤ 1 s)",
+    "ed25519.heap": "VM heap added by one Ed25519 verification (goal ≤ 3 KB)",
     "digests.ratio": "all digests per KB against the 1 KB line time at 115 200 baud (target < 0.1)",
     "pipeline.ratio": "the whole per-block pipeline per KB against the line time",
 }

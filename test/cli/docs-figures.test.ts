@@ -17,6 +17,7 @@ import {
     parseBoot,
     parseBytecode,
     parseDelta,
+    parseEd25519,
     parseSotaVm,
     renderMarked,
     rewriteFigures,
@@ -89,6 +90,8 @@ describe("npm run docs:figures: the benches' outputs", () => {
         // one run of the bench feeds two sources: the heap (by ballast) and the wall-clock costs (a quiet machine only)
         expect(Object.keys(SOURCES.heap.parse(JSON.stringify(vm)))).toEqual(["heap.startup", "heap.download", "heap.upgrade", "heap.target"])
         expect(parseSotaVm(JSON.stringify({ ...vm, heap: { ...vm.heap, downloadPeakKb: 16 } }))["heap.target"]).toBe("not met")
+        expect(parseEd25519('{"verifyCpuMs":609,"heapAddedKb":2,"cryptoFunctionKb":5.83,"nodeMs":0.84}\n')).toEqual({ "ed25519.verify": "609 ms", "ed25519.heap": "1.75–2.25 KB" })
+        expect(parseEd25519('{"verifyCpuMs":609,"heapAddedKb":null}')).toEqual({ "ed25519.verify": "609 ms" }) // --skip-heap
         expect(Object.keys(SOURCES.digests.parse(JSON.stringify(vm)))).toEqual(["digests.ratio", "pipeline.ratio"])
     })
 })
