@@ -15,10 +15,11 @@ export const HUB_PORTS = [8081, 8082, 8083]
 /**
  * Hub output that says nothing about the run: a client's websocket reset. The hub's clients are
  * this host's Jacdac bus and the VM; the host kills the VM (a power cut, a reset) while frames are
- * in flight, and the kernel then resets its socket. The hub's next line, "client: disconnected",
+ * in flight, and the kernel then resets its socket (the hub's next read or write fails: ECONNRESET,
+ * EPIPE). The hub's next line, "client: disconnected",
  * says the same thing plainly. Kept in the hub's last lines for error messages, not logged.
  */
-const HARMLESS = [/^Network error: ws:\/\/127\.0\.0\.1:8081\/?: read ECONNRESET$/]
+const HARMLESS = [/^Network error: ws:\/\/127\.0\.0\.1:8081\/?: (read|write) (ECONNRESET|EPIPE)$/]
 
 export function harmlessHubLine(line: string): boolean {
     return HARMLESS.some(r => r.test(line))
