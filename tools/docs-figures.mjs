@@ -13,6 +13,7 @@
 //   delta     the delta package against the full image        npm run sim -- --delta --json     quick
 //   boot      the C boot stage's Cortex-M0+ size and RAM      node tools/boot-c.mjs             ≈ 30 s, needs gcc
 //   ed25519   Ed25519 verification in the VM: CPU time, heap   npm run bench:ed25519:vm -- --json    minutes
+//   ed25519-node  our Ed25519 against node:crypto                npm run bench:ed25519             ≈ 30 s
 //   heap      the VM heap peaks (ballast bisection)           npm run bench:sota:vm -- --heap-only --json   minutes
 //   digests   digest and per-block costs in the VM            npm run bench:sota:vm -- --speed-only --json  ≈ 1 min
 //   sim       download / UART floor per engine and baud       npm run bench:sim                 minutes
@@ -111,6 +112,13 @@ export function parseEd25519(text) {
     return out
 }
 
+/** `npm run bench:ed25519` (bench/ed25519-node.ts): our verdicts against node:crypto's. */
+export function parseEd25519Node(text) {
+    const m = /^bench:ed25519 \d+ random keys and messages, (\d+) verifications \(\d+ good\), (\d+) disagreements/m.exec(text)
+    if (!m) throw new Error("bench:ed25519 printed no result")
+    return { "ed25519.node-checks": `${grouped(Number(m[2]))} disagreements with node:crypto over ${grouped(Number(m[1]))} verifications` }
+}
+
 // ---- the record and the docs
 
 /** `doc` with the text between the markers replaced by `table`; throws when the markers are missing. */
@@ -188,6 +196,7 @@ export const SOURCES = {
     boot: { bench: "node tools/boot-c.mjs", argv: ["tools/boot-c.mjs"], parse: parseBoot, quick: false, failing: true },
     heap: { bench: "npm run bench:sota:vm -- --heap-only --json", argv: [...VITE, "bench/sota-vm.ts", "--heap-only", "--json"], parse: t => only(parseSotaVm(t), /^heap\./), quick: false },
     ed25519: { bench: "npm run bench:ed25519:vm -- --json", argv: [...VITE, "bench/ed25519-vm.ts", "--json"], parse: parseEd25519, quick: false },
+    "ed25519-node": { bench: "npm run bench:ed25519", argv: [...VITE, "bench/ed25519-node.ts"], parse: parseEd25519Node, quick: false },
     // wall-clock figures: run them on a quiet machine
     digests: {
         bench: "npm run bench:sota:vm -- --speed-only --json",
@@ -214,6 +223,7 @@ const WHAT = {
     "heap.target": "start-up + download under 16 KB (the whole range)",
     "ed25519.verify": "CPU time of one Ed25519 verification in the VM (goal ≤ 1 s)",
     "ed25519.heap": "VM heap added by one Ed25519 verification (goal ≤ 3 KB)",
+    "ed25519.node-checks": "our Ed25519 verdicts against node:crypto's (random keys, good and one bit flipped)",
     "digests.ratio": "all digests per KB against the 1 KB line time at 115 200 baud (target < 0.1)",
     "pipeline.ratio": "the whole per-block pipeline per KB against the line time",
 }

@@ -18,6 +18,7 @@ import {
     parseBytecode,
     parseDelta,
     parseEd25519,
+    parseEd25519Node,
     parseSotaVm,
     renderMarked,
     rewriteFigures,
@@ -92,6 +93,9 @@ describe("npm run docs:figures: the benches' outputs", () => {
         expect(parseSotaVm(JSON.stringify({ ...vm, heap: { ...vm.heap, downloadPeakKb: 16 } }))["heap.target"]).toBe("not met")
         expect(parseEd25519('{"verifyCpuMs":609,"heapAddedKb":2,"cryptoFunctionKb":5.83,"nodeMs":0.84}\n')).toEqual({ "ed25519.verify": "609 ms", "ed25519.heap": "1.75–2.25 KB" })
         expect(parseEd25519('{"verifyCpuMs":609,"heapAddedKb":null}')).toEqual({ "ed25519.verify": "609 ms" }) // --skip-heap
+        expect(parseEd25519Node("bench:ed25519 10000 random keys and messages, 20000 verifications (10000 good), 0 disagreements with node:crypto; 0.9 ms")).toEqual({
+            "ed25519.node-checks": "0 disagreements with node:crypto over 20 000 verifications",
+        })
         expect(Object.keys(SOURCES.digests.parse(JSON.stringify(vm)))).toEqual(["digests.ratio", "pipeline.ratio"])
     })
 })
