@@ -25,6 +25,7 @@ async function main() {
     let accepted = 0
     let ms = 0
     for (let n = 0; n < count; n++) {
+        if (n > 0 && n % 2000 === 0) process.stderr.write(`bench:ed25519: ${n} of ${count} keys, ${disagreements} disagreements so far\n`)
         const { privateKey, publicKey } = generateKeyPairSync("ed25519")
         const raw = publicKeyFromSpki(publicKey.export({ format: "der", type: "spki" }) as Buffer)
         const msg = randomBytes(n % 4 === 0 ? 32 : randomInt(0, 300))

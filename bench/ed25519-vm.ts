@@ -12,7 +12,9 @@
 //  4. Bytecode: the function bytecode of src/crypto in an image that verifies, and how much the
 //     whole image grows (strings and constants included) against the same program without it.
 //  5. The same verification in Node.
-// Options: --skip-heap, --runs N (verifications for the CPU figure, default 8).
+// Options: --skip-heap, --runs N (verifications for the CPU figure, default 8), --json (the figures as
+// one JSON line on stdout, the text lines on stderr: what `npm run docs:figures -- ed25519` reads).
+// Progress (each build and VM run) goes to stderr.
 import { execFile } from "node:child_process"
 import { mkdtempSync, readFileSync, rmSync, statSync, symlinkSync, writeFileSync } from "node:fs"
 import { loadavg, tmpdir } from "node:os"
@@ -62,6 +64,19 @@ async function build(dir: string, name: string, source: string) {
 
 const run = (devsFile: string) => sh(devs, ["run", devsFile, "--test", "-T", "120000"], root)
 
+const t0 = Date.now()
+const JSON_OUT = process.argv.includes("--json")
+/** The figures, for --json. */
+const figures: Record<string, number | null> = { verifyCpuMs: null, heapAddedKb: null, cryptoFunctionKb: null, nodeMs: null }
+function progress(what: string) {
+    process.stderr.write(`bench:ed25519:vm ${((Date.now() - t0) / 1000).toFixed(0)} s: ${what}\n`)
+}
+/** A figure's line: stdout, or stderr under --json (stdout then holds the JSON line alone). */
+function say(line: string) {
+    if (JSON_OUT) process.stderr.write(line + "\n")
+    else console.log(line)
+}
+
 /** A probe program: imports first, then the inputs (made before any ballast), then the body. */
 const program = (imports: string, body: string) => `import * as ds from "@devicescript/core"
 ${imports}
@@ -74,14 +89,15 @@ const CRYPTO = 'import { checkEd25519 } from "../../src/crypto/ed25519"'
 
 async function speed(dir: string) {
     const bench = readFileSync(join(root, "bench/vm/ed25519.bench.ts"), "utf8")
+    progress("building and running the wall-clock bench (bench/vm/ed25519.bench.ts)")
     const { devsFile } = await build(dir, "bench", bench)
     const text = await run(devsFile)
     for (const line of text.split("\n")) {
         const i = line.indexOf("BENCH ")
-        if (i >= 0) console.log(line.slice(i + 6))
+        if (i >= 0) say(line.slice(i + 6))
     }
     if (!text.includes("BENCH verify")) throw new Error(`the VM bench did not finish:\n${text.slice(-2000)}`)
-    console.log(`(wall clock under a load average of ${loadavg()[0].toFixed(1)} on this machine's CPUs)`)
+    say(`(wall clock under a load average of ${loadavg()[0].toFixed(1)} on this machine's CPUs)`)
 }
 
 /** CPU seconds (user + system) of one `devs run` of the image. */
@@ -103,6 +119,7 @@ async function cpu(dir: string, runs: number) {
 console.log("CPUPROBE done")
 ds.restart()`
         )
+    progress(`CPU time: building, then 3 runs each without and with ${runs} verifications`)
     const none = await build(dir, "cpu0", probe(0))
     const some = await build(dir, "cpuN", probe(runs))
     const base: number[] = []
@@ -112,11 +129,13 @@ ds.restart()`
         full.push(await cpuSeconds(some.devsFile))
     }
     const per = (Math.min(...full) - Math.min(...base)) / runs
-    console.log(`verify CPU time: ${Math.round(per * 1000)} ms per verification (best of 3 runs of ${runs}, less a run without; goal <= 1000 ms)`)
+    figures.verifyCpuMs = Math.round(per * 1000)
+    say(`verify CPU time: ${Math.round(per * 1000)} ms per verification (best of 3 runs of ${runs}, less a run without; goal <= 1000 ms)`)
 }
 
 async function heap(dir: string) {
     const probe = async (verify: boolean, q: number): Promise<boolean> => {
+        progress(`heap: ${verify ? "one verification" : "idle"} with ${q / 4} KB of ballast`)
         const { devsFile } = await build(
             dir,
             `heap-${verify ? "verify" : "idle"}-${q}`,
@@ -149,7 +168,8 @@ ds.restart()`
     const idle = await most(false)
     const verify = await most(true)
     const added = idle - verify
-    console.log(
+    figures.heapAddedKb = added
+    say(
         `heap: the idle program fits with ${idle} KB of ballast, one verification with ${verify} KB: ${added - 0.25}–${added + 0.25} KB added at the peak (goal <= 3 KB)`
     )
 }
@@ -173,6 +193,7 @@ function functionBytes(dbg: any): Map<string, number> {
 }
 
 async function bytecode(dir: string) {
+    progress("bytecode: building with and without src/crypto")
     const withCrypto = await build(dir, "bytes-with", program(CRYPTO, "const r = await checkEd25519(key, msg, sig)\nconsole.log(r.ok)"))
     const without = await build(dir, "bytes-without", program("", "console.log(key.length + msg.length + sig.length)"))
     const sizes = functionBytes(withCrypto.dbg)
@@ -184,7 +205,8 @@ async function bytecode(dir: string) {
             parts.push(`${p.slice(p.indexOf("src/crypto/") + 11)} ${n}`)
         }
     const grew = statSync(withCrypto.devsFile).size - statSync(without.devsFile).size
-    console.log(`bytecode: ${(total / 1024).toFixed(2)} KB of function bytecode in src/crypto (${parts.join(", ")}); the image grows by ${(grew / 1024).toFixed(2)} KB with strings and constants (goal <= 6 KB)`)
+    figures.cryptoFunctionKb = Number((total / 1024).toFixed(2))
+    say(`bytecode: ${(total / 1024).toFixed(2)} KB of function bytecode in src/crypto (${parts.join(", ")}); the image grows by ${(grew / 1024).toFixed(2)} KB with strings and constants (goal <= 6 KB)`)
 }
 
 async function node() {
@@ -196,7 +218,9 @@ async function node() {
     const n = 1000
     const t0 = performance.now()
     for (let i = 0; i < n; i++) if (!(await checkEd25519(key, msg, sig, noYield)).ok) throw new Error("did not verify")
-    console.log(`Node: ${((performance.now() - t0) / n).toFixed(2)} ms per verification (${n} runs, no yields)`)
+    const ms = (performance.now() - t0) / n
+    figures.nodeMs = Number(ms.toFixed(2))
+    say(`Node: ${ms.toFixed(2)} ms per verification (${n} runs, no yields)`)
 }
 
 const dir = mkdtempSync(join(tmpdir(), "bench-ed25519-"))
@@ -206,6 +230,7 @@ try {
     if (!process.argv.includes("--skip-heap")) await heap(dir)
     await bytecode(dir)
     await node()
+    if (JSON_OUT) console.log(JSON.stringify(figures))
 } finally {
     rmSync(dir, { recursive: true, force: true })
 }

@@ -12,10 +12,12 @@
 //     out-of-memory is an uncatchable panic, so each probe is its own VM run). The idle program
 //     does not contain the engine's code, so the figure includes the prototypes of every class
 //     the flow uses (made at program start, about 20 bytes per method and 60 per class).
-// Options: --heap-only (skip 1), --idle N (reuse a measured idle figure), --download-only,
+// Options: --heap-only (skip 1), --speed-only (skip 2), --idle N (reuse a measured idle figure), --download-only,
 // --until-event K (the download probe stops at the engine's K-th progress event: the peak up to
 // that moment, to find where in the flow the peak falls), --count-module (make the scripted
-// module after the ballast, so that its fixed state counts too, as this bench did before).
+// module after the ballast, so that its fixed state counts too, as this bench did before),
+// --json (the figures as one JSON line on stdout, the text lines on stderr: what
+// `npm run docs:figures -- heap` reads).
 import { execFile } from "node:child_process"
 import { mkdtempSync, rmSync, writeFileSync } from "node:fs"
 import { tmpdir } from "node:os"
@@ -27,6 +29,14 @@ const devs = join(root, "node_modules/.bin/devicescript")
 
 /** Progress on stderr (stdout keeps the figures): the heap search alone runs ≈ 30 VM programs. */
 const t0 = Date.now()
+const JSON_OUT = process.argv.includes("--json")
+/** The figures, for --json. */
+const figures: { speed: { label: string; msPerKb: number; lineRatio: number }[]; heap: Record<string, number | boolean> | null } = { speed: [], heap: null }
+/** A figure's line: stdout, or stderr under --json (stdout then holds the JSON line alone). */
+function say(line: string) {
+    if (JSON_OUT) process.stderr.write(line + "\n")
+    else console.log(line)
+}
 function progress(what: string) {
     process.stderr.write(`bench:sota:vm ${((Date.now() - t0) / 1000).toFixed(0)} s: ${what}\n`)
 }
@@ -49,7 +59,10 @@ async function speed() {
         const text = await run(out)
         for (const line of text.split("\n")) {
             const i = line.indexOf("BENCH ")
-            if (i >= 0) console.log(line.slice(i + 6))
+            if (i < 0) continue
+            say(line.slice(i + 6))
+            const m = /^BENCH (.+): ([\d.]+) ms\/KB = ([\d.]+) x/.exec(line.slice(i))
+            if (m) figures.speed.push({ label: m[1], msPerKb: Number(m[2]), lineRatio: Number(m[3]) })
         }
     } finally {
         rmSync(dir, { recursive: true, force: true })
@@ -134,20 +147,23 @@ async function heap() {
         const startup = await maxBallast("startup", dir)
         const download = await maxBallast("download", dir)
         const upgrade = process.argv.includes("--download-only") || UNTIL > 0 ? download : await maxBallast("upgrade", dir)
-        if (UNTIL > 0) console.log(`heap: the download probe stops at progress event ${UNTIL}`)
-        if (COUNT_MODULE) console.log("heap: the scripted module's fixed state is counted with the flow (--count-module)")
+        if (UNTIL > 0) say(`heap: the download probe stops at progress event ${UNTIL}`)
+        if (COUNT_MODULE) say("heap: the scripted module's fixed state is counted with the flow (--count-module)")
         const d = idle - download
         const u = idle - upgrade
         const s = idle - startup
-        console.log(`heap: the idle device fits with ${idle} KB of ballast, start-up alone with ${startup} KB, start-up + download with ${download} KB, the whole upgrade with ${upgrade} KB`)
+        say(`heap: the idle device fits with ${idle} KB of ballast, start-up alone with ${startup} KB, start-up + download with ${download} KB, the whole upgrade with ${upgrade} KB`)
         // each figure is a difference of two bisections at ¼ KB, so it is good to ±¼ KB
         const range = (x: number) => `${x - 0.25}–${x + 0.25} KB`
-        console.log(`heap: start-up peak ${range(s)}`)
-        console.log(`heap: start-up + download peak ${range(d)} (target < 16 KB: ${d + 0.25 < 16 ? "met" : "NOT met"}); whole upgrade incl. the second boot ${range(u)}`)
+        say(`heap: start-up peak ${range(s)}`)
+        say(`heap: start-up + download peak ${range(d)} (target < 16 KB: ${d + 0.25 < 16 ? "met" : "NOT met"}); whole upgrade incl. the second boot ${range(u)}`)
+        // KB of ballast, and the peaks they give (each ± 0.25 KB)
+        figures.heap = { idleBallastKb: idle, startupPeakKb: s, downloadPeakKb: d, upgradePeakKb: u, countModule: COUNT_MODULE, untilEvent: UNTIL }
     } finally {
         rmSync(dir, { recursive: true, force: true })
     }
 }
 
 if (!process.argv.includes("--heap-only")) await speed()
-await heap()
+if (!process.argv.includes("--speed-only")) await heap()
+if (JSON_OUT) console.log(JSON.stringify(figures))

@@ -75,7 +75,10 @@ export async function cli(argv: string[], env: CliEnv = {}): Promise<CliResult> 
         out(USAGE + "\n")
         return { code: 0, summary: null }
     }
-    const view = new View(o.json, out, err)
+    // the bar is redrawn in place only on a terminal: the progress stream's own, never an injected one
+    const onStderr = o.json && (o.progress || (!env.err && !!process.stderr.isTTY))
+    const tty = o.json ? !env.err && !!process.stderr.isTTY : !env.out && !!process.stdout.isTTY
+    const view = new View(o.json, out, err, { progressOnStderr: onStderr, tty })
     if (o.serveModule >= 0) return { code: await serveModule(o, view), summary: null }
     const t0 = Date.now()
     let s: CommonSummary

@@ -108,6 +108,7 @@ export async function runModem(o: SimOptions, view: View): Promise<ModemSummary 
     process.once("SIGTERM", onSignal)
     try {
         const slot = o.flash ? (slotOfFile(o.flash) ?? o.slot) : o.slot // a local problem is told first
+        view.wait(`opening ${where}`)
         link = await openModuleLink(where, o.modemBaud, notice)
         const factory = makeImage(Math.min(o.size || 27954, layoutFor(slot).slotSize), 99)
         const t0 = Date.now()
@@ -127,7 +128,9 @@ export async function runModem(o: SimOptions, view: View): Promise<ModemSummary 
         }
         view.line(`sim: node engine, module on ${where}${parseTcpAddress(where) ? "" : ` at ${o.modemBaud} baud`}, flash ${o.flash ?? "(in memory)"}`)
 
+        view.wait(`waiting for the module on ${where} to answer (up to ${o.modemWait} s)`)
         report = await firstContact(d.tap, where, { waitMs: o.modemWait * 1000, block: o.block, baud: parseTcpAddress(where) ? 0 : o.modemBaud })
+        view.wait(null)
         for (const l of formatReport(report, where)) view.line(l)
         if (report.fatal) throw new LinkError("not-configured", report.fatal)
 

@@ -33,6 +33,8 @@ export interface SimOptions {
     faults: FaultSpec[]
     trace: boolean
     json: boolean
+    /** --progress: under --json, the progress on stderr even when it is not a terminal */
+    progress: boolean
     /** --strict: exit non-zero unless the run upgraded */
     strict: boolean
     help: boolean
@@ -69,6 +71,7 @@ export const DEFAULTS: SimOptions = {
     faults: [],
     trace: false,
     json: false,
+    progress: false,
     strict: false,
     help: false,
     modem: null,
@@ -102,7 +105,10 @@ export const USAGE = `usage: npm run sim -- [options]
   --fault SPEC         repeatable; see below
   --trace              print the AT dialogue (binary payloads as a length)
   --json               print only the summary, as one JSON object on the last line (docs/summary.schema.json);
-                       warnings go to stderr
+                       the progress goes to stderr when it is a terminal; warnings always go to stderr
+  --progress           with --json: the progress on stderr even when it is not a terminal (a log, CI)
+                       (any run: a wait of over 2 s with nothing shown gets one status line on stderr,
+                       "sim: <what it waits for>…": the firmware build, the devs hub, the VM, an offer)
   --strict             exit 4 unless the run upgraded (see exit codes)
   --web                serve the run's web view (vm engine; --port N, --exit: npm run sim -- --web --help)
   --modem WHERE        drive a real module instead of the emulator: a serial port (/dev/ttyUSB2, COM7)
@@ -217,6 +223,9 @@ export function parseOptions(argv: string[]): SimOptions {
             case "--json":
                 o.json = true
                 break
+            case "--progress":
+                o.progress = true
+                break
             case "--strict":
                 o.strict = true
                 break
@@ -259,6 +268,7 @@ export function parseOptions(argv: string[]): SimOptions {
         }
     }
     checkFaults(o.faults)
+    if (o.progress && !o.json) throw new UsageError("--progress goes with --json (without --json the progress is on stdout)")
     checkMode(o, given)
     return o
 }

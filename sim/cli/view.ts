@@ -1,32 +1,113 @@
 // What a person sees: the state changes, a progress bar for the download (and for a module
 // upgrade's download and update), the AT dialogue with --trace, warnings on stderr, and a closing
 // summary whose first rows are the same for every kind of run. With --json only the summary, as
-// one JSON line at the end (warnings still go to stderr).
+// one JSON line at the end of stdout; the progress then goes to stderr when stderr is a terminal
+// (or with --progress), so stdout stays one JSON line. Warnings always go to stderr.
+// A wait: every stretch of the run that may be long (building the firmware, waiting for the devs
+// hub, the VM booting, each SOTA state: waiting for an offer, for the next block, ...) is named
+// with wait(); when the run has shown nothing for 2 s inside a wait, one plain status line says
+// what it is waiting for (`sim: <what>…`, on stderr), once per wait.
 
-import type { SotaProgress } from "../../src/sota/progress"
+import type { SotaProgress, SotaState } from "../../src/sota/progress"
 import type { DfotaProgress } from "../../src/dfota/result"
 import type { CommonSummary } from "./summary"
 
 const BAR = 30
+/** A wait longer than this without anything shown gets its status line. */
+export const STATUS_AFTER_MS = 2000
+
+/** What a run in each SOTA state waits for (the status line of a state that lasts). */
+const STATE_WAITS: Partial<Record<SotaState, string>> = {
+    booting: "the firmware is starting up",
+    registering: "waiting for the module to register on the platform",
+    reported: "waiting for the platform",
+    requesting: "waiting for an offer (the platform's plan)",
+    offered: "waiting for the download to start",
+    downloading: "waiting for the next block",
+    verifying: "verifying the image",
+    updating: "rebuilding the image from the package",
+    activating: "activating the new image",
+    rebooting: "rebooting",
+    "self-test": "running the self-test",
+    confirmed: "reporting the new version",
+    recovering: "recovering",
+    refused: "reporting the outcome",
+    failed: "reporting the outcome",
+    "rolled-back": "reporting the rollback",
+    fault: "going on after a fault",
+}
+
+export interface ViewOptions {
+    /** Under --json, the progress (what the text view prints, and the status lines) goes to stderr. Default: false (the summary alone). */
+    progressOnStderr?: boolean
+    /** Redraw the bar in place (a terminal). Default: stdout is a terminal (and not --json). */
+    tty?: boolean
+    /** A wait gets its status line after this long without output. Default STATUS_AFTER_MS. */
+    statusAfterMs?: number
+}
 
 export class View {
     private lastState = ""
     private lastPercent = -1
     private barOpen = false
     private tty: boolean
+    /** Where the progress goes: stdout, stderr under --json with progressOnStderr, else nowhere. */
+    private show: ((s: string) => void) | null
+    private waiting: string | null = null
+    private waitSaid = false
+    private silence: NodeJS.Timeout | null = null
+    private statusAfterMs: number
 
     constructor(
         readonly json: boolean,
         private out: (s: string) => void = s => process.stdout.write(s),
-        private err: (s: string) => void = s => process.stderr.write(s)
+        private err: (s: string) => void = s => process.stderr.write(s),
+        options: ViewOptions = {}
     ) {
-        this.tty = !json && !!process.stdout.isTTY
+        this.show = !json ? out : options.progressOnStderr ? err : null
+        this.tty = options.tty ?? (!json && !!process.stdout.isTTY)
+        this.statusAfterMs = options.statusAfterMs ?? STATUS_AFTER_MS
     }
 
     line(text: string) {
-        if (this.json) return
+        if (!this.show) return
         this.closeBar()
-        this.out(text + "\n")
+        this.show(text + "\n")
+        this.heard()
+    }
+
+    /**
+     * The run now waits for `what` (null: for nothing, e.g. at its end). If nothing is shown for
+     * statusAfterMs inside the wait, one status line on stderr says what it waits for.
+     */
+    wait(what: string | null) {
+        if (what === this.waiting) return
+        this.waiting = what
+        this.waitSaid = false
+        if (what === null) {
+            if (this.silence) clearTimeout(this.silence)
+            this.silence = null
+            return
+        }
+        this.heard()
+    }
+
+    /** Something happened (shown or not): the silence starts again. */
+    private heard() {
+        if (this.waiting === null || this.waitSaid || (this.json && !this.show)) return
+        if (this.silence) this.silence.refresh()
+        else {
+            this.silence = setTimeout(() => this.status(), this.statusAfterMs)
+            this.silence.unref() // never what keeps the process alive
+        }
+    }
+
+    private status() {
+        this.silence = null
+        if (this.waiting === null || this.waitSaid) return
+        this.waitSaid = true
+        this.closeBar()
+        this.err(`sim: ${this.waiting}…\n`)
     }
 
     trace(text: string) {
@@ -40,7 +121,9 @@ export class View {
     }
 
     progress(p: SotaProgress) {
-        if (this.json) return
+        this.wait(STATE_WAITS[p.state] ?? `after "${p.state}"`)
+        this.heard()
+        if (!this.show) return
         if (p.state === "downloading" && p.total > 0) return this.download(p)
         if (p.state === this.lastState && p.state !== "failed") return
         this.lastState = p.state
@@ -54,7 +137,9 @@ export class View {
 
     /** A module upgrade's stages, one line each; the download and update percentages as a bar. */
     moduleProgress(p: DfotaProgress) {
-        if (this.json) return
+        this.wait(`waiting for the module: ${p.stage}${p.detail ? ` (${p.detail})` : ""}`)
+        this.heard()
+        if (!this.show) return
         if (p.stage !== this.lastState) {
             this.lastState = p.stage
             this.lastPercent = -1
@@ -72,25 +157,26 @@ export class View {
         this.bar(Math.floor((100 * p.bytes) / p.total), `  ${p.bytes}/${p.total}`)
     }
 
-    /** One bar redrawn in place on a terminal; every 10 % as a line otherwise. */
+    /** One bar redrawn in place on a terminal; otherwise a line each time it crosses a tenth (0 %, 10 % … 100 %). */
     private bar(pct: number, tail: string) {
         if (pct === this.lastPercent) return
-        if (!this.tty && pct % 10 !== 0 && pct !== 100) return
+        if (!this.tty && this.lastPercent >= 0 && Math.floor(pct / 10) === Math.floor(this.lastPercent / 10) && pct !== 100) return
         this.lastPercent = pct
         const full = Math.round((BAR * pct) / 100)
         const text = `  [${"#".repeat(full)}${".".repeat(BAR - full)}] ${String(pct).padStart(3)}%${tail}`
         if (this.tty) {
-            this.out(`\r${text}`)
+            this.show(`\r${text}`)
             this.barOpen = true
-        } else this.out(text + "\n")
+        } else this.show(text + "\n")
     }
 
     private closeBar() {
-        if (this.barOpen) this.out("\n")
+        if (this.barOpen) this.show("\n")
         this.barOpen = false
     }
 
     summary(s: CommonSummary) {
+        this.wait(null)
         if (this.json) {
             this.out(JSON.stringify(s) + "\n")
             return

@@ -48,6 +48,8 @@ import { FlashServer } from "../flash/flash-server"
 import { ChannelGate, ModemBridge } from "../host/bridge"
 import { FlashSocket } from "../host/flash-socket"
 import { Hub } from "../host/hub"
+import { portHolder } from "../host/processes"
+import { FLASH_SOCKET_PORT } from "../../src/simulator/flash-protocol"
 import { JacdacIo } from "../host/jacdac-io"
 import { Vm } from "../host/vm"
 import { SimOptions } from "./options"
@@ -321,20 +323,23 @@ export async function runVmEngine(o: SimOptions, view: View, env: VmEngineEnv = 
 
     let summary: SimSummary
     try {
+        view.wait("starting the devs hub (devs devtools)")
         hub = await Hub.start({
             root,
-            log: l => (o.trace ? view.trace(`hub: ${l}`) : l.startsWith("waiting for another") ? view.line(l) : undefined),
+            log: l => {
+                if (l.startsWith("waiting for another")) view.wait(l) // the lock: another run holds the hub
+                if (o.trace) view.trace(`hub: ${l}`)
+            },
         })
+        view.wait("connecting to the devs hub")
         io = await JacdacIo.start({ pin: !!env.pin, log: o.trace ? l => view.trace(l) : undefined })
         flashGate = new ChannelGate(io.flash)
         modemGate = new ChannelGate(io.modem)
         server = new FlashServer(d.flash, flashGate)
-        try {
-            socket = await FlashSocket.start()
+        socket = await flashSocketOrFallback(view)
+        if (socket) {
             socketGate = new ChannelGate(socket)
             socketServer = new FlashServer(d.flash, socketGate)
-        } catch (e) {
-            view.line(`  flash socket: ${(e as Error).message}; the firmware uses the Jacdac flash channel (50 packets/s)`)
         }
         bridge = new ModemBridge(
             modemGate,
@@ -376,6 +381,7 @@ export async function runVmEngine(o: SimOptions, view: View, env: VmEngineEnv = 
                 writeFileSync(file, program.launch.program)
                 launchedAt = Date.now()
                 started = false
+                view.wait("starting the VM (devs run)") // until the firmware's first progress line
                 if (!over) vm.start(file)
             } finally {
                 launching = false
@@ -397,6 +403,7 @@ export async function runVmEngine(o: SimOptions, view: View, env: VmEngineEnv = 
         const timer = setTimeout(() => fail("timeout", `the run did not settle in ${timeoutMs} ms`), timeoutMs)
         await launch("power-on")
         await ended
+        view.wait(null)
         clearTimeout(timer)
         clearInterval(watch)
         watch = null
@@ -488,6 +495,24 @@ export async function runVmEngine(o: SimOptions, view: View, env: VmEngineEnv = 
         rmSync(runDir, { recursive: true, force: true })
     }
     return summary
+}
+
+/**
+ * The flash socket, or null and one warning naming the process that holds its port: the firmware
+ * then falls back to its Jacdac flash channel (50 packets/s, so the download is slower).
+ */
+export async function flashSocketOrFallback(view: View, start: () => Promise<FlashSocket> = () => FlashSocket.start()): Promise<FlashSocket | null> {
+    try {
+        return await start()
+    } catch (e: any) {
+        let why = e && e.message ? String(e.message) : String(e)
+        if (e && e.code === "EADDRINUSE") {
+            const who = portHolder(FLASH_SOCKET_PORT)
+            why = `port ${FLASH_SOCKET_PORT} already taken${who ? ` by ${who}` : " (by a process this user cannot see)"}`
+        }
+        view.warn(`flash socket: ${why}; the firmware uses the Jacdac flash channel instead (50 packets/s: a slower download)`)
+        return null
+    }
 }
 
 /** The two flash servers' counters (Jacdac channel and socket) as one. */

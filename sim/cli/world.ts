@@ -63,9 +63,13 @@ export function packageOf(o: SimOptions, factory: Buffer, target: Buffer): Buffe
 }
 
 export async function buildSimWorld(o: SimOptions, view: View, root = fileURLToPath(new URL("../..", import.meta.url))): Promise<SimWorld> {
+    // cached builds take well under a second: a status line here means a build (or a big delta)
+    view.wait("building the firmware images (once after a change under src/)")
     const target = await packageImage(o, root, view)
     const factory = await firmwareImage(root, o.from)
+    if (o.packageKind !== "full") view.wait(`making the ${o.packageKind} package`)
     const image = packageOf(o, factory, target)
+    view.wait(null)
     const moduleFaults: FaultRule[] = []
     const script: ScriptedByteFault[] = []
     let rates: ByteFaultRates = {}

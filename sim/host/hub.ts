@@ -12,6 +12,19 @@ import { lineReader, portHolder, portTaken, sleep, spawnTracked, stopChild } fro
 
 export const HUB_PORTS = [8081, 8082, 8083]
 
+/**
+ * Hub output that says nothing about the run: a client's websocket reset. The hub's clients are
+ * this host's Jacdac bus and the VM; the host kills the VM (a power cut, a reset) while frames are
+ * in flight, and the kernel then resets its socket (the hub's next read or write fails: ECONNRESET,
+ * EPIPE). The hub's next line, "client: disconnected",
+ * says the same thing plainly. Kept in the hub's last lines for error messages, not logged.
+ */
+const HARMLESS = [/^Network error: ws:\/\/127\.0\.0\.1:8081\/?: (read|write) (ECONNRESET|EPIPE)$/]
+
+export function harmlessHubLine(line: string): boolean {
+    return HARMLESS.some(r => r.test(line))
+}
+
 /** The hub cannot run here: a port is taken (port-busy), another run kept it too long (hub-busy), it did not start (hub-failed). */
 export class HostError extends Error {
     constructor(
@@ -184,7 +197,7 @@ export class Hub {
         const onLine = (l: string) => {
             out.push(l)
             if (out.length > 50) out.shift()
-            log(l)
+            if (!harmlessHubLine(l)) log(l)
         }
         child.stdout!.on("data", lineReader(onLine))
         child.stderr!.on("data", lineReader(onLine))
