@@ -170,4 +170,10 @@ export interface UpgradeStore {
      * the same package until a different one is offered. After boot().
      */
     failedTrial(): ImagePlan
+    /** The last attempt's outcome (the agent's bytes, opaque to the store; null: none); it survives rollbacks and reboots. After mount(). */
+    lastOutcome(): Buffer
+    /** That outcome has reached the platform. */
+    outcomeReported(): boolean
+    /** Record how an attempt ended (one per store: it replaces the last), or that it reached the platform. */
+    saveOutcome(outcome: Buffer, reported: boolean): Promise<void>
 }
