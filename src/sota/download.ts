@@ -99,10 +99,14 @@ export class Download {
     /** The package's rebuild (a delta, a compressed image, or a new receive whose first byte will tell); null: the store takes the blocks. */
     private rebuild: Rebuild = null
 
-    constructor(d: SotaDeps, reader: PieceReader, offer: OtaOffer) {
+    /** A data component (components.ts): the engine activates it after the application's check, not install(). */
+    private data: boolean
+
+    constructor(d: SotaDeps, reader: PieceReader, offer: OtaOffer, data?: boolean) {
         this.d = d
         this.reader = reader
         this.offer = offer
+        this.data = !!data
     }
 
     /** Accept the plan (the store has its write-ahead record) and run it to activation. */
@@ -128,6 +132,7 @@ export class Download {
     private async install() {
         const total = this.start.length
         this.d.progress("activating", this.offer.target, total, total)
+        if (this.data) return
         try {
             await this.d.store.activate()
         } catch (err) {
@@ -223,7 +228,7 @@ export class Download {
     /** 10701: a new receive, or the resumption of the one the journal describes. */
     private async started(e: QiotEvent) {
         const start = parseStart(e)
-        if (!start || start.component !== this.d.cfg.component || start.length !== this.offer.size)
+        if (!start || start.component !== this.offer.component || start.length !== this.offer.size)
             throw new SotaError("bad-plan", "10701 does not match the plan")
         if (start.length > this.d.store.slotSize) throw new SotaError("too-large", `${start.length} bytes`)
         // asked for, it is required: an image must not activate on MD5 alone because a module left it out
