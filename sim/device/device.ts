@@ -14,6 +14,7 @@ import { PlanResult, SotaEngine, StartResult } from "../../src/sota/engine"
 import { SotaConfig } from "../../src/sota/config"
 import { PackageRebuilder } from "../../src/sota/rebuild"
 import { Components } from "../../src/sota/components"
+import { OutcomeKeeper } from "../../src/flash/outcome-keeper"
 import { SotaProgress } from "../../src/sota/progress"
 import { NorFlash, PowerCut } from "../flash/nor-flash"
 import type { Flash } from "../../src/flash/flash"
@@ -237,7 +238,7 @@ export class SimDevice {
     }
 
     newStore(extra: StoreOptions = {}) {
-        return new ImageStore(this.flash, this.layout, { yielder: async () => {}, yieldEvery: 1 << 30, ...(this.o.store || {}), ...extra })
+        return new ImageStore(this.flash, this.layout, { yielder: async () => {}, yieldEvery: 1 << 30, outcomes: new OutcomeKeeper(), ...(this.o.store || {}), ...extra })
     }
 
     /**
@@ -261,12 +262,12 @@ export class SimDevice {
         this.epochPowerOns = this.flash.powerOns
         this.at = new AtClient(this.mcuLink(epoch), { feedSlice: this.o.feedSlice ?? 1 << 16 })
         const extra: StoreOptions = program ? { externalBoot: true } : {}
-        this.store = new ImageStore(this.mcuFlash(epoch), this.layout, { yielder: async () => {}, yieldEvery: 1 << 30, ...(this.o.store || {}), ...extra })
+        this.store = new ImageStore(this.mcuFlash(epoch), this.layout, { yielder: async () => {}, yieldEvery: 1 << 30, outcomes: new OutcomeKeeper(), ...(this.o.store || {}), ...extra })
         const self = this
         const passes = () => self.selfTestOk && (!program || program.behaviour !== "self-test-fail")
         let cfg: SotaConfig = program ? { ...this.cfg, version: program.version } : this.cfg
         if (this.o.data) {
-            this.dataStore = new ImageStore(this.mcuFlash(epoch), this.dataLayout!, { yielder: async () => {}, yieldEvery: 1 << 30 })
+            this.dataStore = new ImageStore(this.mcuFlash(epoch), this.dataLayout!, { yielder: async () => {}, yieldEvery: 1 << 30, outcomes: new OutcomeKeeper() })
             cfg = { ...cfg, components: new Components([{ name: this.o.data.name, store: this.dataStore, check: async () => self.dataCheckOk }]) }
         }
         this.engine = new SotaEngine(

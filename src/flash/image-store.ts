@@ -14,11 +14,10 @@
 
 import { Flash, FlashError } from "./flash"
 import { MetaLog } from "./meta-log"
-import { BadWhy, BlockHasher, BootResult, DownloadJournal, ImagePlan, SlotCheck, StoreError, UpgradeStore } from "./store-port"
+import { BadWhy, BlockHasher, BootResult, DownloadJournal, ImagePlan, RecordKeeper, SlotCheck, StoreError, UpgradeStore } from "./store-port"
 import {
     cloneState, copyBuf, emptyProgress, encodeProgress, encodeState, initialState, journalOf, MAX_MIDSTATE, MAX_STATE_BODY,
-    Progress, REC_PROGRESS, REC_STATE, slotIn, stateInForce, stateReadable, StoreState,
-    encodeOutcomeRecord, MAX_OUTCOME, REC_OUTCOME,
+    Progress, REC_OUTCOME, REC_PROGRESS, REC_STATE, slotIn, stateInForce, stateReadable, StoreState,
 } from "./store-records"
 import { bootable, confirmedSlot, decideBoot, markBadSlot, unrecordedBoot } from "./boot-decision"
 import { BlockWriter } from "./block-writer"
@@ -37,6 +36,8 @@ export class ImageStore implements UpgradeStore {
     readonly layout: StoreLayout
     readonly slotSize: number
     readonly allowDowngrade: boolean
+    /** The last-outcome record, when StoreOptions.outcomes keeps one. */
+    readonly outcomes: RecordKeeper
     private every: number
     private writer: BlockWriter = null
     /** A rebuild (openImage): the image is written with writeImage, its offsets may outgrow the package's size. */
@@ -50,9 +51,6 @@ export class ImageStore implements UpgradeStore {
     private running: number
     /** Receiving slot: per sector, the offset from which it is known erased (-1: unknown). */
     private blankFrom: number[]
-    /** The OUTCOME record's body (null: none) and the log sector holding its newest copy. */
-    private outcomeBody: Buffer = null
-    private outcomeSector = -1
 
     constructor(flash: Flash, layout: StoreLayout, options?: StoreOptions) {
         const o: StoreOptions = options || {}
@@ -60,6 +58,7 @@ export class ImageStore implements UpgradeStore {
         this.layout = layout
         this.slotSize = layout.slotSize
         this.allowDowngrade = !!o.allowDowngrade
+        this.outcomes = o.outcomes || null
         const sector = flash.geometry.sectorSize
         this.every = Math.max(sector, Math.ceil((o.checkpointBytes || 4096) / sector) * sector)
         this.maxTrialBoots = trialBoots(o)
@@ -88,10 +87,7 @@ export class ImageStore implements UpgradeStore {
         }
         if (!st) st = initialState()
         this.st = st
-        const o = newest[REC_OUTCOME]
-        const ok = o && o.body.length > 1 && o.body.length <= 1 + MAX_OUTCOME && o.body[0] <= 1
-        this.outcomeBody = ok ? o.body : null
-        this.outcomeSector = ok ? o.sector : -1
+        if (this.outcomes) this.outcomes.mounted(this.log, newest[REC_OUTCOME], st)
         this.running = -1
         this.blankFrom = []
     }
@@ -465,29 +461,6 @@ export class ImageStore implements UpgradeStore {
         return failedTrial(this.st, this.running)
     }
 
-    lastOutcome(): Buffer {
-        this.mounted()
-        return this.outcomeBody ? this.outcomeBody.slice(1) : null
-    }
-
-    outcomeReported(): boolean {
-        return !!this.outcomeBody && this.outcomeBody[0] === 1
-    }
-
-    async saveOutcome(outcome: Buffer, reported: boolean): Promise<void> {
-        this.mounted()
-        if (outcome.length < 1 || outcome.length > MAX_OUTCOME) throw new StoreError("bad-argument", `an outcome of ${outcome.length} bytes`)
-        await this.putOutcome(encodeOutcomeRecord(outcome, reported))
-    }
-
-    /** One OUTCOME record; a sector too full for it is opened with a STATE snapshot first. */
-    private async putOutcome(body: Buffer) {
-        if (!this.log.fits(body.length)) await this.log.append(REC_STATE, encodeState(this.st), true)
-        await this.log.append(REC_OUTCOME, body, false)
-        this.outcomeBody = body
-        this.outcomeSector = this.log.currentSector()
-    }
-
     /** Read bytes of a slot (verification, or handing the image on). */
     async read(slot: number, offset: number, length: number): Promise<Buffer> {
         if (!(slot === 0 || slot === 1) || offset < 0 || length < 0 || offset + length > this.layout.slotSize)
@@ -529,15 +502,7 @@ export class ImageStore implements UpgradeStore {
     private async commit(next: StoreState) {
         await this.log.append(REC_STATE, encodeState(next), true)
         this.st = next
-        // a STATE that opened a sector: the outcome follows it there before the next wrap erases its sector
-        // (a flash fault there is not the state's: the older copy stands, the next commit tries again)
-        if (this.outcomeBody && this.outcomeSector !== this.log.currentSector()) {
-            try {
-                await this.putOutcome(this.outcomeBody)
-            } catch (e) {
-                if (!(e instanceof FlashError)) throw e
-            }
-        }
+        if (this.outcomes) await this.outcomes.committed(next)
     }
 
     private mounted() {

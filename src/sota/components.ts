@@ -29,12 +29,12 @@ export class Components implements ComponentSet {
     }
 
     /** The data component a plan names, or null. */
-    find(name: string): DataComponent {
+    named(name: string): DataComponent {
         for (let i = 0; i < this.list.length; i++) if (this.list[i].name === name) return this.list[i]
         return null
     }
 
-    version(name: string): string {
+    versionOf(name: string): string {
         for (let i = 0; i < this.list.length; i++) if (this.list[i].name === name) return this.versions[i]
         return ""
     }
@@ -48,9 +48,12 @@ export class Components implements ComponentSet {
         return false
     }
 
-    /** Mount and boot every component's store (a data store that never had an image runs none). */
-    async mount() {
-        for (let i = 0; i < this.list.length; i++) await this.boot(i)
+    /** Mount and boot every component's store (a data store that never had an image runs none), and report each version. */
+    async bootAll(d: SotaDeps) {
+        for (let i = 0; i < this.list.length; i++) {
+            await this.boot(i)
+            if (this.versions[i]) await reportMcuVersion(d.at, this.list[i].name, this.versions[i])
+        }
     }
 
     private async boot(i: number) {
@@ -67,16 +70,11 @@ export class Components implements ComponentSet {
         }
     }
 
-    /** AT+QIOTMCUVER for each component that has a version. */
-    async report(d: SotaDeps) {
-        for (let i = 0; i < this.list.length; i++) if (this.versions[i]) await reportMcuVersion(d.at, this.list[i].name, this.versions[i])
-    }
-
     /**
      * After the component's 10704: the application's check of the ready slot, activation (confirmed,
      * at once), the version report, and the platform's verdict (10705; a 10706 fails the attempt).
      */
-    async install(d: SotaDeps, c: DataComponent, target: string) {
+    async apply(d: SotaDeps, c: DataComponent, target: string) {
         let i = 0
         while (this.list[i] !== c) i++
         const ready = this.slots[i] < 0 ? 0 : 1 - this.slots[i]

@@ -248,6 +248,8 @@ export class Download {
         let kind = PackageKind.Full
         let from = 0
         this.rebuild = null
+        // data is written as it comes: no delta or compressed package, no program signature
+        const rb = this.data ? null : cfg.rebuilder
         try {
             const j = store.journal()
             // "" md5 when only the write-ahead record exists: nothing to resume
@@ -257,7 +259,7 @@ export class Download {
                 // a rebuild resumes by replay: the package again from its start, fresh digests
                 if (from > 0 && m.length === 2 && m[0] === REBUILD_TAG) {
                     kind = m[1] === PackageKind.Delta ? PackageKind.Delta : PackageKind.Compressed
-                    if (cfg.rebuilder) digests = new DigestSet(opts)
+                    if (rb) digests = new DigestSet(opts)
                 } else if (from > 0) {
                     digests = DigestSet.restore(j.midstate, opts)
                     if (digests && digests.length() === from) store.openBlocks(from, digests)
@@ -270,10 +272,10 @@ export class Download {
                 from = 0
                 // a package without a source is told by its first byte (rebuilder.ts)
                 kind = this.offer.source.length > 0 ? PackageKind.Delta : PackageKind.Full
-                if (!cfg.rebuilder) store.openBlocks(0, digests)
+                if (!rb) store.openBlocks(0, digests)
             }
-            if (cfg.rebuilder && (kind !== PackageKind.Full || from === 0))
-                this.rebuild = cfg.rebuilder.open(store, kind, digests, from, cfg.yielder, this.d.stats)
+            if (rb && (kind !== PackageKind.Full || from === 0))
+                this.rebuild = rb.open(store, kind, digests, from, cfg.yielder, this.d.stats)
         } catch (err) {
             throw storeFailure(err)
         }
@@ -339,7 +341,7 @@ export class Download {
         try {
             if (!reason && this.rebuild) size = await this.rebuild.finish()
             // the signature and the security counter, before the slot can be marked ready
-            if (!reason && d.cfg.signatures) await d.cfg.signatures.check(d.store, size >= 0 ? size : s.length, d.cfg.yielder)
+            if (!reason && !this.data && d.cfg.signatures) await d.cfg.signatures.check(d.store, size >= 0 ? size : s.length, d.cfg.yielder)
         } catch (err) {
             if (!(err instanceof SotaError)) throw err
             detail = err.message

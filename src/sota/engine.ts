@@ -19,7 +19,6 @@ import { SotaDeps } from "./deps"
 import { Download } from "./download"
 import { PieceReader } from "./piece-reader"
 import { csqToDbm, decidePlan } from "./policy"
-import { DataComponent } from "./plan-ports"
 import { SotaPlatform } from "./port"
 import { SotaProgress, SotaState, SotaStats } from "./progress"
 import { reasonOf, SotaError, SotaReason, storeFailure, whyReason } from "./reasons"
@@ -82,8 +81,8 @@ export class SotaEngine implements SotaDeps {
     private reader: PieceReader
     /** The program's store (the component `cfg.component`). */
     private program: UpgradeStore
-    /** When serve() asks for a plan by itself (ds.millis(); -1: none): a consent's "later until T". */
-    private askAt = -1
+    /** When serve() asks for a plan by itself (ds.millis(); 0: none): a consent's "later until T". */
+    private askAt = 0
 
     constructor(at: AtClient, store: UpgradeStore, platform: SotaPlatform, config: SotaConfig) {
         this.at = at
@@ -131,8 +130,6 @@ export class SotaEngine implements SotaDeps {
         this.progress("booting", "", 0, 0)
         await this.store.mount()
         const boot = await this.store.boot()
-        const comps = this.cfg.components
-        if (comps) await comps.mount()
         // the program's own version when it knows it (compiled in): the store's record must agree
         const program = this.cfg.version || boot.version
         this.running = program
@@ -180,32 +177,16 @@ export class SotaEngine implements SotaDeps {
             const e = await this.inbox.next(isVerdict, orDefault(this.cfg.resultTimeoutMs, 10000))
             if (e) res.platform = e.code === OTA_DONE ? "done" : "failed"
         }
-        if (this.reported && comps) await comps.report(this)
-        if (this.reported) await this.startOutcomes(boot.why, boot.failedVersion, res.trial === "confirmed")
+        // issue 20's optional ports: the data components' versions, then the outcomes
+        const comps = this.cfg.components
+        if (this.reported && comps) await comps.bootAll(this)
+        const log = this.cfg.outcomes
+        if (this.reported && log) await log.started(this, boot.why, boot.failedVersion, res.trial === "confirmed")
         // the failure is told (the old version reported): keep it as the last outcome, not as news
         if (this.reported && boot.why) await this.store.reported()
         if (this.reported) this.progress("reported", "", 0, 0)
         res.resumable = this.store.interrupted()
         return res
-    }
-
-    /**
-     * The outcomes after the version reports: a confirmed trial is the pending plan's success, a
-     * failure the store kept (boot's why) the plan's failure; anything not told yet is sent again.
-     */
-    private async startOutcomes(why: number, failed: string, confirmed: boolean) {
-        const log = this.cfg.outcomes
-        if (!log) return
-        const c = this.cfg.component
-        if (confirmed) await log.ended(this, this.store, c, "", this.running, "")
-        else if (why) await log.ended(this, this.store, c, this.running, failed, whyReason(why))
-        else await log.send(this, this.store, c, this.running)
-        const comps = this.cfg.components
-        if (comps) {
-            // every data component's untold outcome too (the walk after a reboot)
-            const list = comps.list
-            for (let i = 0; i < list.length; i++) await log.send(this, list[i].store, list[i].name, comps.version(list[i].name))
-        }
     }
 
     /**
@@ -246,6 +227,7 @@ export class SotaEngine implements SotaDeps {
 
     /** Ask the platform for a plan and carry it out (or resume an interrupted one). */
     async checkForUpdate(): Promise<PlanResult> {
+        this.store = this.program
         try {
             if (!this.reported) {
                 await this.reportVersion()
@@ -263,7 +245,7 @@ export class SotaEngine implements SotaDeps {
             if (stale) await this.endStalePlan(offerMs)
             // an offer already here (the platform pushes a plan's next component after a version
             // report) is the plan: a request would bring it twice, and the second would look like a restart
-            let e = this.inbox.has(isOffer) ? await this.inbox.next(isOffer, 0) : null
+            let e = await this.inbox.next(isOffer, 0)
             if (!e) {
                 await requestPlan(this.at, requestSha(this.cfg))
                 e = await this.inbox.next(isOffer, offerMs)
@@ -292,12 +274,12 @@ export class SotaEngine implements SotaDeps {
     /** Wait up to `ms` for a plan the platform pushes by itself (10700), and carry it out. */
     async waitForPlan(ms: number): Promise<PlanResult> {
         let e = await this.inbox.next(isOfferOrWithdrawn, ms)
-        // 10708: the platform withdrew an offer left unanswered (a failure on its side): ask again
-        if (e && e.code === OTA_WITHDRAWN) {
-            await requestPlan(this.at, requestSha(this.cfg))
-            e = await this.inbox.next(isOffer, orDefault(this.cfg.offerTimeoutMs, 10000))
-        }
         if (!e) return noPlan()
+        // 10708: the platform withdrew an offer left unanswered (a failure on its side): ask again; serve() takes the answer
+        if (e.code === OTA_WITHDRAWN) {
+            await requestPlan(this.at, requestSha(this.cfg))
+            return noPlan()
+        }
         const offer = parseOffer(e)
         e = null // as in checkForUpdate()
         return await this.handleOffer(offer)
@@ -315,8 +297,8 @@ export class SotaEngine implements SotaDeps {
             if (r.result === "rebooting") return r
             let deadline = ds.millis() + periodMs
             // a consent's "later until T": ask by itself at T
-            if (this.askAt >= 0 && this.askAt < deadline) deadline = this.askAt
-            this.askAt = -1
+            if (this.askAt && this.askAt < deadline) deadline = this.askAt
+            this.askAt = 0
             r = null
             while (!r && ds.millis() < deadline) {
                 const pushed = await this.waitForPlan(Math.max(1, deadline - ds.millis()))
@@ -335,19 +317,11 @@ export class SotaEngine implements SotaDeps {
         this.progress("offered", offer.target, 0, offer.size)
         // the component the plan names: the program, or a data component with a store of its own
         const comps = this.cfg.components
-        const data = comps && offer.component !== this.cfg.component ? comps.find(offer.component) : null
-        if (data) this.store = data.store
-        try {
-            return await this.takeOffer(offer, data)
-        } finally {
-            this.store = this.program
-        }
-    }
-
-    /** The offer against the selected component's store (this.store). */
-    private async takeOffer(offer: OtaOffer, data: DataComponent): Promise<PlanResult> {
+        const data = comps && offer.component !== this.cfg.component ? comps.named(offer.component) : null
         const component = data ? data.name : this.cfg.component
-        const running = data ? this.cfg.components.version(component) : this.running
+        const running = data ? comps.versionOf(component) : this.running
+        // checkForUpdate() selects the program's again
+        this.store = data ? data.store : this.program
         const refused = await this.refusal(offer, component, running)
         if (refused) return refused
         const lock = this.cfg.lock || upgradeLock
@@ -361,7 +335,7 @@ export class SotaEngine implements SotaDeps {
             await this.beginPlan(offer, component, running)
             await new Download(this, this.reader, offer, !!data).run()
             if (data) {
-                await this.cfg.components.install(this, data, offer.target)
+                await this.cfg.components.apply(this, data, offer.target)
                 await this.ended(component, running, offer.target, "")
                 return { result: "updated", reason: null, detail: "", target: offer.target }
             }
@@ -371,9 +345,8 @@ export class SotaEngine implements SotaDeps {
             const reason = reasonOf(err)
             if (reason === null) throw err
             if (reason !== "platform-failed") await tryPlanAction(this.at, OtaAction.Refuse) // tell the platform this attempt is over
-            const r = this.failed(offer, reason, errText(err), offer.target)
             await this.ended(component, running, offer.target, reason)
-            return r
+            return this.failed(offer, reason, errText(err), offer.target)
         } finally {
             lock.release("sota")
         }
@@ -396,24 +369,22 @@ export class SotaEngine implements SotaDeps {
             signal,
             slotSize: this.store.slotSize,
             failed: this.store.failedTrial(),
-            rebuilds: !!this.cfg.rebuilder,
+            rebuilds: !!this.cfg.rebuilder && component === this.cfg.component,
         })
-        let reason = decision.reason
-        let detail = decision.detail
         // the application's say comes after the policy's (whose reasons win)
         const gate = this.cfg.consent
         if (decision.accept && gate) {
             const v = await gate.decide(this, offer, running)
             if (!v) return null
-            reason = v.reason
-            detail = v.detail
+            decision.reason = v.reason
+            decision.detail = v.detail
             if (v.againMs >= 0) this.askAt = ds.millis() + v.againMs
         } else if (decision.accept) return null
         await tryPlanAction(this.at, OtaAction.Refuse)
-        this.progress("refused", offer.target, 0, offer.size, reason, detail)
+        this.progress("refused", offer.target, 0, offer.size, decision.reason, decision.detail)
         // a plan for a component this device does not have has no store to keep its outcome
-        if (reason !== "not-our-component") await this.ended(component, running, offer.target, reason)
-        return { result: "refused", reason, detail, target: offer.target }
+        if (decision.reason !== "not-our-component") await this.ended(component, running, offer.target, decision.reason)
+        return { result: "refused", reason: decision.reason, detail: decision.detail, target: offer.target }
     }
 
     /** The attempt's outcome, when SotaConfig.outcomes keeps them (in the selected component's store). */

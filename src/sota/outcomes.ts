@@ -16,6 +16,7 @@ import { orDefault } from "./config"
 import { SotaDeps } from "./deps"
 import { decodeOutcome, encodeOutcome, resultOf } from "./outcome"
 import { OutcomeLog } from "./plan-ports"
+import { whyReason } from "./reasons"
 
 export const PENDING = "pending"
 
@@ -36,13 +37,15 @@ function word(s: string): string {
 
 export class OutcomeReporter implements OutcomeLog {
     async ended(d: SotaDeps, store: UpgradeStore, component: string, from: string, to: string, reason: string) {
-        const last = decodeOutcome(store.lastOutcome())
+        const k = store.outcomes
+        if (!k) return // a store that keeps no outcome record (StoreOptions.outcomes)
+        const last = decodeOutcome(k.last())
         const pending = last && last.reason === PENDING && last.to === to
         if (pending && reason === PENDING && last.from === from) return // a resumed plan's, already written
         if (pending && from === "") from = last.from
         const t = await moduleTime(d.at)
         try {
-            await store.saveOutcome(encodeOutcome({ from, to, result: reason === PENDING ? 255 : resultOf(reason), reason, when: t.now }), false)
+            await k.keep(encodeOutcome({ from, to, result: reason === PENDING ? 255 : resultOf(reason), reason, when: t.now }), false)
         } catch (err) {
             if (!(err instanceof StoreError)) throw err // a power cut
             return // a worn metadata sector: the outcome is lost, not the upgrade
@@ -50,17 +53,31 @@ export class OutcomeReporter implements OutcomeLog {
         if (reason !== PENDING) await this.send(d, store, component, "")
     }
 
+    async started(d: SotaDeps, why: number, failed: string, confirmed: boolean) {
+        const c = d.cfg.component
+        const running = d.running
+        if (confirmed) await this.ended(d, d.store, c, "", running, "")
+        else if (why) await this.ended(d, d.store, c, running, failed, whyReason(why))
+        else await this.send(d, d.store, c, running)
+        // every data component's outcome not told yet (a walk that a reboot interrupted)
+        const comps = d.cfg.components
+        if (comps) for (let i = 0; i < comps.list.length; i++) await this.send(d, comps.list[i].store, comps.list[i].name, comps.versionOf(comps.list[i].name))
+    }
+
     async send(d: SotaDeps, store: UpgradeStore, component: string, running: string) {
-        const b = store.lastOutcome()
+        const k = store.outcomes
+        if (!k) return
+        const b = k.last()
         const o = decodeOutcome(b)
+        // a pending plan whose target runs: a cut fell between its confirm and its outcome
         if (o && o.reason === PENDING && o.to === running) return await this.ended(d, store, component, o.from, running, "")
-        if (!o || o.reason === PENDING || store.outcomeReported()) return
+        if (!o || o.reason === PENDING || k.told()) return
         const text = `SOTA1 ${word(component)} ${word(o.from)} ${word(o.to)} ${o.result} ${word(o.reason)} ${o.when}`
         try {
             d.inbox.discard(isSendResult)
             await d.at.command(`AT+QIOTSEND=1,${text.length},"${text}"`)
             const e = await d.inbox.next(isSendResult, orDefault(d.cfg.resultTimeoutMs, 10000))
-            if (e && e.code === 10200) await store.saveOutcome(b, true)
+            if (e && e.code === 10200) await k.keep(b, true)
         } catch (err) {
             if (!(err instanceof AtError) && !(err instanceof StoreError)) throw err
         }

@@ -26,17 +26,15 @@ export interface DataComponent {
 export interface ComponentSet {
     readonly list: DataComponent[]
     /** The data component a plan names, or null. */
-    find(name: string): DataComponent
+    named(name: string): DataComponent
     /** Its running version ("" before its first image). */
-    version(name: string): string
+    versionOf(name: string): string
     /** A data receive that was never activated (its plan may still be open in the module); `started`: one the module had started (10701's digests held, or verified). */
     interrupted(started: boolean): boolean
-    /** Mount and boot every store (start-up). */
-    mount(): Promise<void>
-    /** AT+QIOTMCUVER for each (start-up). */
-    report(d: SotaDeps): Promise<void>
+    /** Start-up, after the program's version report: mount and boot every store, AT+QIOTMCUVER for each. */
+    bootAll(d: SotaDeps): Promise<void>
     /** After its 10704: the application's check, activation (confirmed), the version report and the platform's verdict. */
-    install(d: SotaDeps, c: DataComponent, target: string): Promise<void>
+    apply(d: SotaDeps, c: DataComponent, target: string): Promise<void>
 }
 
 /** The application's say on an accepted plan, and its windows (consent-gate.ts). */
@@ -64,8 +62,9 @@ export interface OutcomeLog {
      */
     ended(d: SotaDeps, store: UpgradeStore, component: string, from: string, to: string, reason: string): Promise<void>
     /**
-     * Tell the platform the store's outcome if it has not been told (the last send got no 4,10200);
-     * a pending plan whose target `running` is (a cut fell between its confirm and its outcome) is its success.
+     * Start-up, after the version reports: a confirmed trial is its pending plan's success, a failure
+     * the program's store kept (boot's `why`, the `failed` version) its failure; every component's
+     * outcome not told yet is sent again.
      */
-    send(d: SotaDeps, store: UpgradeStore, component: string, running: string): Promise<void>
+    started(d: SotaDeps, why: number, failed: string, confirmed: boolean): Promise<void>
 }

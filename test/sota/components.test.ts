@@ -3,6 +3,7 @@
 // component kept in its store and told over AT+QIOTSEND, and what a partly applied plan leaves.
 import { afterEach, beforeEach, describe, expect, it, vi } from "vitest"
 import { ImageStore } from "../../src/flash/image-store"
+import { OutcomeKeeper } from "../../src/flash/outcome-keeper"
 import { decodeOutcome } from "../../src/sota/outcome"
 import { OutcomeReporter } from "../../src/sota/outcomes"
 import { PowerCut } from "../../sim/flash/nor-flash"
@@ -58,17 +59,17 @@ async function walk(w: World, maxBoots = 6): Promise<string[]> {
 
 /** The data component as a reader would find it: its running version and bytes, and its outcome record. */
 async function dataState(w: World) {
-    const s = new ImageStore(w.flash, w.dataLayout!, { yielder: async () => {}, yieldEvery: 1 << 30 })
+    const s = new ImageStore(w.flash, w.dataLayout!, { yielder: async () => {}, yieldEvery: 1 << 30, outcomes: new OutcomeKeeper() })
     await s.mount()
     const st = s.state()
     const info = st.slots[st.active]
-    return { version: info.version, state: info.state, bytes: await s.read(st.active, 0, info.size), outcome: decodeOutcome(s.lastOutcome()), reported: s.outcomeReported() }
+    return { version: info.version, state: info.state, bytes: await s.read(st.active, 0, info.size), outcome: decodeOutcome(s.outcomes.last()), reported: s.outcomes.told() }
 }
 
 async function programOutcome(w: World) {
     const s = w.newStore()
     await s.mount()
-    return { outcome: decodeOutcome(s.lastOutcome()), reported: s.outcomeReported() }
+    return { outcome: decodeOutcome(s.outcomes.last()), reported: s.outcomes.told() }
 }
 
 const sent = (w: World) => w.dc.uplinks.map(u => u.data.toString("latin1").replace(/ \d+$/, " <when>"))

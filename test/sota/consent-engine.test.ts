@@ -17,7 +17,7 @@ afterEach(() => vi.useRealTimers())
 async function lastOutcome(w: World) {
     const s = w.newStore()
     await s.mount()
-    return { outcome: decodeOutcome(s.lastOutcome()), reported: s.outcomeReported() }
+    return { outcome: decodeOutcome(s.outcomes.last()), reported: s.outcomes.told() }
 }
 
 const sent = (w: World) => w.dc.uplinks.map(u => u.data.toString("latin1").replace(/ \d+$/, " <when>"))
