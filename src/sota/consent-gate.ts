@@ -5,6 +5,8 @@
 // its rejection period); "later until T" also asks for a plan by itself at T. Nothing is persisted
 // for a deferral: after a reboot the hook is asked again.
 
+import * as ds from "@devicescript/core"
+import { Signal } from "../lib/signal"
 import { OtaOffer } from "../qiot/events"
 import { moduleTime, ModuleTime } from "./clock"
 import { ConsentHook, ConsentKind, inWindow, MaintenanceWindows, nextOpening } from "./consent"
@@ -14,10 +16,40 @@ import { GateVerdict, PlanGate } from "./plan-ports"
 export class ConsentGate implements PlanGate {
     hook: ConsentHook
     windows: MaintenanceWindows
-    /** `hook`: the application's say (none: now); `windows`: when downloads may start (none: any time). */
-    constructor(hook?: ConsentHook, windows?: MaintenanceWindows) {
+    /** The application activates a verified image itself (activate()): download now, reboot later. */
+    byApplication: boolean
+    private released = false
+    private signal = new Signal()
+    /**
+     * `hook`: the application's say (none: now); `windows`: when downloads may start and when a
+     * verified image may be activated (none: any time); `byApplication`: activation waits for the
+     * application's activate().
+     */
+    constructor(hook?: ConsentHook, windows?: MaintenanceWindows, byApplication?: boolean) {
         this.hook = hook || null
         this.windows = windows || null
+        this.byApplication = !!byApplication
+    }
+
+    /** The application's moment: the verified image the agent holds is activated now (and the MCU reboots into it). */
+    activate() {
+        this.released = true
+        this.signal.notify()
+    }
+
+    async activation(d: SotaDeps, target: string) {
+        const w = this.windows
+        let ms = 0
+        if (w && w.activate.length > 0) {
+            const t = await moduleTime(d.at)
+            // no network time: the window cannot hold the image back
+            if (t.now > 0) ms = (nextOpening(w.activate, t.now, w.utcOffset) - t.now) * 1000
+        }
+        if (!ms && !this.byApplication) return
+        d.progress("ready", target, 0, 0)
+        if (this.byApplication) while (!this.released) await this.signal.wait()
+        else await ds.sleep(ms)
+        this.released = false
     }
 
     async decide(d: SotaDeps, offer: OtaOffer, running: string): Promise<GateVerdict> {

@@ -99,14 +99,18 @@ export class Download {
     /** The package's rebuild (a delta, a compressed image, or a new receive whose first byte will tell); null: the store takes the blocks. */
     private rebuild: Rebuild = null
 
-    /** A data component (components.ts): the engine activates it after the application's check, not install(). */
+    /** A data component (components.ts): written as it comes, activated by the engine after the application's check. */
     private data: boolean
+    /** The engine activates (a data component, or a program whose activation may wait): not install(). */
+    private hold: boolean
 
-    constructor(d: SotaDeps, reader: PieceReader, offer: OtaOffer, data?: boolean) {
+    /** `mode`: 0 the program, activated at its 10704; 1 the program, activated by the engine; 2 a data component. */
+    constructor(d: SotaDeps, reader: PieceReader, offer: OtaOffer, mode: number) {
         this.d = d
         this.reader = reader
         this.offer = offer
-        this.data = !!data
+        this.data = mode === 2
+        this.hold = mode !== 0
     }
 
     /** Accept the plan (the store has its write-ahead record) and run it to activation. */
@@ -132,7 +136,7 @@ export class Download {
     private async install() {
         const total = this.start.length
         this.d.progress("activating", this.offer.target, total, total)
-        if (this.data) return
+        if (this.hold) return
         try {
             await this.d.store.activate()
         } catch (err) {

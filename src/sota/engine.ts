@@ -333,11 +333,17 @@ export class SotaEngine implements SotaDeps {
         }
         try {
             await this.beginPlan(offer, component, running)
-            await new Download(this, this.reader, offer, !!data).run()
+            const gate = this.cfg.consent
+            await new Download(this, this.reader, offer, data ? 2 : gate ? 1 : 0).run()
             if (data) {
                 await this.cfg.components.apply(this, data, offer.target)
                 await this.ended(component, running, offer.target, "")
                 return { result: "updated", reason: null, detail: "", target: offer.target }
+            }
+            if (gate) {
+                // download now, reboot later: an activation window, or the application's moment (the module waits for the version)
+                await gate.activation(this, offer.target)
+                await this.program.activate()
             }
             await this.reboot()
             return { result: "rebooting", reason: null, detail: "", target: offer.target }

@@ -44,6 +44,12 @@ export interface PlanGate {
      * (deferred, declined) and, when `againMs` ≥ 0, the agent asks for a plan again that much later.
      */
     decide(d: SotaDeps, offer: OtaOffer, running: string): Promise<GateVerdict>
+    /**
+     * After a program's 10704 (verified; the module waits for the new version): returns when the
+     * image may be activated (an activation window opens, or the application says so). The agent
+     * waits in the plan meanwhile, so it asks for no plan (a request would end the module's).
+     */
+    activation(d: SotaDeps, target: string): Promise<void>
 }
 
 export interface GateVerdict {

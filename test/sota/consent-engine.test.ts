@@ -112,6 +112,55 @@ describe("download windows", () => {
     })
 })
 
+describe("activation: download now, reboot later", () => {
+    it("the application activates: the verified image waits, nothing ends the module's plan, gate.activate() reboots into it", async () => {
+        const gate = new ConsentGate(undefined, undefined, true)
+        const w = new World({ engine: { consent: gate, outcomes: new OutcomeReporter() } })
+        await w.install()
+        const e = w.powerOn()
+        await run(e.start())
+        let done: any = null
+        e.checkForUpdate().then(
+            r => (done = r),
+            err => (done = err)
+        )
+        // an hour passes with the image verified and held
+        for (let t = 0; t < 3_600_000 && !w.progress.some(p => p.state === "ready"); t += 250) await vi.advanceTimersByTimeAsync(250)
+        await vi.advanceTimersByTimeAsync(3_600_000)
+        expect(done).toBe(null)
+        expect(w.progress.at(-1)).toMatchObject({ state: "ready", target: "2_0_0" })
+        // the store holds the verified image, not active; the old one runs; the module was not told to end the plan
+        expect((await w.runningImage()).version).toBe("1_0_0")
+        expect(w.module.received).not.toContain("AT+QIOTUPDATE=0")
+        gate.activate()
+        for (let t = 0; t < 60_000 && !done; t += 250) await vi.advanceTimersByTimeAsync(250)
+        expect(done).toBeInstanceOf(Reboot)
+        const e2 = w.powerOn()
+        expect(await run(e2.start())).toMatchObject({ version: "2_0_0", trial: "confirmed", platform: "done" })
+        expect(await healthy(w)).toBe("new")
+        expect(await lastOutcome(w)).toMatchObject({ outcome: { from: "1_0_0", to: "2_0_0", result: 0, reason: "" }, reported: true })
+    })
+
+    it("an activation window: serve() activates when it opens", async () => {
+        const now = new Date()
+        const m = now.getUTCHours() * 60 + now.getUTCMinutes()
+        const start = (m + 45) % 1440
+        const gate = new ConsentGate(undefined, { download: [], activate: [{ start, end: (start + 30) % 1440 }], utcOffset: 0 })
+        const w = new World({ engine: { consent: gate } })
+        await w.install()
+        const e = w.powerOn()
+        await run(e.start())
+        const t0 = Date.now()
+        await expect(run(e.serve(600_000), 7_200_000)).rejects.toBeInstanceOf(Reboot)
+        expect(w.progress.some(p => p.state === "ready")).toBe(true)
+        expect(w.module.received).not.toContain("AT+QIOTUPDATE=0")
+        expect(Date.now() - t0).toBeGreaterThan(43 * 60_000)
+        expect(Date.now() - t0).toBeLessThan(46 * 60_000)
+        const e2 = w.powerOn()
+        expect(await run(e2.start())).toMatchObject({ version: "2_0_0", trial: "confirmed" })
+    })
+})
+
 describe("the module's clock", () => {
     it("AT+CCLK? text → seconds since 1970 and the zone, both ways round the emulator's", () => {
         for (const [ms, off] of [
