@@ -165,6 +165,22 @@ describe("a plan of two components", () => {
     })
 })
 
+describe("10707 and 10708", () => {
+    it("a 10708 (an offer withdrawn unanswered) makes the agent ask again; the plan's offer that follows is taken", async () => {
+        const { w } = await twoComponents()
+        const e = w.powerOn()
+        await run(e.start())
+        const asks = () => w.module.received.filter(c => c.startsWith("AT+QIOTOTAREQ")).length
+        const before = asks()
+        await w.module.urc("+QIOTEVT: 7,10708")
+        expect(await run(e.waitForPlan(5_000))).toMatchObject({ result: "no-plan" })
+        expect(asks()).toBe(before + 1)
+        // the request's answer is the plan's first component, taken by the next wait (serve's loop)
+        await expect(run(e.waitForPlan(15_000))).rejects.toBeInstanceOf(Reboot)
+        expect(await w.runningImage()).toMatchObject({ version: "2_0_0", state: "trial" })
+    })
+})
+
 describe("power cuts across a two-component plan", () => {
     it("a cut at every flash operation: each component at its old or new version, never lost, and the plan finishes after the restart", async () => {
         // count the flash operations of a clean walk
