@@ -408,9 +408,17 @@ export class ImageStore implements UpgradeStore {
         if (why) throw new StoreError(planCrc && s.crc32 !== crc ? "digest-mismatch" : "flash-mismatch", why)
     }
 
-    async markBad(): Promise<void> {
-        const t = this.requireReceiving()
-        await this.finishReceive(t, 0, "bad", this.st.slots[t].size)
+    async markBad(why?: number): Promise<void> {
+        if (!why) {
+            const t = this.requireReceiving()
+            return await this.finishReceive(t, 0, "bad", this.st.slots[t].size)
+        }
+        // a verified image its application refused (a data component's check): remembered like a failed self-test
+        const r = slotIn(this.st, this.running, "ready")
+        if (r < 0) throw new StoreError("bad-state", "no slot is ready")
+        const next = cloneState(this.st)
+        markBadSlot(next.slots[r], why)
+        await this.commit(next)
     }
 
     private async finishReceive(t: number, crc: number, state: "ready" | "bad", size: number) {

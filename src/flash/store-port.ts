@@ -172,8 +172,11 @@ export interface UpgradeStore {
      * it is not the plan's (a rebuilt image), recorded from here on.
      */
     markReady(expectedCrc?: number, size?: number): Promise<void>
-    /** The download failed its checks: the receiving slot becomes bad (and the journal goes). */
-    markBad(): Promise<void>
+    /**
+     * The download failed its checks: the receiving slot becomes bad (and the journal goes). With
+     * `why` (BadWhy): the ready slot's verified image was refused by its application; failedTrial() then names it.
+     */
+    markBad(why?: number): Promise<void>
     /** The ready slot boots next: on trial, or confirmed with `permanent` (which raises the counter to `securityCounter`). */
     activate(permanent?: boolean, securityCounter?: number): Promise<number>
     /**

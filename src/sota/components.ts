@@ -6,7 +6,7 @@
 // activated confirmed at once (no trial, no reboot: only the program reboots) and its version
 // reported, which makes the module push the plan's next component.
 
-import { StoreError, UpgradeStore } from "../flash/store-port"
+import { BadWhy, StoreError } from "../flash/store-port"
 import { reportMcuVersion } from "../qiot/commands"
 import { OTA_DONE, OTA_FAILED, QiotEvent } from "../qiot/events"
 import { orDefault } from "./config"
@@ -79,7 +79,13 @@ export class Components implements ComponentSet {
         while (this.list[i] !== c) i++
         const ready = this.slots[i] < 0 ? 0 : 1 - this.slots[i]
         if (c.check && !(await c.check(ready))) {
-            // past 10704 the platform awaits a version: the old one tells it the update failed (10706)
+            // remembered (failedTrial: the same package is refused, failed-before), and past 10704 the
+            // platform awaits a version: the old one tells it the update failed (10706)
+            try {
+                await c.store.markBad(BadWhy.SelfTest)
+            } catch (err) {
+                throw storeFailure(err)
+            }
             await this.verdict(d, c.name, this.versions[i])
             throw new SotaError("self-test-failed", `the application refused ${c.name} ${target}`)
         }

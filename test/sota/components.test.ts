@@ -128,6 +128,13 @@ describe("a plan of two components", () => {
             ["DATA", "failed"],
         ])
         expect(sent(w)).toEqual(["SOTA1 STM32 1_0_0 2_0_0 0 - <when>", "SOTA1 DATA V6 V7 10 self-test-failed <when>"])
+        // the refused data package is remembered: offered again (a new plan), it is refused before any download
+        w.dc.createPlan({ packageIds: [plan.packageIds[1]] })
+        const reads = w.module.received.filter(c => c.startsWith("AT+QIOTOTARD")).length
+        const again = await walk(w, 1)
+        expect(again[0]).toBe("refused:failed-before")
+        expect(w.module.received.filter(c => c.startsWith("AT+QIOTOTARD")).length).toBe(reads)
+        expect((await dataState(w)).version).toBe("V6")
     })
 
     it("an outcome the platform never acknowledged (no 4,10200) is sent again at the next start-up", async () => {
