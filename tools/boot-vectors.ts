@@ -406,6 +406,7 @@ async function forged(c: Collector, g: Geo, bases: NorFlash[], r: Rng) {
         await raw("newest STATE 2^31 - 1 ahead", nor => appendRecord(g, nor, REC_STATE, encodeState({ ...st, active: -1 }), 0x7fffffff))
         await raw("an older STATE at the tail", nor => appendRecord(g, nor, REC_STATE, encodeState({ ...st, active: -1 }), -3))
         await raw("an unknown record type newest", nor => appendRecord(g, nor, 7, Buffer.from("from the future")))
+        await raw("an OUTCOME record (type 3) newest", nor => appendRecord(g, nor, 3, Buffer.from([0, 1, 0, 5, 0, 0, 0, 0, 0, 0])))
         await raw("torn copy", async nor => {
             const rec = encodeRecord(REC_STATE, u32((await readLog(g, nor)).best + 1), body, g.unit)
             return appendRaw(g, nor, [rec.subarray(0, 1 + r.int(rec.length - 1))])

@@ -8,6 +8,7 @@ import { SimSummary, summarize } from "./summary"
 import { View } from "./view"
 import { buildSimWorld, runOutcome } from "./world"
 import { FaultRun } from "./fault-spec"
+import { componentSummaries, walkPlans } from "./plan-options"
 
 export interface NodeEngineEnv {
     /** The run's device, once built (tests read its flash, platform log and store). */
@@ -69,9 +70,11 @@ export async function runNodeEngine(o: SimOptions, view: View, env: NodeEngineEn
             const start = await e.start()
             runningVersion = start.version
             rolledBack = rolledBack || start.trial === "rolled-back"
-            // a confirmed new image ends the run; so does a rollback (no new request in this run)
-            if (!rolledBack && start.trial !== "confirmed") {
+            // a confirmed new image ends the run (but a plan run walks on to the plan's next component); so does a rollback
+            const walk = o.plan && o.plan.asked
+            if (!rolledBack && (start.trial !== "confirmed" || walk)) {
                 plan = await e.checkForUpdate()
+                if (walk) plan = await walkPlans(e, plan)
                 again = plan.result === "rebooting"
             }
         } catch (err) {
@@ -98,7 +101,7 @@ export async function runNodeEngine(o: SimOptions, view: View, env: NodeEngineEn
 
     const tap = d.tap
     const floor = tap.uartFloorSeconds(o.baud, o.latency)
-    return summarize({
+    const s = summarize({
         result: last,
         reason,
         version,
@@ -129,4 +132,6 @@ export async function runNodeEngine(o: SimOptions, view: View, env: NodeEngineEn
         detail: failure ? failure.detail : plan && plan.reason === reason ? plan.detail : null,
         faults,
     })
+    if (o.plan && o.plan.asked) s.components = await componentSummaries(d, o.plan, o.component)
+    return s
 }

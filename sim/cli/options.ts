@@ -6,6 +6,7 @@ import { checkFaults, FAULT_USAGE, FaultSpec, parseFault } from "./fault-spec"
 import { UsageError } from "./usage-error"
 import { BAD_IMAGE_KINDS, BadImageKind } from "../boot/firmware-image"
 import { LocationError, parseLocation } from "../../src/dfota/location"
+import { parsePlanOption, PLAN_USAGE, planDefaults, PlanOptions } from "./plan-options"
 
 export { UsageError }
 
@@ -52,6 +53,8 @@ export interface SimOptions {
     serveModule: number
     /** --module-upgrade: upgrade the module's own firmware (DFOTA) from this location instead; null: SOTA */
     moduleUpgrade: string | null
+    /** what the plan asks (plan-options.ts): components, consent, the platform's timing */
+    plan: PlanOptions
 }
 
 export const DEFAULTS: SimOptions = {
@@ -81,6 +84,7 @@ export const DEFAULTS: SimOptions = {
     slot: 512 * 1024,
     serveModule: -1,
     moduleUpgrade: null,
+    plan: planDefaults(),
 }
 
 export const USAGE = `usage: npm run sim -- [options]
@@ -122,6 +126,7 @@ export const USAGE = `usage: npm run sim -- [options]
   --module-upgrade URL upgrade the module's own firmware (DFOTA) from HTTP://, FTP:// or UFS: instead of
                        the MCU's; the emulator serves a package there (node engine only; --baud,
                        --latency, --seed, --trace, --json, --strict apply)
+${PLAN_USAGE}
 ${FAULT_USAGE}
 exit codes:
   0  the device ends healthy (a valid, confirmed image runs; for --module-upgrade: the module answers),
@@ -145,7 +150,7 @@ function version(name: string, v: string): string {
 }
 
 export function parseOptions(argv: string[]): SimOptions {
-    const o: SimOptions = { ...DEFAULTS, faults: [] }
+    const o: SimOptions = { ...DEFAULTS, faults: [], plan: planDefaults() }
     const given = new Set<string>()
     for (let i = 0; i < argv.length; i++) {
         const a = argv[i]
@@ -264,6 +269,7 @@ export function parseOptions(argv: string[]): SimOptions {
                 o.help = true
                 break
             default:
+                if (parsePlanOption(a, next, o.plan)) break
                 throw new UsageError(`unknown option "${a}" (see --help)`)
         }
     }
@@ -310,6 +316,11 @@ function checkMode(o: SimOptions, given: Set<string>) {
         return
     }
     refuse(ONLY_WITH_MODEM, "without --modem")
+    if (o.plan.asked) {
+        // the VM's firmware does not plug in the agent's plan ports (components, consent, outcomes)
+        if (o.engine === "vm" && given.has("--engine")) throw new UsageError("--components, --user-confirmed, --defer-once and the plan's timing run in the node engine: use --engine node or leave --engine out")
+        o.engine = "node"
+    }
     if (o.packageKind !== "full") {
         const kind = `--${o.packageKind}`
         if (o.image) throw new UsageError(`${kind} builds the package from the firmware images: --image FILE does not apply (--image bad:KIND does)`)

@@ -83,8 +83,11 @@ export interface SimSummary extends CommonSummary {
     /** records and erases of the metadata area during the run */
     journalCheckpoints: number
     metaErases: number
+    /** a plan run (sim/cli/plan-options.ts): one entry per component, from its outcome record */
+    components?: ComponentSummary[]
 }
 
+import type { ComponentSummary } from "./plan-options"
 import type { LineTap } from "../device/tap"
 
 /** What each engine knows at the end of a run; summarize() derives the rest the same way for all. */

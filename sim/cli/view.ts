@@ -229,6 +229,7 @@ function specificRows(s: any): Row[] {
         ],
         ["boots", `${s.boots}, power cuts ${s.cuts}, re-read ${s.rereadBytes} bytes, block retries ${s.blockRetries}`],
         ["journal", `${s.journalCheckpoints} checkpoints, ${s.metaErases} metadata sector erases`],
+        ...((s.components ?? []) as any[]).map((c): Row => ["component", `${c.name} ${c.from ?? "?"} → ${c.to ?? "?"}: ${c.result}${c.reason ? ` (${c.reason})` : ""}${c.code === null ? "" : `, code ${c.code}`}`]),
     ]
 }
 

@@ -17,6 +17,7 @@ import type { ScriptedByteFault, ByteFaultRates } from "../link/uart-line"
 import { compressImage, createPatch } from "../../tools/delta/patch"
 import { SimOptions } from "./options"
 import { View } from "./view"
+import { planDevice, planPlatform } from "./plan-options"
 
 export interface SimWorld {
     d: SimDevice
@@ -80,7 +81,9 @@ export async function buildSimWorld(o: SimOptions, view: View, root = fileURLToP
         else if (f.kind === "rate") rates = { ...rates, ...f.rates }
         else if (f.kind === "self-test-fail") selfTestFails = true
     }
+    const plan = o.plan && o.plan.asked ? planDevice(o.plan) : null
     const d = new SimDevice({
+        ...(plan && plan.data ? { data: plan.data } : {}),
         image,
         targetImage: target,
         sourceVersion: o.packageKind === "delta" ? o.from : undefined,
@@ -92,10 +95,11 @@ export async function buildSimWorld(o: SimOptions, view: View, root = fileURLToP
         component: o.component,
         module: { pieceSize: o.piece || image.length, maxRead: o.block, latencyMs: o.latency, faults: moduleFaults, seed: o.seed },
         uart: { baud: o.baud, seed: o.seed, script, toMcu: rates },
-        engine: { blockSize: o.block, signatures: new SignedImages(TRUSTED_KEYS) }, // signed images by default
+        engine: { blockSize: o.block, signatures: new SignedImages(TRUSTED_KEYS), ...(plan ? plan.engine : {}) }, // signed images by default
         trace: o.trace ? line => view.trace(line) : undefined,
     })
     await d.install()
+    if (plan) planPlatform(d, o.plan, o.seed)
     d.selfTestOk = !selfTestFails
     return { d, image, target, packageSha256: await imageSha256(target) }
 }

@@ -13,6 +13,8 @@ import { StoreLayout, StoreOptions } from "../../src/flash/store-config"
 import { PlanResult, SotaEngine, StartResult } from "../../src/sota/engine"
 import { SotaConfig } from "../../src/sota/config"
 import { PackageRebuilder } from "../../src/sota/rebuild"
+import { Components } from "../../src/sota/components"
+import { OutcomeKeeper } from "../../src/flash/outcome-keeper"
 import { SotaProgress } from "../../src/sota/progress"
 import { NorFlash, PowerCut } from "../flash/nor-flash"
 import type { Flash } from "../../src/flash/flash"
@@ -101,6 +103,19 @@ export interface DeviceOptions {
     factoryImage?: Buffer
     /** The keys the boot stage requires images to be signed with (default: the compiled-in keys; null: none). */
     bootKeys?: TrustedKey[] | null
+    /**
+     * A data component beside the program (issue 20): its own store (two metadata sectors and two
+     * slots of `slotSize`) after the program's slots, factory-installed at `version` by install();
+     * the engine gets it as SotaConfig.components.
+     */
+    data?: { name: string; version: string; slotSize: number; image?: Buffer }
+}
+
+/** The data component's store: two metadata sectors and two slots after the program's. */
+export function dataLayoutFor(program: StoreLayout, slotSize: number): StoreLayout {
+    const base = program.slotAddress[1] + program.slotSize
+    const slot = Math.ceil(slotSize / SECTOR) * SECTOR
+    return { metaAddress: base, metaSectors: 2, slotAddress: [base + 2 * SECTOR, base + 2 * SECTOR + slot], slotSize: slot }
 }
 
 /** A program the boot stage launched, as the node engine runs it: its identity read from its bytes. */
@@ -161,6 +176,12 @@ export class SimDevice {
     engine: SotaEngine
     store: ImageStore
     at: AtClient
+    /** The data component's layout, factory image, and the store of the current boot (options.data). */
+    dataLayout: StoreLayout | null = null
+    dataImage1: Buffer | null = null
+    dataStore: ImageStore | null = null
+    /** The application's check of new data (DataComponent.check). */
+    dataCheckOk = true
 
     constructor(readonly o: DeviceOptions = {}) {
         const data = o.image ?? makeImage(o.packageSize ?? 27954, 7)
@@ -184,7 +205,12 @@ export class SimDevice {
             this.module = new QuecModule(this.moduleEnd as any, emulatorOptions(o, this.dc))
         }
         this.layout = layoutFor(o.slotSize ?? data.length)
-        const size = this.layout.slotAddress[1] + this.layout.slotSize
+        let size = this.layout.slotAddress[1] + this.layout.slotSize
+        if (o.data) {
+            this.dataLayout = dataLayoutFor(this.layout, o.data.slotSize)
+            size = this.dataLayout.slotAddress[1] + this.dataLayout.slotSize
+            this.dataImage1 = o.data.image ?? makeImage(Math.min(o.data.slotSize, 700), 98)
+        }
         this.flash = new NorFlash({ sectorSize: SECTOR, programUnit: o.programUnit ?? 8, size, file: o.flashFile })
         // Node has no opcode budget: hashing need not sleep between slices
         this.cfg = { component, yielder: async () => {}, rebuilder: new PackageRebuilder(), ...(o.engine || {}) }
@@ -200,10 +226,19 @@ export class SimDevice {
             await s.write(off, this.image1.subarray(off, Math.min(off + 1024, this.image1.length)))
         await s.markReady()
         await s.activate(true, await imageSecurityCounter(this.image1)) // the factory image sets the store's security counter
+        if (this.o.data) {
+            const d = new ImageStore(this.flash, this.dataLayout!, { yielder: async () => {}, yieldEvery: 1 << 30 })
+            await d.mount()
+            await d.startReceive({ version: this.o.data.version, size: this.dataImage1!.length })
+            for (let off = 0; off < this.dataImage1!.length; off += 1024)
+                await d.write(off, this.dataImage1!.subarray(off, Math.min(off + 1024, this.dataImage1!.length)))
+            await d.markReady()
+            await d.activate(true)
+        }
     }
 
     newStore(extra: StoreOptions = {}) {
-        return new ImageStore(this.flash, this.layout, { yielder: async () => {}, yieldEvery: 1 << 30, ...(this.o.store || {}), ...extra })
+        return new ImageStore(this.flash, this.layout, { yielder: async () => {}, yieldEvery: 1 << 30, outcomes: new OutcomeKeeper(), ...(this.o.store || {}), ...extra })
     }
 
     /**
@@ -227,9 +262,14 @@ export class SimDevice {
         this.epochPowerOns = this.flash.powerOns
         this.at = new AtClient(this.mcuLink(epoch), { feedSlice: this.o.feedSlice ?? 1 << 16 })
         const extra: StoreOptions = program ? { externalBoot: true } : {}
-        this.store = new ImageStore(this.mcuFlash(epoch), this.layout, { yielder: async () => {}, yieldEvery: 1 << 30, ...(this.o.store || {}), ...extra })
+        this.store = new ImageStore(this.mcuFlash(epoch), this.layout, { yielder: async () => {}, yieldEvery: 1 << 30, outcomes: new OutcomeKeeper(), ...(this.o.store || {}), ...extra })
         const self = this
         const passes = () => self.selfTestOk && (!program || program.behaviour !== "self-test-fail")
+        let cfg: SotaConfig = program ? { ...this.cfg, version: program.version } : this.cfg
+        if (this.o.data) {
+            this.dataStore = new ImageStore(this.mcuFlash(epoch), this.dataLayout!, { yielder: async () => {}, yieldEvery: 1 << 30, outcomes: new OutcomeKeeper() })
+            cfg = { ...cfg, components: new Components([{ name: this.o.data.name, store: this.dataStore, check: async () => self.dataCheckOk }]) }
+        }
         this.engine = new SotaEngine(
             this.at,
             this.store,
@@ -240,7 +280,7 @@ export class SimDevice {
                 battery: async () => self.battery,
                 selfTest: async () => passes(),
             },
-            program ? { ...this.cfg, version: program.version } : this.cfg
+            cfg
         )
         this.engine.onProgress(p => {
             self.progress.push(p)

@@ -14,10 +14,10 @@
 
 import { Flash, FlashError } from "./flash"
 import { MetaLog } from "./meta-log"
-import { BadWhy, BlockHasher, BootResult, DownloadJournal, ImagePlan, SlotCheck, StoreError, UpgradeStore } from "./store-port"
+import { BadWhy, BlockHasher, BootResult, DownloadJournal, ImagePlan, RecordKeeper, SlotCheck, StoreError, UpgradeStore } from "./store-port"
 import {
     cloneState, copyBuf, emptyProgress, encodeProgress, encodeState, initialState, journalOf, MAX_MIDSTATE, MAX_STATE_BODY,
-    Progress, REC_PROGRESS, REC_STATE, slotIn, stateInForce, stateReadable, StoreState,
+    Progress, REC_OUTCOME, REC_PROGRESS, REC_STATE, slotIn, stateInForce, stateReadable, StoreState,
 } from "./store-records"
 import { bootable, confirmedSlot, decideBoot, markBadSlot, unrecordedBoot } from "./boot-decision"
 import { BlockWriter } from "./block-writer"
@@ -36,6 +36,8 @@ export class ImageStore implements UpgradeStore {
     readonly layout: StoreLayout
     readonly slotSize: number
     readonly allowDowngrade: boolean
+    /** The last-outcome record, when StoreOptions.outcomes keeps one. */
+    readonly outcomes: RecordKeeper
     private every: number
     private writer: BlockWriter = null
     /** A rebuild (openImage): the image is written with writeImage, its offsets may outgrow the package's size. */
@@ -56,6 +58,7 @@ export class ImageStore implements UpgradeStore {
         this.layout = layout
         this.slotSize = layout.slotSize
         this.allowDowngrade = !!o.allowDowngrade
+        this.outcomes = o.outcomes || null
         const sector = flash.geometry.sectorSize
         this.every = Math.max(sector, Math.ceil((o.checkpointBytes || 4096) / sector) * sector)
         this.maxTrialBoots = trialBoots(o)
@@ -84,6 +87,7 @@ export class ImageStore implements UpgradeStore {
         }
         if (!st) st = initialState()
         this.st = st
+        if (this.outcomes) this.outcomes.mounted(this.log, newest[REC_OUTCOME], st)
         this.running = -1
         this.blankFrom = []
     }
@@ -404,9 +408,17 @@ export class ImageStore implements UpgradeStore {
         if (why) throw new StoreError(planCrc && s.crc32 !== crc ? "digest-mismatch" : "flash-mismatch", why)
     }
 
-    async markBad(): Promise<void> {
-        const t = this.requireReceiving()
-        await this.finishReceive(t, 0, "bad", this.st.slots[t].size)
+    async markBad(why?: number): Promise<void> {
+        if (!why) {
+            const t = this.requireReceiving()
+            return await this.finishReceive(t, 0, "bad", this.st.slots[t].size)
+        }
+        // a verified image its application refused (a data component's check): remembered like a failed self-test
+        const r = slotIn(this.st, this.running, "ready")
+        if (r < 0) throw new StoreError("bad-state", "no slot is ready")
+        const next = cloneState(this.st)
+        markBadSlot(next.slots[r], why)
+        await this.commit(next)
     }
 
     private async finishReceive(t: number, crc: number, state: "ready" | "bad", size: number) {
@@ -498,6 +510,7 @@ export class ImageStore implements UpgradeStore {
     private async commit(next: StoreState) {
         await this.log.append(REC_STATE, encodeState(next), true)
         this.st = next
+        if (this.outcomes) await this.outcomes.committed(next)
     }
 
     private mounted() {

@@ -4,7 +4,7 @@
 
 import { Flash } from "./flash"
 import { MAX_META_SECTOR } from "./meta-log"
-import { StoreError } from "./store-port"
+import { RecordKeeper, StoreError } from "./store-port"
 import { MAX_VERSION } from "./store-records"
 import { fromHex } from "../lib/bytes"
 import { Yielder } from "../lib/step-budget"
@@ -43,6 +43,8 @@ export interface StoreOptions {
     externalBoot?: boolean
     /** Journal checkpoint interval of a block download, rounded up to whole sectors. Default 4096. */
     checkpointBytes?: number
+    /** Keep the last-outcome record: `new OutcomeKeeper()` (outcome-keeper.ts). Default: none (and none of its code). */
+    outcomes?: RecordKeeper
 }
 
 /** maxTrialBoots, checked: 1..255, default 2. */

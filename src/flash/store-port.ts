@@ -50,6 +50,18 @@ export class StoreError extends Error {
     }
 }
 
+/**
+ * A record the store keeps beside its state for someone else (outcome-keeper.ts): the store hands
+ * it the log at mount and tells it after every STATE it commits (it must follow a STATE that
+ * opened a sector before the next wrap erases the sector its own copy is in).
+ */
+export interface RecordKeeper extends OutcomeStore {
+    /** After the store's mount: its log, the newest record of the keeper's type (or undefined), the state in force. */
+    mounted(log: any, rec: any, state: any): void
+    /** After the store's every STATE record (its new state in force). */
+    committed(state: any): Promise<void>
+}
+
 /** The digests of a download: fed exactly the bytes programmed, saved at every checkpoint. */
 export interface BlockHasher {
     update(data: Buffer, start: number, end: number): Promise<void>
@@ -160,8 +172,11 @@ export interface UpgradeStore {
      * it is not the plan's (a rebuilt image), recorded from here on.
      */
     markReady(expectedCrc?: number, size?: number): Promise<void>
-    /** The download failed its checks: the receiving slot becomes bad (and the journal goes). */
-    markBad(): Promise<void>
+    /**
+     * The download failed its checks: the receiving slot becomes bad (and the journal goes). With
+     * `why` (BadWhy): the ready slot's verified image was refused by its application; failedTrial() then names it.
+     */
+    markBad(why?: number): Promise<void>
     /** The ready slot boots next: on trial, or confirmed with `permanent` (which raises the counter to `securityCounter`). */
     activate(permanent?: boolean, securityCounter?: number): Promise<number>
     /**
@@ -170,4 +185,19 @@ export interface UpgradeStore {
      * the same package until a different one is offered. After boot().
      */
     failedTrial(): ImagePlan
+    /** The store's last-outcome record when it keeps one (StoreOptions.outcomes, outcome-keeper.ts), else null. */
+    readonly outcomes: OutcomeStore
+}
+
+/**
+ * The last attempt's outcome, one per store (the OUTCOME metadata record): the agent's bytes,
+ * opaque to the store; it survives rollbacks and reboots.
+ */
+export interface OutcomeStore {
+    /** The outcome's bytes (null: none). After the store's mount(). */
+    last(): Buffer
+    /** It has reached the platform. */
+    told(): boolean
+    /** Record how an attempt ended (it replaces the last), or that it reached the platform. */
+    keep(outcome: Buffer, told: boolean): Promise<void>
 }

@@ -9,6 +9,11 @@
 // PROGRESS (type 2), a download-journal delta, valid only when newer than the newest STATE and
 // for the same receive session:
 //   0 session u32 | 4 written u32 | 8 verified u32 | 12 midLen u8 | 13 midstate[midLen]
+// OUTCOME (type 3), how the last upgrade attempt of this store's component ended, one per store:
+//   0 flags u8 (bit 0: reported to the platform) | 1 the agent's outcome bytes (src/sota/outcome.ts's
+//   encodeOutcome; opaque here, at most MAX_OUTCOME). Not part of the state: the boot decision and
+//   the C boot stage skip it (a type they do not fold); the store writes it again after the STATE
+//   that opens a sector, so a wrap's erase never takes the only copy.
 // Digests are stored as bytes (16 for MD5, 32 for SHA-256, or none) and exposed as hex.
 // Slot flags: bit 0 crc32 known | bits 1-5 why a bad slot is bad (BadWhy, store-port.ts) | bit 6
 // that failure is not reported yet. Records older than the why bits read as why 0. The security
@@ -21,6 +26,9 @@ import { DownloadJournal } from "./store-port"
 
 export const REC_STATE = 1
 export const REC_PROGRESS = 2
+export const REC_OUTCOME = 3
+/** Longest outcome body the store keeps (the agent's record is at most 105 bytes). */
+export const MAX_OUTCOME = 128
 
 export type SlotState = "empty" | "receiving" | "ready" | "trial" | "confirmed" | "bad"
 
@@ -331,4 +339,12 @@ export function journalOf(st: StoreState, t: number): DownloadJournal {
 export function slotIn(st: StoreState, running: number, state: SlotState): number {
     for (let i = 0; i < 2; i++) if (st.slots[i].state === state && i !== running) return i
     return -1
+}
+
+/** An OUTCOME body: the reported flag, then the agent's bytes. */
+export function encodeOutcomeRecord(outcome: Buffer, reported: boolean): Buffer {
+    const w = new Writer(1 + outcome.length)
+    w.u8(reported ? 1 : 0)
+    w.bytes(outcome)
+    return w.done()
 }

@@ -4,6 +4,7 @@
 import { UpgradeLock } from "../lib/upgrade-lock"
 import { Rebuilder } from "./rebuilder"
 import { ImageVerifier } from "./image-verifier"
+import { ComponentSet, OutcomeLog, PlanGate } from "./plan-ports"
 
 export interface SotaConfig {
     /** The MCU component the plans name, e.g. "STM32". */
@@ -59,6 +60,16 @@ export interface SotaConfig {
      * no signature is checked (and none of the check's bytecode is compiled).
      */
     signatures?: ImageVerifier
+    /**
+     * Components besides the program: `new Components([{ name, store, check }])` (components.ts),
+     * each a data store of its own; plans name them. Without it plans for other components are
+     * refused (not-our-component) and none of this code is compiled.
+     */
+    components?: ComponentSet
+    /** The application's consent and download windows: `new ConsentGate(hook, windows)` (consent-gate.ts). Default: every accepted plan now. */
+    consent?: PlanGate
+    /** The last outcome per component, kept and told: `new OutcomeReporter()` (outcomes.ts). Default: none kept. */
+    outcomes?: OutcomeLog
     /**
      * How hashing yields between 64-byte slices. Default: a real ds.sleep(0), which the VM's
      * opcode budget needs; in Node, where each sleep costs a ≥ 1 ms timer, pass a no-op.

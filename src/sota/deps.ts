@@ -15,4 +15,6 @@ export interface SotaDeps extends ProgressSink {
     readonly store: UpgradeStore
     readonly cfg: SotaConfig
     readonly stats: SotaStats
+    /** The program's running version. */
+    readonly running: string
 }

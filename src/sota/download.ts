@@ -99,10 +99,18 @@ export class Download {
     /** The package's rebuild (a delta, a compressed image, or a new receive whose first byte will tell); null: the store takes the blocks. */
     private rebuild: Rebuild = null
 
-    constructor(d: SotaDeps, reader: PieceReader, offer: OtaOffer) {
+    /** A data component (components.ts): written as it comes, activated by the engine after the application's check. */
+    private data: boolean
+    /** The engine activates (a data component, or a program whose activation may wait): not install(). */
+    private hold: boolean
+
+    /** `mode`: 0 the program, activated at its 10704; 1 the program, activated by the engine; 2 a data component. */
+    constructor(d: SotaDeps, reader: PieceReader, offer: OtaOffer, mode: number) {
         this.d = d
         this.reader = reader
         this.offer = offer
+        this.data = mode === 2
+        this.hold = mode !== 0
     }
 
     /** Accept the plan (the store has its write-ahead record) and run it to activation. */
@@ -128,6 +136,7 @@ export class Download {
     private async install() {
         const total = this.start.length
         this.d.progress("activating", this.offer.target, total, total)
+        if (this.hold) return
         try {
             await this.d.store.activate()
         } catch (err) {
@@ -223,7 +232,7 @@ export class Download {
     /** 10701: a new receive, or the resumption of the one the journal describes. */
     private async started(e: QiotEvent) {
         const start = parseStart(e)
-        if (!start || start.component !== this.d.cfg.component || start.length !== this.offer.size)
+        if (!start || start.component !== this.offer.component || start.length !== this.offer.size)
             throw new SotaError("bad-plan", "10701 does not match the plan")
         if (start.length > this.d.store.slotSize) throw new SotaError("too-large", `${start.length} bytes`)
         // asked for, it is required: an image must not activate on MD5 alone because a module left it out
@@ -243,6 +252,8 @@ export class Download {
         let kind = PackageKind.Full
         let from = 0
         this.rebuild = null
+        // data is written as it comes: no delta or compressed package, no program signature
+        const rb = this.data ? null : cfg.rebuilder
         try {
             const j = store.journal()
             // "" md5 when only the write-ahead record exists: nothing to resume
@@ -252,7 +263,7 @@ export class Download {
                 // a rebuild resumes by replay: the package again from its start, fresh digests
                 if (from > 0 && m.length === 2 && m[0] === REBUILD_TAG) {
                     kind = m[1] === PackageKind.Delta ? PackageKind.Delta : PackageKind.Compressed
-                    if (cfg.rebuilder) digests = new DigestSet(opts)
+                    if (rb) digests = new DigestSet(opts)
                 } else if (from > 0) {
                     digests = DigestSet.restore(j.midstate, opts)
                     if (digests && digests.length() === from) store.openBlocks(from, digests)
@@ -265,10 +276,10 @@ export class Download {
                 from = 0
                 // a package without a source is told by its first byte (rebuilder.ts)
                 kind = this.offer.source.length > 0 ? PackageKind.Delta : PackageKind.Full
-                if (!cfg.rebuilder) store.openBlocks(0, digests)
+                if (!rb) store.openBlocks(0, digests)
             }
-            if (cfg.rebuilder && (kind !== PackageKind.Full || from === 0))
-                this.rebuild = cfg.rebuilder.open(store, kind, digests, from, cfg.yielder, this.d.stats)
+            if (rb && (kind !== PackageKind.Full || from === 0))
+                this.rebuild = rb.open(store, kind, digests, from, cfg.yielder, this.d.stats)
         } catch (err) {
             throw storeFailure(err)
         }
@@ -334,7 +345,7 @@ export class Download {
         try {
             if (!reason && this.rebuild) size = await this.rebuild.finish()
             // the signature and the security counter, before the slot can be marked ready
-            if (!reason && d.cfg.signatures) await d.cfg.signatures.check(d.store, size >= 0 ? size : s.length, d.cfg.yielder)
+            if (!reason && !this.data && d.cfg.signatures) await d.cfg.signatures.check(d.store, size >= 0 ? size : s.length, d.cfg.yielder)
         } catch (err) {
             if (!(err instanceof SotaError)) throw err
             detail = err.message

@@ -23,7 +23,8 @@ import { SotaPlatform } from "./port"
 import { SotaProgress, SotaState, SotaStats } from "./progress"
 import { reasonOf, SotaError, SotaReason, storeFailure, whyReason } from "./reasons"
 
-export type PlanResultKind = "no-plan" | "refused" | "failed" | "rebooting"
+/** "updated": a data component was activated and reported (no reboot; the plan may go on with its next component). */
+export type PlanResultKind = "no-plan" | "refused" | "failed" | "rebooting" | "updated"
 
 export interface PlanResult {
     result: PlanResultKind
@@ -49,6 +50,13 @@ function isOffer(e: QiotEvent) {
     return e.type === EVT_OTA && e.code === OTA_OFFER
 }
 
+/** 10708 (multi-component plans): an offer left unanswered was withdrawn. */
+const OTA_WITHDRAWN = 10708
+
+function isOfferOrWithdrawn(e: QiotEvent) {
+    return e.type === EVT_OTA && (e.code === OTA_OFFER || e.code === OTA_WITHDRAWN)
+}
+
 function isVerdict(e: QiotEvent) {
     return e.type === EVT_OTA && (e.code === OTA_DONE || e.code === OTA_FAILED)
 }
@@ -60,7 +68,8 @@ function noPlan(): PlanResult {
 export class SotaEngine implements SotaDeps {
     readonly at: AtClient
     readonly inbox: EventInbox
-    readonly store: UpgradeStore
+    /** The selected component's store: the program's, or a data component's while its plan runs. */
+    store: UpgradeStore
     readonly cfg: SotaConfig
     readonly stats: SotaStats = { bytesRead: 0, blocks: 0, blockRetries: 0, checkpoints: 0, moduleRestarts: 0, resumedAt: 0, packageKind: 0 }
     running = ""
@@ -70,10 +79,15 @@ export class SotaEngine implements SotaDeps {
     private listeners: ((p: SotaProgress) => void)[] = []
     /** Made once: its two block buffers live as long as the agent (no 2 KB churn per plan). */
     private reader: PieceReader
+    /** The program's store (the component `cfg.component`). */
+    private program: UpgradeStore
+    /** When serve() asks for a plan by itself (ds.millis(); 0: none): a consent's "later until T". */
+    private askAt = 0
 
     constructor(at: AtClient, store: UpgradeStore, platform: SotaPlatform, config: SotaConfig) {
         this.at = at
         this.store = store
+        this.program = store
         this.cfg = config
         this.platform = platform
         const inbox = new EventInbox()
@@ -163,6 +177,11 @@ export class SotaEngine implements SotaDeps {
             const e = await this.inbox.next(isVerdict, orDefault(this.cfg.resultTimeoutMs, 10000))
             if (e) res.platform = e.code === OTA_DONE ? "done" : "failed"
         }
+        // issue 20's optional ports: the data components' versions, then the outcomes
+        const comps = this.cfg.components
+        if (this.reported && comps) await comps.bootAll(this)
+        const log = this.cfg.outcomes
+        if (this.reported && log) await log.started(this, boot.why, boot.failedVersion, res.trial === "confirmed")
         // the failure is told (the old version reported): keep it as the last outcome, not as news
         if (this.reported && boot.why) await this.store.reported()
         if (this.reported) this.progress("reported", "", 0, 0)
@@ -208,6 +227,7 @@ export class SotaEngine implements SotaDeps {
 
     /** Ask the platform for a plan and carry it out (or resume an interrupted one). */
     async checkForUpdate(): Promise<PlanResult> {
+        this.store = this.program
         try {
             if (!this.reported) {
                 await this.reportVersion()
@@ -220,11 +240,17 @@ export class SotaEngine implements SotaDeps {
             // from the journal. At once when the module had started it (the journal holds its 10701's
             // digests, or the slot is verified); after a request otherwise (the offer may be unanswered)
             const j = this.store.journal()
-            const stale = this.store.interrupted() && !(j && j.md5 === "")
+            const comps = this.cfg.components
+            const stale = (this.store.interrupted() && !(j && j.md5 === "")) || (comps && comps.interrupted(true))
             if (stale) await this.endStalePlan(offerMs)
-            await requestPlan(this.at, requestSha(this.cfg))
-            let e = await this.inbox.next(isOffer, offerMs)
-            if (!e && !stale && this.store.interrupted()) {
+            // an offer already here (the platform pushes a plan's next component after a version
+            // report) is the plan: a request would bring it twice, and the second would look like a restart
+            let e = await this.inbox.next(isOffer, 0)
+            if (!e) {
+                await requestPlan(this.at, requestSha(this.cfg))
+                e = await this.inbox.next(isOffer, offerMs)
+            }
+            if (!e && !stale && (this.store.interrupted() || (comps && comps.interrupted(false)))) {
                 await this.endStalePlan(offerMs)
                 await requestPlan(this.at, requestSha(this.cfg))
                 e = await this.inbox.next(isOffer, offerMs)
@@ -247,8 +273,13 @@ export class SotaEngine implements SotaDeps {
 
     /** Wait up to `ms` for a plan the platform pushes by itself (10700), and carry it out. */
     async waitForPlan(ms: number): Promise<PlanResult> {
-        let e = await this.inbox.next(isOffer, ms)
+        let e = await this.inbox.next(isOfferOrWithdrawn, ms)
         if (!e) return noPlan()
+        // 10708: the platform withdrew an offer left unanswered (a failure on its side): ask again; serve() takes the answer
+        if (e.code === OTA_WITHDRAWN) {
+            await requestPlan(this.at, requestSha(this.cfg))
+            return noPlan()
+        }
         const offer = parseOffer(e)
         e = null // as in checkForUpdate()
         return await this.handleOffer(offer)
@@ -264,7 +295,10 @@ export class SotaEngine implements SotaDeps {
         while (true) {
             if (onPlan) onPlan(r)
             if (r.result === "rebooting") return r
-            const deadline = ds.millis() + periodMs
+            let deadline = ds.millis() + periodMs
+            // a consent's "later until T": ask by itself at T
+            if (this.askAt && this.askAt < deadline) deadline = this.askAt
+            this.askAt = 0
             r = null
             while (!r && ds.millis() < deadline) {
                 const pushed = await this.waitForPlan(Math.max(1, deadline - ds.millis()))
@@ -281,23 +315,43 @@ export class SotaEngine implements SotaDeps {
         this.inbox.discard(isVerdict)
         if (!offer) return this.failed(null, "bad-plan", "malformed 10700", "")
         this.progress("offered", offer.target, 0, offer.size)
-        const refused = await this.refusal(offer)
+        // the component the plan names: the program, or a data component with a store of its own
+        const comps = this.cfg.components
+        const data = comps && offer.component !== this.cfg.component ? comps.named(offer.component) : null
+        const component = data ? data.name : this.cfg.component
+        const running = data ? comps.versionOf(component) : this.running
+        // checkForUpdate() selects the program's again
+        this.store = data ? data.store : this.program
+        const refused = await this.refusal(offer, component, running)
         if (refused) return refused
         const lock = this.cfg.lock || upgradeLock
         if (!lock.tryAcquire("sota")) {
             // the module is being upgraded: it cannot download a package now; the plan comes again
             this.progress("refused", offer.target, 0, offer.size, "busy", `held by ${lock.holder()}`)
+            await this.ended(component, running, offer.target, "busy")
             return { result: "refused", reason: "busy", detail: `held by ${lock.holder()}`, target: offer.target }
         }
         try {
-            await this.beginPlan(offer)
-            await new Download(this, this.reader, offer).run()
+            await this.beginPlan(offer, component, running)
+            const gate = this.cfg.consent
+            await new Download(this, this.reader, offer, data ? 2 : gate ? 1 : 0).run()
+            if (data) {
+                await this.cfg.components.apply(this, data, offer.target)
+                await this.ended(component, running, offer.target, "")
+                return { result: "updated", reason: null, detail: "", target: offer.target }
+            }
+            if (gate) {
+                // download now, reboot later: an activation window, or the application's moment (the module waits for the version)
+                await gate.activation(this, offer.target)
+                await this.program.activate()
+            }
             await this.reboot()
             return { result: "rebooting", reason: null, detail: "", target: offer.target }
         } catch (err) {
             const reason = reasonOf(err)
             if (reason === null) throw err
             if (reason !== "platform-failed") await tryPlanAction(this.at, OtaAction.Refuse) // tell the platform this attempt is over
+            await this.ended(component, running, offer.target, reason)
             return this.failed(offer, reason, errText(err), offer.target)
         } finally {
             lock.release("sota")
@@ -308,25 +362,41 @@ export class SotaEngine implements SotaDeps {
      * The policy's decision on an offer: null to go ahead, or the refusal, already sent to the
      * module. A method of its own so that its objects are gone before the download starts.
      */
-    private async refusal(offer: OtaOffer): Promise<PlanResult> {
+    private async refusal(offer: OtaOffer, component: string, running: string): Promise<PlanResult> {
         let signal = NaN
         try {
             signal = csqToDbm(await csq(this.at))
         } catch (err) {}
         const decision = decidePlan(offer, {
-            component: this.cfg.component,
-            running: this.running,
+            component,
+            running,
             allowDowngrade: this.store.allowDowngrade,
             battery: await this.platform.battery(),
             signal,
             slotSize: this.store.slotSize,
             failed: this.store.failedTrial(),
-            rebuilds: !!this.cfg.rebuilder,
+            rebuilds: !!this.cfg.rebuilder && component === this.cfg.component,
         })
-        if (decision.accept) return null
+        // the application's say comes after the policy's (whose reasons win)
+        const gate = this.cfg.consent
+        if (decision.accept && gate) {
+            const v = await gate.decide(this, offer, running)
+            if (!v) return null
+            decision.reason = v.reason
+            decision.detail = v.detail
+            if (v.againMs >= 0) this.askAt = ds.millis() + v.againMs
+        } else if (decision.accept) return null
         await tryPlanAction(this.at, OtaAction.Refuse)
         this.progress("refused", offer.target, 0, offer.size, decision.reason, decision.detail)
+        // a plan for a component this device does not have has no store to keep its outcome
+        if (decision.reason !== "not-our-component") await this.ended(component, running, offer.target, decision.reason)
         return { result: "refused", reason: decision.reason, detail: decision.detail, target: offer.target }
+    }
+
+    /** The attempt's outcome, when SotaConfig.outcomes keeps them (in the selected component's store). */
+    private async ended(component: string, from: string, to: string, reason: string) {
+        const log = this.cfg.outcomes
+        if (log) await log.ended(this, this.store, component, from, to, reason)
     }
 
     /**
@@ -334,14 +404,18 @@ export class SotaEngine implements SotaDeps {
      * 10701) before the module is told yes. After a reset at any later instant the journal shows
      * that the module may be in the middle of this plan, so checkForUpdate() can end and restart it.
      */
-    private async beginPlan(offer: OtaOffer) {
+    private async beginPlan(offer: OtaOffer, component: string, running: string) {
         const j = this.store.journal()
-        if (j && j.version === offer.target && j.total === offer.size) return // resuming this plan
-        try {
-            await this.store.startReceive({ version: offer.target, size: offer.size })
-        } catch (err) {
-            throw storeFailure(err)
+        // resuming this plan, or a new receive
+        if (!(j && j.version === offer.target && j.total === offer.size)) {
+            try {
+                await this.store.startReceive({ version: offer.target, size: offer.size })
+            } catch (err) {
+                throw storeFailure(err)
+            }
         }
+        // what ran before (also on a resume: a cut may have come before it): the confirm after the reboot makes this the success (outcomes.ts)
+        await this.ended(component, running, offer.target, "pending")
     }
 
     private failed(offer: OtaOffer, reason: SotaReason, detail: string, target: string): PlanResult {

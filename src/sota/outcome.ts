@@ -53,7 +53,7 @@ export interface Outcome {
  * the platform's 10706 mid-download is a download failure (it is the cellular link, mostly).
  */
 export const RESULT_TABLE = [
-    "1 busy store:trial-pending store:reboot-required",
+    "1 busy deferred declined store:trial-pending store:reboot-required",
     "2 weak-signal",
     "3 same-version downgrade store:downgrade",
     "4 low-battery",

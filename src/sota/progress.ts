@@ -17,6 +17,7 @@ export type SotaState =
     | "verifying"
     | "updating"
     | "activating"
+    | "ready" // verified; its activation waits for a window or the application (ConsentGate)
     | "rebooting"
     | "failed"
     | "recovering"

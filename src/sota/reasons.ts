@@ -18,6 +18,8 @@ export type SotaReason =
     | "too-large" // the package does not fit a slot
     | "failed-before" // the same package (version and size) failed its self-test here; refused until another is offered
     | "busy" // a module firmware upgrade (DFOTA) is in progress
+    | "deferred" // the application said later (SotaConfig.consent), or outside the download windows: the platform pushes it again
+    | "declined" // the application said never (SotaConfig.consent)
     | "bad-plan" // the 10700/10701/10703 event is malformed or inconsistent (or SHA-256 asked for and not sent)
     // during the download
     | "module-error" // ERROR / +CME ERROR from the module, after retries
