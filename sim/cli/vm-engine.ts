@@ -26,10 +26,10 @@
 // When the run is over both channels are frozen first (nothing the firmware still does reaches
 // the models), then everything started here is stopped, by process id, whatever happened.
 //
-// The firmware reaches the flash over the TCP socket when it can (src/simulator/socket-transport.ts):
+// The firmware reaches the flash over the TCP socket, its only link (src/simulator/socket-flash.ts):
 // the VM sends at most 50 Jacdac packets/s (its send throttle), which made the flash channel, not
-// the UART, the download's bottleneck (1.46-1.6× the UART floor at 115 200 baud); its Jacdac
-// "flash" service stays as the fallback (and for programs that use it, e.g. examples/simulator).
+// the UART, the download's bottleneck (1.46-1.6× the UART floor at 115 200 baud); the Jacdac
+// "flash" service stays for programs that use it (examples/simulator), not as a fallback.
 // floorSeconds: the larger of the UART floor (as the node engine's) and the VM → host link's
 // floor: the Jacdac packets the firmware sent during the download phase (AT commands on the
 // modem channel, and flash requests when they went over Jacdac) at the VM's ≈ 50 packets/s
@@ -336,11 +336,10 @@ export async function runVmEngine(o: SimOptions, view: View, env: VmEngineEnv = 
         flashGate = new ChannelGate(io.flash)
         modemGate = new ChannelGate(io.modem)
         server = new FlashServer(d.flash, flashGate)
-        socket = await flashSocketOrFallback(view)
-        if (socket) {
-            socketGate = new ChannelGate(socket)
-            socketServer = new FlashServer(d.flash, socketGate)
-        }
+        // the firmware's only way to its flash (no Jacdac fallback): a taken port is HostError("port-busy")
+        socket = await FlashSocket.start()
+        socketGate = new ChannelGate(socket)
+        socketServer = new FlashServer(d.flash, socketGate)
         bridge = new ModemBridge(
             modemGate,
             d.tap,
@@ -495,24 +494,6 @@ export async function runVmEngine(o: SimOptions, view: View, env: VmEngineEnv = 
         rmSync(runDir, { recursive: true, force: true })
     }
     return summary
-}
-
-/**
- * The flash socket, or null and one warning naming the process that holds its port: the firmware
- * then falls back to its Jacdac flash channel (50 packets/s, so the download is slower).
- */
-export async function flashSocketOrFallback(view: View, start: () => Promise<FlashSocket> = () => FlashSocket.start()): Promise<FlashSocket | null> {
-    try {
-        return await start()
-    } catch (e: any) {
-        let why = e && e.message ? String(e.message) : String(e)
-        if (e && e.code === "EADDRINUSE") {
-            const who = portHolder(FLASH_SOCKET_PORT)
-            why = `port ${FLASH_SOCKET_PORT} already taken${who ? ` by ${who}` : " (by a process this user cannot see)"}`
-        }
-        view.warn(`flash socket: ${why}; the firmware uses the Jacdac flash channel instead (50 packets/s: a slower download)`)
-        return null
-    }
 }
 
 /** The two flash servers' counters (Jacdac channel and socket) as one. */

@@ -1,7 +1,9 @@
 // The host end of the simulator's fast flash channel (src/simulator/socket-transport.ts): a TCP
 // server on 127.0.0.1 as one ByteTransport for a FlashServer. The VM's Jacdac packets are
 // throttled to 50 per second (reference/devicescript.md §10 Q2), its socket writes are not, so
-// the firmware reaches the NOR model here and keeps the Jacdac "flash" service as its fallback.
+// the firmware reaches the NOR model here, and only here (src/simulator/socket-flash.ts): a port
+// that is taken is one HostError("port-busy") line naming the process that holds it. (The Jacdac
+// "flash" service stays for the application harness, examples/simulator.)
 // One client at a time: a new connection (a new boot of the VM) replaces the old one and is
 // reported as link down + up, as the Jacdac channel reports a VM (re)opening it; a connection
 // that closes (the VM killed: a power cut) is reported as link down, so a half-received frame is
@@ -10,6 +12,8 @@
 import { createServer, Server, Socket } from "node:net"
 import type { ByteTransport, TransportEvents } from "../../src/link/transport"
 import { FLASH_SOCKET_PORT } from "../../src/simulator/flash-protocol"
+import { HostError } from "./hub"
+import { portHolder } from "./processes"
 
 export class FlashSocket implements ByteTransport {
     /** Connections accepted (one per boot of the firmware), bytes each way. */
@@ -21,15 +25,28 @@ export class FlashSocket implements ByteTransport {
 
     private constructor(private server: Server) {}
 
-    /** Listen on `port` (default FLASH_SOCKET_PORT; 0 = any free port, see port()). */
+    /**
+     * Listen on `port` (default FLASH_SOCKET_PORT; 0 = any free port, see port()). A taken port
+     * throws HostError("port-busy") naming its holder: the firmware has no other way to its flash.
+     */
     static async start(port = FLASH_SOCKET_PORT): Promise<FlashSocket> {
         const server = createServer()
         const fs = new FlashSocket(server)
         server.on("connection", s => fs.accept(s))
         await new Promise<void>((resolve, reject) => {
-            server.once("error", reject)
+            server.once("error", (e: NodeJS.ErrnoException) => {
+                if (e.code !== "EADDRINUSE") return reject(e)
+                const who = portHolder(port)
+                reject(
+                    new HostError(
+                        "port-busy",
+                        `port ${port} already taken${who ? ` by ${who}` : " (by a process this user cannot see)"}: ` +
+                            `the VM engine serves the firmware's flash there; stop that process, or use --engine node`
+                    )
+                )
+            })
             server.listen(port, "127.0.0.1", () => {
-                server.off("error", reject)
+                server.removeAllListeners("error")
                 resolve()
             })
         })

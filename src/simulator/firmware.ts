@@ -32,7 +32,7 @@
 import * as ds from "@devicescript/core"
 import { AtClient } from "../at/client"
 import { ImageStore } from "../flash/image-store"
-import { RemoteFlash } from "./remote-flash"
+import { SocketFlash } from "./socket-flash"
 import { openChannels } from "./channels"
 import { openFlashSocket } from "./socket-transport"
 import { askSimHost, BoardSettings, layoutFromGeometry } from "./sim-board"
@@ -48,7 +48,7 @@ const DEFAULTS: BoardSettings = { battery: 100, selfTestPasses: true, component:
 const PLAN_PERIOD_MS = 600000
 
 let engine: SotaEngine = null
-let flash: RemoteFlash = null
+let flash: SocketFlash = null
 let hostBoots = false
 
 
@@ -74,8 +74,8 @@ class Board implements SotaPlatform {
 
 function stats(): string {
     const s = engine.stats
-    const retries = flash ? flash.stats.retries : 0
-    return `{"bytesRead":${s.bytesRead},"blocks":${s.blocks},"blockRetries":${s.blockRetries},"checkpoints":${s.checkpoints},"moduleRestarts":${s.moduleRestarts},"resumedAt":${s.resumedAt},"flashRetries":${retries}}`
+    // flashRetries: the socket has none (the Jacdac channel's RemoteFlash counted them)
+    return `{"bytesRead":${s.bytesRead},"blocks":${s.blocks},"blockRetries":${s.blockRetries},"checkpoints":${s.checkpoints},"moduleRestarts":${s.moduleRestarts},"resumedAt":${s.resumedAt},"flashRetries":0}`
 }
 
 function withStats(obj: any): string {
@@ -92,8 +92,9 @@ async function main(version: string, behaviour: string) {
     hostBoots = board.bootStage
     if (behaviour === "hangs") while (true) await ds.sleep(60000)
     // the host's flash over a TCP socket (not throttled like Jacdac packets; its answers wake the VM
-    // only at a timer tick, hence the polls), else the Jacdac channel
-    flash = await RemoteFlash.open((await openFlashSocket()) || ch.flash, { timeoutMs: 3000, maxPayload: 1024, pollMs: 1 })
+    // only at a timer tick, hence the 1 ms polls); the "flash" Serial role is bound but unused here
+    flash = new SocketFlash(await openFlashSocket(), 3000, 1)
+    await flash.open()
     const layout = layoutFromGeometry(flash.geometry)
     say("SOTA-READY", JSON.stringify({ bindMs: ch.bindMs, swapped: ch.swapped, layout: layout, board: board }))
     const store = new ImageStore(flash, layout, { externalBoot: board.bootStage })

@@ -5,11 +5,12 @@
 // so a 1 KB flash write costs ≈ 100 ms over a Serial role, more than the UART's 89 ms for the
 // same block; a socket write is not throttled (measured under `devs run`: 1 KB written and
 // acknowledged in ≈ 2 ms). DeviceScript-only; the modem stays on Jacdac Serial, as on a board.
-// Ordered and lossless like the Jacdac channel, so the flash protocol and its rules are the same;
-// a VM that dies (a power cut) closes the socket, which the server sees as the link going down.
-// A socket delivers chunks of any size in one fiber turn: the firmware caps requests at 1 KB
-// (RemoteFlash maxPayload) so that one response's CRC and copy stay far below the VM's
-// 131 072-opcode slice (≈ 25 opcodes per byte of CRC-32).
+// Ordered and lossless, so its client (./socket-flash.ts) needs no retries; a VM that dies (a
+// power cut) closes the socket, which the server sees as the link going down. The only link: a
+// host that cannot serve the port fails the run with one line naming the port's holder.
+// A socket delivers chunks of any size in one fiber turn: SocketFlash caps requests at 1 KB so
+// that one answer's CRC and copy stay far below the VM's 131 072-opcode slice (≈ 25 opcodes per
+// byte of CRC-32).
 
 import * as ds from "@devicescript/core"
 import { ByteTransport, TransportEvents } from "../link/transport"
@@ -35,7 +36,7 @@ export class SocketTransport implements ByteTransport {
     }
 }
 
-/** Connect to the host's flash socket; null when there is none (use the Jacdac channel). */
+/** Connect to the host's flash socket; throws when there is none (the host serves it before the VM starts). */
 export async function openFlashSocket(): Promise<SocketTransport> {
     const s = ds as Sockets
     const t = new SocketTransport()
@@ -47,12 +48,10 @@ export async function openFlashSocket(): Promise<SocketTransport> {
         t.state = event === "open" ? 1 : 2
         if (t.events) t.events.link(t.state === 1)
     }
-    try {
-        if (s._socketOpen("127.0.0.1", FLASH_SOCKET_PORT) !== 0) return null
-    } catch (e) {
-        return null // a runtime without sockets
+    if (s._socketOpen("127.0.0.1", FLASH_SOCKET_PORT) === 0) {
+        const until = ds.millis() + 2000
+        while (t.state === 0 && ds.millis() < until) await ds.sleep(5)
+        if (t.state === 1) return t
     }
-    const until = ds.millis() + 2000
-    while (t.state === 0 && ds.millis() < until) await ds.sleep(5)
-    return t.state === 1 ? t : null
+    throw new Error(`flash socket: no host on 127.0.0.1:${FLASH_SOCKET_PORT}`)
 }

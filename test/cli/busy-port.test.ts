@@ -1,14 +1,13 @@
 // A busy port is one clear line naming the process that holds it: the devs hub's 8081–8083 (the
-// run fails: port-busy, exit 3) and the flash socket's 8084 (the firmware falls back to its Jacdac
-// flash channel: a warning). The holder here is a child process listening on the port, so the line
+// run fails: port-busy, exit 3) and the flash socket's 8084 (the firmware's only way to its flash:
+// the run fails the same way). The holder here is a child process listening on the port, so the line
 // must name its pid and command line. The ports are taken only while this test holds the hub lock
 // (sim/host/hub.ts), so that no other run on this machine meets them.
 import { ChildProcess, spawn } from "node:child_process"
 import { afterAll, beforeAll, describe, expect, it } from "vitest"
 import { acquireHubLock, checkPortsFree, HUB_PORTS, releaseHubLock } from "../../sim/host/hub"
 import { portTaken, sleep } from "../../sim/host/processes"
-import { flashSocketOrFallback } from "../../sim/cli/vm-engine"
-import { View } from "../../sim/cli/view"
+import { FlashSocket } from "../../sim/host/flash-socket"
 import { FLASH_SOCKET_PORT } from "../../src/simulator/flash-protocol"
 
 const SCRIPT = `require("node:net").createServer().listen(Number(process.argv[1]), "127.0.0.1", () => console.log("listening"))`
@@ -53,23 +52,20 @@ describe("a busy port", () => {
         }
     })
 
-    it("8084 taken: the flash socket falls back, with one warning naming the holder", async () => {
+    it("8084 taken: the flash socket refuses to start with one line naming the holder", async () => {
         const c = await holder(FLASH_SOCKET_PORT)
-        let err = ""
-        let out = ""
         try {
-            const socket = await flashSocketOrFallback(new View(true, s => void (out += s), s => void (err += s)))
-            expect(socket).toBeNull()
-            expect(err).toBe(
-                `sim: warning: flash socket: port ${FLASH_SOCKET_PORT} already taken by ${who(c, FLASH_SOCKET_PORT)}; the firmware uses the Jacdac flash channel instead (50 packets/s: a slower download)\n`
+            const e: any = await FlashSocket.start().catch((x: unknown) => x)
+            expect(e).toMatchObject({ name: "HostError", reason: "port-busy" })
+            expect(e.message).toBe(
+                `port ${FLASH_SOCKET_PORT} already taken by ${who(c, FLASH_SOCKET_PORT)}: the VM engine serves the firmware's flash there; stop that process, or use --engine node`
             )
-            expect(out).toBe("")
         } finally {
             await stop(c)
         }
         for (let i = 0; i < 50 && (await portTaken(FLASH_SOCKET_PORT)); i++) await sleep(20)
-        const socket = await flashSocketOrFallback(new View(true, () => {}, s => void (err += s)))
-        expect(socket).not.toBeNull()
-        await socket!.close()
+        const socket = await FlashSocket.start()
+        await socket.close()
     })
+})
 })

@@ -1,11 +1,12 @@
 // The simulator's fast flash channel, host end (sim/host/flash-socket.ts): a FlashServer on the NOR
-// model over TCP, reached by the same RemoteFlash client the firmware runs (here over a Node socket,
+// model over TCP, reached by the same SocketFlash client the firmware runs (here over a Node socket,
 // in the VM over src/simulator/socket-transport.ts). No VM: the VM's side is exercised by every
-// `npm run sim` (test/host/sim-vm.test.ts checks that the firmware used the socket).
+// `npm run sim` (test/host/sim-vm.test.ts checks that the firmware used the socket). A taken port
+// is one line naming its holder (the firmware has no fallback link).
 import { connect, Socket } from "node:net"
 import { afterEach, describe, expect, it } from "vitest"
 import type { ByteTransport, TransportEvents } from "../../src/link/transport"
-import { RemoteFlash } from "../../src/simulator/remote-flash"
+import { SocketFlash } from "../../src/simulator/socket-flash"
 import { FLASH_SOCKET_PORT, OP_PROGRAM, writeHeader } from "../../src/simulator/flash-protocol"
 import { FlashServer } from "../../sim/flash/flash-server"
 import { NorFlash } from "../../sim/flash/nor-flash"
@@ -53,13 +54,13 @@ async function rig() {
 describe("flash over the simulator's TCP socket", () => {
     it("serves the NOR model: program, read back, erase, and a typed flash error", async () => {
         const { nor, sock, server } = await rig()
-        const client = await RemoteFlash.open(await dial(sock.port()), { timeoutMs: 2000, maxPayload: 1024 })
+        const client = new SocketFlash(await dial(sock.port()), 2000, 0)
+        await client.open()
         expect(client.geometry).toEqual({ sectorSize: SECTOR, programUnit: 8, size: 16 * SECTOR })
-        expect(client.payloadLimit()).toBe(1024) // the firmware's cap: one response per fiber turn stays small
         const data = Buffer.alloc(3000)
         for (let i = 0; i < data.length; i++) data[i] = (i * 7 + 3) & 0xff
         await client.program(SECTOR, data)
-        expect(server.stats.programs).toBe(3) // 1024 + 1024 + 952
+        expect(server.stats.programs).toBe(3) // 1024 + 1024 + 952: the firmware's cap, one answer per fiber turn stays small
         expect(nor.peek(SECTOR, 3000).equals(data)).toBe(true)
         expect((await client.read(SECTOR, 3000)).equals(data)).toBe(true)
         const err = await client.program(SECTOR, Buffer.alloc(8)).catch(e => e)
@@ -81,17 +82,21 @@ describe("flash over the simulator's TCP socket", () => {
         await new Promise(r => setTimeout(r, 50))
         expect(log).toContain("flash link down")
         // the next boot connects again and its requests are served from a clean parser
-        const client = await RemoteFlash.open(await dial(sock.port()), { timeoutMs: 2000 })
+        const client = new SocketFlash(await dial(sock.port()), 2000, 0)
+        await client.open()
         expect((await client.read(0, 64)).every(b => b === 0xff)).toBe(true)
         expect(server.stats.programs).toBe(0)
         expect(nor.peek(0, 64).every(b => b === 0xff)).toBe(true)
         expect(sock.opens).toBe(2)
     })
 
-    it("listens on the port the firmware dials by default", async () => {
+    it("listens on the port the firmware dials by default; a taken port is one line naming its holder", async () => {
         expect(FLASH_SOCKET_PORT).toBe(8084)
         const busy = await FlashSocket.start(0)
         open.push(busy)
-        await expect(FlashSocket.start(busy.port())).rejects.toThrow(/EADDRINUSE/)
+        const err = await FlashSocket.start(busy.port()).catch(e => e)
+        expect(err).toMatchObject({ name: "HostError", reason: "port-busy" })
+        expect(err.message).toContain(`port ${busy.port()} already taken by pid ${process.pid} (`)
+        expect(err.message.split("\n")).toHaveLength(1)
     })
 })
