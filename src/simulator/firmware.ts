@@ -42,6 +42,7 @@ import { SotaProgress } from "../sota/progress"
 import { SotaPlatform } from "../sota/port"
 import { errText } from "../lib/err-text"
 import { hostReset, say, slotImageSha } from "./host-lines"
+import { statusJson } from "./status-line"
 
 const DEFAULTS: BoardSettings = { battery: 100, selfTestPasses: true, component: "STM32", blockSize: 1024, fromHost: false, bootStage: false }
 /** Ask the platform for plans this often (pushed plans are taken at any time). */
@@ -78,12 +79,6 @@ function stats(): string {
     return `{"bytesRead":${s.bytesRead},"blocks":${s.blocks},"blockRetries":${s.blockRetries},"checkpoints":${s.checkpoints},"moduleRestarts":${s.moduleRestarts},"resumedAt":${s.resumedAt},"flashRetries":0}`
 }
 
-function withStats(obj: any): string {
-    const j = JSON.stringify(obj)
-    return `${j.slice(0, j.length - 1)},"stats":${stats()}}`
-}
-
-
 async function main(version: string, behaviour: string) {
     say("SOTA-BOOT", JSON.stringify({ ms: ds.millis(), version: version, behaviour: behaviour }))
     if (behaviour === "throws") throw new Error(`firmware ${version} fails at start`)
@@ -107,11 +102,11 @@ async function main(version: string, behaviour: string) {
         version: board.bootStage ? version : undefined,
         rebuilder: new PackageRebuilder(),
     })
-    engine.onProgress((p: SotaProgress) => say("SOTA", withStats(p)))
+    engine.onProgress((p: SotaProgress) => say("SOTA", statusJson(p, stats())))
     const start = await engine.start()
     if (board.bootStage) say("SOTA-IMAGE", JSON.stringify({ version: version, slot: start.slot, sha256: await slotImageSha(flash, layout, start.slot) }))
-    say("SOTA-START", withStats(start))
-    await engine.serve(PLAN_PERIOD_MS, plan => say("SOTA-PLAN", withStats(plan)))
+    say("SOTA-START", statusJson(start, stats()))
+    await engine.serve(PLAN_PERIOD_MS, plan => say("SOTA-PLAN", statusJson(plan, stats())))
 }
 
 /** Run the firmware whose identity line is `identity` ("SOTA-FIRMWARE <version> <behaviour>"). */
