@@ -68,4 +68,3 @@ describe("a busy port", () => {
         await socket.close()
     })
 })
-})
