@@ -9,9 +9,10 @@ import { Flash, FlashError } from "../../src/flash/flash"
 import { FlashLinkError, RemoteFlash, RemoteFlashOptions } from "../../src/simulator/remote-flash"
 import { FrameFault, FrameHeader, FrameParser, FrameSink, HEADER_SIZE, OP_PROGRAM, OP_READ, writeHeader } from "../../src/simulator/flash-protocol"
 import { FlashServer, frame } from "../../sim/flash/flash-server"
-import { CutKind, NorFlash, rng } from "../../sim/flash/nor-flash"
+import { NorFlash, rng } from "../../sim/flash/nor-flash"
 import { FLASH_SIZE, newStore, receive, SECTOR } from "./fixtures"
-import { checkDevice, provisionV1, V1, V2 } from "./harness"
+import { checkDevice, V1, V2 } from "./harness"
+import { linkPowerCutSweep, pattern } from "./link-sweep"
 
 /** A transport in the middle of a pipe end that can damage or drop bytes at given stream offsets. */
 class Tap implements ByteTransport {
@@ -73,13 +74,6 @@ async function rig(o: { unit?: number; endurance?: number; chunk?: (n: number) =
     const tap = new Tap(c)
     const client = await RemoteFlash.open(tap, { timeoutMs: 300, ...o.opts })
     return { nor, server, client, tap, ends: [c, s] }
-}
-
-function pattern(n: number, seed: number): Buffer {
-    const r = rng(seed)
-    const b = Buffer.alloc(n)
-    for (let i = 0; i < n; i++) b[i] = Math.floor(r() * 256)
-    return b
 }
 
 async function outcome(p: Promise<unknown>): Promise<string> {
@@ -366,53 +360,9 @@ describe("image store over RemoteFlash ↔ FlashServer ↔ NorFlash", () => {
     })
 
     it("a power cut at every program/erase of an update: the next boot takes the old or the new image", async () => {
-        const nor = new NorFlash({ sectorSize: SECTOR, programUnit: 8, size: FLASH_SIZE })
-        await provisionV1({ name: "nor", nor, flash: nor })
-        await (async () => {
-            const s = newStore(nor)
-            await s.mount()
-            await s.boot()
-        })()
-        const snap = nor.snapshot()
-        const [c, sEnd] = createPipe()
-        new FlashServer(nor, sEnd)
-        // clean run through the channel: count the operations
-        let readyAt = 0
-        const update = async (f: Flash) => {
-            const s = newStore(f)
-            await s.mount()
-            await s.boot()
-            await receive(s, V2, { block: 1024 })
-            readyAt = nor.ops
-            await s.activate()
-        }
-        nor.resetCounters()
-        await update(await RemoteFlash.open(c, OPTS))
-        const total = nor.ops
-        expect(total).toBeGreaterThan(15)
-        let points = 0
-        const booted: Record<string, number> = {}
-        for (let k = 1; k <= total; k++) {
-            for (const kind of ["before", "after", "torn"] as CutKind[]) {
-                nor.restore(snap)
-                nor.resetCounters()
-                nor.armCut({ op: k, kind, at: 0.5, seed: k })
-                const e = await update(await RemoteFlash.open(c, OPTS)).catch(x => x)
-                expect(e, `cut ${kind} at op ${k}`).toBeInstanceOf(FlashLinkError)
-                expect(e.fault).toBe("timeout")
-                expect(nor.isOff()).toBe(true)
-                nor.powerOn() // the reboot: a fresh client and store over the same server
-                const fresh = await RemoteFlash.open(c, OPTS)
-                const completed = kind === "after" ? k : k - 1
-                const allowed = completed < readyAt + 1 ? [V1.version] : completed >= total ? [V2.version] : [V1.version, V2.version]
-                const res = await checkDevice({ name: "remote", nor, flash: fresh }, allowed)
-                expect(res.why, `cut ${kind} at op ${k}`).toBe("")
-                booted[res.booted] = (booted[res.booted] ?? 0) + 1
-                points++
-            }
-        }
-        console.log(`remote flash power cuts: ${points} points over ${total} operations, booted ${JSON.stringify(booted)}`)
-        expect(booted[V1.version]).toBeGreaterThan(0)
-        expect(booted[V2.version]).toBeGreaterThan(0)
+        await linkPowerCutSweep("remote", end => RemoteFlash.open(end, OPTS), (e, where) => {
+            expect(e, where).toBeInstanceOf(FlashLinkError)
+            expect(e.fault).toBe("timeout")
+        })
     }, 240_000)
 })

@@ -6,19 +6,12 @@
 import { describe, expect, it } from "vitest"
 import { createPipe, PipeEnd } from "../../src/link/pipe"
 import { ByteTransport, TransportEvents } from "../../src/link/transport"
-import { Flash, FlashError } from "../../src/flash/flash"
+import { FlashError } from "../../src/flash/flash"
 import { SocketFlash } from "../../src/simulator/socket-flash"
 import { FlashServer, frame } from "../../sim/flash/flash-server"
-import { CutKind, NorFlash, rng } from "../../sim/flash/nor-flash"
-import { FLASH_SIZE, newStore, receive, SECTOR } from "../flash/fixtures"
-import { checkDevice, provisionV1, V1, V2 } from "../flash/harness"
-
-function pattern(n: number, seed: number): Buffer {
-    const r = rng(seed)
-    const b = Buffer.alloc(n)
-    for (let i = 0; i < n; i++) b[i] = Math.floor(r() * 256)
-    return b
-}
+import { NorFlash, rng } from "../../sim/flash/nor-flash"
+import { FLASH_SIZE, SECTOR } from "../flash/fixtures"
+import { linkPowerCutSweep, pattern } from "../flash/link-sweep"
 
 /** Writes through, but stops forwarding at a stream offset (a VM killed mid-write). */
 class Cutter implements ByteTransport {
@@ -178,56 +171,14 @@ describe("SocketFlash ↔ FlashServer ↔ NorFlash", () => {
 
 describe("the image store over SocketFlash", () => {
     it("a power cut at every program/erase of an update: the next boot takes the old or the new image", async () => {
-        const nor = new NorFlash({ sectorSize: SECTOR, programUnit: 8, size: FLASH_SIZE })
-        await provisionV1({ name: "nor", nor, flash: nor })
-        await (async () => {
-            const s = newStore(nor)
-            await s.mount()
-            await s.boot()
-        })()
-        const snap = nor.snapshot()
-        const [c, sEnd] = createPipe()
-        new FlashServer(nor, sEnd)
-        const open = async () => {
-            const f = new SocketFlash(c, 250, 0)
+        const open = async (end: PipeEnd) => {
+            const f = new SocketFlash(end, 250, 0)
             await f.open()
             return f
         }
-        let readyAt = 0
-        const update = async (f: Flash) => {
-            const s = newStore(f)
-            await s.mount()
-            await s.boot()
-            await receive(s, V2, { block: 1024 })
-            readyAt = nor.ops
-            await s.activate()
-        }
-        nor.resetCounters()
-        await update(await open())
-        const total = nor.ops
-        expect(total).toBeGreaterThan(15)
-        let points = 0
-        const booted: Record<string, number> = {}
-        for (let k = 1; k <= total; k++) {
-            for (const kind of ["before", "after", "torn"] as CutKind[]) {
-                nor.restore(snap)
-                nor.resetCounters()
-                nor.armCut({ op: k, kind, at: 0.5, seed: k })
-                const e = await update(await open()).catch(x => x)
-                expect(e, `cut ${kind} at op ${k}`).toBeInstanceOf(FlashError)
-                expect(e.reason).toBe("link")
-                expect(nor.isOff()).toBe(true)
-                nor.powerOn() // the reboot: a fresh client and store over the same server
-                const completed = kind === "after" ? k : k - 1
-                const allowed = completed < readyAt + 1 ? [V1.version] : completed >= total ? [V2.version] : [V1.version, V2.version]
-                const res = await checkDevice({ name: "socket", nor, flash: await open() }, allowed)
-                expect(res.why, `cut ${kind} at op ${k}`).toBe("")
-                booted[res.booted] = (booted[res.booted] ?? 0) + 1
-                points++
-            }
-        }
-        console.log(`socket flash power cuts: ${points} points over ${total} operations, booted ${JSON.stringify(booted)}`)
-        expect(booted[V1.version]).toBeGreaterThan(0)
-        expect(booted[V2.version]).toBeGreaterThan(0)
+        await linkPowerCutSweep("socket", open, (e, where) => {
+            expect(e, where).toBeInstanceOf(FlashError)
+            expect(e.reason).toBe("link")
+        })
     }, 240_000)
 })
