@@ -1,13 +1,13 @@
-// `npm run sim -- --delta` and `--compressed` in the VM engine (issue 18). FALLBACK (issue 17, the
-// lead's call): the default VM firmware carries the signature check instead of the delta applier
-// (both are over the VM's 65 424-byte bytecode limit), so it refuses a delta before any download
-// (unsupported-package); a compressed image, which only the applier tells by its first byte, is
-// taken for an image and refused by the agent's image check before ready (bad-image). Either way
-// nothing is activated and the old program keeps running. The rebuild itself is
-// tested in Node (test/sota/delta*.test.ts, test/delta) and in VM suites (test/vm). One hub per
-// machine: runs take turns through the hub lock.
+// `npm run sim -- --delta` and `--compressed` in the VM engine (issue 18): the Developer Center
+// serves a detools patch (createPatch(firmwareImage("1_0_0"), firmwareImage("2_0_0"))) as a delta
+// for source version 1_0_0, or the 2_0_0 image compressed; the 1_0_0 program in DeviceScript's VM
+// rebuilds 2_0_0 into its inactive slot over the simulator's remote flash, checks it, and the
+// host's boot stage launches it. Both images are built in the delta profile (the rebuilder, no
+// signature check in the agent: the two do not fit one image); the default signed profile refuses a
+// delta. One hub per machine: runs take turns through the hub lock.
 import { describe, expect, it } from "vitest"
 import { parseOptions } from "../../sim/cli/options"
+import type { FirmwareProfile } from "../../sim/boot/firmware-image"
 import type { SimSummary } from "../../sim/cli/summary"
 import { View } from "../../sim/cli/view"
 import { runVmEngine, VmRunDetails } from "../../sim/cli/vm-engine"
@@ -16,8 +16,9 @@ import { portTaken } from "../../sim/host/processes"
 
 const root = new URL("../..", import.meta.url).pathname
 
-async function sim(args: string[]): Promise<{ s: SimSummary; d: VmRunDetails; text: string[] }> {
+async function sim(args: string[], profile?: FirmwareProfile): Promise<{ s: SimSummary; d: VmRunDetails; text: string[] }> {
     const o = parseOptions(["--json", ...args])
+    if (profile) o.profile = profile
     let d: VmRunDetails = null
     const text: string[] = []
     const s = await runVmEngine(o, new View(true, t => text.push(t)), { root, details: x => (d = x) })
@@ -27,17 +28,45 @@ async function sim(args: string[]): Promise<{ s: SimSummary; d: VmRunDetails; te
     return { s, d, text }
 }
 
-describe("npm run sim -- --delta / --compressed, VM engine (default firmware without the delta applier)", () => {
-    it("--delta: refused before the download (unsupported-package); 1_0_0 keeps running", async () => {
-        const { s, d } = await sim(["--delta", "--baud", "0"])
-        expect(s).toMatchObject({ result: "refused", reason: "unsupported-package", version: "1_0_0", runningVersion: "1_0_0", healthy: true, engine: "vm", packageKind: "delta", boots: 1 })
-        expect(s.downloadSeconds).toBe(0)
-        expect(d.vmLines.some(l => l.startsWith("SOTA-PLAN") && l.includes('"reason":"unsupported-package"'))).toBe(true)
+describe("npm run sim -- --delta / --compressed, VM engine", () => {
+    it("--delta: the VM upgrades 1_0_0 → 2_0_0 from a patch of a few per cent of the image", async () => {
+        const { s, d } = await sim(["--delta"])
+        expect(s).toMatchObject({ result: "upgraded", reason: null, version: "2_0_0", runningVersion: "2_0_0", healthy: true, engine: "vm", packageKind: "delta", profile: "delta" })
+        // both programs are the delta profile's (compiled in, printed at every boot)
+        expect(d.vmLines.filter(l => l.startsWith("SOTA-BOOT")).every(l => l.includes('"profile":"delta"'))).toBe(true)
+        // the program that runs is the image the delta rebuilt, byte for byte (its SHA-256 TLV, read by itself)
+        expect(s.runningSha256).toBe(s.packageSha256)
+        expect(s.imageBytes).toBeGreaterThan(40000)
+        expect(s.packageBytes).toBeLessThan(s.imageBytes / 20)
+        expect(s.uartBytes).toBeLessThan(s.packageBytes + 2000) // the AT dialogue around the package
+        expect(s.boots).toBe(2)
+        expect(s.rereadBytes).toBe(0)
+        expect(s.journalCheckpoints).toBe(Math.floor((s.imageBytes - 1) / 4096)) // one per 4 KB sector of the rebuilt image
+        expect(d.vmLines.some(l => l.startsWith("SOTA ") && l.includes('"state":"verifying"'))).toBe(true)
     }, 300_000)
 
-    it("--compressed: downloaded as an image, refused by the agent's image check before ready (bad-image); 1_0_0 keeps running", async () => {
-        const { s, d } = await sim(["--compressed", "--baud", "0"])
-        expect(s).toMatchObject({ result: "failed", reason: "bad-image", version: "1_0_0", runningVersion: "1_0_0", healthy: true, engine: "vm", boots: 1, securityCounter: 1 })
-        expect(d.vmLines.some(l => l.startsWith("SOTA-PLAN") && l.includes("bad-magic"))).toBe(true)
+    it("--compressed: the image compressed, told by its first byte, rebuilt and launched", async () => {
+        const { s } = await sim(["--compressed"])
+        expect(s).toMatchObject({ result: "upgraded", version: "2_0_0", runningVersion: "2_0_0", healthy: true, packageKind: "compressed", profile: "delta" })
+        expect(s.runningSha256).toBe(s.packageSha256)
+        expect(s.packageBytes).toBeLessThan(s.imageBytes)
+    }, 300_000)
+
+    it("--delta with a power cut in the middle of the apply: the VM is killed, the rebuild resumes from its last checkpoint and upgrades", async () => {
+        // about 20 image sectors, each an erase, four 1 KB programs and a journal record: op 40 is mid-apply
+        const { s, d } = await sim(["--delta", "--fault", "cut@op=40"])
+        expect(s).toMatchObject({ result: "upgraded", version: "2_0_0", runningVersion: "2_0_0", healthy: true, cuts: 1, boots: 3, faultsFired: ["cut@op=40"] })
+        expect(s.runningSha256).toBe(s.packageSha256)
+        // the resume replays the package from its start: it is read again, once at most
+        expect(s.rereadBytes).toBeGreaterThan(0)
+        expect(s.rereadBytes).toBeLessThanOrEqual(s.packageBytes)
+        expect(d.vmLines.some(l => l.startsWith("SOTA-START") && l.includes('"resumable":true'))).toBe(true)
+    }, 300_000)
+
+    it("a delta to the signed profile (the default firmware, no rebuilder): refused before the download (unsupported-package); 1_0_0 keeps running", async () => {
+        const { s, d } = await sim(["--delta", "--baud", "0"], "signed")
+        expect(s).toMatchObject({ result: "refused", reason: "unsupported-package", version: "1_0_0", runningVersion: "1_0_0", healthy: true, packageKind: "delta", profile: "signed", boots: 1 })
+        expect(s.downloadSeconds).toBe(0)
+        expect(d.vmLines.some(l => l.startsWith("SOTA-PLAN") && l.includes('"reason":"unsupported-package"'))).toBe(true)
     }, 300_000)
 })

@@ -57,7 +57,7 @@ describe("npm run sim, VM engine", () => {
         expect(s.runningSha256).toBe(s.packageSha256)
         expect(s.imageBytes).toBeGreaterThan(40000) // the firmware's own program, not filler
         // signed by default: the VM's agent checked it before ready, and its confirm raised the store's counter to 2_0_0's
-        expect(s).toMatchObject({ signature: "ed25519", securityCounter: 2 })
+        expect(s).toMatchObject({ signature: "ed25519", securityCounter: 2, profile: "signed" })
         expect(s.boots).toBe(2) // the download boot, then the new image's trial boot (the boot stage launched it)
         expect(s.cuts).toBe(0)
         expect(s.rereadBytes).toBe(0)
