@@ -116,6 +116,7 @@ export async function runNodeEngine(o: SimOptions, view: View, env: NodeEngineEn
         to: o.to,
         imageBytes: target.length,
         packageKind: o.packageKind,
+        profile: o.profile,
         packageBytes: image.length,
         tap,
         seconds,

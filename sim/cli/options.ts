@@ -4,7 +4,7 @@
 import { readFileSync } from "node:fs"
 import { checkFaults, FAULT_USAGE, FaultSpec, parseFault } from "./fault-spec"
 import { UsageError } from "./usage-error"
-import { BAD_IMAGE_KINDS, BadImageKind } from "../boot/firmware-image"
+import { BAD_IMAGE_KINDS, BadImageKind, FirmwareProfile } from "../boot/firmware-image"
 import { LocationError, parseLocation } from "../../src/dfota/location"
 import { parsePlanOption, PLAN_USAGE, planDefaults, PlanOptions } from "./plan-options"
 
@@ -53,6 +53,12 @@ export interface SimOptions {
     serveModule: number
     /** --module-upgrade: upgrade the module's own firmware (DFOTA) from this location instead; null: SOTA */
     moduleUpgrade: string | null
+    /**
+     * the firmware profile both images are built from (sim/boot/firmware-image.ts): one image holds
+     * < 65 424 B of function bytecode, so the VM's firmware cannot carry every feature at once.
+     * "delta" for --delta and --compressed (the rebuilder), else "signed" (the agent's signature check)
+     */
+    profile: FirmwareProfile
     /** what the plan asks (plan-options.ts): components, consent, the platform's timing */
     plan: PlanOptions
 }
@@ -84,6 +90,7 @@ export const DEFAULTS: SimOptions = {
     slot: 512 * 1024,
     serveModule: -1,
     moduleUpgrade: null,
+    profile: "signed",
     plan: planDefaults(),
 }
 
@@ -128,6 +135,13 @@ export const USAGE = `usage: npm run sim -- [options]
                        --latency, --seed, --trace, --json, --strict apply)
 ${PLAN_USAGE}
 ${FAULT_USAGE}
+firmware profiles (the summary's "profile"): one DeviceScript image holds less than 65 424 B of function
+bytecode, so the firmware cannot carry the agent's signature check and the delta rebuilder at once; a run
+builds both images (--from, --to) from one profile, chosen by its options:
+  signed   the default: the agent checks each image's Ed25519 signature and security counter before
+           ready; a delta or compressed package would be refused (unsupported-package)
+  delta    --delta, --compressed: the agent rebuilds the image from the package; no signature check in
+           the agent (the boot stage still checks every image before it launches it)
 exit codes:
   0  the device ends healthy (a valid, confirmed image runs; for --module-upgrade: the module answers),
      whatever the upgrade's result (see "result"); with --strict only when the run upgraded
@@ -327,6 +341,8 @@ function checkMode(o: SimOptions, given: Set<string>) {
         if (given.has("--size")) throw new UsageError(`${kind} builds the package from the firmware images: --size does not apply`)
         if (o.packageKind === "delta" && o.from === o.to) throw new UsageError("--delta needs two versions: --from and --to are the same")
     }
+    // a package the agent must rebuild needs the rebuilder, which only the delta profile carries
+    o.profile = o.packageKind === "full" ? "signed" : "delta"
 }
 
 /** A file error as a few words (ENOENT → "no such file"), for one-line messages. */

@@ -5,6 +5,7 @@
 // docs/summary.schema.json writes the shape down and test/cli checks it.
 
 import type { FaultRun } from "./fault-spec"
+import type { FirmwareProfile } from "../boot/firmware-image"
 
 export type RunKind = "sota" | "modem" | "module-upgrade"
 
@@ -49,6 +50,8 @@ export interface SimSummary extends CommonSummary {
     signature: "ed25519" | null
     /** the store's security counter at the end (raised only by a confirm); null without a store to read */
     securityCounter: number | null
+    /** the firmware profile both images were built from (options.ts): "signed", "delta"; null when the run built none */
+    profile: FirmwareProfile | null
     /** running a valid, confirmed image at the end (decides the exit code) */
     healthy: boolean
     engine: "node" | "vm"
@@ -130,6 +133,8 @@ export interface RunFacts
     /** the run's faults, to tell which fired */
     faults?: FaultRun
     run?: RunKind
+    /** the firmware profile of the run's images (null or absent: none built, e.g. --modem) */
+    profile?: FirmwareProfile | null
 }
 
 export function summarize(f: RunFacts): SimSummary {
@@ -146,6 +151,7 @@ export function summarize(f: RunFacts): SimSummary {
         packageSha256: f.packageSha256,
         signature: f.signature,
         securityCounter: f.securityCounter,
+        profile: f.profile ?? null,
         healthy: f.healthy,
         engine: f.engine,
         from: f.from,

@@ -196,7 +196,7 @@ function commonRows(s: CommonSummary): Row[] {
     const rows: Row[] = [
         ["result", `${s.result}${s.reason ? ` (${s.reason})` : ""}${s.detail ? `: ${s.detail}` : ""}`],
         ["running", s.version === null ? `${what}: unknown` : `${what} ${s.version}, ${health}`],
-        ["asked", `${s.from ?? "?"} → ${s.to ?? "?"} (${s.run}${s.engine ? `, ${s.engine} engine` : ""}), ${s.seconds} s`],
+        ["asked", `${s.from ?? "?"} → ${s.to ?? "?"} (${s.run}${s.engine ? `, ${s.engine} engine` : ""}${profileOf(s) ? `, ${profileOf(s)} firmware profile` : ""}), ${s.seconds} s`],
     ]
     if (s.faultsFired.length + s.faultsNotFired.length > 0)
         rows.push(["faults", `fired: ${s.faultsFired.join(" ") || "none"}; not fired: ${s.faultsNotFired.join(" ") || "none"}`])
@@ -231,6 +231,11 @@ function specificRows(s: any): Row[] {
         ["journal", `${s.journalCheckpoints} checkpoints, ${s.metaErases} metadata sector erases`],
         ...((s.components ?? []) as any[]).map((c): Row => ["component", `${c.name} ${c.from ?? "?"} → ${c.to ?? "?"}: ${c.result}${c.reason ? ` (${c.reason})` : ""}${c.code === null ? "" : `, code ${c.code}`}`]),
     ]
+}
+
+/** A SOTA run's firmware profile (absent from other runs' summaries). */
+function profileOf(s: object): string | null {
+    return (s as { profile?: string | null }).profile ?? null
 }
 
 /** The package on the wire against a full upgrade (the image itself). */

@@ -439,6 +439,7 @@ export async function runVmEngine(o: SimOptions, view: View, env: VmEngineEnv = 
             to: o.to,
             imageBytes: target.length,
             packageKind: o.packageKind,
+            profile: o.profile,
             packageBytes: image.length,
             tap,
             seconds,

@@ -37,7 +37,7 @@ import { openChannels } from "./channels"
 import { openFlashSocket } from "./socket-transport"
 import { askSimHost, BoardSettings, layoutFromGeometry } from "./sim-board"
 import { SotaEngine } from "../sota/engine"
-import { PackageRebuilder } from "../sota/rebuild"
+import { FirmwareFeatures } from "./features"
 import { SotaProgress } from "../sota/progress"
 import { SotaPlatform } from "../sota/port"
 import { errText } from "../lib/err-text"
@@ -79,8 +79,8 @@ function stats(): string {
     return `{"bytesRead":${s.bytesRead},"blocks":${s.blocks},"blockRetries":${s.blockRetries},"checkpoints":${s.checkpoints},"moduleRestarts":${s.moduleRestarts},"resumedAt":${s.resumedAt},"flashRetries":0}`
 }
 
-async function main(version: string, behaviour: string) {
-    say("SOTA-BOOT", JSON.stringify({ ms: ds.millis(), version: version, behaviour: behaviour }))
+async function main(version: string, behaviour: string, features: FirmwareFeatures) {
+    say("SOTA-BOOT", JSON.stringify({ ms: ds.millis(), version: version, behaviour: behaviour, profile: features.profile }))
     if (behaviour === "throws") throw new Error(`firmware ${version} fails at start`)
     const ch = await openChannels()
     const board = ds.isSimulator() ? await askSimHost(ch.modem, DEFAULTS) : DEFAULTS
@@ -100,7 +100,10 @@ async function main(version: string, behaviour: string) {
         component: board.component,
         blockSize: board.blockSize,
         version: board.bootStage ? version : undefined,
-        rebuilder: new PackageRebuilder(),
+        // the profile's ports (profiles/): never both the rebuilder and the signature check, which
+        // together are over the VM's 65 424 B of function bytecode (-1051)
+        rebuilder: features.rebuilder,
+        signatures: features.signatures,
     })
     engine.onProgress((p: SotaProgress) => say("SOTA", statusJson(p, stats())))
     const start = await engine.start()
@@ -109,13 +112,13 @@ async function main(version: string, behaviour: string) {
     await engine.serve(PLAN_PERIOD_MS, plan => say("SOTA-PLAN", statusJson(plan, stats())))
 }
 
-/** Run the firmware whose identity line is `identity` ("SOTA-FIRMWARE <version> <behaviour>"). */
-export async function runFirmware(identity: string) {
+/** Run the firmware whose identity line is `identity` ("SOTA-FIRMWARE <version> <behaviour>") with a profile's features. */
+export async function runFirmware(identity: string, features: FirmwareFeatures) {
     const v = identity.indexOf(" ") + 1 // no String.split: 0.3 KB of library bytecode
     const b = identity.indexOf(" ", v)
     const behaviour = identity.slice(b + 1)
     try {
-        await main(identity.slice(v, b), behaviour)
+        await main(identity.slice(v, b), behaviour, features)
     } catch (e) {
         if (behaviour === "throws") throw e // the bad image's point: an exception nobody catches
         say("SOTA-ERROR", JSON.stringify({ where: engine ? "engine" : "init", message: errText(e) }))

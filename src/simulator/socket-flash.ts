@@ -15,8 +15,11 @@
 //   (reason, address, text); no answer in `timeoutMs` (the host's flash has no power: the MCU
 //   would be off too), a closed socket, or an answer that does not fit are FlashError "link".
 // Memory: a 22-byte header/trailer buffer and a 160-byte message buffer; a read's bytes go
-// straight into the caller's buffer. Requests are cut at 1 KB so that one answer's copy and
-// CRC stay far below the VM's 131 072-opcode slice.
+// straight into the caller's buffer. Requests are cut at 512 B: an answer's byte-by-byte copy
+// (onData, in the socket's event) and its CRC, then the caller's own work on the bytes until its
+// next request (a delta's add loop over 1 KB of old bytes, the store's erased-scan, the next
+// program's frame and CRC) ran in one VM slice; at 1 KB a delta's apply panicked (InfiniteLoop,
+// 60001) in the VM, mid-apply, at every try.
 
 import * as ds from "@devicescript/core"
 import { ByteTransport } from "../link/transport"
@@ -26,8 +29,8 @@ import { Signal } from "../lib/signal"
 import { checkGeometry, Flash, FlashError, FlashGeometry } from "../flash/flash"
 import { FRAME_MAGIC, HEADER_SIZE, OP_ERASE, OP_GEOMETRY, OP_PROGRAM, OP_READ, reasonOfStatus, writeHeader } from "./flash-protocol"
 
-/** Payload bytes per request. */
-const CHUNK = 1024
+/** Payload bytes per request (see the header: 1 KB panicked a delta's apply). */
+const CHUNK = 512
 /** Error texts are at most this long (the server cuts them there); the geometry is 14 bytes. */
 const MSG = 160
 

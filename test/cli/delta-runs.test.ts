@@ -22,7 +22,7 @@ describe("--delta and --compressed, node engine", () => {
             const r = await sim([`--${kind}`, "--engine", "node", "--json"])
             const s = JSON.parse(r.last)
             expect(validate(SCHEMA, s)).toEqual([])
-            expect(s).toMatchObject({ result: "upgraded", version: "2_0_0", runningVersion: "2_0_0", healthy: true, packageKind: kind, rereadBytes: 0, exitCode: 0 })
+            expect(s).toMatchObject({ result: "upgraded", version: "2_0_0", runningVersion: "2_0_0", healthy: true, packageKind: kind, profile: "delta", rereadBytes: 0, exitCode: 0 })
             expect(s.runningSha256).toBe(s.packageSha256)
             expect(s.packageBytes).toBeLessThan(kind === "delta" ? s.imageBytes / 20 : s.imageBytes)
             expect(s.uartBytes).toBeLessThan(s.packageBytes * 1.1 + 2000) // the package and the AT dialogue around it
@@ -40,5 +40,7 @@ describe("--delta and --compressed, node engine", () => {
         const s = { result: "upgraded", run: "sota", healthy: true }
         expect(validate(SCHEMA, s).some(e => e.includes("packageKind is missing"))).toBe(true)
         expect(validate(SCHEMA, s).some(e => e.includes("packageBytes is missing"))).toBe(true)
+        expect(validate(SCHEMA, s).some(e => e.includes("profile is missing"))).toBe(true)
+        expect(validate(SCHEMA, { ...s, profile: "everything" }).some(e => e.includes("profile"))).toBe(true)
     })
 })

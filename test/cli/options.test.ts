@@ -48,6 +48,15 @@ describe("options", () => {
         expect(USAGE).toContain("--compressed")
     })
 
+    it("the firmware profile follows the run: delta for --delta and --compressed (the rebuilder), signed otherwise; --help says why", () => {
+        expect(parseOptions([]).profile).toBe("signed")
+        expect(parseOptions(["--image", "bad:unsigned"]).profile).toBe("signed")
+        expect(parseOptions(["--delta"]).profile).toBe("delta")
+        expect(parseOptions(["--compressed"]).profile).toBe("delta")
+        expect(parseOptions(["--engine", "node", "--delta"]).profile).toBe("delta")
+        expect(USAGE).toMatch(/firmware profiles[^]*65 424 B[^]*signed[^]*delta\s+--delta, --compressed/)
+    })
+
     it("--strict, and the exit codes in --help", () => {
         expect(parseOptions(["--strict"]).strict).toBe(true)
         expect(parseOptions([]).strict).toBe(false)

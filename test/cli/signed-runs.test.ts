@@ -27,7 +27,7 @@ describe("signed images in npm run sim (node engine)", () => {
     it("signed by default: upgraded, signature ed25519, the counter raised to 2_0_0's (2) by its confirm", async () => {
         const r = await sim(["--engine", "node", "--json"])
         expect(validate(SCHEMA, r.s)).toEqual([])
-        expect(r.s).toMatchObject({ result: "upgraded", version: "2_0_0", healthy: true, signature: "ed25519", securityCounter: 2, exitCode: 0 })
+        expect(r.s).toMatchObject({ result: "upgraded", version: "2_0_0", healthy: true, signature: "ed25519", securityCounter: 2, profile: "signed", exitCode: 0 })
     }, 120_000)
 
     const refused: [string, string][] = [

@@ -2,9 +2,12 @@
 // serves a detools patch (createPatch(firmwareImage("1_0_0"), firmwareImage("2_0_0"))) as a delta
 // for source version 1_0_0, or the 2_0_0 image compressed; the 1_0_0 program in DeviceScript's VM
 // rebuilds 2_0_0 into its inactive slot over the simulator's remote flash, checks it, and the
-// host's boot stage launches it. One hub per machine: runs take turns through the hub lock.
+// host's boot stage launches it. Both images are built in the delta profile (the rebuilder, no
+// signature check in the agent: the two do not fit one image); the default signed profile refuses a
+// delta. One hub per machine: runs take turns through the hub lock.
 import { describe, expect, it } from "vitest"
 import { parseOptions } from "../../sim/cli/options"
+import type { FirmwareProfile } from "../../sim/boot/firmware-image"
 import type { SimSummary } from "../../sim/cli/summary"
 import { View } from "../../sim/cli/view"
 import { runVmEngine, VmRunDetails } from "../../sim/cli/vm-engine"
@@ -13,8 +16,9 @@ import { portTaken } from "../../sim/host/processes"
 
 const root = new URL("../..", import.meta.url).pathname
 
-async function sim(args: string[]): Promise<{ s: SimSummary; d: VmRunDetails; text: string[] }> {
+async function sim(args: string[], profile?: FirmwareProfile): Promise<{ s: SimSummary; d: VmRunDetails; text: string[] }> {
     const o = parseOptions(["--json", ...args])
+    if (profile) o.profile = profile
     let d: VmRunDetails = null
     const text: string[] = []
     const s = await runVmEngine(o, new View(true, t => text.push(t)), { root, details: x => (d = x) })
@@ -27,7 +31,9 @@ async function sim(args: string[]): Promise<{ s: SimSummary; d: VmRunDetails; te
 describe("npm run sim -- --delta / --compressed, VM engine", () => {
     it("--delta: the VM upgrades 1_0_0 → 2_0_0 from a patch of a few per cent of the image", async () => {
         const { s, d } = await sim(["--delta"])
-        expect(s).toMatchObject({ result: "upgraded", reason: null, version: "2_0_0", runningVersion: "2_0_0", healthy: true, engine: "vm", packageKind: "delta" })
+        expect(s).toMatchObject({ result: "upgraded", reason: null, version: "2_0_0", runningVersion: "2_0_0", healthy: true, engine: "vm", packageKind: "delta", profile: "delta" })
+        // both programs are the delta profile's (compiled in, printed at every boot)
+        expect(d.vmLines.filter(l => l.startsWith("SOTA-BOOT")).every(l => l.includes('"profile":"delta"'))).toBe(true)
         // the program that runs is the image the delta rebuilt, byte for byte (its SHA-256 TLV, read by itself)
         expect(s.runningSha256).toBe(s.packageSha256)
         expect(s.imageBytes).toBeGreaterThan(40000)
@@ -41,7 +47,7 @@ describe("npm run sim -- --delta / --compressed, VM engine", () => {
 
     it("--compressed: the image compressed, told by its first byte, rebuilt and launched", async () => {
         const { s } = await sim(["--compressed"])
-        expect(s).toMatchObject({ result: "upgraded", version: "2_0_0", runningVersion: "2_0_0", healthy: true, packageKind: "compressed" })
+        expect(s).toMatchObject({ result: "upgraded", version: "2_0_0", runningVersion: "2_0_0", healthy: true, packageKind: "compressed", profile: "delta" })
         expect(s.runningSha256).toBe(s.packageSha256)
         expect(s.packageBytes).toBeLessThan(s.imageBytes)
     }, 300_000)
@@ -55,5 +61,12 @@ describe("npm run sim -- --delta / --compressed, VM engine", () => {
         expect(s.rereadBytes).toBeGreaterThan(0)
         expect(s.rereadBytes).toBeLessThanOrEqual(s.packageBytes)
         expect(d.vmLines.some(l => l.startsWith("SOTA-START") && l.includes('"resumable":true'))).toBe(true)
+    }, 300_000)
+
+    it("a delta to the signed profile (the default firmware, no rebuilder): refused before the download (unsupported-package); 1_0_0 keeps running", async () => {
+        const { s, d } = await sim(["--delta", "--baud", "0"], "signed")
+        expect(s).toMatchObject({ result: "refused", reason: "unsupported-package", version: "1_0_0", runningVersion: "1_0_0", healthy: true, packageKind: "delta", profile: "signed", boots: 1 })
+        expect(s.downloadSeconds).toBe(0)
+        expect(d.vmLines.some(l => l.startsWith("SOTA-PLAN") && l.includes('"reason":"unsupported-package"'))).toBe(true)
     }, 300_000)
 })

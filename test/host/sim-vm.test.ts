@@ -56,6 +56,8 @@ describe("npm run sim, VM engine", () => {
         expect(s.packageSha256).toMatch(/^[0-9a-f]{64}$/)
         expect(s.runningSha256).toBe(s.packageSha256)
         expect(s.imageBytes).toBeGreaterThan(40000) // the firmware's own program, not filler
+        // signed by default: the VM's agent checked it before ready, and its confirm raised the store's counter to 2_0_0's
+        expect(s).toMatchObject({ signature: "ed25519", securityCounter: 2, profile: "signed" })
         expect(s.boots).toBe(2) // the download boot, then the new image's trial boot (the boot stage launched it)
         expect(s.cuts).toBe(0)
         expect(s.rereadBytes).toBe(0)
@@ -118,16 +120,23 @@ describe("npm run sim, VM engine", () => {
         expect(s).toMatchObject({ result: "rolled-back", reason: "rolled-back", version: "1_0_0", runningVersion: "1_0_0", healthy: true })
     }, 240_000)
 
-    it("an image whose SHA-256 TLV is wrong (bad:bad-sha): the boot stage refuses the slot, 1_0_0 runs without a trial", async () => {
-        const { s } = await sim(["--baud", "0", "--image", "bad:bad-sha"])
-        expect(s).toMatchObject({ result: "rolled-back", reason: "bad-image", version: "1_0_0", runningVersion: "1_0_0", healthy: true, packageSha256: null })
-        expect(s.boots).toBe(2) // the refused image never started
+    // the VM agent's own check (signatures on) refuses these before the slot is marked ready: nothing is
+    // activated, the old program never stops (boots 1); the reason is the agent's, in `reason`
+    it.each([
+        ["bad-sha", "bad-image", 1],
+        ["oversize", "bad-image", 1],
+        ["unsigned", "unsigned", 1],
+        ["wrong-key", "unknown-key", 1],
+        ["lower-counter", "counter-too-low", 1],
+    ])("bad:%s: refused by the agent in the VM before ready (%s); the old program runs, the counter stays 1", async (kind, reason, boots) => {
+        const { s, d } = await sim(["--baud", "0", "--image", `bad:${kind}`])
+        expect(s).toMatchObject({ result: "failed", reason, version: "1_0_0", runningVersion: "1_0_0", healthy: true, boots, signature: "ed25519", securityCounter: 1 })
+        expect(d.vmLines.some(l => l.startsWith("SOTA-PLAN") && l.includes(`"reason":"${reason}"`))).toBe(true)
     }, 240_000)
 
     it.each([
         ["self-test-fail", "self-test-failed", 3],
-        ["not-bytecode", "bad-image", 2],
-        ["oversize", "bad-image", 2],
+        ["not-bytecode", "bad-image", 2], // a valid signed image: only the boot stage sees it is no program
     ])("bad:%s: the old program runs again, reason %s", async (kind, reason, boots) => {
         const { s } = await sim(["--baud", "0", "--image", `bad:${kind}`])
         expect(s).toMatchObject({ result: "rolled-back", reason, version: "1_0_0", runningVersion: "1_0_0", healthy: true, boots })

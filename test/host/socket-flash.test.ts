@@ -55,18 +55,19 @@ async function outcome(p: Promise<unknown>): Promise<string> {
 }
 
 describe("SocketFlash ↔ FlashServer ↔ NorFlash", () => {
-    it("opens with the geometry, and reads, programs and erases in whole 1 KB frames", async () => {
+    it("opens with the geometry, and reads, programs and erases in whole 512-byte frames", async () => {
         const { nor, server, client, cut } = await rig()
         expect(client.geometry).toEqual({ sectorSize: SECTOR, programUnit: 8, size: FLASH_SIZE })
         const data = pattern(3000, 1)
         await client.program(8, data.subarray(0, 2992))
         // one write per request, each a whole frame: 18-byte header + payload + 4-byte CRC
-        expect(cut.writes).toEqual([18, 18 + 1024 + 4, 18 + 1024 + 4, 18 + 944 + 4])
+        // (512 B: at 1 KB a delta's apply in the VM ran past its opcode slice, test/host/sim-vm-delta.test.ts)
+        expect(cut.writes).toEqual([18, ...Array(5).fill(18 + 512 + 4), 18 + 432 + 4])
         expect(nor.peek(8, 2992).equals(data.subarray(0, 2992))).toBe(true)
         const back = await client.read(0, 4096)
         expect(back.subarray(8, 3000).equals(data.subarray(0, 2992))).toBe(true)
         expect(back[0]).toBe(0xff)
-        expect(server.stats).toMatchObject({ reads: 4, programs: 3, erases: 0, replays: 0, damaged: 0, faults: 0 })
+        expect(server.stats).toMatchObject({ reads: 8, programs: 6, erases: 0, replays: 0, damaged: 0, faults: 0 })
         await client.eraseSector(0)
         expect(nor.peek(0, SECTOR).every(b => b === 0xff)).toBe(true)
     })
@@ -76,7 +77,7 @@ describe("SocketFlash ↔ FlashServer ↔ NorFlash", () => {
             const { nor, client } = await rig({ chunk })
             await client.program(0, pattern(2048, 2))
             expect((await client.read(0, 2048)).equals(pattern(2048, 2))).toBe(true)
-            expect(nor.programOps).toBe(2)
+            expect(nor.programOps).toBe(4)
             expect(await outcome(client.program(0, pattern(8, 3)))).toMatch(/^not-erased @0: /)
         }
     })
@@ -112,8 +113,8 @@ describe("SocketFlash ↔ FlashServer ↔ NorFlash", () => {
     it("a VM killed mid-write: the host drops the half frame (link down, or silence); a closed socket fails at once", async () => {
         for (const how of ["link", "silence"]) {
             const { nor, server, client, cut, c } = await rig({ timeoutMs: 100 })
-            cut.cutOutAt = cut.outPos + 700 // the VM dies 700 bytes into a 1 KB program frame
-            expect(await outcome(client.program(0, pattern(1024, 10)))).toMatch(/^link @0: /)
+            cut.cutOutAt = cut.outPos + 350 // the VM dies 350 bytes into a 512-byte program frame
+            expect(await outcome(client.program(0, pattern(512, 10)))).toMatch(/^link @0: /)
             if (how === "link") {
                 c.setLink(false)
                 const t1 = Date.now()
@@ -124,8 +125,8 @@ describe("SocketFlash ↔ FlashServer ↔ NorFlash", () => {
             const second = new SocketFlash(c, 300, 0)
             await second.open()
             expect(nor.programOps).toBe(0) // the partial program never reached the flash
-            await second.program(0, pattern(1024, 11))
-            expect(nor.peek(0, 1024).equals(pattern(1024, 11))).toBe(true)
+            await second.program(0, pattern(512, 11))
+            expect(nor.peek(0, 512).equals(pattern(512, 11))).toBe(true)
             expect(server.stats.requests).toBe(3) // geometry, geometry, program
         }
     })

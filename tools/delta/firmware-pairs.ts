@@ -42,7 +42,10 @@ async function buildVariant(root: string, key: string, prepare: (srcDir: string)
     mkdirSync(dir, { recursive: true })
     prepare(join(dir, "src"))
     const entry = join(dir, "entry.ts")
-    writeFileSync(entry, `import { runFirmware } from "./src/simulator/firmware"\n\nawait runFirmware("${identityLine("1_0_0", "good")}")\n`)
+    // the delta profile (what a delta run ships); a tree from before the profiles has runFirmware(identity)
+    const profiled = existsSync(join(dir, "src/simulator/profiles/delta.ts"))
+    const imp = profiled ? `import { deltaProfile } from "./src/simulator/profiles/delta"\n` : ""
+    writeFileSync(entry, `import { runFirmware } from "./src/simulator/firmware"\n${imp}\nawait runFirmware("${identityLine("1_0_0", "good")}"${profiled ? ", deltaProfile()" : ""})\n`)
     await buildDevs(root, entry, out)
     rmSync(dir, { recursive: true, force: true })
     return readFileSync(out)
@@ -80,7 +83,7 @@ export function lastReleases(root: string): [string, string] {
 }
 
 export async function versionPair(root: string): Promise<FirmwarePair> {
-    return { name: "version", what: "1_0_0 → 2_0_0 (the version string only)", old: await firmwareImage(root, "1_0_0"), nw: await firmwareImage(root, "2_0_0") }
+    return { name: "version", what: "1_0_0 → 2_0_0 (the version string only)", old: await firmwareImage(root, "1_0_0", { profile: "delta" }), nw: await firmwareImage(root, "2_0_0", { profile: "delta" }) }
 }
 
 export async function constantPair(root: string): Promise<FirmwarePair> {
