@@ -6,7 +6,7 @@ import { checkFaults, FAULT_USAGE, FaultSpec, parseFault } from "./fault-spec"
 import { UsageError } from "./usage-error"
 import { BAD_IMAGE_KINDS, BadImageKind, FirmwareProfile } from "../boot/firmware-image"
 import { LocationError, parseLocation } from "../../src/dfota/location"
-import { parsePlanOption, PLAN_USAGE, planDefaults, PlanOptions } from "./plan-options"
+import { parsePlanOption, PLAN_USAGE, planDefaults, PlanOptions, vmPlan } from "./plan-options"
 
 export { UsageError }
 
@@ -142,6 +142,9 @@ builds both images (--from, --to) from one profile, chosen by its options:
            ready; a delta or compressed package would be refused (unsupported-package)
   delta    --delta, --compressed: the agent rebuilds the image from the package; no signature check in
            the agent (the boot stage still checks every image before it launches it)
+  components  --components N in the VM: the agent walks a plan's components (the program, then DATA
+           in a store of its own) and keeps and reports an outcome per component; no signature check
+           in the agent, no rebuilder
 exit codes:
   0  the device ends healthy (a valid, confirmed image runs; for --module-upgrade: the module answers),
      whatever the upgrade's result (see "result"); with --strict only when the run upgraded
@@ -330,9 +333,9 @@ function checkMode(o: SimOptions, given: Set<string>) {
         return
     }
     refuse(ONLY_WITH_MODEM, "without --modem")
-    if (o.plan.asked) {
-        // the VM's firmware does not plug in the agent's plan ports (components, consent, outcomes)
-        if (o.engine === "vm" && given.has("--engine")) throw new UsageError("--components, --user-confirmed, --defer-once and the plan's timing run in the node engine: use --engine node or leave --engine out")
+    if (o.plan.asked && !vmPlan(o.plan, o.packageKind)) {
+        // the VM's components profile plugs in components and outcomes only (plan-options.ts)
+        if (o.engine === "vm" && given.has("--engine")) throw new UsageError("--user-confirmed, --defer-once, the plan's timing and --components with --delta or --compressed run in the node engine: use --engine node or leave --engine out")
         o.engine = "node"
     }
     if (o.packageKind !== "full") {
@@ -342,7 +345,7 @@ function checkMode(o: SimOptions, given: Set<string>) {
         if (o.packageKind === "delta" && o.from === o.to) throw new UsageError("--delta needs two versions: --from and --to are the same")
     }
     // a package the agent must rebuild needs the rebuilder, which only the delta profile carries
-    o.profile = o.packageKind === "full" ? "signed" : "delta"
+    o.profile = o.packageKind !== "full" ? "delta" : o.plan.asked && o.engine === "vm" ? "components" : "signed"
 }
 
 /** A file error as a few words (ENOENT → "no such file"), for one-line messages. */

@@ -37,7 +37,7 @@ import { openChannels } from "./channels"
 import { openFlashSocket } from "./socket-transport"
 import { askSimHost, BoardSettings, layoutFromGeometry } from "./sim-board"
 import { SotaEngine } from "../sota/engine"
-import { FirmwareFeatures } from "./features"
+import { FirmwareFeatures, PlanPorts } from "./features"
 import { SotaProgress } from "../sota/progress"
 import { SotaPlatform } from "../sota/port"
 import { errText } from "../lib/err-text"
@@ -90,9 +90,12 @@ async function main(version: string, behaviour: string, features: FirmwareFeatur
     // only at a timer tick, hence the 1 ms polls); the "flash" Serial role is bound but unused here
     flash = new SocketFlash(await openFlashSocket(), 3000, 1)
     await flash.open()
-    const layout = layoutFromGeometry(flash.geometry)
+    // the components profile's ports, which cut the data store's region off the flash; without
+    // them the fields left unset are undefined (the program alone, the whole flash)
+    const ports: PlanPorts = features.plan ? features.plan(flash) : ({ layout: layoutFromGeometry(flash.geometry) } as PlanPorts)
+    const layout = ports.layout
     say("SOTA-READY", JSON.stringify({ bindMs: ch.bindMs, swapped: ch.swapped, layout: layout, board: board }))
-    const store = new ImageStore(flash, layout, { externalBoot: board.bootStage })
+    const store = new ImageStore(flash, layout, { externalBoot: board.bootStage, outcomes: ports.keeper })
     const at = new AtClient(ch.modem)
     // the application's self-test: this image's own behaviour, and what the host asks of it
     const passes = board.selfTestPasses && behaviour !== "self-test-fail"
@@ -104,6 +107,8 @@ async function main(version: string, behaviour: string, features: FirmwareFeatur
         // together are over the VM's 65 424 B of function bytecode (-1051)
         rebuilder: features.rebuilder,
         signatures: features.signatures,
+        components: ports.components,
+        outcomes: ports.outcomes,
     })
     engine.onProgress((p: SotaProgress) => say("SOTA", statusJson(p, stats())))
     const start = await engine.start()
