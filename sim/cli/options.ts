@@ -145,6 +145,8 @@ builds both images (--from, --to) from one profile, chosen by its options:
   components  --components N in the VM: the agent walks a plan's components (the program, then DATA
            in a store of its own) and keeps and reports an outcome per component; no signature check
            in the agent, no rebuilder
+  consent  --components 2 --defer-once in the VM: the components profile and the application's consent
+           hook, which defers the program's plan once (3 s)
 exit codes:
   0  the device ends healthy (a valid, confirmed image runs; for --module-upgrade: the module answers),
      whatever the upgrade's result (see "result"); with --strict only when the run upgraded
@@ -335,7 +337,7 @@ function checkMode(o: SimOptions, given: Set<string>) {
     refuse(ONLY_WITH_MODEM, "without --modem")
     if (o.plan.asked && !vmPlan(o.plan, o.packageKind)) {
         // the VM's components profile plugs in components and outcomes only (plan-options.ts)
-        if (o.engine === "vm" && given.has("--engine")) throw new UsageError("--user-confirmed, --defer-once, the plan's timing and --components with --delta or --compressed run in the node engine: use --engine node or leave --engine out")
+        if (o.engine === "vm" && given.has("--engine")) throw new UsageError("--user-confirmed, the plan's timing, and the plan options without --components 2 or with --delta or --compressed run in the node engine: use --engine node or leave --engine out")
         o.engine = "node"
     }
     if (o.packageKind !== "full") {
@@ -345,7 +347,7 @@ function checkMode(o: SimOptions, given: Set<string>) {
         if (o.packageKind === "delta" && o.from === o.to) throw new UsageError("--delta needs two versions: --from and --to are the same")
     }
     // a package the agent must rebuild needs the rebuilder, which only the delta profile carries
-    o.profile = o.packageKind !== "full" ? "delta" : o.plan.asked && o.engine === "vm" ? "components" : "signed"
+    o.profile = o.packageKind !== "full" ? "delta" : o.plan.asked && o.engine === "vm" ? (o.plan.deferOnce ? "consent" : "components") : "signed"
 }
 
 /** A file error as a few words (ENOENT → "no such file"), for one-line messages. */

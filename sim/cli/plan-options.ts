@@ -1,9 +1,8 @@
 // `npm run sim` options for what a QuecThing plan can ask (issue 20): a second, data component,
 // a user-confirmed plan, a consent hook that defers once, the platform's rejection period, push
-// period, failure limit and retry interval. --components alone runs in the VM (the firmware's
-// components profile, src/simulator/profiles/components.ts: components and outcomes); the others
-// run in the node engine (the VM's firmware has no consent hook; the platform's timing options
-// are untested there).
+// period, failure limit and retry interval. --components 2, alone or with --defer-once, runs in
+// the VM (the firmware's components and consent profiles, src/simulator/profiles/); the others run
+// in the node engine (the platform's timing options and --user-confirmed are untested there).
 // With any of them the run keeps outcome records (SotaConfig.outcomes), walks the plan's
 // components in the platform's order, and its summary gains `components`, one entry per
 // component from the outcome records.
@@ -38,7 +37,8 @@ export function planDefaults(): PlanOptions {
     return { asked: false, components: 1, userConfirmed: false, deferOnce: false, rejectionMin: null, pushPeriod: null, failLimit: null, retryMin: null }
 }
 
-export const PLAN_USAGE = `plans (issue 20; --components alone runs in the VM, the others imply the node engine):
+export const PLAN_USAGE = `plans (issue 20; --components 2, alone or with --defer-once, runs in the VM; the others
+imply the node engine):
   --components N       1 (the program) or 2 (the program, then a data component DATA V1 → V2 in a store
                        of its own); the summary's "components" has one entry per component
   --user-confirmed     the plan is user-confirmed: pushed once the user confirms it (at once, here)
@@ -65,12 +65,12 @@ function period(v: string | undefined): MaintenanceWindow {
 }
 
 /**
- * The VM's firmware runs this plan (its components profile: components and outcomes, no consent
- * hook, no rebuilder): --components alone, with a full package. Every other plan option is the
- * node engine's.
+ * The VM's firmware runs this plan: --components 2 (the host builds DATA's region only then), maybe
+ * with --defer-once, with a full package (the components and consent profiles carry no rebuilder).
+ * Every other plan option is the node engine's.
  */
 export function vmPlan(p: PlanOptions, packageKind: string): boolean {
-    return packageKind === "full" && !p.userConfirmed && !p.deferOnce && p.rejectionMin === null && p.pushPeriod === null && p.failLimit === null && p.retryMin === null
+    return packageKind === "full" && p.components > 1 && !p.userConfirmed && p.rejectionMin === null && p.pushPeriod === null && p.failLimit === null && p.retryMin === null
 }
 
 /** One of the plan options at argv's `a` (its value from `next`): true when it was one. */

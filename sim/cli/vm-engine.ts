@@ -16,7 +16,8 @@
 //   - a plan run (--components N: the components profile) goes on after the confirm: the firmware
 //     serves the plan's next component (DATA, after the program's version report) in the same boot,
 //     and the run ends at that plan's result (or the no-plan after the last component), as the node
-//     engine's walk does; the summary's `components` is read from the outcome records on the flash;
+//     engine's walk does (a "deferred" refusal does not end it either: the firmware asks again at
+//     the consent's time); the summary's `components` is read from the outcome records on the flash;
 //   - every launch is the boot stage's (sim/boot/boot-stage.ts, MCUboot's role): before the VM
 //     starts, the host decides and records the boot on the NOR model, checks the chosen image and
 //     runs that image's program (its body, a .devs file). So the firmware's reboot is a reset the
@@ -317,6 +318,8 @@ export async function runVmEngine(o: SimOptions, view: View, env: VmEngineEnv = 
             }
             case "SOTA-PLAN":
                 plan = b as PlanResult
+                // a plan run's deferral: the firmware asks again by itself when the consent's time comes
+                if (walk && plan.result === "refused" && plan.reason === "deferred") break
                 if (plan.result !== "rebooting") endRun(`plan ${plan.result}`)
                 break
             case "SOTA-ERROR":

@@ -5,7 +5,8 @@ import { ImageVerifier } from "../sota/image-verifier"
 import { Flash } from "../flash/flash"
 import { RecordKeeper } from "../flash/store-port"
 import { StoreLayout } from "../flash/store-config"
-import { ComponentSet, OutcomeLog } from "../sota/plan-ports"
+import { ComponentSet, OutcomeLog, PlanGate } from "../sota/plan-ports"
+import { AtClient } from "../at/client"
 
 /** Issue 20's ports and the program store's layout they leave (profiles/components.ts). */
 export interface PlanPorts {
@@ -15,6 +16,8 @@ export interface PlanPorts {
     keeper: RecordKeeper
     components: ComponentSet
     outcomes: OutcomeLog
+    /** the application's consent (profiles/consent.ts); none: every accepted plan now */
+    consent?: PlanGate
 }
 
 /**
@@ -24,11 +27,11 @@ export interface PlanPorts {
  * rebuilder (≈ 5.8 KB) do not both fit beside the rest.
  */
 export interface FirmwareFeatures {
-    /** the profile's name, printed in SOTA-BOOT: "signed", "delta", "components" */
+    /** the profile's name, printed in SOTA-BOOT: "signed", "delta", "components", "consent" */
     profile: string
     rebuilder?: Rebuilder
     signatures?: ImageVerifier
     /** components and outcomes, wired on the mounted flash (none: the program alone, the whole flash) */
-    plan?: (flash: Flash) => PlanPorts
+    plan?: (flash: Flash, at: AtClient) => PlanPorts
 }
 

@@ -92,11 +92,11 @@ async function main(version: string, behaviour: string, features: FirmwareFeatur
     await flash.open()
     // the components profile's ports, which cut the data store's region off the flash; without
     // them the fields left unset are undefined (the program alone, the whole flash)
-    const ports: PlanPorts = features.plan ? features.plan(flash) : ({ layout: layoutFromGeometry(flash.geometry) } as PlanPorts)
+    const at = new AtClient(ch.modem)
+    const ports: PlanPorts = features.plan ? features.plan(flash, at) : ({ layout: layoutFromGeometry(flash.geometry) } as PlanPorts)
     const layout = ports.layout
     say("SOTA-READY", JSON.stringify({ bindMs: ch.bindMs, swapped: ch.swapped, layout: layout, board: board }))
     const store = new ImageStore(flash, layout, { externalBoot: board.bootStage, outcomes: ports.keeper })
-    const at = new AtClient(ch.modem)
     // the application's self-test: this image's own behaviour, and what the host asks of it
     const passes = board.selfTestPasses && behaviour !== "self-test-fail"
     engine = new SotaEngine(at, store, new Board(board, passes), {
@@ -109,6 +109,7 @@ async function main(version: string, behaviour: string, features: FirmwareFeatur
         signatures: features.signatures,
         components: ports.components,
         outcomes: ports.outcomes,
+        consent: ports.consent,
     })
     engine.onProgress((p: SotaProgress) => say("SOTA", statusJson(p, stats())))
     const start = await engine.start()

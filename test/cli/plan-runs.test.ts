@@ -92,6 +92,7 @@ describe("plan runs", () => {
 describe("plan options refused where they cannot apply", () => {
     for (const [args, msg] of [
         [["--defer-once", "--engine", "vm"], "run in the node engine"],
+        [["--components", "1", "--engine", "vm"], "run in the node engine"],
         [["--components", "2", "--delta", "--engine", "vm"], "run in the node engine"],
         [["--components", "3"], "--components must be between 1 and 2"],
         [["--rejection-min", "5"], "--rejection-min must be between 10 and 1440"],

@@ -3,7 +3,8 @@
 // the agent's components and outcome ports, a data store "DATA" in the flash's last sectors). The
 // 1_0_0 program downloads 2_0_0 and reboots; the 2_0_0 program confirms, reports its version, and the
 // platform then pushes DATA V1 → V2, which the same boot downloads, checks and activates. The summary's
-// `components` comes from the outcome records on the flash, as in the node engine.
+// `components` comes from the outcome records on the flash, as in the node engine. With --defer-once
+// the images are the consent profile's (profiles/consent.ts): the application's hook defers once.
 // One hub per machine: runs take turns through the hub lock.
 import { describe, expect, it } from "vitest"
 import { parseOptions } from "../../sim/cli/options"
@@ -51,5 +52,33 @@ describe("npm run sim -- --components 2, VM engine", () => {
             ["DATA", "updated", "V1", "V2"],
         ])
         console.log(`--components 2 → ${JSON.stringify(s)}`)
+    }, 400_000)
+
+    it("--components 2 --defer-once: the consent hook defers the program's plan once (refused, the platform counts it), the firmware asks again at the hook's time, both upgraded", async () => {
+        const o = parseOptions(["--components", "2", "--defer-once", "--json"])
+        expect([o.engine, o.profile]).toEqual(["vm", "consent"])
+        let d: VmRunDetails = null
+        let w: SimDevice = null
+        const s: SimSummary = await runVmEngine(o, new View(true, () => {}), { root, details: x => (d = x), world: x => (w = x) })
+        for (const p of HUB_PORTS) expect(await portTaken(p), `port ${p} left taken`).toBe(false)
+        if (s.result !== "upgraded") console.log(`last firmware lines\n  ${d?.vmLines.slice(-25).join("\n  ")}`)
+        expect(s).toMatchObject({ result: "upgraded", reason: null, version: "2_0_0", healthy: true, engine: "vm", profile: "consent", boots: 2 })
+        expect(s.components).toEqual([
+            { name: "STM32", from: "1_0_0", to: "2_0_0", result: "upgraded", reason: null, code: 0 },
+            { name: "DATA", from: "V1", to: "V2", result: "upgraded", reason: null, code: 0 },
+        ])
+        // the plans the firmware finished (the program's "rebooting" is the host's reset, never printed)
+        const plans = d.vmLines.filter(l => l.startsWith("SOTA-PLAN")).map(l => JSON.parse(l.slice(10)))
+        expect(plans.map(p => [p.result, p.reason, p.target])).toEqual([
+            ["refused", "deferred", "2_0_0"],
+            ["updated", null, "V2"],
+        ])
+        const deferred = d.vmLines.findIndex(l => l.startsWith("SOTA-PLAN"))
+        const download = d.vmLines.findIndex(l => l.startsWith("SOTA ") && l.includes('"state":"downloading"') && l.includes('"target":"2_0_0"'))
+        expect(download).toBeGreaterThan(deferred)
+        expect(plans[0].detail).toBe("deferred once (--defer-once)")
+        const plan = w.dc.plans[w.dc.plans.length - 1]
+        expect(w.dc.deviceDetail(plan.id, PRODUCT.imei)).toMatchObject({ refusals: 1, failures: 0, status: "succeeded" })
+        console.log(`--components 2 --defer-once → ${JSON.stringify(s)}`)
     }, 400_000)
 })

@@ -19,7 +19,8 @@ import { layoutFromGeometry, META_SECTORS } from "../sim-board"
 export const DATA_NAME = "DATA"
 export const DATA_SLOT_SECTORS = 1
 
-function wire(flash: Flash): PlanPorts {
+/** The data store and the outcome ports on `flash` (the consent profile adds its gate to them). */
+export function wireComponents(flash: Flash): PlanPorts {
     const g = flash.geometry
     const sec = g.sectorSize
     const dataSectors = META_SECTORS + 2 * DATA_SLOT_SECTORS
@@ -39,5 +40,5 @@ function wire(flash: Flash): PlanPorts {
 }
 
 export function componentsProfile(): FirmwareFeatures {
-    return { profile: "components", plan: wire }
+    return { profile: "components", plan: wireComponents }
 }
