@@ -14,8 +14,11 @@ import { runVmEngine, VmRunDetails } from "../../sim/cli/vm-engine"
 import { HUB_PORTS } from "../../sim/host/hub"
 import { portTaken } from "../../sim/host/processes"
 import { PRODUCT, SimDevice } from "../../sim/device/device"
+import { readFileSync } from "node:fs"
+import { validate } from "../cli/schema"
 
 const root = new URL("../..", import.meta.url).pathname
+const SCHEMA = JSON.parse(readFileSync(new URL("../../docs/summary.schema.json", import.meta.url), "utf8"))
 
 describe("npm run sim -- --components 2, VM engine", () => {
     it("the program, then DATA, both upgraded in the VM in the platform's order; the summary names each with its code", async () => {
@@ -28,6 +31,8 @@ describe("npm run sim -- --components 2, VM engine", () => {
         for (const p of HUB_PORTS) expect(await portTaken(p), `port ${p} left taken`).toBe(false)
         if (s.result !== "upgraded") console.log(`last firmware lines\n  ${d?.vmLines.slice(-25).join("\n  ")}`)
         expect(s).toMatchObject({ result: "upgraded", reason: null, version: "2_0_0", runningVersion: "2_0_0", healthy: true, engine: "vm", profile: "components", boots: 2, rereadBytes: 0 })
+        // the --json summary's shape (docs/summary.schema.json), as printed
+        expect(validate(SCHEMA, JSON.parse(JSON.stringify(s)))).toEqual([])
         expect(s.components).toEqual([
             { name: "STM32", from: "1_0_0", to: "2_0_0", result: "upgraded", reason: null, code: 0 },
             { name: "DATA", from: "V1", to: "V2", result: "upgraded", reason: null, code: 0 },
@@ -63,6 +68,7 @@ describe("npm run sim -- --components 2, VM engine", () => {
         for (const p of HUB_PORTS) expect(await portTaken(p), `port ${p} left taken`).toBe(false)
         if (s.result !== "upgraded") console.log(`last firmware lines\n  ${d?.vmLines.slice(-25).join("\n  ")}`)
         expect(s).toMatchObject({ result: "upgraded", reason: null, version: "2_0_0", healthy: true, engine: "vm", profile: "consent", boots: 2 })
+        expect(validate(SCHEMA, JSON.parse(JSON.stringify(s)))).toEqual([])
         expect(s.components).toEqual([
             { name: "STM32", from: "1_0_0", to: "2_0_0", result: "upgraded", reason: null, code: 0 },
             { name: "DATA", from: "V1", to: "V2", result: "upgraded", reason: null, code: 0 },
