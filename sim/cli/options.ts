@@ -56,7 +56,8 @@ export interface SimOptions {
     /**
      * the firmware profile both images are built from (sim/boot/firmware-image.ts): one image holds
      * < 65 424 B of function bytecode, so the VM's firmware cannot carry every feature at once.
-     * "delta" for --delta and --compressed (the rebuilder), else "signed" (the agent's signature check)
+     * "delta" for --delta and --compressed (the rebuilder); "components" for a VM run of --components 2
+     * and "consent" with --defer-once too (plan-options.ts vmPlan); else "signed" (the signature check)
      */
     profile: FirmwareProfile
     /** what the plan asks (plan-options.ts): components, consent, the platform's timing */

@@ -12,10 +12,10 @@ import { AtClient } from "../at/client"
 export interface PlanPorts {
     /** the program's store (the data component's region is cut off the flash) */
     layout: StoreLayout
-    /** the program store's outcome record */
-    keeper: RecordKeeper
-    components: ComponentSet
-    outcomes: OutcomeLog
+    /** the program store's outcome record (unset: none kept) */
+    keeper?: RecordKeeper
+    components?: ComponentSet
+    outcomes?: OutcomeLog
     /** the application's consent (profiles/consent.ts); none: every accepted plan now */
     consent?: PlanGate
 }

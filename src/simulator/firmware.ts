@@ -11,7 +11,8 @@
 //   1. open the two Serial channels (channels.ts): "modem" (the module's UART) and "flash" (the
 //      image store's NOR device; in the simulator the host's NOR model);
 //   2. in the simulator only, ask the host for this run's board settings (sim-board.ts);
-//   3. mount the image store over the flash (layout derived from the flash geometry), bring up the
+//   3. mount the image store over the flash (layout derived from the flash geometry; the plan
+//      profiles, components and consent, first cut a data store's region off its end), bring up the
 //      AT client, and run the SOTA engine: start() (boot decision, or the host boot stage's, then
 //      self-test, confirm or roll back, version report), then checkForUpdate() once; then stay
 //      online for plans the platform pushes.
@@ -90,10 +91,10 @@ async function main(version: string, behaviour: string, features: FirmwareFeatur
     // only at a timer tick, hence the 1 ms polls); the "flash" Serial role is bound but unused here
     flash = new SocketFlash(await openFlashSocket(), 3000, 1)
     await flash.open()
-    // the components profile's ports, which cut the data store's region off the flash; without
-    // them the fields left unset are undefined (the program alone, the whole flash)
     const at = new AtClient(ch.modem)
-    const ports: PlanPorts = features.plan ? features.plan(flash, at) : ({ layout: layoutFromGeometry(flash.geometry) } as PlanPorts)
+    // the plan profiles' ports (components, consent), which cut the data store's region off the
+    // flash; without them the fields left unset are undefined (the program alone, the whole flash)
+    const ports: PlanPorts = features.plan ? features.plan(flash, at) : { layout: layoutFromGeometry(flash.geometry) }
     const layout = ports.layout
     say("SOTA-READY", JSON.stringify({ bindMs: ch.bindMs, swapped: ch.swapped, layout: layout, board: board }))
     const store = new ImageStore(flash, layout, { externalBoot: board.bootStage, outcomes: ports.keeper })
