@@ -36,7 +36,7 @@ export const IMAGE_KINDS = ["not-bytecode", "bad-sha", "oversize", "unsigned", "
 export type BadImageKind = (typeof PROGRAM_KINDS)[number] | (typeof IMAGE_KINDS)[number]
 export const BAD_IMAGE_KINDS: readonly string[] = [...PROGRAM_KINDS, ...IMAGE_KINDS]
 
-export const PROFILES = ["signed", "delta"] as const
+export const PROFILES = ["signed", "delta", "components", "consent"] as const
 export type FirmwareProfile = (typeof PROFILES)[number]
 
 /** The identity line compiled into a firmware program. */

@@ -8,7 +8,7 @@ import { SimSummary, summarize } from "./summary"
 import { View } from "./view"
 import { buildSimWorld, runOutcome } from "./world"
 import { FaultRun } from "./fault-spec"
-import { componentSummaries, walkPlans } from "./plan-options"
+import { componentSummaries, otherPackageBytes, walkPlans } from "./plan-options"
 
 export interface NodeEngineEnv {
     /** The run's device, once built (tests read its flash, platform log and store). */
@@ -126,7 +126,7 @@ export async function runNodeEngine(o: SimOptions, view: View, env: NodeEngineEn
         latencyMs: o.latency,
         boots: d.boots,
         cuts,
-        rereadBytes: Math.max(0, bytesRead - image.length),
+        rereadBytes: Math.max(0, bytesRead - image.length - otherPackageBytes(o.plan)),
         blockRetries: retries,
         journalCheckpoints: checkpoints,
         metaErases: d.metaErases() - metaErases0,

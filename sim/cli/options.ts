@@ -6,7 +6,7 @@ import { checkFaults, FAULT_USAGE, FaultSpec, parseFault } from "./fault-spec"
 import { UsageError } from "./usage-error"
 import { BAD_IMAGE_KINDS, BadImageKind, FirmwareProfile } from "../boot/firmware-image"
 import { LocationError, parseLocation } from "../../src/dfota/location"
-import { parsePlanOption, PLAN_USAGE, planDefaults, PlanOptions } from "./plan-options"
+import { parsePlanOption, PLAN_USAGE, planDefaults, PlanOptions, vmPlan } from "./plan-options"
 
 export { UsageError }
 
@@ -56,7 +56,8 @@ export interface SimOptions {
     /**
      * the firmware profile both images are built from (sim/boot/firmware-image.ts): one image holds
      * < 65 424 B of function bytecode, so the VM's firmware cannot carry every feature at once.
-     * "delta" for --delta and --compressed (the rebuilder), else "signed" (the agent's signature check)
+     * "delta" for --delta and --compressed (the rebuilder); "components" for a VM run of --components 2
+     * and "consent" with --defer-once too (plan-options.ts vmPlan); else "signed" (the signature check)
      */
     profile: FirmwareProfile
     /** what the plan asks (plan-options.ts): components, consent, the platform's timing */
@@ -142,6 +143,11 @@ builds both images (--from, --to) from one profile, chosen by its options:
            ready; a delta or compressed package would be refused (unsupported-package)
   delta    --delta, --compressed: the agent rebuilds the image from the package; no signature check in
            the agent (the boot stage still checks every image before it launches it)
+  components  --components N in the VM: the agent walks a plan's components (the program, then DATA
+           in a store of its own) and keeps and reports an outcome per component; no signature check
+           in the agent, no rebuilder
+  consent  --components 2 --defer-once in the VM: the components profile and the application's consent
+           hook, which defers the program's plan once (3 s)
 exit codes:
   0  the device ends healthy (a valid, confirmed image runs; for --module-upgrade: the module answers),
      whatever the upgrade's result (see "result"); with --strict only when the run upgraded
@@ -330,9 +336,9 @@ function checkMode(o: SimOptions, given: Set<string>) {
         return
     }
     refuse(ONLY_WITH_MODEM, "without --modem")
-    if (o.plan.asked) {
-        // the VM's firmware does not plug in the agent's plan ports (components, consent, outcomes)
-        if (o.engine === "vm" && given.has("--engine")) throw new UsageError("--components, --user-confirmed, --defer-once and the plan's timing run in the node engine: use --engine node or leave --engine out")
+    if (o.plan.asked && !vmPlan(o.plan, o.packageKind)) {
+        // the VM's components profile plugs in components and outcomes only (plan-options.ts)
+        if (o.engine === "vm" && given.has("--engine")) throw new UsageError("--user-confirmed, the plan's timing, and the plan options without --components 2 or with --delta or --compressed run in the node engine: use --engine node or leave --engine out")
         o.engine = "node"
     }
     if (o.packageKind !== "full") {
@@ -342,7 +348,7 @@ function checkMode(o: SimOptions, given: Set<string>) {
         if (o.packageKind === "delta" && o.from === o.to) throw new UsageError("--delta needs two versions: --from and --to are the same")
     }
     // a package the agent must rebuild needs the rebuilder, which only the delta profile carries
-    o.profile = o.packageKind === "full" ? "signed" : "delta"
+    o.profile = o.packageKind !== "full" ? "delta" : o.plan.asked && o.engine === "vm" ? (o.plan.deferOnce ? "consent" : "components") : "signed"
 }
 
 /** A file error as a few words (ENOENT → "no such file"), for one-line messages. */

@@ -1,7 +1,8 @@
 // `npm run sim` options for what a QuecThing plan can ask (issue 20): a second, data component,
 // a user-confirmed plan, a consent hook that defers once, the platform's rejection period, push
-// period, failure limit and retry interval. Node engine only (the VM's firmware does not plug in
-// the agent's components, consent or outcome ports: they do not fit its bytecode budget yet).
+// period, failure limit and retry interval. --components 2, alone or with --defer-once, runs in
+// the VM (the firmware's components and consent profiles, src/simulator/profiles/); the others run
+// in the node engine (the platform's timing options and --user-confirmed are untested there).
 // With any of them the run keeps outcome records (SotaConfig.outcomes), walks the plan's
 // components in the platform's order, and its summary gains `components`, one entry per
 // component from the outcome records.
@@ -36,7 +37,8 @@ export function planDefaults(): PlanOptions {
     return { asked: false, components: 1, userConfirmed: false, deferOnce: false, rejectionMin: null, pushPeriod: null, failLimit: null, retryMin: null }
 }
 
-export const PLAN_USAGE = `plans (issue 20; node engine, which these imply):
+export const PLAN_USAGE = `plans (issue 20; --components 2, alone or with --defer-once, runs in the VM; the others
+imply the node engine):
   --components N       1 (the program) or 2 (the program, then a data component DATA V1 → V2 in a store
                        of its own); the summary's "components" has one entry per component
   --user-confirmed     the plan is user-confirmed: pushed once the user confirms it (at once, here)
@@ -60,6 +62,15 @@ function period(v: string | undefined): MaintenanceWindow {
     const ok = m && Number(m[1]) < 24 && Number(m[2]) < 60 && Number(m[3]) < 24 && Number(m[4]) < 60
     if (!ok) throw new UsageError(`--push-period must be HH:MM-HH:MM, got "${v ?? ""}"`)
     return { start: Number(m![1]) * 60 + Number(m![2]), end: Number(m![3]) * 60 + Number(m![4]) }
+}
+
+/**
+ * The VM's firmware runs this plan: --components 2 (the host builds DATA's region only then), maybe
+ * with --defer-once, with a full package (the components and consent profiles carry no rebuilder).
+ * Every other plan option is the node engine's.
+ */
+export function vmPlan(p: PlanOptions, packageKind: string): boolean {
+    return packageKind === "full" && p.components > 1 && !p.userConfirmed && p.rejectionMin === null && p.pushPeriod === null && p.failLimit === null && p.retryMin === null
 }
 
 /** One of the plan options at argv's `a` (its value from `next`): true when it was one. */
@@ -92,6 +103,11 @@ export function parsePlanOption(a: string, next: () => string | undefined, p: Pl
 }
 
 const PLAN_FLAGS = ["--components", "--user-confirmed", "--defer-once", "--rejection-min", "--push-period", "--fail-limit", "--retry-min"]
+
+/** Bytes of the plan's packages besides the program's (DATA's): read once, not re-read. */
+export function otherPackageBytes(p: PlanOptions | undefined): number {
+    return p && p.asked && p.components > 1 ? DATA.size : 0
+}
 
 /** The device options and engine configuration a plan run adds. */
 export function planDevice(p: PlanOptions): { data?: { name: string; version: string; slotSize: number }; engine: Partial<SotaConfig> } {

@@ -13,6 +13,11 @@
 //   - a boot whose start() confirmed the new image, or the first boot after a rollback that does
 //     not reboot again, ends the run (as in the node engine: no new request in the same run);
 //   - so does a plan result other than "rebooting" (no plan, refused, failed), or a firmware error;
+//   - a plan run (--components N: the components profile) goes on after the confirm: the firmware
+//     serves the plan's next component (DATA, after the program's version report) in the same boot,
+//     and the run ends at that plan's result (or the no-plan after the last component), as the node
+//     engine's walk does (a "deferred" refusal does not end it either: the firmware asks again at
+//     the consent's time); the summary's `components` is read from the outcome records on the flash;
 //   - every launch is the boot stage's (sim/boot/boot-stage.ts, MCUboot's role): before the VM
 //     starts, the host decides and records the boot on the NOR model, checks the chosen image and
 //     runs that image's program (its body, a .devs file). So the firmware's reboot is a reset the
@@ -58,6 +63,7 @@ import { View } from "./view"
 import { buildSimWorld, runOutcome } from "./world"
 import { FaultRun } from "./fault-spec"
 import type { NodeProgram } from "../device/device"
+import { componentSummaries, otherPackageBytes } from "./plan-options"
 
 /** Packets per second the VM sends at most, whatever their size (§10 Q2). */
 export const VM_PACKETS_PER_SECOND = 50
@@ -208,6 +214,8 @@ export async function runVmEngine(o: SimOptions, view: View, env: VmEngineEnv = 
 
     // ---- the run's state, driven by the firmware's lines
     const t0 = Date.now()
+    /** a plan run: the confirm does not end it (the plan's next component comes in the same boot) */
+    const walk = !!(o.plan && o.plan.asked)
     let boots = 0
     let cuts = 0
     let rolledBack = false
@@ -304,12 +312,14 @@ export async function runVmEngine(o: SimOptions, view: View, env: VmEngineEnv = 
                     rolledBack = true
                     rolledBackReason ??= "rolled-back"
                 }
-                if (s.trial === "confirmed") endRun("confirmed")
+                if (s.trial === "confirmed" && !walk) endRun("confirmed")
                 else if (rolledBack && !rebootingThisBoot) endRun("rolled-back")
                 break
             }
             case "SOTA-PLAN":
                 plan = b as PlanResult
+                // a plan run's deferral: the firmware asks again by itself when the consent's time comes
+                if (walk && plan.result === "refused" && plan.reason === "deferred") break
                 if (plan.result !== "rebooting") endRun(`plan ${plan.result}`)
                 break
             case "SOTA-ERROR":
@@ -450,13 +460,14 @@ export async function runVmEngine(o: SimOptions, view: View, env: VmEngineEnv = 
             latencyMs: o.latency,
             boots,
             cuts,
-            rereadBytes: Math.max(0, payloadBytes - image.length),
+            rereadBytes: Math.max(0, payloadBytes - image.length - otherPackageBytes(o.plan)),
             blockRetries: totals.blockRetries,
             journalCheckpoints: totals.checkpoints,
             metaErases: d.metaErases() - metaErases0,
             detail: failure ? failure.detail : plan && plan.reason === reason ? plan.detail : null,
             faults,
         })
+        if (walk) summary.components = await componentSummaries(d, o.plan, o.component)
         if (failure) view.line(`run ended: ${failure.reason}: ${failure.detail}`)
         view.line(
             `vm: download ${round(download)} s; floors: UART ${round(uartFloor)} s, link ${round(linkFloor)} s ` +

@@ -11,7 +11,8 @@
 //   1. open the two Serial channels (channels.ts): "modem" (the module's UART) and "flash" (the
 //      image store's NOR device; in the simulator the host's NOR model);
 //   2. in the simulator only, ask the host for this run's board settings (sim-board.ts);
-//   3. mount the image store over the flash (layout derived from the flash geometry), bring up the
+//   3. mount the image store over the flash (layout derived from the flash geometry; the plan
+//      profiles, components and consent, first cut a data store's region off its end), bring up the
 //      AT client, and run the SOTA engine: start() (boot decision, or the host boot stage's, then
 //      self-test, confirm or roll back, version report), then checkForUpdate() once; then stay
 //      online for plans the platform pushes.
@@ -37,7 +38,7 @@ import { openChannels } from "./channels"
 import { openFlashSocket } from "./socket-transport"
 import { askSimHost, BoardSettings, layoutFromGeometry } from "./sim-board"
 import { SotaEngine } from "../sota/engine"
-import { FirmwareFeatures } from "./features"
+import { FirmwareFeatures, PlanPorts } from "./features"
 import { SotaProgress } from "../sota/progress"
 import { SotaPlatform } from "../sota/port"
 import { errText } from "../lib/err-text"
@@ -90,10 +91,13 @@ async function main(version: string, behaviour: string, features: FirmwareFeatur
     // only at a timer tick, hence the 1 ms polls); the "flash" Serial role is bound but unused here
     flash = new SocketFlash(await openFlashSocket(), 3000, 1)
     await flash.open()
-    const layout = layoutFromGeometry(flash.geometry)
-    say("SOTA-READY", JSON.stringify({ bindMs: ch.bindMs, swapped: ch.swapped, layout: layout, board: board }))
-    const store = new ImageStore(flash, layout, { externalBoot: board.bootStage })
     const at = new AtClient(ch.modem)
+    // the plan profiles' ports (components, consent), which cut the data store's region off the
+    // flash; without them the fields left unset are undefined (the program alone, the whole flash)
+    const ports: PlanPorts = features.plan ? features.plan(flash, at) : { layout: layoutFromGeometry(flash.geometry) }
+    const layout = ports.layout
+    say("SOTA-READY", JSON.stringify({ bindMs: ch.bindMs, swapped: ch.swapped, layout: layout, board: board }))
+    const store = new ImageStore(flash, layout, { externalBoot: board.bootStage, outcomes: ports.keeper })
     // the application's self-test: this image's own behaviour, and what the host asks of it
     const passes = board.selfTestPasses && behaviour !== "self-test-fail"
     engine = new SotaEngine(at, store, new Board(board, passes), {
@@ -104,6 +108,9 @@ async function main(version: string, behaviour: string, features: FirmwareFeatur
         // together are over the VM's 65 424 B of function bytecode (-1051)
         rebuilder: features.rebuilder,
         signatures: features.signatures,
+        components: ports.components,
+        outcomes: ports.outcomes,
+        consent: ports.consent,
     })
     engine.onProgress((p: SotaProgress) => say("SOTA", statusJson(p, stats())))
     const start = await engine.start()

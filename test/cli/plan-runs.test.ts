@@ -33,9 +33,10 @@ async function simWithDevice(args: string[]) {
 
 describe("plan runs", () => {
     it("--components 2: the program, then the data component, both upgraded; the summary names each with its code", async () => {
-        const { code, json } = await sim(["--components", "2"])
+        const { code, json } = await sim(["--components", "2", "--engine", "node"])
         expect(code).toBe(0)
-        expect(json).toMatchObject({ result: "upgraded", engine: "node", version: "2_0_0" })
+        // DATA's package is read once: not counted as re-read
+        expect(json).toMatchObject({ result: "upgraded", engine: "node", version: "2_0_0", rereadBytes: 0 })
         expect(json.components).toEqual([
             { name: "STM32", from: "1_0_0", to: "2_0_0", result: "upgraded", reason: null, code: 0 },
             { name: "DATA", from: "V1", to: "V2", result: "upgraded", reason: null, code: 0 },
@@ -43,7 +44,7 @@ describe("plan runs", () => {
     }, 120_000)
 
     it("--components 2 with the program rolled back: the data component has no attempt, the program its failure (code 10)", async () => {
-        const { json } = await sim(["--components", "2", "--fault", "self-test-fail"])
+        const { json } = await sim(["--components", "2", "--fault", "self-test-fail", "--engine", "node"])
         expect(json.result).toBe("rolled-back")
         expect(json.components).toEqual([
             { name: "STM32", from: "1_0_0", to: "2_0_0", result: "rolled-back", reason: "self-test-failed", code: 10 },
@@ -90,7 +91,9 @@ describe("plan runs", () => {
 
 describe("plan options refused where they cannot apply", () => {
     for (const [args, msg] of [
-        [["--components", "2", "--engine", "vm"], "run in the node engine"],
+        [["--defer-once", "--engine", "vm"], "run in the node engine"],
+        [["--components", "1", "--engine", "vm"], "run in the node engine"],
+        [["--components", "2", "--delta", "--engine", "vm"], "run in the node engine"],
         [["--components", "3"], "--components must be between 1 and 2"],
         [["--rejection-min", "5"], "--rejection-min must be between 10 and 1440"],
         [["--fail-limit", "0"], "--fail-limit must be between 1 and 5"],
