@@ -16,7 +16,8 @@ import { OutcomeReporter } from "../../src/sota/outcomes"
 import { decodeOutcome } from "../../src/sota/outcome"
 import { ImageStore } from "../../src/flash/image-store"
 import { OutcomeKeeper } from "../../src/flash/outcome-keeper"
-import { makeImage, PRODUCT } from "../device/device"
+import { makeImage, PRODUCT, SECTOR } from "../device/device"
+import { DATA_NAME, DATA_SLOT_SECTORS } from "../../src/simulator/profiles/components"
 import type { PlanResult, SotaEngine } from "../../src/sota/engine"
 import type { SotaConfig } from "../../src/sota/config"
 
@@ -48,7 +49,8 @@ imply the node engine):
   --fail-limit N       consecutive failures that end the device's upgrade in the plan, 1-5 (default 5)
   --retry-min M        minutes the plan is held back after a failure, 0-1440 (default 0)`
 
-const DATA = { name: "DATA", from: "V1", to: "V2", size: 3000 }
+// the name and slot the VM firmware's components profile uses for its data store
+const DATA = { name: DATA_NAME, from: "V1", to: "V2", size: 3000, slotSize: DATA_SLOT_SECTORS * SECTOR }
 
 function whole(name: string, v: string | undefined, min: number, max: number): number {
     if (v === undefined || !/^\d+$/.test(v)) throw new UsageError(`${name} must be a whole number, got "${v ?? ""}"`)
@@ -116,7 +118,7 @@ export function planDevice(p: PlanOptions): { data?: { name: string; version: st
         let asked = 0
         engine.consent = new ConsentGate(() => (asked++ === 0 ? consentLater(Math.floor(Date.now() / 1000) + 3, "deferred once (--defer-once)") : consentNow()))
     }
-    return { ...(p.components > 1 ? { data: { name: DATA.name, version: DATA.from, slotSize: 4096 } } : {}), engine }
+    return { ...(p.components > 1 ? { data: { name: DATA.name, version: DATA.from, slotSize: DATA.slotSize } } : {}), engine }
 }
 
 /** Replace the device's single-package plan with the plan the options describe (after install()). */
