@@ -7,7 +7,7 @@
 // the images are the consent profile's (profiles/consent.ts): the application's hook defers once.
 // One hub per machine: runs take turns through the hub lock.
 import { describe, expect, it } from "vitest"
-import { parseOptions } from "../../sim/cli/options"
+import { parseOptions, SimOptions } from "../../sim/cli/options"
 import type { SimSummary } from "../../sim/cli/summary"
 import { View } from "../../sim/cli/view"
 import { runVmEngine, VmRunDetails } from "../../sim/cli/vm-engine"
@@ -20,16 +20,22 @@ import { validate } from "../cli/schema"
 const root = new URL("../..", import.meta.url).pathname
 const SCHEMA = JSON.parse(readFileSync(new URL("../../docs/summary.schema.json", import.meta.url), "utf8"))
 
+/** One VM run of `o`: its summary, the run's details and the simulated device; the hub's ports must be free after it. */
+async function vmRun(o: SimOptions): Promise<{ s: SimSummary; d: VmRunDetails; w: SimDevice }> {
+    let d: VmRunDetails = null
+    let w: SimDevice = null
+    const s: SimSummary = await runVmEngine(o, new View(true, () => {}), { root, details: x => (d = x), world: x => (w = x) })
+    for (const p of HUB_PORTS) expect(await portTaken(p), `port ${p} left taken`).toBe(false)
+    if (s.result !== "upgraded") console.log(`last firmware lines\n  ${d?.vmLines.slice(-25).join("\n  ")}`)
+    return { s, d, w }
+}
+
 describe("npm run sim -- --components 2, VM engine", () => {
     it("the program, then DATA, both upgraded in the VM in the platform's order; the summary names each with its code", async () => {
         const o = parseOptions(["--components", "2", "--json"])
         // the option runs in the VM now (it forced --engine node), with the components profile
         expect([o.engine, o.profile]).toEqual(["vm", "components"])
-        let d: VmRunDetails = null
-        let w: SimDevice = null
-        const s: SimSummary = await runVmEngine(o, new View(true, () => {}), { root, details: x => (d = x), world: x => (w = x) })
-        for (const p of HUB_PORTS) expect(await portTaken(p), `port ${p} left taken`).toBe(false)
-        if (s.result !== "upgraded") console.log(`last firmware lines\n  ${d?.vmLines.slice(-25).join("\n  ")}`)
+        const { s, d, w } = await vmRun(o)
         expect(s).toMatchObject({ result: "upgraded", reason: null, version: "2_0_0", runningVersion: "2_0_0", healthy: true, engine: "vm", profile: "components", boots: 2 })
         // DATA's 3 000-byte package is not counted as re-read; a loaded machine may add the one-byte probe the
         // engine sends after 3 s without a piece's 10703 (a byte read twice), so a bound, not 0
@@ -65,11 +71,7 @@ describe("npm run sim -- --components 2, VM engine", () => {
     it("--components 2 --defer-once: the consent hook defers the program's plan once (refused, the platform counts it), the firmware asks again at the hook's time, both upgraded", async () => {
         const o = parseOptions(["--components", "2", "--defer-once", "--json"])
         expect([o.engine, o.profile]).toEqual(["vm", "consent"])
-        let d: VmRunDetails = null
-        let w: SimDevice = null
-        const s: SimSummary = await runVmEngine(o, new View(true, () => {}), { root, details: x => (d = x), world: x => (w = x) })
-        for (const p of HUB_PORTS) expect(await portTaken(p), `port ${p} left taken`).toBe(false)
-        if (s.result !== "upgraded") console.log(`last firmware lines\n  ${d?.vmLines.slice(-25).join("\n  ")}`)
+        const { s, d, w } = await vmRun(o)
         expect(s).toMatchObject({ result: "upgraded", reason: null, version: "2_0_0", healthy: true, engine: "vm", profile: "consent", boots: 2 })
         expect(validate(SCHEMA, JSON.parse(JSON.stringify(s)))).toEqual([])
         expect(s.components).toEqual([
