@@ -8,7 +8,7 @@ import { decodeOutcome } from "../../src/sota/outcome"
 import { OutcomeReporter } from "../../src/sota/outcomes"
 import { PowerCut } from "../../sim/flash/nor-flash"
 import { makePackage } from "../module/harness"
-import { everyCut, healthy, Reboot, run, World, WorldOptions } from "./world"
+import { everyCut, healthy, programOutcome, Reboot, run, sent, World, WorldOptions } from "./world"
 
 beforeEach(() => vi.useFakeTimers())
 afterEach(() => vi.useRealTimers())
@@ -65,14 +65,6 @@ async function dataState(w: World) {
     const info = st.slots[st.active]
     return { version: info.version, state: info.state, bytes: await s.read(st.active, 0, info.size), outcome: decodeOutcome(s.outcomes.last()), reported: s.outcomes.told() }
 }
-
-async function programOutcome(w: World) {
-    const s = w.newStore()
-    await s.mount()
-    return { outcome: decodeOutcome(s.outcomes.last()), reported: s.outcomes.told() }
-}
-
-const sent = (w: World) => w.dc.uplinks.map(u => u.data.toString("latin1").replace(/ \d+$/, " <when>"))
 
 describe("a plan of two components", () => {
     it("the program, then the data: both upgraded in the platform's order, each reported, both outcomes kept and told", async () => {

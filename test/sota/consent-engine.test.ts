@@ -5,22 +5,13 @@
 import { afterEach, beforeEach, describe, expect, it, vi } from "vitest"
 import { consentLater, consentNever, consentNow, ConsentRequest } from "../../src/sota/consent"
 import { ConsentGate } from "../../src/sota/consent-gate"
-import { decodeOutcome } from "../../src/sota/outcome"
 import { OutcomeReporter } from "../../src/sota/outcomes"
 import { parseCclk } from "../../src/sota/clock"
 import { cclkText } from "../../sim/module/commands/clock"
-import { healthy, once, Reboot, run, World } from "./world"
+import { healthy, once, programOutcome, Reboot, run, sent, World } from "./world"
 
 beforeEach(() => vi.useFakeTimers())
 afterEach(() => vi.useRealTimers())
-
-async function lastOutcome(w: World) {
-    const s = w.newStore()
-    await s.mount()
-    return { outcome: decodeOutcome(s.outcomes.last()), reported: s.outcomes.told() }
-}
-
-const sent = (w: World) => w.dc.uplinks.map(u => u.data.toString("latin1").replace(/ \d+$/, " <when>"))
 
 describe("consent", () => {
     it("later: refused with AT+QIOTUPDATE=0 as deferred (result 1), kept and told; the hook saw the plan", async () => {
@@ -32,7 +23,7 @@ describe("consent", () => {
         expect(asked).toEqual([{ component: "STM32", from: "1_0_0", to: "2_0_0", source: "", size: 27954, minBattery: 30, minSignal: -113 }])
         expect(w.module.received).toContain("AT+QIOTUPDATE=0")
         expect(w.module.received.some(c => c.startsWith("AT+QIOTOTARD"))).toBe(false)
-        expect(await lastOutcome(w)).toMatchObject({ outcome: { from: "1_0_0", to: "2_0_0", result: 1, reason: "deferred" }, reported: true })
+        expect(await programOutcome(w)).toMatchObject({ outcome: { from: "1_0_0", to: "2_0_0", result: 1, reason: "deferred" }, reported: true })
         expect(sent(w)).toEqual(["SOTA1 STM32 1_0_0 2_0_0 1 deferred <when>"])
         expect(await healthy(w)).toBe("old")
         expect(w.dc.deviceDetail(1, "866123456789012")).toMatchObject({ refusals: 1, notBeforeWhy: "refused" })
@@ -42,7 +33,7 @@ describe("consent", () => {
         const w = new World({ engine: { consent: new ConsentGate(() => consentNever("the user said no")), outcomes: new OutcomeReporter() } })
         await w.install()
         expect(await once(w)).toMatchObject({ result: "refused", reason: "declined", detail: "the user said no" })
-        expect(await lastOutcome(w)).toMatchObject({ outcome: { result: 1, reason: "declined" } })
+        expect(await programOutcome(w)).toMatchObject({ outcome: { result: 1, reason: "declined" } })
     })
 
     it("the policy's reasons win: a plan the policy refuses is not put to the hook", async () => {
@@ -138,7 +129,7 @@ describe("activation: download now, reboot later", () => {
         const e2 = w.powerOn()
         expect(await run(e2.start())).toMatchObject({ version: "2_0_0", trial: "confirmed", platform: "done" })
         expect(await healthy(w)).toBe("new")
-        expect(await lastOutcome(w)).toMatchObject({ outcome: { from: "1_0_0", to: "2_0_0", result: 0, reason: "" }, reported: true })
+        expect(await programOutcome(w)).toMatchObject({ outcome: { from: "1_0_0", to: "2_0_0", result: 0, reason: "" }, reported: true })
     })
 
     it("an activation window: serve() activates when it opens", async () => {

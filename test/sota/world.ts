@@ -3,6 +3,7 @@
 import { vi } from "vitest"
 import { BootLog, DeviceOptions, Reboot, runDevice as runSim, SimDevice } from "../../sim/device/device"
 import { CutPlan, PowerCut } from "../../sim/flash/nor-flash"
+import { decodeOutcome } from "../../src/sota/outcome"
 
 export { Reboot, layoutFor, SECTOR } from "../../sim/device/device"
 export type WorldOptions = DeviceOptions
@@ -119,3 +120,13 @@ export async function settle(w: World, maxBoots: number): Promise<number> {
     }
     return bytesRead
 }
+
+/** The program store's last outcome record, decoded, and whether it was told to the platform. */
+export async function programOutcome(w: World) {
+    const s = w.newStore()
+    await s.mount()
+    return { outcome: decodeOutcome(s.outcomes.last()), reported: s.outcomes.told() }
+}
+
+/** What the device sent over the data channel, each line's time (its last field) as <when>. */
+export const sent = (w: World) => w.dc.uplinks.map(u => u.data.toString("latin1").replace(/ \d+$/, " <when>"))
