@@ -27,6 +27,7 @@ import { Launch, imageSecurityCounter, runBootStage } from "../boot/boot-stage"
 import type { TrustedKey } from "../../src/image/signature"
 import { TRUSTED_KEYS } from "../../src/image/trusted-keys"
 import { readIdentity } from "../boot/firmware-image"
+import { dataLayoutAtEnd, META_SECTORS } from "../../src/simulator/sim-board"
 
 export const SECTOR = 4096
 export const PRODUCT = { productKey: "p11tst", productSecret: "RMWdemoSecretDlt", imei: "866123456789012", deviceSecret: "ds-sim" }
@@ -111,11 +112,14 @@ export interface DeviceOptions {
     data?: { name: string; version: string; slotSize: number; image?: Buffer }
 }
 
-/** The data component's store: two metadata sectors and two slots after the program's. */
+/**
+ * The data component's store right after the program's slots: the flash ends there, and its layout
+ * is the firmware's own rule (src/simulator/sim-board.ts dataLayoutAtEnd), so host and VM agree.
+ */
 export function dataLayoutFor(program: StoreLayout, slotSize: number): StoreLayout {
-    const base = program.slotAddress[1] + program.slotSize
-    const slot = Math.ceil(slotSize / SECTOR) * SECTOR
-    return { metaAddress: base, metaSectors: 2, slotAddress: [base + 2 * SECTOR, base + 2 * SECTOR + slot], slotSize: slot }
+    const slotSectors = Math.ceil(slotSize / SECTOR)
+    const size = program.slotAddress[1] + program.slotSize + (META_SECTORS + 2 * slotSectors) * SECTOR
+    return dataLayoutAtEnd({ sectorSize: SECTOR, size: size, programUnit: 1 }, slotSectors)
 }
 
 /** A program the boot stage launched, as the node engine runs it: its identity read from its bytes. */

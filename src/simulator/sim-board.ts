@@ -45,6 +45,20 @@ export function layoutFromGeometry(g: FlashGeometry): StoreLayout {
     }
 }
 
+/**
+ * A data component's store at the flash's end (issue 20's components profile): 2 metadata sectors,
+ * then two slots of `slotSectors` sectors each. The program's store is layoutFromGeometry() of the
+ * sectors before it (size: the result's metaAddress). The host (sim/device) sizes its NOR model by
+ * the same rule, so the firmware needs no setting to find it.
+ */
+export function dataLayoutAtEnd(g: FlashGeometry, slotSectors: number): StoreLayout {
+    const sec = g.sectorSize
+    const base = (Math.floor(g.size / sec) - META_SECTORS - 2 * slotSectors) * sec
+    const slot = slotSectors * sec
+    const first = base + META_SECTORS * sec
+    return { metaAddress: base, metaSectors: META_SECTORS, slotAddress: [first, first + slot], slotSize: slot }
+}
+
 export interface BoardSettings {
     /** Battery level in percent. */
     battery: number
