@@ -38,8 +38,10 @@ describe("STATE", () => {
             s.sha256 = Buffer.alloc(32)
             s.md5 = Buffer.alloc(16)
         }
+        st.counter = 0xffffffff // format 2: the counter's high half is 2 bytes more
+        expect(decodeState(encodeState(st))).toEqual(st)
         expect(encodeState(st).length).toBe(MAX_STATE_BODY)
-        expect(MAX_STATE_BODY).toBe(405)
+        expect(MAX_STATE_BODY).toBe(407)
     })
 
     it("the exact layout: active (0xFF none), format 1, session; a slot's state, boots, flags (crc, why, unreported), version, size, CRC, digests", () => {
@@ -71,7 +73,9 @@ describe("STATE", () => {
     it("a malformed body decodes as null: another format, a bad active slot, a short or long body, oversized fields", () => {
         const good = encodeState(full())
         const bad = (f: (b: Buffer) => Buffer) => expect(decodeState(f(Buffer.from(good)))).toBe(null)
-        bad(b => ((b[1] = 2), b)) // format
+        bad(b => ((b[1] = 0), b)) // format
+        bad(b => ((b[1] = 3), b))
+        bad(b => ((b[1] = 0xff), b))
         bad(b => ((b[0] = 2), b)) // active 2
         bad(b => ((b[0] = 0xfe), b))
         bad(b => b.subarray(0, b.length - 1)) // short
@@ -95,6 +99,38 @@ describe("STATE", () => {
         r[2] = 7
         r[3] = 9
         expect(decodeState(r)).toEqual({ ...full(), counter: 0x0907 })
+    })
+
+    it("the counter's 32 bits: format 1 (the 16-bit builds' bytes) up to 65 535, format 2 above it with the high half at 8-9", () => {
+        const st = full()
+        const f1 = encodeState(st)
+        for (const c of [0, 1, 0xffff, 0x10000, 0x1000000, 0xfffffe, 0x7fffffff, 0x80000000, 0xffffffff]) {
+            st.counter = c
+            const b = encodeState(st)
+            expect(decodeState(b)!.counter, `${c}`).toBe(c)
+            expect(decodeState(b)).toEqual(st)
+            const low = [c & 0xff, (c >> 8) & 0xff]
+            if (c <= 0xffff) {
+                // byte for byte what the 16-bit builds wrote: only bytes 2-3 differ from counter 0's
+                expect([b[1], b[2], b[3], b.length]).toEqual([1, ...low, f1.length])
+                expect(b.subarray(4).equals(f1.subarray(4))).toBe(true)
+            } else {
+                expect([b[1], b[2], b[3], b[8], b[9], b.length]).toEqual([2, ...low, (c >>> 16) & 0xff, c >>> 24, f1.length + 2])
+                expect(b.subarray(4, 8).equals(f1.subarray(4, 8))).toBe(true) // the session where it always was
+                expect(b.subarray(10).equals(f1.subarray(8))).toBe(true) // then the same slots and progress
+            }
+        }
+        // a format 2 body with a high half of 0 (no build writes one) still reads its low half
+        const z = encodeState({ ...st, counter: 0x12345 })
+        z[8] = 0
+        expect(decodeState(z)!.counter).toBe(0x2345)
+        // format 2 one byte short or long, or format 1 over format 2's bytes: not read
+        const two = encodeState({ ...st, counter: 0x01000000 })
+        expect(decodeState(two.subarray(0, two.length - 1))).toBe(null)
+        expect(decodeState(Buffer.concat([two, Buffer.alloc(1)]))).toBe(null)
+        const as1 = Buffer.from(two)
+        as1[1] = 1
+        expect(decodeState(as1)).toBe(null)
     })
 
     it("stateReadable: a STATE must decode; any other type is the store's business", () => {
