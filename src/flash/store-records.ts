@@ -260,14 +260,14 @@ export function encodeState(st: StoreState): Buffer {
     const v0 = Buffer.from(st.slots[0].version)
     const v1 = Buffer.from(st.slots[1].version)
     const c = st.counter
-    const format = c > 0xffff ? 2 : 1
-    const w = new Writer(6 + 2 * format + slotBytes(st.slots[0], v0) + slotBytes(st.slots[1], v1) + 9 + st.progress.midstate.length)
-    w.u8(st.active < 0 ? 0xff : st.active)
-    w.u8(format)
+    const wide = ((c >>> 16) + 0xffff) >>> 16 // 1 above 65 535 (format 2), else 0: no branch (bytecode)
+    const w = new Writer(slotBytes(st.slots[0], v0) + slotBytes(st.slots[1], v1) + 17 + 2 * wide + st.progress.midstate.length)
+    w.u8(st.active) // -1 (none) as 0xFF: u8 masks
+    w.u8(1 + wide)
     w.u8(c)
     w.u8(c >> 8)
     w.u32(st.session)
-    if (format === 2) {
+    if (wide) {
         w.u8(c >> 16)
         w.u8(c >>> 24)
     }
@@ -280,16 +280,17 @@ export function encodeState(st: StoreState): Buffer {
 /** Decode a STATE body; null when it is not well-formed (a CRC-valid record of another format). */
 export function decodeState(body: Buffer): StoreState {
     const r = new Reader(body)
-    const active = r.u8()
+    const active = ((r.u8() + 1) & 0xff) - 1 // 0xFF (none) as -1; 2..0xFE stay above 1
     const format = r.u8()
     let counter = r.u8() | (r.u8() << 8)
     const session = r.u32()
     if (format === 2) counter += (r.u8() | (r.u8() << 8)) * 0x10000
+    else if (format !== 1) r.bad = true
     const s0 = readSlot(r)
     const s1 = readSlot(r)
     const p = readProgress(r)
-    if (r.bad || !(format === 1 || format === 2) || r.pos !== body.length || !(active === 0xff || active < 2)) return null
-    return { active: active === 0xff ? -1 : active, session: session, counter: counter, slots: [s0, s1], progress: p }
+    if (r.bad || r.pos !== body.length || active > 1) return null
+    return { active: active, session: session, counter: counter, slots: [s0, s1], progress: p }
 }
 
 /**
