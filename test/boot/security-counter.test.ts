@@ -119,5 +119,11 @@ describe("the store's security counter", () => {
         await receive(s, v1)
         await s.activate(true, 70000)
         expect((await mounted(f)).securityCounter()).toBe(70000) // the 16-bit store kept 65 535 (test/boot/counter-32.test.ts)
+        // past a u32 (no image carries one: SEC_CNT is 4 bytes) it is kept as 2^32 − 1, never wrapped to a small value
+        const g = norFlash()
+        const t = await mounted(g, false)
+        await receive(t, v1)
+        await t.activate(true, 2 ** 32 + 5)
+        expect((await mounted(g)).securityCounter()).toBe(0xffffffff)
     })
 })
