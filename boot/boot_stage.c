@@ -136,7 +136,7 @@ void bs_boot_stage(const bs_layout_t *layout, uint8_t *b, uint32_t c, bs_result_
     lay = layout;
     w25q_buf = b;
     w25q_cap = c;
-    if (c < 512 || c > 4064 || (c & 31)) {
+    if ((c >> 5) - 16 > 111 || (c & 31)) { /* 512 ≤ c ≤ 4064, whole 32-byte blocks (no literal: the shift, then one range) */
         bs_log(BS_EV_CONFIG, 1, c);
         return;
     }

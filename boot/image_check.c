@@ -100,7 +100,7 @@ int bs_image_check(uint32_t base, uint32_t lim, const bs_slot_t *s) {
     prot = h[2] >> 16;
     body = h[3];
     hashed = hdr + prot + body; /* hdr + prot < 2^17 and lim < 2^27: a body past lim fails first */
-    if (h[0] != 0x96f3b83du || hdr < 32 || (h[4] & ~0x131u) || prot - 1 < 3) return E_HEADER;
+    if (h[0] != 0x96f3b83du || !(h[2] << 16 >> 21) || (h[4] & ~0x131u) || prot - 1 < 3) return E_HEADER;
     if (body >= lim || hashed >= lim) return E_SIZE; /* no room left for the TLV area */
     /* a protected area the header does not announce fails the plain magic */
     if (!(hash = tlvs(base, hdr + body, prot, lim))) return E_TLV;

@@ -90,7 +90,7 @@ int bs_log_state(bs_log_t *lg, const bs_state_t *st) {
     }
     /* magic, type, length | its complement, format 1 | sequence, as little-endian words */
     h[0] = MAGIC | REC_STATE << 8 | len << 16;
-    h[1] = (len ^ 0xffff) | 1u << 16;
+    h[1] = ~len + (2u << 16); /* (len ^ 0xffff) | 1 << 16 for len < 2^16, without a literal */
     h[2] = last->seq + 1;
     bs_copy(buf, h, HEADER);
     h[0] = bs_crc32(0, buf, HEADER + len);

@@ -29,7 +29,7 @@ int bs_rec_newer(const bs_rec_t *a, const bs_rec_t *b);
 /* Scan every sector through w25q_buf. A STATE counts only when it decodes (into *check, as
  * scratch): the newest readable STATE, as mount(stateReadable). */
 void bs_log_mount(bs_log_t *lg, bs_state_t *check);
-/* Append st as a STATE record, encoded in w25q_buf (16 + 460 + unit bytes at most: the copy
+/* Append st as a STATE record, encoded in w25q_buf (16 + 462 + unit bytes at most: the copy
  * buffer's 512 hold it) before anything is erased (the midstate it copies may lie in the sector
  * the log wraps onto); the log wraps onto the next sector, erased, when both copies do not fit.
  * 0, or -1 when the flash did not take it. */

@@ -1,7 +1,7 @@
 /* Decoding reads the body straight from the flash (no buffer: it runs while the log's scan holds
  * the copy buffer). It does not decode on any read past the body, a state past "bad", a version
- * over 32, a SHA-256 over 32 or an MD5 over 16 bytes, trailing bytes, a format other than 1 or an
- * active slot other than 0, 1 or 0xFF: exactly where decodeState returns null. */
+ * over 32, a SHA-256 over 32 or an MD5 over 16 bytes, trailing bytes, a format other than 1 or 2, or
+ * an active slot other than 0, 1 or 0xFF: exactly where decodeState returns null. */
 #include "records.h"
 #include "w25q.h"
 
@@ -49,8 +49,9 @@ static int slot(rd_t *r, bs_slot_t *s) {
     return 0;
 }
 
-/* A STATE body: active, format 1, two reserved bytes, session, two slots, then the progress
- * (written, verified, the midstate's length, the midstate to the end of the body). A PROGRESS
+/* A STATE body: active, format, the security counter's low half, session, (format 2) its high
+ * half, two slots, then the progress (written, verified, the midstate's length, the midstate to
+ * the end of the body). A PROGRESS
  * body: the session, which must be st's, then the progress. Only a body that decodes changes st's
  * progress. */
 int bs_decode(uint32_t addr, uint32_t len, bs_state_t *st, int type) {
@@ -59,10 +60,11 @@ int bs_decode(uint32_t addr, uint32_t len, bs_state_t *st, int type) {
     r.at = addr;
     r.end = addr + len;
     if (type == REC_STATE) {
-        /* active 0, 1 or 0xFF (-1: none), format 1, the security counter (written back unchanged),
-         * the session */
-        if (get(&r, (uint8_t *)st, 8) || st->format != 1 || (uint8_t)(st->active + 1) > 2 || slot(&r, &st->slot[0]) ||
-            slot(&r, &st->slot[1]))
+        /* active 0, 1 or 0xFF (-1: none), format 1 or 2, the security counter (written back unchanged),
+         * the session: 8 bytes, or 10 with format 2's high half; a body that decodes has 10, so 10 are
+         * read and the reader moves back 2 for format 1 (smaller than a second read) */
+        if (get(&r, (uint8_t *)st, 10) || (uint8_t)(st->format - 1) > 1 || (uint8_t)(st->active + 1) > 2 ||
+            (r.at += 2 * st->format - 4, slot(&r, &st->slot[0])) || slot(&r, &st->slot[1]))
             return -1;
     } else if (get(&r, h, 4) || bs_differ(h, st->session, 4))
         return -1;
@@ -73,7 +75,7 @@ int bs_decode(uint32_t addr, uint32_t len, bs_state_t *st, int type) {
 }
 
 uint32_t bs_encode_state(const bs_state_t *st, uint8_t *out) {
-    uint8_t *p = bs_copy(out, st, 8); /* active, format (1: only a decoded state is written), counter, session */
+    uint8_t *p = bs_copy(out, st, 6 + 2 * st->format); /* active, format (1 or 2: only a decoded state is written), counter, session, format 2's high half */
     p = bs_copy(p, st->slot[0].raw, st->slot[0].len);
     p = bs_copy(p, st->slot[1].raw, st->slot[1].len);
     p = bs_copy(p, st->prog, 9);

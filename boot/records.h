@@ -1,4 +1,4 @@
-/* The store's STATE and PROGRESS bodies (src/flash/store-records.ts, format 1). A slot is kept
+/* The store's STATE and PROGRESS bodies (src/flash/store-records.ts, formats 1 and 2). A slot is kept
  * as it is encoded (state, bootsLeft, flags, version, size, crc32, sha256, md5): the stage
  * changes only its first three bytes, so encoding copies it back; what encodeState would
  * normalise (flag bit 7, the reserved bytes) is normalised here too. */
@@ -28,11 +28,12 @@ typedef struct {
 #define SLOT_VER(s) ((s)->raw + 4)
 
 typedef struct {
-    /* the STATE body's first 8 bytes, read and written as they are */
+    /* the STATE body's first 8 bytes (format 1) or 10 (format 2), read and written as they are */
     int8_t active; /* -1: none */
-    uint8_t format; /* 1 */
-    uint8_t counter[2]; /* the security counter (u16), kept as read */
+    uint8_t format; /* 1, or 2 while the security counter is above 65 535 */
+    uint8_t counter[2]; /* the security counter's low half, kept as read */
     uint8_t session[4];
+    uint8_t counter_hi[2]; /* format 2: its high half, kept as read */
     uint8_t prog[9];   /* written, verified, midstate length */
     uint32_t mid_addr; /* the midstate stays on the flash (up to 255 bytes) */
     bs_slot_t slot[2];
@@ -49,6 +50,6 @@ int bs_differ(const uint8_t *a, const uint8_t *b, uint32_t n);
 /* A STATE (type REC_STATE) or PROGRESS body of len bytes at addr: 0 when it decodes into st (a
  * PROGRESS only when it belongs to st's receive session); a STATE that does not leaves garbage. */
 int bs_decode(uint32_t addr, uint32_t len, bs_state_t *st, int type);
-/* Encode st at out (≤ 460 bytes: 8 + 2 × 94 + 9 + 255); returns the length. */
+/* Encode st at out (≤ 462 bytes: 10 + 2 × 94 + 9 + 255); returns the length. */
 uint32_t bs_encode_state(const bs_state_t *st, uint8_t *out);
 #endif

@@ -2,10 +2,12 @@
 // boot stage (sim/boot/boot-stage.ts: ImageStore.boot with the image check) decides and writes,
 // for the C stage in boot/ to match (tools/boot-c.mjs runs both). Families:
 //   sweep   every point of a power-cut sweep (cut before, after, torn at 4 points) over a device's
-//           life: two upgrades, a confirm, a crashing trial rolled back, the boot stage's own
+//           life: two upgrades, a confirm (to security counter 2^24: format 2 STATEs from then on),
+//           a crashing trial rolled back, the boot stage's own
 //           records; per geometry, and once across the u32 sequence wrap;
 //   flips   bit flips in the metadata records and in the images;
-//   forged  records a firmware could not have written: STATEs that do not decode, mutated
+//   forged  records a firmware could not have written: STATEs that do not decode (formats 0, 3,
+//           255, each format's bytes marked as the other), mutated
 //           states, PROGRESS deltas, torn and bad-CRC copies, sequence numbers half the space away;
 //   fuzz    random states of both slots over random logs and images;
 //   images  every way the image check refuses an image (test/boot-c/images.ts), as a trial and as
@@ -194,7 +196,8 @@ function lifeSteps(g: Geo): Step[] {
         },
         stage, // V2 on trial
         async nor => {
-            await (await program(g, nor)).confirm()
+            // imgtool's auto counter of 1.0.0: from here on the STATE records are format 2 (the counter's high half)
+            await (await program(g, nor)).confirm(0x1000000)
         },
         stage,
         async nor => {
@@ -368,6 +371,7 @@ function mutations(st: StoreState, g: Geo): [string, (s: StoreState) => void][] 
         out.push([`slot ${slot} bad, news`, s => ((s.slots[slot].state = "bad"), (s.slots[slot].why = 5), (s.slots[slot].unreported = true))])
         out.push([`slot ${slot} why 31`, s => (s.slots[slot].why = 31)])
     }
+    for (const c of [0xffff, 0x10000, 0x1000000, 0xffffffff]) out.push([`counter ${c} (format ${c > 0xffff ? 2 : 1})`, s => (s.counter = c)])
     out.push(["active none", s => (s.active = -1)])
     out.push(["active toggled", s => (s.active = s.active < 0 ? 0 : 1 - s.active)])
     out.push(["both bad", s => ((s.slots[0].state = "bad"), (s.slots[1].state = "bad"))])
@@ -394,9 +398,16 @@ async function forged(c: Collector, g: Geo, bases: NorFlash[], r: Rng) {
         }
         // what does not decode must not be read: each carries another state (no active slot)
         const other = encodeState({ ...st, active: -1 })
-        const otherFormat = Buffer.from(other)
-        otherFormat[1] = 2
-        await raw("newest STATE of format 2", nor => appendRecord(g, nor, REC_STATE, otherFormat))
+        for (const f of [0, 3, 0xff]) {
+            const otherFormat = Buffer.from(other)
+            otherFormat[1] = f
+            await raw(`newest STATE of format ${f}`, nor => appendRecord(g, nor, REC_STATE, otherFormat))
+        }
+        // format 1 and 2 bodies read as the other format (2 bytes short or long for it)
+        const wide = encodeState({ ...st, active: -1, counter: 0x1000000 + st.counter })
+        const narrow = encodeState({ ...st, active: -1, counter: st.counter & 0xffff })
+        await raw("newest STATE, format 2 bytes marked format 1", nor => appendRecord(g, nor, REC_STATE, Buffer.concat([wide.subarray(0, 1), Buffer.from([1]), wide.subarray(2)])))
+        await raw("newest STATE, format 1 bytes marked format 2", nor => appendRecord(g, nor, REC_STATE, Buffer.concat([narrow.subarray(0, 1), Buffer.from([2]), narrow.subarray(2)])))
         await raw("newest STATE one byte long", nor => appendRecord(g, nor, REC_STATE, Buffer.concat([other, Buffer.from([0])])))
         await raw("newest STATE one byte short", nor => appendRecord(g, nor, REC_STATE, other.subarray(0, other.length - 1)))
         await raw("newest STATE with a 33-byte version", nor => appendRecord(g, nor, REC_STATE, encodeState({ ...st, active: -1, slots: [{ ...st.slots[0], version: "x".repeat(33) }, st.slots[1]] })))
@@ -474,7 +485,7 @@ async function fuzz(c: Collector, g: Geo, count: number, r: Rng) {
     const states: SlotState[] = ["empty", "receiving", "ready", "trial", "confirmed", "bad"]
     for (let n = 0; n < count; n++) {
         const slots: (Buffer | null)[] = []
-        const st: StoreState = { active: r.int(3) - 1, session: r.nextU32(), counter: r.int(0x10000), slots: [], progress: { written: r.int(5000), verified: r.int(5000), midstate: Buffer.alloc(r.int(256), 0x11) } }
+        const st: StoreState = { active: r.int(3) - 1, session: r.nextU32(), counter: r.chance(0.5) ? r.int(0x10000) : r.nextU32(), slots: [], progress: { written: r.int(5000), verified: r.int(5000), midstate: Buffer.alloc(r.int(256), 0x11) } }
         for (const i of [0, 1]) {
             const pick = r.int(10)
             const img = pick < 6 ? imgs[r.int(3)] : null

@@ -270,6 +270,13 @@ static uint32_t limits(uint32_t *failures) {
     setup(v);
     bs_boot_stage(&v->lay, copybuf, 520, &r);
     CHECK("a copy buffer not a multiple of 32 is refused", r.outcome == BS_ERROR && !model_ops);
+    /* the bounds' edges (one shifted range in the stage): 32 below 512 and 32 above 4 064 */
+    setup(v);
+    bs_boot_stage(&v->lay, copybuf, 480, &r);
+    CHECK("a copy buffer of 480 bytes is refused", r.outcome == BS_ERROR && !model_ops);
+    setup(v);
+    bs_boot_stage(&v->lay, copybuf, 4096, &r);
+    CHECK("a copy buffer of 4 096 bytes is refused", r.outcome == BS_ERROR && !model_ops);
     lay = v->lay;
     lay.slot_size = v->size;
     setup(v);

@@ -26,9 +26,9 @@ import { checkDowngrade, checkLayout, checkVersion, parseDigest, StoreLayout, St
 import { slotCrc, unknownBlank, writeSlot } from "./slot-io"
 import { StepBudget } from "../lib/step-budget"
 
-/** Raise the state's security counter to `c` (never lower it; the record keeps 16 bits: it saturates). */
+/** Raise the state's security counter to `c`, a u32 as MCUboot's (never lower it; the record holds 32 bits). */
 function raise(st: StoreState, c: number) {
-    if (c > st.counter) st.counter = Math.min(c, 0xffff)
+    if (c > st.counter) st.counter = Math.min(c, 0xffffffff)
 }
 
 export class ImageStore implements UpgradeStore {

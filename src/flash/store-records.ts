@@ -3,6 +3,8 @@
 // STATE (type 1), a full snapshot, written on every slot state change:
 //   0 active u8 (0xFF: none) | 1 format 1 | 2 security counter u16 | 4 session u32
 //   8 slot 0 | slot 1 | progress
+//   format 2, only while the counter is above 65 535: the counter's high u16 follows the session
+//   (8 counter >> 16 u16 | 10 slot 0 | …), so bytes 0-7 mean the same in both formats.
 //   slot: state u8 | bootsLeft u8 | flags u8 | verLen u8 | version[verLen]
 //         | size u32 | crc32 u32 | shaLen u8 | sha256[shaLen] | md5Len u8 | md5[md5Len]
 //   progress: written u32 | verified u32 | midLen u8 | midstate[midLen]
@@ -17,8 +19,11 @@
 // Digests are stored as bytes (16 for MD5, 32 for SHA-256, or none) and exposed as hex.
 // Slot flags: bit 0 crc32 known | bits 1-5 why a bad slot is bad (BadWhy, store-port.ts) | bit 6
 // that failure is not reported yet. Records older than the why bits read as why 0. The security
-// counter (the highest SEC_CNT of a confirmed image, saturating at 65 535) took the reserved u16:
-// older records wrote 0 there, so they read as counter 0, and older readers ignore it.
+// counter (the highest SEC_CNT of a confirmed image, a u32 as MCUboot's TLV) took the reserved u16:
+// older records wrote 0 there, so they read as counter 0. Its high half needs format 2, written
+// only once a counter above 65 535 is confirmed: until then every record is format 1, byte for
+// byte what the 16-bit builds wrote, so a rolled-back older build still reads the log (it skips a
+// format 2 STATE, stateReadable, and such a counter refuses that build's images anyway).
 
 import { getU32, putU32, toHex } from "../lib/bytes"
 import { LogRecord, seqNewer } from "./meta-log"
@@ -248,18 +253,24 @@ function readProgress(r: Reader): Progress {
     return { written: written, verified: verified, midstate: mid }
 }
 
-/** Largest STATE body: 8 + 2 × (4 + 32 + 8 + 1 + 32 + 1 + 16) + (9 + 200). */
-export const MAX_STATE_BODY = 8 + 2 * 94 + 9 + MAX_MIDSTATE
+/** Largest STATE body: 10 (format 2) + 2 × (4 + 32 + 8 + 1 + 32 + 1 + 16) + (9 + 200). */
+export const MAX_STATE_BODY = 10 + 2 * 94 + 9 + MAX_MIDSTATE
 
 export function encodeState(st: StoreState): Buffer {
     const v0 = Buffer.from(st.slots[0].version)
     const v1 = Buffer.from(st.slots[1].version)
-    const w = new Writer(8 + slotBytes(st.slots[0], v0) + slotBytes(st.slots[1], v1) + 9 + st.progress.midstate.length)
-    w.u8(st.active < 0 ? 0xff : st.active)
-    w.u8(1)
-    w.u8(st.counter)
-    w.u8(st.counter >> 8)
+    const c = st.counter
+    const wide = ((c >>> 16) + 0xffff) >>> 16 // 1 above 65 535 (format 2), else 0: no branch (bytecode)
+    const w = new Writer(slotBytes(st.slots[0], v0) + slotBytes(st.slots[1], v1) + 17 + 2 * wide + st.progress.midstate.length)
+    w.u8(st.active) // -1 (none) as 0xFF: u8 masks
+    w.u8(1 + wide)
+    w.u8(c)
+    w.u8(c >> 8)
     w.u32(st.session)
+    if (wide) {
+        w.u8(c >> 16)
+        w.u8(c >>> 24)
+    }
     writeSlot(w, st.slots[0], v0)
     writeSlot(w, st.slots[1], v1)
     writeProgress(w, st.progress)
@@ -269,15 +280,17 @@ export function encodeState(st: StoreState): Buffer {
 /** Decode a STATE body; null when it is not well-formed (a CRC-valid record of another format). */
 export function decodeState(body: Buffer): StoreState {
     const r = new Reader(body)
-    const active = r.u8()
+    const active = ((r.u8() + 1) & 0xff) - 1 // 0xFF (none) as -1; 2..0xFE stay above 1
     const format = r.u8()
-    const counter = r.u8() | (r.u8() << 8)
+    let counter = r.u8() | (r.u8() << 8)
     const session = r.u32()
+    if (format === 2) counter += (r.u8() | (r.u8() << 8)) * 0x10000
+    else if (format !== 1) r.bad = true
     const s0 = readSlot(r)
     const s1 = readSlot(r)
     const p = readProgress(r)
-    if (r.bad || format !== 1 || r.pos !== body.length || !(active === 0xff || active < 2)) return null
-    return { active: active === 0xff ? -1 : active, session: session, counter: counter, slots: [s0, s1], progress: p }
+    if (r.bad || r.pos !== body.length || active > 1) return null
+    return { active: active, session: session, counter: counter, slots: [s0, s1], progress: p }
 }
 
 /**

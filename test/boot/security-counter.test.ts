@@ -3,7 +3,7 @@
 // never lowered; a trial that rolls back (used its boots, or rejected) leaves it as it was, so the
 // image it falls back to still passes the counter rule (MCUboot once raised it before the revert);
 // a power cut at every point of the confirm leaves either (trial, old counter) or (confirmed, new
-// counter); records written before the counter existed read as 0.
+// counter); records written before the counter existed read as 0; it is a u32 (counter-32.test.ts).
 import { describe, expect, it } from "vitest"
 import { ImageStore } from "../../src/flash/image-store"
 import { BadWhy } from "../../src/flash/store-port"
@@ -105,7 +105,7 @@ describe("the store's security counter", () => {
         expect(points).toBeGreaterThan(0)
     })
 
-    it("the record: the counter in bytes 2–3 (u16 LE); a record from before (zeros there) reads 0; above 65 535 saturates", async () => {
+    it("the record: the counter in bytes 2–3 (u16 LE); a record from before (zeros there) reads 0; above 65 535 kept whole (format 2)", async () => {
         const st = initialState()
         st.counter = 0x1234
         const b = encodeState(st)
@@ -118,6 +118,12 @@ describe("the store's security counter", () => {
         const s = await mounted(f, false)
         await receive(s, v1)
         await s.activate(true, 70000)
-        expect((await mounted(f)).securityCounter()).toBe(0xffff)
+        expect((await mounted(f)).securityCounter()).toBe(70000) // the 16-bit store kept 65 535 (test/boot/counter-32.test.ts)
+        // past a u32 (no image carries one: SEC_CNT is 4 bytes) it is kept as 2^32 − 1, never wrapped to a small value
+        const g = norFlash()
+        const t = await mounted(g, false)
+        await receive(t, v1)
+        await t.activate(true, 2 ** 32 + 5)
+        expect((await mounted(g)).securityCounter()).toBe(0xffffffff)
     })
 })
