@@ -15,7 +15,7 @@
 import { hex } from "../lib/hex"
 import { getU16, putU16 } from "../lib/bytes"
 import { errText } from "../lib/err-text"
-import { ImageError, hexNum } from "./errors"
+import { ImageError, hexNum, nthWord } from "./errors"
 import { ImageHeader, tlvStart } from "./header"
 import { ImageReader } from "./reader"
 
@@ -71,7 +71,7 @@ const TLV_NAMES =
 
 /** imgtool's name for a TLV type (image.py TLV_VALUES), VENDOR for custom types, else UNKNOWN. */
 export function tlvName(type: number): string {
-    for (let i = 0; i < TLV_TYPES.length; i++) if (TLV_TYPES[i] === type) return TLV_NAMES.split(" ")[i]
+    for (let i = 0; i < TLV_TYPES.length; i++) if (TLV_TYPES[i] === type) return nthWord(TLV_NAMES, i)
     return type >= TLV_VENDOR_MIN && type < TLV_ANY ? "VENDOR" : "UNKNOWN"
 }
 
