@@ -13,7 +13,7 @@
 import { checkEd25519 } from "../crypto/ed25519"
 import { Yielder } from "../lib/step-budget"
 import { ImageError } from "./errors"
-import { TLV_ED25519, TLV_KEYHASH, TlvEntry, readImageBytes } from "./tlv"
+import { TLV_ED25519, TLV_KEYHASH, TlvEntry, onlyTlv, readImageBytes } from "./tlv"
 import { ImageReader } from "./reader"
 
 /** A key the device trusts: the raw 32-byte Ed25519 public key and its KEYHASH (SHA-256 of its SPKI DER). */
@@ -30,18 +30,6 @@ export interface SignatureTlvs {
     sig: TlvEntry
 }
 
-function one(tlvs: TlvEntry[], type: number, what: string): TlvEntry {
-    let found: TlvEntry = null
-    for (const t of tlvs)
-        if (t.type === type) {
-            if (t.protected) throw new ImageError("misplaced-tlv", `the ${what} TLV is in the protected area`)
-            if (found) throw new ImageError("duplicate-tlv", `${what} TLVs at ${found.offset} and ${t.offset}`)
-            found = t
-        }
-    if (!found) throw new ImageError("unsigned", `no ${what} TLV: the image is not signed with Ed25519`)
-    return found
-}
-
 /**
  * Before the hash: one KEYHASH naming a trusted key and one ED25519 TLV, both plain (lengths are
  * checkTlvRules'), and the counter (-1: none, counts as 0) at least `minCounter`. Throws ImageError.
@@ -53,8 +41,10 @@ export async function signatureTlvs(
     counter: number,
     minCounter: number
 ): Promise<SignatureTlvs> {
-    const kh = one(tlvs, TLV_KEYHASH, "KEYHASH")
-    const sig = one(tlvs, TLV_ED25519, "ED25519")
+    // one of each, both outside the protected area (neither can be covered by the hash)
+    const kh = onlyTlv(tlvs, TLV_KEYHASH, false, "KEYHASH")
+    const sig = onlyTlv(tlvs, TLV_ED25519, false, "ED25519")
+    if (!kh || !sig) throw new ImageError("unsigned", `no ${kh ? "ED25519" : "KEYHASH"} TLV: the image is not signed with Ed25519`)
     const h = await readImageBytes(reader, kh.offset, 32, "KEYHASH")
     let key = -1
     for (let k = 0; k < keys.length && key < 0; k++) {

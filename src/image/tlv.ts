@@ -102,6 +102,21 @@ export function tlvFixedLength(type: number): number {
     return -1
 }
 
+/**
+ * The TLV of `type`, or null when there is none: it must be in the protected area when `prot`,
+ * outside it otherwise (misplaced-tlv), and there may be only one (duplicate-tlv). `what` names it.
+ */
+export function onlyTlv(tlvs: TlvEntry[], type: number, prot: boolean, what: string): TlvEntry {
+    let found: TlvEntry = null
+    for (const t of tlvs)
+        if (t.type === type) {
+            if (t.protected !== prot) throw new ImageError("misplaced-tlv", `the ${what} TLV is ${prot ? "outside" : "in"} the protected area`)
+            if (found) throw new ImageError("duplicate-tlv", `${what} TLVs at ${found.offset} and ${t.offset}`)
+            found = t
+        }
+    return found
+}
+
 /** The TLV layout of an image: both areas' entries, and where the image's bytes end. */
 export interface TlvLayout {
     /** Protected entries first, each area in image order. */
