@@ -145,13 +145,10 @@ export async function checkImage(reader: ImageReader, opts?: CheckOptions): Prom
     if (!bytesEqual(got, expected))
         throw new ImageError("hash-mismatch", `SHA-256 is ${toHex(got)}, the TLV says ${toHex(expected)}`)
     if (sig) await checkSignature(reader, sig, keys, got, o.yielder)
-    return {
-        header: layout.header,
-        tlvs: layout.tlvs,
-        plainStart: layout.plainStart,
-        size: layout.size,
-        sha256: got,
-        securityCounter: securityCounter,
-        signedBy: sig ? sig.key : -1,
-    }
+    // the layout's own object, completed (copying its fields costs bytecode)
+    const r = layout as CheckedImage
+    r.sha256 = got
+    r.securityCounter = securityCounter
+    r.signedBy = sig ? sig.key : -1
+    return r
 }
