@@ -135,11 +135,12 @@ export async function checkImage(reader: ImageReader, opts?: CheckOptions): Prom
     const cnt = onlyTlv(layout.tlvs, TLV_SEC_CNT, true, "security counter")
     const securityCounter = cnt ? getU32(await readImageBytes(reader, cnt.offset, 4, "security counter"), 0) : -1
     const keys = o.keys
-    const min = o.minSecurityCounter || 0
     let sig: SignatureTlvs = null
-    if (keys) sig = await signatureTlvs(reader, layout.tlvs, keys, securityCounter, min)
-    else if ((securityCounter < 0 ? 0 : securityCounter) < min)
-        throw new ImageError("counter-too-low", `security counter ${securityCounter < 0 ? 0 : securityCounter}, the device is at ${min}`)
+    if (keys) sig = await signatureTlvs(reader, layout.tlvs, keys)
+    // after the signature TLVs and the key (an unsigned image is unsigned whatever its counter); none counts as 0
+    const c = Math.max(securityCounter, 0)
+    const min = o.minSecurityCounter || 0
+    if (c < min) throw new ImageError("counter-too-low", `security counter ${c}, the device is at ${min}`)
     const expected = await readImageBytes(reader, hashTlv.offset, hashTlv.length, "SHA-256 TLV")
     const got = await hashImage(reader, hashedLength(layout.header), o)
     if (!bytesEqual(got, expected))
