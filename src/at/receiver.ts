@@ -135,7 +135,7 @@ export class AtReceiver {
             }
             const b = chunk[i++]
             if (st === ST_HEADER_CR) {
-                this.enterPayload()
+                this.state = this.remaining === 0 ? ST_TRAILER : ST_PAYLOAD
                 if (b !== LF) i-- // no LF after the header's CR: that byte is data
                 continue
             }
@@ -154,7 +154,7 @@ export class AtReceiver {
             }
             if (st === ST_DISCARD) continue
             if (this.lineLen >= this.maxLine) {
-                this.fault("line-overflow", this.lineText(24))
+                this.fault("line-overflow", this.lineBuf.slice(0, Math.min(this.lineLen, 24)).toString("utf-8"))
                 this.lineLen = 0
                 this.lineDirty = false
                 this.state = ST_DISCARD
@@ -170,15 +170,6 @@ export class AtReceiver {
     private fault(kind: ReceiverFault, detail: string) {
         this.faults++
         this.listener.fault(kind, detail)
-    }
-
-    private lineText(max: number): string {
-        return this.lineBuf.slice(0, Math.min(this.lineLen, max)).toString("utf-8")
-    }
-
-    private enterPayload() {
-        if (this.remaining === 0) this.state = ST_TRAILER
-        else this.state = ST_PAYLOAD
     }
 
     private endLine(terminator: number) {
@@ -239,7 +230,7 @@ export class AtReceiver {
         if (urc) this.listener.urc(header)
         this.listener.payloadStart(header, len, urc)
         this.remaining = len
-        if (terminator === CR) this.state = ST_HEADER_CR
-        else this.enterPayload()
+        // after a CR an LF may come before the data; after an LF the data starts (or its trailer, for 0 bytes)
+        this.state = terminator === CR ? ST_HEADER_CR : len === 0 ? ST_TRAILER : ST_PAYLOAD
     }
 }

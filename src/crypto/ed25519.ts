@@ -6,7 +6,7 @@
 // one, [S]B = R + [k]A with k = SHA-512(R || A || M) mod L, checked as libsodium does: the
 // encoding of [S]B - [k]A must equal R byte for byte (an R that is not on the curve can never
 // match, and is reported as bad-signature). Not constant time: verification handles no secret.
-import { Pace, Yielder, due, newPace, spend } from "./pace"
+import { Pace, Yielder, newPace, pay } from "./pace"
 import { Sha512 } from "./sha512"
 import { L, REDUCE_COST, compare32, nafDigit, scalarReduce, scalarTriple } from "./scalar25519"
 import {
@@ -55,7 +55,7 @@ async function challenge(sig: Buffer, publicKey: Buffer, message: Buffer, pace: 
     await h.update(message, 0, message.length, pace)
     const digest = Buffer.alloc(64)
     await h.finish(digest, 0, pace)
-    if (due(pace, REDUCE_COST)) await spend(pace, REDUCE_COST)
+    await pay(pace, REDUCE_COST)
     const k = Buffer.alloc(32)
     scalarReduce(k, digest, 0)
     return k
@@ -73,16 +73,16 @@ async function combine(w: Work, s: Buffer, sOff: number, k: Buffer, pace: Pace) 
         const ds = nafDigit(s3, s, sOff, j)
         const dk = nafDigit(k3, k, 0, j)
         if (started) {
-            if (due(pace, DBL_COST)) await spend(pace, DBL_COST)
+            await pay(pace, DBL_COST)
             dbl(w, ds !== 0 || dk !== 0)
         }
         if (ds !== 0) {
-            if (due(pace, ADD_COST)) await spend(pace, ADD_COST)
+            await pay(pace, ADD_COST)
             madd(w, S.B, ds < 0, dk !== 0)
             started = true
         }
         if (dk !== 0) {
-            if (due(pace, ADD_COST)) await spend(pace, ADD_COST)
+            await pay(pace, ADD_COST)
             madd(w, S.A, dk < 0, false) // the slots hold -A
             started = true
         }
@@ -105,10 +105,9 @@ export async function checkEd25519(
     if (compare32(signature, 0, P, 0, 0x7f) >= 0 || compare32(publicKey, 0, P, 0, 0x7f) >= 0) return fail("bad-point")
     if (pointHasSmallOrder(signature, 0) || pointHasSmallOrder(publicKey, 0)) return fail("small-order")
     const pace = newPace(yielder)
-    await spend(pace, 0) // a fresh slice: how much of the current one the caller used is unknown
     const k = await challenge(signature, publicKey, message, pace)
     const w = newWork()
-    if (due(pace, DECODE_COST)) await spend(pace, DECODE_COST)
+    await pay(pace, DECODE_COST)
     if (!(await decodeNegated(w, publicKey, 0, pace))) return fail("bad-point")
     await combine(w, signature, 32, k, pace)
     const r = Buffer.alloc(32)

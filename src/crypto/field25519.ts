@@ -4,7 +4,7 @@
 // Only pack() produces the canonical value. Nothing here allocates but fe().
 import { mul } from "./field-mul"
 import { hex } from "../lib/hex"
-import { MUL_COST, Pace, due, spend } from "./pace"
+import { MUL_COST, Pace, pay } from "./pace"
 
 export type Fe = number[]
 
@@ -109,7 +109,7 @@ export async function fePow(o: Fe, z: Fe, chain: Buffer, t0: Fe, t1: Fe, t2: Fe,
         const b = squarings ? a : s[chain[i + 2]]
         const n = squarings ? chain[i + 2] : 1
         for (let j = 0; j < n; j++) {
-            if (due(pace, MUL_COST)) await spend(pace, MUL_COST)
+            await pay(pace, MUL_COST)
             if (j === 0) mul(d, a, b)
             else mul(d, d, d)
         }

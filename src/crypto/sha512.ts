@@ -2,7 +2,7 @@
 // Ed25519 hashes R || A || M with it; DeviceScript has SHA-256 only. Streaming, with a yield
 // between blocks (one 128-byte block is tens of thousands of opcodes in the VM).
 import { hex } from "../lib/hex"
-import { Pace, due, spend } from "./pace"
+import { Pace, pay } from "./pace"
 
 /** The 80 round constants (in the image: a number[] of 160 words would hold 1.3 KB of heap for good). */
 const K = hex`
@@ -53,7 +53,7 @@ export class Sha512 {
         for (let i = start; i < end; i++) {
             this.block[this.fill++] = b[i]
             if (this.fill === 128) {
-                if (due(pace, BLOCK_COST)) await spend(pace, BLOCK_COST)
+                await pay(pace, BLOCK_COST)
                 this.compress()
                 this.fill = 0
             }

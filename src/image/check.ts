@@ -34,6 +34,7 @@ import {
     TLV_SHA384,
     TLV_SHA512,
     TlvEntry,
+    onlyTlv,
     readImageBytes,
     readTlvLayout,
     tlvFixedLength,
@@ -86,26 +87,19 @@ export async function readImageLayout(reader: ImageReader, maxSize?: number): Pr
     return { header: header, tlvs: layout.entries, plainStart: layout.plainStart, size: layout.end }
 }
 
-/** Step 3: the rules on the TLV list. Returns the SHA-256 TLV; throws ImageError. */
+/**
+ * Step 3: the rules on the TLV list: fixed lengths, then one SHA-256 TLV outside the protected
+ * area (onlyTlv; SHA-384 or SHA-512 alone is unsupported-hash). Returns it; throws ImageError.
+ */
 export function checkTlvRules(tlvs: TlvEntry[]): TlvEntry {
-    let hash: TlvEntry = null
-    let counter: TlvEntry = null
     let otherHash: TlvEntry = null
     for (const t of tlvs) {
         const fixed = tlvFixedLength(t.type)
         if (fixed >= 0 && t.length !== fixed)
             throw new ImageError("bad-tlv-length", `${tlvName(t.type)} (${hexNum(t.type, 2)}) TLV of ${t.length} bytes, expected ${fixed}`)
-        if (t.type === TLV_SHA256) {
-            if (t.protected) throw new ImageError("misplaced-tlv", "the SHA-256 TLV is in the protected area, which it hashes")
-            if (hash) throw new ImageError("duplicate-tlv", `SHA-256 TLVs at ${hash.offset} and ${t.offset}`)
-            hash = t
-        } else if (t.type === TLV_SHA384 || t.type === TLV_SHA512) otherHash = t
-        else if (t.type === TLV_SEC_CNT) {
-            if (!t.protected) throw new ImageError("misplaced-tlv", "the security counter TLV is outside the protected area")
-            if (counter) throw new ImageError("duplicate-tlv", `security counter TLVs at ${counter.offset} and ${t.offset}`)
-            counter = t
-        }
+        if (t.type === TLV_SHA384 || t.type === TLV_SHA512) otherHash = t
     }
+    const hash = onlyTlv(tlvs, TLV_SHA256, false, "SHA-256")
     if (!hash && otherHash)
         throw new ImageError("unsupported-hash", `a ${tlvName(otherHash.type)} TLV but no SHA-256 TLV (0x10): only SHA-256 images are checked`)
     if (!hash) throw new ImageError("no-hash", "no SHA-256 TLV (0x10)")
@@ -137,27 +131,25 @@ export async function checkImage(reader: ImageReader, opts?: CheckOptions): Prom
     const o = opts || {}
     const layout = await readImageLayout(reader, o.maxSize)
     const hashTlv = checkTlvRules(layout.tlvs)
-    let securityCounter = -1
-    for (const t of layout.tlvs)
-        if (t.type === TLV_SEC_CNT) securityCounter = getU32(await readImageBytes(reader, t.offset, 4, "security counter"), 0)
+    // at most one security counter, in the protected area (what the hash, and so the signature, covers)
+    const cnt = onlyTlv(layout.tlvs, TLV_SEC_CNT, true, "security counter")
+    const securityCounter = cnt ? getU32(await readImageBytes(reader, cnt.offset, 4, "security counter"), 0) : -1
     const keys = o.keys
-    const min = o.minSecurityCounter || 0
     let sig: SignatureTlvs = null
-    if (keys) sig = await signatureTlvs(reader, layout.tlvs, keys, securityCounter, min)
-    else if ((securityCounter < 0 ? 0 : securityCounter) < min)
-        throw new ImageError("counter-too-low", `security counter ${securityCounter < 0 ? 0 : securityCounter}, the device is at ${min}`)
+    if (keys) sig = await signatureTlvs(reader, layout.tlvs, keys)
+    // after the signature TLVs and the key (an unsigned image is unsigned whatever its counter); none counts as 0
+    const c = Math.max(securityCounter, 0)
+    const min = o.minSecurityCounter || 0
+    if (c < min) throw new ImageError("counter-too-low", `security counter ${c}, the device is at ${min}`)
     const expected = await readImageBytes(reader, hashTlv.offset, hashTlv.length, "SHA-256 TLV")
     const got = await hashImage(reader, hashedLength(layout.header), o)
     if (!bytesEqual(got, expected))
         throw new ImageError("hash-mismatch", `SHA-256 is ${toHex(got)}, the TLV says ${toHex(expected)}`)
     if (sig) await checkSignature(reader, sig, keys, got, o.yielder)
-    return {
-        header: layout.header,
-        tlvs: layout.tlvs,
-        plainStart: layout.plainStart,
-        size: layout.size,
-        sha256: got,
-        securityCounter: securityCounter,
-        signedBy: sig ? sig.key : -1,
-    }
+    // the layout's own object, completed (copying its fields costs bytecode)
+    const r = layout as CheckedImage
+    r.sha256 = got
+    r.securityCounter = securityCounter
+    r.signedBy = sig ? sig.key : -1
+    return r
 }

@@ -46,3 +46,14 @@ export function hexNum(n: number, digits: number): string {
     }
     return "0x" + s
 }
+
+/** The i-th word of a space-separated table (`""` past its end or between two spaces): tables in one string, and no split() in the image. */
+export function nthWord(s: string, i: number): string {
+    let a = 0
+    for (let k = 0; k < i; k++) {
+        a = s.indexOf(" ", a) + 1
+        if (a === 0) return ""
+    }
+    const e = s.indexOf(" ", a)
+    return s.slice(a, e < 0 ? s.length : e)
+}

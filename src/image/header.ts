@@ -15,7 +15,7 @@
 // header, the body and the protected TLV area: bytes [0, hdr + img + prot).
 
 import { getU16, getU32, putU16, putU32 } from "../lib/bytes"
-import { ImageError, hexNum } from "./errors"
+import { ImageError, hexNum, nthWord } from "./errors"
 
 export const IMAGE_MAGIC = 0x96f3b83d
 export const IMAGE_HEADER_SIZE = 32
@@ -78,12 +78,14 @@ export function versionInRange(v: ImageVersion): boolean {
 
 /** The names of the IMAGE_F_* bits set in `flags` (`0x…` for bits MCUboot does not define). */
 export function flagNames(flags: number): string[] {
-    // bit i of ih_flags is names[i] (one string, not an array literal: less bytecode on the firmware)
-    const names = "PIC  ENCRYPTED_AES128 ENCRYPTED_AES256 NON_BOOTABLE RAM_LOAD   ROM_FIXED COMPRESSED_LZMA1 COMPRESSED_LZMA2 COMPRESSED_ARM_THUMB".split(" ")
     const out: string[] = []
     let bit = 1
     for (let i = 0; i < 32; i++) {
-        if ((flags & bit) !== 0) out.push(i < names.length && names[i] ? names[i] : hexNum(bit >>> 0, 1))
+        // bit i of ih_flags is word i (one string, not an array literal: less bytecode on the firmware)
+        if ((flags & bit) !== 0) {
+            const name = nthWord("PIC  ENCRYPTED_AES128 ENCRYPTED_AES256 NON_BOOTABLE RAM_LOAD   ROM_FIXED COMPRESSED_LZMA1 COMPRESSED_LZMA2 COMPRESSED_ARM_THUMB", i)
+            out.push(name ? name : hexNum(bit >>> 0, 1))
+        }
         bit = bit << 1
     }
     return out

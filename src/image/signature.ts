@@ -3,17 +3,17 @@
 // as imgtool writes it) naming one of the device's trusted keys, and exactly one ED25519 (0x24)
 // signature of the image's SHA-256 (the 32-byte digest, MCUboot's default, not the whole image).
 // Both are outside what the hash covers, so both must be in the plain area, never the protected
-// one. The security counter (SEC_CNT 0x50, protected: check.ts's rules) is compared here too: an
-// image without one counts as 0.
+// one. The security counter (SEC_CNT 0x50, protected) is check.ts's: compared right after these
+// TLVs and the key, for signed and unsigned checks alike (an image without one counts as 0).
 //
 // Split in two so a refusal costs no hashing: `signatureTlvs` (before the hash: which TLVs, which
-// key, the counter) and `checkSignature` (after it: the Ed25519 verification). Memory: the 32-byte
+// key) and `checkSignature` (after it: the Ed25519 verification). Memory: the 32-byte
 // digest, the 64-byte signature and the key; the verification's own ≈ 2 KB (src/crypto).
 
 import { checkEd25519 } from "../crypto/ed25519"
 import { Yielder } from "../lib/step-budget"
 import { ImageError } from "./errors"
-import { TLV_ED25519, TLV_KEYHASH, TlvEntry, readImageBytes } from "./tlv"
+import { TLV_ED25519, TLV_KEYHASH, TlvEntry, onlyTlv, readImageBytes } from "./tlv"
 import { ImageReader } from "./reader"
 
 /** A key the device trusts: the raw 32-byte Ed25519 public key and its KEYHASH (SHA-256 of its SPKI DER). */
@@ -30,31 +30,15 @@ export interface SignatureTlvs {
     sig: TlvEntry
 }
 
-function one(tlvs: TlvEntry[], type: number, what: string): TlvEntry {
-    let found: TlvEntry = null
-    for (const t of tlvs)
-        if (t.type === type) {
-            if (t.protected) throw new ImageError("misplaced-tlv", `the ${what} TLV is in the protected area`)
-            if (found) throw new ImageError("duplicate-tlv", `${what} TLVs at ${found.offset} and ${t.offset}`)
-            found = t
-        }
-    if (!found) throw new ImageError("unsigned", `no ${what} TLV: the image is not signed with Ed25519`)
-    return found
-}
-
 /**
  * Before the hash: one KEYHASH naming a trusted key and one ED25519 TLV, both plain (lengths are
- * checkTlvRules'), and the counter (-1: none, counts as 0) at least `minCounter`. Throws ImageError.
+ * checkTlvRules'; the security counter is compared by checkImage next). Throws ImageError.
  */
-export async function signatureTlvs(
-    reader: ImageReader,
-    tlvs: TlvEntry[],
-    keys: TrustedKey[],
-    counter: number,
-    minCounter: number
-): Promise<SignatureTlvs> {
-    const kh = one(tlvs, TLV_KEYHASH, "KEYHASH")
-    const sig = one(tlvs, TLV_ED25519, "ED25519")
+export async function signatureTlvs(reader: ImageReader, tlvs: TlvEntry[], keys: TrustedKey[]): Promise<SignatureTlvs> {
+    // one of each, both outside the protected area (neither can be covered by the hash)
+    const kh = onlyTlv(tlvs, TLV_KEYHASH, false, "KEYHASH")
+    const sig = onlyTlv(tlvs, TLV_ED25519, false, "ED25519")
+    if (!kh || !sig) throw new ImageError("unsigned", `no ${kh ? "ED25519" : "KEYHASH"} TLV: the image is not signed with Ed25519`)
     const h = await readImageBytes(reader, kh.offset, 32, "KEYHASH")
     let key = -1
     for (let k = 0; k < keys.length && key < 0; k++) {
@@ -63,8 +47,6 @@ export async function signatureTlvs(
         if (i === 32) key = k
     }
     if (key < 0) throw new ImageError("unknown-key", "the KEYHASH TLV names none of the trusted keys")
-    const c = counter < 0 ? 0 : counter
-    if (c < minCounter) throw new ImageError("counter-too-low", `security counter ${c}, the device is at ${minCounter}`)
     return { key: key, sig: sig }
 }
 

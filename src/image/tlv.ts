@@ -15,7 +15,7 @@
 import { hex } from "../lib/hex"
 import { getU16, putU16 } from "../lib/bytes"
 import { errText } from "../lib/err-text"
-import { ImageError, hexNum } from "./errors"
+import { ImageError, hexNum, nthWord } from "./errors"
 import { ImageHeader, tlvStart } from "./header"
 import { ImageReader } from "./reader"
 
@@ -71,35 +71,36 @@ const TLV_NAMES =
 
 /** imgtool's name for a TLV type (image.py TLV_VALUES), VENDOR for custom types, else UNKNOWN. */
 export function tlvName(type: number): string {
-    for (let i = 0; i < TLV_TYPES.length; i++) if (TLV_TYPES[i] === type) return TLV_NAMES.split(" ")[i]
+    for (let i = 0; i < TLV_TYPES.length; i++) if (TLV_TYPES[i] === type) return nthWord(TLV_NAMES, i)
     return type >= TLV_VENDOR_MIN && type < TLV_ANY ? "VENDOR" : "UNKNOWN"
 }
 
+/** Pairs of a TLV type and the length it fixes (a table rather than a switch: less bytecode on the firmware). */
+const FIXED_LENGTHS = hex`0120 1020 1130 1240 2440 5004 400c 7410 7510 2501`
+
 /**
  * The length a TLV's type fixes in a SHA-256 image, or -1 when it varies (signatures in DER,
- * public keys, boot records, vendor TLVs). KEYHASH is the SHA-256 of the public key.
+ * public keys, boot records, vendor TLVs): KEYHASH (the SHA-256 of the public key) and SHA256 32,
+ * SHA384 48, SHA512 and ED25519 64, SEC_CNT 4, DEPENDENCY 12, UUID_VID and UUID_CID 16, SIG_PURE 1.
  */
 export function tlvFixedLength(type: number): number {
-    switch (type) {
-        case TLV_KEYHASH:
-        case TLV_SHA256:
-            return 32
-        case TLV_SHA384:
-            return 48
-        case TLV_SHA512:
-        case TLV_ED25519:
-            return 64
-        case TLV_SEC_CNT:
-            return 4
-        case TLV_DEPENDENCY:
-            return 12
-        case TLV_UUID_VID:
-        case TLV_UUID_CID:
-            return 16
-        case TLV_SIG_PURE:
-            return 1
-    }
+    for (let i = 0; i < FIXED_LENGTHS.length; i += 2) if (FIXED_LENGTHS[i] === type) return FIXED_LENGTHS[i + 1]
     return -1
+}
+
+/**
+ * The TLV of `type`, or null when there is none: it must be in the protected area when `prot`,
+ * outside it otherwise (misplaced-tlv), and there may be only one (duplicate-tlv). `what` names it.
+ */
+export function onlyTlv(tlvs: TlvEntry[], type: number, prot: boolean, what: string): TlvEntry {
+    let found: TlvEntry = null
+    for (const t of tlvs)
+        if (t.type === type) {
+            if (t.protected !== prot) throw new ImageError("misplaced-tlv", `the ${what} TLV is ${prot ? "outside" : "in"} the protected area`)
+            if (found) throw new ImageError("duplicate-tlv", `${what} TLVs at ${found.offset} and ${t.offset}`)
+            found = t
+        }
+    return found
 }
 
 /** The TLV layout of an image: both areas' entries, and where the image's bytes end. */

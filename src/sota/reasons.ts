@@ -47,8 +47,9 @@ export type SotaReason =
 
 export class SotaError extends Error {
     reason: SotaReason
+    /** The message is `reason: message`, said once: a SotaError's message passed on in another of the same reason is not prefixed again. */
     constructor(reason: SotaReason, message: string) {
-        super(`${reason}: ${message}`)
+        super(message.startsWith(reason + ": ") ? message : `${reason}: ${message}`)
         this.name = "SotaError"
         this.reason = reason
     }

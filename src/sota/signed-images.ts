@@ -54,7 +54,9 @@ export class SignedImages implements ImageVerifier {
             const x = e.reason
             const reason: SotaReason =
                 x === "unsigned" || x === "unknown-key" || x === "bad-signature" || x === "counter-too-low" ? x : "bad-image"
-            throw new SotaError(reason, errText(e))
+            // the message is "image: <x>: <what>" and the SotaError's starts with its own reason: say x once
+            const what = errText(e).slice(9 + x.length)
+            throw new SotaError(reason, reason === x ? what : `${x}: ${what}`)
         }
     }
 

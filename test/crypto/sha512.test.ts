@@ -60,6 +60,6 @@ describe("SHA-512", () => {
         const out = Buffer.alloc(64)
         await h.finish(out, 0, pace)
         expect(out.toString("hex")).toBe(node(a))
-        expect(yields).toBe(8192) // one block per slice: 52 000 of 65 536 opcodes
+        expect(yields).toBe(8193) // one block per slice (48 000 of 65 536 opcodes): before each of the 8 193, the first too (a new pace has spent its slice)
     })
 })

@@ -7,7 +7,7 @@ import { ImageError } from "../../src/image/errors"
 import { IMAGE_F_RAM_LOAD, decodeHeader, encodeHeader, flagNames } from "../../src/image/header"
 import { packImage, PackOptions } from "../../src/image/pack"
 import { bufferReader } from "../../src/image/reader"
-import { TLV_SEC_CNT, TLV_SHA256, tlvName } from "../../src/image/tlv"
+import { TLV_SEC_CNT, TLV_SHA256, tlvFixedLength, tlvName } from "../../src/image/tlv"
 import { assemble, pattern, sha256, u32 } from "./assemble"
 
 const fast = { yielder: async () => {} }
@@ -86,6 +86,13 @@ describe("pack → check round trip", () => {
         const l = await readImageLayout(bufferReader(p.image))
         expect(l.header.imgSize).toBe(50)
         expect(await reasonOf(checkImage(bufferReader(p.image), fast))).toBe("hash-mismatch")
+    })
+})
+
+describe("TLV lengths", () => {
+    it("tlvFixedLength: the lengths a SHA-256 image fixes (its table), -1 for every other type", () => {
+        const fixed: Record<number, number> = { 0x01: 32, 0x10: 32, 0x11: 48, 0x12: 64, 0x24: 64, 0x50: 4, 0x40: 12, 0x74: 16, 0x75: 16, 0x25: 1 }
+        for (let t = 0; t < 0x10000; t++) expect(tlvFixedLength(t), `type ${t}`).toBe(t in fixed ? fixed[t] : -1)
     })
 })
 
