@@ -83,11 +83,11 @@
 //   CRC-32 of all of the above, little-endian.
 
 import { crc32Update } from "../lib/crc32"
-import { getU32, putU32 } from "../lib/bytes"
+import { copyBytes, getU32, putU32 } from "../lib/bytes"
 import { StepBudget, Yielder } from "../lib/step-budget"
 import { DeltaError } from "./errors"
 import { HeatshrinkDecoder, HS_BACKREF, HS_MAX_WINDOW, HS_MIN_LOOKAHEAD, HS_MIN_WINDOW } from "./heatshrink-decoder"
-import { decodeSize, encodeSize, MAX_SIZE_BYTES, SizeRead, sizeLength } from "./size"
+import { MAX_SIZE_BYTES } from "./size"
 
 export const PATCH_TYPE_SEQUENTIAL = 0
 export const COMPRESSION_NONE = 0
@@ -105,7 +105,9 @@ const P_EXTRA = 7
 const P_ADJUST = 8
 const P_END = 9
 
-const CP_FORMAT = 0xd1
+const CP_FORMAT = 0xd2
+/** The checkpoint's fixed part: 8 bytes, 8 u32 fields. */
+const CP_FIXED = 40
 /** Work units that make the budget yield at once. */
 const FORCE_YIELD = 1 << 30
 /** nextCp when checkpoints are off: never reached. */
@@ -135,12 +137,6 @@ export interface DeltaOptions {
      * (SequentialApplier: such a checkpoint is resumed by replay, resumeAt).
      */
     onCheckpoint?(cp: Buffer, at: number): Promise<void>
-    /**
-     * Resume by replay (SequentialApplier): the target's bytes below this offset (a checkpoint's
-     * `at`) are on flash already. The patch is fed again from its start; its bytes up to there
-     * are decoded and tapped but neither read from the old image nor written. Default 0.
-     */
-    resumeAt?: number
     /** Reads back target bytes already written: lets checkpoints carry the window by reference. */
     readNew?(offset: number, len: number): Promise<Buffer>
     /**
@@ -164,40 +160,42 @@ export interface DeltaOptions {
     yielder?: Yielder
 }
 
-export class SequentialApplier {
-    protected o: DeltaOptions
-    protected phase: number
-    protected header: number
-    protected compression: number
-    protected toSize: number
-    protected dec: HeatshrinkDecoder
-    protected out: Buffer
-    protected outFill: number
-    protected outAt: number
-    protected one: Buffer
+export class DeltaApplier {
+    private o: DeltaOptions
+    private phase: number
+    private header: number
+    private compression: number
+    private toSize: number
+    private dec: HeatshrinkDecoder
+    private out: Buffer
+    private outFill: number
+    private outAt: number
+    private one: Buffer
     /** Target and old offsets of the next byte; stream offset (decompressed bytes so far); bytes left in the chunk. */
-    protected toPos: number
-    protected fromPos: number
-    protected dpos: number
-    protected left: number
+    private toPos: number
+    private fromPos: number
+    private dpos: number
+    private left: number
     /** A size field being read: value so far, multiplier of the next group, sign, bytes read. */
-    protected vVal: number
-    protected vMul: number
-    protected vNeg: boolean
-    protected vBytes: number
-    protected every: number
-    protected nextCp: number
-    protected budget: StepBudget
-    protected inBuf: Buffer
-    protected inPos: number
-    protected inEnd: number
-    protected tapFrom: number
+    private vVal: number
+    private vMul: number
+    private vNeg: boolean
+    private vBytes: number
+    private every: number
+    private nextCp: number
+    private budget: StepBudget
+    private inBuf: Buffer
+    private inPos: number
+    private inEnd: number
+    private tapFrom: number
     /** Patch offset of inBuf[0] (may be negative when a feed starts inside its buffer). */
-    protected pbase: number
-    protected failed: DeltaError
-    protected done: boolean
-    /** A resume by replay: the target's bytes below this offset are on flash, not to be read or written again. */
-    protected skip: number
+    private pbase: number
+    private failed: DeltaError
+    private done: boolean
+    /** The last HIST chunks, chunk k in slot k % HIST: kind u8 | stream offset u32 | length u32 | t u32 | f u32 (hist starts undefined). */
+    private hist: Buffer
+    /** Chunks started so far (with readNew and heatshrink). */
+    private histN: number
 
     // Fields a step always sets before it reads them (header, compression, toSize, dec, left, the
     // size field's vVal, vMul and vNeg, the input's inBuf, inEnd and tapFrom, failed, done) start
@@ -214,12 +212,12 @@ export class SequentialApplier {
         this.dpos = 0
         this.vBytes = 0
         this.every = o.checkpointEvery && o.onCheckpoint ? o.checkpointEvery : 0
-        this.skip = o.resumeAt || 0
-        this.outAt = this.skip
-        this.nextCp = this.every ? this.skip + this.every : NO_CP
+        this.outAt = 0
+        this.nextCp = this.every ? this.every : NO_CP
         this.budget = new StepBudget(o.yieldEvery || 128, o.yielder)
         this.inPos = 0
         this.pbase = 0
+        this.histN = 0
     }
 
     /** Patch bytes consumed so far: where to feed from after `resume`. */
@@ -267,7 +265,7 @@ export class SequentialApplier {
     // ---- the state machine ----
 
     /** One bounded piece of work; false when it needs more input. */
-    protected async step(): Promise<boolean> {
+    private async step(): Promise<boolean> {
         const ph = this.phase
         if (ph < P_DF_SIZE) return this.headerByte()
         if (ph === P_END) {
@@ -315,7 +313,7 @@ export class SequentialApplier {
     }
 
     /** The raw header: type and compression, to_size, heatshrink's parameters. */
-    protected headerByte(): boolean {
+    private headerByte(): boolean {
         if (this.inPos >= this.inEnd) return false
         const b = this.inBuf[this.inPos++]
         const ph = this.phase
@@ -349,7 +347,7 @@ export class SequentialApplier {
     }
 
     /** One byte of a size field; true when the field is complete (its value in vVal). */
-    protected sizeByte(b: number): boolean {
+    private sizeByte(b: number): boolean {
         if (this.vBytes === 0) {
             this.vNeg = (b & 0x40) !== 0
             this.vVal = b & 0x3f
@@ -368,18 +366,13 @@ export class SequentialApplier {
         return true
     }
 
-    /**
-     * Diff or extra bytes: decoded straight into the output buffer, up to the next checkpoint;
-     * below a replay's resume offset only decoded (into the buffer's start, as scratch).
-     */
-    protected async payload(): Promise<boolean> {
+    /** Diff or extra bytes: decoded straight into the output buffer, up to the next checkpoint. */
+    private async payload(): Promise<boolean> {
         const out = this.out
-        const replay = this.toPos < this.skip
-        const at = replay ? 0 : this.outFill
+        const at = this.outFill
         let n = out.length - at
         if (n > this.left) n = this.left
-        const stop = replay ? this.skip : this.nextCp
-        if (stop - this.toPos < n) n = stop - this.toPos
+        if (this.nextCp - this.toPos < n) n = this.nextCp - this.toPos
         // decoded a slice at a time, each paid for (a 1 KB buffer of heatshrink literals in one
         // go panicked the VM); the old image is then read for the whole run at once
         let got = 0
@@ -392,15 +385,13 @@ export class SequentialApplier {
         n = got
         if (n === 0) return false
         if (this.phase === P_DIFF) {
-            if (!replay) {
-                const old = await this.o.readOld(this.fromPos, n)
-                if (!old || old.length < n) throw new DeltaError("read-failed", `old bytes at ${this.fromPos}`)
-                // Buffer stores wrap mod 256 in both runtimes: no mask needed.
-                for (let i = 0; i < n; i++) out[at + i] += old[i]
-            }
+            const old = await this.o.readOld(this.fromPos, n)
+            if (!old || old.length < n) throw new DeltaError("read-failed", `old bytes at ${this.fromPos}`)
+            // Buffer stores wrap mod 256 in both runtimes: no mask needed.
+            for (let i = 0; i < n; i++) out[at + i] += old[i]
             this.fromPos += n
         }
-        if (!replay) this.outFill = at + n
+        this.outFill = at + n
         this.toPos += n
         this.dpos += n
         this.left -= n
@@ -411,7 +402,7 @@ export class SequentialApplier {
     }
 
     /** Decompressed bytes into out[off..off+max); how many (0: the input is used up). */
-    protected decode(out: Buffer, off: number, max: number): number {
+    private decode(out: Buffer, off: number, max: number): number {
         const d = this.dec
         if (d) {
             d.inBuf = this.inBuf
@@ -431,7 +422,7 @@ export class SequentialApplier {
         return n
     }
 
-    protected async flush(): Promise<void> {
+    private async flush(): Promise<void> {
         if (this.outFill === 0) return
         const n = this.outFill
         this.outFill = 0
@@ -439,19 +430,14 @@ export class SequentialApplier {
         this.outAt += n
     }
 
-    protected async tapNow(): Promise<void> {
+    private async tapNow(): Promise<void> {
         if (this.o.tap && this.inPos > this.tapFrom) await this.o.tap(this.inBuf, this.tapFrom, this.inPos)
         this.tapFrom = this.inPos
     }
 
-    /** A diff (kind 0) or extra (1) chunk of `len` bytes starts at the stream's current offset. */
-    protected startChunk(kind: number, len: number) {
-        this.left = len
-    }
-
     // ---- checkpoints ----
 
-    protected async takeCheckpoint(): Promise<void> {
+    private async takeCheckpoint(): Promise<void> {
         await this.flush()
         await this.tapNow()
         const at = this.toPos
@@ -461,60 +447,16 @@ export class SequentialApplier {
         await this.o.onCheckpoint(this.checkpointState(), at)
     }
 
-    /** The applier's state for a checkpoint: none here (a resume replays the patch: resumeAt); DeltaApplier's encodes it. */
-    protected checkpointState(): Buffer {
-        return null
-    }
-}
-
-/**
- * The applier whose checkpoints carry its whole state (the format above), so that `resume` goes on
- * from the checkpoint's patch offset: what a device that cannot ask for the patch again needs.
- * A program that uses only SequentialApplier does not compile this class (4.4 KB of bytecode).
- */
-export class DeltaApplier extends SequentialApplier {
-    /** The last HIST chunks: kind u8 | stream offset u32 | length u32 | t u32 | f u32. */
-    private hist: Buffer
-    private histFirst: number
-    private histN: number
-
-    constructor(o: DeltaOptions) {
-        super(o)
-        this.hist = null
-        this.histFirst = 0
-        this.histN = 0
-    }
-
-    /** Target bytes produced and handed to `write` or buffered. */
-    position(): number {
-        return this.toPos
-    }
-
-    /** The target's size from the header, or -1 before it is read. */
-    targetSize(): number {
-        return this.phase > P_TO_SIZE ? this.toSize : -1
-    }
-
-    protected override checkpointState(): Buffer {
-        return this.encodeCheckpoint()
-    }
-
-    // ---- chunk history (for checkpoints that carry the window by reference) ----
-
-    protected override startChunk(kind: number, len: number) {
+    /**
+     * A diff (kind 0) or extra (1) chunk of `len` bytes starts at the stream's current offset:
+     * kept in the history, for checkpoints that carry the window by reference.
+     */
+    private startChunk(kind: number, len: number) {
         this.left = len
         if (!this.hist && this.dec && this.o.readNew) this.hist = Buffer.alloc(HIST * SPAN)
         const h = this.hist
         if (!h || len === 0) return
-        let slot: number
-        if (this.histN < HIST) {
-            slot = (this.histFirst + this.histN) % HIST
-            this.histN++
-        } else {
-            slot = this.histFirst
-            this.histFirst = (this.histFirst + 1) % HIST
-        }
-        const p = slot * SPAN
+        const p = (this.histN++ % HIST) * SPAN
         h[p] = kind
         putU32(h, p + 1, this.dpos)
         putU32(h, p + 5, len)
@@ -522,259 +464,154 @@ export class DeltaApplier extends SequentialApplier {
         putU32(h, p + 13, this.fromPos < 0 ? 0 : this.fromPos)
     }
 
-    /** The history's spans that overlap the window [ws, dpos): indexes into the ring, oldest first. */
-    private windowSpans(ws: number): number[] {
-        const r: number[] = []
-        const h = this.hist
-        if (!h) return r
-        for (let k = 0; k < this.histN; k++) {
-            const p = ((this.histFirst + k) % HIST) * SPAN
-            const s = getU32(h, p + 1)
-            const e = s + getU32(h, p + 5)
-            if (s < this.dpos && e > ws) r.push(p)
-        }
-        return r
-    }
-
-    private encodeCheckpoint(): Buffer {
+    /** The applier's whole state (the checkpoint format in this file's header). */
+    private checkpointState(): Buffer {
         const d = this.dec
-        let ws = 0
+        const h = this.hist
+        const dpos = this.dpos
+        // the window: stream bytes [ws, dpos); none without heatshrink
+        let ws = dpos
         let spans: number[] = []
         let covered = 0
         if (d) {
-            ws = this.dpos - d.window.length
+            ws = dpos - d.window.length
             if (ws < 0) ws = 0
-            spans = this.windowSpans(ws)
-            let refBytes = 0
-            for (let k = 0; k < spans.length; k++) {
-                const p = spans[k]
-                const s = getU32(this.hist, p + 1)
-                const e = s + getU32(this.hist, p + 5)
-                covered += (e < this.dpos ? e : this.dpos) - (s > ws ? s : ws)
-                refBytes += 1 + sizeLength(s) + sizeLength(e - s) + sizeLength(getU32(this.hist, p + 9)) + (this.hist[p] === 0 ? sizeLength(getU32(this.hist, p + 13)) : 0)
+            for (let k = this.histN > HIST ? this.histN - HIST : 0; h && k < this.histN; k++) {
+                const p = (k % HIST) * SPAN
+                const s = getU32(h, p + 1)
+                const e = s + getU32(h, p + 5)
+                if (s < dpos && e > ws) {
+                    spans.push(p)
+                    covered += (e < dpos ? e : dpos) - (s > ws ? s : ws)
+                }
             }
-            if (refBytes >= covered) {
+            // by reference only where it is smaller than the bytes themselves
+            if (spans.length * SPAN >= covered) {
                 spans = []
                 covered = 0
             }
         }
-        const size = this.writeCheckpoint(null, ws, spans, covered)
-        const cp = Buffer.alloc(size)
-        this.writeCheckpoint(cp, ws, spans, covered)
-        return cp
-    }
-
-    /** Writes the checkpoint into b (or only measures it when b is null); returns its size. */
-    private writeCheckpoint(b: Buffer, ws: number, spans: number[], covered: number): number {
-        let pos = 0
-        const fields = [this.toSize, this.patchOffset(), this.toPos, this.fromPos, this.dpos, this.phase, this.left]
-        const d = this.dec
+        const n = spans.length
+        const cp = Buffer.alloc(CP_FIXED + n * SPAN + dpos - ws - covered + 4)
+        cp[0] = CP_FORMAT
+        cp[1] = this.header
+        cp[3] = n
+        cp[4] = this.phase
         if (d) {
-            fields.push(d.state)
-            fields.push(d.acc)
-            fields.push(d.nbits)
-            fields.push(d.index)
-            fields.push(d.count)
-            fields.push(spans.length)
+            cp[2] = ((d.windowSz2 - 4) << 4) | (d.lookaheadSz2 - 3)
+            cp[5] = d.state
+            cp[6] = d.acc
+            cp[7] = d.nbits
         }
-        if (b) {
-            b[0] = CP_FORMAT
-            b[1] = this.header
-        }
-        pos = 2
-        for (let k = 0; k < fields.length; k++) {
-            if (k === 7 && d) {
-                if (b) b[pos] = ((d.windowSz2 - 4) << 4) | (d.lookaheadSz2 - 3)
-                pos++
-            }
-            pos = b ? encodeSize(fields[k], b, pos) : pos + sizeLength(fields[k])
-        }
-        if (d) {
-            const h = this.hist
-            for (let k = 0; k < spans.length; k++) {
+        const f = [this.toSize, this.patchOffset(), this.toPos, this.fromPos, dpos, this.left, d ? d.index : 0, d ? d.count : 0]
+        for (let k = 0; k < 8; k++) putU32(cp, 8 + 4 * k, f[k])
+        // each span, then the window bytes before it that no span covers; then the rest of the window
+        let q = CP_FIXED
+        let next = ws
+        for (let k = 0; k <= n; k++) {
+            let a = dpos
+            let e = dpos
+            if (k < n) {
                 const p = spans[k]
-                const kind = h[p]
-                const vals = [getU32(h, p + 1), getU32(h, p + 5), getU32(h, p + 9)]
-                if (kind === 0) vals.push(getU32(h, p + 13))
-                if (b) b[pos] = kind
-                pos++
-                for (let j = 0; j < vals.length; j++) pos = b ? encodeSize(vals[j], b, pos) : pos + sizeLength(vals[j])
+                copyBytes(cp, q, h, p, p + SPAN)
+                q += SPAN
+                a = getU32(h, p + 1)
+                e = a + getU32(h, p + 5)
+                if (a < ws) a = ws
+                if (e > dpos) e = dpos
             }
-            const lits = this.dpos - ws - covered
-            if (b) {
-                // the window bytes outside the listed spans, oldest first
-                let q = pos
-                let next = ws
-                const win = d.window
-                const mask = d.mask
-                for (let k = 0; k <= spans.length; k++) {
-                    let a = this.dpos
-                    let e = this.dpos
-                    if (k < spans.length) {
-                        a = getU32(h, spans[k] + 1)
-                        e = a + getU32(h, spans[k] + 5)
-                        if (a < ws) a = ws
-                        if (e > this.dpos) e = this.dpos
-                    }
-                    for (let x = next; x < a; x++) b[q++] = win[x & mask]
-                    next = e
-                }
-            }
-            pos += lits
+            for (let x = next; x < a; x++) cp[q++] = d.window[x & d.mask]
+            next = e
         }
-        if (b) putU32(b, pos, crc32Update(0, b, 0, pos))
-        return pos + 4
+        putU32(cp, q, crc32Update(0, cp, 0, q))
+        return cp
     }
 
     /**
      * Restore the state a checkpoint saved, on a fresh applier made with the same options (the
      * same old image; `readNew` if the checkpoint refers to written bytes). Then feed the patch
-     * from `patchOffset()`; the output goes on at `position()`.
+     * from `patchOffset()`; the output goes on at the checkpoint's offset. The checkpoint is
+     * trusted as far as its CRC and its layout: its fields are not range-checked one by one (a
+     * wrong state ends in a bad patch or a rebuilt image that fails its SHA-256, never silently).
      */
     async resume(cp: Buffer): Promise<void> {
-        if (this.phase !== P_HEADER || this.inPos !== 0 || this.pbase !== 0) throw new DeltaError("closed", "resume needs a fresh applier")
-        const bad = (why: string) => new DeltaError("bad-checkpoint", why)
-        if (cp.length < 6 || cp[0] !== CP_FORMAT) throw bad("not a checkpoint")
+        if (this.phase !== P_HEADER || this.patchOffset() !== 0) throw new DeltaError("closed", "resume needs a fresh applier")
         const n = cp.length - 4
-        if (getU32(cp, n) !== crc32Update(0, cp, 0, n)) throw bad("CRC mismatch")
+        if (n < CP_FIXED || cp[0] !== CP_FORMAT || getU32(cp, n) !== crc32Update(0, cp, 0, n)) throw badCp("not a checkpoint, or its CRC fails")
         await this.budget.spend(FORCE_YIELD)
-        const hdr = cp[1]
-        const comp = hdr & 15
-        if (hdr & 0xf0 || (comp !== COMPRESSION_NONE && comp !== COMPRESSION_HEATSHRINK)) throw bad(`header byte ${hdr}`)
-        const r: SizeRead = { value: 0, end: 2 }
-        const next = () => {
-            if (!decodeSize(cp, r.end, n, r)) throw bad("cut short")
-            return r.value
-        }
-        const toSize = next()
-        const patchOffset = next()
-        const toPos = next()
-        const fromPos = next()
-        const dpos = next()
-        const phase = next()
-        const left = next()
-        if (toSize <= 0 || toSize > this.o.maxSize || toPos < 0 || toPos > toSize || phase < P_DF_SIZE || phase >= P_END || left < 0 || toPos + left > toSize || patchOffset < 2 || dpos < 0)
-            throw bad("fields out of range")
-        this.header = hdr
-        this.compression = comp
-        this.toSize = toSize
-        this.toPos = toPos
-        this.outAt = toPos
-        this.fromPos = fromPos
+        const g = (k: number) => getU32(cp, 8 + 4 * k)
+        this.header = cp[1]
+        this.compression = cp[1] & 15
+        this.toSize = g(0)
+        this.pbase = g(1)
+        this.toPos = g(2)
+        this.outAt = g(2)
+        this.fromPos = g(3) | 0
+        const dpos = g(4)
         this.dpos = dpos
-        this.phase = phase
-        this.left = left
-        this.pbase = patchOffset
-        this.nextCp = this.every ? toPos + this.every : NO_CP
-        if (comp === COMPRESSION_HEATSHRINK) {
-            if (r.end >= n) throw bad("cut short")
-            const hs = cp[r.end]
-            r.end++
-            const w = (hs >> 4) + 4
-            const l = (hs & 15) + 3
-            if (l >= w || w > (this.o.maxWindowSz2 || 10)) throw bad(`heatshrink header ${hs}`)
-            const d = new HeatshrinkDecoder(w, l)
-            d.state = next()
-            d.acc = next()
-            d.nbits = next()
-            d.index = next()
-            d.count = next()
-            const ns = next()
-            if (d.state < 0 || d.state > HS_BACKREF || d.nbits < 0 || d.nbits > 7 || d.acc < 0 || d.acc >= 1 << d.nbits || d.index < 0 || d.index > 1 << w || d.count < 0 || d.count > 1 << l || ns < 0 || ns > HIST)
-                throw bad("decoder fields out of range")
+        this.left = g(5)
+        this.phase = cp[4]
+        this.nextCp = this.every ? g(2) + this.every : NO_CP
+        const ns = cp[3]
+        let q = CP_FIXED
+        if (this.compression === COMPRESSION_HEATSHRINK) {
+            const d = new HeatshrinkDecoder((cp[2] >> 4) + 4, (cp[2] & 15) + 3)
+            d.state = cp[5]
+            d.acc = cp[6]
+            d.nbits = cp[7]
+            d.index = g(6)
+            d.count = g(7)
             d.head = dpos & d.mask
             this.dec = d
             if (this.o.readNew) this.hist = Buffer.alloc(HIST * SPAN)
-            await this.rebuildWindow(cp, r, n, ns)
-        } else if (r.end !== n) throw bad("trailing bytes")
+            if (ns > HIST || (ns > 0 && !this.hist)) throw badCp("the window refers to written bytes and there is no readNew")
+            let ws = dpos - d.window.length
+            if (ws < 0) ws = 0
+            let next = ws
+            for (let k = 0; k <= ns; k++) {
+                let a = dpos
+                let e = dpos
+                if (k < ns) {
+                    copyBytes(this.hist, k * SPAN, cp, q, q + SPAN)
+                    q += SPAN
+                    a = getU32(this.hist, k * SPAN + 1)
+                    e = a + getU32(this.hist, k * SPAN + 5)
+                    if (a < ws) a = ws
+                    if (e > dpos) e = dpos
+                }
+                if (q + a - next > n) throw badCp("cut short")
+                for (let x = next; x < a; x++) d.window[x & d.mask] = cp[q++]
+                if (k < ns) await this.regenerate(k * SPAN, a, e)
+                next = e
+            }
+            this.histN = ns
+        }
+        if (q !== n) throw badCp("its length")
     }
 
-    /** The window from the checkpoint's spans (read back from flash) and its literal bytes. */
-    private async rebuildWindow(cp: Buffer, r: SizeRead, n: number, ns: number): Promise<void> {
-        const bad = (why: string) => new DeltaError("bad-checkpoint", why)
-        const d = this.dec
-        const win = d.window
-        const mask = d.mask
-        const dpos = this.dpos
-        let ws = dpos - win.length
-        if (ws < 0) ws = 0
-        if (ns > 0 && !this.o.readNew) throw bad("the window refers to written bytes and there is no readNew")
-        const spans: number[] = []
-        for (let k = 0; k < ns; k++) {
-            if (r.end >= n) throw bad("cut short")
-            const kind = cp[r.end]
-            r.end++
-            if (!decodeSize(cp, r.end, n, r)) throw bad("cut short")
-            const s = r.value
-            if (!decodeSize(cp, r.end, n, r)) throw bad("cut short")
-            const len = r.value
-            if (!decodeSize(cp, r.end, n, r)) throw bad("cut short")
-            const t = r.value
-            let f = 0
-            if (kind === 0) {
-                if (!decodeSize(cp, r.end, n, r)) throw bad("cut short")
-                f = r.value
-            }
-            const prevEnd = spans.length ? spans[spans.length - 1] : 0
-            const made = dpos - s < len ? dpos - s : len
-            if (kind > 1 || len <= 0 || s < 0 || t < 0 || f < 0 || s >= dpos || s + len <= ws || s < prevEnd || t + made > this.toPos || (kind === 0 && f + len > this.o.oldSize))
-                throw bad("span out of range")
-            spans.push(s)
-            spans.push(s + len)
-            if (this.hist) {
-                const p = k * SPAN
-                this.hist[p] = kind
-                putU32(this.hist, p + 1, s)
-                putU32(this.hist, p + 5, len)
-                putU32(this.hist, p + 9, t)
-                putU32(this.hist, p + 13, f)
-            }
-        }
-        this.histFirst = 0
-        this.histN = ns
-        let lit = r.end
-        let next = ws
-        for (let k = 0; k <= ns; k++) {
-            let a = dpos
-            let e = dpos
-            if (k < ns) {
-                a = spans[2 * k] < ws ? ws : spans[2 * k]
-                e = spans[2 * k + 1] > dpos ? dpos : spans[2 * k + 1]
-            }
-            if (lit + (a - next) > n) throw bad("cut short")
-            for (let x = next; x < a; x++) win[x & mask] = cp[lit++]
-            if (k < ns) await this.regenerate(k, a, e)
-            next = e
-        }
-        if (lit !== n) throw bad("trailing bytes")
-    }
-
-    /** Stream bytes [a, e) of history span k, recomputed from the target (and old) image. */
-    private async regenerate(k: number, a: number, e: number): Promise<void> {
+    /** Window bytes [a, e) of the history's span at p, recomputed from the target (and old) image. */
+    private async regenerate(p: number, a: number, e: number): Promise<void> {
         const h = this.hist
-        const p = k * SPAN
-        const kind = h[p]
         const delta = a - getU32(h, p + 1)
         let t = getU32(h, p + 9) + delta
         let f = getU32(h, p + 13) + delta
-        const win = this.dec.window
-        const mask = this.dec.mask
-        const step = this.out.length
+        const d = this.dec
         let x = a
         while (x < e) {
             let m = e - x
-            if (m > step) m = step
+            if (m > this.out.length) m = this.out.length
             const nw = await this.o.readNew(t, m)
-            if (!nw || nw.length < m) throw new DeltaError("read-failed", `${nw ? nw.length : 0} of ${m} written bytes at ${t}`)
-            if (kind === 0) {
-                const old = await this.o.readOld(f, m)
-                if (!old || old.length < m) throw new DeltaError("read-failed", `${old ? old.length : 0} of ${m} old bytes at ${f}`)
-                for (let i = 0; i < m; i++) win[(x + i) & mask] = nw[i] - old[i]
-            } else for (let i = 0; i < m; i++) win[(x + i) & mask] = nw[i]
+            const old = h[p] === 0 ? await this.o.readOld(f, m) : null
+            if (!nw || nw.length < m || (h[p] === 0 && (!old || old.length < m))) throw new DeltaError("read-failed", `${m} bytes at ${t} to rebuild the window`)
+            for (let i = 0; i < m; i++) d.window[(x + i) & d.mask] = old ? nw[i] - old[i] : nw[i]
             x += m
             t += m
             f += m
             await this.budget.spend(m)
         }
     }
+}
+
+function badCp(why: string): DeltaError {
+    return new DeltaError("bad-checkpoint", why)
 }
