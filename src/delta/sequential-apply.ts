@@ -471,7 +471,7 @@ export class DeltaApplier {
         const dpos = this.dpos
         // the window: stream bytes [ws, dpos); none without heatshrink
         let ws = dpos
-        let spans: number[] = []
+        const spans: number[] = []
         let covered = 0
         if (d) {
             ws = dpos - d.window.length
@@ -480,15 +480,12 @@ export class DeltaApplier {
                 const p = (k % HIST) * SPAN
                 const s = getU32(h, p + 1)
                 const e = s + getU32(h, p + 5)
-                if (s < dpos && e > ws) {
+                // by reference only where that is smaller than the bytes themselves
+                const c = (e < dpos ? e : dpos) - (s > ws ? s : ws)
+                if (c > SPAN) {
                     spans.push(p)
-                    covered += (e < dpos ? e : dpos) - (s > ws ? s : ws)
+                    covered += c
                 }
-            }
-            // by reference only where it is smaller than the bytes themselves
-            if (spans.length * SPAN >= covered) {
-                spans = []
-                covered = 0
             }
         }
         const n = spans.length
