@@ -285,18 +285,15 @@ export class DeltaApplier {
         if (ph === P_DF_SIZE) {
             if (v !== 0) throw new DeltaError("unsupported", "a data-format section")
             this.phase = P_DIFF_SIZE
-        } else if (ph === P_DIFF_SIZE) {
-            if (v < 0) throw new DeltaError("bad-size", `diff size ${v}`)
-            if (this.toPos + v > this.toSize) throw new DeltaError("diff-too-long", `${v} diff bytes at ${this.toPos}`)
-            if (v > 0 && (this.fromPos < 0 || this.fromPos + v > this.o.oldSize))
+        } else if (ph !== P_ADJUST) {
+            // a diff or an extra chunk's size; the phase after it: its bytes, or the next size
+            const diff = ph === P_DIFF_SIZE
+            if (v < 0) throw new DeltaError("bad-size", `chunk size ${v}`)
+            if (this.toPos + v > this.toSize) throw new DeltaError(diff ? "diff-too-long" : "extra-too-long", `${v} bytes at ${this.toPos}`)
+            if (diff && v > 0 && (this.fromPos < 0 || this.fromPos + v > this.o.oldSize))
                 throw new DeltaError("from-out-of-range", `${v} diff bytes from ${this.fromPos}`)
-            this.startChunk(0, v)
-            this.phase = v > 0 ? P_DIFF : P_EXTRA_SIZE
-        } else if (ph === P_EXTRA_SIZE) {
-            if (v < 0) throw new DeltaError("bad-size", `extra size ${v}`)
-            if (this.toPos + v > this.toSize) throw new DeltaError("extra-too-long", `${v} extra bytes at ${this.toPos}`)
-            this.startChunk(1, v)
-            this.phase = v > 0 ? P_EXTRA : P_ADJUST
+            this.startChunk(diff ? 0 : 1, v)
+            this.phase = v > 0 ? ph + 1 : ph + 2
         } else {
             this.fromPos += v
             if (this.toPos === this.toSize) {
