@@ -107,6 +107,12 @@ describe("npm run sim -- --delta / --compressed, VM engine", () => {
         expect(s.rereadBytes).toBeLessThanOrEqual(bound)
     }, 300_000)
 
+    it("a compressed package to the signed profile (no rebuilder): written as it came, then refused as unsupported-package, not bad-image; 1_0_0 keeps running", async () => {
+        const { s, d } = await sim(["--compressed", "--baud", "0"], "signed")
+        expect(s).toMatchObject({ result: "failed", reason: "unsupported-package", version: "1_0_0", runningVersion: "1_0_0", healthy: true, packageKind: "compressed", profile: "signed", boots: 1 })
+        expect(d.vmLines.some(l => l.includes('"reason":"unsupported-package"'))).toBe(true)
+    }, 300_000)
+
     it("a delta to the signed profile (the default firmware, no rebuilder): refused before the download (unsupported-package); 1_0_0 keeps running", async () => {
         const { s, d } = await sim(["--delta", "--baud", "0"], "signed")
         expect(s).toMatchObject({ result: "refused", reason: "unsupported-package", version: "1_0_0", runningVersion: "1_0_0", healthy: true, packageKind: "delta", profile: "signed", boots: 1 })
