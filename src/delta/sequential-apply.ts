@@ -25,23 +25,17 @@
 // `readNew` a 136-byte history of the last 8 chunks; plus what `readOld` returns per call (≤
 // bufferSize bytes) and each checkpoint's bytes.
 //
-// Two classes, so that a program carries only what it uses (DeviceScript compiles a class only
-// when something refers to it, and every method of a class it compiles):
-//   SequentialApplier  the apply itself; its checkpoints carry no state (`onCheckpoint(null, at)`)
-//                      and a resume replays: a fresh applier with `resumeAt` = the checkpoint's
-//                      `at` is fed the patch again from its start, decodes (and taps) it without
-//                      reading the old image or writing up to there, then writes from there on.
-//                      What the SOTA agent uses (src/sota/rebuild.ts): 4.4 KB less bytecode than
-//                      DeltaApplier, which the simulator's firmware has no room for.
-//   DeltaApplier       its checkpoints carry its whole state (below), and `resume(cp)` goes on from
-//                      the checkpoint's patch offset: no patch byte is read twice.
-// Both decode at most 256 bytes between two payments to the opcode budget, whatever bufferSize
+// One class, DeltaApplier (the SOTA agent's, src/sota/rebuild.ts): its checkpoints carry its whole
+// state (below) and `resume(cp)` goes on from the checkpoint's patch offset. (Until Dec 7 the
+// agent ran a SequentialApplier whose checkpoints carried nothing and whose resume replayed the
+// patch from its start, for want of bytecode; the compact format below made room for this one.)
+// It decodes at most 256 bytes between two payments to the opcode budget, whatever bufferSize
 // (1 KB of heatshrink literals in one go panicked the VM).
 //
 // Checkpoints: with `checkpointEvery` (a sector) and `onCheckpoint`, every time the output
 // reaches a multiple of it (not the end), the output is written up to there, the consumed patch
-// bytes are tapped, and `onCheckpoint(cp, at)` gets (DeltaApplier) the applier's whole state as a
-// small Buffer (checkpoint format below). After a power cut, `resume(cp)` on a fresh applier restores it:
+// bytes are tapped, and `onCheckpoint(cp, at)` gets the applier's whole state as a small Buffer
+// (checkpoint format below). After a power cut, `resume(cp)` on a fresh applier restores it:
 // the caller then feeds the patch again from `patchOffset()` and the output goes on at `at`, so
 // at most the bytes since that checkpoint are redone. The state is exact there because the
 // decoder stops the moment it has produced what was asked for, and a checkpoint is taken before
@@ -50,37 +44,39 @@
 // The heatshrink window on resume. The window is the last 2^W bytes of the decompressed stream,
 // which a back-reference may read at any time, so a resume needs it exactly. Restarting the
 // decompressor from a known point is not possible: detools' stream is one heatshrink stream from
-// start to end, with no flush points. So the checkpoint carries the window, in one of two forms,
-// whichever is smaller (decided per checkpoint):
-//   - by value: the 2^W bytes themselves (256 for W = 8);
+// start to end, with no flush points. So the checkpoint carries the window, each part of it in
+// the smaller of two forms:
+//   - by value: the bytes themselves;
 //   - by reference: the decompressed stream is almost all diff and extra bytes, and those are
 //     functions of bytes already on flash: a diff byte at target t from old f is new[t] − old[f],
 //     an extra byte is new[t]. The applier keeps the last 8 chunks' (kind, stream offset, length,
-//     t, f); a checkpoint lists the chunks that overlap the window and carries by value only the
-//     rest (the size fields, a few bytes; and anything older than the history). `resume` reads
-//     those ranges back (`readNew` on the receiving slot, `readOld`) and rebuilds the window.
-//     The bytes read back lie before the checkpoint, which the store wrote and hashed before it
-//     saved the checkpoint; if flash changed them since, the rebuilt image fails its SHA-256
-//     check, never silently.
-// Without `readNew` the window always goes by value. Measured (bench/delta.ts, test/delta): by
-// reference 31–65 bytes (the firmware pairs: ≤ 64 at every 4 KB checkpoint), which fits the
-// store's 200-byte journal midstate field beside the patch's MD5 + SHA-256 midstate (124 + 65 =
-// 189); by value 2^W + ~30 bytes: 287 for W = 8, 1055 for W = 10. By reference is taken only when
-// smaller, so a window full of tiny chunks falls back to by value: the bound is 2^W + ~40, and a
-// journal that must hold every case needs ~420 bytes for W = 8 (a metadata record body may be a
-// quarter of a 4 KB sector, so by value needs W ≤ 9).
+//     t, f); a checkpoint lists those that cover more than 17 bytes of the window (a listed span
+//     costs 17) and carries the rest by value (the size fields, a few bytes; short chunks;
+//     anything older than the history). `resume` reads the listed ranges back (`readNew` on the
+//     receiving slot, `readOld`) and rebuilds the window. The bytes read back lie before the
+//     checkpoint, which the store wrote before it saved the checkpoint; if flash changed them
+//     since, the rebuilt image fails its SHA-256 check, never silently.
+// Without `readNew` the window goes by value: 2^W + 44 bytes (300 for W = 8). The agent's journal
+// holds 200 bytes of midstate, 137 of them for this (rebuild.ts): a checkpoint that does not fit
+// is not saved and the one before stays in force. Measured (test/sota/delta-power-cut.test.ts): 4
+// of 4 checkpoints fit for a 25-edit delta and a compressed image, 8 of 10 for a 600-edit delta of
+// a 40 KB image (its windows hold many short chunks).
 //
 // Cost, measured in the VM (devs run --test, GC stress on; bench/delta.ts): 4.0–7.6 ms per KB
 // of target for real firmware patches and a compressed full image, ×12–22 the 115 200-baud line
 // rate for the target's bytes; the apply adds 2–2.5 KB of heap (objects, buffers, the 256-byte
 // window, frames, its classes' prototypes, what readOld returns, each checkpoint).
 //
-// Checkpoint format (all sizes are detools size fields, size.ts):
-//   0xD1 | patch header byte | to_size | patch offset | t | f | stream offset | phase | left
-//   heatshrink only: its header byte | state | acc | nbits | index | count | spans n
-//     n × (kind 0 diff / 1 extra | stream offset | length | t | f for a diff)
-//     the window bytes not covered by those spans, oldest first
-//   CRC-32 of all of the above, little-endian.
+// Checkpoint format (fixed width, little-endian; no detools size fields: their coder cost bytecode):
+//   0   0xD2 | patch header byte | heatshrink header byte (0 without) | spans n
+//   4   phase | decoder state | acc | nbits
+//   8   u32: to_size, patch offset, t, f (signed), stream offset, left, decoder index, count
+//   40  n × (a span: kind 0 diff / 1 extra u8 | stream offset | length | t | f, u32 each; then
+//       the window bytes before it that no span covers), then the window bytes after the last
+//       span; the window oldest first
+//   end CRC-32 of all of the above. The fields are not range-checked one by one on resume: the
+//       CRC (and the journal record's) is the check; a wrong state ends in a bad patch or a
+//       rebuilt image that fails its SHA-256, never silently.
 
 import { crc32Update } from "../lib/crc32"
 import { copyBytes, getU32, putU32 } from "../lib/bytes"

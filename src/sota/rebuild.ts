@@ -1,23 +1,25 @@
 // Delta and compressed packages (rebuilder.ts is the port; this is what an integrator plugs in):
-// the bytes the module delivers go to the applier (src/delta's SequentialApplier) instead of the
+// the bytes the module delivers go to the applier (src/delta's DeltaApplier) instead of the
 // store's blocks; the image it rebuilds goes to the receiving slot through the store port
 // (writeImage), the old image comes from the running slot.
 //
-//   block reply → Rebuild.put → SequentialApplier.feed ─ tap → the package's digests (MD5, SHA-256 of the PATCH)
-//                                                       ─ readOld ← the running slot, ≤ 1 KB at a time
-//                                                       ─ write → store.writeImage (the receiving slot)
-//                                                       ─ onCheckpoint → store.saveJournal (sector boundaries)
+//   block reply → Rebuild.put → DeltaApplier.feed ─ tap → the package's digests (MD5, SHA-256 of the PATCH)
+//                                                 ─ readOld ← the running slot, ≤ 1 KB at a time
+//                                                 ─ write → store.writeImage (the receiving slot)
+//                                                 ─ readNew ← the receiving slot (a resume rebuilds the window)
+//                                                 ─ onCheckpoint → store.saveJournal (sector boundaries)
 //
 // The journal: at every checkpoint of the applier (multiples of the store's interval, in the
 // IMAGE's offsets) the store records that the image is on flash up to there, with the midstate
-// [REBUILD_TAG, kind]. A resume replays: the module is asked for the package from its start
-// again (after a reset the engine ends the module's stale plan, so the module starts over
-// anyway), the applier decodes it without reading or writing flash up to the checkpoint, and
-// writes from there. So a cut redoes at most one checkpoint interval of flash writes, and re-reads
-// at most the package bytes before the cut (a delta: a few KB). A replay keeps no state across the
-// reset but the offset: nothing else to trust or to lose. (src/delta's DeltaApplier can carry its
-// whole state in ≤ 65 bytes and resume from the checkpoint's patch offset instead, at 4.4 KB more
-// bytecode than the simulator's firmware has room for: docs/ARCHITECTURE.md, "Delta packages".)
+// [REBUILD_TAG, kind] | the digests (MD5 and SHA-256 at the last whole 64-byte block of the patch,
+// the CRC-32 at the applier's offset) | the applier's whole state (≤ 137 bytes; a larger one is not
+// saved and the checkpoint before it stays in force). A resume restores both and asks the module
+// for the package from the digests' block boundary: the ≤ 63 bytes up to the applier's offset feed
+// MD5 and SHA-256 only, then the applier goes on. So a cut redoes at most one checkpoint interval
+// of flash writes and re-reads about one interval's worth of patch (and the blocks in flight). A
+// module reboot loses nothing (the applier's state is in RAM): only the block in flight is read
+// again. A journal of an older firmware ([REBUILD_TAG, kind] alone: it replayed the package) has
+// no digests to restore: the receive starts over.
 //
 // Trust: before the first byte of a delta's image is written, the running image must pass its own
 // checks (MCUboot header, TLV layout, SHA-256 TLV); the package's digests are compared with the 10701's (download.ts);
