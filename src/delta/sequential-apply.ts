@@ -58,9 +58,10 @@
 //     since, the rebuilt image fails its SHA-256 check, never silently.
 // Without `readNew` the window goes by value: 2^W + 44 bytes (300 for W = 8). The agent's journal
 // holds 200 bytes of midstate, 137 of them for this (rebuild.ts): a checkpoint that does not fit
-// is not saved and the one before stays in force. Measured (test/sota/delta-power-cut.test.ts): 4
-// of 4 checkpoints fit for a 25-edit delta and a compressed image, 8 of 10 for a 600-edit delta of
-// a 40 KB image (its windows hold many short chunks).
+// is not saved and the one before stays in force. Measured at 4 KB checkpoints: 61 bytes each (one
+// span) for the simulator's firmware 1_0_0 → 2_0_0, delta and compressed (20 of 20 fit); 61–82
+// for a 25-edit delta of a 40 KB image (9 of 9); 61–219 for a 600-edit one (8 of 10 fit: its
+// windows hold many short chunks).
 //
 // Cost, measured in the VM (devs run --test, GC stress on; bench/delta.ts): 4.0–7.6 ms per KB
 // of target for real firmware patches and a compressed full image, ×12–22 the 115 200-baud line
