@@ -208,7 +208,7 @@ describe("the module restarts in the middle of a block: the rebuild goes on wher
 
 describe("a package in several pieces (the module's buffer is smaller)", () => {
     for (const kind of ["delta", "compressed"] as const)
-        it(`${kind}: upgraded; a power cut in the middle of the apply replays the pieces from the first and upgrades`, async () => {
+        it(`${kind}: upgraded; a power cut in the middle of the apply resumes from its checkpoint (the pieces before it are passed over, not read) and upgrades`, async () => {
             const p = await imagePair(13, 40000, 25)
             const piece = kind === "delta" ? 256 : 8192
             const opts = { module: { pieceSize: piece }, engine: { blockSize: kind === "delta" ? 128 : 1024, offerTimeoutMs: 2000, resultTimeoutMs: 2000 } }
