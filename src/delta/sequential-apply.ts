@@ -537,7 +537,7 @@ export class DeltaApplier {
         this.pbase = g(1)
         this.toPos = g(2)
         this.outAt = g(2)
-        this.fromPos = g(3) | 0
+        this.fromPos = g(3) | 0 // f may be negative between chunks (x | 0 wraps to int32 in the VM too: checked)
         const dpos = g(4)
         this.dpos = dpos
         this.left = g(5)
