@@ -12,8 +12,9 @@
 //     ballast with which a program holding the fixture sits idle, minus the most with which it
 //     applies the 1_0_0 → 2_0_0 patch (the applier's objects, buffers, window, frames, the
 //     prototypes of its classes, what readOld allocates, each checkpoint's bytes). With --agent,
-//     the applier the SOTA agent runs (src/sota/rebuild.ts): SequentialApplier, a 1 KB buffer,
-//     checkpoints without state.
+//     as the SOTA agent runs it (src/sota/rebuild.ts): a 1 KB buffer, the chunk history for
+//     checkpoints by reference (readNew; never called without a resume). The whole delta
+//     download and apply through the engine: bench/delta-flow-vm.ts.
 import { execFile } from "node:child_process"
 import { mkdtempSync, rmSync, writeFileSync } from "node:fs"
 import { tmpdir } from "node:os"
@@ -30,7 +31,7 @@ const LINE = 11520 // bytes per second at 115 200 baud, 8N1
 const has = (f: string) => process.argv.includes(f)
 const only = has("--sizes-only") ? "sizes" : has("--speed-only") ? "speed" : has("--heap-only") ? "heap" : ""
 const AGENT = has("--agent")
-const APPLIER = AGENT ? "SequentialApplier" : "DeltaApplier"
+const APPLIER = "DeltaApplier"
 
 /** Progress on stderr (stdout keeps the figures): the VM parts run a program per case and per probe. */
 const t0 = Date.now()
@@ -141,7 +142,7 @@ ${
     apply
         ? `let size = 0
 const a = new ${APPLIER}({
-    readOld: async (off: number, n: number) => readPieces(c.old, off, n),${AGENT ? "\n    bufferSize: 1024," : ""}
+    readOld: async (off: number, n: number) => readPieces(c.old, off, n),${AGENT ? "\n    bufferSize: 1024,\n    readNew: async (off: number, n: number) => Buffer.alloc(n)," : ""}
     oldSize: c.oldSize,
     write: async (off: number, data: Buffer, n: number) => {
         size = off + n

@@ -25,23 +25,17 @@
 // `readNew` a 136-byte history of the last 8 chunks; plus what `readOld` returns per call (≤
 // bufferSize bytes) and each checkpoint's bytes.
 //
-// Two classes, so that a program carries only what it uses (DeviceScript compiles a class only
-// when something refers to it, and every method of a class it compiles):
-//   SequentialApplier  the apply itself; its checkpoints carry no state (`onCheckpoint(null, at)`)
-//                      and a resume replays: a fresh applier with `resumeAt` = the checkpoint's
-//                      `at` is fed the patch again from its start, decodes (and taps) it without
-//                      reading the old image or writing up to there, then writes from there on.
-//                      What the SOTA agent uses (src/sota/rebuild.ts): 4.4 KB less bytecode than
-//                      DeltaApplier, which the simulator's firmware has no room for.
-//   DeltaApplier       its checkpoints carry its whole state (below), and `resume(cp)` goes on from
-//                      the checkpoint's patch offset: no patch byte is read twice.
-// Both decode at most 256 bytes between two payments to the opcode budget, whatever bufferSize
+// One class, DeltaApplier (the SOTA agent's, src/sota/rebuild.ts): its checkpoints carry its whole
+// state (below) and `resume(cp)` goes on from the checkpoint's patch offset. (Until Dec 7 the
+// agent ran a SequentialApplier whose checkpoints carried nothing and whose resume replayed the
+// patch from its start, for want of bytecode; the compact format below made room for this one.)
+// It decodes at most 256 bytes between two payments to the opcode budget, whatever bufferSize
 // (1 KB of heatshrink literals in one go panicked the VM).
 //
 // Checkpoints: with `checkpointEvery` (a sector) and `onCheckpoint`, every time the output
 // reaches a multiple of it (not the end), the output is written up to there, the consumed patch
-// bytes are tapped, and `onCheckpoint(cp, at)` gets (DeltaApplier) the applier's whole state as a
-// small Buffer (checkpoint format below). After a power cut, `resume(cp)` on a fresh applier restores it:
+// bytes are tapped, and `onCheckpoint(cp, at)` gets the applier's whole state as a small Buffer
+// (checkpoint format below). After a power cut, `resume(cp)` on a fresh applier restores it:
 // the caller then feeds the patch again from `patchOffset()` and the output goes on at `at`, so
 // at most the bytes since that checkpoint are redone. The state is exact there because the
 // decoder stops the moment it has produced what was asked for, and a checkpoint is taken before
@@ -50,44 +44,47 @@
 // The heatshrink window on resume. The window is the last 2^W bytes of the decompressed stream,
 // which a back-reference may read at any time, so a resume needs it exactly. Restarting the
 // decompressor from a known point is not possible: detools' stream is one heatshrink stream from
-// start to end, with no flush points. So the checkpoint carries the window, in one of two forms,
-// whichever is smaller (decided per checkpoint):
-//   - by value: the 2^W bytes themselves (256 for W = 8);
+// start to end, with no flush points. So the checkpoint carries the window, each part of it in
+// the smaller of two forms:
+//   - by value: the bytes themselves;
 //   - by reference: the decompressed stream is almost all diff and extra bytes, and those are
 //     functions of bytes already on flash: a diff byte at target t from old f is new[t] − old[f],
 //     an extra byte is new[t]. The applier keeps the last 8 chunks' (kind, stream offset, length,
-//     t, f); a checkpoint lists the chunks that overlap the window and carries by value only the
-//     rest (the size fields, a few bytes; and anything older than the history). `resume` reads
-//     those ranges back (`readNew` on the receiving slot, `readOld`) and rebuilds the window.
-//     The bytes read back lie before the checkpoint, which the store wrote and hashed before it
-//     saved the checkpoint; if flash changed them since, the rebuilt image fails its SHA-256
-//     check, never silently.
-// Without `readNew` the window always goes by value. Measured (bench/delta.ts, test/delta): by
-// reference 31–65 bytes (the firmware pairs: ≤ 64 at every 4 KB checkpoint), which fits the
-// store's 200-byte journal midstate field beside the patch's MD5 + SHA-256 midstate (124 + 65 =
-// 189); by value 2^W + ~30 bytes: 287 for W = 8, 1055 for W = 10. By reference is taken only when
-// smaller, so a window full of tiny chunks falls back to by value: the bound is 2^W + ~40, and a
-// journal that must hold every case needs ~420 bytes for W = 8 (a metadata record body may be a
-// quarter of a 4 KB sector, so by value needs W ≤ 9).
+//     t, f); a checkpoint lists those that cover more than 17 bytes of the window (a listed span
+//     costs 17) and carries the rest by value (the size fields, a few bytes; short chunks;
+//     anything older than the history). `resume` reads the listed ranges back (`readNew` on the
+//     receiving slot, `readOld`) and rebuilds the window. The bytes read back lie before the
+//     checkpoint, which the store wrote before it saved the checkpoint; if flash changed them
+//     since, the rebuilt image fails its SHA-256 check, never silently.
+// Without `readNew` the window goes by value: 2^W + 44 bytes (300 for W = 8). The agent's journal
+// holds 200 bytes of midstate, 137 of them for this (rebuild.ts): a checkpoint that does not fit
+// is not saved and the one before stays in force. Measured at 4 KB checkpoints: 61 bytes each (one
+// span) for the simulator's firmware 1_0_0 → 2_0_0, delta and compressed (20 of 20 fit); 61–82
+// for a 25-edit delta of a 40 KB image (9 of 9); 61–219 for a 600-edit one (8 of 10 fit: its
+// windows hold many short chunks).
 //
 // Cost, measured in the VM (devs run --test, GC stress on; bench/delta.ts): 4.0–7.6 ms per KB
 // of target for real firmware patches and a compressed full image, ×12–22 the 115 200-baud line
 // rate for the target's bytes; the apply adds 2–2.5 KB of heap (objects, buffers, the 256-byte
 // window, frames, its classes' prototypes, what readOld returns, each checkpoint).
 //
-// Checkpoint format (all sizes are detools size fields, size.ts):
-//   0xD1 | patch header byte | to_size | patch offset | t | f | stream offset | phase | left
-//   heatshrink only: its header byte | state | acc | nbits | index | count | spans n
-//     n × (kind 0 diff / 1 extra | stream offset | length | t | f for a diff)
-//     the window bytes not covered by those spans, oldest first
-//   CRC-32 of all of the above, little-endian.
+// Checkpoint format (fixed width, little-endian; no detools size fields: their coder cost bytecode):
+//   0   0xD2 | patch header byte | heatshrink header byte (0 without) | spans n
+//   4   phase | decoder state | acc | nbits
+//   8   u32: to_size, patch offset, t, f (signed), stream offset, left, decoder index, count
+//   40  n × (a span: kind 0 diff / 1 extra u8 | stream offset | length | t | f, u32 each; then
+//       the window bytes before it that no span covers), then the window bytes after the last
+//       span; the window oldest first
+//   end CRC-32 of all of the above. The fields are not range-checked one by one on resume: the
+//       CRC (and the journal record's) is the check; a wrong state ends in a bad patch or a
+//       rebuilt image that fails its SHA-256, never silently.
 
 import { crc32Update } from "../lib/crc32"
-import { getU32, putU32 } from "../lib/bytes"
+import { copyBytes, getU32, putU32 } from "../lib/bytes"
 import { StepBudget, Yielder } from "../lib/step-budget"
 import { DeltaError } from "./errors"
 import { HeatshrinkDecoder, HS_BACKREF, HS_MAX_WINDOW, HS_MIN_LOOKAHEAD, HS_MIN_WINDOW } from "./heatshrink-decoder"
-import { decodeSize, encodeSize, MAX_SIZE_BYTES, SizeRead, sizeLength } from "./size"
+import { MAX_SIZE_BYTES } from "./size"
 
 export const PATCH_TYPE_SEQUENTIAL = 0
 export const COMPRESSION_NONE = 0
@@ -105,7 +102,9 @@ const P_EXTRA = 7
 const P_ADJUST = 8
 const P_END = 9
 
-const CP_FORMAT = 0xd1
+const CP_FORMAT = 0xd2
+/** The checkpoint's fixed part: 8 bytes, 8 u32 fields. */
+const CP_FIXED = 40
 /** Work units that make the budget yield at once. */
 const FORCE_YIELD = 1 << 30
 /** nextCp when checkpoints are off: never reached. */
@@ -135,12 +134,6 @@ export interface DeltaOptions {
      * (SequentialApplier: such a checkpoint is resumed by replay, resumeAt).
      */
     onCheckpoint?(cp: Buffer, at: number): Promise<void>
-    /**
-     * Resume by replay (SequentialApplier): the target's bytes below this offset (a checkpoint's
-     * `at`) are on flash already. The patch is fed again from its start; its bytes up to there
-     * are decoded and tapped but neither read from the old image nor written. Default 0.
-     */
-    resumeAt?: number
     /** Reads back target bytes already written: lets checkpoints carry the window by reference. */
     readNew?(offset: number, len: number): Promise<Buffer>
     /**
@@ -164,40 +157,42 @@ export interface DeltaOptions {
     yielder?: Yielder
 }
 
-export class SequentialApplier {
-    protected o: DeltaOptions
-    protected phase: number
-    protected header: number
-    protected compression: number
-    protected toSize: number
-    protected dec: HeatshrinkDecoder
-    protected out: Buffer
-    protected outFill: number
-    protected outAt: number
-    protected one: Buffer
+export class DeltaApplier {
+    private o: DeltaOptions
+    private phase: number
+    private header: number
+    private compression: number
+    private toSize: number
+    private dec: HeatshrinkDecoder
+    private out: Buffer
+    private outFill: number
+    private outAt: number
+    private one: Buffer
     /** Target and old offsets of the next byte; stream offset (decompressed bytes so far); bytes left in the chunk. */
-    protected toPos: number
-    protected fromPos: number
-    protected dpos: number
-    protected left: number
+    private toPos: number
+    private fromPos: number
+    private dpos: number
+    private left: number
     /** A size field being read: value so far, multiplier of the next group, sign, bytes read. */
-    protected vVal: number
-    protected vMul: number
-    protected vNeg: boolean
-    protected vBytes: number
-    protected every: number
-    protected nextCp: number
-    protected budget: StepBudget
-    protected inBuf: Buffer
-    protected inPos: number
-    protected inEnd: number
-    protected tapFrom: number
+    private vVal: number
+    private vMul: number
+    private vNeg: boolean
+    private vBytes: number
+    private every: number
+    private nextCp: number
+    private budget: StepBudget
+    private inBuf: Buffer
+    private inPos: number
+    private inEnd: number
+    private tapFrom: number
     /** Patch offset of inBuf[0] (may be negative when a feed starts inside its buffer). */
-    protected pbase: number
-    protected failed: DeltaError
-    protected done: boolean
-    /** A resume by replay: the target's bytes below this offset are on flash, not to be read or written again. */
-    protected skip: number
+    private pbase: number
+    private failed: DeltaError
+    private done: boolean
+    /** The last HIST chunks, chunk k in slot k % HIST: kind u8 | stream offset u32 | length u32 | t u32 | f u32 (hist starts undefined). */
+    private hist: Buffer
+    /** Chunks started so far (with readNew and heatshrink). */
+    private histN: number
 
     // Fields a step always sets before it reads them (header, compression, toSize, dec, left, the
     // size field's vVal, vMul and vNeg, the input's inBuf, inEnd and tapFrom, failed, done) start
@@ -214,12 +209,12 @@ export class SequentialApplier {
         this.dpos = 0
         this.vBytes = 0
         this.every = o.checkpointEvery && o.onCheckpoint ? o.checkpointEvery : 0
-        this.skip = o.resumeAt || 0
-        this.outAt = this.skip
-        this.nextCp = this.every ? this.skip + this.every : NO_CP
+        this.outAt = 0
+        this.nextCp = this.every ? this.every : NO_CP
         this.budget = new StepBudget(o.yieldEvery || 128, o.yielder)
         this.inPos = 0
         this.pbase = 0
+        this.histN = 0
     }
 
     /** Patch bytes consumed so far: where to feed from after `resume`. */
@@ -267,7 +262,7 @@ export class SequentialApplier {
     // ---- the state machine ----
 
     /** One bounded piece of work; false when it needs more input. */
-    protected async step(): Promise<boolean> {
+    private async step(): Promise<boolean> {
         const ph = this.phase
         if (ph < P_DF_SIZE) return this.headerByte()
         if (ph === P_END) {
@@ -287,18 +282,15 @@ export class SequentialApplier {
         if (ph === P_DF_SIZE) {
             if (v !== 0) throw new DeltaError("unsupported", "a data-format section")
             this.phase = P_DIFF_SIZE
-        } else if (ph === P_DIFF_SIZE) {
-            if (v < 0) throw new DeltaError("bad-size", `diff size ${v}`)
-            if (this.toPos + v > this.toSize) throw new DeltaError("diff-too-long", `${v} diff bytes at ${this.toPos}`)
-            if (v > 0 && (this.fromPos < 0 || this.fromPos + v > this.o.oldSize))
+        } else if (ph !== P_ADJUST) {
+            // a diff or an extra chunk's size; the phase after it: its bytes, or the next size
+            const diff = ph === P_DIFF_SIZE
+            if (v < 0) throw new DeltaError("bad-size", `chunk size ${v}`)
+            if (this.toPos + v > this.toSize) throw new DeltaError(diff ? "diff-too-long" : "extra-too-long", `${v} bytes at ${this.toPos}`)
+            if (diff && v > 0 && (this.fromPos < 0 || this.fromPos + v > this.o.oldSize))
                 throw new DeltaError("from-out-of-range", `${v} diff bytes from ${this.fromPos}`)
-            this.startChunk(0, v)
-            this.phase = v > 0 ? P_DIFF : P_EXTRA_SIZE
-        } else if (ph === P_EXTRA_SIZE) {
-            if (v < 0) throw new DeltaError("bad-size", `extra size ${v}`)
-            if (this.toPos + v > this.toSize) throw new DeltaError("extra-too-long", `${v} extra bytes at ${this.toPos}`)
-            this.startChunk(1, v)
-            this.phase = v > 0 ? P_EXTRA : P_ADJUST
+            this.startChunk(diff ? 0 : 1, v)
+            this.phase = v > 0 ? ph + 1 : ph + 2
         } else {
             this.fromPos += v
             if (this.toPos === this.toSize) {
@@ -315,7 +307,7 @@ export class SequentialApplier {
     }
 
     /** The raw header: type and compression, to_size, heatshrink's parameters. */
-    protected headerByte(): boolean {
+    private headerByte(): boolean {
         if (this.inPos >= this.inEnd) return false
         const b = this.inBuf[this.inPos++]
         const ph = this.phase
@@ -349,7 +341,7 @@ export class SequentialApplier {
     }
 
     /** One byte of a size field; true when the field is complete (its value in vVal). */
-    protected sizeByte(b: number): boolean {
+    private sizeByte(b: number): boolean {
         if (this.vBytes === 0) {
             this.vNeg = (b & 0x40) !== 0
             this.vVal = b & 0x3f
@@ -368,18 +360,13 @@ export class SequentialApplier {
         return true
     }
 
-    /**
-     * Diff or extra bytes: decoded straight into the output buffer, up to the next checkpoint;
-     * below a replay's resume offset only decoded (into the buffer's start, as scratch).
-     */
-    protected async payload(): Promise<boolean> {
+    /** Diff or extra bytes: decoded straight into the output buffer, up to the next checkpoint. */
+    private async payload(): Promise<boolean> {
         const out = this.out
-        const replay = this.toPos < this.skip
-        const at = replay ? 0 : this.outFill
+        const at = this.outFill
         let n = out.length - at
         if (n > this.left) n = this.left
-        const stop = replay ? this.skip : this.nextCp
-        if (stop - this.toPos < n) n = stop - this.toPos
+        if (this.nextCp - this.toPos < n) n = this.nextCp - this.toPos
         // decoded a slice at a time, each paid for (a 1 KB buffer of heatshrink literals in one
         // go panicked the VM); the old image is then read for the whole run at once
         let got = 0
@@ -392,15 +379,13 @@ export class SequentialApplier {
         n = got
         if (n === 0) return false
         if (this.phase === P_DIFF) {
-            if (!replay) {
-                const old = await this.o.readOld(this.fromPos, n)
-                if (!old || old.length < n) throw new DeltaError("read-failed", `old bytes at ${this.fromPos}`)
-                // Buffer stores wrap mod 256 in both runtimes: no mask needed.
-                for (let i = 0; i < n; i++) out[at + i] += old[i]
-            }
+            const old = await this.o.readOld(this.fromPos, n)
+            if (!old || old.length < n) throw new DeltaError("read-failed", `old bytes at ${this.fromPos}`)
+            // Buffer stores wrap mod 256 in both runtimes: no mask needed.
+            for (let i = 0; i < n; i++) out[at + i] += old[i]
             this.fromPos += n
         }
-        if (!replay) this.outFill = at + n
+        this.outFill = at + n
         this.toPos += n
         this.dpos += n
         this.left -= n
@@ -411,7 +396,7 @@ export class SequentialApplier {
     }
 
     /** Decompressed bytes into out[off..off+max); how many (0: the input is used up). */
-    protected decode(out: Buffer, off: number, max: number): number {
+    private decode(out: Buffer, off: number, max: number): number {
         const d = this.dec
         if (d) {
             d.inBuf = this.inBuf
@@ -431,7 +416,7 @@ export class SequentialApplier {
         return n
     }
 
-    protected async flush(): Promise<void> {
+    private async flush(): Promise<void> {
         if (this.outFill === 0) return
         const n = this.outFill
         this.outFill = 0
@@ -439,19 +424,14 @@ export class SequentialApplier {
         this.outAt += n
     }
 
-    protected async tapNow(): Promise<void> {
+    private async tapNow(): Promise<void> {
         if (this.o.tap && this.inPos > this.tapFrom) await this.o.tap(this.inBuf, this.tapFrom, this.inPos)
         this.tapFrom = this.inPos
     }
 
-    /** A diff (kind 0) or extra (1) chunk of `len` bytes starts at the stream's current offset. */
-    protected startChunk(kind: number, len: number) {
-        this.left = len
-    }
-
     // ---- checkpoints ----
 
-    protected async takeCheckpoint(): Promise<void> {
+    private async takeCheckpoint(): Promise<void> {
         await this.flush()
         await this.tapNow()
         const at = this.toPos
@@ -461,60 +441,16 @@ export class SequentialApplier {
         await this.o.onCheckpoint(this.checkpointState(), at)
     }
 
-    /** The applier's state for a checkpoint: none here (a resume replays the patch: resumeAt); DeltaApplier's encodes it. */
-    protected checkpointState(): Buffer {
-        return null
-    }
-}
-
-/**
- * The applier whose checkpoints carry its whole state (the format above), so that `resume` goes on
- * from the checkpoint's patch offset: what a device that cannot ask for the patch again needs.
- * A program that uses only SequentialApplier does not compile this class (4.4 KB of bytecode).
- */
-export class DeltaApplier extends SequentialApplier {
-    /** The last HIST chunks: kind u8 | stream offset u32 | length u32 | t u32 | f u32. */
-    private hist: Buffer
-    private histFirst: number
-    private histN: number
-
-    constructor(o: DeltaOptions) {
-        super(o)
-        this.hist = null
-        this.histFirst = 0
-        this.histN = 0
-    }
-
-    /** Target bytes produced and handed to `write` or buffered. */
-    position(): number {
-        return this.toPos
-    }
-
-    /** The target's size from the header, or -1 before it is read. */
-    targetSize(): number {
-        return this.phase > P_TO_SIZE ? this.toSize : -1
-    }
-
-    protected override checkpointState(): Buffer {
-        return this.encodeCheckpoint()
-    }
-
-    // ---- chunk history (for checkpoints that carry the window by reference) ----
-
-    protected override startChunk(kind: number, len: number) {
+    /**
+     * A diff (kind 0) or extra (1) chunk of `len` bytes starts at the stream's current offset:
+     * kept in the history, for checkpoints that carry the window by reference.
+     */
+    private startChunk(kind: number, len: number) {
         this.left = len
         if (!this.hist && this.dec && this.o.readNew) this.hist = Buffer.alloc(HIST * SPAN)
         const h = this.hist
         if (!h || len === 0) return
-        let slot: number
-        if (this.histN < HIST) {
-            slot = (this.histFirst + this.histN) % HIST
-            this.histN++
-        } else {
-            slot = this.histFirst
-            this.histFirst = (this.histFirst + 1) % HIST
-        }
-        const p = slot * SPAN
+        const p = (this.histN++ % HIST) * SPAN
         h[p] = kind
         putU32(h, p + 1, this.dpos)
         putU32(h, p + 5, len)
@@ -522,259 +458,151 @@ export class DeltaApplier extends SequentialApplier {
         putU32(h, p + 13, this.fromPos < 0 ? 0 : this.fromPos)
     }
 
-    /** The history's spans that overlap the window [ws, dpos): indexes into the ring, oldest first. */
-    private windowSpans(ws: number): number[] {
-        const r: number[] = []
-        const h = this.hist
-        if (!h) return r
-        for (let k = 0; k < this.histN; k++) {
-            const p = ((this.histFirst + k) % HIST) * SPAN
-            const s = getU32(h, p + 1)
-            const e = s + getU32(h, p + 5)
-            if (s < this.dpos && e > ws) r.push(p)
-        }
-        return r
-    }
-
-    private encodeCheckpoint(): Buffer {
+    /** The applier's whole state (the checkpoint format in this file's header). */
+    private checkpointState(): Buffer {
         const d = this.dec
-        let ws = 0
-        let spans: number[] = []
+        const h = this.hist
+        const dpos = this.dpos
+        // the window: stream bytes [ws, dpos); none without heatshrink
+        let ws = dpos
+        const spans: number[] = []
         let covered = 0
         if (d) {
-            ws = this.dpos - d.window.length
+            ws = dpos - d.window.length
             if (ws < 0) ws = 0
-            spans = this.windowSpans(ws)
-            let refBytes = 0
-            for (let k = 0; k < spans.length; k++) {
-                const p = spans[k]
-                const s = getU32(this.hist, p + 1)
-                const e = s + getU32(this.hist, p + 5)
-                covered += (e < this.dpos ? e : this.dpos) - (s > ws ? s : ws)
-                refBytes += 1 + sizeLength(s) + sizeLength(e - s) + sizeLength(getU32(this.hist, p + 9)) + (this.hist[p] === 0 ? sizeLength(getU32(this.hist, p + 13)) : 0)
-            }
-            if (refBytes >= covered) {
-                spans = []
-                covered = 0
-            }
-        }
-        const size = this.writeCheckpoint(null, ws, spans, covered)
-        const cp = Buffer.alloc(size)
-        this.writeCheckpoint(cp, ws, spans, covered)
-        return cp
-    }
-
-    /** Writes the checkpoint into b (or only measures it when b is null); returns its size. */
-    private writeCheckpoint(b: Buffer, ws: number, spans: number[], covered: number): number {
-        let pos = 0
-        const fields = [this.toSize, this.patchOffset(), this.toPos, this.fromPos, this.dpos, this.phase, this.left]
-        const d = this.dec
-        if (d) {
-            fields.push(d.state)
-            fields.push(d.acc)
-            fields.push(d.nbits)
-            fields.push(d.index)
-            fields.push(d.count)
-            fields.push(spans.length)
-        }
-        if (b) {
-            b[0] = CP_FORMAT
-            b[1] = this.header
-        }
-        pos = 2
-        for (let k = 0; k < fields.length; k++) {
-            if (k === 7 && d) {
-                if (b) b[pos] = ((d.windowSz2 - 4) << 4) | (d.lookaheadSz2 - 3)
-                pos++
-            }
-            pos = b ? encodeSize(fields[k], b, pos) : pos + sizeLength(fields[k])
-        }
-        if (d) {
-            const h = this.hist
-            for (let k = 0; k < spans.length; k++) {
-                const p = spans[k]
-                const kind = h[p]
-                const vals = [getU32(h, p + 1), getU32(h, p + 5), getU32(h, p + 9)]
-                if (kind === 0) vals.push(getU32(h, p + 13))
-                if (b) b[pos] = kind
-                pos++
-                for (let j = 0; j < vals.length; j++) pos = b ? encodeSize(vals[j], b, pos) : pos + sizeLength(vals[j])
-            }
-            const lits = this.dpos - ws - covered
-            if (b) {
-                // the window bytes outside the listed spans, oldest first
-                let q = pos
-                let next = ws
-                const win = d.window
-                const mask = d.mask
-                for (let k = 0; k <= spans.length; k++) {
-                    let a = this.dpos
-                    let e = this.dpos
-                    if (k < spans.length) {
-                        a = getU32(h, spans[k] + 1)
-                        e = a + getU32(h, spans[k] + 5)
-                        if (a < ws) a = ws
-                        if (e > this.dpos) e = this.dpos
-                    }
-                    for (let x = next; x < a; x++) b[q++] = win[x & mask]
-                    next = e
+            for (let k = this.histN > HIST ? this.histN - HIST : 0; h && k < this.histN; k++) {
+                const p = (k % HIST) * SPAN
+                const s = getU32(h, p + 1)
+                const e = s + getU32(h, p + 5)
+                // by reference only where that is smaller than the bytes themselves
+                const c = (e < dpos ? e : dpos) - (s > ws ? s : ws)
+                if (c > SPAN) {
+                    spans.push(p)
+                    covered += c
                 }
             }
-            pos += lits
         }
-        if (b) putU32(b, pos, crc32Update(0, b, 0, pos))
-        return pos + 4
+        const n = spans.length
+        const cp = Buffer.alloc(CP_FIXED + n * SPAN + dpos - ws - covered + 4)
+        cp[0] = CP_FORMAT
+        cp[1] = this.header
+        cp[3] = n
+        cp[4] = this.phase
+        if (d) {
+            cp[2] = ((d.windowSz2 - 4) << 4) | (d.lookaheadSz2 - 3)
+            cp[5] = d.state
+            cp[6] = d.acc
+            cp[7] = d.nbits
+        }
+        const f = [this.toSize, this.patchOffset(), this.toPos, this.fromPos, dpos, this.left, d ? d.index : 0, d ? d.count : 0]
+        for (let k = 0; k < 8; k++) putU32(cp, 8 + 4 * k, f[k])
+        // each span, then the window bytes before it that no span covers; then the rest of the window
+        let q = CP_FIXED
+        let next = ws
+        for (let k = 0; k <= n; k++) {
+            let a = dpos
+            let e = dpos
+            if (k < n) {
+                const p = spans[k]
+                copyBytes(cp, q, h, p, p + SPAN)
+                q += SPAN
+                a = getU32(h, p + 1)
+                e = a + getU32(h, p + 5)
+                if (a < ws) a = ws
+                if (e > dpos) e = dpos
+            }
+            for (let x = next; x < a; x++) cp[q++] = d.window[x & d.mask]
+            next = e
+        }
+        putU32(cp, q, crc32Update(0, cp, 0, q))
+        return cp
     }
 
     /**
      * Restore the state a checkpoint saved, on a fresh applier made with the same options (the
      * same old image; `readNew` if the checkpoint refers to written bytes). Then feed the patch
-     * from `patchOffset()`; the output goes on at `position()`.
+     * from `patchOffset()`; the output goes on at the checkpoint's offset. The checkpoint is
+     * trusted as far as its CRC and its layout: its fields are not range-checked one by one (a
+     * wrong state ends in a bad patch or a rebuilt image that fails its SHA-256, never silently).
      */
     async resume(cp: Buffer): Promise<void> {
-        if (this.phase !== P_HEADER || this.inPos !== 0 || this.pbase !== 0) throw new DeltaError("closed", "resume needs a fresh applier")
-        const bad = (why: string) => new DeltaError("bad-checkpoint", why)
-        if (cp.length < 6 || cp[0] !== CP_FORMAT) throw bad("not a checkpoint")
+        if (this.phase !== P_HEADER || this.patchOffset() !== 0) throw new DeltaError("closed", "resume needs a fresh applier")
         const n = cp.length - 4
-        if (getU32(cp, n) !== crc32Update(0, cp, 0, n)) throw bad("CRC mismatch")
+        if (n < CP_FIXED || cp[0] !== CP_FORMAT || getU32(cp, n) !== crc32Update(0, cp, 0, n)) throw badCp("not a checkpoint, or its CRC fails")
         await this.budget.spend(FORCE_YIELD)
-        const hdr = cp[1]
-        const comp = hdr & 15
-        if (hdr & 0xf0 || (comp !== COMPRESSION_NONE && comp !== COMPRESSION_HEATSHRINK)) throw bad(`header byte ${hdr}`)
-        const r: SizeRead = { value: 0, end: 2 }
-        const next = () => {
-            if (!decodeSize(cp, r.end, n, r)) throw bad("cut short")
-            return r.value
-        }
-        const toSize = next()
-        const patchOffset = next()
-        const toPos = next()
-        const fromPos = next()
-        const dpos = next()
-        const phase = next()
-        const left = next()
-        if (toSize <= 0 || toSize > this.o.maxSize || toPos < 0 || toPos > toSize || phase < P_DF_SIZE || phase >= P_END || left < 0 || toPos + left > toSize || patchOffset < 2 || dpos < 0)
-            throw bad("fields out of range")
-        this.header = hdr
-        this.compression = comp
-        this.toSize = toSize
-        this.toPos = toPos
-        this.outAt = toPos
-        this.fromPos = fromPos
+        const g = (k: number) => getU32(cp, 8 + 4 * k)
+        this.header = cp[1]
+        this.compression = cp[1] & 15
+        this.toSize = g(0)
+        this.pbase = g(1)
+        this.toPos = g(2)
+        this.outAt = g(2)
+        this.fromPos = g(3) | 0 // f may be negative between chunks (x | 0 wraps to int32 in the VM too: checked)
+        const dpos = g(4)
         this.dpos = dpos
-        this.phase = phase
-        this.left = left
-        this.pbase = patchOffset
-        this.nextCp = this.every ? toPos + this.every : NO_CP
-        if (comp === COMPRESSION_HEATSHRINK) {
-            if (r.end >= n) throw bad("cut short")
-            const hs = cp[r.end]
-            r.end++
-            const w = (hs >> 4) + 4
-            const l = (hs & 15) + 3
-            if (l >= w || w > (this.o.maxWindowSz2 || 10)) throw bad(`heatshrink header ${hs}`)
-            const d = new HeatshrinkDecoder(w, l)
-            d.state = next()
-            d.acc = next()
-            d.nbits = next()
-            d.index = next()
-            d.count = next()
-            const ns = next()
-            if (d.state < 0 || d.state > HS_BACKREF || d.nbits < 0 || d.nbits > 7 || d.acc < 0 || d.acc >= 1 << d.nbits || d.index < 0 || d.index > 1 << w || d.count < 0 || d.count > 1 << l || ns < 0 || ns > HIST)
-                throw bad("decoder fields out of range")
+        this.left = g(5)
+        this.phase = cp[4]
+        this.nextCp = this.every ? g(2) + this.every : NO_CP
+        const ns = cp[3]
+        let q = CP_FIXED
+        if (this.compression === COMPRESSION_HEATSHRINK) {
+            const d = new HeatshrinkDecoder((cp[2] >> 4) + 4, (cp[2] & 15) + 3)
+            d.state = cp[5]
+            d.acc = cp[6]
+            d.nbits = cp[7]
+            d.index = g(6)
+            d.count = g(7)
             d.head = dpos & d.mask
             this.dec = d
             if (this.o.readNew) this.hist = Buffer.alloc(HIST * SPAN)
-            await this.rebuildWindow(cp, r, n, ns)
-        } else if (r.end !== n) throw bad("trailing bytes")
+            if (ns > HIST || (ns > 0 && !this.hist)) throw badCp("the window refers to written bytes and there is no readNew")
+            let ws = dpos - d.window.length
+            if (ws < 0) ws = 0
+            let next = ws
+            for (let k = 0; k <= ns; k++) {
+                let a = dpos
+                let e = dpos
+                if (k < ns) {
+                    copyBytes(this.hist, k * SPAN, cp, q, q + SPAN)
+                    q += SPAN
+                    a = getU32(this.hist, k * SPAN + 1)
+                    e = a + getU32(this.hist, k * SPAN + 5)
+                    if (a < ws) a = ws
+                    if (e > dpos) e = dpos
+                }
+                if (q + a - next > n) throw badCp("cut short")
+                for (let x = next; x < a; x++) d.window[x & d.mask] = cp[q++]
+                if (k < ns) await this.regenerate(k * SPAN, a, e)
+                next = e
+            }
+            this.histN = ns
+        }
+        if (q !== n) throw badCp("its length")
     }
 
-    /** The window from the checkpoint's spans (read back from flash) and its literal bytes. */
-    private async rebuildWindow(cp: Buffer, r: SizeRead, n: number, ns: number): Promise<void> {
-        const bad = (why: string) => new DeltaError("bad-checkpoint", why)
-        const d = this.dec
-        const win = d.window
-        const mask = d.mask
-        const dpos = this.dpos
-        let ws = dpos - win.length
-        if (ws < 0) ws = 0
-        if (ns > 0 && !this.o.readNew) throw bad("the window refers to written bytes and there is no readNew")
-        const spans: number[] = []
-        for (let k = 0; k < ns; k++) {
-            if (r.end >= n) throw bad("cut short")
-            const kind = cp[r.end]
-            r.end++
-            if (!decodeSize(cp, r.end, n, r)) throw bad("cut short")
-            const s = r.value
-            if (!decodeSize(cp, r.end, n, r)) throw bad("cut short")
-            const len = r.value
-            if (!decodeSize(cp, r.end, n, r)) throw bad("cut short")
-            const t = r.value
-            let f = 0
-            if (kind === 0) {
-                if (!decodeSize(cp, r.end, n, r)) throw bad("cut short")
-                f = r.value
-            }
-            const prevEnd = spans.length ? spans[spans.length - 1] : 0
-            const made = dpos - s < len ? dpos - s : len
-            if (kind > 1 || len <= 0 || s < 0 || t < 0 || f < 0 || s >= dpos || s + len <= ws || s < prevEnd || t + made > this.toPos || (kind === 0 && f + len > this.o.oldSize))
-                throw bad("span out of range")
-            spans.push(s)
-            spans.push(s + len)
-            if (this.hist) {
-                const p = k * SPAN
-                this.hist[p] = kind
-                putU32(this.hist, p + 1, s)
-                putU32(this.hist, p + 5, len)
-                putU32(this.hist, p + 9, t)
-                putU32(this.hist, p + 13, f)
-            }
-        }
-        this.histFirst = 0
-        this.histN = ns
-        let lit = r.end
-        let next = ws
-        for (let k = 0; k <= ns; k++) {
-            let a = dpos
-            let e = dpos
-            if (k < ns) {
-                a = spans[2 * k] < ws ? ws : spans[2 * k]
-                e = spans[2 * k + 1] > dpos ? dpos : spans[2 * k + 1]
-            }
-            if (lit + (a - next) > n) throw bad("cut short")
-            for (let x = next; x < a; x++) win[x & mask] = cp[lit++]
-            if (k < ns) await this.regenerate(k, a, e)
-            next = e
-        }
-        if (lit !== n) throw bad("trailing bytes")
-    }
-
-    /** Stream bytes [a, e) of history span k, recomputed from the target (and old) image. */
-    private async regenerate(k: number, a: number, e: number): Promise<void> {
+    /** Window bytes [a, e) of the history's span at p, recomputed from the target (and old) image. */
+    private async regenerate(p: number, a: number, e: number): Promise<void> {
         const h = this.hist
-        const p = k * SPAN
-        const kind = h[p]
         const delta = a - getU32(h, p + 1)
         let t = getU32(h, p + 9) + delta
         let f = getU32(h, p + 13) + delta
-        const win = this.dec.window
-        const mask = this.dec.mask
-        const step = this.out.length
+        const d = this.dec
         let x = a
         while (x < e) {
             let m = e - x
-            if (m > step) m = step
+            if (m > this.out.length) m = this.out.length
             const nw = await this.o.readNew(t, m)
-            if (!nw || nw.length < m) throw new DeltaError("read-failed", `${nw ? nw.length : 0} of ${m} written bytes at ${t}`)
-            if (kind === 0) {
-                const old = await this.o.readOld(f, m)
-                if (!old || old.length < m) throw new DeltaError("read-failed", `${old ? old.length : 0} of ${m} old bytes at ${f}`)
-                for (let i = 0; i < m; i++) win[(x + i) & mask] = nw[i] - old[i]
-            } else for (let i = 0; i < m; i++) win[(x + i) & mask] = nw[i]
+            const old = h[p] === 0 ? await this.o.readOld(f, m) : null
+            if (!nw || nw.length < m || (h[p] === 0 && (!old || old.length < m))) throw new DeltaError("read-failed", `${m} bytes at ${t} to rebuild the window`)
+            for (let i = 0; i < m; i++) d.window[(x + i) & d.mask] = old ? nw[i] - old[i] : nw[i]
             x += m
             t += m
             f += m
             await this.budget.spend(m)
         }
     }
+}
+
+function badCp(why: string): DeltaError {
+    return new DeltaError("bad-checkpoint", why)
 }

@@ -260,10 +260,11 @@ export class Download {
             if (j && j.version === this.offer.target && j.total === start.length && j.md5 === start.md5 && j.sha256 === (start.sha256 || j.sha256)) {
                 from = store.resumePoint()
                 const m = j.midstate
-                // a rebuild resumes by replay: the package again from its start, fresh digests
-                if (from > 0 && m.length === 2 && m[0] === REBUILD_TAG) {
+                // a rebuild resumes from its applier's state with the digests saved beside it
+                // (rebuild.ts); a journal without them (an older firmware's) starts over
+                if (from > 0 && m[0] === REBUILD_TAG) {
                     kind = m[1] === PackageKind.Delta ? PackageKind.Delta : PackageKind.Compressed
-                    if (rb) digests = new DigestSet(opts)
+                    if (rb) digests = DigestSet.restore(m.slice(2, 63), opts)
                 } else if (from > 0) {
                     digests = DigestSet.restore(j.midstate, opts)
                     if (digests && digests.length() === from) store.openBlocks(from, digests)
@@ -284,7 +285,7 @@ export class Download {
             throw storeFailure(err)
         }
         this.digests = digests
-        // the package offset the download goes on from (a rebuild replays from 0)
+        // the package offset the download goes on from
         const next = this.sink().nextOffset()
         this.d.stats.resumedAt = next
         this.d.stats.packageKind = kind

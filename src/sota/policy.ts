@@ -51,10 +51,11 @@ export function decidePlan(offer: OtaOffer, ctx: PolicyContext): PolicyDecision 
     if (offer.source.length > 0 && !ctx.rebuilds) return refuse("unsupported-package", `a delta from ${offer.source}; this firmware has no delta applier`)
     if (!ctx.allowDowngrade && compareVersions(offer.target, ctx.running) < 0)
         return refuse("downgrade", `${offer.target} is older than ${ctx.running}`)
-    // 10700 carries no digest: the version and the size name the package; a delta's size is its
-    // patch's while the store keeps the rebuilt image's, so a delta is named by its version alone
+    // 10700 carries no digest: the version and the size name the package; a delta's or a
+    // compressed package's size is its patch's while the store keeps the rebuilt image's, so where
+    // packages are rebuilt (a compressed one is told only by its first byte) the version alone does
     const f = ctx.failed
-    if (f && f.version === offer.target && (f.size === offer.size || offer.source.length > 0))
+    if (f && f.version === offer.target && (f.size === offer.size || offer.source.length > 0 || ctx.rebuilds))
         return refuse("failed-before", `${f.version} failed its self-test here`)
     if (ctx.battery < offer.minBattery) return refuse("low-battery", `battery ${ctx.battery}% < ${offer.minBattery}%`)
     if (!isNaN(ctx.signal) && ctx.signal < offer.minSignal)

@@ -1,23 +1,25 @@
 // Delta and compressed packages (rebuilder.ts is the port; this is what an integrator plugs in):
-// the bytes the module delivers go to the applier (src/delta's SequentialApplier) instead of the
+// the bytes the module delivers go to the applier (src/delta's DeltaApplier) instead of the
 // store's blocks; the image it rebuilds goes to the receiving slot through the store port
 // (writeImage), the old image comes from the running slot.
 //
-//   block reply → Rebuild.put → SequentialApplier.feed ─ tap → the package's digests (MD5, SHA-256 of the PATCH)
-//                                                       ─ readOld ← the running slot, ≤ 1 KB at a time
-//                                                       ─ write → store.writeImage (the receiving slot)
-//                                                       ─ onCheckpoint → store.saveJournal (sector boundaries)
+//   block reply → Rebuild.put → DeltaApplier.feed ─ tap → the package's digests (MD5, SHA-256 of the PATCH)
+//                                                 ─ readOld ← the running slot, ≤ 1 KB at a time
+//                                                 ─ write → store.writeImage (the receiving slot)
+//                                                 ─ readNew ← the receiving slot (a resume rebuilds the window)
+//                                                 ─ onCheckpoint → store.saveJournal (sector boundaries)
 //
 // The journal: at every checkpoint of the applier (multiples of the store's interval, in the
 // IMAGE's offsets) the store records that the image is on flash up to there, with the midstate
-// [REBUILD_TAG, kind]. A resume replays: the module is asked for the package from its start
-// again (after a reset the engine ends the module's stale plan, so the module starts over
-// anyway), the applier decodes it without reading or writing flash up to the checkpoint, and
-// writes from there. So a cut redoes at most one checkpoint interval of flash writes, and re-reads
-// at most the package bytes before the cut (a delta: a few KB). A replay keeps no state across the
-// reset but the offset: nothing else to trust or to lose. (src/delta's DeltaApplier can carry its
-// whole state in ≤ 65 bytes and resume from the checkpoint's patch offset instead, at 4.4 KB more
-// bytecode than the simulator's firmware has room for: docs/ARCHITECTURE.md, "Delta packages".)
+// [REBUILD_TAG, kind] | the digests (MD5 and SHA-256 at the last whole 64-byte block of the patch,
+// the CRC-32 at the applier's offset) | the applier's whole state (≤ 137 bytes; a larger one is not
+// saved and the checkpoint before it stays in force). A resume restores both and asks the module
+// for the package from the digests' block boundary: the ≤ 63 bytes up to the applier's offset feed
+// MD5 and SHA-256 only, then the applier goes on. So a cut redoes at most one checkpoint interval
+// of flash writes and re-reads about one interval's worth of patch (and the blocks in flight). A
+// module reboot loses nothing (the applier's state is in RAM): only the block in flight is read
+// again. A journal of an older firmware ([REBUILD_TAG, kind] alone: it replayed the package) has
+// no digests to restore: the receive starts over.
 //
 // Trust: before the first byte of a delta's image is written, the running image must pass its own
 // checks (MCUboot header, TLV layout, SHA-256 TLV); the package's digests are compared with the 10701's (download.ts);
@@ -26,13 +28,14 @@
 // it by its digests) and are covered by the rebuilt image's SHA-256. Its version and the TLV
 // rules are the boot stage's to check, as for any image.
 
-import { DeltaOptions, SequentialApplier } from "../delta/sequential-apply"
+import { DeltaApplier, DeltaOptions } from "../delta/sequential-apply"
 import { UpgradeStore } from "../flash/store-port"
 import { hashImage, readImageLayout } from "../image/check"
 import { hashedLength } from "../image/header"
 import { TLV_SHA256 } from "../image/tlv"
 import { ImageError } from "../image/errors"
 import { ImageReader } from "../image/reader"
+import { copyBytes } from "../lib/bytes"
 import { errText } from "../lib/err-text"
 import { DeltaError } from "../delta/errors"
 import { DigestSet } from "../verify/digest-set"
@@ -96,19 +99,28 @@ export async function slotImageFault(store: UpgradeStore, receiving: boolean, si
     }
 }
 
+/**
+ * The journal's midstate field (store-records.ts MAX_MIDSTATE): a checkpoint whose state does not
+ * fit is not saved, and the one before it stays in force.
+ */
+const MAX_JOURNAL = 200
+/** DigestSet's midstate without its pending bytes (digest-set.ts: version, flags, length (6), CRC, MD5, SHA-256, pending length). */
+const DIGESTS = 61
+
 /** One rebuild: the applier, the package's digests, and the applier's ports onto the store (this object is its DeltaOptions). */
 class PackageRebuild implements Rebuild, DeltaOptions {
     oldSize: number
     maxSize: number
     checkpointEvery: number
-    resumeAt: number
     bufferSize: number
     yielder: () => Promise<void>
     kind: number
     private digests: DigestSet
     private store: UpgradeStore
-    private applier: SequentialApplier
+    private applier: DeltaApplier
     private stats: SotaStats
+    /** The applier's state to resume from at the first block (a stateful checkpoint), else null. */
+    private cp: Buffer
 
     constructor(store: UpgradeStore, kind: number, digests: DigestSet, from: number, yielder: () => Promise<void>, stats: SotaStats) {
         this.store = store
@@ -116,16 +128,18 @@ class PackageRebuild implements Rebuild, DeltaOptions {
         this.kind = kind
         this.digests = digests
         this.checkpointEvery = kind === PackageKind.Full ? 0 : store.openImage(from)
-        this.resumeAt = from
+        // a resume: the checkpoint's applier state, restored at the first block
+        this.cp = from > 0 ? store.journal().midstate.slice(2 + DIGESTS) : null
         this.oldSize = kind === PackageKind.Delta ? store.runningSize() : 0
         this.maxSize = store.slotSize
         this.bufferSize = REBUILD_BUFFER
         this.yielder = yielder
-        this.applier = kind === PackageKind.Full ? null : new SequentialApplier(this)
+        this.applier = kind === PackageKind.Full ? null : new DeltaApplier(this)
     }
 
+    /** Where the module is asked from: the digests' length (after a stateful resume, the last whole 64-byte block before the applier's patch offset). */
     nextOffset(): number {
-        return this.kind === PackageKind.Full ? this.store.nextOffset() : this.applier.patchOffset()
+        return this.kind === PackageKind.Full ? this.store.nextOffset() : this.digests.length()
     }
 
     async putBlock(offset: number, block: Buffer, len: number): Promise<boolean> {
@@ -136,21 +150,34 @@ class PackageRebuild implements Rebuild, DeltaOptions {
                 this.kind = PackageKind.Compressed
                 this.stats.packageKind = PackageKind.Compressed
                 this.checkpointEvery = store.openImage(0)
-                this.applier = new SequentialApplier(this)
+                this.applier = new DeltaApplier(this)
             } else {
                 if (offset === 0) store.openBlocks(0, this.digests)
                 return await store.putBlock(offset, block, len)
             }
         }
-        // (the piece reader reads from nextOffset(): the applier's patch offset)
+        // (the piece reader reads from nextOffset())
         // a delta applies to the running image's bytes: before the first byte of the new image is
-        // written, they must pass their own checks (again on a resume: the check only reads)
+        // written, they must pass their own checks
         if (offset === 0 && this.kind === PackageKind.Delta) {
             const why = await slotImageFault(store, false, this.oldSize, this.yielder)
             if (why) throw new SotaError("base-mismatch", `the running image is no base for a delta: ${why}`)
         }
         try {
-            await this.applier.feed(block, 0, len)
+            if (this.cp) {
+                const cp = this.cp
+                this.cp = null
+                await this.applier.resume(cp)
+            }
+            // the bytes between the last whole 64-byte block and the applier's offset: MD5 and
+            // SHA-256 only (the journal's CRC-32 is at the applier's offset already: onCheckpoint)
+            let s = this.applier.patchOffset() - offset
+            if (s < 0) s = 0
+            if (s > len) s = len
+            const dg = this.digests
+            dg.md5.update(block, 0, s)
+            if (dg.sha) dg.sha.update(block, 0, s)
+            if (s < len) await this.applier.feed(block, s, len)
         } catch (err) {
             throw deltaFailure(err)
         }
@@ -176,6 +203,10 @@ class PackageRebuild implements Rebuild, DeltaOptions {
         return await this.store.readImage(false, offset, len)
     }
 
+    async readNew(offset: number, len: number): Promise<Buffer> {
+        return await this.store.readImage(true, offset, len)
+    }
+
     async write(offset: number, data: Buffer, len: number): Promise<void> {
         await this.store.writeImage(offset, data, len)
     }
@@ -184,10 +215,27 @@ class PackageRebuild implements Rebuild, DeltaOptions {
         await this.digests.update(data, start, end)
     }
 
+    /**
+     * The journal at a checkpoint: [REBUILD_TAG, kind] | the digests' midstate with MD5 and SHA-256
+     * at the last whole 64-byte block of the patch (their pending bytes, up to 63, are read again
+     * from the module instead of journaled: they would leave the applier's state too little room;
+     * the CRC-32 field stays at the applier's offset) | the applier's state.
+     */
     async onCheckpoint(cp: Buffer, at: number): Promise<void> {
-        const mid = Buffer.alloc(2)
+        const m = this.digests.save()
+        const mid = Buffer.alloc(2 + DIGESTS + cp.length)
+        if (mid.length > MAX_JOURNAL) return
         mid[0] = REBUILD_TAG
         mid[1] = this.kind
+        copyBytes(mid, 2, m, 0, DIGESTS)
+        // the length field (6 bytes from 2) back by the pending bytes, and none pending
+        let n = this.digests.length() - m[DIGESTS - 1]
+        for (let i = 0; i < 6; i++) {
+            mid[4 + i] = n % 256
+            n = Math.floor(n / 256)
+        }
+        mid[2 + DIGESTS - 1] = 0
+        copyBytes(mid, 2 + DIGESTS, cp, 0, cp.length)
         await this.store.saveJournal(at, at, mid)
         this.stats.checkpoints++
     }

@@ -22,8 +22,8 @@ export const enum PackageKind {
 export const HEATSHRINK_PATCH = 0x04
 
 /**
- * A rebuild's journal midstate is [REBUILD_TAG, its PackageKind] (a download's, its digests',
- * begins with 1: DigestSet's midstate version).
+ * A rebuild's journal midstate begins [REBUILD_TAG, its PackageKind] (rebuild.ts; a download's,
+ * its digests', begins with 1: DigestSet's midstate version).
  */
 export const REBUILD_TAG = 0xd7
 
@@ -52,9 +52,10 @@ export interface Rebuilder {
     /**
      * A rebuild into the receiving slot (a delta checks the running image, its base, at the
      * package's first block: base-mismatch) (the store's receive is started, or resumed): from image
-     * offset `from` (0, or the store's resumePoint(): the package is read again from its start and
-     * the image written from there), `digests` fresh: they take every package byte. It counts its
-     * checkpoints in `stats` itself (putBlock returns false for them: one block may hold many).
+     * offset `from` (0 with fresh `digests`, or the store's resumePoint() with the digests restored
+     * from the journal's midstate: the applier's state saved beside them is restored at the first
+     * block, and the package is read from nextOffset()). It counts its checkpoints in `stats`
+     * itself (putBlock returns false for them: one block may hold many).
      */
     open(store: UpgradeStore, kind: number, digests: DigestSet, from: number, yielder: () => Promise<void>, stats: SotaStats): Rebuild
 }

@@ -52,8 +52,14 @@ export class SignedImages implements ImageVerifier {
             if (r.failure) throw storeFailure(r.failure)
             if (!(e instanceof ImageError)) throw e
             const x = e.reason
+            // no MCUboot magic: not an image at all (a compressed package written as it came, say),
+            // a package this firmware cannot take, as a delta
             const reason: SotaReason =
-                x === "unsigned" || x === "unknown-key" || x === "bad-signature" || x === "counter-too-low" ? x : "bad-image"
+                x === "unsigned" || x === "unknown-key" || x === "bad-signature" || x === "counter-too-low"
+                    ? x
+                    : x === "bad-magic"
+                      ? "unsupported-package"
+                      : "bad-image"
             // the message is "image: <x>: <what>" and the SotaError's starts with its own reason: say x once
             const what = errText(e).slice(9 + x.length)
             throw new SotaError(reason, reason === x ? what : `${x}: ${what}`)

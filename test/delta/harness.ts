@@ -94,7 +94,7 @@ export async function resume(old: Buffer, patch: Buffer, r: Run, cp: Buffer, o: 
     const r2: Run = { out: Buffer.from(r.out), checkpoints: [], size: 0, applier: null as unknown as DeltaApplier }
     r2.applier = new DeltaApplier(sinkOptions(old, r2, o))
     await r2.applier.resume(cp)
-    r2.size = r2.applier.position()
+    r2.size = cp.readUInt32LE(16) // the checkpoint's output offset (its fixed part: 8 bytes, then toSize, patch offset, t)
     if (await feedAll(r2.applier, patch, r2.applier.patchOffset(), o)) await r2.applier.finish()
     r2.out = r2.out.subarray(0, r2.size)
     return r2

@@ -7,7 +7,6 @@
 import { describe, expect, it, vi } from "vitest"
 import { crc32Update } from "../../src/lib/crc32"
 import { createPatch } from "../../tools/delta/patch"
-import { SequentialApplier } from "../../src/delta/sequential-apply"
 import { rng } from "../helpers/rng"
 import { detoolsCreate } from "./detools"
 import { apply, resume, Run, RunOptions } from "./harness"
@@ -136,61 +135,3 @@ describe("resume from every checkpoint", () => {
         }
     })
 })
-
-describe("SequentialApplier: its checkpoints carry nothing; a resume replays the patch (resumeAt)", () => {
-    it("from every checkpoint of every patch, the patch fed again from its start: the exact target; nothing read from the old image or written below the checkpoint", async () => {
-        for (const p of patches()) {
-            for (const bufferSize of [256, 1024]) {
-                const cps: number[] = []
-                const full = await replay(p.patch, 0, bufferSize, cps)
-                expect(full.out.subarray(0, nw.length).equals(nw), p.name).toBe(true)
-                expect(cps, p.name).toEqual(Array.from({ length: Math.floor((nw.length - 1) / 1024) }, (_, i) => (i + 1) * 1024))
-                let read = full.readBytes
-                for (const at of cps) {
-                    const r = await replay(p.patch, at, bufferSize, [], wipeAfter({ out: Buffer.from(full.out) } as Run, at, at).out)
-                    expect(r.out.subarray(0, nw.length).equals(nw), `${p.name}: replayed to ${at}`).toBe(true)
-                    expect(r.lowestWrite, `${p.name} at ${at}`).toBe(at)
-                    expect(r.written, `${p.name} at ${at}`).toBe(nw.length - at) // each byte from the checkpoint on, once
-                    expect(r.readBytes, `${p.name} at ${at}`).toBeLessThanOrEqual(read) // only diffs after the checkpoint read the old image
-                    read = r.readBytes
-                    expect(r.tapped, p.name).toBe(p.patch.length) // every patch byte tapped again: a digest from scratch
-                }
-            }
-        }
-    })
-})
-
-/** Apply with SequentialApplier from `resumeAt` over `out` (the bytes before it already there), in 700-byte pieces. */
-async function replay(patch: Buffer, resumeAt: number, bufferSize: number, cps: number[], out: Buffer = Buffer.alloc(nw.length + 16)) {
-    let lowestWrite = Infinity
-    let readBytes = 0
-    let written = 0
-    let tapped = 0
-    const a = new SequentialApplier({
-        readOld: async (off, n) => {
-            readBytes += n
-            return old.subarray(off, off + n)
-        },
-        oldSize: old.length,
-        write: async (off, data, n) => {
-            lowestWrite = Math.min(lowestWrite, off)
-            written += n
-            data.copy(out, off, 0, n)
-        },
-        maxSize: 1 << 20,
-        checkpointEvery: 1024,
-        onCheckpoint: async (cp, at) => {
-            expect(cp).toBe(null)
-            cps.push(at)
-        },
-        tap: async (_d, s, e) => {
-            tapped += e - s
-        },
-        resumeAt,
-        bufferSize,
-        yielder: async () => {},
-    })
-    for (let i = 0; i < patch.length; i += 700) await a.feed(patch, i, Math.min(patch.length, i + 700))
-    expect(await a.finish()).toBe(nw.length)
-    return { out, lowestWrite, readBytes, written, tapped }
-}

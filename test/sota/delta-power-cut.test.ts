@@ -4,13 +4,16 @@
 // checkpoints), the verification's and activation's records, the trial boot's — cut before it,
 // after it, and torn in the middle, then boot the device again and again as a device in the field
 // would. Every run must end running the exact target image, confirmed, or the old image, byte for
-// byte. Counted and bounded: the package bytes read again from the module (a resume replays the
-// package from its start: at most the package before the cut, and the blocks in flight), and the
-// image bytes programmed again (at most one checkpoint interval and the applier's buffer).
+// byte. Counted and bounded: the package bytes read again from the module (a resume goes on from
+// the checkpoint's patch offset, less the digests' pending bytes: at most one checkpoint
+// interval's worth of patch, 63 bytes and the blocks in flight; a replay from the package's start
+// read up to all of it), and the image bytes programmed again (at most one checkpoint interval and
+// the applier's buffer).
 import { afterEach, beforeEach, describe, expect, it, vi } from "vitest"
 import { CutPlan } from "../../sim/flash/nor-flash"
 import { everyCut, healthy, settle, watchCut, World } from "./world"
 import { deltaWorld, imagePair, Kind, packageOf, Pair } from "./delta-world"
+import { DeltaApplier } from "../../src/delta/sequential-apply"
 
 beforeEach(() => vi.useFakeTimers())
 afterEach(() => vi.useRealTimers())
@@ -76,11 +79,54 @@ async function cutRun(p: Pair, kind: Kind, plan: CutPlan, base: { read: number; 
     return { image, reread: read - base.read, rewritten: programmed() - base.programmed, phase: cut.phase(), heardDead: cut.heardDead() }
 }
 
+/**
+ * The checkpoints of an apply of `pkg` as the agent takes them (rebuild.ts: a 4 KB interval, the
+ * window by reference): the most patch bytes and image bytes between two that fit the journal's
+ * 200-byte midstate beside the 2-byte tag and the 61-byte digests (a larger one is not saved and
+ * the one before stays in force), counting the patch's start and end.
+ */
+async function checkpointGaps(p: Pair, pkg: Buffer) {
+    const patch = [0]
+    const image = [0]
+    let taken = 0
+    const out = Buffer.alloc(p.nw.length)
+    const a: DeltaApplier = new DeltaApplier({
+        readOld: async (off, n) => p.old.subarray(off, off + n),
+        oldSize: p.old.length,
+        write: async (off, data, n) => void data.copy(out, off, 0, n),
+        readNew: async (off, n) => out.subarray(off, off + n),
+        maxSize: 1 << 20,
+        bufferSize: BUFFER,
+        checkpointEvery: CHECKPOINT,
+        onCheckpoint: async (cp, at) => {
+            taken++
+            if (2 + 61 + cp.length > 200) return
+            patch.push(a.patchOffset())
+            image.push(at)
+        },
+        yielder: async () => {},
+    })
+    await a.feed(pkg)
+    expect(await a.finish()).toBe(p.nw.length)
+    patch.push(pkg.length)
+    image.push(p.nw.length)
+    const gap = (v: number[]) => Math.max(...v.slice(1).map((o, i) => o - v[i]))
+    return { patch: gap(patch), image: gap(image), taken, saved: patch.length - 2 }
+}
+
+const CASES = [
+    { kind: "delta" as Kind, name: "delta", edits: 25 },
+    // a larger delta (≈ 10 KB): a replay from the package's start would read far more than one interval again
+    { kind: "delta" as Kind, name: "delta, 600 edits", edits: 600 },
+    { kind: "compressed" as Kind, name: "compressed", edits: 25 },
+]
+
 describe("power cuts over a delta apply", () => {
-    for (const kind of ["delta", "compressed"] as const)
-        it(`${kind}: every flash operation, cut before, after and torn; every run ends on the exact target or the old image`, async () => {
-            const p = await imagePair(21, 40000, 25)
+    for (const { kind, name, edits } of CASES)
+        it(`${name}: every flash operation, cut before, after and torn; every run ends on the exact target or the old image; package bytes read again bounded by one checkpoint interval`, async () => {
+            const p = await imagePair(21, 40000, edits)
             const pkg = packageOf(p, kind)
+            const gaps = await checkpointGaps(p, pkg)
             const base = await clean(p, kind)
             const plans = everyCut(base.ops)
             let unrecoverable = 0
@@ -106,18 +152,24 @@ describe("power cuts over a delta apply", () => {
                     maxRewritten = Math.max(maxRewritten, o.rewritten)
                 }
             }
+            const bound = gaps.patch + 63 + 2 * BUFFER
             console.log(
-                `${kind} power-cut sweep: ${plans.length} points over ${base.ops} flash operations (image ${p.nw.length} bytes, package ${pkg.length}), ` +
+                `${name} power-cut sweep: ${plans.length} points over ${base.ops} flash operations (image ${p.nw.length} bytes, package ${pkg.length}), ` +
                     `${unrecoverable} unrecoverable, ${stillOld} ended on the old image; during the apply at most ${maxReread} package bytes read again ` +
+                    `(bound ${bound}: at most ${gaps.patch} of patch between two saved checkpoints, 63, two blocks in flight; ` +
+                    `${gaps.saved} of ${gaps.taken} checkpoints fit the journal) ` +
                     `and ${maxRewritten} image bytes programmed again; cuts by phase: ${[...phases].map(([k, v]) => `${k || "none"} ${v}`).join(", ")}`
             )
             expect(unrecoverable).toBe(0)
             expect(heardDead).toBe(0)
             expect(stillOld).toBe(0) // the platform re-offers: every run ends upgraded
             expect(phases.get("downloading")).toBeGreaterThan(40)
-            // a resume replays the package from its start: at most all of it, and the blocks in flight
-            expect(maxReread).toBeLessThanOrEqual(pkg.length + 2 * 1024)
-            // and writes the image again from its last checkpoint: at most one interval and the buffer in flight
-            expect(maxRewritten).toBeLessThanOrEqual(CHECKPOINT + BUFFER)
+            // a resume goes on from its checkpoint's patch offset: at most one interval's worth of
+            // patch, the digests' pending bytes and the blocks in flight (a replay: all the package)
+            expect(maxReread).toBeLessThanOrEqual(bound)
+            // and writes the image again from its last checkpoint: at most one interval (between two
+            // saved checkpoints) and the buffer in flight
+            expect(maxRewritten).toBeLessThanOrEqual(gaps.image + BUFFER)
+            if (edits < 100) expect(gaps.saved).toBe(gaps.taken)
         }, 600_000)
 })

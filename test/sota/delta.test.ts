@@ -35,6 +35,19 @@ describe("delta packages end to end (Node)", () => {
         expect(await healthy(w)).toBe("new")
     })
 
+    for (const kind of ["delta", "compressed"] as const)
+        it(`a ${kind} package whose image fails its self-test: rebuilt and trial-booted once, then refused as failed-before (the store keeps the image's size, not the package's)`, async () => {
+            const p = await imagePair(4, 20000, 12)
+            const w = deltaWorld(p, kind)
+            await w.install()
+            w.selfTestOk = false
+            const log = await runDevice(w, 30)
+            expect(await healthy(w)).toBe("old")
+            expect(w.progress.filter(x => x.state === "rolled-back").length).toBe(1)
+            expect(log.length).toBe(3) // the rebuild, the trial boot, the boot that refuses it
+            expect(log[2].plan).toMatchObject({ result: "refused", reason: "failed-before", target: "2_0_0" })
+        })
+
     it("a plain full image still goes to the store's blocks with an applier configured", async () => {
         const p = await imagePair(3, 20000, 12)
         const w = deltaWorld(p, "delta", { sourceVersion: undefined }, p.nw)
@@ -195,7 +208,7 @@ describe("the module restarts in the middle of a block: the rebuild goes on wher
 
 describe("a package in several pieces (the module's buffer is smaller)", () => {
     for (const kind of ["delta", "compressed"] as const)
-        it(`${kind}: upgraded; a power cut in the middle of the apply replays the pieces from the first and upgrades`, async () => {
+        it(`${kind}: upgraded; a power cut in the middle of the apply resumes from its checkpoint (the pieces before it are passed over, not read) and upgrades`, async () => {
             const p = await imagePair(13, 40000, 25)
             const piece = kind === "delta" ? 256 : 8192
             const opts = { module: { pieceSize: piece }, engine: { blockSize: kind === "delta" ? 128 : 1024, offerTimeoutMs: 2000, resultTimeoutMs: 2000 } }

@@ -18,6 +18,7 @@ describe("plan policy: one rule at a time", () => {
         ["a delta from another version", { source: "1_5_0" }, {}, "wrong-source-version"],
         ["a delta from what runs, without an applier (a patch is not an image)", { source: "1_0_0" }, {}, "unsupported-package"],
         ["a delta of the version that failed here, whatever its size (the store keeps the image's)", { source: "1_0_0", size: 999 }, { rebuilds: true, failed: { version: "2_0_0", size: 27954 } }, "failed-before"],
+        ["a package without a source of the version that failed here, whatever its size, when packages are rebuilt (a compressed package's size is its patch's)", { size: 999 }, { rebuilds: true, failed: { version: "2_0_0", size: 27954 } }, "failed-before"],
         ["a target longer than the store records", { target: "2_0_0_" + "x".repeat(28) }, {}, "bad-plan"],
         ["a target with a quote (it is quoted in AT+QIOTMCUVER)", { target: '2_0"0' }, {}, "bad-plan"],
         ["a downgrade", { target: "0_9_0" }, {}, "downgrade"],

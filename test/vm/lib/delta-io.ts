@@ -1,7 +1,7 @@
 // Reading the VM fixtures' byte pieces (tools/delta/vm-fixture.ts: `hex` literals of
 // FIXTURE_PIECE bytes) as one image, and feeding a patch from its pieces, for the delta suite and
 // bench.
-import { SequentialApplier } from "../../../src/delta/sequential-apply"
+import { DeltaApplier } from "../../../src/delta/sequential-apply"
 
 export const PIECE = 16384
 
@@ -18,7 +18,7 @@ export function readPieces(pieces: Buffer[], off: number, n: number): Buffer {
 }
 
 /** Feed the patch held in `pieces` (`size` bytes) from `from`, in feeds of `step` bytes (never across a piece). */
-export async function feedPieces(a: SequentialApplier, pieces: Buffer[], size: number, from: number, step: number) {
+export async function feedPieces(a: DeltaApplier, pieces: Buffer[], size: number, from: number, step: number) {
     let off = from
     while (off < size) {
         const k = Math.floor(off / PIECE)
