@@ -86,9 +86,21 @@ export async function versionPair(root: string): Promise<FirmwarePair> {
     return { name: "version", what: "1_0_0 → 2_0_0 (the version string only)", old: await firmwareImage(root, "1_0_0", { profile: "delta" }), nw: await firmwareImage(root, "2_0_0", { profile: "delta" }) }
 }
 
+/**
+ * The source edits of the constant and feature pairs (file under src/, text that must be there exactly
+ * once, its replacement); test/delta/firmware.test.ts checks each still applies to today's firmware.
+ */
+export const PAIR_EDITS = {
+    constant: { file: "simulator/firmware.ts", from: "await ds.sleep(5000)", to: "await ds.sleep(6000)" },
+    feature: {
+        file: "simulator/firmware.ts",
+        from: `    say("SOTA-START", statusJson(start, stats()))\n`,
+        to: `    say("SOTA-START", statusJson(start, stats()))\n    say("SOTA-UPTIME", JSON.stringify({ ms: ds.millis(), slot: start.slot }))\n`,
+    },
+}
+
 export async function constantPair(root: string): Promise<FirmwarePair> {
-    const file = "simulator/firmware.ts"
-    const [from, to] = ["await ds.sleep(5000)", "await ds.sleep(6000)"]
+    const { file, from, to } = PAIR_EDITS.constant
     const key = (f: string, t: string) => `${readFileSync(join(root, "src", file), "utf8")}|${f}|${t}|${newestSrc(root)}`
     const old = await buildVariant(root, key(from, from), editedCopy(root, file, from, from))
     const nw = await buildVariant(root, key(from, to), editedCopy(root, file, from, to))
@@ -96,9 +108,7 @@ export async function constantPair(root: string): Promise<FirmwarePair> {
 }
 
 export async function featurePair(root: string): Promise<FirmwarePair> {
-    const file = "simulator/firmware.ts"
-    const from = `    say("SOTA-START", withStats(start))\n`
-    const to = from + `    say("SOTA-UPTIME", JSON.stringify({ ms: ds.millis(), slot: start.slot }))\n`
+    const { file, from, to } = PAIR_EDITS.feature
     const key = (t: string) => `${readFileSync(join(root, "src", file), "utf8")}|${from}|${t}|${newestSrc(root)}`
     const old = await buildVariant(root, key(from), editedCopy(root, file, from, from))
     const nw = await buildVariant(root, key(to), editedCopy(root, file, from, to))
