@@ -12,6 +12,7 @@ import { ImageStore } from "../../src/flash/image-store"
 import { StoreLayout } from "../../src/flash/store-config"
 import { SotaEngine } from "../../src/sota/engine"
 import { PackageRebuilder } from "../../src/sota/rebuild"
+import { takeCommands } from "../../test/vm/lib/command-lines"
 
 const SECTOR = 4096
 const LAYOUT: StoreLayout = { metaAddress: 0, metaSectors: 2, slotAddress: [2 * SECTOR, 4 * SECTOR], slotSize: 2 * SECTOR }
@@ -52,14 +53,7 @@ class Module {
         for (let off = 0; off < b.length; off += PACKET) this.end.send(b.slice(off, Math.min(b.length, off + PACKET)))
     }
     onData(chunk: Buffer) {
-        this.rx += chunk.toString("utf-8")
-        let cr = this.rx.indexOf("\r")
-        while (cr >= 0) {
-            const cmd = this.rx.slice(0, cr)
-            this.rx = this.rx.slice(cr + 1)
-            this.answer(cmd)
-            cr = this.rx.indexOf("\r")
-        }
+        this.rx = takeCommands(this.rx, chunk, this)
     }
     answer(cmd: string) {
         const p = this.p

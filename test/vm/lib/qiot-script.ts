@@ -5,6 +5,7 @@
 
 import * as ds from "@devicescript/core"
 import { PipeEnd } from "../../../src/link/pipe"
+import { takeCommands } from "./command-lines"
 
 export interface ScriptedPackage {
     size: number
@@ -84,17 +85,10 @@ export class QiotScript {
     }
 
     private onData(chunk: Buffer) {
-        this.rx += chunk.toString("utf-8")
-        let cr = this.rx.indexOf("\r")
-        while (cr >= 0) {
-            const cmd = this.rx.slice(0, cr)
-            this.rx = this.rx.slice(cr + 1)
-            this.answer(cmd)
-            cr = this.rx.indexOf("\r")
-        }
+        this.rx = takeCommands(this.rx, chunk, this)
     }
 
-    private answer(cmd: string) {
+    answer(cmd: string) {
         const p = this.pkg
         if (cmd === "AT" || cmd === "ATE0") return this.say("\r\nOK\r\n")
         if (cmd === "AT+QIOTSTATE?") return this.say("\r\n+QIOTSTATE: 8\r\n\r\nOK\r\n")
