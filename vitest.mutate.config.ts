@@ -33,6 +33,14 @@ export default defineConfig({
                 "test/sota/flows.test.ts",
                 "test/sota/engine.test.ts",
                 "test/sota/policy.test.ts",
+                // the engine's later unit and scenario tests (seconds each; not components.test.ts: its
+                // 332-cut sweep is minutes instrumented)
+                "test/sota/delta.test.ts",
+                "test/sota/consent.test.ts",
+                "test/sota/consent-engine.test.ts",
+                "test/sota/outcome.test.ts",
+                "test/sota/signed-images.test.ts",
+                "test/sota/dead-mcu.test.ts",
             ],
     },
 })
