@@ -100,11 +100,12 @@ export interface AtClientStats {
 export type Outcome = "" | FinalKind | "reboot" | "link-lost" | "malformed"
 
 /**
- * The command in flight. One per client, reset for each command (one is in flight at a time):
- * a block read is a command, and a fresh ten-field object per block would sit on the VM heap
- * at its peak, next to the block being written.
+ * The command in flight. One per client, reset by AtClient.exchange for each command (one is in
+ * flight at a time): a block read is a command, and a fresh ten-field object per block would sit
+ * on the VM heap at its peak, next to the block being written. An interface, not a class: a
+ * class's constructor and methods would cost image bytecode.
  */
-export class Pending {
+export interface Pending {
     command: string
     expect: string
     sink: PayloadSink
@@ -115,23 +116,6 @@ export class Pending {
     fault: string
     payloadHeader: string
     payloadLength: number
-
-    constructor() {
-        this.reset("", null)
-    }
-
-    reset(command: string, opts: CommandOptions) {
-        this.command = command
-        this.expect = (opts && opts.expect) || ""
-        this.sink = (opts && opts.sink) || null
-        this.lines = [] // the previous response keeps its own
-        this.outcome = ""
-        this.code = -1
-        this.text = ""
-        this.fault = ""
-        this.payloadHeader = ""
-        this.payloadLength = -1
-    }
 }
 
 /** "AT+QIOTMCUVER=..." → "+QIOTMCUVER"; "" for basic commands (ATI, ATE0). */

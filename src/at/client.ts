@@ -55,16 +55,23 @@ export class AtClient implements ReceiverListener, TransportEvents {
     private feedSlice: number
 
     private pending: Pending = null
-    private slot = new Pending()
+    /** The one in-flight record, reused (see Pending); filled by exchange(). */
+    private slot = {} as Pending
     /** Wakes the command in flight (its outcome, a payload starting) and the commands queued for their turn. */
     private wake = new Signal()
     private nextTicket = 0
     private serving = 0
-    private outOfSync = false
+    /**
+     * True when the next command will first resynchronise the link. A field read directly, not a
+     * needsSync() method: a method costs every image its descriptor and prototype entry.
+     */
+    outOfSync = false
     private linkUp = true
     private lastRx = 0
-    private urcHandlers: ((line: string) => void)[] = []
-    private urcSink: PayloadSink = null
+    /** Not private: offUrc() edits it. */
+    urcHandlers: ((line: string) => void)[] = []
+    /** Where payloads announced by a URC header (`+QIOTEVT: 5,10200,<len>`) go; null drops them (counted). */
+    urcSink: PayloadSink = null
     private payloadTo: PayloadSink = null
     private payloadForPending = false
     private backlog: Buffer[] = []
@@ -90,27 +97,11 @@ export class AtClient implements ReceiverListener, TransportEvents {
     }
 
     /**
-     * Subscribe to URC lines; returns the unsubscribe function. Handlers run synchronously in
-     * the receive path: keep them short.
+     * Subscribe to URC lines (offUrc() unsubscribes). Handlers run synchronously in the receive
+     * path: keep them short.
      */
-    onUrc(handler: (line: string) => void): () => void {
+    onUrc(handler: (line: string) => void) {
         this.urcHandlers.push(handler)
-        const self = this
-        return () => {
-            const kept: ((line: string) => void)[] = []
-            for (const h of self.urcHandlers) if (h !== handler) kept.push(h)
-            self.urcHandlers = kept
-        }
-    }
-
-    /** Where payloads announced by a URC header (`+QIOTEVT: 5,10200,<len>`) go. */
-    setUrcPayloadSink(sink: PayloadSink) {
-        this.urcSink = sink
-    }
-
-    /** True when the next command will first resynchronise the link. */
-    needsSync(): boolean {
-        return this.outOfSync
     }
 
     /**
@@ -118,7 +109,12 @@ export class AtClient implements ReceiverListener, TransportEvents {
      * Throws AtTimeoutError, AtCommandError, AtCmeError, AtMalformedError or AtLinkLostError.
      */
     async command(command: string, opts?: CommandOptions): Promise<AtResponse> {
-        this.checkCommand(command)
+        let bad = command.length === 0 || command.length > this.maxCommand
+        for (let i = 0; !bad && i < command.length; i++) {
+            const c = command.charCodeAt(i)
+            if (c < 0x20 || c > 0x7e) bad = true
+        }
+        if (bad) throw new AtError("bad-command", command.slice(0, 40), "not a sendable command line")
         await this.acquire()
         try {
             if (!this.linkUp) throw new AtLinkLostError("link-lost", command, "link is down")
@@ -139,15 +135,6 @@ export class AtClient implements ReceiverListener, TransportEvents {
         }
     }
 
-    private checkCommand(command: string) {
-        let bad = command.length === 0 || command.length > this.maxCommand
-        for (let i = 0; !bad && i < command.length; i++) {
-            const c = command.charCodeAt(i)
-            if (c < 0x20 || c > 0x7e) bad = true
-        }
-        if (bad) throw new AtError("bad-command", command.slice(0, 40), "not a sendable command line")
-    }
-
     private async acquire() {
         const ticket = this.nextTicket++
         // a long poll interval guards against a lost wake-up; release() notifies at once
@@ -162,10 +149,20 @@ export class AtClient implements ReceiverListener, TransportEvents {
     private async exchange(command: string, opts?: CommandOptions): Promise<AtResponse> {
         const timeoutMs = (opts && opts.timeoutMs) || this.timeoutMs
         const p = this.slot
-        p.reset(command, opts)
+        // the record of this command, reset field by field (no fresh object per command)
+        p.command = command
+        p.expect = (opts && opts.expect) || ""
+        p.sink = (opts && opts.sink) || null
+        p.lines = [] // the previous response keeps its own
+        p.outcome = ""
+        p.code = -1
+        p.text = ""
+        p.fault = ""
+        p.payloadHeader = ""
+        p.payloadLength = -1
         this.stats.commands++
         this.pending = p
-        this.receiver.setSolicitedPrefix(responsePrefix(command))
+        this.receiver.solicited = responsePrefix(command)
         const deadline = ds.millis() + timeoutMs
         try {
             await this.transport.write(Buffer.from(command + "\r"))
@@ -188,17 +185,14 @@ export class AtClient implements ReceiverListener, TransportEvents {
         }
         this.pending = null
         p.sink = null // the reused slot must not keep the caller's sink (a block buffer) alive
-        this.receiver.setSolicitedPrefix("")
+        this.receiver.solicited = ""
         if (p.outcome === "") {
             if (this.receiver.inPayload()) this.receiver.abortPayload()
             this.outOfSync = true
             this.stats.timeouts++
             throw new AtTimeoutError(command, timeoutMs)
         }
-        return this.result(p)
-    }
-
-    private result(p: Pending): AtResponse {
+        // the outcome as a response or a typed error (inlined: one caller)
         const o = p.outcome
         if (o === "ok" && p.fault === "") {
             const r = new AtResponse(p.command, p.lines)
@@ -388,4 +382,11 @@ export class AtClient implements ReceiverListener, TransportEvents {
             if (this.pending) this.finish(this.pending, "link-lost", -1, "link down")
         }
     }
+}
+
+/** Unsubscribe a handler given to client.onUrc(). A function, not a method: only a DFOTA upgrade and tests unsubscribe. */
+export function offUrc(client: AtClient, handler: (line: string) => void) {
+    const kept: ((line: string) => void)[] = []
+    for (const h of client.urcHandlers) if (h !== handler) kept.push(h)
+    client.urcHandlers = kept
 }

@@ -65,11 +65,17 @@ export class AtReceiver {
     private table: LineTable
     private listener: ReceiverListener
     private lineBuf: Buffer
-    private lineLen = 0
+    /** Bytes of a partial line held right now (never more than maxLine). */
+    lineLen = 0
     private lineDirty = false // the current line holds a byte outside printable ASCII
     private state = ST_LINE
     private remaining = 0
-    private solicited = ""
+    /**
+     * The prefix the pending command answers with (e.g. "+CPIN"), so it is not taken for a URC;
+     * "" for none. Set directly by the client (fields rather than one-line setter and getter
+     * methods, which would cost every image their descriptors and prototype entries).
+     */
+    solicited = ""
 
     /** Counters for diagnostics and tests. */
     bytesIn = 0
@@ -82,16 +88,6 @@ export class AtReceiver {
         this.maxLine = (options && options.maxLine) || 512
         this.maxPayload = (options && options.maxPayload) || 4096
         this.lineBuf = Buffer.alloc(this.maxLine)
-    }
-
-    /** The prefix the pending command answers with (e.g. "+CPIN"), so it is not taken for a URC. "" for none. */
-    setSolicitedPrefix(prefix: string) {
-        this.solicited = prefix
-    }
-
-    /** Bytes of a partial line held right now (never more than maxLine). */
-    heldBytes(): number {
-        return this.lineLen
     }
 
     /** True while raw payload bytes are expected. */

@@ -115,7 +115,7 @@ describe("AT through the SC16IS7xx bridge", () => {
         expect(w.b.chip.stats.overrunBytes).toBeGreaterThan(0)
         expect(sink.ends).toEqual([false])
         // the client resynchronises (AT/OK on a quiet line) before the next command
-        expect(at.needsSync()).toBe(true)
+        expect(at.outOfSync).toBe(true)
         const r = await settle(at.command("AT+QIOTOTARD=0,1024", { sink, expect: "+QIOTOTARD" }))
         expect(r.payloadLength).toBe(1024)
         expect(sink.bytes().equals(w.image.subarray(0, 1024))).toBe(true)
