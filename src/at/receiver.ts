@@ -11,7 +11,7 @@
 // Jacdac packet stays far below the VM's 131 072-opcode slice.
 
 import { lineFields, linePrefix, parseDecimal } from "./fields"
-import { LineTable } from "./line-table"
+import { LineTable, startsLoose } from "./line-table"
 
 /** Final result codes that end a command. */
 export type FinalKind = "ok" | "error" | "cme" | "cms"
@@ -203,13 +203,32 @@ export class AtReceiver {
         const c1 = text.length >= 2 ? text.charCodeAt(1) : 0
         if ((c0 === 65 || c0 === 97) && (c1 === 84 || c1 === 116))
             return L.echo(text)
-        // length-framed payload header?
-        if (prefix.length > 0 && this.table.mayBePayload(prefix, text)) {
-            const fields = lineFields(text)
-            const rule = this.table.payloadRule(prefix, fields)
-            if (rule) return this.startPayload(text, fields.str(rule.lengthField), rule.urc, terminator)
+        // the table's matching, here rather than as LineTable methods (their only caller)
+        const table = this.table
+        if (prefix.length > 0) {
+            // length-framed payload header? A cheap pre-check on the raw line first, so ordinary
+            // lines are never split into fields
+            let may = false
+            for (const r of table.payloads) {
+                if (r.prefix === prefix && (!r.head || startsLoose(text, prefix.length + 1, r.head))) {
+                    may = true
+                    break
+                }
+            }
+            if (may) {
+                const fields = lineFields(text)
+                for (const r of table.payloads) {
+                    if (r.prefix === prefix && r.applies(fields)) return this.startPayload(text, fields.str(r.lengthField), r.urc, terminator)
+                }
+            }
         }
-        if (this.table.isUrc(text, prefix, this.solicited)) return L.urc(text)
+        // a URC? Not when its prefix is the one the pending command answers with (`solicited`,
+        // e.g. "+CPIN" during AT+CPIN?): that is the response
+        if (prefix.length === 0 || prefix !== this.solicited) {
+            for (const u of table.urcs) {
+                if (u === text || (prefix.length > 0 && u === prefix)) return L.urc(text)
+            }
+        }
         L.line(text)
     }
 

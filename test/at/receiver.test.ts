@@ -163,8 +163,8 @@ describe("AT receiver: framing rules", () => {
 
     it("accepts more URCs and payload headers registered by the product", () => {
         const table = quectelLineTable()
-            .addUrc("+MYURC")
-            .addPayload({ prefix: "+MYDATA", lengthField: 0, applies: f => f.count() === 1, urc: false })
+        table.urcs.push("+MYURC")
+        table.payloads.push({ prefix: "+MYDATA", lengthField: 0, applies: f => f.count() === 1, urc: false })
         const { rec, rx } = receiverWith({}, table)
         rx.feed(Buffer.from("+MYURC: 1\r\n+MYDATA: 2\r\n\r\n\r\n+OTHER: 1\r\n"))
         expect(rec.events).toEqual(["urc +MYURC: 1", "payload 2", `end true 2 ${md8(Buffer.from("\r\n"))}`, "line +OTHER: 1"])
