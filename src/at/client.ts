@@ -19,7 +19,7 @@ import {
     AtTimeoutError,
 } from "./errors"
 import { quectelLineTable } from "./line-table"
-import { AtReceiver, FinalKind, ReceiverFault, ReceiverListener } from "./receiver"
+import { AtReceiver, ReceiverFault, ReceiverListener } from "./receiver"
 import { ByteTransport, TransportEvents } from "../link/transport"
 
 /**
@@ -167,7 +167,7 @@ export class AtClient implements ReceiverListener, TransportEvents {
         try {
             await this.transport.write(Buffer.from(command + "\r"))
         } catch (e) {
-            this.finish(p, "link-lost", -1, "write failed")
+            this.final("link-lost", -1, "write failed") // p is pending
         }
         while (p.outcome === "") {
             const now = ds.millis()
@@ -208,14 +208,6 @@ export class AtClient implements ReceiverListener, TransportEvents {
         if (o === "cme" || o === "cms") throw new AtCmeError(p.command, p.code, p.text, o === "cms")
         if (o === "reboot") throw new AtLinkLostError("module-reboot", p.command, "module restarted (" + p.text + ")")
         throw new AtLinkLostError("link-lost", p.command, p.text)
-    }
-
-    private finish(p: Pending, outcome: Outcome, code: number, text: string) {
-        if (p.outcome !== "") return
-        p.outcome = outcome
-        p.code = code
-        p.text = text
-        this.wake.notify()
     }
 
     private async syncLocked() {
@@ -308,14 +300,22 @@ export class AtClient implements ReceiverListener, TransportEvents {
         this.stats.echoes++
     }
 
-    /** ReceiverListener: a final result code. */
-    final(kind: FinalKind, code: number, text: string) {
+    /**
+     * ReceiverListener: a final result code. Also how the client itself ends the command in flight
+     * (reboot, link loss, a fatal fault): the first outcome wins. One method for both (not a
+     * separate finish()): the client's own callers always have a command pending.
+     */
+    final(kind: Outcome, code: number, text: string) {
         const p = this.pending
         if (p === null) {
             this.stats.strayFinals++
             return
         }
-        this.finish(p, kind, code, text)
+        if (p.outcome !== "") return
+        p.outcome = kind
+        p.code = code
+        p.text = text
+        this.wake.notify()
     }
 
     /** ReceiverListener: an unsolicited result code. */
@@ -323,7 +323,7 @@ export class AtClient implements ReceiverListener, TransportEvents {
         this.stats.urcs++
         if (this.rebootLines.indexOf(text) >= 0) {
             this.outOfSync = true
-            if (this.pending) this.finish(this.pending, "reboot", -1, text)
+            if (this.pending) this.final("reboot", -1, text)
         }
         for (const h of this.urcHandlers) {
             try {
@@ -370,7 +370,7 @@ export class AtClient implements ReceiverListener, TransportEvents {
         if (fatal) this.outOfSync = true
         if (p === null) return
         if (p.fault === "") p.fault = kind
-        if (fatal || kind === "payload-aborted") this.finish(p, "malformed", -1, kind)
+        if (fatal || kind === "payload-aborted") this.final("malformed", -1, kind)
     }
 
     /** TransportEvents: the line went down or came back. */
@@ -379,7 +379,7 @@ export class AtClient implements ReceiverListener, TransportEvents {
         this.outOfSync = true
         if (!up) {
             this.receiver.reset()
-            if (this.pending) this.finish(this.pending, "link-lost", -1, "link down")
+            if (this.pending) this.final("link-lost", -1, "link down")
         }
     }
 }

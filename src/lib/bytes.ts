@@ -61,11 +61,10 @@ export function fromHex(s: string): Buffer {
     return out
 }
 
-/** True when s is exactly `len` hex digits (either case). */
+/** True when s is exactly `len` hex digits (either case); `len` even (a digest's hex). */
 export function isHex(s: string, len: number): boolean {
-    if (s.length !== len) return false
-    for (let i = 0; i < len; i++) if (hexDigit(s.charCodeAt(i)) < 0) return false
-    return true
+    // fromHex's walk (its result, len / 2 bytes, is dropped): one digit loop in the image, not two
+    return s.length === len && fromHex(s) !== null
 }
 
 function hexDigit(c: number): number {

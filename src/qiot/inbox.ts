@@ -36,7 +36,17 @@ export class EventInbox {
         } else e = parseQiotEvent(line)
         if (!e) return
         if (this.queue.length >= this.max) {
-            this.removeAt(this.victim())
+            // drop for room the oldest event that is not an upgrade's own, else the oldest
+            // (inlined: one caller)
+            let victim = 0
+            for (let i = 0; i < this.queue.length; i++) {
+                const t = this.queue[i].type
+                if (t !== EVT_OTA && t !== EVT_MODULE_RESTART && t !== EVT_INDICATION) {
+                    victim = i
+                    break
+                }
+            }
+            this.removeAt(victim)
             this.dropped++
         }
         this.queue.push(e)
@@ -79,15 +89,6 @@ export class EventInbox {
             if (left <= 0) return null
             await this.signal.wait(left)
         }
-    }
-
-    /** The event to drop for room: the oldest that is not an upgrade's own, else the oldest. */
-    private victim(): number {
-        for (let i = 0; i < this.queue.length; i++) {
-            const t = this.queue[i].type
-            if (t !== EVT_OTA && t !== EVT_MODULE_RESTART && t !== EVT_INDICATION) return i
-        }
-        return 0
     }
 
     private removeAt(i: number) {
