@@ -272,7 +272,7 @@ export class AtClient implements ReceiverListener, TransportEvents {
         this.receiver.feed(chunk, this.backlogOff, end)
         this.backlogOff = end
         if (end >= chunk.length) {
-            this.backlog.shift()
+            this.backlog = this.backlog.slice(1) // not shift(): Array.shift is library bytecode only this would need
             this.backlogOff = 0
         }
         if (this.backlog.length > 0) {

@@ -190,14 +190,14 @@ export class AtReceiver {
         const L = this.listener
         const c0 = text.charCodeAt(0)
         // finals
-        if (c0 === 79 /* O */ && text === "OK") return L.final("ok", -1, text)
-        if (c0 === 69 /* E */ && text === "ERROR") return L.final("error", -1, text)
-        if (text === "NO CARRIER" || text === "BUSY" || text === "NO ANSWER" || text === "NO DIALTONE")
+        if (text === "OK") return L.final("ok", -1, text)
+        if (text === "ERROR" || text === "NO CARRIER" || text === "BUSY" || text === "NO ANSWER" || text === "NO DIALTONE")
             return L.final("error", -1, text)
         const prefix = linePrefix(text)
         if (prefix === "+CME ERROR" || prefix === "+CMS ERROR") {
             const arg = text.slice(prefix.length + 1).trim()
-            return L.final(prefix === "+CME ERROR" ? "cme" : "cms", parseDecimal(arg) >= 0 ? parseDecimal(arg) : -1, arg)
+            const code = parseDecimal(arg)
+            return L.final(prefix === "+CME ERROR" ? "cme" : "cms", code >= 0 ? code : -1, arg)
         }
         // echo: modules echo the command line as sent ("AT..." in either case)
         const c1 = text.length >= 2 ? text.charCodeAt(1) : 0

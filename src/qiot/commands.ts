@@ -37,11 +37,6 @@ export async function qiotState(at: AtClient): Promise<number> {
     return s
 }
 
-/** AT+QIOTREG=1: connect now. The outcome arrives as +QIOTEVT 1/2/3 events. */
-export async function qiotRegister(at: AtClient) {
-    await at.command("AT+QIOTREG=1")
-}
-
 export async function reportMcuVersion(at: AtClient, component: string, version: string) {
     if (!quotable(component) || !quotable(version))
         throw new AtError("bad-command", "AT+QIOTMCUVER", "component or version not quotable")
