@@ -59,13 +59,15 @@ export class AtResponse {
     command: string
     lines: string[]
     /** The payload header line, "" when the response carried no payload. */
-    payloadHeader = ""
+    payloadHeader: string
     /** Announced payload length, -1 when none. */
-    payloadLength = -1
+    payloadLength: number
 
-    constructor(command: string, lines: string[]) {
+    constructor(command: string, lines: string[], payloadHeader: string, payloadLength: number) {
         this.command = command
         this.lines = lines
+        this.payloadHeader = payloadHeader
+        this.payloadLength = payloadLength
     }
 
     /** The first line starting with `prefix` (any line when omitted); "" if none. */
@@ -120,14 +122,12 @@ export interface Pending {
 
 /** "AT+QIOTMCUVER=..." → "+QIOTMCUVER"; "" for basic commands (ATI, ATE0). */
 export function responsePrefix(command: string): string {
-    if (command.length < 4 || command[2] !== "+") return ""
-    let end = command.length
-    for (let i = 3; i < command.length; i++) {
-        const c = command[i]
-        if (c === "=" || c === "?") {
-            end = i
-            break
-        }
+    if (command.length < 4 || command.charCodeAt(2) !== 43 /* + */) return ""
+    let end = 3
+    while (end < command.length) {
+        const c = command.charCodeAt(end)
+        if (c === 61 /* = */ || c === 63 /* ? */) break
+        end++
     }
     return command.slice(2, end).toUpperCase()
 }

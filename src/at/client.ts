@@ -89,10 +89,7 @@ export class AtClient implements ReceiverListener, TransportEvents {
         this.maxResponseLines = o.maxResponseLines || 16
         this.maxCommand = o.maxCommand || 560
         this.feedSlice = o.feedSlice || FEED_SLICE
-        this.receiver = new AtReceiver(o.table || quectelLineTable(), this, {
-            maxLine: o.maxLine,
-            maxPayload: o.maxPayload,
-        })
+        this.receiver = new AtReceiver(o.table || quectelLineTable(), this, o) // it reads maxLine, maxPayload
         transport.listen(this)
     }
 
@@ -147,12 +144,17 @@ export class AtClient implements ReceiverListener, TransportEvents {
     }
 
     private async exchange(command: string, opts?: CommandOptions): Promise<AtResponse> {
-        const timeoutMs = (opts && opts.timeoutMs) || this.timeoutMs
+        let timeoutMs = this.timeoutMs
         const p = this.slot
         // the record of this command, reset field by field (no fresh object per command)
         p.command = command
-        p.expect = (opts && opts.expect) || ""
-        p.sink = (opts && opts.sink) || null
+        p.expect = ""
+        p.sink = null
+        if (opts) {
+            if (opts.timeoutMs) timeoutMs = opts.timeoutMs
+            if (opts.expect) p.expect = opts.expect
+            if (opts.sink) p.sink = opts.sink
+        }
         p.lines = [] // the previous response keeps its own
         p.outcome = ""
         p.code = -1
@@ -195,19 +197,16 @@ export class AtClient implements ReceiverListener, TransportEvents {
         // the outcome as a response or a typed error (inlined: one caller)
         const o = p.outcome
         if (o === "ok" && p.fault === "") {
-            const r = new AtResponse(p.command, p.lines)
-            r.payloadHeader = p.payloadHeader
-            r.payloadLength = p.payloadLength
-            return r
+            return new AtResponse(command, p.lines, p.payloadHeader, p.payloadLength)
         }
         if (o === "ok" || o === "malformed") {
             this.outOfSync = true
-            throw new AtMalformedError(p.command, p.fault)
+            throw new AtMalformedError(command, p.fault)
         }
-        if (o === "error") throw new AtCommandError(p.command, p.text)
-        if (o === "cme" || o === "cms") throw new AtCmeError(p.command, p.code, p.text, o === "cms")
-        if (o === "reboot") throw new AtLinkLostError("module-reboot", p.command, "module restarted (" + p.text + ")")
-        throw new AtLinkLostError("link-lost", p.command, p.text)
+        if (o === "error") throw new AtCommandError(command, p.text)
+        if (o === "cme" || o === "cms") throw new AtCmeError(command, p.code, p.text, o === "cms")
+        if (o === "reboot") throw new AtLinkLostError("module-reboot", command, "module restarted (" + p.text + ")")
+        throw new AtLinkLostError("link-lost", command, p.text)
     }
 
     private async syncLocked() {
@@ -262,22 +261,25 @@ export class AtClient implements ReceiverListener, TransportEvents {
         this.backlog.push(chunk) // no copy: the transport hands the chunk over (see TransportEvents)
         if (this.backlog.length === 1) {
             const self = this
-            startFiber(() => self.drainBacklog())
+            startFiber(async () => await self.drainBacklog())
         }
     }
 
-    private drainBacklog() {
-        const chunk = this.backlog[0]
-        const end = Math.min(chunk.length, this.backlogOff + this.feedSlice)
-        this.receiver.feed(chunk, this.backlogOff, end)
-        this.backlogOff = end
-        if (end >= chunk.length) {
-            this.backlog = this.backlog.slice(1) // not shift(): Array.shift is library bytecode only this would need
-            this.backlogOff = 0
-        }
-        if (this.backlog.length > 0) {
-            const self = this
-            startFiber(() => self.drainBacklog())
+    /** Feeds the backlog one slice per turn, in the fiber data() started, until it is empty. */
+    private async drainBacklog() {
+        while (true) {
+            const chunk = this.backlog[0]
+            const end = Math.min(chunk.length, this.backlogOff + this.feedSlice)
+            this.receiver.feed(chunk, this.backlogOff, end)
+            this.backlogOff = end
+            if (end >= chunk.length) {
+                this.backlog = this.backlog.slice(1) // not shift(): Array.shift is library bytecode only this would need
+                this.backlogOff = 0
+            }
+            if (this.backlog.length === 0) return
+            // the next slice in a later turn (the opcode budget is per turn): a sleep, not a
+            // fiber started per slice, which was a second closure in the image
+            await ds.sleep(0)
         }
     }
 
@@ -337,14 +339,16 @@ export class AtClient implements ReceiverListener, TransportEvents {
     /** ReceiverListener: a payload header. */
     payloadStart(header: string, length: number, urc: boolean) {
         const p = this.pending
-        this.payloadForPending = !urc && p !== null
-        this.payloadTo = urc ? this.urcSink : p ? p.sink : null
-        if (this.payloadForPending) {
+        const forPending = !urc && p !== null
+        const to = urc ? this.urcSink : p ? p.sink : null
+        this.payloadForPending = forPending
+        this.payloadTo = to
+        if (forPending) {
             p.payloadHeader = header
             p.payloadLength = length
             this.wake.notify() // the waiter now also watches the inter-byte timeout
         }
-        if (this.payloadTo) this.payloadTo.begin(header, length)
+        if (to) to.begin(header, length)
         else this.stats.droppedPayloadBytes += length
     }
 

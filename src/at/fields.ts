@@ -98,20 +98,25 @@ export class FieldScan {
         let i = this.i
         if (i < 0) return false
         while (i < n && text.charCodeAt(i) === SPACE) i++
-        this.quoted = i < n && text.charCodeAt(i) === QUOTE
-        if (this.quoted) {
-            this.from = i + 1
-            this.to = this.from
-            while (this.to < n && text.charCodeAt(this.to) !== QUOTE) this.to++
-            i = this.to + 1
+        // locals, stored once at the end: each this.x access in these loops was bytecode
+        const quoted = i < n && text.charCodeAt(i) === QUOTE
+        let from = i
+        let to = i
+        if (quoted) {
+            from = i + 1
+            i = from
+            while (i < n && text.charCodeAt(i) !== QUOTE) i++
+            to = i
             // anything between the closing quote and the comma is ignored (tolerance)
             while (i < n && text.charCodeAt(i) !== COMMA) i++
         } else {
-            this.from = i
             while (i < n && text.charCodeAt(i) !== COMMA) i++
-            this.to = i
-            while (this.to > this.from && text.charCodeAt(this.to - 1) === SPACE) this.to--
+            to = i
+            while (to > from && text.charCodeAt(to - 1) === SPACE) to--
         }
+        this.quoted = quoted
+        this.from = from
+        this.to = to
         this.i = i >= n ? -1 : i + 1
         return true
     }

@@ -22,7 +22,7 @@ export interface PayloadRule {
 }
 
 /**
- * The table the receiver classifies lines by: plain data, matched by AtReceiver.classify. A
+ * The table the receiver classifies lines by: plain data, matched by AtReceiver.endLine. A
  * product extends the Quectel one by pushing onto its arrays (`table.urcs.push("+MYURC")`).
  * An interface, not a class: the matching lives in the receiver (its only user), so the table
  * costs no methods in the image.

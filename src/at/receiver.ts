@@ -183,10 +183,9 @@ export class AtReceiver {
         while (a < z && this.lineBuf[a] === 32) a++
         while (z > a && this.lineBuf[z - 1] === 32) z--
         if (a === z) return
-        this.classify(this.lineBuf.slice(a, z).toString("utf-8"), terminator)
-    }
-
-    private classify(text: string, terminator: number) {
+        // classify the line (one method with the trimming above and the payload start below:
+        // each was a one-caller method, 16 B of descriptor and a prototype entry apiece)
+        const text = this.lineBuf.slice(a, z).toString("utf-8")
         const L = this.listener
         const c0 = text.charCodeAt(0)
         // finals
@@ -218,7 +217,24 @@ export class AtReceiver {
             if (may) {
                 const fields = lineFields(text)
                 for (const r of table.payloads) {
-                    if (r.prefix === prefix && r.applies(fields)) return this.startPayload(text, fields.str(r.lengthField), r.urc, terminator)
+                    if (r.prefix === prefix && r.applies(fields)) {
+                        // a payload header: `len` raw bytes follow
+                        const len = parseDecimal(fields.str(r.lengthField))
+                        if (isNaN(len) || len < 0) {
+                            this.fault("bad-length", text)
+                            return
+                        }
+                        if (len > this.maxPayload) {
+                            this.fault("payload-too-large", text)
+                            return
+                        }
+                        if (r.urc) L.urc(text)
+                        L.payloadStart(text, len, r.urc)
+                        this.remaining = len
+                        // after a CR an LF may come before the data; after an LF the data starts (or its trailer, for 0 bytes)
+                        this.state = terminator === CR ? ST_HEADER_CR : len === 0 ? ST_TRAILER : ST_PAYLOAD
+                        return
+                    }
                 }
             }
         }
@@ -230,22 +246,5 @@ export class AtReceiver {
             }
         }
         L.line(text)
-    }
-
-    private startPayload(header: string, lengthText: string, urc: boolean, terminator: number) {
-        const len = parseDecimal(lengthText)
-        if (isNaN(len) || len < 0) {
-            this.fault("bad-length", header)
-            return
-        }
-        if (len > this.maxPayload) {
-            this.fault("payload-too-large", header)
-            return
-        }
-        if (urc) this.listener.urc(header)
-        this.listener.payloadStart(header, len, urc)
-        this.remaining = len
-        // after a CR an LF may come before the data; after an LF the data starts (or its trailer, for 0 bytes)
-        this.state = terminator === CR ? ST_HEADER_CR : len === 0 ? ST_TRAILER : ST_PAYLOAD
     }
 }

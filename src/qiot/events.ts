@@ -105,9 +105,10 @@ export function parseOffer(e: QiotEvent): OtaOffer {
     const size = f.int(7)
     const minBattery = f.int(5)
     const minSignal = f.int(6)
-    if (!(size > 0) || isNaN(minBattery) || isNaN(minSignal) || f.str(2).length === 0 || f.str(4).length === 0)
-        return null
-    return { component: f.str(2), source: f.str(3), target: f.str(4), minBattery, minSignal, size }
+    const component = f.str(2)
+    const target = f.str(4)
+    if (!(size > 0) || isNaN(minBattery) || isNaN(minSignal) || component.length === 0 || target.length === 0) return null
+    return { component, source: f.str(3), target, minBattery, minSignal, size }
 }
 
 export function parseStart(e: QiotEvent): OtaStart {

@@ -35,12 +35,13 @@ export class EventInbox {
             if (this.filter.indication(line)) e = { type: EVT_INDICATION, code: 0, line }
         } else e = parseQiotEvent(line)
         if (!e) return
-        if (this.queue.length >= this.max) {
+        const q = this.queue
+        if (q.length >= this.max) {
             // drop for room the oldest event that is not an upgrade's own, else the oldest
             // (inlined: one caller)
             let victim = 0
-            for (let i = 0; i < this.queue.length; i++) {
-                const t = this.queue[i].type
+            for (let i = 0; i < q.length; i++) {
+                const t = q[i].type
                 if (t !== EVT_OTA && t !== EVT_MODULE_RESTART && t !== EVT_INDICATION) {
                     victim = i
                     break
