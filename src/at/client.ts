@@ -112,35 +112,35 @@ export class AtClient implements ReceiverListener, TransportEvents {
             if (c < 0x20 || c > 0x7e) bad = true
         }
         if (bad) throw new AtError("bad-command", command.slice(0, 40), "not a sendable command line")
-        await this.acquire()
-        try {
-            if (!this.linkUp) throw new AtLinkLostError("link-lost", command, "link is down")
-            if (this.outOfSync) await this.syncLocked()
-            return await this.exchange(command, opts)
-        } finally {
-            this.release()
-        }
+        return await this.locked(command, opts)
     }
 
     /** Resynchronise now (AT until OK, with quiet periods on both sides). Throws AtLinkLostError("no-sync"). */
     async resync(): Promise<void> {
-        await this.acquire()
-        try {
-            await this.syncLocked()
-        } finally {
-            this.release()
-        }
+        await this.locked(null, null)
     }
 
-    private async acquire() {
+    /**
+     * Wait for the link's turn, then send `command` (resynchronising first when needed), or only
+     * resynchronise when it is null. One place that takes and releases the turn, for command()
+     * and resync() (separate acquire/release methods cost a descriptor and prototype entry each).
+     */
+    private async locked(command: string, opts: CommandOptions): Promise<AtResponse> {
         const ticket = this.nextTicket++
-        // a long poll interval guards against a lost wake-up; release() notifies at once
+        // a long poll interval guards against a lost wake-up; the release below notifies at once
         while (this.serving !== ticket) await this.wake.wait(1000)
-    }
-
-    private release() {
-        this.serving++
-        this.wake.notify()
+        try {
+            if (command === null) {
+                await this.syncLocked()
+                return null
+            }
+            if (!this.linkUp) throw new AtLinkLostError("link-lost", command, "link is down")
+            if (this.outOfSync) await this.syncLocked()
+            return await this.exchange(command, opts)
+        } finally {
+            this.serving++
+            this.wake.notify()
+        }
     }
 
     private async exchange(command: string, opts?: CommandOptions): Promise<AtResponse> {

@@ -3,6 +3,8 @@
 // colon and after commas, quoted and unquoted fields, empty fields, commas inside quotes.
 // No RegExp: DeviceScript has none.
 
+import { parseDecimal } from "../lib/decimal"
+
 /** The fields of one AT line, after its `+PREFIX:` part. */
 export class AtFields {
     /** Field texts, unquoted and trimmed. */
@@ -29,26 +31,6 @@ export class AtFields {
         if (i >= this.values.length || this.quoted[i]) return NaN
         return parseDecimal(this.values[i])
     }
-}
-
-/** Strict decimal integer: optional sign, digits only, at most 15 digits (exact in a double). Else NaN. */
-export function parseDecimal(s: string): number {
-    const n = s.length
-    let i = 0
-    let neg = false
-    const c0 = n > 0 ? s.charCodeAt(0) : 0
-    if (c0 === 45 /* - */ || c0 === 43 /* + */) {
-        neg = c0 === 45
-        i = 1
-    }
-    if (i >= n || n - i > 15) return NaN
-    let v = 0
-    for (; i < n; i++) {
-        const c = s.charCodeAt(i)
-        if (c < 48 || c > 57) return NaN
-        v = v * 10 + (c - 48)
-    }
-    return neg ? -v : v
 }
 
 /** The prefix of an information line: `+QIOTEVT: 7,10700` → "+QIOTEVT"; "" when there is no colon. */

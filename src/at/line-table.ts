@@ -45,7 +45,9 @@ export function startsLoose(line: string, from: number, head: string): boolean {
     return true
 }
 
-function notRange(s: string) {
+/** Field i is not a `(range)` (an `=?` answer): empty or not starting with "(". */
+function notRange(f: AtFields, i: number) {
+    const s = f.str(i)
     return s.length === 0 || s[0] !== "("
 }
 
@@ -60,7 +62,7 @@ export function quectelLineTable(): LineTable {
             {
                 prefix: "+QIOTOTARD",
                 lengthField: 1,
-                applies: f => f.count() === 2 && notRange(f.str(0)) && notRange(f.str(1)),
+                applies: f => f.count() === 2 && notRange(f, 0) && notRange(f, 1),
                 urc: false,
             },
             // Unbuffered downlink data: `+QIOTEVT: 5,10200,<len>` (transparent) and `5,10210,<len>` (TSL).
@@ -75,7 +77,7 @@ export function quectelLineTable(): LineTable {
             {
                 prefix: "+QIOTRD",
                 lengthField: 0,
-                applies: f => f.count() >= 1 && notRange(f.str(0)),
+                applies: f => f.count() >= 1 && notRange(f, 0),
                 urc: false,
             },
         ],

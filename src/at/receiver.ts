@@ -10,7 +10,8 @@
 // Cost per byte is a handful of opcodes in LINE and none in PAYLOAD (ranges), so a 236-byte
 // Jacdac packet stays far below the VM's 131 072-opcode slice.
 
-import { lineFields, linePrefix, parseDecimal } from "./fields"
+import { parseDecimal } from "../lib/decimal"
+import { lineFields, linePrefix } from "./fields"
 import { LineTable, startsLoose } from "./line-table"
 
 /** Final result codes that end a command. */

@@ -6,6 +6,8 @@
 // (semantic versioning's rule: a pre-release precedes its release, and a plan for one while its
 // release runs is a downgrade). No RegExp (DeviceScript has none).
 
+import { parseDecimal } from "./decimal"
+
 function parts(v: string): string[] {
     let s = v.trim()
     if (s.length > 0 && (s[0] === "V" || s[0] === "v")) s = s.slice(1)
@@ -25,14 +27,11 @@ function parts(v: string): string[] {
 /** The value of an all-digit part, or -1 when it has a non-digit (or is longer than 15 digits). */
 function numericPart(p: string): number {
     if (p.length === 0) return 0
-    if (p.length > 15) return -1
-    let n = 0
-    for (let i = 0; i < p.length; i++) {
-        const c = p.charCodeAt(i)
-        if (c < 48 || c > 57) return -1
-        n = n * 10 + (c - 48)
-    }
-    return n
+    // parseDecimal's digits-only rule, without its sign: "+1" and "-1" are pre-release marks
+    const c0 = p.charCodeAt(0)
+    if (c0 === 43 || c0 === 45) return -1
+    const n = parseDecimal(p)
+    return isNaN(n) ? -1 : n
 }
 
 /** -1 when a < b, 0 when equal, 1 when a > b. */

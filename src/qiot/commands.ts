@@ -8,7 +8,8 @@ import * as ds from "@devicescript/core"
 import { AtClient } from "../at/client"
 import { CommandOptions, PayloadSink } from "../at/client-types"
 import { AtError, AtMalformedError } from "../at/errors"
-import { lineInt, parseDecimal } from "../at/fields"
+import { lineInt } from "../at/fields"
+import { parseDecimal } from "../lib/decimal"
 import { OtaAction } from "./events"
 
 export interface BlockReply {

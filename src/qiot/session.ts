@@ -6,15 +6,16 @@ import * as ds from "@devicescript/core"
 import { AtClient } from "../at/client"
 import { AtError } from "../at/errors"
 import { qiotState } from "./commands"
-import { EVT_ACCESS, EVT_AUTH, EVT_SUBSCRIBE, OK_CODE, QiotEvent, QiotState } from "./events"
+import { EVT_AUTH, EVT_SUBSCRIBE, OK_CODE, QiotEvent, QiotState } from "./events"
 import { EventInbox } from "./inbox"
 import { errText } from "../lib/err-text"
 
 /** While registration events are awaited, the state is asked this often (a lost event must not stall). */
 const STATE_POLL_MS = 5000
 
+/** Types 1, 2, 3 (EVT_AUTH, EVT_ACCESS, EVT_SUBSCRIBE), as one range test. */
 function isRegistration(e: QiotEvent) {
-    return e.type === EVT_AUTH || e.type === EVT_ACCESS || e.type === EVT_SUBSCRIBE
+    return e.type >= EVT_AUTH && e.type <= EVT_SUBSCRIBE
 }
 
 /** Is the platform session up? AT errors propagate. */
