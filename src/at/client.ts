@@ -189,7 +189,7 @@ export class AtClient implements ReceiverListener, TransportEvents {
         p.sink = null // the reused slot must not keep the caller's sink (a block buffer) alive
         this.receiver.solicited = ""
         if (p.outcome === "") {
-            if (this.receiver.inPayload()) this.receiver.abortPayload()
+            this.receiver.abortPayload() // ends a payload in progress; nothing otherwise
             this.outOfSync = true
             this.stats.timeouts++
             throw new AtTimeoutError(command, timeoutMs)
@@ -374,7 +374,8 @@ export class AtClient implements ReceiverListener, TransportEvents {
         if (fatal) this.outOfSync = true
         if (p === null) return
         if (p.fault === "") p.fault = kind
-        if (fatal || kind === "payload-aborted") this.final("malformed", -1, kind)
+        // fatal or payload-aborted: every fault but a bad line (the line is dropped, the command goes on)
+        if (kind !== "line-overflow" && kind !== "garbage") this.final("malformed", -1, kind)
     }
 
     /** TransportEvents: the line went down or came back. */

@@ -7,7 +7,7 @@ import { parseDecimal } from "../lib/decimal"
 
 /** The fields of one AT line, after its `+PREFIX:` part. */
 export class AtFields {
-    /** Field texts, unquoted and trimmed. */
+    /** Field texts, unquoted and trimmed; `values.length` is the field count (no count() method: one costs every image). */
     values: string[]
     /** Whether each field was quoted (an empty quoted field "" differs from an absent one). */
     quoted: boolean[]
@@ -15,10 +15,6 @@ export class AtFields {
     constructor(values: string[], quoted: boolean[]) {
         this.values = values
         this.quoted = quoted
-    }
-
-    count(): number {
-        return this.values.length
     }
 
     /** Field i as text; "" when absent. */
@@ -40,10 +36,18 @@ export function linePrefix(line: string): string {
     return line.slice(0, c)
 }
 
-/** Fields after the first colon (or of the whole line when it has none). */
+/** Fields after the first colon (or of the whole line when it has none), split as FieldScan walks them. */
 export function lineFields(line: string): AtFields {
     const c = line.indexOf(":")
-    return splitFields(c < 0 ? line : line.slice(c + 1))
+    const text = c < 0 ? line : line.slice(c + 1)
+    const values: string[] = []
+    const quoted: boolean[] = []
+    const scan = new FieldScan(text, 0)
+    while (scan.next()) {
+        values.push(text.slice(scan.from, scan.to))
+        quoted.push(scan.quoted)
+    }
+    return new AtFields(values, quoted)
 }
 
 const SPACE = 32
@@ -102,18 +106,6 @@ export class FieldScan {
         this.i = i >= n ? -1 : i + 1
         return true
     }
-}
-
-/** Split a parameter list into its fields (see FieldScan). */
-export function splitFields(text: string): AtFields {
-    const values: string[] = []
-    const quoted: boolean[] = []
-    const scan = new FieldScan(text, 0)
-    while (scan.next()) {
-        values.push(text.slice(scan.from, scan.to))
-        quoted.push(scan.quoted)
-    }
-    return new AtFields(values, quoted)
 }
 
 /**

@@ -62,7 +62,7 @@ export function quectelLineTable(): LineTable {
             {
                 prefix: "+QIOTOTARD",
                 lengthField: 1,
-                applies: f => f.count() === 2 && notRange(f, 0) && notRange(f, 1),
+                applies: f => f.values.length === 2 && notRange(f, 0) && notRange(f, 1),
                 urc: false,
             },
             // Unbuffered downlink data: `+QIOTEVT: 5,10200,<len>` (transparent) and `5,10210,<len>` (TSL).
@@ -70,14 +70,14 @@ export function quectelLineTable(): LineTable {
                 prefix: "+QIOTEVT",
                 lengthField: 2,
                 head: "5,102",
-                applies: f => f.count() === 3 && f.str(0) === "5" && (f.str(1) === "10200" || f.str(1) === "10210"),
+                applies: f => f.values.length === 3 && f.str(0) === "5" && (f.str(1) === "10200" || f.str(1) === "10210"),
                 urc: true,
             },
             // Buffered-mode reads: `+QIOTRD: <cur_len>,<remain_len>,<remain_pieces>` CRLF <cur_len bytes>.
             {
                 prefix: "+QIOTRD",
                 lengthField: 0,
-                applies: f => f.count() >= 1 && notRange(f, 0),
+                applies: f => f.values.length >= 1 && notRange(f, 0),
                 urc: false,
             },
         ],

@@ -6,7 +6,7 @@ export function parseDecimal(s: string): number {
     const n = s.length
     let i = 0
     let neg = false
-    const c0 = n > 0 ? s.charCodeAt(0) : 0
+    const c0 = s.charCodeAt(0) // NaN for "", which is then refused below
     if (c0 === 45 /* - */ || c0 === 43 /* + */) {
         neg = c0 === 45
         i = 1

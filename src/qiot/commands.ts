@@ -61,9 +61,9 @@ export async function maxBlock(at: AtClient): Promise<number> {
     const open = text.indexOf("(")
     const close = text.indexOf(")", open + 1)
     if (open < 0 || close < 0) return -1
-    const range = text.slice(open + 1, close)
-    const dash = range.indexOf("-")
-    const n = parseDecimal((dash < 0 ? range : range.slice(dash + 1)).trim())
+    // the upper bound: after the range's first "-", else the whole range
+    const dash = text.indexOf("-", open + 1)
+    const n = parseDecimal(text.slice(dash >= 0 && dash < close ? dash + 1 : open + 1, close).trim())
     return n > 0 ? n : -1
 }
 

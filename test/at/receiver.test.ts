@@ -164,7 +164,7 @@ describe("AT receiver: framing rules", () => {
     it("accepts more URCs and payload headers registered by the product", () => {
         const table = quectelLineTable()
         table.urcs.push("+MYURC")
-        table.payloads.push({ prefix: "+MYDATA", lengthField: 0, applies: f => f.count() === 1, urc: false })
+        table.payloads.push({ prefix: "+MYDATA", lengthField: 0, applies: f => f.values.length === 1, urc: false })
         const { rec, rx } = receiverWith({}, table)
         rx.feed(Buffer.from("+MYURC: 1\r\n+MYDATA: 2\r\n\r\n\r\n+OTHER: 1\r\n"))
         expect(rec.events).toEqual(["urc +MYURC: 1", "payload 2", `end true 2 ${md8(Buffer.from("\r\n"))}`, "line +OTHER: 1"])
@@ -267,7 +267,7 @@ describe("AT fields", () => {
         expect(g.values).toEqual(["FOTA", "UPDATING", "2"])
         expect(g.int(2)).toBe(2)
         expect(lineFields('+X: "a,b",,c,').values).toEqual(["a,b", "", "c", ""])
-        expect(lineFields("+X:").count()).toBe(0)
+        expect(lineFields("+X:").values.length).toBe(0)
         expect(lineFields('+X: "unterminated, still').values).toEqual(["unterminated, still"])
     })
 
