@@ -72,8 +72,10 @@ export class AtClient implements ReceiverListener, TransportEvents {
     urcHandlers: ((line: string) => void)[] = []
     /** Where payloads announced by a URC header (`+QIOTEVT: 5,10200,<len>`) go; null drops them (counted). */
     urcSink: PayloadSink = null
-    private payloadTo: PayloadSink = null
-    private payloadForPending = false
+    // set by payloadStart, read after it; undefined reads as null/false (no initialisers: each
+    // is a store in the constructor's bytecode)
+    private payloadTo: PayloadSink
+    private payloadForPending: boolean
     private backlog: Buffer[] = []
     private backlogOff = 0
 
@@ -238,11 +240,12 @@ export class AtClient implements ReceiverListener, TransportEvents {
     /** Wait until no byte has arrived for quietMs (at most 20 × quietMs: a flooding line never goes quiet). */
     private async quiet() {
         const start = ds.millis()
+        const quietMs = this.quietMs
         while (true) {
             const now = ds.millis()
             const idle = now - this.lastRx
-            if (idle >= this.quietMs || now - start >= 20 * this.quietMs) return
-            await ds.sleep(this.quietMs - idle)
+            if (idle >= quietMs || now - start >= 20 * quietMs) return
+            await ds.sleep(quietMs - idle)
         }
     }
 

@@ -68,9 +68,10 @@ export class AtReceiver {
     private lineBuf: Buffer
     /** Bytes of a partial line held right now (never more than maxLine). */
     lineLen = 0
-    private lineDirty = false // the current line holds a byte outside printable ASCII
+    // no initialiser (a store in the constructor's bytecode): undefined reads as false
+    private lineDirty: boolean // the current line holds a byte outside printable ASCII
     private state = ST_LINE
-    private remaining = 0
+    private remaining: number // set when a payload starts; read only inside one
     /**
      * The prefix the pending command answers with (e.g. "+CPIN"), so it is not taken for a URC;
      * "" for none. Set directly by the client (fields rather than one-line setter and getter

@@ -79,8 +79,9 @@ export class EventInbox {
     async next(match: (e: QiotEvent) => boolean, timeoutMs: number): Promise<QiotEvent> {
         const deadline = ds.millis() + timeoutMs
         while (true) {
-            for (let i = 0; i < this.queue.length; i++) {
-                const e = this.queue[i]
+            const q = this.queue
+            for (let i = 0; i < q.length; i++) {
+                const e = q[i]
                 if (match(e)) {
                     this.removeAt(i)
                     return e
