@@ -49,11 +49,6 @@ export async function requestPlan(at: AtClient, withSha: boolean) {
     await at.command(withSha ? "AT+QIOTOTAREQ=1" : "AT+QIOTOTAREQ")
 }
 
-/** AT+QIOTUPDATE=<action>: refuse, accept, next piece, or installing (all read). */
-export async function qiotUpdate(at: AtClient, action: OtaAction) {
-    await at.command(`AT+QIOTUPDATE=${action}`)
-}
-
 /** The largest block AT+QIOTOTARD=? allows: `+QIOTOTARD: <start>,(1-1024)`; -1 if the form is unknown. */
 export async function maxBlock(at: AtClient): Promise<number> {
     const r = await at.command("AT+QIOTOTARD=?", { expect: "+QIOTOTARD" })
@@ -89,14 +84,14 @@ export async function csq(at: AtClient): Promise<number> {
 }
 
 /**
- * AT+QIOTUPDATE=<action> on a plan. An ERROR is retried after a pause (`retries` times); a
+ * AT+QIOTUPDATE=<action> on a plan: refuse, accept, next piece, or installing (all read). An ERROR is retried after a pause (`retries` times); a
  * timeout is not: the module may have acted, and repeating "next piece" could skip one. A
  * download's stall handling repeats the action when the expected event does not come.
  */
 export async function planAction(at: AtClient, action: OtaAction, retries: number) {
     for (let attempt = 0; ; attempt++) {
         try {
-            await qiotUpdate(at, action)
+            await at.command(`AT+QIOTUPDATE=${action}`)
             return
         } catch (err) {
             if (!(err instanceof AtError)) throw err
@@ -110,7 +105,7 @@ export async function planAction(at: AtClient, action: OtaAction, retries: numbe
 /** Best effort (refusals, aborts): an AT failure here changes nothing. True when the module answered OK. */
 export async function tryPlanAction(at: AtClient, action: OtaAction): Promise<boolean> {
     try {
-        await qiotUpdate(at, action)
+        await at.command(`AT+QIOTUPDATE=${action}`)
         return true
     } catch (err) {
         if (!(err instanceof AtError)) throw err
