@@ -120,7 +120,7 @@ export async function firstContact(link: ByteTransport, where: string, o: FirstC
         // the item names are not documented: take the first one that names the SDK
         for (const l of res.lines) {
             const f = lineFields(l)
-            if (f.count() >= 2 && /sdk/i.test(f.str(0))) {
+            if (f.values.length >= 2 && /sdk/i.test(f.str(0))) {
                 r.sdkVersion = f.str(1)
                 break
             }
@@ -133,8 +133,8 @@ export async function firstContact(link: ByteTransport, where: string, o: FirstC
     let cfgError = ""
     try {
         const f = (await at.command('AT+QIOTCFG="productinfo"', { expect: "+QIOTCFG" })).fields("+QIOTCFG")
-        r.productKey = f.count() >= 2 ? f.str(1) : ""
-        r.productInfoConfigured = r.productKey.length > 0 && f.count() >= 3 && f.str(2).length > 0
+        r.productKey = f.values.length >= 2 ? f.str(1) : ""
+        r.productInfoConfigured = r.productKey.length > 0 && f.values.length >= 3 && f.str(2).length > 0
     } catch (err) {
         cfgError = text(err)
     }

@@ -59,13 +59,15 @@ export class AtResponse {
     command: string
     lines: string[]
     /** The payload header line, "" when the response carried no payload. */
-    payloadHeader = ""
+    payloadHeader: string
     /** Announced payload length, -1 when none. */
-    payloadLength = -1
+    payloadLength: number
 
-    constructor(command: string, lines: string[]) {
+    constructor(command: string, lines: string[], payloadHeader: string, payloadLength: number) {
         this.command = command
         this.lines = lines
+        this.payloadHeader = payloadHeader
+        this.payloadLength = payloadLength
     }
 
     /** The first line starting with `prefix` (any line when omitted); "" if none. */
@@ -100,11 +102,12 @@ export interface AtClientStats {
 export type Outcome = "" | FinalKind | "reboot" | "link-lost" | "malformed"
 
 /**
- * The command in flight. One per client, reset for each command (one is in flight at a time):
- * a block read is a command, and a fresh ten-field object per block would sit on the VM heap
- * at its peak, next to the block being written.
+ * The command in flight. One per client, reset by AtClient.exchange for each command (one is in
+ * flight at a time): a block read is a command, and a fresh ten-field object per block would sit
+ * on the VM heap at its peak, next to the block being written. An interface, not a class: a
+ * class's constructor and methods would cost image bytecode.
  */
-export class Pending {
+export interface Pending {
     command: string
     expect: string
     sink: PayloadSink
@@ -115,35 +118,16 @@ export class Pending {
     fault: string
     payloadHeader: string
     payloadLength: number
-
-    constructor() {
-        this.reset("", null)
-    }
-
-    reset(command: string, opts: CommandOptions) {
-        this.command = command
-        this.expect = (opts && opts.expect) || ""
-        this.sink = (opts && opts.sink) || null
-        this.lines = [] // the previous response keeps its own
-        this.outcome = ""
-        this.code = -1
-        this.text = ""
-        this.fault = ""
-        this.payloadHeader = ""
-        this.payloadLength = -1
-    }
 }
 
 /** "AT+QIOTMCUVER=..." → "+QIOTMCUVER"; "" for basic commands (ATI, ATE0). */
 export function responsePrefix(command: string): string {
-    if (command.length < 4 || command[2] !== "+") return ""
-    let end = command.length
-    for (let i = 3; i < command.length; i++) {
-        const c = command[i]
-        if (c === "=" || c === "?") {
-            end = i
-            break
-        }
+    if (command.length < 4 || command.charCodeAt(2) !== 43 /* + */) return ""
+    let end = 3
+    while (end < command.length) {
+        const c = command.charCodeAt(end)
+        if (c === 61 /* = */ || c === 63 /* ? */) break
+        end++
     }
     return command.slice(2, end).toUpperCase()
 }

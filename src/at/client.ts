@@ -19,7 +19,7 @@ import {
     AtTimeoutError,
 } from "./errors"
 import { quectelLineTable } from "./line-table"
-import { AtReceiver, FinalKind, ReceiverFault, ReceiverListener } from "./receiver"
+import { AtReceiver, ReceiverFault, ReceiverListener } from "./receiver"
 import { ByteTransport, TransportEvents } from "../link/transport"
 
 /**
@@ -55,18 +55,27 @@ export class AtClient implements ReceiverListener, TransportEvents {
     private feedSlice: number
 
     private pending: Pending = null
-    private slot = new Pending()
+    /** The one in-flight record, reused (see Pending); filled by exchange(). */
+    private slot = {} as Pending
     /** Wakes the command in flight (its outcome, a payload starting) and the commands queued for their turn. */
     private wake = new Signal()
     private nextTicket = 0
     private serving = 0
-    private outOfSync = false
+    /**
+     * True when the next command will first resynchronise the link. A field read directly, not a
+     * needsSync() method: a method costs every image its descriptor and prototype entry.
+     */
+    outOfSync = false
     private linkUp = true
     private lastRx = 0
-    private urcHandlers: ((line: string) => void)[] = []
-    private urcSink: PayloadSink = null
-    private payloadTo: PayloadSink = null
-    private payloadForPending = false
+    /** Not private: offUrc() edits it. */
+    urcHandlers: ((line: string) => void)[] = []
+    /** Where payloads announced by a URC header (`+QIOTEVT: 5,10200,<len>`) go; null drops them (counted). */
+    urcSink: PayloadSink = null
+    // set by payloadStart, read after it; undefined reads as null/false (no initialisers: each
+    // is a store in the constructor's bytecode)
+    private payloadTo: PayloadSink
+    private payloadForPending: boolean
     private backlog: Buffer[] = []
     private backlogOff = 0
 
@@ -82,35 +91,16 @@ export class AtClient implements ReceiverListener, TransportEvents {
         this.maxResponseLines = o.maxResponseLines || 16
         this.maxCommand = o.maxCommand || 560
         this.feedSlice = o.feedSlice || FEED_SLICE
-        this.receiver = new AtReceiver(o.table || quectelLineTable(), this, {
-            maxLine: o.maxLine,
-            maxPayload: o.maxPayload,
-        })
+        this.receiver = new AtReceiver(o.table || quectelLineTable(), this, o) // it reads maxLine, maxPayload
         transport.listen(this)
     }
 
     /**
-     * Subscribe to URC lines; returns the unsubscribe function. Handlers run synchronously in
-     * the receive path: keep them short.
+     * Subscribe to URC lines (offUrc() unsubscribes). Handlers run synchronously in the receive
+     * path: keep them short.
      */
-    onUrc(handler: (line: string) => void): () => void {
+    onUrc(handler: (line: string) => void) {
         this.urcHandlers.push(handler)
-        const self = this
-        return () => {
-            const kept: ((line: string) => void)[] = []
-            for (const h of self.urcHandlers) if (h !== handler) kept.push(h)
-            self.urcHandlers = kept
-        }
-    }
-
-    /** Where payloads announced by a URC header (`+QIOTEVT: 5,10200,<len>`) go. */
-    setUrcPayloadSink(sink: PayloadSink) {
-        this.urcSink = sink
-    }
-
-    /** True when the next command will first resynchronise the link. */
-    needsSync(): boolean {
-        return this.outOfSync
     }
 
     /**
@@ -118,59 +108,70 @@ export class AtClient implements ReceiverListener, TransportEvents {
      * Throws AtTimeoutError, AtCommandError, AtCmeError, AtMalformedError or AtLinkLostError.
      */
     async command(command: string, opts?: CommandOptions): Promise<AtResponse> {
-        this.checkCommand(command)
-        await this.acquire()
-        try {
-            if (!this.linkUp) throw new AtLinkLostError("link-lost", command, "link is down")
-            if (this.outOfSync) await this.syncLocked()
-            return await this.exchange(command, opts)
-        } finally {
-            this.release()
-        }
-    }
-
-    /** Resynchronise now (AT until OK, with quiet periods on both sides). Throws AtLinkLostError("no-sync"). */
-    async resync(): Promise<void> {
-        await this.acquire()
-        try {
-            await this.syncLocked()
-        } finally {
-            this.release()
-        }
-    }
-
-    private checkCommand(command: string) {
         let bad = command.length === 0 || command.length > this.maxCommand
         for (let i = 0; !bad && i < command.length; i++) {
             const c = command.charCodeAt(i)
             if (c < 0x20 || c > 0x7e) bad = true
         }
         if (bad) throw new AtError("bad-command", command.slice(0, 40), "not a sendable command line")
+        return await this.locked(command, opts)
     }
 
-    private async acquire() {
+    /** Resynchronise now (AT until OK, with quiet periods on both sides). Throws AtLinkLostError("no-sync"). */
+    async resync(): Promise<void> {
+        await this.locked(null, null)
+    }
+
+    /**
+     * Wait for the link's turn, then send `command` (resynchronising first when needed), or only
+     * resynchronise when it is null. One place that takes and releases the turn, for command()
+     * and resync() (separate acquire/release methods cost a descriptor and prototype entry each).
+     */
+    private async locked(command: string, opts: CommandOptions): Promise<AtResponse> {
         const ticket = this.nextTicket++
-        // a long poll interval guards against a lost wake-up; release() notifies at once
+        // a long poll interval guards against a lost wake-up; the release below notifies at once
         while (this.serving !== ticket) await this.wake.wait(1000)
-    }
-
-    private release() {
-        this.serving++
-        this.wake.notify()
+        try {
+            if (command === null) {
+                await this.syncLocked()
+                return null
+            }
+            if (!this.linkUp) throw new AtLinkLostError("link-lost", command, "link is down")
+            if (this.outOfSync) await this.syncLocked()
+            return await this.exchange(command, opts)
+        } finally {
+            this.serving++
+            this.wake.notify()
+        }
     }
 
     private async exchange(command: string, opts?: CommandOptions): Promise<AtResponse> {
-        const timeoutMs = (opts && opts.timeoutMs) || this.timeoutMs
+        let timeoutMs = this.timeoutMs
         const p = this.slot
-        p.reset(command, opts)
+        // the record of this command, reset field by field (no fresh object per command)
+        p.command = command
+        p.expect = ""
+        p.sink = null
+        if (opts) {
+            if (opts.timeoutMs) timeoutMs = opts.timeoutMs
+            if (opts.expect) p.expect = opts.expect
+            if (opts.sink) p.sink = opts.sink
+        }
+        p.lines = [] // the previous response keeps its own
+        p.outcome = ""
+        p.code = -1
+        p.text = ""
+        p.fault = ""
+        p.payloadHeader = ""
+        p.payloadLength = -1
         this.stats.commands++
         this.pending = p
-        this.receiver.setSolicitedPrefix(responsePrefix(command))
+        this.receiver.solicited = responsePrefix(command)
         const deadline = ds.millis() + timeoutMs
         try {
             await this.transport.write(Buffer.from(command + "\r"))
         } catch (e) {
-            this.finish(p, "link-lost", -1, "write failed")
+            this.final("link-lost", -1, "write failed") // p is pending
         }
         while (p.outcome === "") {
             const now = ds.millis()
@@ -188,40 +189,26 @@ export class AtClient implements ReceiverListener, TransportEvents {
         }
         this.pending = null
         p.sink = null // the reused slot must not keep the caller's sink (a block buffer) alive
-        this.receiver.setSolicitedPrefix("")
+        this.receiver.solicited = ""
         if (p.outcome === "") {
-            if (this.receiver.inPayload()) this.receiver.abortPayload()
+            this.receiver.abortPayload() // ends a payload in progress; nothing otherwise
             this.outOfSync = true
             this.stats.timeouts++
             throw new AtTimeoutError(command, timeoutMs)
         }
-        return this.result(p)
-    }
-
-    private result(p: Pending): AtResponse {
+        // the outcome as a response or a typed error (inlined: one caller)
         const o = p.outcome
         if (o === "ok" && p.fault === "") {
-            const r = new AtResponse(p.command, p.lines)
-            r.payloadHeader = p.payloadHeader
-            r.payloadLength = p.payloadLength
-            return r
+            return new AtResponse(command, p.lines, p.payloadHeader, p.payloadLength)
         }
         if (o === "ok" || o === "malformed") {
             this.outOfSync = true
-            throw new AtMalformedError(p.command, p.fault)
+            throw new AtMalformedError(command, p.fault)
         }
-        if (o === "error") throw new AtCommandError(p.command, p.text)
-        if (o === "cme" || o === "cms") throw new AtCmeError(p.command, p.code, p.text, o === "cms")
-        if (o === "reboot") throw new AtLinkLostError("module-reboot", p.command, "module restarted (" + p.text + ")")
-        throw new AtLinkLostError("link-lost", p.command, p.text)
-    }
-
-    private finish(p: Pending, outcome: Outcome, code: number, text: string) {
-        if (p.outcome !== "") return
-        p.outcome = outcome
-        p.code = code
-        p.text = text
-        this.wake.notify()
+        if (o === "error") throw new AtCommandError(command, p.text)
+        if (o === "cme" || o === "cms") throw new AtCmeError(command, p.code, p.text, o === "cms")
+        if (o === "reboot") throw new AtLinkLostError("module-reboot", command, "module restarted (" + p.text + ")")
+        throw new AtLinkLostError("link-lost", command, p.text)
     }
 
     private async syncLocked() {
@@ -253,11 +240,12 @@ export class AtClient implements ReceiverListener, TransportEvents {
     /** Wait until no byte has arrived for quietMs (at most 20 × quietMs: a flooding line never goes quiet). */
     private async quiet() {
         const start = ds.millis()
+        const quietMs = this.quietMs
         while (true) {
             const now = ds.millis()
             const idle = now - this.lastRx
-            if (idle >= this.quietMs || now - start >= 20 * this.quietMs) return
-            await ds.sleep(this.quietMs - idle)
+            if (idle >= quietMs || now - start >= 20 * quietMs) return
+            await ds.sleep(quietMs - idle)
         }
     }
 
@@ -276,22 +264,25 @@ export class AtClient implements ReceiverListener, TransportEvents {
         this.backlog.push(chunk) // no copy: the transport hands the chunk over (see TransportEvents)
         if (this.backlog.length === 1) {
             const self = this
-            startFiber(() => self.drainBacklog())
+            startFiber(async () => await self.drainBacklog())
         }
     }
 
-    private drainBacklog() {
-        const chunk = this.backlog[0]
-        const end = Math.min(chunk.length, this.backlogOff + this.feedSlice)
-        this.receiver.feed(chunk, this.backlogOff, end)
-        this.backlogOff = end
-        if (end >= chunk.length) {
-            this.backlog.shift()
-            this.backlogOff = 0
-        }
-        if (this.backlog.length > 0) {
-            const self = this
-            startFiber(() => self.drainBacklog())
+    /** Feeds the backlog one slice per turn, in the fiber data() started, until it is empty. */
+    private async drainBacklog() {
+        while (true) {
+            const chunk = this.backlog[0]
+            const end = Math.min(chunk.length, this.backlogOff + this.feedSlice)
+            this.receiver.feed(chunk, this.backlogOff, end)
+            this.backlogOff = end
+            if (end >= chunk.length) {
+                this.backlog = this.backlog.slice(1) // not shift(): Array.shift is library bytecode only this would need
+                this.backlogOff = 0
+            }
+            if (this.backlog.length === 0) return
+            // the next slice in a later turn (the opcode budget is per turn): a sleep, not a
+            // fiber started per slice, which was a second closure in the image
+            await ds.sleep(0)
         }
     }
 
@@ -314,14 +305,22 @@ export class AtClient implements ReceiverListener, TransportEvents {
         this.stats.echoes++
     }
 
-    /** ReceiverListener: a final result code. */
-    final(kind: FinalKind, code: number, text: string) {
+    /**
+     * ReceiverListener: a final result code. Also how the client itself ends the command in flight
+     * (reboot, link loss, a fatal fault): the first outcome wins. One method for both (not a
+     * separate finish()): the client's own callers always have a command pending.
+     */
+    final(kind: Outcome, code: number, text: string) {
         const p = this.pending
         if (p === null) {
             this.stats.strayFinals++
             return
         }
-        this.finish(p, kind, code, text)
+        if (p.outcome !== "") return
+        p.outcome = kind
+        p.code = code
+        p.text = text
+        this.wake.notify()
     }
 
     /** ReceiverListener: an unsolicited result code. */
@@ -329,7 +328,7 @@ export class AtClient implements ReceiverListener, TransportEvents {
         this.stats.urcs++
         if (this.rebootLines.indexOf(text) >= 0) {
             this.outOfSync = true
-            if (this.pending) this.finish(this.pending, "reboot", -1, text)
+            if (this.pending) this.final("reboot", -1, text)
         }
         for (const h of this.urcHandlers) {
             try {
@@ -343,14 +342,16 @@ export class AtClient implements ReceiverListener, TransportEvents {
     /** ReceiverListener: a payload header. */
     payloadStart(header: string, length: number, urc: boolean) {
         const p = this.pending
-        this.payloadForPending = !urc && p !== null
-        this.payloadTo = urc ? this.urcSink : p ? p.sink : null
-        if (this.payloadForPending) {
+        const forPending = !urc && p !== null
+        const to = urc ? this.urcSink : p ? p.sink : null
+        this.payloadForPending = forPending
+        this.payloadTo = to
+        if (forPending) {
             p.payloadHeader = header
             p.payloadLength = length
             this.wake.notify() // the waiter now also watches the inter-byte timeout
         }
-        if (this.payloadTo) this.payloadTo.begin(header, length)
+        if (to) to.begin(header, length)
         else this.stats.droppedPayloadBytes += length
     }
 
@@ -376,7 +377,8 @@ export class AtClient implements ReceiverListener, TransportEvents {
         if (fatal) this.outOfSync = true
         if (p === null) return
         if (p.fault === "") p.fault = kind
-        if (fatal || kind === "payload-aborted") this.finish(p, "malformed", -1, kind)
+        // fatal or payload-aborted: every fault but a bad line (the line is dropped, the command goes on)
+        if (kind !== "line-overflow" && kind !== "garbage") this.final("malformed", -1, kind)
     }
 
     /** TransportEvents: the line went down or came back. */
@@ -385,7 +387,14 @@ export class AtClient implements ReceiverListener, TransportEvents {
         this.outOfSync = true
         if (!up) {
             this.receiver.reset()
-            if (this.pending) this.finish(this.pending, "link-lost", -1, "link down")
+            if (this.pending) this.final("link-lost", -1, "link down")
         }
     }
+}
+
+/** Unsubscribe a handler given to client.onUrc(). A function, not a method: only a DFOTA upgrade and tests unsubscribe. */
+export function offUrc(client: AtClient, handler: (line: string) => void) {
+    const kept: ((line: string) => void)[] = []
+    for (const h of client.urcHandlers) if (h !== handler) kept.push(h)
+    client.urcHandlers = kept
 }

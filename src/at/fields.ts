@@ -3,9 +3,11 @@
 // colon and after commas, quoted and unquoted fields, empty fields, commas inside quotes.
 // No RegExp: DeviceScript has none.
 
+import { parseDecimal } from "../lib/decimal"
+
 /** The fields of one AT line, after its `+PREFIX:` part. */
 export class AtFields {
-    /** Field texts, unquoted and trimmed. */
+    /** Field texts, unquoted and trimmed; `values.length` is the field count (no count() method: one costs every image). */
     values: string[]
     /** Whether each field was quoted (an empty quoted field "" differs from an absent one). */
     quoted: boolean[]
@@ -13,10 +15,6 @@ export class AtFields {
     constructor(values: string[], quoted: boolean[]) {
         this.values = values
         this.quoted = quoted
-    }
-
-    count(): number {
-        return this.values.length
     }
 
     /** Field i as text; "" when absent. */
@@ -31,26 +29,6 @@ export class AtFields {
     }
 }
 
-/** Strict decimal integer: optional sign, digits only, at most 15 digits (exact in a double). Else NaN. */
-export function parseDecimal(s: string): number {
-    const n = s.length
-    let i = 0
-    let neg = false
-    const c0 = n > 0 ? s.charCodeAt(0) : 0
-    if (c0 === 45 /* - */ || c0 === 43 /* + */) {
-        neg = c0 === 45
-        i = 1
-    }
-    if (i >= n || n - i > 15) return NaN
-    let v = 0
-    for (; i < n; i++) {
-        const c = s.charCodeAt(i)
-        if (c < 48 || c > 57) return NaN
-        v = v * 10 + (c - 48)
-    }
-    return neg ? -v : v
-}
-
 /** The prefix of an information line: `+QIOTEVT: 7,10700` → "+QIOTEVT"; "" when there is no colon. */
 export function linePrefix(line: string): string {
     const c = line.indexOf(":")
@@ -58,10 +36,18 @@ export function linePrefix(line: string): string {
     return line.slice(0, c)
 }
 
-/** Fields after the first colon (or of the whole line when it has none). */
+/** Fields after the first colon (or of the whole line when it has none), split as FieldScan walks them. */
 export function lineFields(line: string): AtFields {
     const c = line.indexOf(":")
-    return splitFields(c < 0 ? line : line.slice(c + 1))
+    const text = c < 0 ? line : line.slice(c + 1)
+    const values: string[] = []
+    const quoted: boolean[] = []
+    const scan = new FieldScan(text, 0)
+    while (scan.next()) {
+        values.push(text.slice(scan.from, scan.to))
+        quoted.push(scan.quoted)
+    }
+    return new AtFields(values, quoted)
 }
 
 const SPACE = 32
@@ -76,9 +62,11 @@ const COMMA = 44
  * one-character string per access (measured 1.5 ms per 10700 line before, in the VM).
  */
 export class FieldScan {
-    from = 0
-    to = 0
-    quoted = false
+    // from, to, quoted: set by each next() that returns true, read only after one (no
+    // initialisers: each is a store in the constructor's bytecode)
+    from: number
+    to: number
+    quoted: boolean
     private text: string
     /** Start of the next field; -1 when there is none. */
     private i: number
@@ -98,35 +86,28 @@ export class FieldScan {
         let i = this.i
         if (i < 0) return false
         while (i < n && text.charCodeAt(i) === SPACE) i++
-        this.quoted = i < n && text.charCodeAt(i) === QUOTE
-        if (this.quoted) {
-            this.from = i + 1
-            this.to = this.from
-            while (this.to < n && text.charCodeAt(this.to) !== QUOTE) this.to++
-            i = this.to + 1
+        // locals, stored once at the end: each this.x access in these loops was bytecode
+        const quoted = i < n && text.charCodeAt(i) === QUOTE
+        let from = i
+        let to = i
+        if (quoted) {
+            from = i + 1
+            i = from
+            while (i < n && text.charCodeAt(i) !== QUOTE) i++
+            to = i
             // anything between the closing quote and the comma is ignored (tolerance)
             while (i < n && text.charCodeAt(i) !== COMMA) i++
         } else {
-            this.from = i
             while (i < n && text.charCodeAt(i) !== COMMA) i++
-            this.to = i
-            while (this.to > this.from && text.charCodeAt(this.to - 1) === SPACE) this.to--
+            to = i
+            while (to > from && text.charCodeAt(to - 1) === SPACE) to--
         }
+        this.quoted = quoted
+        this.from = from
+        this.to = to
         this.i = i >= n ? -1 : i + 1
         return true
     }
-}
-
-/** Split a parameter list into its fields (see FieldScan). */
-export function splitFields(text: string): AtFields {
-    const values: string[] = []
-    const quoted: boolean[] = []
-    const scan = new FieldScan(text, 0)
-    while (scan.next()) {
-        values.push(text.slice(scan.from, scan.to))
-        quoted.push(scan.quoted)
-    }
-    return new AtFields(values, quoted)
 }
 
 /**

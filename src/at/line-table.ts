@@ -21,52 +21,21 @@ export interface PayloadRule {
     urc: boolean
 }
 
-export class LineTable {
-    /** URC prefixes ("+QIOTEVT") or whole lines ("RDY"). */
-    urcs: string[] = []
-    payloads: PayloadRule[] = []
-
-    /** Register an unsolicited result code: a `+PREFIX` (matched before the colon) or a whole line. */
-    addUrc(prefixOrLine: string): LineTable {
-        if (this.urcs.indexOf(prefixOrLine) < 0) this.urcs.push(prefixOrLine)
-        return this
-    }
-
-    addPayload(rule: PayloadRule): LineTable {
-        this.payloads.push(rule)
-        return this
-    }
-
-    /**
-     * Is `line` (with prefix `prefix`, "" if none) a URC? A prefix the pending command answers
-     * with (`solicited`, e.g. "+CPIN" during AT+CPIN?) is a response, not a URC.
-     */
-    isUrc(line: string, prefix: string, solicited: string): boolean {
-        if (prefix.length > 0 && prefix === solicited) return false
-        for (const u of this.urcs) {
-            if (u === line || (prefix.length > 0 && u === prefix)) return true
-        }
-        return false
-    }
-
-    /** Cheap pre-check on the raw line, so ordinary lines are never split into fields. */
-    mayBePayload(prefix: string, line: string): boolean {
-        for (const r of this.payloads) {
-            if (r.prefix === prefix && (!r.head || startsLoose(line, prefix.length + 1, r.head))) return true
-        }
-        return false
-    }
-
-    payloadRule(prefix: string, fields: AtFields): PayloadRule {
-        for (const r of this.payloads) {
-            if (r.prefix === prefix && r.applies(fields)) return r
-        }
-        return null
-    }
+/**
+ * The table the receiver classifies lines by: plain data, matched by AtReceiver.endLine. A
+ * product extends the Quectel one by pushing onto its arrays (`table.urcs.push("+MYURC")`).
+ * An interface, not a class: the matching lives in the receiver (its only user), so the table
+ * costs no methods in the image.
+ */
+export interface LineTable {
+    /** URC prefixes ("+QIOTEVT", matched before the colon) or whole lines ("RDY"). */
+    urcs: string[]
+    /** Payload headers; for one line, the first rule whose prefix matches and that applies wins. */
+    payloads: PayloadRule[]
 }
 
 /** Does line[from..] start with `head`, ignoring spaces in line? charCodeAt only: cheap in the VM. */
-function startsLoose(line: string, from: number, head: string): boolean {
+export function startsLoose(line: string, from: number, head: string): boolean {
     let i = from
     for (let k = 0; k < head.length; k++) {
         while (i < line.length && line.charCodeAt(i) === 32) i++
@@ -76,44 +45,41 @@ function startsLoose(line: string, from: number, head: string): boolean {
     return true
 }
 
-function notRange(s: string) {
+/** Field i is not a `(range)` (an `=?` answer): empty or not starting with "(". */
+function notRange(f: AtFields, i: number) {
+    const s = f.str(i)
     return s.length === 0 || s[0] !== "("
 }
 
 /** The QuecThing / Quectel set: the URCs the reference documents and the binary-carrying headers. */
 export function quectelLineTable(): LineTable {
-    const t = new LineTable()
-    t.addUrc("+QIOTEVT")
-        .addUrc("+QIOTSUBEVT")
-        .addUrc("+QIND")
-        .addUrc("RDY")
-        .addUrc("POWERED DOWN")
-        .addUrc("+CFUN")
-        .addUrc("+CPIN")
-        .addUrc("+QUSIM")
-        .addUrc("+QIURC")
-    // AT+QIOTOTARD=<start>,<len> → `+QIOTOTARD: <start>,<len>` CRLF <len raw bytes>.
-    // `AT+QIOTOTARD=?` answers `+QIOTOTARD: <start>,(range)`: not a header.
-    t.addPayload({
-        prefix: "+QIOTOTARD",
-        lengthField: 1,
-        applies: f => f.count() === 2 && notRange(f.str(0)) && notRange(f.str(1)),
-        urc: false,
-    })
-    // Unbuffered downlink data: `+QIOTEVT: 5,10200,<len>` (transparent) and `5,10210,<len>` (TSL).
-    t.addPayload({
-        prefix: "+QIOTEVT",
-        lengthField: 2,
-        head: "5,102",
-        applies: f => f.count() === 3 && f.str(0) === "5" && (f.str(1) === "10200" || f.str(1) === "10210"),
-        urc: true,
-    })
-    // Buffered-mode reads: `+QIOTRD: <cur_len>,<remain_len>,<remain_pieces>` CRLF <cur_len bytes>.
-    t.addPayload({
-        prefix: "+QIOTRD",
-        lengthField: 0,
-        applies: f => f.count() >= 1 && notRange(f.str(0)),
-        urc: false,
-    })
-    return t
+    return {
+        // a literal, not String.split: split is library bytecode (~340 B) that nothing else here needs
+        urcs: ["+QIOTEVT", "+QIOTSUBEVT", "+QIND", "RDY", "POWERED DOWN", "+CFUN", "+CPIN", "+QUSIM", "+QIURC"],
+        payloads: [
+            // AT+QIOTOTARD=<start>,<len> → `+QIOTOTARD: <start>,<len>` CRLF <len raw bytes>.
+            // `AT+QIOTOTARD=?` answers `+QIOTOTARD: <start>,(range)`: not a header.
+            {
+                prefix: "+QIOTOTARD",
+                lengthField: 1,
+                applies: f => f.values.length === 2 && notRange(f, 0) && notRange(f, 1),
+                urc: false,
+            },
+            // Unbuffered downlink data: `+QIOTEVT: 5,10200,<len>` (transparent) and `5,10210,<len>` (TSL).
+            {
+                prefix: "+QIOTEVT",
+                lengthField: 2,
+                head: "5,102",
+                applies: f => f.values.length === 3 && f.str(0) === "5" && (f.str(1) === "10200" || f.str(1) === "10210"),
+                urc: true,
+            },
+            // Buffered-mode reads: `+QIOTRD: <cur_len>,<remain_len>,<remain_pieces>` CRLF <cur_len bytes>.
+            {
+                prefix: "+QIOTRD",
+                lengthField: 0,
+                applies: f => f.values.length >= 1 && notRange(f, 0),
+                urc: false,
+            },
+        ],
+    }
 }

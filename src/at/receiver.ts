@@ -10,8 +10,9 @@
 // Cost per byte is a handful of opcodes in LINE and none in PAYLOAD (ranges), so a 236-byte
 // Jacdac packet stays far below the VM's 131 072-opcode slice.
 
-import { lineFields, linePrefix, parseDecimal } from "./fields"
-import { LineTable } from "./line-table"
+import { parseDecimal } from "../lib/decimal"
+import { lineFields, linePrefix } from "./fields"
+import { LineTable, startsLoose } from "./line-table"
 
 /** Final result codes that end a command. */
 export type FinalKind = "ok" | "error" | "cme" | "cms"
@@ -65,11 +66,18 @@ export class AtReceiver {
     private table: LineTable
     private listener: ReceiverListener
     private lineBuf: Buffer
-    private lineLen = 0
-    private lineDirty = false // the current line holds a byte outside printable ASCII
+    /** Bytes of a partial line held right now (never more than maxLine). */
+    lineLen = 0
+    // no initialiser (a store in the constructor's bytecode): undefined reads as false
+    private lineDirty: boolean // the current line holds a byte outside printable ASCII
     private state = ST_LINE
-    private remaining = 0
-    private solicited = ""
+    private remaining: number // set when a payload starts; read only inside one
+    /**
+     * The prefix the pending command answers with (e.g. "+CPIN"), so it is not taken for a URC;
+     * "" for none. Set directly by the client (fields rather than one-line setter and getter
+     * methods, which would cost every image their descriptors and prototype entries).
+     */
+    solicited = ""
 
     /** Counters for diagnostics and tests. */
     bytesIn = 0
@@ -82,16 +90,6 @@ export class AtReceiver {
         this.maxLine = (options && options.maxLine) || 512
         this.maxPayload = (options && options.maxPayload) || 4096
         this.lineBuf = Buffer.alloc(this.maxLine)
-    }
-
-    /** The prefix the pending command answers with (e.g. "+CPIN"), so it is not taken for a URC. "" for none. */
-    setSolicitedPrefix(prefix: string) {
-        this.solicited = prefix
-    }
-
-    /** Bytes of a partial line held right now (never more than maxLine). */
-    heldBytes(): number {
-        return this.lineLen
     }
 
     /** True while raw payload bytes are expected. */
@@ -187,50 +185,68 @@ export class AtReceiver {
         while (a < z && this.lineBuf[a] === 32) a++
         while (z > a && this.lineBuf[z - 1] === 32) z--
         if (a === z) return
-        this.classify(this.lineBuf.slice(a, z).toString("utf-8"), terminator)
-    }
-
-    private classify(text: string, terminator: number) {
+        // classify the line (one method with the trimming above and the payload start below:
+        // each was a one-caller method, 16 B of descriptor and a prototype entry apiece)
+        const text = this.lineBuf.slice(a, z).toString("utf-8")
         const L = this.listener
         const c0 = text.charCodeAt(0)
         // finals
-        if (c0 === 79 /* O */ && text === "OK") return L.final("ok", -1, text)
-        if (c0 === 69 /* E */ && text === "ERROR") return L.final("error", -1, text)
-        if (text === "NO CARRIER" || text === "BUSY" || text === "NO ANSWER" || text === "NO DIALTONE")
+        if (text === "OK") return L.final("ok", -1, text)
+        if (text === "ERROR" || text === "NO CARRIER" || text === "BUSY" || text === "NO ANSWER" || text === "NO DIALTONE")
             return L.final("error", -1, text)
         const prefix = linePrefix(text)
         if (prefix === "+CME ERROR" || prefix === "+CMS ERROR") {
             const arg = text.slice(prefix.length + 1).trim()
-            return L.final(prefix === "+CME ERROR" ? "cme" : "cms", parseDecimal(arg) >= 0 ? parseDecimal(arg) : -1, arg)
+            const code = parseDecimal(arg)
+            return L.final(prefix === "+CME ERROR" ? "cme" : "cms", code >= 0 ? code : -1, arg)
         }
         // echo: modules echo the command line as sent ("AT..." in either case)
         const c1 = text.length >= 2 ? text.charCodeAt(1) : 0
         if ((c0 === 65 || c0 === 97) && (c1 === 84 || c1 === 116))
             return L.echo(text)
-        // length-framed payload header?
-        if (prefix.length > 0 && this.table.mayBePayload(prefix, text)) {
-            const fields = lineFields(text)
-            const rule = this.table.payloadRule(prefix, fields)
-            if (rule) return this.startPayload(text, fields.str(rule.lengthField), rule.urc, terminator)
+        // the table's matching, here rather than as LineTable methods (their only caller)
+        const table = this.table
+        if (prefix.length > 0) {
+            // length-framed payload header? A cheap pre-check on the raw line first, so ordinary
+            // lines are never split into fields
+            let may = false
+            for (const r of table.payloads) {
+                if (r.prefix === prefix && (!r.head || startsLoose(text, prefix.length + 1, r.head))) {
+                    may = true
+                    break
+                }
+            }
+            if (may) {
+                const fields = lineFields(text)
+                for (const r of table.payloads) {
+                    if (r.prefix === prefix && r.applies(fields)) {
+                        // a payload header: `len` raw bytes follow
+                        const len = parseDecimal(fields.str(r.lengthField))
+                        if (isNaN(len) || len < 0) {
+                            this.fault("bad-length", text)
+                            return
+                        }
+                        if (len > this.maxPayload) {
+                            this.fault("payload-too-large", text)
+                            return
+                        }
+                        if (r.urc) L.urc(text)
+                        L.payloadStart(text, len, r.urc)
+                        this.remaining = len
+                        // after a CR an LF may come before the data; after an LF the data starts (or its trailer, for 0 bytes)
+                        this.state = terminator === CR ? ST_HEADER_CR : len === 0 ? ST_TRAILER : ST_PAYLOAD
+                        return
+                    }
+                }
+            }
         }
-        if (this.table.isUrc(text, prefix, this.solicited)) return L.urc(text)
+        // a URC? Not when its prefix is the one the pending command answers with (`solicited`,
+        // e.g. "+CPIN" during AT+CPIN?): that is the response
+        if (prefix.length === 0 || prefix !== this.solicited) {
+            for (const u of table.urcs) {
+                if (u === text || (prefix.length > 0 && u === prefix)) return L.urc(text)
+            }
+        }
         L.line(text)
-    }
-
-    private startPayload(header: string, lengthText: string, urc: boolean, terminator: number) {
-        const len = parseDecimal(lengthText)
-        if (isNaN(len) || len < 0) {
-            this.fault("bad-length", header)
-            return
-        }
-        if (len > this.maxPayload) {
-            this.fault("payload-too-large", header)
-            return
-        }
-        if (urc) this.listener.urc(header)
-        this.listener.payloadStart(header, len, urc)
-        this.remaining = len
-        // after a CR an LF may come before the data; after an LF the data starts (or its trailer, for 0 bytes)
-        this.state = terminator === CR ? ST_HEADER_CR : len === 0 ? ST_TRAILER : ST_PAYLOAD
     }
 }

@@ -17,7 +17,7 @@
 // queues are the FOTA ones this class accepts. The re-registration is the QuecThing session's.
 
 import * as ds from "@devicescript/core"
-import { AtClient } from "../at/client"
+import { AtClient, offUrc } from "../at/client"
 import { AtResponse } from "../at/client-types"
 import { AtCmeError, AtCommandError, AtError } from "../at/errors"
 import { UpgradeLock, upgradeLock } from "../lib/upgrade-lock"
@@ -91,14 +91,15 @@ export class ModuleUpgrade implements IndicationFilter {
                 const inbox = new EventInbox(QUEUE_MAX, this)
                 this.inbox = inbox
                 this.listening = true
-                const unsubscribe = this.at.onUrc(line => inbox.urc(line))
+                const handler = (line: string) => inbox.urc(line)
+                this.at.onUrc(handler)
                 try {
                     await this.upgrade(loc, o, res)
                 } catch (err) {
                     // only a bug can get here: every AT failure is handled where it happens
                     this.fail(res, "module-error", errText(err), "failed")
                 } finally {
-                    unsubscribe()
+                    offUrc(this.at, handler)
                     this.listening = false
                     this.stats.dropped += inbox.dropped
                     this.inbox = null

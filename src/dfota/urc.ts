@@ -42,10 +42,10 @@ function urc(kind: FotaUrcKind, stage: string): FotaUrc {
 export function parseFotaUrc(line: string): FotaUrc {
     if (linePrefix(line) !== "+QIND") return null
     const f = lineFields(line)
-    if (f.count() < 2 || f.str(0).toUpperCase() !== "FOTA") return null
+    if (f.values.length < 2 || f.str(0).toUpperCase() !== "FOTA") return null
     const stage = f.str(1)
     const s = stage.toUpperCase()
-    const n = f.count()
+    const n = f.values.length
     if (s === "HTTPSTART" || s === "FTPSTART" || s === "START") {
         if (n !== 2) return urc("malformed", stage)
         const u = urc(s === "START" ? "start" : "download-start", stage)

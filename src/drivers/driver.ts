@@ -1,6 +1,9 @@
-// The base of this project's I2C chip drivers, shaped like DeviceScript's own
-// (packages/drivers/src/driver.ts, `I2CDriver`): a 7-bit device address, a client, `init()`
-// that wraps bus failures in a DriverError, and readReg/writeReg/readRegBuf/writeRegBuf.
+// What this project's I2C chip driver (sc16is7xx.ts) stands on: the bus it talks through and the
+// DriverError it throws, as DeviceScript's own drivers have them (packages/drivers/src/driver.ts).
+// The driver keeps upstream I2CDriver's shape (a 7-bit `devAddr`, a `client`, `init()` that wraps
+// bus failures in a DriverError) without a base class: the one chip needs two register accessors,
+// and every method of a class costs image bytecode whether called or not (readReg, writeReg,
+// readRegBuf, writeRegBuf, xfer: ~0.3 KB).
 //
 // Why not extend @devicescript/drivers' I2CDriver itself: that class is bound to
 // @devicescript/i2c (a runtime builtin, `ds._i2cTransaction`), and the drivers package index pulls
@@ -8,7 +11,7 @@
 // narrow I2cBus below instead. Its one method has exactly the signature of @devicescript/i2c's
 // `I2C.xfer`, so on a board the stock `i2c` object IS an I2cBus (src/platform/i2c-bus.ts), and in
 // Node a register-level chip model is (sim/bridge/sc16is7xx-model.ts). One difference from
-// upstream on purpose: upstream `init()` returns early under `ds.isSimulator()`; this one always
+// upstream on purpose: upstream `init()` returns early under `ds.isSimulator()`; ours always
 // initialises, because our simulation happens in the model, not by skipping the chip.
 
 /**
@@ -24,65 +27,6 @@ export class DriverError extends Error {
     constructor(message?: string) {
         super(message)
         this.name = "DriverError"
-    }
-}
-
-/** A chip on an I2C bus at a 7-bit address. */
-export abstract class I2CDriver {
-    readonly devAddr: number
-    readonly client: I2cBus
-
-    /**
-     * @param devAddr a 7-bit I2C address
-     * @param client the bus (on a board: `i2c` from @devicescript/i2c)
-     */
-    constructor(devAddr: number, client: I2cBus) {
-        this.devAddr = devAddr
-        this.client = client
-    }
-
-    /**
-     * Initialise the chip.
-     * @throws DriverError
-     */
-    async init(): Promise<void> {
-        try {
-            await this.initDriver()
-        } catch (e: any) {
-            if (e instanceof DriverError) throw e
-            throw new DriverError(`I2C device 0x${hex2(this.devAddr)} not found or malfunctioning: ${e && e.message ? e.message : e}`)
-        }
-    }
-
-    protected abstract initDriver(): Promise<void>
-
-    /** Write `writeBuf`, then read `numRead` bytes (repeated START). */
-    async xfer(writeBuf: Buffer, numRead: number): Promise<Buffer> {
-        return await this.client.xfer(this.devAddr, writeBuf, numRead)
-    }
-
-    /** Write one byte to an 8-bit register (sub-)address. */
-    async writeReg(regAddr: number, byte: number): Promise<void> {
-        await this.client.xfer(this.devAddr, Buffer.from([regAddr, byte]), 0)
-    }
-
-    /** Read one byte from an 8-bit register (sub-)address. */
-    async readReg(regAddr: number): Promise<number> {
-        const b = await this.client.xfer(this.devAddr, Buffer.from([regAddr]), 1)
-        return b[0]
-    }
-
-    /** Write `b` after the register address, in one transaction. */
-    async writeRegBuf(regAddr: number, b: Buffer): Promise<void> {
-        const nb = Buffer.alloc(1 + b.length)
-        nb[0] = regAddr
-        nb.set(b, 1)
-        await this.client.xfer(this.devAddr, nb, 0)
-    }
-
-    /** Read `size` bytes starting at the register address, in one transaction. */
-    async readRegBuf(regAddr: number, size: number): Promise<Buffer> {
-        return await this.client.xfer(this.devAddr, Buffer.from([regAddr]), size)
     }
 }
 

@@ -10,7 +10,18 @@ import { ByteTransport, TransportEvents } from "../link/transport"
 import { Signal } from "../lib/signal"
 import { startFiber } from "../lib/fiber"
 import { DriverError, I2cBus } from "./driver"
-import { SC16IS7XX_FIFO, sc16is7xxLineError, sc16is7xxOverrun, Sc16is7xxDriver, Sc16is7xxOptions } from "./sc16is7xx"
+import {
+    SC16IS7XX_FIFO,
+    SC16IS7XX_LCR,
+    SC16IS7XX_LCR_8N1,
+    SC16IS7XX_LSR,
+    SC16IS7XX_LSR_FIFO_ERROR,
+    SC16IS7XX_LSR_OVERRUN,
+    SC16IS7XX_RXLVL,
+    SC16IS7XX_TXLVL,
+    Sc16is7xxDriver,
+    Sc16is7xxOptions,
+} from "./sc16is7xx"
 
 export interface Sc16is7xxTransportOptions {
     /**
@@ -71,9 +82,10 @@ export class Sc16is7xxTransport implements ByteTransport {
     private checkMs: number
     private onOverrun: (count: number) => void
     private events: TransportEvents = null
-    private running = false
-    private stopped: Signal
-    private loopDone = true
+    // not private: stopSc16is7xx() reads them
+    running = false
+    stopped: Signal
+    loopDone = true
     private failures = 0
     private lastCheck = 0
     private busy = false
@@ -115,12 +127,6 @@ export class Sc16is7xxTransport implements ByteTransport {
         })
     }
 
-    /** Stop polling; resolves when the fiber has ended. */
-    async stop() {
-        this.running = false
-        while (!this.loopDone) await this.stopped.wait(100)
-    }
-
     /** Resolves when every byte is in the TX FIFO. Throws while the bridge is down or on an I2C error. */
     async write(data: Buffer): Promise<void> {
         let off = 0
@@ -129,7 +135,7 @@ export class Sc16is7xxTransport implements ByteTransport {
             await this.lock()
             let n = 0
             try {
-                const space = await this.chip.txSpace()
+                const space = await this.chip.read(SC16IS7XX_TXLVL)
                 n = Math.min(space, data.length - off, SC16IS7XX_FIFO)
                 if (n > 0) {
                     await this.chip.writeFifo(off === 0 && n === data.length ? data : data.slice(off, off + n))
@@ -156,11 +162,11 @@ export class Sc16is7xxTransport implements ByteTransport {
         let lsr = 0
         try {
             this.stats.polls++
-            const n = await this.chip.rxLevel()
+            const n = await this.chip.read(SC16IS7XX_RXLVL)
             if (n > 0) {
                 // an overrun needs a full FIFO, so it always shows up at a poll that finds data;
                 // the lost bytes came after everything in the FIFO, i.e. after this chunk
-                lsr = await this.chip.lineStatus()
+                lsr = await this.chip.read(SC16IS7XX_LSR)
                 chunk = await this.chip.readFifo(Math.min(n, SC16IS7XX_FIFO))
             }
         } finally {
@@ -169,9 +175,9 @@ export class Sc16is7xxTransport implements ByteTransport {
         if (chunk === null) return 0
         this.stats.reads++
         this.stats.rxBytes += chunk.length
-        if (sc16is7xxLineError(lsr)) this.stats.lineErrors++
+        if (lsr & SC16IS7XX_LSR_FIFO_ERROR) this.stats.lineErrors++
         if (this.events) this.events.data(chunk)
-        if (sc16is7xxOverrun(lsr)) {
+        if (lsr & SC16IS7XX_LSR_OVERRUN) {
             this.stats.overruns++
             if (this.onOverrun) this.onOverrun(this.stats.overruns)
         }
@@ -186,7 +192,22 @@ export class Sc16is7xxTransport implements ByteTransport {
                     const got = await this.poll()
                     this.failures = 0
                     if (got >= SC16IS7XX_FIFO / 2) pause = 0
-                    else if (got === 0 && this.checkMs > 0 && ds.millis() - this.lastCheck >= this.checkMs) await this.check()
+                    else if (got === 0 && this.checkMs > 0 && ds.millis() - this.lastCheck >= this.checkMs) {
+                        // a bridge that lost power comes back with reset registers (LCR 0x1D, not
+                        // 8N1) and answers as if nothing happened (inlined: one caller)
+                        this.lastCheck = ds.millis()
+                        await this.lock()
+                        let lcr = 0
+                        try {
+                            lcr = await this.chip.read(SC16IS7XX_LCR)
+                        } finally {
+                            this.unlock()
+                        }
+                        if (lcr !== SC16IS7XX_LCR_8N1) {
+                            this.setUp(false)
+                            await this.revive()
+                        }
+                    }
                 } else {
                     pause = this.retryMs
                     await this.revive()
@@ -199,21 +220,6 @@ export class Sc16is7xxTransport implements ByteTransport {
             if (!this.running) break
             await ds.sleep(pause)
         }
-    }
-
-    /** A bridge that lost power comes back with reset registers and answers as if nothing happened. */
-    private async check() {
-        this.lastCheck = ds.millis()
-        await this.lock()
-        let ok = false
-        try {
-            ok = await this.chip.configured()
-        } finally {
-            this.unlock()
-        }
-        if (ok) return
-        this.setUp(false)
-        await this.revive()
     }
 
     private async revive() {
@@ -268,4 +274,13 @@ export async function startSc16is7xx(options: Sc16is7xxStartOptions): Promise<Sc
     const transport = new Sc16is7xxTransport(chip, options)
     transport.start()
     return transport
+}
+
+/**
+ * Stop the transport's polling; resolves when its fiber has ended (start() polls again). A
+ * function rather than a method: only tests stop a bridge, and a method would be in every image.
+ */
+export async function stopSc16is7xx(t: Sc16is7xxTransport) {
+    t.running = false
+    while (!t.loopDone) await t.stopped.wait(100)
 }

@@ -34,22 +34,22 @@
 //     result, and so does this driver (an error on that one write is tolerated).
 
 import * as ds from "@devicescript/core"
-import { DriverError, hex2, I2CDriver, I2cBus } from "./driver"
+import { errText } from "../lib/err-text"
+import { DriverError, hex2, I2cBus } from "./driver"
 
 // General register set (LCR[7] = 0)
 const SC16IS7XX_RHR = 0x00 // R: RX FIFO
-const SC16IS7XX_THR = 0x00 // W: TX FIFO
 const SC16IS7XX_IER = 0x01
 const SC16IS7XX_IIR = 0x02 // R
 const SC16IS7XX_FCR = 0x02 // W
-const SC16IS7XX_LCR = 0x03
+export const SC16IS7XX_LCR = 0x03
 const SC16IS7XX_MCR = 0x04
-const SC16IS7XX_LSR = 0x05
+export const SC16IS7XX_LSR = 0x05
 const SC16IS7XX_MSR = 0x06
 const SC16IS7XX_TCR = 0x06 // while MCR[2] = 1 and EFR[4] = 1
 const SC16IS7XX_SPR = 0x07 // scratch pad
-const SC16IS7XX_TXLVL = 0x08
-const SC16IS7XX_RXLVL = 0x09
+export const SC16IS7XX_TXLVL = 0x08
+export const SC16IS7XX_RXLVL = 0x09
 const SC16IS7XX_IOCONTROL = 0x0e
 const SC16IS7XX_EFCR = 0x0f
 // Special register set (LCR[7] = 1, LCR ≠ 0xBF)
@@ -58,7 +58,7 @@ const SC16IS7XX_DLH = 0x01
 // Enhanced register set (LCR = 0xBF)
 const SC16IS7XX_EFR = 0x02
 
-const SC16IS7XX_LCR_8N1 = 0x03
+export const SC16IS7XX_LCR_8N1 = 0x03
 const SC16IS7XX_LCR_DLAB = 0x80 // special register set
 const SC16IS7XX_LCR_ENHANCED = 0xbf // enhanced register set
 const SC16IS7XX_FCR_FIFO_ENABLE = 0x01
@@ -70,13 +70,15 @@ const SC16IS7XX_EFR_ENHANCED = 0x10
 const SC16IS7XX_EFR_AUTO_RTS = 0x40
 const SC16IS7XX_EFR_AUTO_CTS = 0x80
 const SC16IS7XX_LSR_DATA_READY = 0x01
-const SC16IS7XX_LSR_OVERRUN = 0x02
+/** LSR[1]: a byte arrived with the RX FIFO full and was lost. */
+export const SC16IS7XX_LSR_OVERRUN = 0x02
 const SC16IS7XX_LSR_PARITY = 0x04
 const SC16IS7XX_LSR_FRAMING = 0x08
 const SC16IS7XX_LSR_BREAK = 0x10
 const SC16IS7XX_LSR_THR_EMPTY = 0x20
 const SC16IS7XX_LSR_TX_EMPTY = 0x40
-const SC16IS7XX_LSR_FIFO_ERROR = 0x80
+/** LSR[7]: a parity, framing or break error somewhere in the RX FIFO. */
+export const SC16IS7XX_LSR_FIFO_ERROR = 0x80
 const SC16IS7XX_IOCONTROL_SRESET = 0x08
 
 export const SC16IS7XX_FIFO = 64
@@ -87,21 +89,6 @@ export const SC16IS7XX_DEFAULT_XTAL = 14745600
 /** RTS flow control: deassert RTS at this RX FIFO level, assert it again at or below RESUME. */
 const SC16IS7XX_RTS_HALT = 48
 const SC16IS7XX_RTS_RESUME = 16
-
-/** Sub-address byte for a register of channel 0 (the only channel of the 740/750/760). */
-function sc16is7xxSubAddress(reg: number): number {
-    return (reg & 0x0f) << 3
-}
-
-/** lineStatus() flags an overrun (LSR[1]): a byte arrived with the RX FIFO full and was lost. */
-export function sc16is7xxOverrun(lsr: number): boolean {
-    return (lsr & SC16IS7XX_LSR_OVERRUN) !== 0
-}
-
-/** lineStatus() flags a parity, framing or break error somewhere in the RX FIFO (LSR[7]). */
-export function sc16is7xxLineError(lsr: number): boolean {
-    return (lsr & SC16IS7XX_LSR_FIFO_ERROR) !== 0
-}
 
 export interface BaudSetting {
     /** 1, or 4 when MCR[7] divides the clock by 4. */
@@ -157,14 +144,17 @@ export interface Sc16is7xxOptions {
     flowControl?: boolean
 }
 
-function checkAddress(options: Sc16is7xxOptions): number {
-    const a = options && options.address !== undefined ? options.address : SC16IS7XX_DEFAULT_ADDRESS
-    if (!(a >= 0x48 && a <= 0x57)) throw new DriverError(`SC16IS7xx address 0x${hex2(a)} is not 0x48–0x57`)
-    return a
-}
-
-/** The chip: registers, baud divisor, FIFOs, line status. */
-export class Sc16is7xxDriver extends I2CDriver {
+/**
+ * The chip: registers, baud divisor, FIFOs, line status. Shaped like DeviceScript's I2CDriver
+ * (`devAddr`, `client`, `init()`), without its base class (see driver.ts). Registers are read and
+ * written by number (`read(SC16IS7XX_LSR)`): one accessor pair rather than a method per register,
+ * each of which would cost its descriptor and prototype entry in every image.
+ */
+export class Sc16is7xxDriver {
+    /** The 7-bit I2C address. */
+    readonly devAddr: number
+    /** The bus (on a board: `i2c` from @devicescript/i2c). */
+    readonly client: I2cBus
     readonly xtal: number
     readonly flowControl: boolean
     baud: number
@@ -173,28 +163,39 @@ export class Sc16is7xxDriver extends I2CDriver {
     setting: BaudSetting = null
 
     constructor(client: I2cBus, options?: Sc16is7xxOptions) {
-        super(checkAddress(options), client)
         const o: Sc16is7xxOptions = options || {}
+        const a = o.address !== undefined ? o.address : SC16IS7XX_DEFAULT_ADDRESS
+        if (!(a >= 0x48 && a <= 0x57)) throw new DriverError(`SC16IS7xx address 0x${hex2(a)} is not 0x48–0x57`)
+        this.devAddr = a
+        this.client = client
         this.xtal = o.xtal || SC16IS7XX_DEFAULT_XTAL
         this.baud = o.baud || 115200
         this.maxBaudError = o.maxBaudError
         this.flowControl = !!o.flowControl
     }
 
-    /** Probe (scratch pad echo), software reset, then configure(). */
-    override async initDriver(): Promise<void> {
-        for (const v of [0x5a, 0xa5]) {
-            await this.write(SC16IS7XX_SPR, v)
-            const r = await this.read(SC16IS7XX_SPR)
-            if (r !== v) throw new DriverError(`no SC16IS7xx at 0x${hex2(this.devAddr)}: scratch pad wrote ${hex2(v)}, read ${hex2(r)}`)
-        }
+    /**
+     * Probe (scratch pad echo), software reset, then configure().
+     * @throws DriverError (a bus failure is wrapped in one, as upstream I2CDriver.init does)
+     */
+    async init(): Promise<void> {
         try {
-            await this.write(SC16IS7XX_IOCONTROL, SC16IS7XX_IOCONTROL_SRESET)
-        } catch (e) {
-            // the datasheet does not promise an ACK for the write that resets the slave logic
+            for (const v of [0x5a, 0xa5]) {
+                await this.write(SC16IS7XX_SPR, v)
+                const r = await this.read(SC16IS7XX_SPR)
+                if (r !== v) throw new DriverError(`no SC16IS7xx at 0x${hex2(this.devAddr)}: scratch pad wrote ${hex2(v)}, read ${hex2(r)}`)
+            }
+            try {
+                await this.write(SC16IS7XX_IOCONTROL, SC16IS7XX_IOCONTROL_SRESET)
+            } catch (e) {
+                // the datasheet does not promise an ACK for the write that resets the slave logic
+            }
+            await ds.sleep(1) // ≥ 3 µs
+            await this.configure()
+        } catch (e: any) {
+            if (e instanceof DriverError) throw e
+            throw new DriverError(`I2C device 0x${hex2(this.devAddr)} not found or malfunctioning: ${errText(e)}`)
         }
-        await ds.sleep(1) // ≥ 3 µs
-        await this.configure()
     }
 
     /** Baud divisor, 8N1, FIFOs on and emptied, interrupts off (the transport polls). */
@@ -223,52 +224,35 @@ export class Sc16is7xxDriver extends I2CDriver {
         await this.write(SC16IS7XX_IER, 0)
         const lcr = await this.read(SC16IS7XX_LCR)
         if (lcr !== SC16IS7XX_LCR_8N1) throw new DriverError(`SC16IS7xx LCR reads 0x${hex2(lcr)} after configuration`)
-        await this.lineStatus() // clears a stale overrun flag
+        await this.read(SC16IS7XX_LSR) // clears a stale overrun flag
         this.setting = s
     }
 
-    /** True when the chip still holds this driver's configuration (a reset puts LCR back to 0x1D). */
-    async configured(): Promise<boolean> {
-        return (await this.read(SC16IS7XX_LCR)) === SC16IS7XX_LCR_8N1
-    }
-
-    /** LSR. Reading it clears the overrun bit. */
-    async lineStatus(): Promise<number> {
-        return await this.read(SC16IS7XX_LSR)
-    }
-
-    /** Bytes waiting in the RX FIFO. */
-    async rxLevel(): Promise<number> {
-        return await this.read(SC16IS7XX_RXLVL)
-    }
-
-    /** Free spaces in the TX FIFO. */
-    async txSpace(): Promise<number> {
-        return await this.read(SC16IS7XX_TXLVL)
-    }
-
-    /** Pop `n` (1–64, at most RXLVL) bytes from the RX FIFO in one transaction. */
+    /** Pop `n` (1–64, at most RXLVL) bytes from the RX FIFO (RHR, sub-address 0) in one transaction. */
     async readFifo(n: number): Promise<Buffer> {
         if (!(n >= 1 && n <= SC16IS7XX_FIFO)) throw new DriverError(`RX FIFO read of ${n} bytes`)
-        return await this.readRegBuf(sc16is7xxSubAddress(SC16IS7XX_RHR), n)
+        return await this.client.xfer(this.devAddr, Buffer.from([SC16IS7XX_RHR]), n)
     }
 
-    /** Push `data` (1–64 bytes, at most TXLVL) into the TX FIFO in one transaction. */
+    /** Push `data` (1–64 bytes, at most TXLVL) into the TX FIFO (THR, sub-address 0) in one transaction. */
     async writeFifo(data: Buffer): Promise<void> {
         if (!(data.length >= 1 && data.length <= SC16IS7XX_FIFO)) throw new DriverError(`TX FIFO write of ${data.length} bytes`)
-        await this.writeRegBuf(sc16is7xxSubAddress(SC16IS7XX_THR), data)
+        const tx = Buffer.alloc(1 + data.length) // tx[0] = 0: THR's sub-address
+        tx.set(data, 1)
+        await this.client.xfer(this.devAddr, tx, 0)
     }
 
-    /** Empty both FIFOs. */
-    async resetFifos(): Promise<void> {
-        await this.write(SC16IS7XX_FCR, SC16IS7XX_FCR_FIFO_ENABLE | SC16IS7XX_FCR_RX_RESET | SC16IS7XX_FCR_TX_RESET)
+    /**
+     * One register of channel 0 (the only channel of the 740/750/760): LSR (reading it clears the
+     * overrun bit), RXLVL (bytes waiting), TXLVL (free TX spaces), LCR (8N1 while configured: a
+     * chip reset puts 0x1D back), ...
+     */
+    async read(reg: number): Promise<number> {
+        const b = await this.client.xfer(this.devAddr, Buffer.from([(reg & 0x0f) << 3]), 1)
+        return b[0]
     }
 
-    private async read(reg: number): Promise<number> {
-        return await this.readReg(sc16is7xxSubAddress(reg))
-    }
-
-    private async write(reg: number, value: number): Promise<void> {
-        await this.writeReg(sc16is7xxSubAddress(reg), value)
+    async write(reg: number, value: number): Promise<void> {
+        await this.client.xfer(this.devAddr, Buffer.from([(reg & 0x0f) << 3, value]), 0)
     }
 }

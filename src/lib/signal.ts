@@ -25,15 +25,15 @@ export class Signal {
         const me = ds.Fiber.self()
         this.waiters.push(me)
         const v = await ds.suspend<boolean>(ms)
-        if (v !== true) this.forget(me) // timed out: notify() did not take it off the list
+        if (v !== true) {
+            // timed out: notify() did not take it off the list (inlined: one caller)
+            const w = this.waiters
+            const i = w.indexOf(me)
+            if (i >= 0) {
+                for (let k = i + 1; k < w.length; k++) w[k - 1] = w[k]
+                w.pop()
+            }
+        }
         return v === true
-    }
-
-    private forget(f: ds.Fiber) {
-        const w = this.waiters
-        const i = w.indexOf(f)
-        if (i < 0) return
-        for (let k = i + 1; k < w.length; k++) w[k - 1] = w[k]
-        w.pop()
     }
 }

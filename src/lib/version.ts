@@ -6,33 +6,34 @@
 // (semantic versioning's rule: a pre-release precedes its release, and a plan for one while its
 // release runs is a downgrade). No RegExp (DeviceScript has none).
 
+import { parseDecimal } from "./decimal"
+
 function parts(v: string): string[] {
     let s = v.trim()
-    if (s.length > 0 && (s[0] === "V" || s[0] === "v")) s = s.slice(1)
+    const c0 = s.charCodeAt(0)
+    if (c0 === 86 /* V */ || c0 === 118 /* v */) s = s.slice(1)
+    // slices between separators, found by char code (s[i] makes a one-character string per byte)
     const out: string[] = []
-    let cur = ""
+    let start = 0
     for (let i = 0; i < s.length; i++) {
-        const ch = s[i]
-        if (ch === "_" || ch === ".") {
-            out.push(cur)
-            cur = ""
-        } else cur += ch
+        const c = s.charCodeAt(i)
+        if (c === 95 /* _ */ || c === 46 /* . */) {
+            out.push(s.slice(start, i))
+            start = i + 1
+        }
     }
-    out.push(cur)
+    out.push(s.slice(start))
     return out
 }
 
 /** The value of an all-digit part, or -1 when it has a non-digit (or is longer than 15 digits). */
 function numericPart(p: string): number {
     if (p.length === 0) return 0
-    if (p.length > 15) return -1
-    let n = 0
-    for (let i = 0; i < p.length; i++) {
-        const c = p.charCodeAt(i)
-        if (c < 48 || c > 57) return -1
-        n = n * 10 + (c - 48)
-    }
-    return n
+    // parseDecimal's digits-only rule, without its sign: "+1" and "-1" are pre-release marks
+    const c0 = p.charCodeAt(0)
+    if (c0 === 43 || c0 === 45) return -1
+    const n = parseDecimal(p)
+    return isNaN(n) ? -1 : n
 }
 
 /** -1 when a < b, 0 when equal, 1 when a > b. */
@@ -41,8 +42,8 @@ export function compareVersions(a: string, b: string): number {
     const pb = parts(b)
     const n = Math.max(pa.length, pb.length)
     for (let i = 0; i < n; i++) {
-        const sa = i < pa.length ? pa[i] : ""
-        const sb = i < pb.length ? pb[i] : ""
+        const sa = pa[i] || "" // past the end: undefined, a missing part
+        const sb = pb[i] || ""
         const na = numericPart(sa)
         const nb = numericPart(sb)
         if (na >= 0 && nb >= 0) {

@@ -10,7 +10,7 @@
 // I2C pins are compile-time hardware configuration in DeviceScript: the entry calls
 // configureHardware({ i2c: { pinSDA, pinSCL, kHz } }) itself, with literal pins.
 
-export { startSc16is7xx } from "../drivers/sc16is7xx-transport"
+export { startSc16is7xx, stopSc16is7xx } from "../drivers/sc16is7xx-transport"
 export type { Sc16is7xxStartOptions } from "../drivers/sc16is7xx-transport"
 export { startW25qFlash } from "./spi-bus"
 export type { W25qBoardOptions } from "./spi-bus"

@@ -8,7 +8,8 @@ import * as ds from "@devicescript/core"
 import { AtClient } from "../at/client"
 import { CommandOptions, PayloadSink } from "../at/client-types"
 import { AtError, AtMalformedError } from "../at/errors"
-import { lineInt, parseDecimal } from "../at/fields"
+import { lineInt } from "../at/fields"
+import { parseDecimal } from "../lib/decimal"
 import { OtaAction } from "./events"
 
 export interface BlockReply {
@@ -37,11 +38,6 @@ export async function qiotState(at: AtClient): Promise<number> {
     return s
 }
 
-/** AT+QIOTREG=1: connect now. The outcome arrives as +QIOTEVT 1/2/3 events. */
-export async function qiotRegister(at: AtClient) {
-    await at.command("AT+QIOTREG=1")
-}
-
 export async function reportMcuVersion(at: AtClient, component: string, version: string) {
     if (!quotable(component) || !quotable(version))
         throw new AtError("bad-command", "AT+QIOTMCUVER", "component or version not quotable")
@@ -53,11 +49,6 @@ export async function requestPlan(at: AtClient, withSha: boolean) {
     await at.command(withSha ? "AT+QIOTOTAREQ=1" : "AT+QIOTOTAREQ")
 }
 
-/** AT+QIOTUPDATE=<action>: refuse, accept, next piece, or installing (all read). */
-export async function qiotUpdate(at: AtClient, action: OtaAction) {
-    await at.command(`AT+QIOTUPDATE=${action}`)
-}
-
 /** The largest block AT+QIOTOTARD=? allows: `+QIOTOTARD: <start>,(1-1024)`; -1 if the form is unknown. */
 export async function maxBlock(at: AtClient): Promise<number> {
     const r = await at.command("AT+QIOTOTARD=?", { expect: "+QIOTOTARD" })
@@ -65,9 +56,9 @@ export async function maxBlock(at: AtClient): Promise<number> {
     const open = text.indexOf("(")
     const close = text.indexOf(")", open + 1)
     if (open < 0 || close < 0) return -1
-    const range = text.slice(open + 1, close)
-    const dash = range.indexOf("-")
-    const n = parseDecimal((dash < 0 ? range : range.slice(dash + 1)).trim())
+    // the upper bound: after the range's first "-", else the whole range
+    const dash = text.indexOf("-", open + 1)
+    const n = parseDecimal(text.slice(dash >= 0 && dash < close ? dash + 1 : open + 1, close).trim())
     return n > 0 ? n : -1
 }
 
@@ -93,14 +84,14 @@ export async function csq(at: AtClient): Promise<number> {
 }
 
 /**
- * AT+QIOTUPDATE=<action> on a plan. An ERROR is retried after a pause (`retries` times); a
+ * AT+QIOTUPDATE=<action> on a plan: refuse, accept, next piece, or installing (all read). An ERROR is retried after a pause (`retries` times); a
  * timeout is not: the module may have acted, and repeating "next piece" could skip one. A
  * download's stall handling repeats the action when the expected event does not come.
  */
 export async function planAction(at: AtClient, action: OtaAction, retries: number) {
     for (let attempt = 0; ; attempt++) {
         try {
-            await qiotUpdate(at, action)
+            await at.command(`AT+QIOTUPDATE=${action}`)
             return
         } catch (err) {
             if (!(err instanceof AtError)) throw err
@@ -114,7 +105,7 @@ export async function planAction(at: AtClient, action: OtaAction, retries: numbe
 /** Best effort (refusals, aborts): an AT failure here changes nothing. True when the module answered OK. */
 export async function tryPlanAction(at: AtClient, action: OtaAction): Promise<boolean> {
     try {
-        await qiotUpdate(at, action)
+        await at.command(`AT+QIOTUPDATE=${action}`)
         return true
     } catch (err) {
         if (!(err instanceof AtError)) throw err

@@ -101,19 +101,20 @@ export function isPlanFailed(e: QiotEvent): boolean {
 export function parseOffer(e: QiotEvent): OtaOffer {
     if (e.type !== EVT_OTA || e.code !== OTA_OFFER) return null
     const f = lineFields(e.line)
-    if (f.count() !== 8) return null
+    if (f.values.length !== 8) return null
     const size = f.int(7)
     const minBattery = f.int(5)
     const minSignal = f.int(6)
-    if (!(size > 0) || isNaN(minBattery) || isNaN(minSignal) || f.str(2).length === 0 || f.str(4).length === 0)
-        return null
-    return { component: f.str(2), source: f.str(3), target: f.str(4), minBattery, minSignal, size }
+    const component = f.str(2)
+    const target = f.str(4)
+    if (!(size > 0) || isNaN(minBattery) || isNaN(minSignal) || component.length === 0 || target.length === 0) return null
+    return { component, source: f.str(3), target, minBattery, minSignal, size }
 }
 
 export function parseStart(e: QiotEvent): OtaStart {
     if (e.type !== EVT_OTA || e.code !== OTA_START) return null
     const f = lineFields(e.line)
-    const n = f.count()
+    const n = f.values.length
     if (n !== 6 && n !== 7) return null
     const length = f.int(3)
     const md5 = f.str(4).toLowerCase()
@@ -126,7 +127,7 @@ export function parseStart(e: QiotEvent): OtaStart {
 export function parsePiece(e: QiotEvent): OtaPiece {
     if (e.type !== EVT_OTA || e.code !== OTA_PIECE) return null
     const f = lineFields(e.line)
-    if (f.count() !== 6) return null
+    if (f.values.length !== 6) return null
     const total = f.int(3)
     const start = f.int(4)
     const length = f.int(5)

@@ -35,8 +35,19 @@ export class EventInbox {
             if (this.filter.indication(line)) e = { type: EVT_INDICATION, code: 0, line }
         } else e = parseQiotEvent(line)
         if (!e) return
-        if (this.queue.length >= this.max) {
-            this.removeAt(this.victim())
+        const q = this.queue
+        if (q.length >= this.max) {
+            // drop for room the oldest event that is not an upgrade's own, else the oldest
+            // (inlined: one caller)
+            let victim = 0
+            for (let i = 0; i < q.length; i++) {
+                const t = q[i].type
+                if (t !== EVT_OTA && t !== EVT_MODULE_RESTART && t !== EVT_INDICATION) {
+                    victim = i
+                    break
+                }
+            }
+            this.removeAt(victim)
             this.dropped++
         }
         this.queue.push(e)
@@ -68,8 +79,9 @@ export class EventInbox {
     async next(match: (e: QiotEvent) => boolean, timeoutMs: number): Promise<QiotEvent> {
         const deadline = ds.millis() + timeoutMs
         while (true) {
-            for (let i = 0; i < this.queue.length; i++) {
-                const e = this.queue[i]
+            const q = this.queue
+            for (let i = 0; i < q.length; i++) {
+                const e = q[i]
                 if (match(e)) {
                     this.removeAt(i)
                     return e
@@ -79,15 +91,6 @@ export class EventInbox {
             if (left <= 0) return null
             await this.signal.wait(left)
         }
-    }
-
-    /** The event to drop for room: the oldest that is not an upgrade's own, else the oldest. */
-    private victim(): number {
-        for (let i = 0; i < this.queue.length; i++) {
-            const t = this.queue[i].type
-            if (t !== EVT_OTA && t !== EVT_MODULE_RESTART && t !== EVT_INDICATION) return i
-        }
-        return 0
     }
 
     private removeAt(i: number) {

@@ -5,16 +5,17 @@
 import * as ds from "@devicescript/core"
 import { AtClient } from "../at/client"
 import { AtError } from "../at/errors"
-import { echoOff, qiotRegister, qiotState } from "./commands"
-import { EVT_ACCESS, EVT_AUTH, EVT_SUBSCRIBE, OK_CODE, QiotEvent, QiotState } from "./events"
+import { qiotState } from "./commands"
+import { EVT_AUTH, EVT_SUBSCRIBE, OK_CODE, QiotEvent, QiotState } from "./events"
 import { EventInbox } from "./inbox"
 import { errText } from "../lib/err-text"
 
 /** While registration events are awaited, the state is asked this often (a lost event must not stall). */
 const STATE_POLL_MS = 5000
 
+/** Types 1, 2, 3 (EVT_AUTH, EVT_ACCESS, EVT_SUBSCRIBE), as one range test. */
 function isRegistration(e: QiotEvent) {
-    return e.type === EVT_AUTH || e.type === EVT_ACCESS || e.type === EVT_SUBSCRIBE
+    return e.type >= EVT_AUTH && e.type <= EVT_SUBSCRIBE
 }
 
 /** Is the platform session up? AT errors propagate. */
@@ -32,7 +33,7 @@ export async function subscribe(at: AtClient, inbox: EventInbox, timeoutMs: numb
     try {
         if (await subscribed(at)) return ""
         inbox.clear()
-        await qiotRegister(at)
+        await at.command("AT+QIOTREG=1") // connect now; the outcome arrives as +QIOTEVT 1/2/3 events
     } catch (err) {
         if (!(err instanceof AtError)) throw err
         return errText(err)
@@ -46,13 +47,6 @@ export async function subscribe(at: AtClient, inbox: EventInbox, timeoutMs: numb
             if (e.type === EVT_SUBSCRIBE) return ""
         } else if ((await subscribedIfKnown(at)) === true) return ""
     }
-}
-
-/** Resynchronise the link, echo off, subscribe. "" when up, else why not; AT errors of the first two propagate. */
-export async function bringUp(at: AtClient, inbox: EventInbox, registerTimeoutMs: number): Promise<string> {
-    await at.resync()
-    await echoOff(at)
-    return await subscribe(at, inbox, registerTimeoutMs)
 }
 
 /** AT+QIOTSTATE? as an answer that may be missing: true, false, or null when the module did not say. */
@@ -79,7 +73,10 @@ export async function recover(at: AtClient, inbox: EventInbox, registerTimeoutMs
     while (true) {
         let why = ""
         try {
-            why = await bringUp(at, inbox, registerTimeoutMs)
+            // bring up: resynchronise the link, echo off (ATE0), subscribe
+            await at.resync()
+            await at.command("ATE0")
+            why = await subscribe(at, inbox, registerTimeoutMs)
             if (why === "") return ""
         } catch (err) {
             if (!(err instanceof AtError)) throw err

@@ -79,7 +79,7 @@ export function parseSimCfg(line: string): BoardSettings {
     if (!line.startsWith(SIMCFG_PREFIX)) return null
     // the AT field parser, not String.split: split is 0.3 KB of library bytecode nothing else needs
     const f = lineFields(line)
-    const n = f.count()
+    const n = f.values.length
     if (n !== 4 && n !== 5) return null
     const battery = f.int(0)
     const st = f.int(1)

@@ -1,5 +1,5 @@
 import { afterEach, beforeEach, describe, expect, it, vi } from "vitest"
-import { AtClient } from "../../src/at/client"
+import { AtClient, offUrc } from "../../src/at/client"
 import { AtClientOptions, PayloadSink } from "../../src/at/client-types"
 import { createPipe } from "../../src/link/pipe"
 import {
@@ -109,7 +109,7 @@ describe("AT client: commands and typed results", () => {
         expect([e3.code, e3.cms]).toEqual([304, true])
         const e4 = (await fails(client.command("AT+QX"))) as AtCmeError
         expect([e4.code, e4.text]).toEqual([-1, "SIM not inserted"])
-        expect(client.needsSync()).toBe(false) // a clean error answer keeps the link in sync
+        expect(client.outOfSync).toBe(false) // a clean error answer keeps the link in sync
     })
 
     it("refuses command text that cannot be sent, before sending anything", async () => {
@@ -192,7 +192,7 @@ describe("AT client: URCs", () => {
         const down = Buffer.from([0, 13, 10, 79, 75, 13, 10, 255])
         module.on("AT+CSQ", [{ data: Buffer.concat([Buffer.from("\r\n+QIOTEVT: 5,10200,8\r\n"), down, Buffer.from("\r\n+CSQ: 20,99\r\n\r\nOK\r\n")]) }])
         const { s, sink } = collectSink()
-        client.setUrcPayloadSink(sink)
+        client.urcSink = sink
         const r = await run(client.command("AT+CSQ"))
         expect(r.lines).toEqual(["+CSQ: 20,99"])
         expect(urcs).toEqual(["+QIOTEVT: 5,10200,8"])
@@ -203,10 +203,11 @@ describe("AT client: URCs", () => {
     it("a handler can unsubscribe", async () => {
         const { module, client, urcs } = setup()
         const mine: string[] = []
-        const off = client.onUrc(l => mine.push(l))
+        const handler = (l: string) => mine.push(l)
+        client.onUrc(handler)
         module.send("\r\n+QIOTEVT: 7,10702\r\n")
         await run(client.command("AT"))
-        off()
+        offUrc(client, handler)
         module.send("\r\n+QIOTEVT: 7,10703\r\n")
         await run(client.command("AT"))
         expect(mine).toEqual(["+QIOTEVT: 7,10702"])
@@ -235,12 +236,12 @@ describe("AT client: timeouts and recovery", () => {
         const e = (await fails(client.command("AT+SLOW"))) as AtTimeoutError
         expect(e).toBeInstanceOf(AtTimeoutError)
         expect([e.reason, e.timeoutMs]).toEqual(["timeout", 3000])
-        expect(client.needsSync()).toBe(true)
+        expect(client.outOfSync).toBe(true)
         const r = await run(client.command("AT+CSQ"))
         expect(r.lines).toEqual(["+CSQ: 17,99"])
         expect(module.received.filter(c => c === "AT").length).toBeGreaterThanOrEqual(2) // the late OK forced a second AT
         expect(client.stats.strayFinals).toBeGreaterThanOrEqual(1)
-        expect(client.needsSync()).toBe(false)
+        expect(client.outOfSync).toBe(false)
     })
 
     it("fails with no-sync when the module never answers AT, and keeps delivering URCs", async () => {
@@ -280,7 +281,7 @@ describe("AT client: timeouts and recovery", () => {
         const e = (await fails(client.command("AT+QIOTOTARD=0,8", { sink }))) as AtMalformedError
         expect(e.detail).toBe("payload-trailer")
         expect(s.ended).toBe(false)
-        expect(client.needsSync()).toBe(true)
+        expect(client.outOfSync).toBe(true)
     })
 
     it("fails on a length header above the payload limit without allocating it, then recovers", async () => {
@@ -312,7 +313,7 @@ describe("AT client: the module or the link goes away", () => {
         expect(e).toBeInstanceOf(AtLinkLostError)
         expect(e.reason).toBe("module-reboot")
         expect(urcs).toEqual(["RDY"])
-        expect(client.needsSync()).toBe(true)
+        expect(client.outOfSync).toBe(true)
         module.on("AT+CSQ", "\r\n+CSQ: 17,99\r\n\r\nOK\r\n")
         expect((await run(client.command("AT+CSQ"))).lines).toEqual(["+CSQ: 17,99"])
     })

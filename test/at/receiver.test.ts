@@ -163,8 +163,8 @@ describe("AT receiver: framing rules", () => {
 
     it("accepts more URCs and payload headers registered by the product", () => {
         const table = quectelLineTable()
-            .addUrc("+MYURC")
-            .addPayload({ prefix: "+MYDATA", lengthField: 0, applies: f => f.count() === 1, urc: false })
+        table.urcs.push("+MYURC")
+        table.payloads.push({ prefix: "+MYDATA", lengthField: 0, applies: f => f.values.length === 1, urc: false })
         const { rec, rx } = receiverWith({}, table)
         rx.feed(Buffer.from("+MYURC: 1\r\n+MYDATA: 2\r\n\r\n\r\n+OTHER: 1\r\n"))
         expect(rec.events).toEqual(["urc +MYURC: 1", "payload 2", `end true 2 ${md8(Buffer.from("\r\n"))}`, "line +OTHER: 1"])
@@ -172,9 +172,9 @@ describe("AT receiver: framing rules", () => {
 
     it("treats a URC prefix as the response when the pending command answers with it", () => {
         const { rec, rx } = receiverWith()
-        rx.setSolicitedPrefix("+CPIN")
+        rx.solicited = "+CPIN"
         rx.feed(Buffer.from("+CPIN: READY\r\n+QIND: x\r\n"))
-        rx.setSolicitedPrefix("")
+        rx.solicited = ""
         rx.feed(Buffer.from("+CPIN: READY\r\n"))
         expect(rec.events).toEqual(["line +CPIN: READY", "urc +QIND: x", "urc +CPIN: READY"])
     })
@@ -197,7 +197,7 @@ describe("AT receiver: bad input is a typed fault, never an allocation", () => {
         const { rec, rx } = receiverWith({ maxLine: 64 })
         rx.feed(Buffer.from("+QIOTEVT: " + "9".repeat(5000) + "\r\n+QIOTEVT: 7,10702\r\nOK\r\n"))
         expect(rec.events).toEqual(["fault line-overflow", "urc +QIOTEVT: 7,10702", "final ok -1"])
-        expect(rx.heldBytes()).toBe(0)
+        expect(rx.lineLen).toBe(0)
     })
 
     it("accepts a line of exactly maxLine bytes", () => {
@@ -248,7 +248,7 @@ describe("AT receiver: bad input is a typed fault, never an allocation", () => {
     it("reset() forgets a partial line", () => {
         const { rec, rx } = receiverWith()
         rx.feed(Buffer.from("+QIOTEVT: 7,107"))
-        expect(rx.heldBytes()).toBe(15)
+        expect(rx.lineLen).toBe(15)
         rx.reset()
         rx.feed(Buffer.from("OK\r\n"))
         expect(rec.events).toEqual(["final ok -1"])
@@ -267,7 +267,7 @@ describe("AT fields", () => {
         expect(g.values).toEqual(["FOTA", "UPDATING", "2"])
         expect(g.int(2)).toBe(2)
         expect(lineFields('+X: "a,b",,c,').values).toEqual(["a,b", "", "c", ""])
-        expect(lineFields("+X:").count()).toBe(0)
+        expect(lineFields("+X:").values.length).toBe(0)
         expect(lineFields('+X: "unterminated, still').values).toEqual(["unterminated, still"])
     })
 
@@ -338,7 +338,7 @@ describe("AT receiver: fuzz", () => {
             while (off < stream.length) {
                 const end = Math.min(stream.length, off + r.int(1, 97))
                 rx.feed(stream, off, end)
-                expect(rx.heldBytes()).toBeLessThanOrEqual(maxLine)
+                expect(rx.lineLen).toBeLessThanOrEqual(maxLine)
                 off = end
                 if (r.next() < 0.05) rx.reset()
                 else if (r.next() < 0.05) rx.abortPayload()

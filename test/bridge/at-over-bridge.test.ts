@@ -6,6 +6,7 @@ import { afterEach, beforeEach, describe, expect, test, vi } from "vitest"
 import { AtClient } from "../../src/at/client"
 import { PayloadSink } from "../../src/at/client-types"
 import { AtError } from "../../src/at/errors"
+import { stopSc16is7xx } from "../../src/drivers/sc16is7xx-transport"
 import { buildDevCenter, emulatorOptions, makeImage } from "../../sim/device/device"
 import { QuecModule } from "../../sim/module/module"
 import { runDevice, World } from "../sota/world"
@@ -103,7 +104,7 @@ describe("AT through the SC16IS7xx bridge", () => {
             (e: AtError) => e
         )
         await tick(30) // the payload is streaming (1 KB takes 89 ms at 115 200)
-        await settle(w.t.stop()) // the MCU is busy elsewhere for 25 ms: 64 bytes fill in 5.6 ms
+        await settle(stopSc16is7xx(w.t)) // the MCU is busy elsewhere for 25 ms: 64 bytes fill in 5.6 ms
         await tick(25)
         w.t.start()
         const err = await settle(failed)
@@ -114,7 +115,7 @@ describe("AT through the SC16IS7xx bridge", () => {
         expect(w.b.chip.stats.overrunBytes).toBeGreaterThan(0)
         expect(sink.ends).toEqual([false])
         // the client resynchronises (AT/OK on a quiet line) before the next command
-        expect(at.needsSync()).toBe(true)
+        expect(at.outOfSync).toBe(true)
         const r = await settle(at.command("AT+QIOTOTARD=0,1024", { sink, expect: "+QIOTOTARD" }))
         expect(r.payloadLength).toBe(1024)
         expect(sink.bytes().equals(w.image.subarray(0, 1024))).toBe(true)

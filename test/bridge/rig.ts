@@ -1,7 +1,7 @@
 // The bridge on the bench: a UART line, the SC16IS7xx model on its MCU end, a raw terminal (or
 // the module emulator) on the other, and the driver's transport started against the model.
 import { vi } from "vitest"
-import { Sc16is7xxStartOptions, Sc16is7xxTransport, startSc16is7xx } from "../../src/drivers/sc16is7xx-transport"
+import { Sc16is7xxStartOptions, Sc16is7xxTransport, startSc16is7xx, stopSc16is7xx } from "../../src/drivers/sc16is7xx-transport"
 import { Sc16is7xxModel, Sc16is7xxModelOptions } from "../../sim/bridge/sc16is7xx-model"
 import { UartLine } from "../../sim/link/uart-line"
 import { Rng } from "../../sim/lib/rng"
@@ -68,7 +68,7 @@ export class Bench {
     }
 
     async stop() {
-        if (this.transport) await settle(this.transport.stop())
+        if (this.transport) await settle(stopSc16is7xx(this.transport))
         this.chip.dispose()
     }
 }

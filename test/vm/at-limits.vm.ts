@@ -66,7 +66,7 @@ describe("AT receiver under the VM's limits", () => {
         }
         await feedPackets(rx, Buffer.from("\r\nOK\r\n"))
         expect(rx.bytesIn).toBe(65536 + 6)
-        expect(rx.heldBytes()).toBe(0)
+        expect(rx.lineLen).toBe(0)
         expect(c.faults > 0).toBe(true)
         expect(c.finals >= 1).toBe(true)
         expect(ballast.length).toBe(6)

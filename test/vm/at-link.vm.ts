@@ -159,7 +159,7 @@ describe("AT client in the VM", () => {
             timedOut = e instanceof AtTimeoutError
         }
         expect(timedOut).toBe(true)
-        expect(client.needsSync()).toBe(true)
+        expect(client.outOfSync).toBe(true)
     })
 
     test("a transport that hands over 6 KB at once: the client feeds it a slice per turn", async () => {
