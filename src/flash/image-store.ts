@@ -16,7 +16,7 @@ import { Flash, FlashError } from "./flash"
 import { MetaLog } from "./meta-log"
 import { BadWhy, BlockHasher, BootResult, DownloadJournal, ImagePlan, RecordKeeper, SlotCheck, StoreError, UpgradeStore } from "./store-port"
 import {
-    cloneState, copyBuf, emptyProgress, encodeProgress, encodeState, initialState, journalOf, MAX_MIDSTATE, MAX_STATE_BODY,
+    cloneState, emptyProgress, encodeProgress, encodeState, initialState, journalOf, MAX_MIDSTATE, MAX_STATE_BODY,
     Progress, REC_OUTCOME, REC_PROGRESS, REC_STATE, slotIn, stateInForce, stateReadable, StoreState,
 } from "./store-records"
 import { bootable, confirmedSlot, decideBoot, markBadSlot, unrecordedBoot } from "./boot-decision"
@@ -352,7 +352,7 @@ export class ImageStore implements UpgradeStore {
      */
     async saveJournal(written: number, verified: number, midstate?: Buffer): Promise<void> {
         const t = this.requireReceiving()
-        const mid = midstate ? copyBuf(midstate) : Buffer.alloc(0)
+        const mid = midstate ? Buffer.from(midstate) : Buffer.alloc(0) // a copy: the caller reuses its buffer
         // a rebuild's offsets are the image's, which may outgrow its package
         const size = this.rebuilding ? this.layout.slotSize : this.st.slots[t].size
         if (!(verified >= 0 && verified <= written && written <= size) || mid.length > MAX_MIDSTATE)

@@ -102,35 +102,16 @@ export function initialState(): StoreState {
     return { active: -1, session: 0, counter: 0, slots: [emptySlot(), emptySlot()], progress: emptyProgress() }
 }
 
-export function copyBuf(b: Buffer): Buffer {
-    const o = Buffer.alloc(b.length)
-    for (let i = 0; i < b.length; i++) o[i] = b[i]
-    return o
-}
-
-export function cloneSlot(s: SlotInfo): SlotInfo {
-    return {
-        state: s.state,
-        bootsLeft: s.bootsLeft,
-        version: s.version,
-        size: s.size,
-        crc32: s.crc32,
-        crcKnown: s.crcKnown,
-        sha256: s.sha256,
-        md5: s.md5,
-        why: s.why,
-        unreported: s.unreported,
-    }
-}
-
+/**
+ * A copy of the state whose slots and progress can be changed without touching `st` (digest and
+ * midstate Buffers are shared: nothing changes them in place). Object.assign is native in the VM:
+ * field-by-field literals cost ~300 B of bytecode.
+ */
 export function cloneState(st: StoreState): StoreState {
-    return {
-        active: st.active,
-        session: st.session,
-        counter: st.counter,
-        slots: [cloneSlot(st.slots[0]), cloneSlot(st.slots[1])],
-        progress: { written: st.progress.written, verified: st.progress.verified, midstate: st.progress.midstate },
-    }
+    const c: StoreState = Object.assign({}, st)
+    c.slots = [Object.assign({}, st.slots[0]), Object.assign({}, st.slots[1])]
+    c.progress = Object.assign({}, st.progress)
+    return c
 }
 
 /**
@@ -344,7 +325,7 @@ export function journalOf(st: StoreState, t: number): DownloadJournal {
         md5: toHex(s.md5),
         written: p.written,
         verified: p.verified,
-        midstate: copyBuf(p.midstate),
+        midstate: Buffer.from(p.midstate), // a copy (native in the VM, as in Node)
     }
 }
 
