@@ -42,7 +42,12 @@ export class ImageStore implements UpgradeStore {
     private writer: BlockWriter = null
     /** A rebuild (openImage): the image is written with writeImage, its offsets may outgrow the package's size. */
     private rebuilding = false
-    private log: MetaLog
+    /**
+     * The metadata log; `log.erases` are the sector erases done by this store object (wear figures).
+     * (No slotInfo/activeSlot/metaErases methods: every method of a class is compiled into every
+     * image that has the class, and only the simulator and tests read these: state() and log do.)
+     */
+    readonly log: MetaLog
     private budget: StepBudget
     private maxTrialBoots: number
     private verifyOnBoot: boolean
@@ -102,7 +107,18 @@ export class ImageStore implements UpgradeStore {
      */
     async boot(check?: SlotCheck): Promise<BootResult> {
         this.mounted()
-        if (this.externalBoot) return this.bootChosen()
+        if (this.externalBoot) {
+            // what a boot stage chose and recorded: the active slot, which must be bootable
+            // (inlined: one caller; a method costs 16 B of descriptor + 11 B of prototype table)
+            const a = this.st.active
+            if (a < 0 || !bootable(this.st.slots[a])) throw new StoreError("no-image", "the boot stage left no bootable slot active")
+            this.running = a
+            const chosen = this.bootResult(this.st, this.st.slots[a].state === "trial", false, false)
+            // what the boot stage itself decided is this boot's rollback; a reject() was the program's own
+            const w = chosen.why
+            chosen.rolledBack = w === BadWhy.NotConfirmed || w === BadWhy.ImageCheck || w === BadWhy.Crc
+            return chosen
+        }
         let d = decideBoot(this.st, -1)
         // a trial boot always checks what it is about to run (once per upgrade); every boot with verifyOnBoot or a check
         const always = this.verifyOnBoot || !!check
@@ -130,18 +146,6 @@ export class ImageStore implements UpgradeStore {
         this.running = d.slot
         const res = this.bootResult(d.next, d.trial, d.rolledBack, d.changed)
         res.metaFault = fault
-        return res
-    }
-
-    /** What a boot stage chose and recorded: the active slot, which must be bootable. */
-    private bootChosen(): BootResult {
-        const a = this.st.active
-        if (a < 0 || !bootable(this.st.slots[a])) throw new StoreError("no-image", "the boot stage left no bootable slot active")
-        this.running = a
-        const res = this.bootResult(this.st, this.st.slots[a].state === "trial", false, false)
-        // what the boot stage itself decided is this boot's rollback; a reject() was the program's own
-        const w = res.why
-        res.rolledBack = w === BadWhy.NotConfirmed || w === BadWhy.ImageCheck || w === BadWhy.Crc
         return res
     }
 
@@ -487,24 +491,10 @@ export class ImageStore implements UpgradeStore {
         return cloneState(this.st)
     }
 
-    slotInfo(slot: number) {
-        return this.state().slots[slot]
-    }
-
-    activeSlot(): number {
-        this.mounted()
-        return this.st.active
-    }
-
     /** The slot boot() chose in this run of the program. */
     runningSlot(): number {
         if (this.running < 0) throw new StoreError("reboot-required", "boot() first")
         return this.running
-    }
-
-    /** Metadata sector erases done by this store object (wear figures). */
-    metaErases(): number {
-        return this.log.erases
     }
 
     private async commit(next: StoreState) {
