@@ -72,7 +72,7 @@ export class ImageStore implements UpgradeStore {
         this.budget = new StepBudget(o.yieldEvery || 1024, o.yielder)
         checkLayout(flash, layout)
         this.log = new MetaLog(flash, layout.metaAddress, layout.metaSectors, this.budget)
-        if (this.log.maxBody() < MAX_STATE_BODY)
+        if (this.log.maxBody < MAX_STATE_BODY)
             throw new StoreError("bad-layout", `metadata sectors too small for a ${MAX_STATE_BODY}-byte state`)
         this.st = null
         this.running = -1

@@ -199,6 +199,8 @@ export class MetaLog {
     erases: number
     /** Record copies programmed since construction. */
     programs: number
+    /** Largest body a sector can take as a snapshot: both copies, with room left for the log to move on (a field: a method costs ~40 B more). */
+    readonly maxBody: number
 
     constructor(flash: Flash, base: number, sectors: number, budget: StepBudget) {
         this.flash = flash
@@ -214,6 +216,7 @@ export class MetaLog {
         this.erases = 0
         this.programs = 0
         this.bestSeq = 0
+        this.maxBody = maxRecordBody(this.sectorSize, this.unit)
     }
 
     /**
@@ -237,7 +240,7 @@ export class MetaLog {
     private async mountSector(sector: number, check: RecordCheck) {
         const self = this
         const at = this.base + sector * this.sectorSize
-        const tail = await scanSector(this.flash, at, this.sectorSize, this.unit, this.maxBody(), this.budget, (seq, type, buf, bodyStart, len, offset) => {
+        const tail = await scanSector(this.flash, at, this.sectorSize, this.unit, this.maxBody, this.budget, (seq, type, buf, bodyStart, len, offset) => {
             if (self.cur < 0 || seqNewer(seq, self.bestSeq)) {
                 self.bestSeq = seq
                 self.cur = sector
@@ -258,18 +261,13 @@ export class MetaLog {
         return this.cur >= 0 && this.tail + 2 * recordSize(bodyLength, this.unit) <= this.sectorSize
     }
 
-    /** Largest body a sector can take as a snapshot: both copies, with room left for the log to move on. */
-    maxBody(): number {
-        return maxRecordBody(this.sectorSize, this.unit)
-    }
-
     /**
      * Append a record (two copies). When it does not fit, the log wraps onto the next sector,
      * which is erased first; `snapshot` must then be true (the record must hold the full state).
      * Returns the seq written.
      */
     async append(type: number, body: Buffer, snapshot: boolean): Promise<number> {
-        if (body.length > this.maxBody()) throw new Error(`meta log: record of ${body.length} bytes too large`)
+        if (body.length > this.maxBody) throw new Error(`meta log: record of ${body.length} bytes too large`)
         if (!this.fits(body.length)) {
             if (!snapshot) throw new Error("meta log: only a snapshot may open a sector")
             const next = this.cur < 0 ? 0 : (this.cur + 1) % this.sectors
