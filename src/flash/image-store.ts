@@ -31,31 +31,36 @@ function raise(st: StoreState, c: number) {
     if (c > st.counter) st.counter = Math.min(c, 0xffffffff)
 }
 
-export class ImageStore implements UpgradeStore {
+/**
+ * The store for block downloads (the boards'): everything but a rebuild's openImage/writeImage
+ * and state(), which ImageStore (below) adds. Split because every method of a class is compiled into every
+ * image that uses the class: a board without a rebuilder is ~300 B of bytecode smaller this way.
+ */
+export class BlockImageStore implements UpgradeStore {
     readonly flash: Flash
     readonly layout: StoreLayout
     readonly slotSize: number
     readonly allowDowngrade: boolean
     /** The last-outcome record, when StoreOptions.outcomes keeps one. */
     readonly outcomes: RecordKeeper
-    private every: number
-    private writer: BlockWriter = null
+    protected every: number
+    protected writer: BlockWriter = null
     /** A rebuild (openImage): the image is written with writeImage, its offsets may outgrow the package's size. */
-    private rebuilding = false
+    protected rebuilding = false
     /**
      * The metadata log; `log.erases` are the sector erases done by this store object (wear figures).
      * (No slotInfo/activeSlot/metaErases methods: every method of a class is compiled into every
      * image that has the class, and only the simulator and tests read these: state() and log do.)
      */
     readonly log: MetaLog
-    private budget: StepBudget
+    protected budget: StepBudget
     private maxTrialBoots: number
     private verifyOnBoot: boolean
     private externalBoot: boolean
-    private st: StoreState
+    protected st: StoreState
     private running: number
     /** Receiving slot: per sector, the offset from which it is known erased (-1: unknown). */
-    private blankFrom: number[]
+    protected blankFrom: number[]
 
     constructor(flash: Flash, layout: StoreLayout, options?: StoreOptions) {
         const o: StoreOptions = options || {}
@@ -273,35 +278,6 @@ export class ImageStore implements UpgradeStore {
         this.rebuilding = false
     }
 
-    /**
-     * A rebuild: the agent writes the image itself (writeImage), from `from` (0, or resumePoint()),
-     * and saves the journal on multiples of the returned interval (whole sectors).
-     */
-    openImage(from: number): number {
-        this.requireReceiving()
-        if (from !== 0 && from !== this.resumePoint()) throw new StoreError("bad-argument", "not the resume point")
-        this.writer = null
-        this.rebuilding = true
-        return this.every
-    }
-
-    /**
-     * Image bytes of a rebuild at `offset`, in order, up to the slot's end (writeSlot's rules: a
-     * sector erased when a write reaches its start, never written twice); a write that is not
-     * whole program units is padded with 0xFF, so it must be the image's last.
-     */
-    async writeImage(offset: number, data: Buffer, len: number): Promise<void> {
-        const t = this.requireReceiving()
-        const unit = this.flash.geometry.programUnit
-        const n = Math.ceil(len / unit) * unit
-        let b = data
-        if (n !== data.length) {
-            b = Buffer.alloc(n)
-            for (let i = 0; i < n; i++) b[i] = i < len ? data[i] : 0xff
-        }
-        await writeSlot(this.flash, this.budget, this.blankFrom, this.layout.slotAddress[t], this.layout.slotSize, offset, b, this)
-    }
-
     /** Bytes of the running slot (a delta's base), or of the receiving one (a rebuild's output). */
     async readImage(receiving: boolean, offset: number, len: number): Promise<Buffer> {
         const slot = receiving ? this.requireReceiving() : this.runningSlot()
@@ -485,12 +461,6 @@ export class ImageStore implements UpgradeStore {
         return await slotCrc(this.flash, this.layout.slotAddress[slot], size, this.budget)
     }
 
-    /** A copy of the state in force. */
-    state(): StoreState {
-        this.mounted()
-        return cloneState(this.st)
-    }
-
     /** The slot boot() chose in this run of the program. */
     runningSlot(): number {
         if (this.running < 0) throw new StoreError("reboot-required", "boot() first")
@@ -503,11 +473,11 @@ export class ImageStore implements UpgradeStore {
         if (this.outcomes) await this.outcomes.committed(next)
     }
 
-    private mounted() {
+    protected mounted() {
         if (!this.st) throw new StoreError("bad-state", "mount() first")
     }
 
-    private requireReceiving(): number {
+    protected requireReceiving(): number {
         this.mounted()
         const t = slotIn(this.st, this.running, "receiving")
         if (t < 0) throw new StoreError("bad-state", "no slot is receiving")
@@ -525,5 +495,46 @@ export class ImageStore implements UpgradeStore {
         const s = st.slots[slot]
         if (!(s.crcKnown && s.size > 0 && (await this.imageCrc(slot, s.size)) === s.crc32)) return BadWhy.Crc
         return check ? await check(slot, s.size) : 0
+    }
+}
+
+/**
+ * The store with the rebuild path too (a delta or compressed package rebuilt into the receiving
+ * slot by src/sota/rebuild.ts) and state(): the simulator's, the library's, the tests'.
+ */
+export class ImageStore extends BlockImageStore {
+    /** A copy of the state in force (the simulator's views, tests). */
+    state(): StoreState {
+        this.mounted()
+        return cloneState(this.st)
+    }
+
+    /**
+     * A rebuild: the agent writes the image itself (writeImage), from `from` (0, or resumePoint()),
+     * and saves the journal on multiples of the returned interval (whole sectors).
+     */
+    openImage(from: number): number {
+        this.requireReceiving()
+        if (from !== 0 && from !== this.resumePoint()) throw new StoreError("bad-argument", "not the resume point")
+        this.writer = null
+        this.rebuilding = true
+        return this.every
+    }
+
+    /**
+     * Image bytes of a rebuild at `offset`, in order, up to the slot's end (writeSlot's rules: a
+     * sector erased when a write reaches its start, never written twice); a write that is not
+     * whole program units is padded with 0xFF, so it must be the image's last.
+     */
+    async writeImage(offset: number, data: Buffer, len: number): Promise<void> {
+        const t = this.requireReceiving()
+        const unit = this.flash.geometry.programUnit
+        const n = Math.ceil(len / unit) * unit
+        let b = data
+        if (n !== data.length) {
+            b = Buffer.alloc(n)
+            for (let i = 0; i < n; i++) b[i] = i < len ? data[i] : 0xff
+        }
+        await writeSlot(this.flash, this.budget, this.blankFrom, this.layout.slotAddress[t], this.layout.slotSize, offset, b, this)
     }
 }

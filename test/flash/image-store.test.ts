@@ -1,10 +1,10 @@
 // The image store's behaviour without faults: the update cycle, the boot decision, rollback,
 // downgrade protection, the journal, typed errors, and "a normal boot writes nothing".
 import { describe, expect, it } from "vitest"
-import { ImageStore } from "../../src/flash/image-store"
+import { BlockImageStore, ImageStore } from "../../src/flash/image-store"
 import { StoreError } from "../../src/flash/store-port"
 import { NorFlash } from "../../sim/flash/nor-flash"
-import { BACKENDS, FAST, LAYOUT, makeImage, midstateFor, newStore, provision, reboot, receive } from "./fixtures"
+import { BACKENDS, FAST, LAYOUT, makeImage, midstateFor, newStore, norFlash, provision, reboot, receive } from "./fixtures"
 
 const v1 = makeImage("1_0_0", 7001, 1)
 const v2 = makeImage("2_0_0", 8192, 2)
@@ -244,5 +244,26 @@ describe.each(BACKENDS)("image store on %s", (_name, make) => {
         const slot1 = [4, 5]
         for (const sec of slot1) expect(after[sec] - before[sec]).toBe(1)
         for (const sec of [2, 3]) expect(after[sec]).toBe(before[sec]) // the running slot: untouched
+    })
+})
+
+describe("BlockImageStore (the boards' store: ImageStore without the rebuild path)", () => {
+    it("has no openImage, writeImage or state(); a block download, activation, trial boot and confirm work as with ImageStore", async () => {
+        const nor = norFlash()
+        await provision(nor, v1)
+        const s = new BlockImageStore(nor, LAYOUT, FAST)
+        const methods = s as unknown as Record<string, unknown>
+        expect([methods.openImage, methods.writeImage, methods.state]).toEqual([undefined, undefined, undefined])
+        await s.mount()
+        expect(await s.boot()).toMatchObject({ slot: 0, version: "1_0_0", trial: false })
+        expect(await receive(s, v2)).toBe(1)
+        expect(await s.activate()).toBe(1)
+        const b = new BlockImageStore(nor, LAYOUT, FAST)
+        await b.mount()
+        expect(await b.boot()).toMatchObject({ slot: 1, version: "2_0_0", trial: true })
+        expect(await b.confirm()).toBe(true)
+        const { store, boot } = await reboot(nor)
+        expect(boot).toMatchObject({ slot: 1, version: "2_0_0", trial: false, wrote: false })
+        expect(store.state().slots[1]).toMatchObject({ state: "confirmed", version: "2_0_0" })
     })
 })
