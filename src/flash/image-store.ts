@@ -230,13 +230,9 @@ export class BlockImageStore implements UpgradeStore {
         checkVersion(plan.version)
         if (!(plan.size > 0 && plan.size <= this.layout.slotSize && plan.size === Math.floor(plan.size)))
             throw new StoreError("too-large", `image of ${plan.size} bytes, slots hold ${this.layout.slotSize}`)
-        const r = this.running
+        const r = this.checkRunningConfirmed("receiving")
         let target = 0
-        if (r < 0) {
-            if (confirmedSlot(this.st) >= 0 || this.st.active >= 0)
-                throw new StoreError("reboot-required", "boot() before receiving")
-        } else {
-            this.checkRunningConfirmed()
+        if (r >= 0) {
             checkDowngrade(this.allowDowngrade, plan.version, this.st.slots[r].version)
             target = 1 - r
         }
@@ -420,16 +416,11 @@ export class BlockImageStore implements UpgradeStore {
      */
     async activate(permanent?: boolean, securityCounter?: number): Promise<number> {
         this.mounted()
-        const r = this.running
-        let t = 0
+        const r = this.checkRunningConfirmed("activating")
+        let t = 1 - r
         if (r < 0) {
-            if (confirmedSlot(this.st) >= 0 || this.st.active >= 0)
-                throw new StoreError("reboot-required", "boot() before activating")
             t = this.st.slots[0].state === "ready" ? 0 : 1
             if (!permanent) throw new StoreError("bad-state", "a first image has no fallback: activate it permanent")
-        } else {
-            this.checkRunningConfirmed()
-            t = 1 - r
         }
         const s = this.st.slots[t]
         if (s.state !== "ready") throw new StoreError("bad-state", `slot ${t} is ${s.state}, not ready`)
@@ -484,10 +475,21 @@ export class BlockImageStore implements UpgradeStore {
         return t
     }
 
-    private checkRunningConfirmed() {
-        const rs = this.st.slots[this.running]
+    /**
+     * The slot that runs, which must be confirmed before a receive or an activation; -1 before the
+     * first boot, allowed only on a device with nothing confirmed or active (else boot() first:
+     * `doing` words that error). One check for startReceive and activate.
+     */
+    private checkRunningConfirmed(doing: string): number {
+        const r = this.running
+        if (r < 0) {
+            if (confirmedSlot(this.st) >= 0 || this.st.active >= 0) throw new StoreError("reboot-required", `boot() before ${doing}`)
+            return r
+        }
+        const rs = this.st.slots[r]
         if (rs.state === "trial") throw new StoreError("trial-pending", "confirm or reject the running image first")
         if (rs.state !== "confirmed") throw new StoreError("reboot-required", `running slot is ${rs.state}`)
+        return r
     }
 
     /** 0 when the slot's bytes are as verified and `check` passes them; else why not. */

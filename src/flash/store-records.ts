@@ -131,9 +131,10 @@ const PROGRESS_FIELDS = "44b" // written, verified, midstate
 /** active, format, counter low u16, session, counter high u16 (format 2 only), slot 0, slot 1, progress. */
 const STATE_FORMAT_1 = "11114--" + SLOT_FIELDS + SLOT_FIELDS + PROGRESS_FIELDS
 const STATE_FORMAT_2 = "1111411" + SLOT_FIELDS + SLOT_FIELDS + PROGRESS_FIELDS
-/** Field index of slot 0's first field in a STATE, and of the progress's. */
+/** Field index of slot 0's and slot 1's first field in a STATE, and of the progress's (literals: a computed constant costs bytecode at start-up). */
 const STATE_SLOT0 = 7
-const STATE_PROGRESS = STATE_SLOT0 + 2 * SLOT_FIELDS.length
+const STATE_SLOT1 = 15
+const STATE_PROGRESS = 23
 
 /**
  * Encode `values` (one per layout character) into a Buffer of the exact encoded size: a commit runs
@@ -231,7 +232,7 @@ export function decodeState(body: Buffer): StoreState {
     if (!f) return null
     const active = ((f[0] + 1) & 0xff) - 1 // 0xFF (none) as -1; 2..0xFE stay above 1
     const s0 = slotAt(f, STATE_SLOT0)
-    const s1 = slotAt(f, STATE_SLOT0 + SLOT_FIELDS.length)
+    const s1 = slotAt(f, STATE_SLOT1)
     if (!s0 || !s1 || active > 1) return null
     const q = STATE_PROGRESS
     return {

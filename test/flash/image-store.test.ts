@@ -247,6 +247,20 @@ describe.each(BACKENDS)("image store on %s", (_name, make) => {
     })
 })
 
+describe("before the first boot()", () => {
+    it("a device with a confirmed image refuses a receive and an activation until it boots; a blank one takes its first image", async () => {
+        const nor = norFlash()
+        await provision(nor, v1)
+        const s = newStore(nor)
+        await s.mount()
+        await expect(s.startReceive({ version: "2_0_0", size: 100 })).rejects.toThrow("image store: reboot-required: boot() before receiving")
+        await expect(s.activate(true)).rejects.toThrow("image store: reboot-required: boot() before activating")
+        const blank = newStore(norFlash())
+        await blank.mount()
+        expect(await blank.startReceive({ version: "1_0_0", size: 100 })).toBe(0)
+    })
+})
+
 describe("BlockImageStore (the boards' store: ImageStore without the rebuild path)", () => {
     it("has no openImage, writeImage or state(); a block download, activation, trial boot and confirm work as with ImageStore", async () => {
         const nor = norFlash()
