@@ -186,9 +186,13 @@ export class MetaLog {
     private sectorSize: number
     private unit: number
     private budget: StepBudget
-    /** Ring index of the sector holding the newest record; -1 when the log is empty. */
-    private cur: number
-    /** Append point inside `cur`. */
+    /**
+     * Ring index of the sector holding the newest record; -1 when the log is empty. Read it, never
+     * write it, from outside (the outcome keeper, tests, wear figures): a field, as a getter method
+     * would cost 16 B of descriptor and a prototype entry in every image.
+     */
+    currentSector: number
+    /** Append point inside `currentSector`. */
     private tail: number
     private nextSeq: number
     /** Newest seq seen by the running mount (valid once `cur` ≥ 0). */
@@ -209,7 +213,7 @@ export class MetaLog {
         this.sectorSize = flash.geometry.sectorSize
         this.unit = flash.geometry.programUnit
         this.budget = budget
-        this.cur = -1
+        this.currentSector = -1
         this.tail = 0
         this.nextSeq = 1
         this.newest = []
@@ -227,11 +231,11 @@ export class MetaLog {
      */
     async mount(check?: RecordCheck): Promise<LogRecord[]> {
         this.newest = []
-        this.cur = -1
+        this.currentSector = -1
         this.tail = 0
         this.bestSeq = 0
         for (let s = 0; s < this.sectors; s++) await this.mountSector(s, check || null)
-        this.nextSeq = this.cur < 0 ? 1 : seqNext(this.bestSeq)
+        this.nextSeq = this.currentSector < 0 ? 1 : seqNext(this.bestSeq)
         const found = this.newest
         this.newest = []
         return found
@@ -241,9 +245,9 @@ export class MetaLog {
         const self = this
         const at = this.base + sector * this.sectorSize
         const tail = await scanSector(this.flash, at, this.sectorSize, this.unit, this.maxBody, this.budget, (seq, type, buf, bodyStart, len, offset) => {
-            if (self.cur < 0 || seqNewer(seq, self.bestSeq)) {
+            if (self.currentSector < 0 || seqNewer(seq, self.bestSeq)) {
                 self.bestSeq = seq
-                self.cur = sector
+                self.currentSector = sector
             }
             const old = self.newest[type]
             if (!old || seqNewer(seq, old.seq)) {
@@ -253,12 +257,12 @@ export class MetaLog {
                     self.newest[type] = { type: type, seq: seq, body: body, sector: sector, offset: offset }
             }
         })
-        if (this.cur === sector) this.tail = tail
+        if (this.currentSector === sector) this.tail = tail
     }
 
     /** Would a record with this body fit in the current sector without wrapping? */
     fits(bodyLength: number): boolean {
-        return this.cur >= 0 && this.tail + 2 * recordSize(bodyLength, this.unit) <= this.sectorSize
+        return this.currentSector >= 0 && this.tail + 2 * recordSize(bodyLength, this.unit) <= this.sectorSize
     }
 
     /**
@@ -270,15 +274,15 @@ export class MetaLog {
         if (body.length > this.maxBody) throw new Error(`meta log: record of ${body.length} bytes too large`)
         if (!this.fits(body.length)) {
             if (!snapshot) throw new Error("meta log: only a snapshot may open a sector")
-            const next = this.cur < 0 ? 0 : (this.cur + 1) % this.sectors
+            const next = this.currentSector < 0 ? 0 : (this.currentSector + 1) % this.sectors
             await this.flash.eraseSector(this.base + next * this.sectorSize)
             this.erases++
-            this.cur = next
+            this.currentSector = next
             this.tail = 0
         }
         const seq = this.nextSeq
         const rec = encodeRecord(type, seq, body, this.unit)
-        const at = this.base + this.cur * this.sectorSize
+        const at = this.base + this.currentSector * this.sectorSize
         const off = this.tail
         await programSkippingErased(this.flash, at + off, rec)
         this.programs++
@@ -289,10 +293,5 @@ export class MetaLog {
         this.programs++
         this.tail += rec.length
         return seq
-    }
-
-    /** Ring index of the current sector (-1: empty log). For tests and wear figures. */
-    currentSector(): number {
-        return this.cur
     }
 }
