@@ -7,6 +7,7 @@
 // Every operation returns a Promise, so a backend may sit behind SPI or a Jacdac channel.
 
 import { StoreError } from "./store-port"
+import { allBytes } from "../lib/bytes"
 
 /** Why a flash operation failed. */
 export type FlashReason =
@@ -104,14 +105,7 @@ export async function programSkippingErased(flash: Flash, address: number, data:
     let ops = 0
     let runStart = -1
     for (let u = 0; u <= data.length; u += unit) {
-        let erased = true
-        if (u < data.length) {
-            for (let i = u; i < u + unit; i++)
-                if (data[i] !== 0xff) {
-                    erased = false
-                    break
-                }
-        }
+        const erased = u === data.length || allBytes(data, u, u + unit, 0xff) // the end closes the last run
         if (!erased && runStart < 0) runStart = u
         else if (erased && runStart >= 0) {
             const whole = runStart === 0 && u === data.length
