@@ -124,7 +124,7 @@ export function cloneState(st: StoreState): StoreState {
 // The records as field layouts, one character per field, walked by one encoder (packFields) and one
 // decoder (unpackFields) instead of a hand-written pair per record (bytecode: every function and
 // method costs a descriptor; the layout strings cost nothing against the VM's code limit):
-//   "1" u8 | "4" u32 LE | "b" u8 length + that many bytes (a Buffer) | "r" the rest (a Buffer, encode only)
+//   "1" u8 | "4" u32 LE | "b" u8 length + that many bytes (a Buffer)
 //   "-" a value that takes no bytes in this format (the wide counter's high half in format 1)
 const SLOT_FIELDS = "111b44bb" // state, bootsLeft, flags, version, size, crc32, sha256, md5
 const PROGRESS_FIELDS = "44b" // written, verified, midstate
@@ -138,32 +138,36 @@ const STATE_PROGRESS = 23
 
 /**
  * Encode `values` (one per layout character) into a Buffer of the exact encoded size: a commit runs
- * while a download is being prepared, at the VM heap's peak, so no oversized scratch buffer.
+ * while a download is being prepared, at the VM heap's peak, so no oversized scratch buffer. Two
+ * passes of one loop: the first only counts the bytes (no buffer yet), the second writes them.
  */
 function packFields(layout: string, values: any[]): Buffer {
-    let size = 0
-    for (let i = 0; i < layout.length; i++) {
-        const k = layout[i]
-        size += k === "1" ? 1 : k === "4" ? 4 : k === "b" ? 1 + values[i].length : k === "r" ? values[i].length : 0
-    }
-    const out = Buffer.alloc(size)
-    let pos = 0
-    for (let i = 0; i < layout.length; i++) {
-        const k = layout[i]
-        const v = values[i]
-        if (k === "1") out[pos++] = v & 0xff
-        else if (k === "4") {
-            putU32(out, pos, v)
-            pos += 4
-        } else if (k === "b" || k === "r") {
-            if (k === "b") out[pos++] = v.length
-            for (let j = 0; j < v.length; j++) out[pos++] = v[j]
+    let out: Buffer = null
+    for (;;) {
+        let pos = 0
+        for (let i = 0; i < layout.length; i++) {
+            const k = layout[i]
+            const v = values[i]
+            if (k === "1") {
+                if (out) out[pos] = v & 0xff
+                pos++
+            } else if (k === "4") {
+                if (out) putU32(out, pos, v)
+                pos += 4
+            } else if (k === "b") {
+                if (out) {
+                    out[pos] = v.length
+                    for (let j = 0; j < v.length; j++) out[pos + 1 + j] = v[j]
+                }
+                pos += 1 + v.length
+            }
         }
+        if (out) return out
+        out = Buffer.alloc(pos)
     }
-    return out
 }
 
-/** Decode `body` by its layout ("r" not allowed): the values, or null when it is shorter or longer. */
+/** Decode `body` by its layout: the values, or null when it is shorter or longer. */
 function unpackFields(layout: string, body: Buffer): any[] {
     const values: any[] = []
     let pos = 0
@@ -303,5 +307,8 @@ export function slotIn(st: StoreState, running: number, state: SlotState): numbe
 
 /** An OUTCOME body: the reported flag, then the agent's bytes. */
 export function encodeOutcomeRecord(outcome: Buffer, reported: boolean): Buffer {
-    return packFields("1r", [reported ? 1 : 0, outcome])
+    const b = Buffer.alloc(1 + outcome.length)
+    b[0] = reported ? 1 : 0
+    for (let i = 0; i < outcome.length; i++) b[1 + i] = outcome[i]
+    return b
 }
