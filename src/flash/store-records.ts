@@ -167,23 +167,28 @@ function packFields(layout: string, values: any[]): Buffer {
     }
 }
 
-/** Decode `body` by its layout: the values, or null when it is shorter or longer. */
+/**
+ * Decode `body` by its layout: the values, or null when it is shorter or longer. A field past the
+ * end reads as garbage (undefined bytes: NaN, or 0 when stored) and leaves `pos` past the end, so
+ * the one check at the end refuses it: no check per field.
+ */
 function unpackFields(layout: string, body: Buffer): any[] {
     const values: any[] = []
     let pos = 0
     for (let i = 0; i < layout.length; i++) {
         const k = layout[i]
-        const n = k === "1" ? 1 : k === "4" ? 4 : k === "b" && pos < body.length ? 1 + body[pos] : 0
-        if (pos + n > body.length || (k === "b" && n === 0)) return null
         let v: any = 0
-        if (k === "1") v = body[pos]
-        else if (k === "4") v = getU32(body, pos)
-        else if (k === "b") {
-            v = Buffer.alloc(n - 1)
-            for (let j = 1; j < n; j++) v[j - 1] = body[pos + j]
+        if (k === "1") v = body[pos++]
+        else if (k === "4") {
+            v = getU32(body, pos)
+            pos += 4
+        } else if (k === "b") {
+            const n = pos < body.length ? body[pos] : 0
+            v = Buffer.alloc(n)
+            for (let j = 0; j < n; j++) v[j] = body[pos + 1 + j]
+            pos += 1 + n
         }
         values.push(v)
-        pos += n
     }
     return pos === body.length ? values : null
 }
