@@ -236,9 +236,8 @@ export function encodeState(st: StoreState): Buffer {
 
 /** Decode a STATE body; null when it is not well-formed (a CRC-valid record of another format). */
 export function decodeState(body: Buffer): StoreState {
-    const format = body.length > 1 ? body[1] : 0
-    const f = format === 1 || format === 2 ? unpackFields(format === 2 ? STATE_FORMAT_2 : STATE_FORMAT_1, body) : null
-    if (!f) return null
+    const f = unpackFields(body[1] === 2 ? STATE_FORMAT_2 : STATE_FORMAT_1, body)
+    if (!f || f[1] < 1 || f[1] > 2) return null // format 1 or 2 only
     const active = ((f[0] + 1) & 0xff) - 1 // 0xFF (none) as -1; 2..0xFE stay above 1
     const s0 = slotAt(f, STATE_SLOT0)
     const s1 = slotAt(f, STATE_SLOT1)
