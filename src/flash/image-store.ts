@@ -313,12 +313,13 @@ export class BlockImageStore implements UpgradeStore {
     /**
      * A write restarts a sector below the journal's mark: rewind the journal first, so that it
      * never claims bytes the sector's erase is about to destroy (the midstate goes if it was past).
+     * A rewind is a journal save (saveJournal: its checks hold, the midstate is copied).
      */
     async rewindTo(offset: number) {
         const p = this.st.progress
         if (p.written <= offset) return
         const keep = p.verified <= offset
-        await this.saveProgress({ written: offset, verified: keep ? p.verified : offset, midstate: keep ? p.midstate : Buffer.alloc(0) })
+        await this.saveJournal(offset, keep ? p.verified : offset, keep ? p.midstate : null)
     }
 
     /**
@@ -333,10 +334,8 @@ export class BlockImageStore implements UpgradeStore {
         const size = this.rebuilding ? this.layout.slotSize : this.st.slots[t].size
         if (!(verified >= 0 && verified <= written && written <= size) || mid.length > MAX_MIDSTATE)
             throw new StoreError("bad-argument", `journal written=${written} verified=${verified} midstate=${mid.length}`)
-        await this.saveProgress({ written: written, verified: verified, midstate: mid })
-    }
-
-    private async saveProgress(p: Progress) {
+        // one small delta record, or a full STATE when the sector has no room left for it
+        const p: Progress = { written: written, verified: verified, midstate: mid }
         const body = encodeProgress(this.st.session, p)
         if (this.log.fits(body.length)) {
             await this.log.append(REC_PROGRESS, body, false)
