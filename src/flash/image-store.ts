@@ -374,7 +374,7 @@ export class BlockImageStore implements UpgradeStore {
         const s = this.st.slots[t]
         const rebuilt = size !== undefined
         const n = rebuilt ? size : s.size
-        const crc = await this.imageCrc(t, n)
+        const crc = await slotCrc(this.flash, this.layout.slotAddress[t], n, this.budget)
         const planCrc = s.crcKnown && !rebuilt
         let why = ""
         if (planCrc && s.crc32 !== crc) why = `CRC-32 ${crc} != expected ${s.crc32}`
@@ -446,11 +446,6 @@ export class BlockImageStore implements UpgradeStore {
         return await this.flash.read(this.layout.slotAddress[slot] + offset, length)
     }
 
-    /** CRC-32 of the first `size` bytes of a slot, read in small pieces with yields. */
-    async imageCrc(slot: number, size: number): Promise<number> {
-        return await slotCrc(this.flash, this.layout.slotAddress[slot], size, this.budget)
-    }
-
     /** The slot boot() chose in this run of the program. */
     runningSlot(): number {
         if (this.running < 0) throw new StoreError("reboot-required", "boot() first")
@@ -494,7 +489,7 @@ export class BlockImageStore implements UpgradeStore {
     /** 0 when the slot's bytes are as verified and `check` passes them; else why not. */
     private async slotCheck(st: StoreState, slot: number, check: SlotCheck): Promise<number> {
         const s = st.slots[slot]
-        if (!(s.crcKnown && s.size > 0 && (await this.imageCrc(slot, s.size)) === s.crc32)) return BadWhy.Crc
+        if (!(s.crcKnown && s.size > 0 && (await slotCrc(this.flash, this.layout.slotAddress[slot], s.size, this.budget)) === s.crc32)) return BadWhy.Crc
         return check ? await check(slot, s.size) : 0
     }
 }
