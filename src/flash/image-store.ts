@@ -26,10 +26,6 @@ import { checkDowngrade, checkLayout, checkVersion, parseDigest, StoreLayout, St
 import { slotCrc, unknownBlank, writeSlot } from "./slot-io"
 import { StepBudget } from "../lib/step-budget"
 
-/** Raise the state's security counter to `c`, a u32 as MCUboot's (never lower it; the record holds 32 bits). */
-function raise(st: StoreState, c: number) {
-    if (c > st.counter) st.counter = Math.min(c, 0xffffffff)
-}
 
 /**
  * The store for block downloads (the boards'): everything but a rebuild's openImage/writeImage
@@ -195,7 +191,8 @@ export class BlockImageStore implements UpgradeStore {
         const next = cloneState(this.st)
         next.slots[r].state = "confirmed"
         next.slots[r].bootsLeft = 0
-        raise(next, securityCounter)
+        // raise the counter to the image's, a u32 as MCUboot's (never lower it; the record holds 32 bits)
+        if (securityCounter > next.counter) next.counter = Math.min(securityCounter, 0xffffffff)
         await this.commit(next)
         return true
     }
@@ -428,7 +425,7 @@ export class BlockImageStore implements UpgradeStore {
         next.active = t
         next.slots[t].state = permanent ? "confirmed" : "trial"
         next.slots[t].bootsLeft = permanent ? 0 : this.maxTrialBoots
-        if (permanent) raise(next, securityCounter)
+        if (permanent && securityCounter > next.counter) next.counter = Math.min(securityCounter, 0xffffffff) // as confirm()
         await this.commit(next)
         return t
     }
