@@ -82,7 +82,7 @@ export async function runBootStage(flash: Flash, layout: StoreLayout, opts: Boot
                 chunk: 4096,
                 budget: 1 << 30,
             })
-            const recorded = store.slotInfo(slot).version
+            const recorded = store.state().slots[slot].version
             if (!sameVersion(recorded, img.header.version)) {
                 refused.push({ slot, reason: `the image is version ${img.header.version.major}.${img.header.version.minor}.${img.header.version.revision}, the store recorded ${recorded}` })
                 return BadWhy.ImageCheck

@@ -28,7 +28,7 @@ import * as ds from "@devicescript/core"
 import { AtClient } from "../at/client"
 import { hex2 } from "../drivers/driver"
 import { Sc16is7xxTransport, startSc16is7xx } from "../drivers/sc16is7xx-transport"
-import { ImageStore } from "../flash/image-store"
+import { BlockImageStore } from "../flash/image-store"
 import { W25qFlash } from "../flash/w25q"
 import { boardI2c } from "../platform/i2c-bus"
 import { startW25qFlash } from "../platform/spi-bus"
@@ -114,7 +114,7 @@ export async function runBoard(w: BoardWiring): Promise<void> {
     const flash = await startW25qFlash({ spi: { sck: w.flash.sck, mosi: w.flash.mosi, miso: w.flash.miso, hz: w.flash.hz }, cs: w.flash.cs })
     const layout = boardLayout(flash.geometry.size, w.slotSize || BOARD_SLOT_SIZE)
     console.log(`flash: ${flash.geometry.size} bytes; slots of ${layout.slotSize} at ${layout.slotAddress[0]} and ${layout.slotAddress[1]}`)
-    const store = new ImageStore(flash, layout)
+    const store = new BlockImageStore(flash, layout) // no rebuilder on a board: the store without the rebuild path
     const at = new AtClient(modem)
     const engine = new SotaEngine(at, store, new BoardPlatform(modem, flash), { component: w.component })
     engine.onProgress(p => console.log(progressLine(p)))

@@ -54,17 +54,16 @@ export class BlockWriter {
         }
         // rare path: glue the carried tail and this block, write the aligned part, keep the rest
         const take = aligned - this.written
+        let used = 0 // bytes of this block written now; the rest is carried (one loop for both cases)
         if (take > 0) {
             const out = Buffer.alloc(take)
             for (let i = 0; i < this.carryLen; i++) out[i] = this.carry[i]
             for (let i = this.carryLen; i < take; i++) out[i] = block[i - this.carryLen]
-            const used = take - this.carryLen
+            used = take - this.carryLen
             this.carryLen = 0
             await this.emit(out)
-            for (let i = used; i < len; i++) this.carry[this.carryLen++] = block[i]
-        } else {
-            for (let i = 0; i < len; i++) this.carry[this.carryLen++] = block[i]
         }
+        for (let i = used; i < len; i++) this.carry[this.carryLen++] = block[i]
         return this.saved
     }
 

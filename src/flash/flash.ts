@@ -7,6 +7,7 @@
 // Every operation returns a Promise, so a backend may sit behind SPI or a Jacdac channel.
 
 import { StoreError } from "./store-port"
+import { allBytes } from "../lib/bytes"
 
 /** Why a flash operation failed. */
 export type FlashReason =
@@ -70,13 +71,12 @@ export function checkErase(g: FlashGeometry, address: number) {
         throw new FlashError("unaligned", address, `erase not on a ${g.sectorSize}-byte sector boundary`)
 }
 
-function isPow2(n: number) {
-    return n > 0 && (n & (n - 1)) === 0
-}
-
 /** Throw unless a geometry is usable: powers of two, unit ≤ sector, size a whole number of sectors. */
 export function checkGeometry(g: FlashGeometry) {
-    if (!isPow2(g.sectorSize) || !isPow2(g.programUnit) || g.programUnit > g.sectorSize)
+    const s = g.sectorSize
+    const u = g.programUnit
+    // powers of two (n & (n - 1) clears the lowest set bit), inline: a helper function costs a 16 B descriptor
+    if (!(s > 0 && (s & (s - 1)) === 0 && u > 0 && (u & (u - 1)) === 0) || u > s)
         throw new FlashError("bad-device", 0, `bad geometry: sector ${g.sectorSize}, unit ${g.programUnit}`)
     if (g.size <= 0 || g.size % g.sectorSize !== 0)
         throw new FlashError("bad-device", 0, `size ${g.size} is not a whole number of sectors`)
@@ -105,14 +105,7 @@ export async function programSkippingErased(flash: Flash, address: number, data:
     let ops = 0
     let runStart = -1
     for (let u = 0; u <= data.length; u += unit) {
-        let erased = true
-        if (u < data.length) {
-            for (let i = u; i < u + unit; i++)
-                if (data[i] !== 0xff) {
-                    erased = false
-                    break
-                }
-        }
+        const erased = u === data.length || allBytes(data, u, u + unit, 0xff) // the end closes the last run
         if (!erased && runStart < 0) runStart = u
         else if (erased && runStart >= 0) {
             const whole = runStart === 0 && u === data.length

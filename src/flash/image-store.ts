@@ -16,7 +16,7 @@ import { Flash, FlashError } from "./flash"
 import { MetaLog } from "./meta-log"
 import { BadWhy, BlockHasher, BootResult, DownloadJournal, ImagePlan, RecordKeeper, SlotCheck, StoreError, UpgradeStore } from "./store-port"
 import {
-    cloneState, copyBuf, emptyProgress, encodeProgress, encodeState, initialState, journalOf, MAX_MIDSTATE, MAX_STATE_BODY,
+    cloneState, emptyProgress, encodeProgress, encodeState, initialState, journalOf, MAX_MIDSTATE, MAX_STATE_BODY,
     Progress, REC_OUTCOME, REC_PROGRESS, REC_STATE, slotIn, stateInForce, stateReadable, StoreState,
 } from "./store-records"
 import { bootable, confirmedSlot, decideBoot, markBadSlot, unrecordedBoot } from "./boot-decision"
@@ -26,31 +26,37 @@ import { checkDowngrade, checkLayout, checkVersion, parseDigest, StoreLayout, St
 import { slotCrc, unknownBlank, writeSlot } from "./slot-io"
 import { StepBudget } from "../lib/step-budget"
 
-/** Raise the state's security counter to `c`, a u32 as MCUboot's (never lower it; the record holds 32 bits). */
-function raise(st: StoreState, c: number) {
-    if (c > st.counter) st.counter = Math.min(c, 0xffffffff)
-}
 
-export class ImageStore implements UpgradeStore {
+/**
+ * The store for block downloads (the boards'): everything but a rebuild's openImage/writeImage
+ * and state(), which ImageStore (below) adds. Split because every method of a class is compiled into every
+ * image that uses the class: a board without a rebuilder is ~300 B of bytecode smaller this way.
+ */
+export class BlockImageStore implements UpgradeStore {
     readonly flash: Flash
     readonly layout: StoreLayout
     readonly slotSize: number
     readonly allowDowngrade: boolean
     /** The last-outcome record, when StoreOptions.outcomes keeps one. */
     readonly outcomes: RecordKeeper
-    private every: number
-    private writer: BlockWriter = null
+    protected every: number
+    protected writer: BlockWriter = null
     /** A rebuild (openImage): the image is written with writeImage, its offsets may outgrow the package's size. */
-    private rebuilding = false
-    private log: MetaLog
-    private budget: StepBudget
+    protected rebuilding = false
+    /**
+     * The metadata log; `log.erases` are the sector erases done by this store object (wear figures).
+     * (No slotInfo/activeSlot/metaErases methods: every method of a class is compiled into every
+     * image that has the class, and only the simulator and tests read these: state() and log do.)
+     */
+    readonly log: MetaLog
+    protected budget: StepBudget
     private maxTrialBoots: number
     private verifyOnBoot: boolean
     private externalBoot: boolean
-    private st: StoreState
+    protected st: StoreState
     private running: number
     /** Receiving slot: per sector, the offset from which it is known erased (-1: unknown). */
-    private blankFrom: number[]
+    protected blankFrom: number[]
 
     constructor(flash: Flash, layout: StoreLayout, options?: StoreOptions) {
         const o: StoreOptions = options || {}
@@ -67,7 +73,7 @@ export class ImageStore implements UpgradeStore {
         this.budget = new StepBudget(o.yieldEvery || 1024, o.yielder)
         checkLayout(flash, layout)
         this.log = new MetaLog(flash, layout.metaAddress, layout.metaSectors, this.budget)
-        if (this.log.maxBody() < MAX_STATE_BODY)
+        if (this.log.maxBody < MAX_STATE_BODY)
             throw new StoreError("bad-layout", `metadata sectors too small for a ${MAX_STATE_BODY}-byte state`)
         this.st = null
         this.running = -1
@@ -102,7 +108,18 @@ export class ImageStore implements UpgradeStore {
      */
     async boot(check?: SlotCheck): Promise<BootResult> {
         this.mounted()
-        if (this.externalBoot) return this.bootChosen()
+        if (this.externalBoot) {
+            // what a boot stage chose and recorded: the active slot, which must be bootable
+            // (inlined: one caller; a method costs 16 B of descriptor + 11 B of prototype table)
+            const a = this.st.active
+            if (a < 0 || !bootable(this.st.slots[a])) throw new StoreError("no-image", "the boot stage left no bootable slot active")
+            this.running = a
+            const chosen = this.bootResult(this.st, this.st.slots[a].state === "trial", false, false)
+            // what the boot stage itself decided is this boot's rollback; a reject() was the program's own
+            const w = chosen.why
+            chosen.rolledBack = w === BadWhy.NotConfirmed || w === BadWhy.ImageCheck || w === BadWhy.Crc
+            return chosen
+        }
         let d = decideBoot(this.st, -1)
         // a trial boot always checks what it is about to run (once per upgrade); every boot with verifyOnBoot or a check
         const always = this.verifyOnBoot || !!check
@@ -130,18 +147,6 @@ export class ImageStore implements UpgradeStore {
         this.running = d.slot
         const res = this.bootResult(d.next, d.trial, d.rolledBack, d.changed)
         res.metaFault = fault
-        return res
-    }
-
-    /** What a boot stage chose and recorded: the active slot, which must be bootable. */
-    private bootChosen(): BootResult {
-        const a = this.st.active
-        if (a < 0 || !bootable(this.st.slots[a])) throw new StoreError("no-image", "the boot stage left no bootable slot active")
-        this.running = a
-        const res = this.bootResult(this.st, this.st.slots[a].state === "trial", false, false)
-        // what the boot stage itself decided is this boot's rollback; a reject() was the program's own
-        const w = res.why
-        res.rolledBack = w === BadWhy.NotConfirmed || w === BadWhy.ImageCheck || w === BadWhy.Crc
         return res
     }
 
@@ -186,7 +191,8 @@ export class ImageStore implements UpgradeStore {
         const next = cloneState(this.st)
         next.slots[r].state = "confirmed"
         next.slots[r].bootsLeft = 0
-        raise(next, securityCounter)
+        // raise the counter to the image's, a u32 as MCUboot's (never lower it; the record holds 32 bits)
+        if (securityCounter > next.counter) next.counter = Math.min(securityCounter, 0xffffffff)
         await this.commit(next)
         return true
     }
@@ -221,13 +227,9 @@ export class ImageStore implements UpgradeStore {
         checkVersion(plan.version)
         if (!(plan.size > 0 && plan.size <= this.layout.slotSize && plan.size === Math.floor(plan.size)))
             throw new StoreError("too-large", `image of ${plan.size} bytes, slots hold ${this.layout.slotSize}`)
-        const r = this.running
+        const r = this.checkRunningConfirmed("receiving")
         let target = 0
-        if (r < 0) {
-            if (confirmedSlot(this.st) >= 0 || this.st.active >= 0)
-                throw new StoreError("reboot-required", "boot() before receiving")
-        } else {
-            this.checkRunningConfirmed()
+        if (r >= 0) {
             checkDowngrade(this.allowDowngrade, plan.version, this.st.slots[r].version)
             target = 1 - r
         }
@@ -269,35 +271,6 @@ export class ImageStore implements UpgradeStore {
         this.rebuilding = false
     }
 
-    /**
-     * A rebuild: the agent writes the image itself (writeImage), from `from` (0, or resumePoint()),
-     * and saves the journal on multiples of the returned interval (whole sectors).
-     */
-    openImage(from: number): number {
-        this.requireReceiving()
-        if (from !== 0 && from !== this.resumePoint()) throw new StoreError("bad-argument", "not the resume point")
-        this.writer = null
-        this.rebuilding = true
-        return this.every
-    }
-
-    /**
-     * Image bytes of a rebuild at `offset`, in order, up to the slot's end (writeSlot's rules: a
-     * sector erased when a write reaches its start, never written twice); a write that is not
-     * whole program units is padded with 0xFF, so it must be the image's last.
-     */
-    async writeImage(offset: number, data: Buffer, len: number): Promise<void> {
-        const t = this.requireReceiving()
-        const unit = this.flash.geometry.programUnit
-        const n = Math.ceil(len / unit) * unit
-        let b = data
-        if (n !== data.length) {
-            b = Buffer.alloc(n)
-            for (let i = 0; i < n; i++) b[i] = i < len ? data[i] : 0xff
-        }
-        await writeSlot(this.flash, this.budget, this.blankFrom, this.layout.slotAddress[t], this.layout.slotSize, offset, b, this)
-    }
-
     /** Bytes of the running slot (a delta's base), or of the receiving one (a rebuild's output). */
     async readImage(receiving: boolean, offset: number, len: number): Promise<Buffer> {
         const slot = receiving ? this.requireReceiving() : this.runningSlot()
@@ -337,12 +310,13 @@ export class ImageStore implements UpgradeStore {
     /**
      * A write restarts a sector below the journal's mark: rewind the journal first, so that it
      * never claims bytes the sector's erase is about to destroy (the midstate goes if it was past).
+     * A rewind is a journal save (saveJournal: its checks hold, the midstate is copied).
      */
     async rewindTo(offset: number) {
         const p = this.st.progress
         if (p.written <= offset) return
         const keep = p.verified <= offset
-        await this.saveProgress({ written: offset, verified: keep ? p.verified : offset, midstate: keep ? p.midstate : Buffer.alloc(0) })
+        await this.saveJournal(offset, keep ? p.verified : offset, keep ? p.midstate : null)
     }
 
     /**
@@ -352,15 +326,13 @@ export class ImageStore implements UpgradeStore {
      */
     async saveJournal(written: number, verified: number, midstate?: Buffer): Promise<void> {
         const t = this.requireReceiving()
-        const mid = midstate ? copyBuf(midstate) : Buffer.alloc(0)
+        const mid = midstate ? Buffer.from(midstate) : Buffer.alloc(0) // a copy: the caller reuses its buffer
         // a rebuild's offsets are the image's, which may outgrow its package
         const size = this.rebuilding ? this.layout.slotSize : this.st.slots[t].size
         if (!(verified >= 0 && verified <= written && written <= size) || mid.length > MAX_MIDSTATE)
             throw new StoreError("bad-argument", `journal written=${written} verified=${verified} midstate=${mid.length}`)
-        await this.saveProgress({ written: written, verified: verified, midstate: mid })
-    }
-
-    private async saveProgress(p: Progress) {
+        // one small delta record, or a full STATE when the sector has no room left for it
+        const p: Progress = { written: written, verified: verified, midstate: mid }
         const body = encodeProgress(this.st.session, p)
         if (this.log.fits(body.length)) {
             await this.log.append(REC_PROGRESS, body, false)
@@ -399,7 +371,7 @@ export class ImageStore implements UpgradeStore {
         const s = this.st.slots[t]
         const rebuilt = size !== undefined
         const n = rebuilt ? size : s.size
-        const crc = await this.imageCrc(t, n)
+        const crc = await slotCrc(this.flash, this.layout.slotAddress[t], n, this.budget)
         const planCrc = s.crcKnown && !rebuilt
         let why = ""
         if (planCrc && s.crc32 !== crc) why = `CRC-32 ${crc} != expected ${s.crc32}`
@@ -440,16 +412,11 @@ export class ImageStore implements UpgradeStore {
      */
     async activate(permanent?: boolean, securityCounter?: number): Promise<number> {
         this.mounted()
-        const r = this.running
-        let t = 0
+        const r = this.checkRunningConfirmed("activating")
+        let t = 1 - r
         if (r < 0) {
-            if (confirmedSlot(this.st) >= 0 || this.st.active >= 0)
-                throw new StoreError("reboot-required", "boot() before activating")
             t = this.st.slots[0].state === "ready" ? 0 : 1
             if (!permanent) throw new StoreError("bad-state", "a first image has no fallback: activate it permanent")
-        } else {
-            this.checkRunningConfirmed()
-            t = 1 - r
         }
         const s = this.st.slots[t]
         if (s.state !== "ready") throw new StoreError("bad-state", `slot ${t} is ${s.state}, not ready`)
@@ -458,7 +425,7 @@ export class ImageStore implements UpgradeStore {
         next.active = t
         next.slots[t].state = permanent ? "confirmed" : "trial"
         next.slots[t].bootsLeft = permanent ? 0 : this.maxTrialBoots
-        if (permanent) raise(next, securityCounter)
+        if (permanent && securityCounter > next.counter) next.counter = Math.min(securityCounter, 0xffffffff) // as confirm()
         await this.commit(next)
         return t
     }
@@ -476,35 +443,10 @@ export class ImageStore implements UpgradeStore {
         return await this.flash.read(this.layout.slotAddress[slot] + offset, length)
     }
 
-    /** CRC-32 of the first `size` bytes of a slot, read in small pieces with yields. */
-    async imageCrc(slot: number, size: number): Promise<number> {
-        return await slotCrc(this.flash, this.layout.slotAddress[slot], size, this.budget)
-    }
-
-    /** A copy of the state in force. */
-    state(): StoreState {
-        this.mounted()
-        return cloneState(this.st)
-    }
-
-    slotInfo(slot: number) {
-        return this.state().slots[slot]
-    }
-
-    activeSlot(): number {
-        this.mounted()
-        return this.st.active
-    }
-
     /** The slot boot() chose in this run of the program. */
     runningSlot(): number {
         if (this.running < 0) throw new StoreError("reboot-required", "boot() first")
         return this.running
-    }
-
-    /** Metadata sector erases done by this store object (wear figures). */
-    metaErases(): number {
-        return this.log.erases
     }
 
     private async commit(next: StoreState) {
@@ -513,27 +455,79 @@ export class ImageStore implements UpgradeStore {
         if (this.outcomes) await this.outcomes.committed(next)
     }
 
-    private mounted() {
+    protected mounted() {
         if (!this.st) throw new StoreError("bad-state", "mount() first")
     }
 
-    private requireReceiving(): number {
+    protected requireReceiving(): number {
         this.mounted()
         const t = slotIn(this.st, this.running, "receiving")
         if (t < 0) throw new StoreError("bad-state", "no slot is receiving")
         return t
     }
 
-    private checkRunningConfirmed() {
-        const rs = this.st.slots[this.running]
+    /**
+     * The slot that runs, which must be confirmed before a receive or an activation; -1 before the
+     * first boot, allowed only on a device with nothing confirmed or active (else boot() first:
+     * `doing` words that error). One check for startReceive and activate.
+     */
+    private checkRunningConfirmed(doing: string): number {
+        const r = this.running
+        if (r < 0) {
+            if (confirmedSlot(this.st) >= 0 || this.st.active >= 0) throw new StoreError("reboot-required", `boot() before ${doing}`)
+            return r
+        }
+        const rs = this.st.slots[r]
         if (rs.state === "trial") throw new StoreError("trial-pending", "confirm or reject the running image first")
         if (rs.state !== "confirmed") throw new StoreError("reboot-required", `running slot is ${rs.state}`)
+        return r
     }
 
     /** 0 when the slot's bytes are as verified and `check` passes them; else why not. */
     private async slotCheck(st: StoreState, slot: number, check: SlotCheck): Promise<number> {
         const s = st.slots[slot]
-        if (!(s.crcKnown && s.size > 0 && (await this.imageCrc(slot, s.size)) === s.crc32)) return BadWhy.Crc
+        if (!(s.crcKnown && s.size > 0 && (await slotCrc(this.flash, this.layout.slotAddress[slot], s.size, this.budget)) === s.crc32)) return BadWhy.Crc
         return check ? await check(slot, s.size) : 0
+    }
+}
+
+/**
+ * The store with the rebuild path too (a delta or compressed package rebuilt into the receiving
+ * slot by src/sota/rebuild.ts) and state(): the simulator's, the library's, the tests'.
+ */
+export class ImageStore extends BlockImageStore {
+    /** A copy of the state in force (the simulator's views, tests). */
+    state(): StoreState {
+        this.mounted()
+        return cloneState(this.st)
+    }
+
+    /**
+     * A rebuild: the agent writes the image itself (writeImage), from `from` (0, or resumePoint()),
+     * and saves the journal on multiples of the returned interval (whole sectors).
+     */
+    openImage(from: number): number {
+        this.requireReceiving()
+        if (from !== 0 && from !== this.resumePoint()) throw new StoreError("bad-argument", "not the resume point")
+        this.writer = null
+        this.rebuilding = true
+        return this.every
+    }
+
+    /**
+     * Image bytes of a rebuild at `offset`, in order, up to the slot's end (writeSlot's rules: a
+     * sector erased when a write reaches its start, never written twice); a write that is not
+     * whole program units is padded with 0xFF, so it must be the image's last.
+     */
+    async writeImage(offset: number, data: Buffer, len: number): Promise<void> {
+        const t = this.requireReceiving()
+        const unit = this.flash.geometry.programUnit
+        const n = Math.ceil(len / unit) * unit
+        let b = data
+        if (n !== data.length) {
+            b = Buffer.alloc(n)
+            for (let i = 0; i < n; i++) b[i] = i < len ? data[i] : 0xff
+        }
+        await writeSlot(this.flash, this.budget, this.blankFrom, this.layout.slotAddress[t], this.layout.slotSize, offset, b, this)
     }
 }

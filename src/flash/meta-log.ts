@@ -186,9 +186,13 @@ export class MetaLog {
     private sectorSize: number
     private unit: number
     private budget: StepBudget
-    /** Ring index of the sector holding the newest record; -1 when the log is empty. */
-    private cur: number
-    /** Append point inside `cur`. */
+    /**
+     * Ring index of the sector holding the newest record; -1 when the log is empty. Read it, never
+     * write it, from outside (the outcome keeper, tests, wear figures): a field, as a getter method
+     * would cost 16 B of descriptor and a prototype entry in every image.
+     */
+    currentSector: number
+    /** Append point inside `currentSector`. */
     private tail: number
     private nextSeq: number
     /** Newest seq seen by the running mount (valid once `cur` ≥ 0). */
@@ -199,6 +203,8 @@ export class MetaLog {
     erases: number
     /** Record copies programmed since construction. */
     programs: number
+    /** Largest body a sector can take as a snapshot: both copies, with room left for the log to move on (a field: a method costs ~40 B more). */
+    readonly maxBody: number
 
     constructor(flash: Flash, base: number, sectors: number, budget: StepBudget) {
         this.flash = flash
@@ -207,13 +213,14 @@ export class MetaLog {
         this.sectorSize = flash.geometry.sectorSize
         this.unit = flash.geometry.programUnit
         this.budget = budget
-        this.cur = -1
+        this.currentSector = -1
         this.tail = 0
         this.nextSeq = 1
         this.newest = []
         this.erases = 0
         this.programs = 0
         this.bestSeq = 0
+        this.maxBody = maxRecordBody(this.sectorSize, this.unit)
     }
 
     /**
@@ -224,11 +231,11 @@ export class MetaLog {
      */
     async mount(check?: RecordCheck): Promise<LogRecord[]> {
         this.newest = []
-        this.cur = -1
+        this.currentSector = -1
         this.tail = 0
         this.bestSeq = 0
         for (let s = 0; s < this.sectors; s++) await this.mountSector(s, check || null)
-        this.nextSeq = this.cur < 0 ? 1 : seqNext(this.bestSeq)
+        this.nextSeq = this.currentSector < 0 ? 1 : seqNext(this.bestSeq)
         const found = this.newest
         this.newest = []
         return found
@@ -237,10 +244,10 @@ export class MetaLog {
     private async mountSector(sector: number, check: RecordCheck) {
         const self = this
         const at = this.base + sector * this.sectorSize
-        const tail = await scanSector(this.flash, at, this.sectorSize, this.unit, this.maxBody(), this.budget, (seq, type, buf, bodyStart, len, offset) => {
-            if (self.cur < 0 || seqNewer(seq, self.bestSeq)) {
+        const tail = await scanSector(this.flash, at, this.sectorSize, this.unit, this.maxBody, this.budget, (seq, type, buf, bodyStart, len, offset) => {
+            if (self.currentSector < 0 || seqNewer(seq, self.bestSeq)) {
                 self.bestSeq = seq
-                self.cur = sector
+                self.currentSector = sector
             }
             const old = self.newest[type]
             if (!old || seqNewer(seq, old.seq)) {
@@ -250,17 +257,12 @@ export class MetaLog {
                     self.newest[type] = { type: type, seq: seq, body: body, sector: sector, offset: offset }
             }
         })
-        if (this.cur === sector) this.tail = tail
+        if (this.currentSector === sector) this.tail = tail
     }
 
     /** Would a record with this body fit in the current sector without wrapping? */
     fits(bodyLength: number): boolean {
-        return this.cur >= 0 && this.tail + 2 * recordSize(bodyLength, this.unit) <= this.sectorSize
-    }
-
-    /** Largest body a sector can take as a snapshot: both copies, with room left for the log to move on. */
-    maxBody(): number {
-        return maxRecordBody(this.sectorSize, this.unit)
+        return this.currentSector >= 0 && this.tail + 2 * recordSize(bodyLength, this.unit) <= this.sectorSize
     }
 
     /**
@@ -269,18 +271,18 @@ export class MetaLog {
      * Returns the seq written.
      */
     async append(type: number, body: Buffer, snapshot: boolean): Promise<number> {
-        if (body.length > this.maxBody()) throw new Error(`meta log: record of ${body.length} bytes too large`)
+        if (body.length > this.maxBody) throw new Error(`meta log: record of ${body.length} bytes too large`)
         if (!this.fits(body.length)) {
             if (!snapshot) throw new Error("meta log: only a snapshot may open a sector")
-            const next = this.cur < 0 ? 0 : (this.cur + 1) % this.sectors
+            const next = this.currentSector < 0 ? 0 : (this.currentSector + 1) % this.sectors
             await this.flash.eraseSector(this.base + next * this.sectorSize)
             this.erases++
-            this.cur = next
+            this.currentSector = next
             this.tail = 0
         }
         const seq = this.nextSeq
         const rec = encodeRecord(type, seq, body, this.unit)
-        const at = this.base + this.cur * this.sectorSize
+        const at = this.base + this.currentSector * this.sectorSize
         const off = this.tail
         await programSkippingErased(this.flash, at + off, rec)
         this.programs++
@@ -291,10 +293,5 @@ export class MetaLog {
         this.programs++
         this.tail += rec.length
         return seq
-    }
-
-    /** Ring index of the current sector (-1: empty log). For tests and wear figures. */
-    currentSector(): number {
-        return this.cur
     }
 }

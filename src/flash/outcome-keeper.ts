@@ -28,7 +28,7 @@ export class OutcomeKeeper implements RecordKeeper {
 
     async committed(st: StoreState) {
         this.st = st
-        if (!this.body || this.sector === this.log.currentSector()) return
+        if (!this.body || this.sector === this.log.currentSector) return
         try {
             await this.put(this.body)
         } catch (e) {
@@ -57,6 +57,6 @@ export class OutcomeKeeper implements RecordKeeper {
         if (!this.log.fits(body.length)) await this.log.append(REC_STATE, encodeState(this.st), true)
         await this.log.append(REC_OUTCOME, body, false)
         this.body = body
-        this.sector = this.log.currentSector()
+        this.sector = this.log.currentSector
     }
 }

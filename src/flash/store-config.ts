@@ -69,18 +69,17 @@ export function parseDigest(hex: string, bytes: number, what: string): Buffer {
 export function checkLayout(flash: Flash, l: StoreLayout) {
     const g = flash.geometry
     const S = g.sectorSize
-    const bad = (why: string) => new StoreError("bad-layout", why)
-    if (S > MAX_META_SECTOR) throw bad(`sectors of ${S} bytes (metadata needs ≤ ${MAX_META_SECTOR})`)
-    if (!(l.metaSectors >= 2)) throw bad("the metadata log needs at least 2 sectors")
-    if (!(l.slotSize > 0) || l.slotSize % S !== 0) throw bad(`slot size ${l.slotSize} is not whole sectors`)
-    if (!l.slotAddress || l.slotAddress.length !== 2) throw bad("two slots")
+    if (S > MAX_META_SECTOR) throw new StoreError("bad-layout", `sectors of ${S} bytes (metadata needs ≤ ${MAX_META_SECTOR})`)
+    if (!(l.metaSectors >= 2)) throw new StoreError("bad-layout", "the metadata log needs at least 2 sectors")
+    if (!(l.slotSize > 0) || l.slotSize % S !== 0) throw new StoreError("bad-layout", `slot size ${l.slotSize} is not whole sectors`)
+    if (!l.slotAddress || l.slotAddress.length !== 2) throw new StoreError("bad-layout", "two slots")
     const starts = [l.metaAddress, l.slotAddress[0], l.slotAddress[1]]
     const sizes = [l.metaSectors * S, l.slotSize, l.slotSize]
     for (let i = 0; i < 3; i++) {
         if (starts[i] % S !== 0 || starts[i] < 0 || starts[i] + sizes[i] > g.size)
-            throw bad(`region ${i} at ${starts[i]} is unaligned or past the device`)
+            throw new StoreError("bad-layout", `region ${i} at ${starts[i]} is unaligned or past the device`)
         for (let j = 0; j < i; j++)
-            if (starts[i] < starts[j] + sizes[j] && starts[j] < starts[i] + sizes[i]) throw bad(`regions ${j} and ${i} overlap`)
+            if (starts[i] < starts[j] + sizes[j] && starts[j] < starts[i] + sizes[i]) throw new StoreError("bad-layout", `regions ${j} and ${i} overlap`)
     }
 }
 

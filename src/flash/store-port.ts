@@ -156,10 +156,11 @@ export interface UpgradeStore {
      * taking blocks: the agent writes the image with writeImage from `from` (0, or resumePoint())
      * and saves the journal itself (saveJournal, its own midstate) on multiples of the returned
      * checkpoint interval. The plan's size stays the package's; the image's size is markReady's.
+     * Optional: only a store that takes rebuilt images has it (ImageStore, not BlockImageStore).
      */
-    openImage(from: number): number
-    /** Image bytes data[0..len) at `offset` of the receiving slot, in order; every write whole program units but the image's last. */
-    writeImage(offset: number, data: Buffer, len: number): Promise<void>
+    openImage?(from: number): number
+    /** Image bytes data[0..len) at `offset` of the receiving slot, in order; every write whole program units but the image's last. Optional, with openImage. */
+    writeImage?(offset: number, data: Buffer, len: number): Promise<void>
     /** Bytes of the running slot (`receiving` false: a delta's base) or of the receiving slot (what was written). */
     readImage(receiving: boolean, offset: number, len: number): Promise<Buffer>
     /** The size of the running slot's image (a delta's base). */

@@ -26,6 +26,7 @@
 // format 2 STATE, stateReadable, and such a counter refuses that build's images anyway).
 
 import { getU32, putU32, toHex } from "../lib/bytes"
+import { hex } from "../lib/hex"
 import { LogRecord, seqNewer } from "./meta-log"
 import { DownloadJournal } from "./store-port"
 
@@ -98,139 +99,119 @@ export function emptyProgress(): Progress {
     return { written: 0, verified: 0, midstate: Buffer.alloc(0) }
 }
 
+/**
+ * A blank device's state (no active slot, both slots empty, no progress), as its STATE record:
+ * decoding 45 constant bytes costs less bytecode than building the objects field by field.
+ */
+const BLANK_STATE = hex`ff 01 0000 00000000  00 00 00 00 00000000 00000000 00 00  00 00 00 00 00000000 00000000 00 00  00000000 00000000 00`
+
 export function initialState(): StoreState {
-    return { active: -1, session: 0, counter: 0, slots: [emptySlot(), emptySlot()], progress: emptyProgress() }
+    return decodeState(BLANK_STATE)
 }
 
-export function copyBuf(b: Buffer): Buffer {
-    const o = Buffer.alloc(b.length)
-    for (let i = 0; i < b.length; i++) o[i] = b[i]
-    return o
-}
-
-export function cloneSlot(s: SlotInfo): SlotInfo {
-    return {
-        state: s.state,
-        bootsLeft: s.bootsLeft,
-        version: s.version,
-        size: s.size,
-        crc32: s.crc32,
-        crcKnown: s.crcKnown,
-        sha256: s.sha256,
-        md5: s.md5,
-        why: s.why,
-        unreported: s.unreported,
-    }
-}
-
+/**
+ * A copy of the state whose slots and progress can be changed without touching `st` (digest and
+ * midstate Buffers are shared: nothing changes them in place). Object.assign is native in the VM:
+ * field-by-field literals cost ~300 B of bytecode.
+ */
 export function cloneState(st: StoreState): StoreState {
-    return {
-        active: st.active,
-        session: st.session,
-        counter: st.counter,
-        slots: [cloneSlot(st.slots[0]), cloneSlot(st.slots[1])],
-        progress: { written: st.progress.written, verified: st.progress.verified, midstate: st.progress.midstate },
+    const c: StoreState = Object.assign({}, st)
+    c.slots = [Object.assign({}, st.slots[0]), Object.assign({}, st.slots[1])]
+    c.progress = Object.assign({}, st.progress)
+    return c
+}
+
+// The records as field layouts, one character per field, walked by one encoder (packFields) and one
+// decoder (unpackFields) instead of a hand-written pair per record (bytecode: every function and
+// method costs a descriptor; the layout strings cost nothing against the VM's code limit):
+//   "1" u8 | "4" u32 LE | "b" u8 length + that many bytes (a Buffer)
+//   "-" a value that takes no bytes in this format (the wide counter's high half in format 1)
+const SLOT_FIELDS = "111b44bb" // state, bootsLeft, flags, version, size, crc32, sha256, md5
+const PROGRESS_FIELDS = "44b" // written, verified, midstate
+/** active, format, counter low u16, session, counter high u16 (format 2 only), slot 0, slot 1, progress. */
+const STATE_FORMAT_1 = "11114--" + SLOT_FIELDS + SLOT_FIELDS + PROGRESS_FIELDS
+const STATE_FORMAT_2 = "1111411" + SLOT_FIELDS + SLOT_FIELDS + PROGRESS_FIELDS
+/** Field index of slot 0's and slot 1's first field in a STATE, and of the progress's (literals: a computed constant costs bytecode at start-up). */
+const STATE_SLOT0 = 7
+const STATE_SLOT1 = 15
+const STATE_PROGRESS = 23
+
+/**
+ * Encode `values` (one per layout character) into a Buffer of the exact encoded size: a commit runs
+ * while a download is being prepared, at the VM heap's peak, so no oversized scratch buffer. Two
+ * passes of one loop: the first only counts the bytes (no buffer yet), the second writes them.
+ */
+function packFields(layout: string, values: any[]): Buffer {
+    let out: Buffer = null
+    for (;;) {
+        let pos = 0
+        for (let i = 0; i < layout.length; i++) {
+            const k = layout[i]
+            const v = values[i]
+            if (k === "1") {
+                if (out) out[pos] = v & 0xff
+                pos++
+            } else if (k === "4") {
+                if (out) putU32(out, pos, v)
+                pos += 4
+            } else if (k === "b") {
+                if (out) {
+                    out[pos] = v.length
+                    for (let j = 0; j < v.length; j++) out[pos + 1 + j] = v[j]
+                }
+                pos += 1 + v.length
+            }
+        }
+        if (out) return out
+        out = Buffer.alloc(pos)
     }
 }
 
 /**
- * A small append-only byte writer into a Buffer of the exact encoded size: a commit runs while
- * a download is being prepared, at the VM heap's peak, so no oversized scratch buffer and no
- * trimmed copy.
+ * Decode `body` by its layout: the values, or null when it is shorter or longer. A field past the
+ * end reads as garbage (undefined bytes: NaN, or 0 when stored) and leaves `pos` past the end, so
+ * the one check at the end refuses it: no check per field.
  */
-class Writer {
-    buf: Buffer
-    pos: number
-    constructor(size: number) {
-        this.buf = Buffer.alloc(size)
-        this.pos = 0
+function unpackFields(layout: string, body: Buffer): any[] {
+    const values: any[] = []
+    let pos = 0
+    for (let i = 0; i < layout.length; i++) {
+        const k = layout[i]
+        let v: any = 0
+        if (k === "1") v = body[pos++]
+        else if (k === "4") {
+            v = getU32(body, pos)
+            pos += 4
+        } else if (k === "b") {
+            const n = pos < body.length ? body[pos] : 0
+            v = Buffer.alloc(n)
+            for (let j = 0; j < n; j++) v[j] = body[pos + 1 + j]
+            pos += 1 + n
+        }
+        values.push(v)
     }
-    u8(v: number) {
-        this.buf[this.pos++] = v & 0xff
-    }
-    u32(v: number) {
-        putU32(this.buf, this.pos, v)
-        this.pos += 4
-    }
-    bytes(b: Buffer) {
-        for (let i = 0; i < b.length; i++) this.buf[this.pos + i] = b[i]
-        this.pos += b.length
-    }
-    done(): Buffer {
-        if (this.pos !== this.buf.length) throw new Error(`record encoder: ${this.pos} of ${this.buf.length} bytes`)
-        return this.buf
-    }
+    return pos === body.length ? values : null
 }
 
-/** A reader that fails soft: any read past the end sets `bad`. */
-class Reader {
-    buf: Buffer
-    pos: number
-    bad: boolean
-    constructor(buf: Buffer) {
-        this.buf = buf
-        this.pos = 0
-        this.bad = false
-    }
-    need(n: number): boolean {
-        if (this.pos + n > this.buf.length) this.bad = true
-        return !this.bad
-    }
-    u8(): number {
-        if (!this.need(1)) return 0
-        return this.buf[this.pos++]
-    }
-    u32(): number {
-        if (!this.need(4)) return 0
-        const v = getU32(this.buf, this.pos)
-        this.pos += 4
-        return v
-    }
-    bytes(n: number): Buffer {
-        if (!this.need(n)) return Buffer.alloc(0)
-        const o = Buffer.alloc(n)
-        for (let i = 0; i < n; i++) o[i] = this.buf[this.pos + i]
-        this.pos += n
-        return o
-    }
+/** Append a slot's values in SLOT_FIELDS order. */
+function pushSlot(values: any[], s: SlotInfo) {
+    values.push(STATES.indexOf(s.state), s.bootsLeft, (s.crcKnown ? 1 : 0) | ((s.why & 31) << 1) | (s.unreported ? 64 : 0), Buffer.from(s.version), s.size, s.crc32, s.sha256, s.md5)
 }
 
-/** Encoded size of a slot whose version is `v` (its UTF-8 bytes). */
-function slotBytes(s: SlotInfo, v: Buffer): number {
-    return 14 + v.length + s.sha256.length + s.md5.length
-}
-
-function writeSlot(w: Writer, s: SlotInfo, v: Buffer) {
-    w.u8(STATES.indexOf(s.state))
-    w.u8(s.bootsLeft)
-    w.u8((s.crcKnown ? 1 : 0) | ((s.why & 31) << 1) | (s.unreported ? 64 : 0))
-    w.u8(v.length)
-    w.bytes(v)
-    w.u32(s.size)
-    w.u32(s.crc32)
-    w.u8(s.sha256.length)
-    w.bytes(s.sha256)
-    w.u8(s.md5.length)
-    w.bytes(s.md5)
-}
-
-function readSlot(r: Reader): SlotInfo {
-    const st = r.u8()
-    const boots = r.u8()
-    const flags = r.u8()
-    const verLen = r.u8()
-    const version = r.bytes(verLen).toString("utf-8")
-    const size = r.u32()
-    const crc = r.u32()
-    const sha = r.bytes(r.u8())
-    const md5 = r.bytes(r.u8())
-    if (st >= STATES.length || verLen > MAX_VERSION || sha.length > 32 || md5.length > 16) r.bad = true
+/** The slot whose SLOT_FIELDS start at values[i]; null when out of the format's bounds. */
+function slotAt(values: any[], i: number): SlotInfo {
+    const st: number = values[i]
+    const flags: number = values[i + 2]
+    const version: Buffer = values[i + 3]
+    const sha: Buffer = values[i + 6]
+    const md5: Buffer = values[i + 7]
+    if (st >= STATES.length || version.length > MAX_VERSION || sha.length > 32 || md5.length > 16) return null
     return {
         state: STATES[st],
-        bootsLeft: boots,
-        version: version,
-        size: size,
-        crc32: crc,
+        bootsLeft: values[i + 1],
+        version: version.toString("utf-8"),
+        size: values[i + 4],
+        crc32: values[i + 5],
         crcKnown: (flags & 1) !== 0,
         sha256: sha,
         md5: md5,
@@ -239,58 +220,36 @@ function readSlot(r: Reader): SlotInfo {
     }
 }
 
-function writeProgress(w: Writer, p: Progress) {
-    w.u32(p.written)
-    w.u32(p.verified)
-    w.u8(p.midstate.length)
-    w.bytes(p.midstate)
-}
-
-function readProgress(r: Reader): Progress {
-    const written = r.u32()
-    const verified = r.u32()
-    const mid = r.bytes(r.u8())
-    return { written: written, verified: verified, midstate: mid }
-}
-
 /** Largest STATE body: 10 (format 2) + 2 × (4 + 32 + 8 + 1 + 32 + 1 + 16) + (9 + 200). */
 export const MAX_STATE_BODY = 10 + 2 * 94 + 9 + MAX_MIDSTATE
 
 export function encodeState(st: StoreState): Buffer {
-    const v0 = Buffer.from(st.slots[0].version)
-    const v1 = Buffer.from(st.slots[1].version)
     const c = st.counter
-    const wide = ((c >>> 16) + 0xffff) >>> 16 // 1 above 65 535 (format 2), else 0: no branch (bytecode)
-    const w = new Writer(slotBytes(st.slots[0], v0) + slotBytes(st.slots[1], v1) + 17 + 2 * wide + st.progress.midstate.length)
-    w.u8(st.active) // -1 (none) as 0xFF: u8 masks
-    w.u8(1 + wide)
-    w.u8(c)
-    w.u8(c >> 8)
-    w.u32(st.session)
-    if (wide) {
-        w.u8(c >> 16)
-        w.u8(c >>> 24)
-    }
-    writeSlot(w, st.slots[0], v0)
-    writeSlot(w, st.slots[1], v1)
-    writeProgress(w, st.progress)
-    return w.done()
+    const wide = c > 0xffff // format 2 only then: below, every record is byte for byte format 1
+    const p = st.progress
+    const values: any[] = [st.active, wide ? 2 : 1, c, c >> 8, st.session, c >> 16, c >>> 24] // active -1 (none) as 0xFF: u8 masks
+    pushSlot(values, st.slots[0])
+    pushSlot(values, st.slots[1])
+    values.push(p.written, p.verified, p.midstate)
+    return packFields(wide ? STATE_FORMAT_2 : STATE_FORMAT_1, values)
 }
 
 /** Decode a STATE body; null when it is not well-formed (a CRC-valid record of another format). */
 export function decodeState(body: Buffer): StoreState {
-    const r = new Reader(body)
-    const active = ((r.u8() + 1) & 0xff) - 1 // 0xFF (none) as -1; 2..0xFE stay above 1
-    const format = r.u8()
-    let counter = r.u8() | (r.u8() << 8)
-    const session = r.u32()
-    if (format === 2) counter += (r.u8() | (r.u8() << 8)) * 0x10000
-    else if (format !== 1) r.bad = true
-    const s0 = readSlot(r)
-    const s1 = readSlot(r)
-    const p = readProgress(r)
-    if (r.bad || r.pos !== body.length || active > 1) return null
-    return { active: active, session: session, counter: counter, slots: [s0, s1], progress: p }
+    const f = unpackFields(body[1] === 2 ? STATE_FORMAT_2 : STATE_FORMAT_1, body)
+    if (!f || f[1] < 1 || f[1] > 2) return null // format 1 or 2 only
+    const active = ((f[0] + 1) & 0xff) - 1 // 0xFF (none) as -1; 2..0xFE stay above 1
+    const s0 = slotAt(f, STATE_SLOT0)
+    const s1 = slotAt(f, STATE_SLOT1)
+    if (!s0 || !s1 || active > 1) return null
+    const q = STATE_PROGRESS
+    return {
+        active: active,
+        session: f[4],
+        counter: (f[2] | (f[3] << 8)) + (f[5] | (f[6] << 8)) * 0x10000,
+        slots: [s0, s1],
+        progress: { written: f[q], verified: f[q + 1], midstate: f[q + 2] },
+    }
 }
 
 /**
@@ -316,20 +275,16 @@ export function stateInForce(rec: LogRecord, pr: LogRecord, running: number): St
     return st
 }
 
+const PROGRESS_RECORD = "4" + PROGRESS_FIELDS // session, then the progress
+
 export function encodeProgress(session: number, p: Progress): Buffer {
-    const w = new Writer(13 + p.midstate.length)
-    w.u32(session)
-    writeProgress(w, p)
-    return w.done()
+    return packFields(PROGRESS_RECORD, [session, p.written, p.verified, p.midstate])
 }
 
 /** Decode a PROGRESS body into its session and progress; null when malformed. */
 export function decodeProgress(body: Buffer): { session: number; progress: Progress } {
-    const r = new Reader(body)
-    const session = r.u32()
-    const p = readProgress(r)
-    if (r.bad || r.pos !== body.length) return null
-    return { session: session, progress: p }
+    const f = unpackFields(PROGRESS_RECORD, body)
+    return f ? { session: f[0], progress: { written: f[1], verified: f[2], midstate: f[3] } } : null
 }
 
 /** The download journal of receiving slot `t`. */
@@ -344,7 +299,7 @@ export function journalOf(st: StoreState, t: number): DownloadJournal {
         md5: toHex(s.md5),
         written: p.written,
         verified: p.verified,
-        midstate: copyBuf(p.midstate),
+        midstate: Buffer.from(p.midstate), // a copy (native in the VM, as in Node)
     }
 }
 
@@ -356,8 +311,8 @@ export function slotIn(st: StoreState, running: number, state: SlotState): numbe
 
 /** An OUTCOME body: the reported flag, then the agent's bytes. */
 export function encodeOutcomeRecord(outcome: Buffer, reported: boolean): Buffer {
-    const w = new Writer(1 + outcome.length)
-    w.u8(reported ? 1 : 0)
-    w.bytes(outcome)
-    return w.done()
+    const b = Buffer.alloc(1 + outcome.length)
+    b[0] = reported ? 1 : 0
+    for (let i = 0; i < outcome.length; i++) b[1 + i] = outcome[i]
+    return b
 }

@@ -18,7 +18,7 @@
 // Programming can only clear bits; this driver, like every Flash, programs a byte once per erase.
 
 import * as ds from "@devicescript/core"
-import { checkErase, checkProgram, checkRange, Flash, FlashError, FlashGeometry } from "./flash"
+import { checkErase, checkProgram, checkRange, Flash, FlashError, FlashGeometry, hex32 } from "./flash"
 
 /** The driver's only view of the bus: one transaction with chip select held low throughout. */
 export interface SpiBus {
@@ -134,7 +134,7 @@ export class W25qFlash implements Flash {
         const st = await this.readStatus()
         // 0xFF is what a floating MISO reads: no chip, or a chip still busy
         if ((st & W25Q_STATUS_WEL) === 0 || st === 0xff)
-            throw new FlashError("bad-device", address, `write enable did not latch (status 0x${hex2(st)})`)
+            throw new FlashError("bad-device", address, `write enable did not latch (status 0x${hex32(st).slice(6)})`) // FlashError's hex32: no second hex function
     }
 
     private async waitReady(address: number, timeoutMs: number) {
@@ -158,9 +158,4 @@ function cmdAddr(cmd: number, address: number, extra: number, wide: boolean): Bu
     b[a + 1] = (address >> 8) & 0xff
     b[a + 2] = address & 0xff
     return b
-}
-
-function hex2(n: number): string {
-    const d = "0123456789abcdef"
-    return d[(n >> 4) & 15] + d[n & 15]
 }

@@ -47,7 +47,7 @@ describe("the store's security counter", () => {
     it("a confirmed trial raises it, in the confirm's record; a lower counter never lowers it", async () => {
         const f = await trialOfV2()
         const s = await mounted(f)
-        expect(s.slotInfo(s.runningSlot()).state).toBe("trial")
+        expect(s.state().slots[s.runningSlot()].state).toBe("trial")
         expect(s.securityCounter()).toBe(3) // booting the trial did not raise it
         expect(await s.confirm(7)).toBe(true)
         expect((await mounted(f)).securityCounter()).toBe(7)
@@ -64,7 +64,7 @@ describe("the store's security counter", () => {
         await mounted(f) // the trial boot: the program never confirms (a crash, a hang)
         const after = await mounted(f) // rolled back
         expect(after.runningSlot()).toBe(0)
-        expect(after.slotInfo(1)).toMatchObject({ state: "bad", why: BadWhy.NotConfirmed })
+        expect(after.state().slots[1]).toMatchObject({ state: "bad", why: BadWhy.NotConfirmed })
         expect(after.securityCounter()).toBe(3)
     })
 

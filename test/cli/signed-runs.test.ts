@@ -54,7 +54,7 @@ describe("signed images in npm run sim (node engine)", () => {
             expect(d.flash.peek(d.layout.slotAddress[0], d.image1.length).equals(before)).toBe(true)
             const st = d.newStore()
             await st.mount()
-            expect(st.slotInfo(1)).toMatchObject({ state: "bad", why: BadWhy.Download })
+            expect(st.state().slots[1]).toMatchObject({ state: "bad", why: BadWhy.Download })
             expect(d.boots).toBe(1) // refused before ready: no activation, no reboot into it
         }, 120_000)
 

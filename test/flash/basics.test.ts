@@ -2,7 +2,7 @@ import { describe, expect, it } from "vitest"
 import { crc32, crc32Update } from "../../src/lib/crc32"
 import { compareVersions } from "../../src/lib/version"
 import { fromHex, getU32, putU32, toHex } from "../../src/lib/bytes"
-import { FlashError } from "../../src/flash/flash"
+import { checkGeometry, FlashError } from "../../src/flash/flash"
 import { RamFlash } from "../../src/flash/ram-flash"
 import { NorFlash, PowerCut } from "../../sim/flash/nor-flash"
 import { mkdtempSync, rmSync } from "node:fs"
@@ -91,6 +91,18 @@ describe.each(flashes())("%s follows NOR rules", (_name, make) => {
         const b = await f.read(0, 4)
         b[0] = 0
         expect((await f.read(0, 1))[0]).toBe(0xff)
+    })
+})
+
+describe("checkGeometry", () => {
+    it("takes powers of two with the unit within the sector and whole sectors; refuses the rest as bad-device", () => {
+        for (const g of [{ sectorSize: 4096, programUnit: 1, size: 8192 }, { sectorSize: 4096, programUnit: 4096, size: 4096 }, { sectorSize: 1, programUnit: 1, size: 1 }])
+            expect(() => checkGeometry(g)).not.toThrow()
+        const bad = (sectorSize: number, programUnit: number, size: number) => () => checkGeometry({ sectorSize, programUnit, size })
+        for (const [s, u] of [[4095, 1], [0, 1], [-4096, 1], [4096, 3], [4096, 0], [4096, 8192], [6144, 2]])
+            expect(bad(s, u, 8192)).toThrow(`flash bad-device at 0x00000000: bad geometry: sector ${s}, unit ${u}`)
+        expect(bad(4096, 8, 0)).toThrow("size 0 is not a whole number of sectors")
+        expect(bad(4096, 8, 6000)).toThrow("size 6000 is not a whole number of sectors")
     })
 })
 

@@ -48,7 +48,7 @@ describe("failedTrial(): the package that failed its self-test", () => {
         await reboot(f) // the trial boot dies before its self-test
         const r = await reboot(f)
         expect(r.boot).toMatchObject({ slot: 0, rolledBack: true })
-        expect(r.store.slotInfo(1).state).toBe("bad")
+        expect(r.store.state().slots[1].state).toBe("bad")
         expect(r.store.failedTrial()).toBe(null)
     })
 

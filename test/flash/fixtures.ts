@@ -2,7 +2,7 @@
 // steps of an update (receive in blocks with a journal, verify, activate, boot, confirm).
 import { crc32 } from "../../src/lib/crc32"
 import { Flash } from "../../src/flash/flash"
-import { ImageStore } from "../../src/flash/image-store"
+import { BlockImageStore, ImageStore } from "../../src/flash/image-store"
 import { StoreLayout, StoreOptions } from "../../src/flash/store-config"
 import { StoreError } from "../../src/flash/store-port"
 import { NorFlash } from "../../sim/flash/nor-flash"
@@ -59,7 +59,7 @@ export function makeImage(version: string, size: number, seed: number): Image {
  * Caller-side verification (an agent that checks the slot itself): SHA-256 over the slot's
  * bytes, then markReady() when it matches, else markBad() and the store's typed error.
  */
-export async function markVerified(store: ImageStore, img: Image, slot: number) {
+export async function markVerified(store: BlockImageStore, img: Image, slot: number) {
     const b = await store.read(slot, 0, img.bytes.length)
     if (createHash("sha256").update(b).digest("hex") === img.sha256) return await store.markReady()
     await store.markBad()
@@ -75,7 +75,7 @@ export interface ReceiveOpts {
 }
 
 /** Receive a whole image into the inactive slot and mark it ready. */
-export async function receive(store: ImageStore, img: Image, o: ReceiveOpts = {}): Promise<number> {
+export async function receive(store: BlockImageStore, img: Image, o: ReceiveOpts = {}): Promise<number> {
     const block = o.block ?? 1024
     const every = o.journalEvery ?? 1
     const slot = await store.startReceive({ version: img.version, size: img.bytes.length, sha256: img.sha256, md5: img.md5, crc32: img.crc })

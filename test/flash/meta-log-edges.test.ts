@@ -122,9 +122,9 @@ describe("append", () => {
         // an empty log: only a snapshot may open the first sector
         expect(log.fits(8)).toBe(false)
         await expect(log.append(2, Buffer.alloc(8), false)).rejects.toThrow("meta log: only a snapshot may open a sector")
-        expect(log.currentSector()).toBe(-1)
+        expect(log.currentSector).toBe(-1)
         await log.append(1, Buffer.alloc(max), true)
-        expect(log.currentSector()).toBe(0)
+        expect(log.currentSector).toBe(0)
         expect(log.erases).toBe(1)
         expect(log.programs).toBe(2)
     })
@@ -138,22 +138,22 @@ describe("append", () => {
         let seq = 0
         for (let i = 0; i < 32; i++) {
             seq = await log.append(1, body(len, i), i === 0)
-            expect(log.currentSector()).toBe(0)
+            expect(log.currentSector).toBe(0)
         }
         expect(log.fits(len)).toBe(false)
         await expect(log.append(1, body(len, 99), false)).rejects.toThrow(/only a snapshot/)
         expect(await log.append(1, body(len, 32), true)).toBe(seq + 1)
-        expect(log.currentSector()).toBe(1)
+        expect(log.currentSector).toBe(1)
         expect(log.erases).toBe(2)
         // the wrapped log mounts on sector 1 with its newest record
         const m = new MetaLog(nor, 0, 2, budget())
         const r = (await m.mount())[1]
         expect(r).toMatchObject({ seq: seq + 1, sector: 1, offset: 0 })
-        expect(m.currentSector()).toBe(1)
+        expect(m.currentSector).toBe(1)
         for (let i = 1; i < 32; i++) await m.append(1, body(len, 100 + i), false)
         expect(m.fits(len)).toBe(false)
         await m.append(1, body(len, 200), true)
-        expect(m.currentSector()).toBe(0)
+        expect(m.currentSector).toBe(0)
         const last = (await new MetaLog(nor, 0, 2, budget()).mount())[1]
         expect(last).toMatchObject({ sector: 0, offset: 0 })
         expect(last.body.equals(body(len, 200))).toBe(true)

@@ -110,7 +110,7 @@ describe("metadata log mount cost (the figures in meta-log.ts's header)", () => 
             const log = new MetaLog(nor, 0, 2, budget())
             await log.mount()
             // fill both sectors: one wrap onto sector 1, stop before the next
-            while (log.currentSector() !== 1 || log.fits(body.length)) await log.append(REC_STATE, body, !log.fits(body.length))
+            while (log.currentSector !== 1 || log.fits(body.length)) await log.append(REC_STATE, body, !log.fits(body.length))
             const worst = await measure(nor, `${body.length}-byte STATE records only`)
             expect(worst.newest[REC_STATE].body.equals(body)).toBe(true)
             // every copy 0 is newer than the newest so far (its copy 1 is not): one check per record

@@ -59,7 +59,7 @@ describe("the OUTCOME record", () => {
         const nor = norFlash()
         const s = await provision(nor, V1, K())
         await s.outcomes.keep(A, true)
-        const erases0 = s.metaErases()
+        const erases0 = s.log.erases
         let store = s
         for (let i = 0; i < 6; i++) {
             await receive(store, i % 2 ? V3 : V2, { journalEvery: 1 })

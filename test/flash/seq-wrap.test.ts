@@ -83,13 +83,13 @@ describe("sequence numbers across the u32 wrap", () => {
         const again = new MetaLog(nor, 0, 2, budget())
         await again.mount()
         let last = ""
-        for (let i = 0; again.currentSector() === 0; i++) {
+        for (let i = 0; again.currentSector === 0; i++) {
             last = `snapshot ${i}`
             await again.append(1, Buffer.from(last.padEnd(200, ".")), !again.fits(200))
         }
         const third = new MetaLog(nor, 0, 2, budget())
         newest = await third.mount()
-        expect(third.currentSector()).toBe(1)
+        expect(third.currentSector).toBe(1)
         expect(newest[1].body.toString().startsWith(last + ".")).toBe(true)
         expect(newest[2].body.toString()).toBe("progress")
         expect(await third.append(3, Buffer.from("x"), false)).toBe(newest[1].seq + 1)

@@ -168,19 +168,19 @@ describe("the store's other edges", () => {
         const a = await receiving()
         await a.s.write(0, v2.bytes)
         await a.s.markReady(crc32(v2.bytes)) // both agree
-        expect(a.s.slotInfo(1)).toMatchObject({ state: "ready", crc32: v2.crc, crcKnown: true })
+        expect(a.s.state().slots[1]).toMatchObject({ state: "ready", crc32: v2.crc, crcKnown: true })
 
         const b = await receiving()
         await b.s.write(0, v2.bytes)
         await expect(b.s.markReady((crc32(v2.bytes) + 1) >>> 0)).rejects.toMatchObject({ reason: "flash-mismatch" })
-        expect(b.s.slotInfo(1)).toMatchObject({ state: "bad", crcKnown: false })
+        expect(b.s.state().slots[1]).toMatchObject({ state: "bad", crcKnown: false })
 
         const { nor } = norDevice(8)
         const c = await provision(nor, v1)
         await c.startReceive({ version: v2.version, size: v2.bytes.length, crc32: (v2.crc + 1) >>> 0 })
         await c.write(0, v2.bytes)
         await expect(c.markReady(v2.crc)).rejects.toMatchObject({ reason: "digest-mismatch", message: expect.stringContaining(`CRC-32 ${v2.crc} != expected ${(v2.crc + 1) >>> 0}`) })
-        expect(c.slotInfo(1)).toMatchObject({ state: "bad" })
+        expect(c.state().slots[1]).toMatchObject({ state: "bad" })
     })
 
     it("a rebuilt image's size and CRC are recorded with it (the plan's CRC was its package's)", async () => {
@@ -190,7 +190,7 @@ describe("the store's other edges", () => {
         s.openImage(0)
         await s.writeImage(0, v2.bytes, v2.bytes.length)
         await s.markReady(undefined, v2.bytes.length)
-        expect(s.slotInfo(1)).toMatchObject({ state: "ready", size: v2.bytes.length, crc32: v2.crc, crcKnown: true })
+        expect(s.state().slots[1]).toMatchObject({ state: "ready", size: v2.bytes.length, crc32: v2.crc, crcKnown: true })
     })
 })
 

@@ -161,6 +161,16 @@ describe("STATE", () => {
         c.active = 0
         expect(st).toEqual(full())
     })
+
+    it("a blank device's state (initialState, decoded from constant bytes): nothing active, two empty slots, no progress; each call a new object", () => {
+        const blank = { active: -1, session: 0, counter: 0, slots: [emptySlot(), emptySlot()], progress: { written: 0, verified: 0, midstate: Buffer.alloc(0) } }
+        const a = initialState()
+        expect(a).toEqual(blank)
+        a.slots[0].state = "bad"
+        a.progress.written = 9
+        expect(initialState()).toEqual(blank)
+        expect(decodeState(encodeState(blank))).toEqual(blank)
+    })
 })
 
 describe("PROGRESS", () => {

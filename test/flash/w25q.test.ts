@@ -65,6 +65,8 @@ describe("W25Q driver", () => {
         await expect(slow.eraseSector(0)).rejects.toMatchObject({ reason: "timeout" })
         const wp = await W25qFlash.open(chip({ ignoreWriteEnable: true }))
         await expect(wp.program(0, Buffer.alloc(4))).rejects.toMatchObject({ reason: "bad-device" })
+        // the status read back, as two hex digits
+        await expect(wp.eraseSector(4096)).rejects.toThrow("flash bad-device at 0x00001000: write enable did not latch (status 0x00)")
     })
 
     it("times out when a program never finishes", async () => {

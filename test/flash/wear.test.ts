@@ -123,7 +123,7 @@ describe("the trial boot's record must wrap the log onto a worn-out sector", () 
         const log = new MetaLog(nor, LAYOUT.metaAddress, LAYOUT.metaSectors, new StepBudget(1 << 30, async () => {}))
         await log.mount()
         while (log.fits(len)) await log.append(9, Buffer.alloc(len, 9), false) // a type the store ignores
-        nor.eraseCounts[1 - log.currentSector()] = nor.endurance
+        nor.eraseCounts[1 - log.currentSector] = nor.endurance
         return nor
     }
 

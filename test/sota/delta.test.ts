@@ -69,7 +69,7 @@ async function oldIntact(w: World, p: Pair) {
     expect(img.bytes.equals(p.old)).toBe(true)
     const s = w.newStore()
     await s.mount()
-    expect(["empty", "receiving", "bad"]).toContain(s.slotInfo(1).state)
+    expect(["empty", "receiving", "bad"]).toContain(s.state().slots[1].state)
 }
 
 describe("bad packages are refused with a reason; the running image stays byte-identical", () => {
