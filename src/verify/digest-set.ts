@@ -87,21 +87,27 @@ export class DigestSet {
 
     /** The midstate, to be stored in the download journal (≤ MAX_MIDSTATE bytes). */
     save(): Buffer {
-        const pending = this.md5.pending()
-        const b = Buffer.alloc(FIXED + pending.length)
+        const md5 = this.md5
+        const b = Buffer.alloc(FIXED + md5.fill)
         b[0] = MIDSTATE_VERSION
         b[1] = (this.sha ? FLAG_SHA : 0) | (this.withCrc ? FLAG_CRC : 0)
-        let len = this.md5.length
+        let len = md5.length
         for (let i = 0; i < 6; i++) {
             b[2 + i] = len % 256
             len = Math.floor(len / 256)
         }
-        putU32(b, 8, this.crc)
-        for (let i = 0; i < 4; i++) putU32(b, 12 + 4 * i, this.md5.h[i])
-        if (this.sha) for (let i = 0; i < 8; i++) putU32(b, 28 + 4 * i, this.sha.h[i])
-        b[60] = pending.length
-        for (let i = 0; i < pending.length; i++) b[FIXED + i] = pending[i]
+        b[60] = md5.fill
+        for (let i = 0; i < md5.fill; i++) b[FIXED + i] = md5.block[i]
+        this.transfer(b, true, 0)
         return b
+    }
+
+    /** The CRC and the hashes' words into the midstate b (save), or out of it with the length and the pending bytes. */
+    private transfer(b: Buffer, save: boolean, length: number) {
+        if (save) putU32(b, 8, this.crc)
+        else this.crc = getU32(b, 8)
+        this.md5.transfer(b, 12, save, length, FIXED)
+        if (this.sha) this.sha.transfer(b, 28, save, length, FIXED)
     }
 
     /**
@@ -117,18 +123,8 @@ export class DigestSet {
         for (let i = 5; i >= 0; i--) len = len * 256 + saved[2 + i]
         const pendingLen = saved[60]
         if (pendingLen !== len % 64 || saved.length !== FIXED + pendingLen) return null
-        const pending = Buffer.alloc(pendingLen)
-        for (let i = 0; i < pendingLen; i++) pending[i] = saved[FIXED + i]
         const set = new DigestSet(options)
-        set.crc = getU32(saved, 8)
-        const md5h: number[] = []
-        for (let i = 0; i < 4; i++) md5h.push(getU32(saved, 12 + 4 * i))
-        set.md5.restore(md5h, len, pending)
-        if (set.sha) {
-            const shah: number[] = []
-            for (let i = 0; i < 8; i++) shah.push(getU32(saved, 28 + 4 * i))
-            set.sha.restore(shah, len, pending)
-        }
+        set.transfer(saved, false, len)
         return set
     }
 }
