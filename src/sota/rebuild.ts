@@ -34,7 +34,6 @@ import { hashImage, readImageLayout } from "../image/check"
 import { hashedLength } from "../image/header"
 import { TLV_SHA256 } from "../image/tlv"
 import { ImageError } from "../image/errors"
-import { ImageReader } from "../image/reader"
 import { copyBytes } from "../lib/bytes"
 import { errText } from "../lib/err-text"
 import { DeltaError } from "../delta/errors"
@@ -42,6 +41,7 @@ import { DigestSet } from "../verify/digest-set"
 import { SotaStats } from "./progress"
 import { SotaError, SotaReason, storeFailure } from "./reasons"
 import { HEATSHRINK_PATCH, PackageKind, REBUILD_TAG, Rebuild, Rebuilder } from "./rebuilder"
+import { SlotReader } from "./slot-reader"
 
 /**
  * The applier's output buffer: what it writes at a time, and the most it reads of the old image at
@@ -68,20 +68,7 @@ function deltaFailure(err: any): any {
  * call them read-failed).
  */
 export async function slotImageFault(store: UpgradeStore, receiving: boolean, size: number, yielder: () => Promise<void>): Promise<string> {
-    let failure: any = null
-    const reader: ImageReader = {
-        read: async (off: number, len: number) => {
-            let n = len
-            if (off + n > size) n = size - off
-            if (n <= 0) return Buffer.alloc(0)
-            try {
-                return await store.readImage(receiving, off, n)
-            } catch (e) {
-                failure = e
-                throw e
-            }
-        },
-    }
+    const reader = new SlotReader(store, receiving, size)
     try {
         const layout = await readImageLayout(reader, size)
         for (const t of layout.tlvs) {
@@ -93,7 +80,7 @@ export async function slotImageFault(store: UpgradeStore, receiving: boolean, si
         }
         return "no SHA-256 TLV"
     } catch (e) {
-        if (failure) throw storeFailure(failure)
+        if (reader.failure) throw storeFailure(reader.failure)
         if (e instanceof ImageError) return errText(e)
         throw e
     }
