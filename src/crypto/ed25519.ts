@@ -7,7 +7,7 @@
 // encoding of [S]B - [k]A must equal R byte for byte (an R that is not on the curve can never
 // match, and is reported as bad-signature). Not constant time: verification handles no secret.
 import { Pace, Yielder, newPace, pay } from "./pace"
-import { Sha512 } from "./sha512"
+import { sha512 } from "./sha512"
 import { L, REDUCE_COST, compare32, nafDigit, scalarReduce, scalarTriple } from "./scalar25519"
 import {
     ADD_COST,
@@ -49,12 +49,8 @@ function fail(reason: Ed25519Reason): Ed25519Result {
 
 /** k = SHA-512(R || A || M) mod L; in its own frame so the hash state is garbage afterwards. */
 async function challenge(sig: Buffer, publicKey: Buffer, message: Buffer, pace: Pace): Promise<Buffer> {
-    const h = new Sha512()
-    await h.update(sig, 0, 32, pace)
-    await h.update(publicKey, 0, 32, pace)
-    await h.update(message, 0, message.length, pace)
     const digest = Buffer.alloc(64)
-    await h.finish(digest, 0, pace)
+    await sha512([sig.slice(0, 32), publicKey, message], digest, 0, pace)
     await pay(pace, REDUCE_COST)
     const k = Buffer.alloc(32)
     scalarReduce(k, digest, 0)
