@@ -19,11 +19,6 @@ export function feCopy(o: Fe, a: Fe) {
     for (let i = 0; i < LIMBS; i++) o[i] = a[i]
 }
 
-export function feSmall(o: Fe, v: number) {
-    o[0] = v
-    for (let i = 1; i < LIMBS; i++) o[i] = 0
-}
-
 export function feAdd(o: Fe, a: Fe, b: Fe) {
     for (let i = 0; i < LIMBS; i++) o[i] = a[i] + b[i]
 }

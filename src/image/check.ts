@@ -27,7 +27,8 @@ import { Sha256 } from "../verify/sha256"
 import { ImageError, hexNum } from "./errors"
 import { IMAGE_HEADER_SIZE, ImageHeader, decodeHeader, hashedLength } from "./header"
 import { ImageReader } from "./reader"
-import { SignatureTlvs, TrustedKey, checkSignature, signatureTlvs } from "./signature"
+import { SignatureTlvs, TrustedKey, signatureTlvs } from "./signature"
+import { checkEd25519 } from "../crypto/ed25519"
 import {
     TLV_SEC_CNT,
     TLV_SHA256,
@@ -83,8 +84,10 @@ export interface CheckedImage extends ImageLayout {
 export async function readImageLayout(reader: ImageReader, maxSize?: number): Promise<ImageLayout> {
     const head = await readImageBytes(reader, 0, IMAGE_HEADER_SIZE, "header")
     const header = decodeHeader(head, maxSize)
-    const layout = await readTlvLayout(reader, header, maxSize)
-    return { header: header, tlvs: layout.entries, plainStart: layout.plainStart, size: layout.end }
+    // the TLV layout's own object, completed (copying its fields costs bytecode)
+    const layout = (await readTlvLayout(reader, header, maxSize)) as ImageLayout
+    layout.header = header
+    return layout
 }
 
 /**
@@ -145,7 +148,12 @@ export async function checkImage(reader: ImageReader, opts?: CheckOptions): Prom
     const got = await hashImage(reader, hashedLength(layout.header), o)
     if (!bytesEqual(got, expected))
         throw new ImageError("hash-mismatch", `SHA-256 is ${toHex(got)}, the TLV says ${toHex(expected)}`)
-    if (sig) await checkSignature(reader, sig, keys, got, o.yielder)
+    if (sig) {
+        // after the hash: the ED25519 TLV verifies over it with the key signatureTlvs chose
+        const signature = await readImageBytes(reader, sig.sig.offset, 64, "ED25519")
+        const r = await checkEd25519(keys[sig.key].key, got, signature, o.yielder)
+        if (!r.ok) throw new ImageError("bad-signature", `the ED25519 TLV does not verify (${r.reason})`)
+    }
     // the layout's own object, completed (copying its fields costs bytecode)
     const r = layout as CheckedImage
     r.sha256 = got

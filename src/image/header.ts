@@ -57,11 +57,6 @@ export interface ImageHeader {
     version: ImageVersion
 }
 
-/** Where the (protected, else plain) TLV area starts: hdr_size + img_size. */
-export function tlvStart(h: ImageHeader): number {
-    return h.hdrSize + h.imgSize
-}
-
 /** How many bytes the SHA-256 TLV covers: header, body and protected TLVs. */
 export function hashedLength(h: ImageHeader): number {
     return h.hdrSize + h.imgSize + h.protTlvSize

@@ -7,11 +7,10 @@
 // TLVs and the key, for signed and unsigned checks alike (an image without one counts as 0).
 //
 // Split in two so a refusal costs no hashing: `signatureTlvs` (before the hash: which TLVs, which
-// key) and `checkSignature` (after it: the Ed25519 verification). Memory: the 32-byte
-// digest, the 64-byte signature and the key; the verification's own ≈ 2 KB (src/crypto).
+// key) here, and the Ed25519 verification after it in check.ts's checkImage (its one caller: a
+// function costs 16 B of descriptor). Memory: the 32-byte digest, the 64-byte signature and the
+// key; the verification's own ≈ 2 KB (src/crypto).
 
-import { checkEd25519 } from "../crypto/ed25519"
-import { Yielder } from "../lib/step-budget"
 import { ImageError } from "./errors"
 import { TLV_ED25519, TLV_KEYHASH, TlvEntry, onlyTlv, readImageBytes } from "./tlv"
 import { ImageReader } from "./reader"
@@ -50,9 +49,3 @@ export async function signatureTlvs(reader: ImageReader, tlvs: TlvEntry[], keys:
     return { key: key, sig: sig }
 }
 
-/** After the hash: the ED25519 TLV verifies over `sha256` with the key signatureTlvs chose. Throws bad-signature. */
-export async function checkSignature(reader: ImageReader, s: SignatureTlvs, keys: TrustedKey[], sha256: Buffer, yielder?: Yielder) {
-    const sig = await readImageBytes(reader, s.sig.offset, 64, "ED25519")
-    const r = await checkEd25519(keys[s.key].key, sha256, sig, yielder)
-    if (!r.ok) throw new ImageError("bad-signature", `the ED25519 TLV does not verify (${r.reason})`)
-}
