@@ -57,26 +57,22 @@ export abstract class BlockHash {
         const pad = Buffer.alloc(this.fill < 56 ? 64 - this.fill : 128 - this.fill)
         pad[0] = 0x80
         const n = pad.length
-        // the 64-bit bit length as two words. No `%` here: in the DeviceScript VM, `x % 2^32`
-        // is 0 for a runtime x (the divisor is narrowed to int32), so split with floor instead
-        const bits = this.length * 8
-        const hi = Math.floor(bits / 0x100000000)
-        const lo = bits - hi * 0x100000000
-        this.putWord(pad, n - 8, this.bigEndian ? hi : lo)
-        this.putWord(pad, n - 4, this.bigEndian ? lo : hi)
+        const be = this.bigEndian
+        // the 64-bit bit length in the last 8 bytes, a byte at a time (no `x % 2^32` here: in the
+        // DeviceScript VM it is 0 for a runtime x, the divisor being narrowed to int32)
+        let bits = this.length * 8
+        for (let i = 0; bits > 0; i++) {
+            pad[be ? n - 1 - i : n - 8 + i] = bits % 256
+            bits = Math.floor(bits / 256)
+        }
         const len = this.length
         this.update(pad, 0, n)
         this.length = len
-        const out = Buffer.alloc(4 * this.h.length)
-        for (let j = 0; j < this.h.length; j++) this.putWord(out, 4 * j, this.h[j])
+        const h = this.h
+        const out = Buffer.alloc(4 * h.length)
+        // each word big- or little-endian (a Buffer store keeps the low 8 bits)
+        for (let i = 0; i < out.length; i++) out[i] = h[i >> 2] >>> (be ? 24 - 8 * (i & 3) : 8 * (i & 3))
         return out
-    }
-
-    private putWord(b: Buffer, off: number, v: number) {
-        for (let k = 0; k < 4; k++) {
-            b[this.bigEndian ? off + 3 - k : off + k] = v & 0xff
-            v = v >>> 8
-        }
     }
 
     /** Process one 64-byte block at b[off..off+64). */

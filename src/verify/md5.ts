@@ -25,7 +25,7 @@ const T = words(hex`
 
 export class Md5 extends BlockHash {
     constructor() {
-        super([0x67452301, 0xefcdab89, 0x98badcfe, 0x10325476], false)
+        super(words(hex`67452301 efcdab89 98badcfe 10325476`), false)
     }
 
     // The message words are read from the block as each round needs them, not copied into a
