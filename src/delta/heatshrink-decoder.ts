@@ -59,9 +59,7 @@ export class HeatshrinkDecoder {
         this.nbits = 0
         this.index = 0
         this.count = 0
-        this.inBuf = null
-        this.inPos = 0
-        this.inEnd = 0
+        // inBuf, inPos and inEnd start undefined: the caller sets them before every poll
     }
 
     /**
