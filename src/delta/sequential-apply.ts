@@ -526,7 +526,7 @@ export class DeltaApplier {
                 if (a < ws) a = ws
                 if (e > dpos) e = dpos
             }
-            if (q + a - next > cp.length - 4) throw badCp("cut short")
+            if (q + a - next > cp.length - 4) throw new DeltaError("bad-checkpoint", "cut short")
             for (let x = next; x < a; x++) {
                 if (save) cp[q++] = win[x & d.mask]
                 else win[x & d.mask] = cp[q++]
@@ -563,7 +563,7 @@ export class DeltaApplier {
     async resume(cp: Buffer): Promise<void> {
         if (this.phase !== P_HEADER || this.patchOffset() !== 0) throw new DeltaError("closed", "resume needs a fresh applier")
         const n = cp.length - 4
-        if (n < CP_FIXED || cp[0] !== CP_FORMAT || getU32(cp, n) !== crc32Update(0, cp, 0, n)) throw badCp("not a checkpoint, or its CRC fails")
+        if (n < CP_FIXED || cp[0] !== CP_FORMAT || getU32(cp, n) !== crc32Update(0, cp, 0, n)) throw new DeltaError("bad-checkpoint", "not a checkpoint, or its CRC fails")
         await this.budget.spend(FORCE_YIELD)
         const f: number[] = []
         for (let k = 0; k < 8; k++) f.push(getU32(cp, 8 + 4 * k))
@@ -591,7 +591,7 @@ export class DeltaApplier {
             d.head = dpos & d.mask
             this.dec = d
             if (this.o.readNew) this.hist = Buffer.alloc(HIST * SPAN)
-            if (ns > HIST || (ns > 0 && !this.hist)) throw badCp("the window refers to written bytes and there is no readNew")
+            if (ns > HIST || (ns > 0 && !this.hist)) throw new DeltaError("bad-checkpoint", "the window refers to written bytes and there is no readNew")
             let ws = dpos - d.window.length
             if (ws < 0) ws = 0
             // the spans go to the history's first slots
@@ -600,10 +600,6 @@ export class DeltaApplier {
             q = await this.window(cp, spans, ws, false)
             this.histN = ns
         }
-        if (q !== n) throw badCp("its length")
+        if (q !== n) throw new DeltaError("bad-checkpoint", "its length")
     }
-}
-
-function badCp(why: string): DeltaError {
-    return new DeltaError("bad-checkpoint", why)
 }
