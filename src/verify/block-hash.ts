@@ -20,19 +20,21 @@ export abstract class BlockHash {
 
     /** Hash bytes[start..end). Synchronous: feed a few hundred bytes per VM turn at most. */
     update(bytes: Buffer, start: number, end: number) {
-        let i = start
         this.length += end - start
-        if (this.fill > 0) {
-            while (i < end && this.fill < 64) this.block[this.fill++] = bytes[i++]
-            if (this.fill < 64) return
-            this.compress(this.block, 0)
-            this.fill = 0
+        let i = start
+        while (i < end) {
+            // whole blocks straight from the caller's bytes; the rest through the block buffer
+            if (this.fill === 0 && end - i >= 64) {
+                this.compress(bytes, i)
+                i += 64
+                continue
+            }
+            this.block[this.fill++] = bytes[i++]
+            if (this.fill === 64) {
+                this.compress(this.block, 0)
+                this.fill = 0
+            }
         }
-        while (end - i >= 64) {
-            this.compress(bytes, i)
-            i += 64
-        }
-        while (i < end) this.block[this.fill++] = bytes[i++]
     }
 
     /**

@@ -116,9 +116,8 @@ export class DigestSet {
      */
     static restore(saved: Buffer, options: DigestOptions): DigestSet {
         if (!saved || saved.length < FIXED || saved[0] !== MIDSTATE_VERSION) return null
-        const flags = saved[1]
-        if ((flags & FLAG_SHA) !== (options.sha256 ? FLAG_SHA : 0)) return null
-        if ((flags & FLAG_CRC) !== (options.crc32 ? FLAG_CRC : 0)) return null
+        // the digests it holds must be the ones configured (other bits are not looked at)
+        if ((saved[1] & (FLAG_SHA | FLAG_CRC)) !== ((options.sha256 ? FLAG_SHA : 0) | (options.crc32 ? FLAG_CRC : 0))) return null
         let len = 0
         for (let i = 5; i >= 0; i--) len = len * 256 + saved[2 + i]
         const pendingLen = saved[60]
