@@ -51,7 +51,7 @@ export abstract class BlockHash {
         if (save) return
         this.length = length
         this.fill = b.length - pendingAt
-        for (let i = 0; i < this.fill; i++) this.block[i] = b[pendingAt + i]
+        this.block.set(b.slice(pendingAt, b.length), 0)
     }
 
     /** Finish: pad, append the 64-bit bit length, and return the chaining words as bytes. */

@@ -97,7 +97,7 @@ export class DigestSet {
             len = Math.floor(len / 256)
         }
         b[60] = md5.fill
-        for (let i = 0; i < md5.fill; i++) b[FIXED + i] = md5.block[i]
+        b.set(md5.block.slice(0, md5.fill), FIXED)
         this.transfer(b, true, 0)
         return b
     }
