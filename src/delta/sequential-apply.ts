@@ -210,7 +210,7 @@ export class DeltaApplier {
         this.vBytes = 0
         this.every = o.checkpointEvery && o.onCheckpoint ? o.checkpointEvery : 0
         this.outAt = 0
-        this.nextCp = this.every ? this.every : NO_CP
+        this.nextCp = this.every || NO_CP
         this.budget = new StepBudget(o.yieldEvery || 128, o.yielder)
         this.inPos = 0
         this.pbase = 0
