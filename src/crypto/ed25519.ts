@@ -6,8 +6,8 @@
 // one, [S]B = R + [k]A with k = SHA-512(R || A || M) mod L, checked as libsodium does: the
 // encoding of [S]B - [k]A must equal R byte for byte (an R that is not on the curve can never
 // match, and is reported as bad-signature). Not constant time: verification handles no secret.
-import { Pace, Yielder, newPace, pay } from "./pace"
-import { Sha512 } from "./sha512"
+import { Yielder, newPace, pay } from "./pace"
+import { sha512 } from "./sha512"
 import { L, REDUCE_COST, compare32, nafDigit, scalarReduce, scalarTriple } from "./scalar25519"
 import {
     ADD_COST,
@@ -15,7 +15,6 @@ import {
     DECODE_COST,
     P,
     S,
-    Work,
     dbl,
     decodeNegated,
     encode,
@@ -47,48 +46,6 @@ function fail(reason: Ed25519Reason): Ed25519Result {
     return { ok: false, reason: reason }
 }
 
-/** k = SHA-512(R || A || M) mod L; in its own frame so the hash state is garbage afterwards. */
-async function challenge(sig: Buffer, publicKey: Buffer, message: Buffer, pace: Pace): Promise<Buffer> {
-    const h = new Sha512()
-    await h.update(sig, 0, 32, pace)
-    await h.update(publicKey, 0, 32, pace)
-    await h.update(message, 0, message.length, pace)
-    const digest = Buffer.alloc(64)
-    await h.finish(digest, 0, pace)
-    await pay(pace, REDUCE_COST)
-    const k = Buffer.alloc(32)
-    scalarReduce(k, digest, 0)
-    return k
-}
-
-/** [S]B - [k]A by one shared chain of 253 doublings with NAF digits of both scalars (Straus). */
-async function combine(w: Work, s: Buffer, sOff: number, k: Buffer, pace: Pace) {
-    const s3 = Buffer.alloc(32)
-    const k3 = Buffer.alloc(32)
-    scalarTriple(s3, s, sOff)
-    scalarTriple(k3, k, 0)
-    setup(w)
-    let started = false
-    for (let j = 253; j >= 0; j--) {
-        const ds = nafDigit(s3, s, sOff, j)
-        const dk = nafDigit(k3, k, 0, j)
-        if (started) {
-            await pay(pace, DBL_COST)
-            dbl(w, ds !== 0 || dk !== 0)
-        }
-        if (ds !== 0) {
-            await pay(pace, ADD_COST)
-            madd(w, S.B, ds < 0, dk !== 0)
-            started = true
-        }
-        if (dk !== 0) {
-            await pay(pace, ADD_COST)
-            madd(w, S.A, dk < 0, false) // the slots hold -A
-            started = true
-        }
-    }
-}
-
 /**
  * Verify an Ed25519 signature (64 bytes: R || S) of `message` under `publicKey` (32 bytes), with a
  * typed reason on failure. `yielder` replaces the default ds.sleep(0) between slices of work.
@@ -105,11 +62,42 @@ export async function checkEd25519(
     if (compare32(signature, 0, P, 0, 0x7f) >= 0 || compare32(publicKey, 0, P, 0, 0x7f) >= 0) return fail("bad-point")
     if (pointHasSmallOrder(signature, 0) || pointHasSmallOrder(publicKey, 0)) return fail("small-order")
     const pace = newPace(yielder)
-    const k = await challenge(signature, publicKey, message, pace)
+    // (the challenge and the scalar multiplication were functions of their own, each with this one
+    // caller: 16 B of descriptor each against the VM's bytecode limit)
+    // k = SHA-512(R || A || M) mod L
+    const digest = Buffer.alloc(64)
+    await sha512([signature.slice(0, 32), publicKey, message], digest, 0, pace)
+    await pay(pace, REDUCE_COST)
+    const k = Buffer.alloc(32)
+    scalarReduce(k, digest, 0)
     const w = newWork()
     await pay(pace, DECODE_COST)
     if (!(await decodeNegated(w, publicKey, 0, pace))) return fail("bad-point")
-    await combine(w, signature, 32, k, pace)
+    // [S]B - [k]A by one shared chain of 253 doublings with NAF digits of both scalars (Straus)
+    const s3 = Buffer.alloc(32)
+    const k3 = Buffer.alloc(32)
+    scalarTriple(s3, signature, 32)
+    scalarTriple(k3, k, 0)
+    setup(w)
+    let started = false
+    for (let j = 253; j >= 0; j--) {
+        const ds = nafDigit(s3, signature, 32, j)
+        const dk = nafDigit(k3, k, 0, j)
+        if (started) {
+            await pay(pace, DBL_COST)
+            dbl(w, ds !== 0 || dk !== 0)
+        }
+        if (ds !== 0) {
+            await pay(pace, ADD_COST)
+            madd(w, S.B, ds < 0, dk !== 0)
+            started = true
+        }
+        if (dk !== 0) {
+            await pay(pace, ADD_COST)
+            madd(w, S.A, dk < 0, false) // the slots hold -A
+            started = true
+        }
+    }
     const r = Buffer.alloc(32)
     await encode(w, r, 0, pace)
     for (let i = 0; i < 32; i++) if (r[i] !== signature[i]) return fail("bad-signature")

@@ -19,11 +19,6 @@ export function feCopy(o: Fe, a: Fe) {
     for (let i = 0; i < LIMBS; i++) o[i] = a[i]
 }
 
-export function feSmall(o: Fe, v: number) {
-    o[0] = v
-    for (let i = 1; i < LIMBS; i++) o[i] = 0
-}
-
 export function feAdd(o: Fe, a: Fe, b: Fe) {
     for (let i = 0; i < LIMBS; i++) o[i] = a[i] + b[i]
 }
@@ -43,29 +38,26 @@ export function feUnpack(o: Fe, b: Buffer, off: number) {
     }
 }
 
-/** Floor-carry every limb into [0, 2^17); the carry out of the top comes back as 19 c (2^255 = 19). */
-function carryFloor(a: Fe) {
-    for (let i = 0; i < LIMBS; i++) {
-        const c = Math.floor(a[i] / RADIX)
-        a[i] -= c * RADIX
-        if (i < LIMBS - 1) a[i + 1] += c
-        else a[0] += 19 * c
-    }
-}
-
 /**
  * Canonical little-endian bytes of a (reduced into [0, p)) at out[off..off+32); a is clobbered.
- * Two passes bring any mul output or small sum of them into [0, 2^255) (the second can only ripple
- * one borrow or carry around). a + 19 reaches 2^255 exactly when a >= p, and then the pass folds
- * it back to a - p + 19; taking the 19 off again leaves a mod p either way.
+ * Four passes floor-carry every limb into [0, 2^17), the carry out of the top coming back as
+ * 19 c (2^255 = 19). The first two bring any mul output or small sum of them into [0, 2^255)
+ * (the second can only ripple one borrow or carry around). a + 19 reaches 2^255 exactly when
+ * a >= p, and then the third pass folds it back to a - p + 19; taking the 19 off again before the
+ * fourth leaves a mod p either way. (The passes were a function called four times: a descriptor
+ * and four calls more.)
  */
 export function fePack(out: Buffer, off: number, a: Fe) {
-    carryFloor(a)
-    carryFloor(a)
-    a[0] += 19
-    carryFloor(a)
-    a[0] -= 19
-    carryFloor(a)
+    for (let pass = 0; pass < 4; pass++) {
+        if (pass === 2) a[0] += 19
+        if (pass === 3) a[0] -= 19
+        for (let i = 0; i < LIMBS; i++) {
+            const c = Math.floor(a[i] / RADIX)
+            a[i] -= c * RADIX
+            if (i < LIMBS - 1) a[i + 1] += c
+            else a[0] += 19 * c
+        }
+    }
     let acc = 0
     let bits = 0
     let p = off

@@ -1,6 +1,8 @@
 // SHA-512 (FIPS 180-4) without 64-bit integers: each word is a pair of int32 halves (hi, lo).
-// Ed25519 hashes R || A || M with it; DeviceScript has SHA-256 only. Streaming, with a yield
-// between blocks (one 128-byte block is tens of thousands of opcodes in the VM).
+// Ed25519 hashes R || A || M with it; DeviceScript has SHA-256 only. One-shot, with a yield
+// between blocks (one 128-byte block is tens of thousands of opcodes in the VM): the message is
+// copied once with its padding (for an image's signature, M is its 32-byte SHA-256: 256 bytes in
+// all). It was a streaming class (update, finish): 0.3 KB more bytecode for a stream nobody fed.
 import { hex } from "../lib/hex"
 import { Pace, pay } from "./pace"
 
@@ -33,106 +35,92 @@ function word(b: Buffer, p: number): number {
     return (b[p] << 24) | (b[p + 1] << 16) | (b[p + 2] << 8) | b[p + 3]
 }
 
-export class Sha512 {
-    /** Chaining value: hi, lo of each of the 8 words. */
-    private h: number[] = []
-    /** Message schedule, a window of 16 words (w[t] at 2 (t & 15)). */
-    private w: number[] = []
-    private block = Buffer.alloc(128)
-    private fill = 0
-    private length = 0
-
-    constructor() {
-        for (let i = 0; i < 16; i++) this.h.push(word(IV, 4 * i))
-        for (let i = 0; i < 32; i++) this.w.push(0)
+/** out[off..off+64) = SHA-512 of the concatenation of `parts`, a block per payment to the pace. */
+export async function sha512(parts: Buffer[], out: Buffer, off: number, pace: Pace) {
+    let n = 0
+    for (const p of parts) n += p.length
+    // the message, 0x80, zeros, and the bit length in the last 16 bytes (< 2^53: the top 9 bytes stay 0)
+    const m = Buffer.alloc((Math.floor((n + 16) / 128) + 1) * 128)
+    let at = 0
+    for (const p of parts) {
+        m.set(p, at)
+        at += p.length
     }
+    m[n] = 0x80
+    let bits = n * 8
+    for (let i = m.length - 1; bits > 0; i--) {
+        m[i] = bits & 0xff // ToInt32 keeps the low bits of any integer below 2^53
+        bits = Math.floor(bits / 256)
+    }
+    /** Chaining value: hi, lo of each of the 8 words; message schedule, a window of 16 words (w[t] at 2 (t & 15)). */
+    const h: number[] = []
+    const w: number[] = []
+    for (let i = 0; i < 16; i++) h.push(word(IV, 4 * i))
+    for (let i = 0; i < 32; i++) w.push(0)
+    for (let b = 0; b < m.length; b += 128) {
+        await pay(pace, BLOCK_COST)
+        compress(m, b, h, w)
+    }
+    for (let i = 0; i < 64; i++) out[off + i] = h[i >> 2] >> (24 - 8 * (i & 3))
+}
 
-    /** Hash b[start..end). */
-    async update(b: Buffer, start: number, end: number, pace: Pace) {
-        this.length += end - start
-        for (let i = start; i < end; i++) {
-            this.block[this.fill++] = b[i]
-            if (this.fill === 128) {
-                await pay(pace, BLOCK_COST)
-                this.compress()
-                this.fill = 0
-            }
+/** The block at m[b..b+128) into the chaining value h; w is the schedule's scratch. */
+function compress(m: Buffer, b: number, h: number[], w: number[]) {
+    for (let i = 0; i < 32; i++) w[i] = word(m, b + 4 * i)
+    let ah = h[0], al = h[1], bh = h[2], bl = h[3], ch = h[4], cl = h[5], dh = h[6], dl = h[7]
+    let eh = h[8], el = h[9], fh = h[10], fl = h[11], gh = h[12], gl = h[13], hh = h[14], hl = h[15]
+    for (let t = 0; t < 80; t++) {
+        const j = 2 * (t & 15) // w[t], w[t - 16] at j; w[t - 15] at j + 2, w[t - 7] at j + 18, w[t - 2] at j + 28
+        if (t >= 16) {
+            // w[t] = s1(w[t - 2]) + w[t - 7] + s0(w[t - 15]) + w[t - 16]
+            // s0 = rotr 1 ^ rotr 8 ^ shr 7; s1 = rotr 19 ^ rotr 61 ^ shr 6
+            const xh = w[(j + 2) & 31], xl = w[(j + 3) & 31]
+            const yh = w[(j + 28) & 31], yl = w[(j + 29) & 31]
+            const s0h = ((xh >>> 1) | (xl << 31)) ^ ((xh >>> 8) | (xl << 24)) ^ (xh >>> 7)
+            const s0l = ((xl >>> 1) | (xh << 31)) ^ ((xl >>> 8) | (xh << 24)) ^ ((xl >>> 7) | (xh << 25))
+            const s1h = ((yh >>> 19) | (yl << 13)) ^ ((yl >>> 29) | (yh << 3)) ^ (yh >>> 6)
+            const s1l = ((yl >>> 19) | (yh << 13)) ^ ((yh >>> 29) | (yl << 3)) ^ ((yl >>> 6) | (yh << 26))
+            const lo = (s0l >>> 0) + (s1l >>> 0) + (w[(j + 19) & 31] >>> 0) + (w[j + 1] >>> 0)
+            w[j] = (s0h + s1h + w[(j + 18) & 31] + w[j] + ((lo / 0x100000000) | 0)) | 0
+            w[j + 1] = lo | 0
         }
+        // t1 = h + S1(e) + ch(e, f, g) + K[t] + w[t]; S1 = rotr 14 ^ rotr 18 ^ rotr 41
+        const S1h = ((eh >>> 14) | (el << 18)) ^ ((eh >>> 18) | (el << 14)) ^ ((el >>> 9) | (eh << 23))
+        const S1l = ((el >>> 14) | (eh << 18)) ^ ((el >>> 18) | (eh << 14)) ^ ((eh >>> 9) | (el << 23))
+        const t1l = (hl >>> 0) + (S1l >>> 0) + (((el & fl) ^ (~el & gl)) >>> 0) + (word(K, 8 * t + 4) >>> 0) + (w[j + 1] >>> 0)
+        const t1h = hh + S1h + ((eh & fh) ^ (~eh & gh)) + word(K, 8 * t) + w[j] + ((t1l / 0x100000000) | 0)
+        // t2 = S0(a) + maj(a, b, c); S0 = rotr 28 ^ rotr 34 ^ rotr 39
+        const S0h = ((ah >>> 28) | (al << 4)) ^ ((al >>> 2) | (ah << 30)) ^ ((al >>> 7) | (ah << 25))
+        const S0l = ((al >>> 28) | (ah << 4)) ^ ((ah >>> 2) | (al << 30)) ^ ((ah >>> 7) | (al << 25))
+        const t2l = (S0l >>> 0) + (((al & bl) ^ (al & cl) ^ (bl & cl)) >>> 0)
+        const t2h = S0h + ((ah & bh) ^ (ah & ch) ^ (bh & ch))
+        hh = gh
+        hl = gl
+        gh = fh
+        gl = fl
+        fh = eh
+        fl = el
+        const e = (dl >>> 0) + (t1l >>> 0)
+        eh = (dh + t1h + ((e / 0x100000000) | 0)) | 0
+        el = e | 0
+        dh = ch
+        dl = cl
+        ch = bh
+        cl = bl
+        bh = ah
+        bl = al
+        const a = (t1l >>> 0) + t2l
+        ah = (t1h + t2h + ((a / 0x100000000) | 0)) | 0
+        al = a | 0
     }
-
-    /** Pad, hash the last block(s) and write the 64-byte digest at out[off..off+64). */
-    async finish(out: Buffer, off: number, pace: Pace) {
-        // 0x80, zeros, and the bit length in the last 16 bytes (< 2^53: the top 9 bytes stay 0)
-        const pad = Buffer.alloc(this.fill < 112 ? 128 - this.fill : 256 - this.fill)
-        pad[0] = 0x80
-        let bits = this.length * 8
-        for (let i = pad.length - 1; bits > 0; i--) {
-            pad[i] = bits & 0xff // ToInt32 keeps the low bits of any integer below 2^53
-            bits = Math.floor(bits / 256)
-        }
-        await this.update(pad, 0, pad.length, pace)
-        for (let i = 0; i < 64; i++) out[off + i] = this.h[i >> 2] >> (24 - 8 * (i & 3))
-    }
-
-    private compress() {
-        const w = this.w
-        const h = this.h
-        for (let i = 0; i < 32; i++) w[i] = word(this.block, 4 * i)
-        let ah = h[0], al = h[1], bh = h[2], bl = h[3], ch = h[4], cl = h[5], dh = h[6], dl = h[7]
-        let eh = h[8], el = h[9], fh = h[10], fl = h[11], gh = h[12], gl = h[13], hh = h[14], hl = h[15]
-        for (let t = 0; t < 80; t++) {
-            const j = 2 * (t & 15) // w[t], w[t - 16] at j; w[t - 15] at j + 2, w[t - 7] at j + 18, w[t - 2] at j + 28
-            if (t >= 16) {
-                // w[t] = s1(w[t - 2]) + w[t - 7] + s0(w[t - 15]) + w[t - 16]
-                // s0 = rotr 1 ^ rotr 8 ^ shr 7; s1 = rotr 19 ^ rotr 61 ^ shr 6
-                const xh = w[(j + 2) & 31], xl = w[(j + 3) & 31]
-                const yh = w[(j + 28) & 31], yl = w[(j + 29) & 31]
-                const s0h = ((xh >>> 1) | (xl << 31)) ^ ((xh >>> 8) | (xl << 24)) ^ (xh >>> 7)
-                const s0l = ((xl >>> 1) | (xh << 31)) ^ ((xl >>> 8) | (xh << 24)) ^ ((xl >>> 7) | (xh << 25))
-                const s1h = ((yh >>> 19) | (yl << 13)) ^ ((yl >>> 29) | (yh << 3)) ^ (yh >>> 6)
-                const s1l = ((yl >>> 19) | (yh << 13)) ^ ((yh >>> 29) | (yl << 3)) ^ ((yl >>> 6) | (yh << 26))
-                const lo = (s0l >>> 0) + (s1l >>> 0) + (w[(j + 19) & 31] >>> 0) + (w[j + 1] >>> 0)
-                w[j] = (s0h + s1h + w[(j + 18) & 31] + w[j] + ((lo / 0x100000000) | 0)) | 0
-                w[j + 1] = lo | 0
-            }
-            // t1 = h + S1(e) + ch(e, f, g) + K[t] + w[t]; S1 = rotr 14 ^ rotr 18 ^ rotr 41
-            const S1h = ((eh >>> 14) | (el << 18)) ^ ((eh >>> 18) | (el << 14)) ^ ((el >>> 9) | (eh << 23))
-            const S1l = ((el >>> 14) | (eh << 18)) ^ ((el >>> 18) | (eh << 14)) ^ ((eh >>> 9) | (el << 23))
-            const t1l = (hl >>> 0) + (S1l >>> 0) + (((el & fl) ^ (~el & gl)) >>> 0) + (word(K, 8 * t + 4) >>> 0) + (w[j + 1] >>> 0)
-            const t1h = hh + S1h + ((eh & fh) ^ (~eh & gh)) + word(K, 8 * t) + w[j] + ((t1l / 0x100000000) | 0)
-            // t2 = S0(a) + maj(a, b, c); S0 = rotr 28 ^ rotr 34 ^ rotr 39
-            const S0h = ((ah >>> 28) | (al << 4)) ^ ((al >>> 2) | (ah << 30)) ^ ((al >>> 7) | (ah << 25))
-            const S0l = ((al >>> 28) | (ah << 4)) ^ ((ah >>> 2) | (al << 30)) ^ ((ah >>> 7) | (al << 25))
-            const t2l = (S0l >>> 0) + (((al & bl) ^ (al & cl) ^ (bl & cl)) >>> 0)
-            const t2h = S0h + ((ah & bh) ^ (ah & ch) ^ (bh & ch))
-            hh = gh
-            hl = gl
-            gh = fh
-            gl = fl
-            fh = eh
-            fl = el
-            const e = (dl >>> 0) + (t1l >>> 0)
-            eh = (dh + t1h + ((e / 0x100000000) | 0)) | 0
-            el = e | 0
-            dh = ch
-            dl = cl
-            ch = bh
-            cl = bl
-            bh = ah
-            bl = al
-            const a = (t1l >>> 0) + t2l
-            ah = (t1h + t2h + ((a / 0x100000000) | 0)) | 0
-            al = a | 0
-        }
-        add(h, 0, ah, al)
-        add(h, 2, bh, bl)
-        add(h, 4, ch, cl)
-        add(h, 6, dh, dl)
-        add(h, 8, eh, el)
-        add(h, 10, fh, fl)
-        add(h, 12, gh, gl)
-        add(h, 14, hh, hl)
-    }
+    add(h, 0, ah, al)
+    add(h, 2, bh, bl)
+    add(h, 4, ch, cl)
+    add(h, 6, dh, dl)
+    add(h, 8, eh, el)
+    add(h, 10, fh, fl)
+    add(h, 12, gh, gl)
+    add(h, 14, hh, hl)
 }
 
 /** (h[i], h[i+1]) += (xh, xl) mod 2^64. */

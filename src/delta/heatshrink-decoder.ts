@@ -59,9 +59,7 @@ export class HeatshrinkDecoder {
         this.nbits = 0
         this.index = 0
         this.count = 0
-        this.inBuf = null
-        this.inPos = 0
-        this.inEnd = 0
+        // inBuf, inPos and inEnd start undefined: the caller sets them before every poll
     }
 
     /**
@@ -100,12 +98,14 @@ export class HeatshrinkDecoder {
                 if (cnt === k) st = HS_TAG
                 continue
             }
+            // bits of the next item: 1 (tag), 8 (literal), or a field's high bits (MSB, even
+            // states) or its low ones (LSB, odd states); index fields are W bits wide, counts L
             let need = 1
             if (st === HS_LITERAL) need = 8
-            else if (st === HS_INDEX_MSB) need = wbits - 8
-            else if (st === HS_INDEX_LSB) need = wbits < 8 ? wbits : 8
-            else if (st === HS_COUNT_MSB) need = lbits - 8
-            else if (st === HS_COUNT_LSB) need = lbits < 8 ? lbits : 8
+            else if (st !== HS_TAG) {
+                const width = st < HS_COUNT_MSB ? wbits : lbits
+                need = (st & 1) === 0 ? width - 8 : width < 8 ? width : 8
+            }
             if (nbits < need) {
                 if (ip >= ie) break
                 acc = (acc << 8) | inb[ip++]

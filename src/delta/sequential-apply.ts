@@ -210,7 +210,7 @@ export class DeltaApplier {
         this.vBytes = 0
         this.every = o.checkpointEvery && o.onCheckpoint ? o.checkpointEvery : 0
         this.outAt = 0
-        this.nextCp = this.every ? this.every : NO_CP
+        this.nextCp = this.every || NO_CP
         this.budget = new StepBudget(o.yieldEvery || 128, o.yielder)
         this.inPos = 0
         this.pbase = 0
@@ -261,10 +261,45 @@ export class DeltaApplier {
 
     // ---- the state machine ----
 
-    /** One bounded piece of work; false when it needs more input. */
+    /**
+     * One bounded piece of work; false when it needs more input. The raw header, a chunk's start
+     * and the checkpoint are written out here rather than as methods of their own: each has this
+     * one caller, and a method costs 16 B of descriptor and ~10 B of prototype table.
+     */
     private async step(): Promise<boolean> {
         const ph = this.phase
-        if (ph < P_DF_SIZE) return this.headerByte()
+        if (ph < P_DF_SIZE) {
+            // the raw header: type and compression, to_size, heatshrink's parameters
+            if (this.inPos >= this.inEnd) return false
+            const b = this.inBuf[this.inPos++]
+            if (ph === P_HEADER) {
+                if (b & 0x80) throw new DeltaError("bad-header", `header byte ${b}`)
+                const type = b >> 4
+                const comp = b & 15
+                if (type !== PATCH_TYPE_SEQUENTIAL || (comp !== COMPRESSION_NONE && comp !== COMPRESSION_HEATSHRINK))
+                    throw new DeltaError("unsupported", `header byte ${b}: only sequential patches (type 0), compression none (0) or heatshrink (4)`)
+                this.header = b
+                this.compression = comp
+                this.phase = P_TO_SIZE
+            } else if (ph === P_TO_SIZE) {
+                if (!this.sizeByte(b)) return true
+                const v = this.vVal
+                if (v < 0) throw new DeltaError("bad-size", `target size ${v}`)
+                if (v > this.o.maxSize) throw new DeltaError("too-large", `a target of ${v} bytes`)
+                this.toSize = v
+                if (v === 0) this.phase = P_END
+                else this.phase = this.compression === COMPRESSION_HEATSHRINK ? P_HS_HEADER : P_DF_SIZE
+            } else {
+                const w = (b >> 4) + 4
+                const l = (b & 15) + 3
+                const maxW = this.o.maxWindowSz2 || 10
+                if (w < HS_MIN_WINDOW || l < HS_MIN_LOOKAHEAD || l >= w) throw new DeltaError("bad-header", `heatshrink header ${b}`)
+                if (w > maxW || w > HS_MAX_WINDOW) throw new DeltaError("unsupported", `a heatshrink window of 2^${w} bytes`)
+                this.dec = new HeatshrinkDecoder(w, l)
+                this.phase = P_DF_SIZE
+            }
+            return true
+        }
         if (ph === P_END) {
             if (this.inPos < this.inEnd) throw new DeltaError("trailing-data", "bytes after the end of the patch")
             return false
@@ -289,7 +324,19 @@ export class DeltaApplier {
             if (this.toPos + v > this.toSize) throw new DeltaError(diff ? "diff-too-long" : "extra-too-long", `${v} bytes at ${this.toPos}`)
             if (diff && v > 0 && (this.fromPos < 0 || this.fromPos + v > this.o.oldSize))
                 throw new DeltaError("from-out-of-range", `${v} diff bytes from ${this.fromPos}`)
-            this.startChunk(diff ? 0 : 1, v)
+            // the chunk starts at the stream's current offset: kept in the history (kind 0 diff,
+            // 1 extra), for checkpoints that carry the window by reference
+            this.left = v
+            if (!this.hist && this.dec && this.o.readNew) this.hist = Buffer.alloc(HIST * SPAN)
+            const h = this.hist
+            if (h && v > 0) {
+                const p = (this.histN++ % HIST) * SPAN
+                h[p] = diff ? 0 : 1
+                putU32(h, p + 1, this.dpos)
+                putU32(h, p + 5, v)
+                putU32(h, p + 9, this.toPos)
+                putU32(h, p + 13, this.fromPos < 0 ? 0 : this.fromPos)
+            }
             this.phase = v > 0 ? ph + 1 : ph + 2
         } else {
             this.fromPos += v
@@ -303,40 +350,6 @@ export class DeltaApplier {
             } else this.phase = P_DIFF_SIZE
         }
         await this.budget.spend(8)
-        return true
-    }
-
-    /** The raw header: type and compression, to_size, heatshrink's parameters. */
-    private headerByte(): boolean {
-        if (this.inPos >= this.inEnd) return false
-        const b = this.inBuf[this.inPos++]
-        const ph = this.phase
-        if (ph === P_HEADER) {
-            if (b & 0x80) throw new DeltaError("bad-header", `header byte ${b}`)
-            const type = b >> 4
-            const comp = b & 15
-            if (type !== PATCH_TYPE_SEQUENTIAL || (comp !== COMPRESSION_NONE && comp !== COMPRESSION_HEATSHRINK))
-                throw new DeltaError("unsupported", `header byte ${b}: only sequential patches (type 0), compression none (0) or heatshrink (4)`)
-            this.header = b
-            this.compression = comp
-            this.phase = P_TO_SIZE
-        } else if (ph === P_TO_SIZE) {
-            if (!this.sizeByte(b)) return true
-            const v = this.vVal
-            if (v < 0) throw new DeltaError("bad-size", `target size ${v}`)
-            if (v > this.o.maxSize) throw new DeltaError("too-large", `a target of ${v} bytes`)
-            this.toSize = v
-            if (v === 0) this.phase = P_END
-            else this.phase = this.compression === COMPRESSION_HEATSHRINK ? P_HS_HEADER : P_DF_SIZE
-        } else {
-            const w = (b >> 4) + 4
-            const l = (b & 15) + 3
-            const maxW = this.o.maxWindowSz2 || 10
-            if (w < HS_MIN_WINDOW || l < HS_MIN_LOOKAHEAD || l >= w) throw new DeltaError("bad-header", `heatshrink header ${b}`)
-            if (w > maxW || w > HS_MAX_WINDOW) throw new DeltaError("unsupported", `a heatshrink window of 2^${w} bytes`)
-            this.dec = new HeatshrinkDecoder(w, l)
-            this.phase = P_DF_SIZE
-        }
         return true
     }
 
@@ -431,6 +444,11 @@ export class DeltaApplier {
 
     // ---- checkpoints ----
 
+    /**
+     * A checkpoint at the output's current offset: everything before it written, the consumed
+     * patch bytes tapped, then the applier's whole state (the format in this file's header) to
+     * onCheckpoint.
+     */
     private async takeCheckpoint(): Promise<void> {
         await this.flush()
         await this.tapNow()
@@ -438,28 +456,6 @@ export class DeltaApplier {
         this.nextCp = at + this.every
         // encoding a window by value and its CRC is up to ~60 K opcodes for a 1 KB window: start on a fresh slice
         await this.budget.spend(FORCE_YIELD)
-        await this.o.onCheckpoint(this.checkpointState(), at)
-    }
-
-    /**
-     * A diff (kind 0) or extra (1) chunk of `len` bytes starts at the stream's current offset:
-     * kept in the history, for checkpoints that carry the window by reference.
-     */
-    private startChunk(kind: number, len: number) {
-        this.left = len
-        if (!this.hist && this.dec && this.o.readNew) this.hist = Buffer.alloc(HIST * SPAN)
-        const h = this.hist
-        if (!h || len === 0) return
-        const p = (this.histN++ % HIST) * SPAN
-        h[p] = kind
-        putU32(h, p + 1, this.dpos)
-        putU32(h, p + 5, len)
-        putU32(h, p + 9, this.toPos)
-        putU32(h, p + 13, this.fromPos < 0 ? 0 : this.fromPos)
-    }
-
-    /** The applier's whole state (the checkpoint format in this file's header). */
-    private checkpointState(): Buffer {
         const d = this.dec
         const h = this.hist
         const dpos = this.dpos
@@ -496,26 +492,65 @@ export class DeltaApplier {
         }
         const f = [this.toSize, this.patchOffset(), this.toPos, this.fromPos, dpos, this.left, d ? d.index : 0, d ? d.count : 0]
         for (let k = 0; k < 8; k++) putU32(cp, 8 + 4 * k, f[k])
-        // each span, then the window bytes before it that no span covers; then the rest of the window
+        const q = d ? await this.window(cp, spans, ws, true) : CP_FIXED
+        putU32(cp, q, crc32Update(0, cp, 0, q))
+        await this.o.onCheckpoint(cp, at)
+    }
+
+    /**
+     * The window's part of a checkpoint, both ways (one walk instead of one each): each span (a
+     * history record, 17 bytes), then the window bytes before it that no span covers; then the
+     * bytes after the last span; the window is stream bytes [ws, dpos), oldest first. Saving
+     * (`save`), the spans are the history's records at `spans`; resuming, the records are read
+     * into the history at `spans` and their window bytes recomputed from the target (and old)
+     * image. Returns the checkpoint offset after the window.
+     */
+    private async window(cp: Buffer, spans: number[], ws: number, save: boolean): Promise<number> {
+        const h = this.hist
+        const d = this.dec
+        const win = d.window
+        const dpos = this.dpos
+        const n = spans.length
         let q = CP_FIXED
         let next = ws
         for (let k = 0; k <= n; k++) {
+            const p = spans[k]
             let a = dpos
             let e = dpos
             if (k < n) {
-                const p = spans[k]
-                copyBytes(cp, q, h, p, p + SPAN)
+                if (save) copyBytes(cp, q, h, p, p + SPAN)
+                else copyBytes(h, p, cp, q, q + SPAN)
                 q += SPAN
                 a = getU32(h, p + 1)
                 e = a + getU32(h, p + 5)
                 if (a < ws) a = ws
                 if (e > dpos) e = dpos
             }
-            for (let x = next; x < a; x++) cp[q++] = d.window[x & d.mask]
+            if (q + a - next > cp.length - 4) throw new DeltaError("bad-checkpoint", "cut short")
+            for (let x = next; x < a; x++) {
+                if (save) cp[q++] = win[x & d.mask]
+                else win[x & d.mask] = cp[q++]
+            }
             next = e
+            if (save || k === n) continue
+            // resuming: the span's window bytes [a, e), recomputed from the images
+            const delta = a - getU32(h, p + 1)
+            let t = getU32(h, p + 9) + delta
+            let from = getU32(h, p + 13) + delta
+            while (a < e) {
+                let m = e - a
+                if (m > this.out.length) m = this.out.length
+                const nw = await this.o.readNew(t, m)
+                const old = h[p] === 0 ? await this.o.readOld(from, m) : null
+                if (!nw || nw.length < m || (h[p] === 0 && (!old || old.length < m))) throw new DeltaError("read-failed", `${m} bytes at ${t} to rebuild the window`)
+                for (let i = 0; i < m; i++) win[(a + i) & d.mask] = old ? nw[i] - old[i] : nw[i]
+                a += m
+                t += m
+                from += m
+                await this.budget.spend(m)
+            }
         }
-        putU32(cp, q, crc32Update(0, cp, 0, q))
-        return cp
+        return q
     }
 
     /**
@@ -528,21 +563,22 @@ export class DeltaApplier {
     async resume(cp: Buffer): Promise<void> {
         if (this.phase !== P_HEADER || this.patchOffset() !== 0) throw new DeltaError("closed", "resume needs a fresh applier")
         const n = cp.length - 4
-        if (n < CP_FIXED || cp[0] !== CP_FORMAT || getU32(cp, n) !== crc32Update(0, cp, 0, n)) throw badCp("not a checkpoint, or its CRC fails")
+        if (n < CP_FIXED || cp[0] !== CP_FORMAT || getU32(cp, n) !== crc32Update(0, cp, 0, n)) throw new DeltaError("bad-checkpoint", "not a checkpoint, or its CRC fails")
         await this.budget.spend(FORCE_YIELD)
-        const g = (k: number) => getU32(cp, 8 + 4 * k)
+        const f: number[] = []
+        for (let k = 0; k < 8; k++) f.push(getU32(cp, 8 + 4 * k))
         this.header = cp[1]
         this.compression = cp[1] & 15
-        this.toSize = g(0)
-        this.pbase = g(1)
-        this.toPos = g(2)
-        this.outAt = g(2)
-        this.fromPos = g(3) | 0 // f may be negative between chunks (x | 0 wraps to int32 in the VM too: checked)
-        const dpos = g(4)
+        this.toSize = f[0]
+        this.pbase = f[1]
+        this.toPos = f[2]
+        this.outAt = f[2]
+        this.fromPos = f[3] | 0 // f may be negative between chunks (x | 0 wraps to int32 in the VM too: checked)
+        const dpos = f[4]
         this.dpos = dpos
-        this.left = g(5)
+        this.left = f[5]
         this.phase = cp[4]
-        this.nextCp = this.every ? g(2) + this.every : NO_CP
+        this.nextCp = this.every ? f[2] + this.every : NO_CP
         const ns = cp[3]
         let q = CP_FIXED
         if (this.compression === COMPRESSION_HEATSHRINK) {
@@ -550,59 +586,20 @@ export class DeltaApplier {
             d.state = cp[5]
             d.acc = cp[6]
             d.nbits = cp[7]
-            d.index = g(6)
-            d.count = g(7)
+            d.index = f[6]
+            d.count = f[7]
             d.head = dpos & d.mask
             this.dec = d
             if (this.o.readNew) this.hist = Buffer.alloc(HIST * SPAN)
-            if (ns > HIST || (ns > 0 && !this.hist)) throw badCp("the window refers to written bytes and there is no readNew")
+            if (ns > HIST || (ns > 0 && !this.hist)) throw new DeltaError("bad-checkpoint", "the window refers to written bytes and there is no readNew")
             let ws = dpos - d.window.length
             if (ws < 0) ws = 0
-            let next = ws
-            for (let k = 0; k <= ns; k++) {
-                let a = dpos
-                let e = dpos
-                if (k < ns) {
-                    copyBytes(this.hist, k * SPAN, cp, q, q + SPAN)
-                    q += SPAN
-                    a = getU32(this.hist, k * SPAN + 1)
-                    e = a + getU32(this.hist, k * SPAN + 5)
-                    if (a < ws) a = ws
-                    if (e > dpos) e = dpos
-                }
-                if (q + a - next > n) throw badCp("cut short")
-                for (let x = next; x < a; x++) d.window[x & d.mask] = cp[q++]
-                if (k < ns) await this.regenerate(k * SPAN, a, e)
-                next = e
-            }
+            // the spans go to the history's first slots
+            const spans: number[] = []
+            for (let k = 0; k < ns; k++) spans.push(k * SPAN)
+            q = await this.window(cp, spans, ws, false)
             this.histN = ns
         }
-        if (q !== n) throw badCp("its length")
+        if (q !== n) throw new DeltaError("bad-checkpoint", "its length")
     }
-
-    /** Window bytes [a, e) of the history's span at p, recomputed from the target (and old) image. */
-    private async regenerate(p: number, a: number, e: number): Promise<void> {
-        const h = this.hist
-        const delta = a - getU32(h, p + 1)
-        let t = getU32(h, p + 9) + delta
-        let f = getU32(h, p + 13) + delta
-        const d = this.dec
-        let x = a
-        while (x < e) {
-            let m = e - x
-            if (m > this.out.length) m = this.out.length
-            const nw = await this.o.readNew(t, m)
-            const old = h[p] === 0 ? await this.o.readOld(f, m) : null
-            if (!nw || nw.length < m || (h[p] === 0 && (!old || old.length < m))) throw new DeltaError("read-failed", `${m} bytes at ${t} to rebuild the window`)
-            for (let i = 0; i < m; i++) d.window[(x + i) & d.mask] = old ? nw[i] - old[i] : nw[i]
-            x += m
-            t += m
-            f += m
-            await this.budget.spend(m)
-        }
-    }
-}
-
-function badCp(why: string): DeltaError {
-    return new DeltaError("bad-checkpoint", why)
 }

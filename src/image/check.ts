@@ -27,8 +27,11 @@ import { Sha256 } from "../verify/sha256"
 import { ImageError, hexNum } from "./errors"
 import { IMAGE_HEADER_SIZE, ImageHeader, decodeHeader, hashedLength } from "./header"
 import { ImageReader } from "./reader"
-import { SignatureTlvs, TrustedKey, checkSignature, signatureTlvs } from "./signature"
+import { TrustedKey } from "./signature"
+import { checkEd25519 } from "../crypto/ed25519"
 import {
+    TLV_ED25519,
+    TLV_KEYHASH,
     TLV_SEC_CNT,
     TLV_SHA256,
     TLV_SHA384,
@@ -83,27 +86,10 @@ export interface CheckedImage extends ImageLayout {
 export async function readImageLayout(reader: ImageReader, maxSize?: number): Promise<ImageLayout> {
     const head = await readImageBytes(reader, 0, IMAGE_HEADER_SIZE, "header")
     const header = decodeHeader(head, maxSize)
-    const layout = await readTlvLayout(reader, header, maxSize)
-    return { header: header, tlvs: layout.entries, plainStart: layout.plainStart, size: layout.end }
-}
-
-/**
- * Step 3: the rules on the TLV list: fixed lengths, then one SHA-256 TLV outside the protected
- * area (onlyTlv; SHA-384 or SHA-512 alone is unsupported-hash). Returns it; throws ImageError.
- */
-export function checkTlvRules(tlvs: TlvEntry[]): TlvEntry {
-    let otherHash: TlvEntry = null
-    for (const t of tlvs) {
-        const fixed = tlvFixedLength(t.type)
-        if (fixed >= 0 && t.length !== fixed)
-            throw new ImageError("bad-tlv-length", `${tlvName(t.type)} (${hexNum(t.type, 2)}) TLV of ${t.length} bytes, expected ${fixed}`)
-        if (t.type === TLV_SHA384 || t.type === TLV_SHA512) otherHash = t
-    }
-    const hash = onlyTlv(tlvs, TLV_SHA256, false, "SHA-256")
-    if (!hash && otherHash)
-        throw new ImageError("unsupported-hash", `a ${tlvName(otherHash.type)} TLV but no SHA-256 TLV (0x10): only SHA-256 images are checked`)
-    if (!hash) throw new ImageError("no-hash", "no SHA-256 TLV (0x10)")
-    return hash
+    // the TLV layout's own object, completed (copying its fields costs bytecode)
+    const layout = (await readTlvLayout(reader, header, maxSize)) as ImageLayout
+    layout.header = header
+    return layout
 }
 
 /** Step 4's hash: SHA-256 of the reader's bytes [0, length), in bounded memory and opcode slices. */
@@ -130,13 +116,41 @@ export async function hashImage(reader: ImageReader, length: number, opts?: Hash
 export async function checkImage(reader: ImageReader, opts?: CheckOptions): Promise<CheckedImage> {
     const o = opts || {}
     const layout = await readImageLayout(reader, o.maxSize)
-    const hashTlv = checkTlvRules(layout.tlvs)
-    // at most one security counter, in the protected area (what the hash, and so the signature, covers)
-    const cnt = onlyTlv(layout.tlvs, TLV_SEC_CNT, true, "security counter")
+    const tlvs = layout.tlvs
+    // Step 3 (written out here, its one caller: a function costs 16 B of descriptor): fixed
+    // lengths, then one SHA-256 TLV outside the protected area (SHA-384 or SHA-512 alone is
+    // unsupported-hash), at most one security counter, in the protected area (what the hash, and
+    // so the signature, covers)
+    let otherHash: TlvEntry = null
+    for (const t of tlvs) {
+        const fixed = tlvFixedLength(t.type)
+        if (fixed >= 0 && t.length !== fixed)
+            throw new ImageError("bad-tlv-length", `${tlvName(t.type)} (${hexNum(t.type, 2)}) TLV of ${t.length} bytes, expected ${fixed}`)
+        if (t.type === TLV_SHA384 || t.type === TLV_SHA512) otherHash = t
+    }
+    const hashTlv = onlyTlv(tlvs, TLV_SHA256, false, "SHA-256")
+    if (!hashTlv && otherHash)
+        throw new ImageError("unsupported-hash", `a ${tlvName(otherHash.type)} TLV but no SHA-256 TLV (0x10): only SHA-256 images are checked`)
+    if (!hashTlv) throw new ImageError("no-hash", "no SHA-256 TLV (0x10)")
+    const cnt = onlyTlv(tlvs, TLV_SEC_CNT, true, "security counter")
     const securityCounter = cnt ? getU32(await readImageBytes(reader, cnt.offset, 4, "security counter"), 0) : -1
+    // with keys, signature.ts's rule before the hash: one KEYHASH naming a trusted key and one
+    // ED25519 TLV, both plain (neither can be covered by the hash; their lengths are checked above)
     const keys = o.keys
-    let sig: SignatureTlvs = null
-    if (keys) sig = await signatureTlvs(reader, layout.tlvs, keys)
+    let key = -1
+    let sigTlv: TlvEntry = null
+    if (keys) {
+        const kh = onlyTlv(tlvs, TLV_KEYHASH, false, "KEYHASH")
+        sigTlv = onlyTlv(tlvs, TLV_ED25519, false, "ED25519")
+        if (!kh || !sigTlv) throw new ImageError("unsigned", `no ${kh ? "ED25519" : "KEYHASH"} TLV: the image is not signed with Ed25519`)
+        const h = await readImageBytes(reader, kh.offset, 32, "KEYHASH")
+        for (let k = 0; k < keys.length && key < 0; k++) {
+            let i = 0
+            while (i < 32 && keys[k].hash[i] === h[i]) i++
+            if (i === 32) key = k
+        }
+        if (key < 0) throw new ImageError("unknown-key", "the KEYHASH TLV names none of the trusted keys")
+    }
     // after the signature TLVs and the key (an unsigned image is unsigned whatever its counter); none counts as 0
     const c = Math.max(securityCounter, 0)
     const min = o.minSecurityCounter || 0
@@ -145,11 +159,16 @@ export async function checkImage(reader: ImageReader, opts?: CheckOptions): Prom
     const got = await hashImage(reader, hashedLength(layout.header), o)
     if (!bytesEqual(got, expected))
         throw new ImageError("hash-mismatch", `SHA-256 is ${toHex(got)}, the TLV says ${toHex(expected)}`)
-    if (sig) await checkSignature(reader, sig, keys, got, o.yielder)
+    if (keys) {
+        // after the hash: the ED25519 TLV verifies over it with the key the KEYHASH named
+        const signature = await readImageBytes(reader, sigTlv.offset, 64, "ED25519")
+        const v = await checkEd25519(keys[key].key, got, signature, o.yielder)
+        if (!v.ok) throw new ImageError("bad-signature", `the ED25519 TLV does not verify (${v.reason})`)
+    }
     // the layout's own object, completed (copying its fields costs bytecode)
     const r = layout as CheckedImage
     r.sha256 = got
     r.securityCounter = securityCounter
-    r.signedBy = sig ? sig.key : -1
+    r.signedBy = key
     return r
 }

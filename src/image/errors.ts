@@ -27,10 +27,13 @@ export type ImageReason =
 
 export class ImageError extends Error {
     reason: ImageReason
+    /** What is wrong, without the "image: <reason>: " the message starts with. */
+    detail: string
     constructor(reason: ImageReason, message: string) {
         super(`image: ${reason}: ${message}`)
         this.name = "ImageError"
         this.reason = reason
+        this.detail = message
     }
 }
 

@@ -57,11 +57,6 @@ export interface ImageHeader {
     version: ImageVersion
 }
 
-/** Where the (protected, else plain) TLV area starts: hdr_size + img_size. */
-export function tlvStart(h: ImageHeader): number {
-    return h.hdrSize + h.imgSize
-}
-
 /** How many bytes the SHA-256 TLV covers: header, body and protected TLVs. */
 export function hashedLength(h: ImageHeader): number {
     return h.hdrSize + h.imgSize + h.protTlvSize
@@ -130,8 +125,8 @@ export function decodeHeader(b: Buffer, maxSize?: number): ImageHeader {
     if (b.length < IMAGE_HEADER_SIZE)
         throw new ImageError("truncated", `${b.length} bytes: shorter than the ${IMAGE_HEADER_SIZE}-byte header`)
     const magic = getU32(b, 0)
-    if (magic !== IMAGE_MAGIC)
-        throw new ImageError("bad-magic", `magic ${hexNum(magic, 8)}, expected ${hexNum(IMAGE_MAGIC, 8)}`)
+    // IMAGE_MAGIC written out in the message: a hexNum call less
+    if (magic !== IMAGE_MAGIC) throw new ImageError("bad-magic", `magic ${hexNum(magic, 8)}, expected 0x96f3b83d`)
     const h: ImageHeader = {
         loadAddr: getU32(b, 4),
         hdrSize: getU16(b, 8),

@@ -6,53 +6,13 @@
 // one. The security counter (SEC_CNT 0x50, protected) is check.ts's: compared right after these
 // TLVs and the key, for signed and unsigned checks alike (an image without one counts as 0).
 //
-// Split in two so a refusal costs no hashing: `signatureTlvs` (before the hash: which TLVs, which
-// key) and `checkSignature` (after it: the Ed25519 verification). Memory: the 32-byte
-// digest, the 64-byte signature and the key; the verification's own ≈ 2 KB (src/crypto).
-
-import { checkEd25519 } from "../crypto/ed25519"
-import { Yielder } from "../lib/step-budget"
-import { ImageError } from "./errors"
-import { TLV_ED25519, TLV_KEYHASH, TlvEntry, onlyTlv, readImageBytes } from "./tlv"
-import { ImageReader } from "./reader"
+// checkImage (check.ts) applies the rule in two parts, so a refusal costs no hashing: before the
+// hash, which TLVs and which key; after it, the Ed25519 verification (both written out there, its
+// only caller: each function costs 16 B of descriptor against the VM's bytecode limit). Memory: the
+// 32-byte digest, the 64-byte signature and the key; the verification's own ≈ 2 KB (src/crypto).
 
 /** A key the device trusts: the raw 32-byte Ed25519 public key and its KEYHASH (SHA-256 of its SPKI DER). */
 export interface TrustedKey {
     key: Buffer
     hash: Buffer
-}
-
-/** Where an image's signature TLVs are, and which trusted key the KEYHASH names. */
-export interface SignatureTlvs {
-    /** Index into the trusted keys. */
-    key: number
-    /** The ED25519 TLV. */
-    sig: TlvEntry
-}
-
-/**
- * Before the hash: one KEYHASH naming a trusted key and one ED25519 TLV, both plain (lengths are
- * checkTlvRules'; the security counter is compared by checkImage next). Throws ImageError.
- */
-export async function signatureTlvs(reader: ImageReader, tlvs: TlvEntry[], keys: TrustedKey[]): Promise<SignatureTlvs> {
-    // one of each, both outside the protected area (neither can be covered by the hash)
-    const kh = onlyTlv(tlvs, TLV_KEYHASH, false, "KEYHASH")
-    const sig = onlyTlv(tlvs, TLV_ED25519, false, "ED25519")
-    if (!kh || !sig) throw new ImageError("unsigned", `no ${kh ? "ED25519" : "KEYHASH"} TLV: the image is not signed with Ed25519`)
-    const h = await readImageBytes(reader, kh.offset, 32, "KEYHASH")
-    let key = -1
-    for (let k = 0; k < keys.length && key < 0; k++) {
-        let i = 0
-        while (i < 32 && keys[k].hash[i] === h[i]) i++
-        if (i === 32) key = k
-    }
-    if (key < 0) throw new ImageError("unknown-key", "the KEYHASH TLV names none of the trusted keys")
-    return { key: key, sig: sig }
-}
-
-/** After the hash: the ED25519 TLV verifies over `sha256` with the key signatureTlvs chose. Throws bad-signature. */
-export async function checkSignature(reader: ImageReader, s: SignatureTlvs, keys: TrustedKey[], sha256: Buffer, yielder?: Yielder) {
-    const sig = await readImageBytes(reader, s.sig.offset, 64, "ED25519")
-    const r = await checkEd25519(keys[s.key].key, sha256, sig, yielder)
-    if (!r.ok) throw new ImageError("bad-signature", `the ED25519 TLV does not verify (${r.reason})`)
 }

@@ -16,7 +16,7 @@ import { hex } from "../lib/hex"
 import { getU16, putU16 } from "../lib/bytes"
 import { errText } from "../lib/err-text"
 import { ImageError, hexNum, nthWord } from "./errors"
-import { ImageHeader, tlvStart } from "./header"
+import { ImageHeader } from "./header"
 import { ImageReader } from "./reader"
 
 export const TLV_INFO_MAGIC = 0x6907
@@ -103,16 +103,14 @@ export function onlyTlv(tlvs: TlvEntry[], type: number, prot: boolean, what: str
     return found
 }
 
-/** The TLV layout of an image: both areas' entries, and where the image's bytes end. */
+/** The TLV layout of an image: both areas' entries, and where the image's bytes end (check.ts's ImageLayout adds the header to this object). */
 export interface TlvLayout {
     /** Protected entries first, each area in image order. */
-    entries: TlvEntry[]
+    tlvs: TlvEntry[]
     /** Offset of the plain TLV info (= hdr + img + prot). */
     plainStart: number
-    /** it_tlv_tot of the plain area, its info included. */
-    plainSize: number
     /** End of the TLV area: the image's length without padding. */
-    end: number
+    size: number
 }
 
 /** Read exactly `len` bytes at `off` or throw truncated / read-failed. */
@@ -155,7 +153,7 @@ async function readEntries(reader: ImageReader, start: number, end: number, prot
  * a TLV area that ends past it is too-large; an image whose bytes end before it is truncated.
  */
 export async function readTlvLayout(reader: ImageReader, h: ImageHeader, maxSize?: number): Promise<TlvLayout> {
-    const at = tlvStart(h)
+    const at = h.hdrSize + h.imgSize
     const entries: TlvEntry[] = []
     const first = await readImageBytes(reader, at, TLV_INFO_SIZE, "TLV info")
     const firstMagic = getU16(first, 0)
@@ -184,7 +182,7 @@ export async function readTlvLayout(reader: ImageReader, h: ImageHeader, maxSize
         throw new ImageError("too-large", `the TLV area ends at ${end}, past the ${maxSize}-byte slot`)
     await readImageBytes(reader, end - 1, 1, "the end of the TLV area")
     await readEntries(reader, plainStart + TLV_INFO_SIZE, end, false, entries)
-    return { entries: entries, plainStart: plainStart, plainSize: tot, end: end }
+    return { tlvs: entries, plainStart: plainStart, size: end }
 }
 
 /** A TLV area: its info (magic, total) then the entries. Throws bad-argument on what cannot be encoded. */

@@ -34,14 +34,14 @@ import { hashImage, readImageLayout } from "../image/check"
 import { hashedLength } from "../image/header"
 import { TLV_SHA256 } from "../image/tlv"
 import { ImageError } from "../image/errors"
-import { ImageReader } from "../image/reader"
-import { copyBytes } from "../lib/bytes"
+import { bytesEqual, copyBytes } from "../lib/bytes"
 import { errText } from "../lib/err-text"
 import { DeltaError } from "../delta/errors"
 import { DigestSet } from "../verify/digest-set"
 import { SotaStats } from "./progress"
 import { SotaError, SotaReason, storeFailure } from "./reasons"
 import { HEATSHRINK_PATCH, PackageKind, REBUILD_TAG, Rebuild, Rebuilder } from "./rebuilder"
+import { SlotReader } from "./slot-reader"
 
 /**
  * The applier's output buffer: what it writes at a time, and the most it reads of the old image at
@@ -63,40 +63,35 @@ function deltaFailure(err: any): any {
  * The image in the running slot (`receiving` false) or the receiving one, of `size` bytes: its
  * header and TLV layout, and its SHA-256 TLV against the SHA-256 of header + body + protected
  * TLVs (src/image's checks but the TLV rules, which the boot stage applies before it boots any
- * image; checkImage would cost this firmware 0.9 KB more bytecode). "" when it passes, else why. A
- * failure to read the flash, and a power cut, propagate as they were thrown (the checker would
- * call them read-failed).
+ * image; checkImage would cost this firmware 0.9 KB more bytecode). When it fails, throws
+ * SotaError(reason, "<what>: <why>"). A failure to read the flash, and a power cut, propagate as
+ * they were thrown (the checker would call them read-failed).
  */
-export async function slotImageFault(store: UpgradeStore, receiving: boolean, size: number, yielder: () => Promise<void>): Promise<string> {
-    let failure: any = null
-    const reader: ImageReader = {
-        read: async (off: number, len: number) => {
-            let n = len
-            if (off + n > size) n = size - off
-            if (n <= 0) return Buffer.alloc(0)
-            try {
-                return await store.readImage(receiving, off, n)
-            } catch (e) {
-                failure = e
-                throw e
-            }
-        },
-    }
+export async function checkSlotImage(
+    store: UpgradeStore,
+    receiving: boolean,
+    size: number,
+    yielder: () => Promise<void>,
+    reason: SotaReason,
+    what: string
+) {
+    const reader = new SlotReader(store, receiving, size)
+    let why = "no SHA-256 TLV"
     try {
         const layout = await readImageLayout(reader, size)
         for (const t of layout.tlvs) {
             if (t.type !== TLV_SHA256 || t.length !== 32 || t.protected) continue
             const want = await reader.read(t.offset, 32)
             const got = await hashImage(reader, hashedLength(layout.header), { chunk: REBUILD_BUFFER, yielder: yielder })
-            for (let i = 0; i < 32; i++) if (got[i] !== want[i]) return "its SHA-256 TLV does not match its bytes"
-            return ""
+            why = bytesEqual(got, want) ? "" : "its SHA-256 TLV does not match its bytes"
+            break
         }
-        return "no SHA-256 TLV"
     } catch (e) {
-        if (failure) throw storeFailure(failure)
-        if (e instanceof ImageError) return errText(e)
-        throw e
+        if (reader.failure) throw storeFailure(reader.failure)
+        if (!(e instanceof ImageError)) throw e
+        why = errText(e)
     }
+    if (why) throw new SotaError(reason, `${what}: ${why}`)
 }
 
 /**
@@ -160,8 +155,7 @@ class PackageRebuild implements Rebuild, DeltaOptions {
         // a delta applies to the running image's bytes: before the first byte of the new image is
         // written, they must pass their own checks
         if (offset === 0 && this.kind === PackageKind.Delta) {
-            const why = await slotImageFault(store, false, this.oldSize, this.yielder)
-            if (why) throw new SotaError("base-mismatch", `the running image is no base for a delta: ${why}`)
+            await checkSlotImage(store, false, this.oldSize, this.yielder, "base-mismatch", "the running image is no base for a delta")
         }
         try {
             if (this.cp) {
@@ -192,8 +186,7 @@ class PackageRebuild implements Rebuild, DeltaOptions {
         } catch (err) {
             throw deltaFailure(err)
         }
-        const why = await slotImageFault(this.store, true, size, this.yielder)
-        if (why) throw new SotaError("bad-image", `the rebuilt image: ${why}`)
+        await checkSlotImage(this.store, true, size, this.yielder, "bad-image", "the rebuilt image")
         return size
     }
 

@@ -87,21 +87,27 @@ export class DigestSet {
 
     /** The midstate, to be stored in the download journal (≤ MAX_MIDSTATE bytes). */
     save(): Buffer {
-        const pending = this.md5.pending()
-        const b = Buffer.alloc(FIXED + pending.length)
+        const md5 = this.md5
+        const b = Buffer.alloc(FIXED + md5.fill)
         b[0] = MIDSTATE_VERSION
         b[1] = (this.sha ? FLAG_SHA : 0) | (this.withCrc ? FLAG_CRC : 0)
-        let len = this.md5.length
+        let len = md5.length
         for (let i = 0; i < 6; i++) {
             b[2 + i] = len % 256
             len = Math.floor(len / 256)
         }
-        putU32(b, 8, this.crc)
-        for (let i = 0; i < 4; i++) putU32(b, 12 + 4 * i, this.md5.h[i])
-        if (this.sha) for (let i = 0; i < 8; i++) putU32(b, 28 + 4 * i, this.sha.h[i])
-        b[60] = pending.length
-        for (let i = 0; i < pending.length; i++) b[FIXED + i] = pending[i]
+        b[60] = md5.fill
+        b.set(md5.block.slice(0, md5.fill), FIXED)
+        this.transfer(b, true, 0)
         return b
+    }
+
+    /** The CRC and the hashes' words into the midstate b (save), or out of it with the length and the pending bytes. */
+    private transfer(b: Buffer, save: boolean, length: number) {
+        if (save) putU32(b, 8, this.crc)
+        else this.crc = getU32(b, 8)
+        this.md5.transfer(b, 12, save, length, FIXED)
+        if (this.sha) this.sha.transfer(b, 28, save, length, FIXED)
     }
 
     /**
@@ -110,25 +116,14 @@ export class DigestSet {
      */
     static restore(saved: Buffer, options: DigestOptions): DigestSet {
         if (!saved || saved.length < FIXED || saved[0] !== MIDSTATE_VERSION) return null
-        const flags = saved[1]
-        if ((flags & FLAG_SHA) !== (options.sha256 ? FLAG_SHA : 0)) return null
-        if ((flags & FLAG_CRC) !== (options.crc32 ? FLAG_CRC : 0)) return null
+        // the digests it holds must be the ones configured (other bits are not looked at)
+        if ((saved[1] & (FLAG_SHA | FLAG_CRC)) !== ((options.sha256 ? FLAG_SHA : 0) | (options.crc32 ? FLAG_CRC : 0))) return null
         let len = 0
         for (let i = 5; i >= 0; i--) len = len * 256 + saved[2 + i]
         const pendingLen = saved[60]
         if (pendingLen !== len % 64 || saved.length !== FIXED + pendingLen) return null
-        const pending = Buffer.alloc(pendingLen)
-        for (let i = 0; i < pendingLen; i++) pending[i] = saved[FIXED + i]
         const set = new DigestSet(options)
-        set.crc = getU32(saved, 8)
-        const md5h: number[] = []
-        for (let i = 0; i < 4; i++) md5h.push(getU32(saved, 12 + 4 * i))
-        set.md5.restore(md5h, len, pending)
-        if (set.sha) {
-            const shah: number[] = []
-            for (let i = 0; i < 8; i++) shah.push(getU32(saved, 28 + 4 * i))
-            set.sha.restore(shah, len, pending)
-        }
+        set.transfer(saved, false, len)
         return set
     }
 }

@@ -23,7 +23,7 @@ export class Sha256 extends BlockHash {
     private w: number[] = []
 
     constructor() {
-        super([0x6a09e667, 0xbb67ae85, 0x3c6ef372, 0xa54ff53a, 0x510e527f, 0x9b05688c, 0x1f83d9ab, 0x5be0cd19], true)
+        super(words(hex`6a09e667 bb67ae85 3c6ef372 a54ff53a 510e527f 9b05688c 1f83d9ab 5be0cd19`), true)
         for (let i = 0; i < 16; i++) this.w.push(0)
     }
 

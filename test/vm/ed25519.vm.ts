@@ -7,17 +7,14 @@ import * as ds from "@devicescript/core"
 import { describe, expect, test } from "@devicescript/test"
 import { checkEd25519 } from "../../src/crypto/ed25519"
 import { keyForHash, keyHash } from "../../src/crypto/ed25519-key"
-import { Sha512 } from "../../src/crypto/sha512"
+import { sha512 } from "../../src/crypto/sha512"
 import { newPace } from "../../src/crypto/pace"
 import { toHex } from "../../src/lib/bytes"
 import { RFC8032_VECTORS } from "../crypto/rfc8032-vectors"
 
 async function sha512Hex(m: Buffer): Promise<string> {
-    const h = new Sha512()
-    const pace = newPace()
-    await h.update(m, 0, m.length, pace)
     const out = Buffer.alloc(64)
-    await h.finish(out, 0, pace)
+    await sha512([m], out, 0, newPace())
     return toHex(out)
 }
 

@@ -63,12 +63,12 @@ export async function describeImage(
         const at = h.hdrSize + h.imgSize
         if (h.protTlvSize > 0) {
             lines.push(`protected TLV area     ${range(at, at + h.protTlvSize)}, info ${hex(TLV_PROT_INFO_MAGIC, 4)} (hashed)`)
-            lines.push(...(await tlvLines(reader, layout.entries, true)))
+            lines.push(...(await tlvLines(reader, layout.tlvs, true)))
         }
-        lines.push(`TLV area               ${range(layout.plainStart, layout.end)}, info ${hex(TLV_INFO_MAGIC, 4)}`)
-        lines.push(...(await tlvLines(reader, layout.entries, false)))
-        if (layout.end - layout.plainStart === TLV_INFO_SIZE) lines.push("  (no entries)")
-        if (fileSize > layout.end) lines.push(`after the image        ${range(layout.end, fileSize)} (padding, trailer)`)
+        lines.push(`TLV area               ${range(layout.plainStart, layout.size)}, info ${hex(TLV_INFO_MAGIC, 4)}`)
+        lines.push(...(await tlvLines(reader, layout.tlvs, false)))
+        if (layout.size - layout.plainStart === TLV_INFO_SIZE) lines.push("  (no entries)")
+        if (fileSize > layout.size) lines.push(`after the image        ${range(layout.size, fileSize)} (padding, trailer)`)
         const ok = await checkImage(reader, { maxSize: slotSize, ...NODE_HASH })
         lines.push(`check                  ok: SHA-256 ${ok.sha256.toString("hex")} matches`)
         return { lines, error: null }
