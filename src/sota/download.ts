@@ -90,13 +90,13 @@ export class Download {
     private stalls = 0
     /** When the awaited event is overdue: set by what should produce it, not moved by events that change nothing (a 10702 repeated forever). */
     private deadline = 0
-    /** null until the 10701 */
-    private start: OtaStart = null
-    private digests: DigestSet = null
+    // unset (undefined) until the 10701: no initialiser (each costs ~6 B of constructor bytecode)
+    private start: OtaStart
+    private digests: DigestSet
     /** The length of the last piece that was not the last one: the module's buffer (pieces are consecutive). */
     private pieceLen = 0
-    /** The package's rebuild (a delta, a compressed image, or a new receive whose first byte will tell); null: the store takes the blocks. */
-    private rebuild: Rebuild = null
+    /** The package's rebuild (a delta, a compressed image, or a new receive whose first byte will tell); unset or null: the store takes the blocks. */
+    private rebuild: Rebuild
 
     /** A data component (components.ts): written as it comes, activated by the engine after the application's check. */
     private data: boolean

@@ -45,7 +45,8 @@ export class PieceReader {
     private writeDone = new Signal()
     private target = ""
     private total = 0
-    private sink: BlockTarget = null
+    /** Set by read() before any block is stored. */
+    private sink: BlockTarget
 
     constructor(d: SotaDeps) {
         this.d = d
