@@ -35,7 +35,7 @@ import { startW25qFlash } from "../platform/spi-bus"
 import { PlanResult, SotaEngine, StartResult } from "../sota/engine"
 import { SotaProgress } from "../sota/progress"
 import { SotaPlatform } from "../sota/port"
-import { boardLayout, BOARD_SLOT_SIZE } from "./layout"
+import { boardLayout } from "./layout"
 
 export interface FlashWiring {
     sck: ds.OutputPin
@@ -102,7 +102,7 @@ export async function runBoard(w: BoardWiring): Promise<void> {
     })
     // the wiring is the SPI configuration itself (sck, mosi, miso, hz; spi.configure reads only those): no copy to build
     const flash = await startW25qFlash({ spi: w.flash, cs: w.flash.cs })
-    const layout = boardLayout(flash.geometry.size, w.slotSize || BOARD_SLOT_SIZE)
+    const layout = boardLayout(flash.geometry.size, w.slotSize) // its default: BOARD_SLOT_SIZE
     console.log(`flash: ${flash.geometry.size} bytes; slots of ${layout.slotSize} at ${layout.slotAddress[0]} and ${layout.slotAddress[1]}`)
     const store = new ImageStore(flash, layout)
     const at = new AtClient(modem)

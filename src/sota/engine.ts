@@ -61,6 +61,22 @@ function isVerdict(e: QiotEvent) {
     return e.type === EVT_OTA && (e.code === OTA_DONE || e.code === OTA_FAILED)
 }
 
+// ended() and concluded() use only what SotaDeps shows: functions, not methods (a method costs 13 B
+// more, its entry in the image's prototype table)
+
+/** The attempt's outcome, when SotaConfig.outcomes keeps them (in the selected component's store). */
+async function ended(d: SotaDeps, component: string, from: string, to: string, reason: string) {
+    const log = d.cfg.outcomes
+    if (log) await log.ended(d, d.store, component, from, to, reason)
+}
+
+/** A plan refused or failed: reported (progress state = result) and returned; `offer` null when there was none to name. */
+function concluded(d: SotaDeps, result: "refused" | "failed", offer: OtaOffer, reason: SotaReason, detail: string): PlanResult {
+    const target = offer ? offer.target : ""
+    d.progress(result, target, 0, offer ? offer.size : 0, reason, detail)
+    return planResult(result, reason, detail, target)
+}
+
 /** Every PlanResult is made here: an object literal costs ~35 B of bytecode at each place that builds one. */
 function planResult(result: PlanResultKind, reason: SotaReason, detail: string, target: string): PlanResult {
     return { result, reason, detail, target }
@@ -262,7 +278,7 @@ export class SotaEngine implements SotaDeps {
         } catch (err) {
             const reason = reasonOf(err)
             if (reason === null) throw err // not ours: a power cut or the platform's reboot unwinding
-            return this.concluded("failed", null, reason, errText(err))
+            return concluded(this, "failed", null, reason, errText(err))
         }
     }
 
@@ -316,7 +332,7 @@ export class SotaEngine implements SotaDeps {
         // a 10705/10706 still queued predates this offer (e.g. the verdict on the version reported
         // at start-up): it must not be taken for the outcome of this plan
         this.inbox.discard(isVerdict)
-        if (!offer) return this.concluded("failed", null, "bad-plan", "malformed 10700")
+        if (!offer) return concluded(this, "failed", null, "bad-plan", "malformed 10700")
         this.progress("offered", offer.target, 0, offer.size)
         // the component the plan names: the program, or a data component with a store of its own
         const comps = this.cfg.components
@@ -330,8 +346,8 @@ export class SotaEngine implements SotaDeps {
         const lock = this.cfg.lock || upgradeLock
         if (!lock.tryAcquire("sota")) {
             // the module is being upgraded: it cannot download a package now; the plan comes again
-            const busy = this.concluded("refused", offer, "busy", `held by ${lock.holder()}`)
-            await this.ended(component, running, offer.target, "busy")
+            const busy = concluded(this, "refused", offer, "busy", `held by ${lock.holder()}`)
+            await ended(this, component, running, offer.target, "busy")
             return busy
         }
         try {
@@ -348,12 +364,12 @@ export class SotaEngine implements SotaDeps {
                 }
             }
             // what ran before (also on a resume: a cut may have come before it): the confirm after the reboot makes this the success (outcomes.ts)
-            await this.ended(component, running, offer.target, "pending")
+            await ended(this, component, running, offer.target, "pending")
             const gate = this.cfg.consent
             await new Download(this, this.reader, offer, data ? 2 : gate ? 1 : 0).run()
             if (data) {
                 await this.cfg.components.apply(this, data, offer.target)
-                await this.ended(component, running, offer.target, "")
+                await ended(this, component, running, offer.target, "")
                 return planResult("updated", null, "", offer.target)
             }
             if (gate) {
@@ -367,8 +383,8 @@ export class SotaEngine implements SotaDeps {
             const reason = reasonOf(err)
             if (reason === null) throw err
             if (reason !== "platform-failed") await tryPlanAction(this.at, OtaAction.Refuse) // tell the platform this attempt is over
-            await this.ended(component, running, offer.target, reason)
-            return this.concluded("failed", offer, reason, errText(err))
+            await ended(this, component, running, offer.target, reason)
+            return concluded(this, "failed", offer, reason, errText(err))
         } finally {
             lock.release("sota")
         }
@@ -394,31 +410,19 @@ export class SotaEngine implements SotaDeps {
             rebuilds: !!this.cfg.rebuilder && component === this.cfg.component,
         })
         // the application's say comes after the policy's (whose reasons win)
-        const gate = this.cfg.consent
-        if (decision.accept && gate) {
+        if (decision.accept) {
+            const gate = this.cfg.consent
+            if (!gate) return null
             const v = await gate.decide(this, offer, running)
             if (!v) return null
             decision.reason = v.reason
             decision.detail = v.detail
             if (v.againMs >= 0) this.askAt = ds.millis() + v.againMs
-        } else if (decision.accept) return null
+        }
         await tryPlanAction(this.at, OtaAction.Refuse)
-        const refused = this.concluded("refused", offer, decision.reason, decision.detail)
+        const refused = concluded(this, "refused", offer, decision.reason, decision.detail)
         // a plan for a component this device does not have has no store to keep its outcome
-        if (decision.reason !== "not-our-component") await this.ended(component, running, offer.target, decision.reason)
+        if (decision.reason !== "not-our-component") await ended(this, component, running, offer.target, decision.reason)
         return refused
-    }
-
-    /** The attempt's outcome, when SotaConfig.outcomes keeps them (in the selected component's store). */
-    private async ended(component: string, from: string, to: string, reason: string) {
-        const log = this.cfg.outcomes
-        if (log) await log.ended(this, this.store, component, from, to, reason)
-    }
-
-    /** A plan refused or failed: reported (progress state = result) and returned; `offer` null when there was none to name. */
-    private concluded(result: "refused" | "failed", offer: OtaOffer, reason: SotaReason, detail: string): PlanResult {
-        const target = offer ? offer.target : ""
-        this.progress(result, target, 0, offer ? offer.size : 0, reason, detail)
-        return planResult(result, reason, detail, target)
     }
 }
