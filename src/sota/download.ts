@@ -89,12 +89,12 @@ export class Download {
     private lastAction = OtaAction.Accept
     private stalls = 0
     /** When the awaited event is overdue: set by what should produce it, not moved by events that change nothing (a 10702 repeated forever). */
-    private deadline = 0
+    private deadline: number // set by run()'s first act(), before it is read
     // unset (undefined) until the 10701: no initialiser (each costs ~6 B of constructor bytecode)
     private start: OtaStart
     private digests: DigestSet
     /** The length of the last piece that was not the last one: the module's buffer (pieces are consecutive). */
-    private pieceLen = 0
+    private pieceLen: number // set before the "next piece" that makes stalled() read it
     /** The package's rebuild (a delta, a compressed image, or a new receive whose first byte will tell); unset or null: the store takes the blocks. */
     private rebuild: Rebuild
 

@@ -337,10 +337,15 @@ export class SotaEngine implements SotaDeps {
         // the component the plan names: the program, or a data component with a store of its own
         const comps = this.cfg.components
         const data = comps && offer.component !== this.cfg.component ? comps.named(offer.component) : null
-        const component = data ? data.name : this.cfg.component
-        const running = data ? comps.versionOf(component) : this.running
+        let component = this.cfg.component
+        let running = this.running
         // checkForUpdate() selects the program's again
-        this.store = data ? data.store : this.program
+        this.store = this.program
+        if (data) {
+            component = data.name
+            running = comps.versionOf(component)
+            this.store = data.store
+        }
         const refused = await this.refusal(offer, component, running)
         if (refused) return refused
         const lock = this.cfg.lock || upgradeLock
