@@ -35,7 +35,7 @@ import { startW25qFlash } from "../platform/spi-bus"
 import { PlanResult, SotaEngine, StartResult } from "../sota/engine"
 import { SotaProgress } from "../sota/progress"
 import { SotaPlatform } from "../sota/port"
-import { boardLayout, BOARD_SLOT_SIZE } from "./layout"
+import { boardLayout } from "./layout"
 
 export interface FlashWiring {
     sck: ds.OutputPin
@@ -71,32 +71,21 @@ export interface BoardWiring {
 /** Ask the platform for plans this often (pushed plans are taken at any time). */
 const PLAN_CHECK_MS = 600000
 
-/** The board's side of the SOTA port. */
-class BoardPlatform implements SotaPlatform {
-    modem: Sc16is7xxTransport
-    flash: W25qFlash
-    constructor(modem: Sc16is7xxTransport, flash: W25qFlash) {
-        this.modem = modem
-        this.flash = flash
+/**
+ * The board's side of the SOTA port: three closures over the bridge and the flash, not a class
+ * (a class adds a constructor and ~11 B of prototype table per method to the image).
+ */
+function boardPlatform(modem: Sc16is7xxTransport, flash: W25qFlash): SotaPlatform {
+    return {
+        reboot: async () => {
+            console.log("SOTA: restarting")
+            ds.restart()
+        },
+        // these boards have no fuel gauge: mains power. A product with a battery measures it here
+        battery: async () => 100,
+        // a new image must still reach its peripherals: the bridge is up and the flash answers
+        selfTest: async () => modem.up && (await flash.readStatus()) !== 0xff,
     }
-    async reboot(): Promise<void> {
-        console.log("SOTA: restarting")
-        ds.restart()
-    }
-    /** These boards have no fuel gauge: mains power. A product with a battery measures it here. */
-    async battery(): Promise<number> {
-        return 100
-    }
-    /** A new image must still reach its peripherals: the bridge is up and the flash answers. */
-    async selfTest(): Promise<boolean> {
-        if (!this.modem.up) return false
-        const st = await this.flash.readStatus()
-        return st !== 0xff
-    }
-}
-
-function progressLine(p: SotaProgress): string {
-    return `SOTA ${p.state} ${p.version}${p.target ? " → " + p.target : ""} ${p.bytes}/${p.total}${p.reason ? " " + p.reason : ""}${p.detail ? " " + p.detail : ""}`
 }
 
 /** Bring up bridge, flash, store and engine; then check for updates forever. */
@@ -111,13 +100,16 @@ export async function runBoard(w: BoardWiring): Promise<void> {
         flowControl: w.bridge.flowControl,
         onOverrun: (n: number) => console.log(`bridge: RX overrun #${n} (bytes lost; the AT layer resynchronises)`),
     })
-    const flash = await startW25qFlash({ spi: { sck: w.flash.sck, mosi: w.flash.mosi, miso: w.flash.miso, hz: w.flash.hz }, cs: w.flash.cs })
-    const layout = boardLayout(flash.geometry.size, w.slotSize || BOARD_SLOT_SIZE)
+    // the wiring is the SPI configuration itself (sck, mosi, miso, hz; spi.configure reads only those): no copy to build
+    const flash = await startW25qFlash({ spi: w.flash, cs: w.flash.cs })
+    const layout = boardLayout(flash.geometry.size, w.slotSize) // its default: BOARD_SLOT_SIZE
     console.log(`flash: ${flash.geometry.size} bytes; slots of ${layout.slotSize} at ${layout.slotAddress[0]} and ${layout.slotAddress[1]}`)
     const store = new BlockImageStore(flash, layout) // no rebuilder on a board: the store without the rebuild path
     const at = new AtClient(modem)
-    const engine = new SotaEngine(at, store, new BoardPlatform(modem, flash), { component: w.component })
-    engine.onProgress(p => console.log(progressLine(p)))
+    const engine = new SotaEngine(at, store, boardPlatform(modem, flash), { component: w.component })
+    engine.onProgress((p: SotaProgress) =>
+        console.log(`SOTA ${p.state} ${p.version}${p.target ? " → " + p.target : ""} ${p.bytes}/${p.total}${p.reason ? " " + p.reason : ""}${p.detail ? " " + p.detail : ""}`)
+    )
     const start: StartResult = await engine.start()
     console.log(`SOTA start: ${start.version} in slot ${start.slot}, trial ${start.trial}, platform ${start.platform}`)
     await engine.serve(PLAN_CHECK_MS, (plan: PlanResult) =>

@@ -17,13 +17,12 @@ export interface Channels {
     bindMs: number
 }
 
-export interface ChannelOptions {
-    /** Give up when the roles are not bound within this. Default 15 000 ms. */
-    timeoutMs?: number
-    /** Line rates (the simulator ignores them; a real UART bridge would not). */
-    flashBaud?: number
-    modemBaud?: number
-}
+// Constants, not options: no caller set them (options cost their defaulting in every image).
+/** Give up when the roles are not bound within this. */
+const BIND_TIMEOUT_MS = 15000
+/** Line rates (the simulator ignores them; a real UART bridge would not). */
+const FLASH_BAUD = 921600
+const MODEM_BAUD = 115200
 
 async function waitBound(role: ds.Serial, deadline: number) {
     while (!role.isBound) {
@@ -33,10 +32,9 @@ async function waitBound(role: ds.Serial, deadline: number) {
 }
 
 /** Open both channels; resolves once each is bound to the server that names itself alike. */
-export async function openChannels(options?: ChannelOptions): Promise<Channels> {
-    const o: ChannelOptions = options || {}
+export async function openChannels(): Promise<Channels> {
     const t0 = ds.millis()
-    const deadline = t0 + (o.timeoutMs || 15000)
+    const deadline = t0 + BIND_TIMEOUT_MS
     const a = new ds.Serial("flash")
     const b = new ds.Serial("modem")
     await waitBound(a, deadline)
@@ -55,7 +53,7 @@ export async function openChannels(options?: ChannelOptions): Promise<Channels> 
     }
     const flash = new JacdacSerialTransport(flashRole)
     const modem = new JacdacSerialTransport(modemRole)
-    await flash.open(o.flashBaud || 921600)
-    await modem.open(o.modemBaud || 115200)
+    await flash.open(FLASH_BAUD)
+    await modem.open(MODEM_BAUD)
     return { flash: flash, modem: modem, swapped: swapped, bindMs: ds.millis() - t0 }
 }

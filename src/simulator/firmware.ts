@@ -55,25 +55,6 @@ let hostBoots = false
 
 
 
-/** The product's board: what the SOTA engine's platform port needs. */
-class Board implements SotaPlatform {
-    settings: BoardSettings
-    selfTestPasses: boolean
-    constructor(settings: BoardSettings, selfTestPasses: boolean) {
-        this.settings = settings
-        this.selfTestPasses = selfTestPasses
-    }
-    async reboot(): Promise<void> {
-        await hostReset("reboot", hostBoots)
-    }
-    async battery(): Promise<number> {
-        return this.settings.battery
-    }
-    async selfTest(): Promise<boolean> {
-        return this.selfTestPasses
-    }
-}
-
 function stats(): string {
     const s = engine.stats
     // flashRetries: the socket has none (the Jacdac channel's RemoteFlash counted them)
@@ -100,7 +81,16 @@ async function main(version: string, behaviour: string, features: FirmwareFeatur
     const store = new ImageStore(flash, layout, { externalBoot: board.bootStage, outcomes: ports.keeper })
     // the application's self-test: this image's own behaviour, and what the host asks of it
     const passes = board.selfTestPasses && behaviour !== "self-test-fail"
-    engine = new SotaEngine(at, store, new Board(board, passes), {
+    // the product's board, what the SOTA engine's platform port needs: closures, not a class (a
+    // class adds a constructor and ~11 B of prototype table per method to the image)
+    const platform: SotaPlatform = {
+        reboot: async () => {
+            await hostReset("reboot", hostBoots)
+        },
+        battery: async () => board.battery,
+        selfTest: async () => passes,
+    }
+    engine = new SotaEngine(at, store, platform, {
         component: board.component,
         blockSize: board.blockSize,
         version: board.bootStage ? version : undefined,

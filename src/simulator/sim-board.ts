@@ -29,6 +29,9 @@ import { StoreLayout } from "../flash/store-config"
 export const META_SECTORS = 2
 export const SIMCFG_QUERY = "AT+SIMCFG?"
 const SIMCFG_PREFIX = "+SIMCFG:"
+/** Queries before the defaults hold, and the wait for each answer (constants: no caller set them). */
+const SIMCFG_TRIES = 5
+const SIMCFG_WAIT_MS = 300
 
 /** The store layout of a flash device: 2 metadata sectors, then two equal slots. */
 export function layoutFromGeometry(g: FlashGeometry): StoreLayout {
@@ -95,9 +98,7 @@ export function parseSimCfg(line: string): BoardSettings {
  * Ask the simulator host for this run's board settings (see the header). Takes the transport's
  * listener for the duration: call it before anything else listens (the AtClient takes it after).
  */
-export async function askSimHost(modem: ByteTransport, defaults: BoardSettings, tries?: number, waitMs?: number): Promise<BoardSettings> {
-    const attempts = tries || 5
-    const wait = waitMs || 300
+export async function askSimHost(modem: ByteTransport, defaults: BoardSettings): Promise<BoardSettings> {
     let line = ""
     let found: BoardSettings = null
     modem.listen({
@@ -113,9 +114,9 @@ export async function askSimHost(modem: ByteTransport, defaults: BoardSettings, 
         link: (up: boolean) => {},
     })
     const query = Buffer.from(`${SIMCFG_QUERY}\r`)
-    for (let k = 0; k < attempts && !found; k++) {
+    for (let k = 0; k < SIMCFG_TRIES && !found; k++) {
         await modem.write(query)
-        const deadline = ds.millis() + wait
+        const deadline = ds.millis() + SIMCFG_WAIT_MS
         while (!found && ds.millis() < deadline) await ds.sleep(10)
     }
     return found || defaults

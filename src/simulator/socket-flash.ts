@@ -22,7 +22,7 @@
 // 60001) in the VM, mid-apply, at every try.
 
 import * as ds from "@devicescript/core"
-import { ByteTransport } from "../link/transport"
+import { ByteTransport, TransportEvents } from "../link/transport"
 import { crc32Update } from "../lib/crc32"
 import { getU16, getU32, putU32 } from "../lib/bytes"
 import { Signal } from "../lib/signal"
@@ -34,7 +34,8 @@ const CHUNK = 512
 /** Error texts are at most this long (the server cuts them there); the geometry is 14 bytes. */
 const MSG = 160
 
-export class SocketFlash implements Flash {
+/** A Flash, and the transport's listener itself (data, link): two methods instead of two closures that call them. */
+export class SocketFlash implements Flash, TransportEvents {
     geometry: FlashGeometry
     private t: ByteTransport
     private timeoutMs: number
@@ -51,10 +52,11 @@ export class SocketFlash implements Flash {
     private want = 0
     private plen = 0
     /** Where the answer's payload goes: the read's buffer, or msg (geometry, error text). */
-    private dest: Buffer = null
-    private destOff = 0
-    private into: Buffer = null
-    private intoOff = 0
+    // set by request() before an answer is due (no initialisers: each costs ~6 B of constructor bytecode)
+    private dest: Buffer
+    private destOff: number
+    private into: Buffer
+    private intoOff: number
 
     /**
      * A Flash over `t`, polling every `pollMs` while an answer is due: the VM runs on socket data
@@ -68,17 +70,13 @@ export class SocketFlash implements Flash {
         this.sig = new Signal()
         this.hdr = Buffer.alloc(HEADER_SIZE + 4)
         this.msg = Buffer.alloc(MSG)
-        this.geometry = null
-        const self = this
-        t.listen({
-            data: (c: Buffer) => {
-                self.onData(c)
-            },
-            link: (up: boolean) => {
-                self.up = up
-                self.sig.notify()
-            },
-        })
+        t.listen(this)
+    }
+
+    /** The transport's listener: the socket closed or (re)opened. */
+    link(up: boolean) {
+        this.up = up
+        this.sig.notify()
     }
 
     /** Ask the host for the geometry (this also opens the host's session). */
@@ -155,8 +153,8 @@ export class SocketFlash implements Flash {
         }
     }
 
-    /** The answer, byte by byte: header (checked once whole), payload into its place, trailer. */
-    private onData(c: Buffer) {
+    /** The transport's listener: the answer, byte by byte: header (checked once whole), payload into its place, trailer. */
+    data(c: Buffer) {
         const h = this.hdr
         for (let i = 0; i < c.length && this.got < this.want; i++) {
             const k = this.got++ - HEADER_SIZE

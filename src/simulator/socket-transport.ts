@@ -23,7 +23,8 @@ type Sockets = typeof ds & {
 }
 
 export class SocketTransport implements ByteTransport {
-    events: TransportEvents = null
+    /** Unset until listen(). */
+    events: TransportEvents
     /** 0 connecting, 1 open, 2 closed or failed. */
     state = 0
 

@@ -83,5 +83,5 @@ export function orDefault(v: number, d: number): number {
 }
 
 export function requestSha(cfg: SotaConfig): boolean {
-    return cfg.requestSha256 === undefined ? true : cfg.requestSha256
+    return cfg.requestSha256 !== false // unset: true
 }

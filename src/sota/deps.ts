@@ -17,4 +17,8 @@ export interface SotaDeps extends ProgressSink {
     readonly stats: SotaStats
     /** The program's running version. */
     readonly running: string
+    /** Bring the module back after a reset or a dropped line (registered again): "" or why not (one copy of the call, for the start-up and the download). */
+    reconnect(): Promise<string>
+    /** AT+QIOTUPDATE=0 on a plan the module may still hold, and its 10706 when it answered OK (the start-up's stale plan, the download's restart). */
+    endPlan(): Promise<void>
 }

@@ -4,8 +4,9 @@
 // journal says is already held, so a module reboot, a lost plan or an MCU power cut all resume
 // the same way: at the last checkpoint, whose digest midstate covers every byte before it.
 //
-// States and handlers (one method per state's event; a switch, not a table of closures: see the
-// heap facts in docs/ARCHITECTURE.md):
+// States and handlers (a method per event that needs one, a branch of run() for the 10700 and the
+// 10704; a chain of tests, not a table of closures: see the heap facts in docs/ARCHITECTURE.md; a
+// handler with one caller is written where it is called, since a method costs 29 B of bytecode):
 //
 //   state          event                       action                               next
 //   AwaitStart     10701 (matches the plan)    resume or start receive; block size  AwaitPiece
@@ -44,7 +45,7 @@ import * as ds from "@devicescript/core"
 import { AtError } from "../at/errors"
 import { StoreError } from "../flash/store-port"
 import { StepBudget } from "../lib/step-budget"
-import { maxBlock, planAction, requestPlan, tryPlanAction } from "../qiot/commands"
+import { maxBlock, planAction, readBlock, requestPlan, tryPlanAction } from "../qiot/commands"
 import {
     EVT_MODULE_RESTART,
     EVT_OTA,
@@ -63,7 +64,6 @@ import {
     parseStart,
     QiotEvent,
 } from "../qiot/events"
-import { recover } from "../qiot/session"
 import { DigestSet } from "../verify/digest-set"
 import { orDefault, requestSha } from "./config"
 import { SotaDeps } from "./deps"
@@ -90,18 +90,18 @@ export class Download {
     private lastAction = OtaAction.Accept
     private stalls = 0
     /** When the awaited event is overdue: set by what should produce it, not moved by events that change nothing (a 10702 repeated forever). */
-    private deadline = 0
-    /** null until the 10701 */
-    private start: OtaStart = null
-    private digests: DigestSet = null
+    private deadline: number // set by run()'s first act(), before it is read
+    // unset (undefined) until the 10701: no initialiser (each costs ~6 B of constructor bytecode)
+    private start: OtaStart
+    private digests: DigestSet
     /** The length of the last piece that was not the last one: the module's buffer (pieces are consecutive). */
-    private pieceLen = 0
-    /** The package's rebuild (a delta, a compressed image, or a new receive whose first byte will tell); null: the store takes the blocks. */
-    private rebuild: Rebuild = null
+    private pieceLen: number // set before the "next piece" that makes stalled() read it
+    /** The package's rebuild (a delta, a compressed image, or a new receive whose first byte will tell); unset or null: the store takes the blocks. */
+    private rebuild: Rebuild
 
     /** A data component (components.ts): written as it comes, activated by the engine after the application's check. */
     private data: boolean
-    /** The engine activates (a data component, or a program whose activation may wait): not install(). */
+    /** The engine activates (a data component, or a program whose activation may wait): not run() at the 10704. */
     private hold: boolean
 
     /** `mode`: 0 the program, activated at its 10704; 1 the program, activated by the engine; 2 a data component. */
@@ -120,20 +120,23 @@ export class Download {
             // at least every 3 s: a piece is probed for while it is awaited
             const e = await this.d.inbox.next(isOta, Math.max(1, Math.min(3000, this.deadline - ds.millis())))
             if (!e) {
-                if (await this.stalled()) return await this.install()
-            }
-            else if (e.type === EVT_MODULE_RESTART) await this.recoverModule()
+                if (await this.stalled()) break
+            } else if (e.type === EVT_MODULE_RESTART) await this.recoverModule()
             else if (e.code === OTA_FAILED) throw new SotaError("platform-failed", "the platform failed the plan (10706)")
-            else if (e.code === OTA_OFFER) await this.offered(e)
-            else if (e.code === OTA_START) await this.started(e)
+            else if (e.code === OTA_OFFER) {
+                // 10700 again (after a module restart or our own request): the same plan goes on
+                // (handled here, not in a method of its own: one caller; a method costs ~27 B more)
+                const again = parseOffer(e)
+                if (again && again.target === this.offer.target && again.size === this.offer.size) {
+                    this.stage = Stage.AwaitStart
+                    await this.act(OtaAction.Accept)
+                }
+            } else if (e.code === OTA_START) await this.started(e)
             else if (e.code === OTA_PIECE && !this.start) await this.restart()
             else if (e.code === OTA_PIECE && this.stage !== Stage.AwaitInstall) await this.pieceReady(parsePiece(e))
-            else if (e.code === OTA_UPDATING && this.stage === Stage.AwaitInstall) return await this.install()
+            else if (e.code === OTA_UPDATING && this.stage === Stage.AwaitInstall) break
         }
-    }
-
-    /** AwaitInstall's 10704: the verified slot boots next, on trial. */
-    private async install() {
+        // AwaitInstall's 10704 (or a lost one presumed, stalled()): the verified slot boots next, on trial
         const total = this.start.length
         this.d.progress("activating", this.offer.target, total, total)
         if (this.hold) return
@@ -167,9 +170,17 @@ export class Download {
         if (this.stage === Stage.AwaitPiece) {
             // the module may hold the piece and its 10703 was lost (a cloud fetch takes long: ask
             // every few seconds). After "next piece" a repeated =2 would move it past that piece.
-            const next = this.sink().nextOffset()
+            const next = (this.rebuild || d.store).nextOffset()
             const after = this.lastAction === OtaAction.NextPiece
-            if (await this.reader.holds(after ? next : 0)) {
+            // whether the module holds the byte there: a one-byte read answers with data, not ERROR (no piece there yet)
+            let holds = true
+            try {
+                await readBlock(d.at, after ? next : 0, 1, this.reader.opts)
+            } catch (err) {
+                if (!(err instanceof AtError)) throw err
+                holds = false
+            }
+            if (holds) {
                 if (!after) return await this.restart()
                 const total = this.start.length
                 await this.pieceReady({ total, start: next, length: Math.min(this.pieceLen, total - next) } as OtaPiece)
@@ -198,7 +209,7 @@ export class Download {
      */
     private async restart(): Promise<boolean> {
         if (++this.stalls > orDefault(this.d.cfg.stallRetries, 3)) throw new SotaError("timeout", "no event 10701")
-        if (await tryPlanAction(this.d.at, OtaAction.Refuse)) await this.d.inbox.next(isPlanFailed, orDefault(this.d.cfg.offerTimeoutMs, 10000))
+        await this.d.endPlan()
         this.stage = Stage.AwaitStart
         return await this.ask()
     }
@@ -216,17 +227,9 @@ export class Download {
         if (this.d.inbox.has(isPlanFailed)) throw new SotaError("platform-failed", "the platform failed the plan (10706)")
         this.d.stats.moduleRestarts++
         this.d.progress("recovering", "", 0, 0)
-        const why = await recover(this.d.at, this.d.inbox, orDefault(this.d.cfg.registerTimeoutMs, 30000), orDefault(this.d.cfg.restartTimeoutMs, 30000))
+        const why = await this.d.reconnect()
         if (why) throw new SotaError("connection-lost", why)
         this.rearm()
-    }
-
-    /** 10700 again (after a module restart or our own request): the same plan goes on. */
-    private async offered(e: QiotEvent) {
-        const again = parseOffer(e)
-        if (!again || again.target !== this.offer.target || again.size !== this.offer.size) return
-        this.stage = Stage.AwaitStart
-        await this.act(OtaAction.Accept)
     }
 
     /** 10701: a new receive, or the resumption of the one the journal describes. */
@@ -237,75 +240,66 @@ export class Download {
         if (start.length > this.d.store.slotSize) throw new SotaError("too-large", `${start.length} bytes`)
         // asked for, it is required: an image must not activate on MD5 alone because a module left it out
         if (requestSha(this.d.cfg) && start.sha256 === "") throw new SotaError("bad-plan", "SHA-256 asked for (AT+QIOTOTAREQ=1), not in 10701")
-        // a repeated 10701 (the module re-sends it after a restart) goes on from where the reader is
-        if (!this.start || this.start.md5 !== start.md5 || this.start.length !== start.length) await this.open(start)
+        // a repeated 10701 (the module re-sends it after a restart) goes on from where the reader is;
+        // otherwise open the receive (inlined: one caller)
+        if (!this.start || this.start.md5 !== start.md5 || this.start.length !== start.length) {
+            this.start = start
+            const cfg = this.d.cfg
+            const opts = { sha256: start.sha256.length > 0, crc32: true, budget: new StepBudget(64, cfg.yielder) }
+            const store = this.d.store
+            let digests: DigestSet = null
+            let kind = PackageKind.Full
+            let from = 0
+            this.rebuild = null
+            // data is written as it comes: no delta or compressed package, no program signature
+            const rb = this.data ? null : cfg.rebuilder
+            try {
+                const j = store.journal()
+                // "" md5 when only the write-ahead record exists: nothing to resume
+                if (j && j.version === this.offer.target && j.total === start.length && j.md5 === start.md5 && j.sha256 === (start.sha256 || j.sha256)) {
+                    from = store.resumePoint()
+                    const m = j.midstate
+                    // a rebuild resumes from its applier's state with the digests saved beside it
+                    // (rebuild.ts); a journal without them (an older firmware's) starts over
+                    if (from > 0 && m[0] === REBUILD_TAG) {
+                        kind = m[1] === PackageKind.Delta ? PackageKind.Delta : PackageKind.Compressed
+                        if (rb) digests = DigestSet.restore(m.slice(2, 63), opts)
+                    } else if (from > 0) {
+                        digests = DigestSet.restore(j.midstate, opts)
+                        if (digests && digests.length() === from) store.openBlocks(from, digests)
+                        else digests = null
+                    }
+                }
+                if (!digests) {
+                    await store.startReceive({ version: this.offer.target, size: start.length, md5: start.md5, sha256: start.sha256 || undefined })
+                    digests = new DigestSet(opts)
+                    from = 0
+                    // a package without a source is told by its first byte (rebuilder.ts)
+                    kind = this.offer.source.length > 0 ? PackageKind.Delta : PackageKind.Full
+                    if (!rb) store.openBlocks(0, digests)
+                }
+                if (rb && (kind !== PackageKind.Full || from === 0))
+                    this.rebuild = rb.open(store, kind, digests, from, cfg.yielder, this.d.stats)
+            } catch (err) {
+                throw storeFailure(err)
+            }
+            this.digests = digests
+            // the package offset the download goes on from (the rebuild's, or the store's blocks')
+            const next = (this.rebuild || store).nextOffset()
+            this.d.stats.resumedAt = next
+            this.d.stats.packageKind = kind
+            // the module's largest block (AT+QIOTOTARD=?): a module that cannot say gets the default, not a failed plan
+            let max = -1
+            try {
+                max = await maxBlock(this.d.at)
+            } catch (err) {
+                if (!(err instanceof AtError)) throw err
+            }
+            this.reader.fit(max, this.offer.target, start.length)
+            this.d.progress("downloading", this.offer.target, next, start.length)
+        }
         this.stage = Stage.AwaitPiece
         this.rearm()
-    }
-
-    private async open(start: OtaStart) {
-        this.start = start
-        const cfg = this.d.cfg
-        const opts = { sha256: start.sha256.length > 0, crc32: true, budget: new StepBudget(64, cfg.yielder) }
-        const store = this.d.store
-        let digests: DigestSet = null
-        let kind = PackageKind.Full
-        let from = 0
-        this.rebuild = null
-        // data is written as it comes: no delta or compressed package, no program signature
-        const rb = this.data ? null : cfg.rebuilder
-        try {
-            const j = store.journal()
-            // "" md5 when only the write-ahead record exists: nothing to resume
-            if (j && j.version === this.offer.target && j.total === start.length && j.md5 === start.md5 && j.sha256 === (start.sha256 || j.sha256)) {
-                from = store.resumePoint()
-                const m = j.midstate
-                // a rebuild resumes from its applier's state with the digests saved beside it
-                // (rebuild.ts); a journal without them (an older firmware's) starts over
-                if (from > 0 && m[0] === REBUILD_TAG) {
-                    kind = m[1] === PackageKind.Delta ? PackageKind.Delta : PackageKind.Compressed
-                    if (rb) digests = DigestSet.restore(m.slice(2, 63), opts)
-                } else if (from > 0) {
-                    digests = DigestSet.restore(j.midstate, opts)
-                    if (digests && digests.length() === from) store.openBlocks(from, digests)
-                    else digests = null
-                }
-            }
-            if (!digests) {
-                await store.startReceive({ version: this.offer.target, size: start.length, md5: start.md5, sha256: start.sha256 || undefined })
-                digests = new DigestSet(opts)
-                from = 0
-                // a package without a source is told by its first byte (rebuilder.ts)
-                kind = this.offer.source.length > 0 ? PackageKind.Delta : PackageKind.Full
-                if (!rb) store.openBlocks(0, digests)
-            }
-            if (rb && (kind !== PackageKind.Full || from === 0))
-                this.rebuild = rb.open(store, kind, digests, from, cfg.yielder, this.d.stats)
-        } catch (err) {
-            throw storeFailure(err)
-        }
-        this.digests = digests
-        // the package offset the download goes on from
-        const next = this.sink().nextOffset()
-        this.d.stats.resumedAt = next
-        this.d.stats.packageKind = kind
-        this.reader.fit(await this.moduleMaxBlock(), this.offer.target, start.length)
-        this.d.progress("downloading", this.offer.target, next, start.length)
-    }
-
-    /** Where the blocks go: the rebuild, or the store's blocks. */
-    private sink(): BlockTarget {
-        return this.rebuild || this.d.store
-    }
-
-    /** The module's largest block (AT+QIOTOTARD=?), or -1: a module that cannot say gets the default, not a failed plan. */
-    private async moduleMaxBlock(): Promise<number> {
-        try {
-            return await maxBlock(this.d.at)
-        } catch (err) {
-            if (!(err instanceof AtError)) throw err
-            return -1
-        }
     }
 
     /** 10703: read the piece; then the next one, or verify and tell the module it is all read. */
@@ -313,7 +307,7 @@ export class Download {
         if (!piece || piece.total !== this.start.length) throw new SotaError("bad-plan", "malformed 10703")
         this.stalls = 0
         this.stage = Stage.AwaitPiece
-        if (!(await this.reader.read(piece, this.sink()))) {
+        if (!(await this.reader.read(piece, this.rebuild || this.d.store))) {
             await this.recoverModule()
             return
         }
@@ -322,16 +316,9 @@ export class Download {
             await this.act(OtaAction.NextPiece)
             return
         }
-        await this.verify()
-        this.stage = Stage.AwaitInstall
-        await this.act(OtaAction.Installing)
-    }
-
-    /**
-     * All bytes are in: compare the digests with the plan's; a rebuilt image must be whole and
-     * pass its own checks (SHA-256 TLV, the plan's version); then the store checks the slot.
-     */
-    private async verify() {
+        // all bytes are in: compare the digests with the plan's; a rebuilt image must be whole and
+        // pass its own checks (SHA-256 TLV, the plan's version); then the store checks the slot
+        // (inlined: one caller)
         const s = this.start
         const d = this.d
         d.progress("verifying", this.offer.target, s.length, s.length)
@@ -362,5 +349,7 @@ export class Download {
             if (!reason) reason = err.reason === "flash-mismatch" ? "flash-mismatch" : "flash-error"
         }
         if (reason) throw new SotaError(reason, detail)
+        this.stage = Stage.AwaitInstall
+        await this.act(OtaAction.Installing)
     }
 }

@@ -61,8 +61,25 @@ function isVerdict(e: QiotEvent) {
     return e.type === EVT_OTA && (e.code === OTA_DONE || e.code === OTA_FAILED)
 }
 
-function noPlan(): PlanResult {
-    return { result: "no-plan", reason: null, detail: "", target: "" }
+// ended() and concluded() use only what SotaDeps shows: functions, not methods (a method costs 13 B
+// more, its entry in the image's prototype table)
+
+/** The attempt's outcome, when SotaConfig.outcomes keeps them (in the selected component's store). */
+async function ended(d: SotaDeps, component: string, from: string, to: string, reason: string) {
+    const log = d.cfg.outcomes
+    if (log) await log.ended(d, d.store, component, from, to, reason)
+}
+
+/** A plan refused or failed: reported (progress state = result) and returned; `offer` null when there was none to name. */
+function concluded(d: SotaDeps, result: "refused" | "failed", offer: OtaOffer, reason: SotaReason, detail: string): PlanResult {
+    const target = offer ? offer.target : ""
+    d.progress(result, target, 0, offer ? offer.size : 0, reason, detail)
+    return planResult(result, reason, detail, target)
+}
+
+/** Every PlanResult is made here: an object literal costs ~35 B of bytecode at each place that builds one. */
+function planResult(result: PlanResultKind, reason: SotaReason, detail: string, target: string): PlanResult {
+    return { result, reason, detail, target }
 }
 
 export class SotaEngine implements SotaDeps {
@@ -117,8 +134,77 @@ export class SotaEngine implements SotaDeps {
      * trial image (confirm it, or roll back and reboot), then report the running version.
      */
     async start(): Promise<StartResult> {
+        // one method, not start() around a startUp(): a method costs 16 B of descriptor + 11 B of prototype table
         try {
-            return await this.startUp()
+            this.progress("booting", "", 0, 0)
+            await this.store.mount()
+            const boot = await this.store.boot()
+            // the program's own version when it knows it (compiled in): the store's record must agree
+            const program = this.cfg.version || boot.version
+            this.running = program
+            const res: StartResult = { version: program, slot: boot.slot, trial: "none", platform: "", resumable: false, storeFault: "" }
+            // the confirmed image runs unrecorded: say why, not "not confirmed"
+            if (boot.metaFault) res.storeFault = errText(boot.metaFault)
+            this.progress("registering", "", 0, 0)
+            const why = await this.reconnect()
+            if (why) throw new SotaError("registration-failed", why)
+            if (boot.rolledBack) {
+                res.trial = "rolled-back"
+                if (res.storeFault) this.progress("rolled-back", "", 0, 0, "flash-error", `the store cannot record a boot: ${res.storeFault}`)
+                else if (boot.why) this.progress("rolled-back", boot.failedVersion, 0, 0, whyReason(boot.why), `${boot.failedVersion} was not kept`)
+                else this.progress("rolled-back", "", 0, 0, "rolled-back", "the new image was not confirmed")
+            }
+            if (program !== boot.version) {
+                const detail = `the program is ${program}, the store recorded ${boot.version}`
+                if (boot.trial) {
+                    await this.store.reject(BadWhy.VersionMismatch)
+                    this.progress("rolled-back", boot.version, 0, 0, "version-mismatch", detail)
+                    res.trial = "rolled-back"
+                    await this.reboot()
+                    return res
+                }
+                this.progress("fault", "", 0, 0, "version-mismatch", detail)
+            }
+            if (boot.trial) {
+                this.progress("self-test", "", 0, 0)
+                // at least: the module answers and the platform connection is up; then the application's own test
+                let passed = false
+                try {
+                    await this.at.command("AT")
+                    passed = (await subscribed(this.at)) && (!this.platform.selfTest || (await this.platform.selfTest()))
+                } catch (e) {}
+                if (!passed) {
+                    await this.store.reject()
+                    this.progress("rolled-back", "", 0, 0, "self-test-failed", "self-test failed; back to the confirmed image")
+                    res.trial = "rolled-back"
+                    await this.reboot()
+                    return res
+                }
+                // persisted before anything reports success (aws#506); the security counter rises only here
+                const sig = this.cfg.signatures
+                await this.store.confirm(sig ? await sig.runningCounter(this.store) : undefined)
+                res.trial = "confirmed"
+                this.progress("confirmed", "", 0, 0)
+            }
+            this.inbox.clear()
+            await this.reportVersion()
+            // one test of `reported` for the steps that need it (each `&&` costs ~15 B of jumps)
+            if (this.reported) {
+                if (boot.trial || boot.rolledBack) {
+                    const e = await this.inbox.next(isVerdict, orDefault(this.cfg.resultTimeoutMs, 10000))
+                    if (e) res.platform = e.code === OTA_DONE ? "done" : "failed"
+                }
+                // issue 20's optional ports: the data components' versions, then the outcomes
+                const comps = this.cfg.components
+                if (comps) await comps.bootAll(this)
+                const log = this.cfg.outcomes
+                if (log) await log.started(this, boot.why, boot.failedVersion, res.trial === "confirmed")
+                // the failure is told (the old version reported): keep it as the last outcome, not as news
+                if (boot.why) await this.store.reported()
+                this.progress("reported", "", 0, 0)
+            }
+            res.resumable = this.store.interrupted()
+            return res
         } catch (err) {
             const reason = reasonOf(err)
             if (reason === null) throw err
@@ -126,67 +212,9 @@ export class SotaEngine implements SotaDeps {
         }
     }
 
-    private async startUp(): Promise<StartResult> {
-        this.progress("booting", "", 0, 0)
-        await this.store.mount()
-        const boot = await this.store.boot()
-        // the program's own version when it knows it (compiled in): the store's record must agree
-        const program = this.cfg.version || boot.version
-        this.running = program
-        const res: StartResult = { version: program, slot: boot.slot, trial: "none", platform: "", resumable: false, storeFault: "" }
-        // the confirmed image runs unrecorded: say why, not "not confirmed"
-        if (boot.metaFault) res.storeFault = errText(boot.metaFault)
-        this.progress("registering", "", 0, 0)
-        const why = await recover(this.at, this.inbox, orDefault(this.cfg.registerTimeoutMs, 30000), orDefault(this.cfg.restartTimeoutMs, 30000))
-        if (why) throw new SotaError("registration-failed", why)
-        if (boot.rolledBack) {
-            res.trial = "rolled-back"
-            if (res.storeFault) this.progress("rolled-back", "", 0, 0, "flash-error", `the store cannot record a boot: ${res.storeFault}`)
-            else if (boot.why) this.progress("rolled-back", boot.failedVersion, 0, 0, whyReason(boot.why), `${boot.failedVersion} was not kept`)
-            else this.progress("rolled-back", "", 0, 0, "rolled-back", "the new image was not confirmed")
-        }
-        if (program !== boot.version) {
-            const detail = `the program is ${program}, the store recorded ${boot.version}`
-            if (boot.trial) {
-                await this.store.reject(BadWhy.VersionMismatch)
-                this.progress("rolled-back", boot.version, 0, 0, "version-mismatch", detail)
-                res.trial = "rolled-back"
-                await this.reboot()
-                return res
-            }
-            this.progress("fault", "", 0, 0, "version-mismatch", detail)
-        }
-        if (boot.trial) {
-            this.progress("self-test", "", 0, 0)
-            if (!(await this.selfTest())) {
-                await this.store.reject()
-                this.progress("rolled-back", "", 0, 0, "self-test-failed", "self-test failed; back to the confirmed image")
-                res.trial = "rolled-back"
-                await this.reboot()
-                return res
-            }
-            // persisted before anything reports success (aws#506); the security counter rises only here
-            const sig = this.cfg.signatures
-            await this.store.confirm(sig ? await sig.runningCounter(this.store) : undefined)
-            res.trial = "confirmed"
-            this.progress("confirmed", "", 0, 0)
-        }
-        this.inbox.clear()
-        await this.reportVersion()
-        if (this.reported && (boot.trial || boot.rolledBack)) {
-            const e = await this.inbox.next(isVerdict, orDefault(this.cfg.resultTimeoutMs, 10000))
-            if (e) res.platform = e.code === OTA_DONE ? "done" : "failed"
-        }
-        // issue 20's optional ports: the data components' versions, then the outcomes
-        const comps = this.cfg.components
-        if (this.reported && comps) await comps.bootAll(this)
-        const log = this.cfg.outcomes
-        if (this.reported && log) await log.started(this, boot.why, boot.failedVersion, res.trial === "confirmed")
-        // the failure is told (the old version reported): keep it as the last outcome, not as news
-        if (this.reported && boot.why) await this.store.reported()
-        if (this.reported) this.progress("reported", "", 0, 0)
-        res.resumable = this.store.interrupted()
-        return res
+    /** SotaDeps': bring the module back after a reset or a dropped line (registered again); "" or why not. */
+    async reconnect(): Promise<string> {
+        return await recover(this.at, this.inbox, orDefault(this.cfg.registerTimeoutMs, 30000), orDefault(this.cfg.restartTimeoutMs, 30000))
     }
 
     /**
@@ -203,18 +231,6 @@ export class SotaEngine implements SotaDeps {
                 if (!(err instanceof AtError) || attempt >= retries) return
                 await ds.sleep(1000)
             }
-        }
-    }
-
-    /** At least: the module answers and the platform connection is up; then the application's own test. */
-    private async selfTest(): Promise<boolean> {
-        try {
-            await this.at.command("AT")
-            if (!(await subscribed(this.at))) return false
-            if (this.platform.selfTest && !(await this.platform.selfTest())) return false
-            return true
-        } catch (e) {
-            return false
         }
     }
 
@@ -242,7 +258,7 @@ export class SotaEngine implements SotaDeps {
             const j = this.store.journal()
             const comps = this.cfg.components
             const stale = (this.store.interrupted() && !(j && j.md5 === "")) || (comps && comps.interrupted(true))
-            if (stale) await this.endStalePlan(offerMs)
+            if (stale) await this.endPlan()
             // an offer already here (the platform pushes a plan's next component after a version
             // report) is the plan: a request would bring it twice, and the second would look like a restart
             let e = await this.inbox.next(isOffer, 0)
@@ -251,34 +267,37 @@ export class SotaEngine implements SotaDeps {
                 e = await this.inbox.next(isOffer, offerMs)
             }
             if (!e && !stale && (this.store.interrupted() || (comps && comps.interrupted(false)))) {
-                await this.endStalePlan(offerMs)
+                await this.endPlan()
                 await requestPlan(this.at, requestSha(this.cfg))
                 e = await this.inbox.next(isOffer, offerMs)
             }
-            if (!e) return noPlan()
+            if (!e) return planResult("no-plan", null, "", "")
             const offer = parseOffer(e)
             e = null // a frame keeps its locals alive: the event's line is not needed during the download
             return await this.handleOffer(offer)
         } catch (err) {
             const reason = reasonOf(err)
             if (reason === null) throw err // not ours: a power cut or the platform's reboot unwinding
-            return this.failed(null, reason, errText(err), "")
+            return concluded(this, "failed", null, reason, errText(err))
         }
     }
 
-    /** AT+QIOTUPDATE=0 on a plan the module may still hold; its 10706 (when it had one) is awaited so that it ends nothing later. */
-    private async endStalePlan(ms: number) {
-        if (await tryPlanAction(this.at, OtaAction.Refuse)) await this.inbox.next(isPlanFailed, ms)
+    /**
+     * SotaDeps': AT+QIOTUPDATE=0 on a plan the module may still hold; its 10706 (when it had one)
+     * is awaited (up to the offer timeout) so that it ends nothing later.
+     */
+    async endPlan() {
+        if (await tryPlanAction(this.at, OtaAction.Refuse)) await this.inbox.next(isPlanFailed, orDefault(this.cfg.offerTimeoutMs, 10000))
     }
 
     /** Wait up to `ms` for a plan the platform pushes by itself (10700), and carry it out. */
     async waitForPlan(ms: number): Promise<PlanResult> {
         let e = await this.inbox.next(isOfferOrWithdrawn, ms)
-        if (!e) return noPlan()
+        if (!e) return planResult("no-plan", null, "", "")
         // 10708: the platform withdrew an offer left unanswered (a failure on its side): ask again; serve() takes the answer
         if (e.code === OTA_WITHDRAWN) {
             await requestPlan(this.at, requestSha(this.cfg))
-            return noPlan()
+            return planResult("no-plan", null, "", "")
         }
         const offer = parseOffer(e)
         e = null // as in checkForUpdate()
@@ -313,32 +332,50 @@ export class SotaEngine implements SotaDeps {
         // a 10705/10706 still queued predates this offer (e.g. the verdict on the version reported
         // at start-up): it must not be taken for the outcome of this plan
         this.inbox.discard(isVerdict)
-        if (!offer) return this.failed(null, "bad-plan", "malformed 10700", "")
+        if (!offer) return concluded(this, "failed", null, "bad-plan", "malformed 10700")
         this.progress("offered", offer.target, 0, offer.size)
         // the component the plan names: the program, or a data component with a store of its own
         const comps = this.cfg.components
         const data = comps && offer.component !== this.cfg.component ? comps.named(offer.component) : null
-        const component = data ? data.name : this.cfg.component
-        const running = data ? comps.versionOf(component) : this.running
+        let component = this.cfg.component
+        let running = this.running
         // checkForUpdate() selects the program's again
-        this.store = data ? data.store : this.program
+        this.store = this.program
+        if (data) {
+            component = data.name
+            running = comps.versionOf(component)
+            this.store = data.store
+        }
         const refused = await this.refusal(offer, component, running)
         if (refused) return refused
         const lock = this.cfg.lock || upgradeLock
         if (!lock.tryAcquire("sota")) {
             // the module is being upgraded: it cannot download a package now; the plan comes again
-            this.progress("refused", offer.target, 0, offer.size, "busy", `held by ${lock.holder()}`)
-            await this.ended(component, running, offer.target, "busy")
-            return { result: "refused", reason: "busy", detail: `held by ${lock.holder()}`, target: offer.target }
+            const busy = concluded(this, "refused", offer, "busy", `held by ${lock.holder()}`)
+            await ended(this, component, running, offer.target, "busy")
+            return busy
         }
         try {
-            await this.beginPlan(offer, component, running)
+            // write-ahead: the store records the accepted plan (version and size; the digests come
+            // with 10701) before the module is told yes. After a reset at any later instant the
+            // journal shows that the module may be in the middle of this plan, so checkForUpdate()
+            // can end and restart it. Resuming this plan, or a new receive:
+            const j = this.store.journal()
+            if (!(j && j.version === offer.target && j.total === offer.size)) {
+                try {
+                    await this.store.startReceive({ version: offer.target, size: offer.size })
+                } catch (err) {
+                    throw storeFailure(err)
+                }
+            }
+            // what ran before (also on a resume: a cut may have come before it): the confirm after the reboot makes this the success (outcomes.ts)
+            await ended(this, component, running, offer.target, "pending")
             const gate = this.cfg.consent
             await new Download(this, this.reader, offer, data ? 2 : gate ? 1 : 0).run()
             if (data) {
                 await this.cfg.components.apply(this, data, offer.target)
-                await this.ended(component, running, offer.target, "")
-                return { result: "updated", reason: null, detail: "", target: offer.target }
+                await ended(this, component, running, offer.target, "")
+                return planResult("updated", null, "", offer.target)
             }
             if (gate) {
                 // download now, reboot later: an activation window, or the application's moment (the module waits for the version)
@@ -346,13 +383,13 @@ export class SotaEngine implements SotaDeps {
                 await this.program.activate()
             }
             await this.reboot()
-            return { result: "rebooting", reason: null, detail: "", target: offer.target }
+            return planResult("rebooting", null, "", offer.target)
         } catch (err) {
             const reason = reasonOf(err)
             if (reason === null) throw err
             if (reason !== "platform-failed") await tryPlanAction(this.at, OtaAction.Refuse) // tell the platform this attempt is over
-            await this.ended(component, running, offer.target, reason)
-            return this.failed(offer, reason, errText(err), offer.target)
+            await ended(this, component, running, offer.target, reason)
+            return concluded(this, "failed", offer, reason, errText(err))
         } finally {
             lock.release("sota")
         }
@@ -378,48 +415,19 @@ export class SotaEngine implements SotaDeps {
             rebuilds: !!this.cfg.rebuilder && component === this.cfg.component,
         })
         // the application's say comes after the policy's (whose reasons win)
-        const gate = this.cfg.consent
-        if (decision.accept && gate) {
+        if (decision.accept) {
+            const gate = this.cfg.consent
+            if (!gate) return null
             const v = await gate.decide(this, offer, running)
             if (!v) return null
             decision.reason = v.reason
             decision.detail = v.detail
             if (v.againMs >= 0) this.askAt = ds.millis() + v.againMs
-        } else if (decision.accept) return null
-        await tryPlanAction(this.at, OtaAction.Refuse)
-        this.progress("refused", offer.target, 0, offer.size, decision.reason, decision.detail)
-        // a plan for a component this device does not have has no store to keep its outcome
-        if (decision.reason !== "not-our-component") await this.ended(component, running, offer.target, decision.reason)
-        return { result: "refused", reason: decision.reason, detail: decision.detail, target: offer.target }
-    }
-
-    /** The attempt's outcome, when SotaConfig.outcomes keeps them (in the selected component's store). */
-    private async ended(component: string, from: string, to: string, reason: string) {
-        const log = this.cfg.outcomes
-        if (log) await log.ended(this, this.store, component, from, to, reason)
-    }
-
-    /**
-     * Write-ahead: the store records the accepted plan (version and size; the digests come with
-     * 10701) before the module is told yes. After a reset at any later instant the journal shows
-     * that the module may be in the middle of this plan, so checkForUpdate() can end and restart it.
-     */
-    private async beginPlan(offer: OtaOffer, component: string, running: string) {
-        const j = this.store.journal()
-        // resuming this plan, or a new receive
-        if (!(j && j.version === offer.target && j.total === offer.size)) {
-            try {
-                await this.store.startReceive({ version: offer.target, size: offer.size })
-            } catch (err) {
-                throw storeFailure(err)
-            }
         }
-        // what ran before (also on a resume: a cut may have come before it): the confirm after the reboot makes this the success (outcomes.ts)
-        await this.ended(component, running, offer.target, "pending")
-    }
-
-    private failed(offer: OtaOffer, reason: SotaReason, detail: string, target: string): PlanResult {
-        this.progress("failed", target, 0, offer ? offer.size : 0, reason, detail)
-        return { result: "failed", reason, detail, target }
+        await tryPlanAction(this.at, OtaAction.Refuse)
+        const refused = concluded(this, "refused", offer, decision.reason, decision.detail)
+        // a plan for a component this device does not have has no store to keep its outcome
+        if (decision.reason !== "not-our-component") await ended(this, component, running, offer.target, decision.reason)
+        return refused
     }
 }

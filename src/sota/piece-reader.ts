@@ -40,12 +40,13 @@ export class PieceReader {
     private blocks: Buffer[]
     private cur = 0
     private reply: BlockSink
-    /** Every AT+QIOTOTARD=<start>,<length> (made once, not per read). */
-    private opts: CommandOptions
+    /** Every AT+QIOTOTARD=<start>,<length> (made once, not per read); also the download's one-byte probe (download.ts stalled()). */
+    readonly opts: CommandOptions
     private writeDone = new Signal()
     private target = ""
     private total = 0
-    private sink: BlockTarget = null
+    /** Set by read() before any block is stored. */
+    private sink: BlockTarget
 
     constructor(d: SotaDeps) {
         this.d = d
@@ -137,17 +138,6 @@ export class PieceReader {
             if (job) while (!job.done) await this.writeDone.wait(1000)
         }
         return true
-    }
-
-    /** Whether the module holds the byte at `offset`: a one-byte read answers with data, not ERROR (no piece there yet). */
-    async holds(offset: number): Promise<boolean> {
-        try {
-            await readBlock(this.d.at, offset, 1, this.opts)
-            return true
-        } catch (err) {
-            if (!(err instanceof AtError)) throw err
-            return false
-        }
     }
 
     /** Hash and write a block in a background fiber. */
