@@ -2,9 +2,9 @@
 // serves a detools patch (createPatch(firmwareImage("1_0_0"), firmwareImage("2_0_0"))) as a delta
 // for source version 1_0_0, or the 2_0_0 image compressed; the 1_0_0 program in DeviceScript's VM
 // rebuilds 2_0_0 into its inactive slot over the simulator's remote flash, checks it, and the
-// host's boot stage launches it. Both images are built in the delta profile (the rebuilder, no
-// signature check in the agent: the two do not fit one image); the default signed profile refuses a
-// delta. One hub per machine: runs take turns through the hub lock.
+// host's boot stage launches it. Both images are built in the delta profile (the rebuilder and the
+// agent's signature check of the rebuilt image, before its slot is marked ready); the default signed
+// profile refuses a delta. One hub per machine: runs take turns through the hub lock.
 import { describe, expect, it } from "vitest"
 import { DeltaApplier } from "../../src/delta/sequential-apply"
 import { firmwareImage } from "../../sim/boot/firmware-image"
@@ -106,6 +106,20 @@ describe("npm run sim -- --delta / --compressed, VM engine", () => {
         expect(d.firmware.resumedAt).toBeGreaterThan(0)
         expect(s.rereadBytes).toBeLessThanOrEqual(bound)
     }, 300_000)
+
+    for (const [kind, reason] of [
+        ["unsigned", "unsigned"],
+        ["wrong-key", "unknown-key"],
+        ["lower-counter", "counter-too-low"],
+    ]) {
+        it(`--delta to a 2_0_0 image ${kind}: the agent checks the rebuilt image's signature and refuses it before its slot is marked ready (${reason}); 1_0_0 keeps running, one boot`, async () => {
+            const { s, d } = await sim(["--delta", "--baud", "0", "--image", `bad:${kind}`])
+            // before the agent checked signatures in this profile: marked ready, rebooted, refused by the
+            // boot stage and rolled back (result rolled-back, reason bad-image, 2 boots)
+            expect(s).toMatchObject({ result: "failed", reason, version: "1_0_0", runningVersion: "1_0_0", healthy: true, packageKind: "delta", profile: "delta", boots: 1, securityCounter: 1 })
+            expect(d.vmLines.some(l => l.startsWith("SOTA-PLAN") && l.includes(`"reason":"${reason}"`))).toBe(true)
+        }, 300_000)
+    }
 
     it("a compressed package to the signed profile (no rebuilder): written as it came, then refused as unsupported-package, not bad-image; 1_0_0 keeps running", async () => {
         const { s, d } = await sim(["--compressed", "--baud", "0"], "signed")
