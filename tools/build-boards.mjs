@@ -5,7 +5,8 @@
 // bytecode ("verification error: -1051", measured), and the program must fit the runtime's fstor
 // partition (a program of at most 110 464 B on RP2040 and 225 152 B on ESP32 with no other large setting,
 // docs/BOARDS.md). The budgets
-// keep a margin under both: 60 KB of functions, 96 KB in all. `devs build` always writes to ./.devicescript/bin (its -o is broken, reference/
+// keep a margin under both: 60 KB of functions, 96 KB in all. A board also fails when its image lacks
+// the agent's signature check (signatures are required on boards). `devs build` always writes to ./.devicescript/bin (its -o is broken, reference/
 // devicescript.md §10), which every other build in the project shares, so each board is built
 // in a private directory (as sim/host/vm.ts buildDevs does) and its image copied to
 // .devicescript/boards/<board>.devs for `devs bundle`/deploy.
@@ -19,19 +20,19 @@ const root = new URL("..", import.meta.url).pathname
 const devs = join(root, "node_modules/.bin/devicescript")
 const FUNCTION_LIMIT = 60 * 1024
 const IMAGE_LIMIT = 96 * 1024
+/** Functions a board's image holds when its agent checks signatures (SignedImages, Ed25519). */
+const SIGNATURE_CHECK = ["SignedImages", "checkEd25519"]
 
 /** Function bytecode from the compiler's bytecode-sizes.md ("| Function TOTAL |" row). */
 function functionBytes(sizesMd) {
     const m = /^\s*(\d+) \| Function TOTAL/m.exec(sizesMd)
     return m ? Number(m[1]) : NaN
 }
-/** Board entries: files in src/boards that import a board definition. */
-const NOT_BOARDS = new Set(["common.ts", "layout.ts"])
-
+/** Board entries: files in src/boards that import a board definition (the rest are shared modules). */
 function boardEntries() {
     const dir = join(root, "src/boards")
     return readdirSync(dir)
-        .filter(f => f.endsWith(".ts") && !NOT_BOARDS.has(f))
+        .filter(f => f.endsWith(".ts") && /from "@dsboard\//.test(readFileSync(join(dir, f), "utf8")))
         .map(f => f.replace(/\.ts$/, ""))
         .sort()
 }
@@ -63,6 +64,9 @@ async function buildBoard(board) {
         const errors = []
         if (!(functions < FUNCTION_LIMIT)) errors.push(`${functions} bytes of function bytecode is not under the ${FUNCTION_LIMIT}-byte budget`)
         if (!(size < IMAGE_LIMIT)) errors.push(`${size} bytes is not under the ${IMAGE_LIMIT}-byte budget`)
+        // signatures are required on a board (issue 17): its image must hold the agent's check
+        const sizesText = readFileSync(sizesMd, "utf8")
+        for (const fn of SIGNATURE_CHECK) if (!sizesText.includes(`| \`${fn}\``)) errors.push(`no ${fn} in the image: the board's agent does not check signatures (src/boards/sota-config.ts)`)
         return { board, ok: errors.length === 0, size, functions, error: errors.join("; ") }
     } finally {
         rmSync(dir, { recursive: true, force: true })

@@ -36,6 +36,7 @@ import { PlanResult, SotaEngine, StartResult } from "../sota/engine"
 import { SotaProgress } from "../sota/progress"
 import { SotaPlatform } from "../sota/port"
 import { boardLayout } from "./layout"
+import { boardSotaConfig } from "./sota-config"
 
 export interface FlashWiring {
     sck: ds.OutputPin
@@ -106,7 +107,7 @@ export async function runBoard(w: BoardWiring): Promise<void> {
     console.log(`flash: ${flash.geometry.size} bytes; slots of ${layout.slotSize} at ${layout.slotAddress[0]} and ${layout.slotAddress[1]}`)
     const store = new BlockImageStore(flash, layout) // no rebuilder on a board: the store without the rebuild path
     const at = new AtClient(modem)
-    const engine = new SotaEngine(at, store, boardPlatform(modem, flash), { component: w.component })
+    const engine = new SotaEngine(at, store, boardPlatform(modem, flash), boardSotaConfig(w.component))
     engine.onProgress((p: SotaProgress) =>
         console.log(`SOTA ${p.state} ${p.version}${p.target ? " → " + p.target : ""} ${p.bytes}/${p.total}${p.reason ? " " + p.reason : ""}${p.detail ? " " + p.detail : ""}`)
     )
