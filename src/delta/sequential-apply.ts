@@ -17,12 +17,13 @@
 //
 // Push API: `feed(chunk)` takes patch bytes as they arrive, in pieces of any size (one byte, a
 // 1 KB block, the whole patch), and consumes every byte before it returns; `finish()` says the
-// patch ended and checks that it was whole. The old image is read through `readOld` (the
-// running slot), the target written through `write` (the receiving slot), in order, once each.
+// patch ended and checks that it was whole. The old image is read through `store.readImage(false,
+// …)` (the running slot), the target written through `store.writeImage` (the receiving slot), in
+// order, once each.
 //
 // Memory, allocated once: the output buffer (bufferSize, 256), the heatshrink window (2^W:
 // 256 bytes for detools' default W = 8; at most 2^maxWindowSz2), a 1-byte scratch, and with
-// `readNew` a 136-byte history of the last 8 chunks; plus what `readOld` returns per call (≤
+// a window by reference (not byValue) a 136-byte history of the last 8 chunks; plus what readImage returns per call (≤
 // bufferSize bytes) and each checkpoint's bytes.
 //
 // One class, DeltaApplier (the SOTA agent's, src/sota/rebuild.ts): its checkpoints carry its whole
@@ -52,11 +53,11 @@
 //     an extra byte is new[t]. The applier keeps the last 8 chunks' (kind, stream offset, length,
 //     t, f); a checkpoint lists those that cover more than 17 bytes of the window (a listed span
 //     costs 17) and carries the rest by value (the size fields, a few bytes; short chunks;
-//     anything older than the history). `resume` reads the listed ranges back (`readNew` on the
-//     receiving slot, `readOld`) and rebuilds the window. The bytes read back lie before the
+//     anything older than the history). `resume` reads the listed ranges back (readImage on the
+//     receiving slot, and on the old image) and rebuilds the window. The bytes read back lie before the
 //     checkpoint, which the store wrote before it saved the checkpoint; if flash changed them
 //     since, the rebuilt image fails its SHA-256 check, never silently.
-// Without `readNew` the window goes by value: 2^W + 44 bytes (300 for W = 8). The agent's journal
+// With byValue the window goes by value: 2^W + 44 bytes (300 for W = 8). The agent's journal
 // holds 200 bytes of midstate, 137 of them for this (rebuild.ts): a checkpoint that does not fit
 // is not saved and the one before stays in force. Measured at 4 KB checkpoints: 61 bytes each (one
 // span) for the simulator's firmware 1_0_0 → 2_0_0, delta and compressed (20 of 20 fit); 61–82
@@ -66,7 +67,7 @@
 // Cost, measured in the VM (devs run --test, GC stress on; bench/delta.ts): 4.0–7.6 ms per KB
 // of target for real firmware patches and a compressed full image, ×12–22 the 115 200-baud line
 // rate for the target's bytes; the apply adds 2–2.5 KB of heap (objects, buffers, the 256-byte
-// window, frames, its classes' prototypes, what readOld returns, each checkpoint).
+// window, frames, its classes' prototypes, what readImage returns, each checkpoint).
 //
 // Checkpoint format (fixed width, little-endian; no detools size fields: their coder cost bytecode):
 //   0   0xD2 | patch header byte | heatshrink header byte (0 without) | spans n
@@ -114,37 +115,49 @@ const HIST = 8
 const DECODE_SLICE = 256
 const SPAN = 17
 
-export interface DeltaOptions {
-    /** Exactly `len` bytes of the old image at `offset` (never outside [0, oldSize)). */
-    readOld(offset: number, len: number): Promise<Buffer>
-    /** Size of the old image: a diff outside it is refused (from-out-of-range). */
-    oldSize: number
+/**
+ * The images the applier reads and writes: the store's port as it is (UpgradeStore's readImage and
+ * writeImage), so the agent passes its store without adapter methods (each costs bytecode).
+ */
+export interface DeltaImages {
+    /**
+     * Exactly `len` bytes at `offset` of the old image (`receiving` false; never outside [0,
+     * oldSize)) or of the target already written (`receiving` true: a resume rebuilding the window
+     * by reference).
+     */
+    readImage(receiving: boolean, offset: number, len: number): Promise<Buffer>
     /**
      * The target's bytes data[0..len) at `offset`, in order and each once (after a resume, again
      * from the checkpoint's offset). `data` is the applier's buffer: copy what you keep.
      */
-    write(offset: number, data: Buffer, len: number): Promise<void>
+    writeImage?(offset: number, data: Buffer, len: number): Promise<void>
+}
+
+export interface DeltaOptions {
+    /** The old image (read), the target (written, and read back by a resume unless byValue). */
+    store: DeltaImages
+    /** Size of the old image: a diff outside it is refused (from-out-of-range). */
+    oldSize: number
     /** Largest target accepted (the receiving slot): a bigger to_size is refused (too-large) before any write. */
     maxSize: number
     /** Output bytes between checkpoints (a flash sector, e.g. 4096); 0 or absent: none. */
     checkpointEvery?: number
     /**
      * A checkpoint at output offset `at` (every byte before it written, every patch byte consumed
-     * tapped): save it with the journal. `cp` is the applier's state (DeltaApplier), or null
-     * (SequentialApplier: such a checkpoint is resumed by replay, resumeAt).
+     * tapped): save it with the journal. `cp` is the applier's state.
      */
     onCheckpoint?(cp: Buffer, at: number): Promise<void>
-    /** Reads back target bytes already written: lets checkpoints carry the window by reference. */
-    readNew?(offset: number, len: number): Promise<Buffer>
+    /** Checkpoints carry the window by value only, never reading back the target (store.readImage(true, …)). */
+    byValue?: boolean
     /**
      * Patch bytes data[start..end) as they are consumed, in order and each once: before every
      * checkpoint and at the end of every feed, so a digest of the patch fed from here is exactly
      * at the checkpoint's patch offset when `onCheckpoint` runs.
      */
-    tap?(data: Buffer, start: number, end: number): Promise<void>
+    digests?: { update(data: Buffer, start: number, end: number): Promise<void> }
     /** Largest heatshrink window accepted, as its exponent (default 10, 1 KB of RAM). */
     maxWindowSz2?: number
-    /** Output buffer size (default 256); also the largest `readOld` and `write`. */
+    /** Output buffer size (default 256); also the largest readImage and writeImage. */
     bufferSize?: number
     /**
      * Bytes of work between yields (default 128). A trivial byte loop costs ~16 opcodes per
@@ -191,7 +204,7 @@ export class DeltaApplier {
     private done: boolean
     /** The last HIST chunks, chunk k in slot k % HIST: kind u8 | stream offset u32 | length u32 | t u32 | f u32 (hist starts undefined). */
     private hist: Buffer
-    /** Chunks started so far (with readNew and heatshrink). */
+    /** Chunks started so far (by reference and with heatshrink). */
     private histN: number
 
     // Fields a step always sets before it reads them (header, compression, toSize, dec, left, the
@@ -327,7 +340,7 @@ export class DeltaApplier {
             // the chunk starts at the stream's current offset: kept in the history (kind 0 diff,
             // 1 extra), for checkpoints that carry the window by reference
             this.left = v
-            if (!this.hist && this.dec && this.o.readNew) this.hist = Buffer.alloc(HIST * SPAN)
+            if (!this.hist && this.dec && !this.o.byValue) this.hist = Buffer.alloc(HIST * SPAN)
             const h = this.hist
             if (h && v > 0) {
                 const p = (this.histN++ % HIST) * SPAN
@@ -392,7 +405,7 @@ export class DeltaApplier {
         n = got
         if (n === 0) return false
         if (this.phase === P_DIFF) {
-            const old = await this.o.readOld(this.fromPos, n)
+            const old = await this.o.store.readImage(false, this.fromPos, n)
             if (!old || old.length < n) throw new DeltaError("read-failed", `old bytes at ${this.fromPos}`)
             // Buffer stores wrap mod 256 in both runtimes: no mask needed.
             for (let i = 0; i < n; i++) out[at + i] += old[i]
@@ -433,12 +446,12 @@ export class DeltaApplier {
         if (this.outFill === 0) return
         const n = this.outFill
         this.outFill = 0
-        await this.o.write(this.outAt, this.out, n)
+        await this.o.store.writeImage(this.outAt, this.out, n)
         this.outAt += n
     }
 
     private async tapNow(): Promise<void> {
-        if (this.o.tap && this.inPos > this.tapFrom) await this.o.tap(this.inBuf, this.tapFrom, this.inPos)
+        if (this.o.digests && this.inPos > this.tapFrom) await this.o.digests.update(this.inBuf, this.tapFrom, this.inPos)
         this.tapFrom = this.inPos
     }
 
@@ -540,8 +553,8 @@ export class DeltaApplier {
             while (a < e) {
                 let m = e - a
                 if (m > this.out.length) m = this.out.length
-                const nw = await this.o.readNew(t, m)
-                const old = h[p] === 0 ? await this.o.readOld(from, m) : null
+                const nw = await this.o.store.readImage(true, t, m)
+                const old = h[p] === 0 ? await this.o.store.readImage(false, from, m) : null
                 if (!nw || nw.length < m || (h[p] === 0 && (!old || old.length < m))) throw new DeltaError("read-failed", `${m} bytes at ${t} to rebuild the window`)
                 for (let i = 0; i < m; i++) win[(a + i) & d.mask] = old ? nw[i] - old[i] : nw[i]
                 a += m
@@ -555,7 +568,7 @@ export class DeltaApplier {
 
     /**
      * Restore the state a checkpoint saved, on a fresh applier made with the same options (the
-     * same old image; `readNew` if the checkpoint refers to written bytes). Then feed the patch
+     * same old image; not byValue if the checkpoint refers to written bytes). Then feed the patch
      * from `patchOffset()`; the output goes on at the checkpoint's offset. The checkpoint is
      * trusted as far as its CRC and its layout: its fields are not range-checked one by one (a
      * wrong state ends in a bad patch or a rebuilt image that fails its SHA-256, never silently).
@@ -590,8 +603,8 @@ export class DeltaApplier {
             d.count = f[7]
             d.head = dpos & d.mask
             this.dec = d
-            if (this.o.readNew) this.hist = Buffer.alloc(HIST * SPAN)
-            if (ns > HIST || (ns > 0 && !this.hist)) throw new DeltaError("bad-checkpoint", "the window refers to written bytes and there is no readNew")
+            if (!this.o.byValue) this.hist = Buffer.alloc(HIST * SPAN)
+            if (ns > HIST || (ns > 0 && !this.hist)) throw new DeltaError("bad-checkpoint", "the window refers to written bytes and the applier is byValue")
             let ws = dpos - d.window.length
             if (ws < 0) ws = 0
             // the spans go to the history's first slots

@@ -3,10 +3,10 @@
 // store's blocks; the image it rebuilds goes to the receiving slot through the store port
 // (writeImage), the old image comes from the running slot.
 //
-//   block reply → Rebuild.put → DeltaApplier.feed ─ tap → the package's digests (MD5, SHA-256 of the PATCH)
-//                                                 ─ readOld ← the running slot, ≤ 1 KB at a time
-//                                                 ─ write → store.writeImage (the receiving slot)
-//                                                 ─ readNew ← the receiving slot (a resume rebuilds the window)
+//   block reply → Rebuild.put → DeltaApplier.feed ─ digests.update → the package's digests (MD5, SHA-256 of the PATCH)
+//                                                 ─ store.readImage(false) ← the running slot, ≤ 1 KB at a time
+//                                                 ─ store.writeImage → the receiving slot
+//                                                 ─ store.readImage(true) ← the receiving slot (a resume rebuilds the window)
 //                                                 ─ onCheckpoint → store.saveJournal (sector boundaries)
 //
 // The journal: at every checkpoint of the applier (multiples of the store's interval, in the
@@ -110,8 +110,8 @@ class PackageRebuild implements Rebuild, DeltaOptions {
     bufferSize: number
     yielder: () => Promise<void>
     kind: number
-    private digests: DigestSet
-    private store: UpgradeStore
+    digests: DigestSet
+    store: UpgradeStore
     private applier: DeltaApplier
     private stats: SotaStats
     /** The applier's state to resume from at the first block (a stateful checkpoint), else null. */
@@ -190,23 +190,8 @@ class PackageRebuild implements Rebuild, DeltaOptions {
         return size
     }
 
-    // ---- DeltaOptions: the applier's ports ----
-
-    async readOld(offset: number, len: number): Promise<Buffer> {
-        return await this.store.readImage(false, offset, len)
-    }
-
-    async readNew(offset: number, len: number): Promise<Buffer> {
-        return await this.store.readImage(true, offset, len)
-    }
-
-    async write(offset: number, data: Buffer, len: number): Promise<void> {
-        await this.store.writeImage(offset, data, len)
-    }
-
-    async tap(data: Buffer, start: number, end: number): Promise<void> {
-        await this.digests.update(data, start, end)
-    }
+    // ---- DeltaOptions: the applier's ports are the fields `store` (readImage, writeImage) and
+    // `digests` (update) as they are, and onCheckpoint ----
 
     /**
      * The journal at a checkpoint: [REBUILD_TAG, kind] | the digests' midstate with MD5 and SHA-256

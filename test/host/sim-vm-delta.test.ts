@@ -39,10 +39,11 @@ async function patchPerCheckpoint(pkg: Buffer, target: Buffer): Promise<number> 
     const offsets = [0]
     const out = Buffer.alloc(target.length)
     const a: DeltaApplier = new DeltaApplier({
-        readOld: async () => Buffer.alloc(0),
+        store: {
+            readImage: async (receiving, off, n) => (receiving ? out.subarray(off, off + n) : Buffer.alloc(0)),
+            writeImage: async (off, data, n) => void data.copy(out, off, 0, n),
+        },
         oldSize: 0,
-        write: async (off, data, n) => void data.copy(out, off, 0, n),
-        readNew: async (off, n) => out.subarray(off, off + n),
         maxSize: 1 << 20,
         bufferSize: 1024,
         checkpointEvery: 4096,
