@@ -123,7 +123,7 @@ export interface DeltaImages {
     /**
      * Exactly `len` bytes at `offset` of the old image (`receiving` false; never outside [0,
      * oldSize)) or of the target already written (`receiving` true: a resume rebuilding the window
-     * by reference).
+     * by reference). A shorter Buffer is refused (read-failed); a failure is thrown, not returned.
      */
     readImage(receiving: boolean, offset: number, len: number): Promise<Buffer>
     /**
@@ -140,7 +140,7 @@ export interface DeltaOptions {
     oldSize: number
     /** Largest target accepted (the receiving slot): a bigger to_size is refused (too-large) before any write. */
     maxSize: number
-    /** Output bytes between checkpoints (a flash sector, e.g. 4096); 0 or absent: none. */
+    /** Output bytes between checkpoints (a flash sector, e.g. 4096), each to onCheckpoint (then required); 0 or absent: none. */
     checkpointEvery?: number
     /**
      * A checkpoint at output offset `at` (every byte before it written, every patch byte consumed
@@ -174,7 +174,6 @@ export class DeltaApplier {
     private o: DeltaOptions
     private phase: number
     private header: number
-    private compression: number
     private toSize: number
     private dec: HeatshrinkDecoder
     private out: Buffer
@@ -191,7 +190,6 @@ export class DeltaApplier {
     private vMul: number
     private vNeg: boolean
     private vBytes: number
-    private every: number
     private nextCp: number
     private budget: StepBudget
     private inBuf: Buffer
@@ -201,14 +199,13 @@ export class DeltaApplier {
     /** Patch offset of inBuf[0] (may be negative when a feed starts inside its buffer). */
     private pbase: number
     private failed: DeltaError
-    private done: boolean
     /** The last HIST chunks, chunk k in slot k % HIST: kind u8 | stream offset u32 | length u32 | t u32 | f u32 (hist starts undefined). */
     private hist: Buffer
     /** Chunks started so far (by reference and with heatshrink). */
     private histN: number
 
-    // Fields a step always sets before it reads them (header, compression, toSize, dec, left, the
-    // size field's vVal, vMul and vNeg, the input's inBuf, inEnd and tapFrom, failed, done) start
+    // Fields a step always sets before it reads them (header, toSize, dec, left, the
+    // size field's vVal, vMul and vNeg, the input's inBuf, inEnd and tapFrom, failed) start
     // undefined: every initialisation is bytecode, every field heap, and the simulator's firmware
     // is at the VM's limit of function bytecode (docs/ARCHITECTURE.md, "Delta packages").
     constructor(o: DeltaOptions) {
@@ -221,9 +218,8 @@ export class DeltaApplier {
         this.fromPos = 0
         this.dpos = 0
         this.vBytes = 0
-        this.every = o.checkpointEvery && o.onCheckpoint ? o.checkpointEvery : 0
         this.outAt = 0
-        this.nextCp = this.every || NO_CP
+        this.nextCp = o.checkpointEvery || NO_CP
         this.budget = new StepBudget(o.yieldEvery || 128, o.yielder)
         this.inPos = 0
         this.pbase = 0
@@ -238,7 +234,6 @@ export class DeltaApplier {
     /** Take patch bytes chunk[start..end). Throws DeltaError on a bad patch (and for good: every later call throws it again). */
     async feed(chunk: Buffer, start?: number, end?: number): Promise<void> {
         if (this.failed) throw this.failed
-        if (this.done) throw new DeltaError("closed", "the apply has finished")
         const s = start || 0
         const e = end === undefined ? chunk.length : end
         this.pbase = this.pbase + this.inPos - s
@@ -262,13 +257,13 @@ export class DeltaApplier {
     /** The patch has ended: checks that it was whole and everything is written; returns the target's size. */
     async finish(): Promise<number> {
         if (this.failed) throw this.failed
-        if (this.done) throw new DeltaError("closed", "the apply has finished")
         if (this.phase !== P_END) {
             this.failed = new DeltaError("truncated", `the patch ended with ${this.toPos} target bytes out`)
             throw this.failed
         }
         await this.flush()
-        this.done = true
+        // every later call throws this (one sticky error instead of a flag checked apart)
+        this.failed = new DeltaError("closed", "the apply has finished")
         return this.toSize
     }
 
@@ -292,7 +287,6 @@ export class DeltaApplier {
                 if (type !== PATCH_TYPE_SEQUENTIAL || (comp !== COMPRESSION_NONE && comp !== COMPRESSION_HEATSHRINK))
                     throw new DeltaError("unsupported", `header byte ${b}: only sequential patches (type 0), compression none (0) or heatshrink (4)`)
                 this.header = b
-                this.compression = comp
                 this.phase = P_TO_SIZE
             } else if (ph === P_TO_SIZE) {
                 if (!this.sizeByte(b)) return true
@@ -301,7 +295,7 @@ export class DeltaApplier {
                 if (v > this.o.maxSize) throw new DeltaError("too-large", `a target of ${v} bytes`)
                 this.toSize = v
                 if (v === 0) this.phase = P_END
-                else this.phase = this.compression === COMPRESSION_HEATSHRINK ? P_HS_HEADER : P_DF_SIZE
+                else this.phase = (this.header & 15) === COMPRESSION_HEATSHRINK ? P_HS_HEADER : P_DF_SIZE
             } else {
                 const w = (b >> 4) + 4
                 const l = (b & 15) + 3
@@ -309,6 +303,7 @@ export class DeltaApplier {
                 if (w < HS_MIN_WINDOW || l < HS_MIN_LOOKAHEAD || l >= w) throw new DeltaError("bad-header", `heatshrink header ${b}`)
                 if (w > maxW || w > HS_MAX_WINDOW) throw new DeltaError("unsupported", `a heatshrink window of 2^${w} bytes`)
                 this.dec = new HeatshrinkDecoder(w, l)
+                if (!this.o.byValue) this.hist = Buffer.alloc(HIST * SPAN)
                 this.phase = P_DF_SIZE
             }
             return true
@@ -340,7 +335,6 @@ export class DeltaApplier {
             // the chunk starts at the stream's current offset: kept in the history (kind 0 diff,
             // 1 extra), for checkpoints that carry the window by reference
             this.left = v
-            if (!this.hist && this.dec && !this.o.byValue) this.hist = Buffer.alloc(HIST * SPAN)
             const h = this.hist
             if (h && v > 0) {
                 const p = (this.histN++ % HIST) * SPAN
@@ -356,7 +350,8 @@ export class DeltaApplier {
             if (this.toPos === this.toSize) {
                 // a back-reference still yielding is decompressed data after the end (the bits
                 // left in the last byte, at most 7, cannot hold a whole item)
-                if (this.dec && this.dec.state === HS_BACKREF && this.dec.count > 0)
+                const d = this.dec
+                if (d && d.state === HS_BACKREF && d.count > 0)
                     throw new DeltaError("trailing-data", "decompressed bytes after the end of the patch")
                 this.phase = P_END
                 await this.flush()
@@ -406,7 +401,7 @@ export class DeltaApplier {
         if (n === 0) return false
         if (this.phase === P_DIFF) {
             const old = await this.o.store.readImage(false, this.fromPos, n)
-            if (!old || old.length < n) throw new DeltaError("read-failed", `old bytes at ${this.fromPos}`)
+            if (old.length < n) throw new DeltaError("read-failed", `old bytes at ${this.fromPos}`)
             // Buffer stores wrap mod 256 in both runtimes: no mask needed.
             for (let i = 0; i < n; i++) out[at + i] += old[i]
             this.fromPos += n
@@ -425,20 +420,14 @@ export class DeltaApplier {
     private decode(out: Buffer, off: number, max: number): number {
         const d = this.dec
         if (d) {
-            d.inBuf = this.inBuf
-            d.inPos = this.inPos
-            d.inEnd = this.inEnd
-            const n = d.poll(out, off, max)
+            const n = d.poll(out, off, max, this.inBuf, this.inPos, this.inEnd)
             this.inPos = d.inPos
-            d.inBuf = null
             return n
         }
         let n = this.inEnd - this.inPos
         if (n > max) n = max
-        const inb = this.inBuf
-        const p = this.inPos
-        for (let i = 0; i < n; i++) out[off + i] = inb[p + i]
-        this.inPos = p + n
+        copyBytes(out, off, this.inBuf, this.inPos, this.inPos + n)
+        this.inPos += n
         return n
     }
 
@@ -466,7 +455,7 @@ export class DeltaApplier {
         await this.flush()
         await this.tapNow()
         const at = this.toPos
-        this.nextCp = at + this.every
+        this.nextCp = at + this.o.checkpointEvery
         // encoding a window by value and its CRC is up to ~60 K opcodes for a 1 KB window: start on a fresh slice
         await this.budget.spend(FORCE_YIELD)
         const d = this.dec
@@ -505,7 +494,7 @@ export class DeltaApplier {
         }
         const f = [this.toSize, this.patchOffset(), this.toPos, this.fromPos, dpos, this.left, d ? d.index : 0, d ? d.count : 0]
         for (let k = 0; k < 8; k++) putU32(cp, 8 + 4 * k, f[k])
-        const q = d ? await this.window(cp, spans, ws, true) : CP_FIXED
+        const q = d ? await this.window(cp, spans, n, ws) : CP_FIXED
         putU32(cp, q, crc32Update(0, cp, 0, q))
         await this.o.onCheckpoint(cp, at)
     }
@@ -514,20 +503,20 @@ export class DeltaApplier {
      * The window's part of a checkpoint, both ways (one walk instead of one each): each span (a
      * history record, 17 bytes), then the window bytes before it that no span covers; then the
      * bytes after the last span; the window is stream bytes [ws, dpos), oldest first. Saving
-     * (`save`), the spans are the history's records at `spans`; resuming, the records are read
-     * into the history at `spans` and their window bytes recomputed from the target (and old)
-     * image. Returns the checkpoint offset after the window.
+     * (`spans` given), the n spans are the history's records at `spans`; resuming (`spans` null),
+     * the n records are read into the history's first slots and their window bytes recomputed
+     * from the target (and old) image. Returns the checkpoint offset after the window.
      */
-    private async window(cp: Buffer, spans: number[], ws: number, save: boolean): Promise<number> {
+    private async window(cp: Buffer, spans: number[], n: number, ws: number): Promise<number> {
         const h = this.hist
         const d = this.dec
         const win = d.window
         const dpos = this.dpos
-        const n = spans.length
+        const save = spans !== null
         let q = CP_FIXED
         let next = ws
         for (let k = 0; k <= n; k++) {
-            const p = spans[k]
+            const p = save ? spans[k] : k * SPAN
             let a = dpos
             let e = dpos
             if (k < n) {
@@ -555,7 +544,7 @@ export class DeltaApplier {
                 if (m > this.out.length) m = this.out.length
                 const nw = await this.o.store.readImage(true, t, m)
                 const old = h[p] === 0 ? await this.o.store.readImage(false, from, m) : null
-                if (!nw || nw.length < m || (h[p] === 0 && (!old || old.length < m))) throw new DeltaError("read-failed", `${m} bytes at ${t} to rebuild the window`)
+                if (nw.length < m || (old && old.length < m)) throw new DeltaError("read-failed", `${m} bytes at ${t} to rebuild the window`)
                 for (let i = 0; i < m; i++) win[(a + i) & d.mask] = old ? nw[i] - old[i] : nw[i]
                 a += m
                 t += m
@@ -581,7 +570,6 @@ export class DeltaApplier {
         const f: number[] = []
         for (let k = 0; k < 8; k++) f.push(getU32(cp, 8 + 4 * k))
         this.header = cp[1]
-        this.compression = cp[1] & 15
         this.toSize = f[0]
         this.pbase = f[1]
         this.toPos = f[2]
@@ -591,10 +579,10 @@ export class DeltaApplier {
         this.dpos = dpos
         this.left = f[5]
         this.phase = cp[4]
-        this.nextCp = this.every ? f[2] + this.every : NO_CP
+        this.nextCp = f[2] + (this.o.checkpointEvery || NO_CP)
         const ns = cp[3]
         let q = CP_FIXED
-        if (this.compression === COMPRESSION_HEATSHRINK) {
+        if ((cp[1] & 15) === COMPRESSION_HEATSHRINK) {
             const d = new HeatshrinkDecoder((cp[2] >> 4) + 4, (cp[2] & 15) + 3)
             d.state = cp[5]
             d.acc = cp[6]
@@ -607,10 +595,7 @@ export class DeltaApplier {
             if (ns > HIST || (ns > 0 && !this.hist)) throw new DeltaError("bad-checkpoint", "the window refers to written bytes and the applier is byValue")
             let ws = dpos - d.window.length
             if (ws < 0) ws = 0
-            // the spans go to the history's first slots
-            const spans: number[] = []
-            for (let k = 0; k < ns; k++) spans.push(k * SPAN)
-            q = await this.window(cp, spans, ws, false)
+            q = await this.window(cp, null, ns, ws)
             this.histN = ns
         }
         if (q !== n) throw new DeltaError("bad-checkpoint", "its length")
