@@ -34,7 +34,7 @@ import { hashImage, readImageLayout } from "../image/check"
 import { hashedLength } from "../image/header"
 import { TLV_SHA256 } from "../image/tlv"
 import { ImageError } from "../image/errors"
-import { bytesEqual, copyBytes } from "../lib/bytes"
+import { bytesEqual, copyBytes, putU32 } from "../lib/bytes"
 import { errText } from "../lib/err-text"
 import { DeltaError } from "../delta/errors"
 import { DigestSet } from "../verify/digest-set"
@@ -102,8 +102,13 @@ const MAX_JOURNAL = 200
 /** DigestSet's midstate without its pending bytes (digest-set.ts: version, flags, length (6), CRC, MD5, SHA-256, pending length). */
 const DIGESTS = 61
 
-/** One rebuild: the applier, the package's digests, and the applier's ports onto the store (this object is its DeltaOptions). */
-class PackageRebuild implements Rebuild, DeltaOptions {
+/**
+ * Delta and compressed packages for SotaConfig.rebuilder. One object is the rebuilder and its
+ * rebuilds: `open` starts a rebuild on it and returns it (the engine runs one download at a time;
+ * a class of its own cost bytecode): the applier, the package's digests, and the applier's ports
+ * onto the store (this object is its DeltaOptions).
+ */
+export class PackageRebuilder implements Rebuilder, Rebuild, DeltaOptions {
     oldSize: number
     maxSize: number
     checkpointEvery: number
@@ -117,7 +122,7 @@ class PackageRebuild implements Rebuild, DeltaOptions {
     /** The applier's state to resume from at the first block (a stateful checkpoint), else null. */
     private cp: Buffer
 
-    constructor(store: UpgradeStore, kind: number, digests: DigestSet, from: number, yielder: () => Promise<void>, stats: SotaStats) {
+    open(store: UpgradeStore, kind: number, digests: DigestSet, from: number, yielder: () => Promise<void>, stats: SotaStats): Rebuild {
         this.store = store
         this.stats = stats
         this.kind = kind
@@ -130,6 +135,7 @@ class PackageRebuild implements Rebuild, DeltaOptions {
         this.bufferSize = REBUILD_BUFFER
         this.yielder = yielder
         this.applier = kind === PackageKind.Full ? null : new DeltaApplier(this)
+        return this
     }
 
     /** Where the module is asked from: the digests' length (after a stateful resume, the last whole 64-byte block before the applier's patch offset). */
@@ -206,22 +212,12 @@ class PackageRebuild implements Rebuild, DeltaOptions {
         mid[0] = REBUILD_TAG
         mid[1] = this.kind
         copyBytes(mid, 2, m, 0, DIGESTS)
-        // the length field (6 bytes from 2) back by the pending bytes, and none pending
-        let n = this.digests.length() - m[DIGESTS - 1]
-        for (let i = 0; i < 6; i++) {
-            mid[4 + i] = n % 256
-            n = Math.floor(n / 256)
-        }
+        // the length field (6 bytes from 2, little-endian) back by the pending bytes, and none
+        // pending; a patch is < 4 GB: its top 2 bytes are m's, zeros
+        putU32(mid, 4, this.digests.length() - m[DIGESTS - 1])
         mid[2 + DIGESTS - 1] = 0
         copyBytes(mid, 2 + DIGESTS, cp, 0, cp.length)
         await this.store.saveJournal(at, at, mid)
         this.stats.checkpoints++
-    }
-}
-
-/** Delta and compressed packages for SotaConfig.rebuilder. */
-export class PackageRebuilder implements Rebuilder {
-    open(store: UpgradeStore, kind: number, digests: DigestSet, from: number, yielder: () => Promise<void>, stats: SotaStats): Rebuild {
-        return new PackageRebuild(store, kind, digests, from, yielder, stats)
     }
 }
