@@ -15,7 +15,7 @@
 //                    adjustment a: f += d + a (signed)
 //                and nothing after the last adjustment.
 //
-// Push API: `feed(chunk)` takes patch bytes as they arrive, in pieces of any size (one byte, a
+// Push API: `feed(chunk, start, end)` takes patch bytes as they arrive, in pieces of any size (one byte, a
 // 1 KB block, the whole patch), and consumes every byte before it returns; `finish()` says the
 // patch ended and checks that it was whole. The old image is read through `store.readImage(false,
 // …)` (the running slot), the target written through `store.writeImage` (the receiving slot), in
@@ -232,15 +232,13 @@ export class DeltaApplier {
     }
 
     /** Take patch bytes chunk[start..end). Throws DeltaError on a bad patch (and for good: every later call throws it again). */
-    async feed(chunk: Buffer, start?: number, end?: number): Promise<void> {
+    async feed(chunk: Buffer, start: number, end: number): Promise<void> {
         if (this.failed) throw this.failed
-        const s = start || 0
-        const e = end === undefined ? chunk.length : end
-        this.pbase = this.pbase + this.inPos - s
+        this.pbase = this.pbase + this.inPos - start
         this.inBuf = chunk
-        this.inPos = s
-        this.inEnd = e
-        this.tapFrom = s
+        this.inPos = start
+        this.inEnd = end
+        this.tapFrom = start
         try {
             while (await this.step()) {}
             await this.tapNow()
@@ -291,7 +289,7 @@ export class DeltaApplier {
             } else if (ph === P_TO_SIZE) {
                 if (!this.sizeByte(b)) return true
                 const v = this.vVal
-                if (v < 0) throw new DeltaError("bad-size", `target size ${v}`)
+                if (v < 0) throw new DeltaError("bad-size", "a negative target size")
                 if (v > this.o.maxSize) throw new DeltaError("too-large", `a target of ${v} bytes`)
                 this.toSize = v
                 if (v === 0) this.phase = P_END
@@ -328,7 +326,7 @@ export class DeltaApplier {
         } else if (ph !== P_ADJUST) {
             // a diff or an extra chunk's size; the phase after it: its bytes, or the next size
             const diff = ph === P_DIFF_SIZE
-            if (v < 0) throw new DeltaError("bad-size", `chunk size ${v}`)
+            if (v < 0) throw new DeltaError("bad-size", "a negative chunk size")
             if (this.toPos + v > this.toSize) throw new DeltaError(diff ? "diff-too-long" : "extra-too-long", `${v} bytes at ${this.toPos}`)
             if (diff && v > 0 && (this.fromPos < 0 || this.fromPos + v > this.o.oldSize))
                 throw new DeltaError("from-out-of-range", `${v} diff bytes from ${this.fromPos}`)
@@ -401,7 +399,7 @@ export class DeltaApplier {
         if (n === 0) return false
         if (this.phase === P_DIFF) {
             const old = await this.o.store.readImage(false, this.fromPos, n)
-            if (old.length < n) throw new DeltaError("read-failed", `old bytes at ${this.fromPos}`)
+            if (old.length < n) throw new DeltaError("read-failed", "old bytes cut short")
             // Buffer stores wrap mod 256 in both runtimes: no mask needed.
             for (let i = 0; i < n; i++) out[at + i] += old[i]
             this.fromPos += n
@@ -544,7 +542,7 @@ export class DeltaApplier {
                 if (m > this.out.length) m = this.out.length
                 const nw = await this.o.store.readImage(true, t, m)
                 const old = h[p] === 0 ? await this.o.store.readImage(false, from, m) : null
-                if (nw.length < m || (old && old.length < m)) throw new DeltaError("read-failed", `${m} bytes at ${t} to rebuild the window`)
+                if (nw.length < m || (old && old.length < m)) throw new DeltaError("read-failed", "window bytes cut short")
                 for (let i = 0; i < m; i++) win[(a + i) & d.mask] = old ? nw[i] - old[i] : nw[i]
                 a += m
                 t += m

@@ -50,7 +50,7 @@ async function patchPerCheckpoint(pkg: Buffer, target: Buffer): Promise<number> 
         onCheckpoint: async cp => void (2 + 61 + cp.length <= 200 && offsets.push(a.patchOffset())),
         yielder: async () => {},
     })
-    await a.feed(pkg)
+    await a.feed(pkg, 0, pkg.length)
     expect(await a.finish()).toBe(target.length)
     expect(out.equals(target)).toBe(true)
     offsets.push(pkg.length)

@@ -107,7 +107,7 @@ async function checkpointGaps(p: Pair, pkg: Buffer) {
         },
         yielder: async () => {},
     })
-    await a.feed(pkg)
+    await a.feed(pkg, 0, pkg.length)
     expect(await a.finish()).toBe(p.nw.length)
     patch.push(pkg.length)
     image.push(p.nw.length)

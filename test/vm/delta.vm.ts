@@ -151,7 +151,7 @@ describe("delta patches in the VM", () => {
         const b = new DeltaApplier(options(c, out, 0, [], false, appl))
         why = "ok"
         try {
-            await b.feed(hex`84`)
+            await b.feed(hex`84`, 0, 1)
         } catch (e) {
             why = reasonOf(e)
         }
