@@ -489,9 +489,15 @@ export class DeltaApplier {
             cp[5] = d.state
             cp[6] = d.acc
             cp[7] = d.nbits
+            putU32(cp, 32, d.index)
+            putU32(cp, 36, d.count)
         }
-        const f = [this.toSize, this.patchOffset(), this.toPos, this.fromPos, dpos, this.left, d ? d.index : 0, d ? d.count : 0]
-        for (let k = 0; k < 8; k++) putU32(cp, 8 + 4 * k, f[k])
+        putU32(cp, 8, this.toSize)
+        putU32(cp, 12, this.patchOffset())
+        putU32(cp, 16, this.toPos)
+        putU32(cp, 20, this.fromPos)
+        putU32(cp, 24, dpos)
+        putU32(cp, 28, this.left)
         const q = d ? await this.window(cp, spans, n, ws) : CP_FIXED
         putU32(cp, q, crc32Update(0, cp, 0, q))
         await this.o.onCheckpoint(cp, at)
@@ -565,19 +571,18 @@ export class DeltaApplier {
         const n = cp.length - 4
         if (n < CP_FIXED || cp[0] !== CP_FORMAT || getU32(cp, n) !== crc32Update(0, cp, 0, n)) throw new DeltaError("bad-checkpoint", "not a checkpoint, or its CRC fails")
         await this.budget.spend(FORCE_YIELD)
-        const f: number[] = []
-        for (let k = 0; k < 8; k++) f.push(getU32(cp, 8 + 4 * k))
         this.header = cp[1]
-        this.toSize = f[0]
-        this.pbase = f[1]
-        this.toPos = f[2]
-        this.outAt = f[2]
-        this.fromPos = f[3] | 0 // f may be negative between chunks (x | 0 wraps to int32 in the VM too: checked)
-        const dpos = f[4]
+        this.toSize = getU32(cp, 8)
+        this.pbase = getU32(cp, 12)
+        const at = getU32(cp, 16)
+        this.toPos = at
+        this.outAt = at
+        this.fromPos = getU32(cp, 20) | 0 // f may be negative between chunks (x | 0 wraps to int32 in the VM too: checked)
+        const dpos = getU32(cp, 24)
         this.dpos = dpos
-        this.left = f[5]
+        this.left = getU32(cp, 28)
         this.phase = cp[4]
-        this.nextCp = f[2] + (this.o.checkpointEvery || NO_CP)
+        this.nextCp = at + (this.o.checkpointEvery || NO_CP)
         const ns = cp[3]
         let q = CP_FIXED
         if ((cp[1] & 15) === COMPRESSION_HEATSHRINK) {
@@ -585,8 +590,8 @@ export class DeltaApplier {
             d.state = cp[5]
             d.acc = cp[6]
             d.nbits = cp[7]
-            d.index = f[6]
-            d.count = f[7]
+            d.index = getU32(cp, 32)
+            d.count = getU32(cp, 36)
             d.head = dpos & d.mask
             this.dec = d
             if (!this.o.byValue) this.hist = Buffer.alloc(HIST * SPAN)
