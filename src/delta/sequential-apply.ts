@@ -22,7 +22,7 @@
 // order, once each.
 //
 // Memory, allocated once: the output buffer (bufferSize, 256), the heatshrink window (2^W:
-// 256 bytes for detools' default W = 8; at most 2^maxWindowSz2), a 1-byte scratch, and with
+// 256 bytes for detools' default W = 8; at most 2^maxWindowSz2), and with
 // a window by reference (not byValue) a 136-byte history of the last 8 chunks; plus what readImage returns per call (≤
 // bufferSize bytes) and each checkpoint's bytes.
 //
@@ -92,6 +92,7 @@ export const COMPRESSION_NONE = 0
 export const COMPRESSION_HEATSHRINK = 4
 
 // Phases: the raw header, then the decompressed stream.
+// (their order is used: a chunk's size, its bytes, then the next phase: step's ph + 1 / ph + 2, payload's phase++)
 const P_HEADER = 0
 const P_TO_SIZE = 1
 const P_HS_HEADER = 2
@@ -179,7 +180,6 @@ export class DeltaApplier {
     private out: Buffer
     private outFill: number
     private outAt: number
-    private one: Buffer
     /** Target and old offsets of the next byte; stream offset (decompressed bytes so far); bytes left in the chunk. */
     private toPos: number
     private fromPos: number
@@ -213,7 +213,6 @@ export class DeltaApplier {
         this.phase = P_HEADER
         this.out = Buffer.alloc(o.bufferSize || 256)
         this.outFill = 0
-        this.one = Buffer.alloc(1)
         this.toPos = 0
         this.fromPos = 0
         this.dpos = 0
@@ -315,10 +314,11 @@ export class DeltaApplier {
             return true
         }
         if (ph === P_DIFF || ph === P_EXTRA) return await this.payload()
-        const one = this.one
-        if (this.decode(one, 0, 1) === 0) return false
+        // a size field's byte, decoded into the output buffer's free space (never full between steps)
+        const out = this.out
+        if (this.decode(out, this.outFill, 1) === 0) return false
         this.dpos++
-        if (!this.sizeByte(one[0])) return true
+        if (!this.sizeByte(out[this.outFill])) return true
         const v = this.vVal
         if (ph === P_DF_SIZE) {
             if (v !== 0) throw new DeltaError("unsupported", "a data-format section")
@@ -408,7 +408,8 @@ export class DeltaApplier {
         this.toPos += n
         this.dpos += n
         this.left -= n
-        if (this.left === 0) this.phase = this.phase === P_DIFF ? P_EXTRA_SIZE : P_ADJUST
+        // the chunk's end: a diff's is the extra size, an extra's the adjustment (the next phases)
+        if (this.left === 0) this.phase++
         if (this.outFill === out.length) await this.flush()
         await this.budget.spend(n)
         return true
@@ -515,6 +516,7 @@ export class DeltaApplier {
         const h = this.hist
         const d = this.dec
         const win = d.window
+        const mask = d.mask
         const dpos = this.dpos
         const save = spans !== null
         let q = CP_FIXED
@@ -534,8 +536,8 @@ export class DeltaApplier {
             }
             if (q + a - next > cp.length - 4) throw new DeltaError("bad-checkpoint", "cut short")
             for (let x = next; x < a; x++) {
-                if (save) cp[q++] = win[x & d.mask]
-                else win[x & d.mask] = cp[q++]
+                if (save) cp[q++] = win[x & mask]
+                else win[x & mask] = cp[q++]
             }
             next = e
             if (save || k === n) continue
@@ -549,7 +551,7 @@ export class DeltaApplier {
                 const nw = await this.o.store.readImage(true, t, m)
                 const old = h[p] === 0 ? await this.o.store.readImage(false, from, m) : null
                 if (nw.length < m || (old && old.length < m)) throw new DeltaError("read-failed", "window bytes cut short")
-                for (let i = 0; i < m; i++) win[(a + i) & d.mask] = old ? nw[i] - old[i] : nw[i]
+                for (let i = 0; i < m; i++) win[(a + i) & mask] = old ? nw[i] - old[i] : nw[i]
                 a += m
                 t += m
                 from += m
