@@ -11,9 +11,9 @@
 //  3. Heap (the VM, ballast method of reference/devicescript.md §11, ¼ KB steps): the most
 //     ballast with which a program holding the fixture sits idle, minus the most with which it
 //     applies the 1_0_0 → 2_0_0 patch (the applier's objects, buffers, window, frames, the
-//     prototypes of its classes, what readOld allocates, each checkpoint's bytes). With --agent,
+//     prototypes of its classes, what readImage allocates, each checkpoint's bytes). With --agent,
 //     as the SOTA agent runs it (src/sota/rebuild.ts): a 1 KB buffer, the chunk history for
-//     checkpoints by reference (readNew; never called without a resume). The whole delta
+//     checkpoints by reference (readImage(true, …); never called without a resume). The whole delta
 //     download and apply through the engine: bench/delta-flow-vm.ts.
 import { execFile } from "node:child_process"
 import { mkdtempSync, rmSync, writeFileSync } from "node:fs"
@@ -142,11 +142,13 @@ ${
     apply
         ? `let size = 0
 const a = new ${APPLIER}({
-    readOld: async (off: number, n: number) => readPieces(c.old, off, n),${AGENT ? "\n    bufferSize: 1024,\n    readNew: async (off: number, n: number) => Buffer.alloc(n)," : ""}
+    store: {
+        readImage: async (receiving: boolean, off: number, n: number) => (receiving ? Buffer.alloc(n) : readPieces(c.old, off, n)),
+        writeImage: async (off: number, data: Buffer, n: number) => {
+            size = off + n
+        },
+    },${AGENT ? "\n    bufferSize: 1024," : "\n    byValue: true,"}
     oldSize: c.oldSize,
-    write: async (off: number, data: Buffer, n: number) => {
-        size = off + n
-    },
     maxSize: 1 << 20,
     checkpointEvery: 4096,
     onCheckpoint: async (cp: Buffer, at: number) => {},

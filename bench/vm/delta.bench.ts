@@ -20,12 +20,15 @@ interface Sink {
 
 async function run(c: DeltaCase, s: Sink): Promise<number> {
     const a = new DeltaApplier({
-        readOld: async (off: number, n: number) => readPieces(c.old, off, n),
-        oldSize: c.oldSize,
-        write: async (off: number, data: Buffer, n: number) => {
-            if (s.check) s.crc = crc32Update(s.crc, data, 0, n)
-            s.size = off + n
+        store: {
+            readImage: async (receiving: boolean, off: number, n: number) => readPieces(c.old, off, n),
+            writeImage: async (off: number, data: Buffer, n: number) => {
+                if (s.check) s.crc = crc32Update(s.crc, data, 0, n)
+                s.size = off + n
+            },
         },
+        byValue: true,
+        oldSize: c.oldSize,
         maxSize: 1 << 20,
         checkpointEvery: 4096,
         onCheckpoint: async (cp: Buffer, at: number) => {

@@ -43,10 +43,8 @@ export class HeatshrinkDecoder {
     /** Back-reference distance (1..2^W) and bytes still to copy (1..2^L). */
     index: number
     count: number
-    /** The input: inBuf[inPos..inEnd), set by the caller before poll. */
-    inBuf: Buffer
+    /** Where the last poll stopped in its input. */
     inPos: number
-    inEnd: number
 
     constructor(windowSz2: number, lookaheadSz2: number) {
         this.windowSz2 = windowSz2
@@ -59,21 +57,18 @@ export class HeatshrinkDecoder {
         this.nbits = 0
         this.index = 0
         this.count = 0
-        // inBuf, inPos and inEnd start undefined: the caller sets them before every poll
     }
 
     /**
-     * Decode into out[off..off+max); returns how many bytes it produced, fewer than `max` only when
-     * the input ran out (then every input byte has been taken).
+     * Decode input inb[ip..ie) into out[off..off+max); returns how many bytes it produced, fewer
+     * than `max` only when the input ran out (then every input byte has been taken); `inPos` is
+     * where it stopped in the input (arguments rather than fields: less bytecode).
      */
-    poll(out: Buffer, off: number, max: number): number {
+    poll(out: Buffer, off: number, max: number, inb: Buffer, ip: number, ie: number): number {
         const win = this.window
         const mask = this.mask
         const wbits = this.windowSz2
         const lbits = this.lookaheadSz2
-        const inb = this.inBuf
-        const ie = this.inEnd
-        let ip = this.inPos
         let head = this.head
         let st = this.state
         let acc = this.acc

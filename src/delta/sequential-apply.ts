@@ -15,14 +15,15 @@
 //                    adjustment a: f += d + a (signed)
 //                and nothing after the last adjustment.
 //
-// Push API: `feed(chunk)` takes patch bytes as they arrive, in pieces of any size (one byte, a
+// Push API: `feed(chunk, start, end)` takes patch bytes as they arrive, in pieces of any size (one byte, a
 // 1 KB block, the whole patch), and consumes every byte before it returns; `finish()` says the
-// patch ended and checks that it was whole. The old image is read through `readOld` (the
-// running slot), the target written through `write` (the receiving slot), in order, once each.
+// patch ended and checks that it was whole. The old image is read through `store.readImage(false,
+// …)` (the running slot), the target written through `store.writeImage` (the receiving slot), in
+// order, once each.
 //
 // Memory, allocated once: the output buffer (bufferSize, 256), the heatshrink window (2^W:
-// 256 bytes for detools' default W = 8; at most 2^maxWindowSz2), a 1-byte scratch, and with
-// `readNew` a 136-byte history of the last 8 chunks; plus what `readOld` returns per call (≤
+// 256 bytes for detools' default W = 8; at most 2^maxWindowSz2), and with
+// a window by reference (not byValue) a 136-byte history of the last 8 chunks; plus what readImage returns per call (≤
 // bufferSize bytes) and each checkpoint's bytes.
 //
 // One class, DeltaApplier (the SOTA agent's, src/sota/rebuild.ts): its checkpoints carry its whole
@@ -52,11 +53,11 @@
 //     an extra byte is new[t]. The applier keeps the last 8 chunks' (kind, stream offset, length,
 //     t, f); a checkpoint lists those that cover more than 17 bytes of the window (a listed span
 //     costs 17) and carries the rest by value (the size fields, a few bytes; short chunks;
-//     anything older than the history). `resume` reads the listed ranges back (`readNew` on the
-//     receiving slot, `readOld`) and rebuilds the window. The bytes read back lie before the
+//     anything older than the history). `resume` reads the listed ranges back (readImage on the
+//     receiving slot, and on the old image) and rebuilds the window. The bytes read back lie before the
 //     checkpoint, which the store wrote before it saved the checkpoint; if flash changed them
 //     since, the rebuilt image fails its SHA-256 check, never silently.
-// Without `readNew` the window goes by value: 2^W + 44 bytes (300 for W = 8). The agent's journal
+// With byValue the window goes by value: 2^W + 44 bytes (300 for W = 8). The agent's journal
 // holds 200 bytes of midstate, 137 of them for this (rebuild.ts): a checkpoint that does not fit
 // is not saved and the one before stays in force. Measured at 4 KB checkpoints: 61 bytes each (one
 // span) for the simulator's firmware 1_0_0 → 2_0_0, delta and compressed (20 of 20 fit); 61–82
@@ -66,7 +67,7 @@
 // Cost, measured in the VM (devs run --test, GC stress on; bench/delta.ts): 4.0–7.6 ms per KB
 // of target for real firmware patches and a compressed full image, ×12–22 the 115 200-baud line
 // rate for the target's bytes; the apply adds 2–2.5 KB of heap (objects, buffers, the 256-byte
-// window, frames, its classes' prototypes, what readOld returns, each checkpoint).
+// window, frames, its classes' prototypes, what readImage returns, each checkpoint).
 //
 // Checkpoint format (fixed width, little-endian; no detools size fields: their coder cost bytecode):
 //   0   0xD2 | patch header byte | heatshrink header byte (0 without) | spans n
@@ -91,6 +92,7 @@ export const COMPRESSION_NONE = 0
 export const COMPRESSION_HEATSHRINK = 4
 
 // Phases: the raw header, then the decompressed stream.
+// (their order is used: a chunk's size, its bytes, then the next phase: step's ph + 1 / ph + 2, payload's phase++)
 const P_HEADER = 0
 const P_TO_SIZE = 1
 const P_HS_HEADER = 2
@@ -114,37 +116,49 @@ const HIST = 8
 const DECODE_SLICE = 256
 const SPAN = 17
 
-export interface DeltaOptions {
-    /** Exactly `len` bytes of the old image at `offset` (never outside [0, oldSize)). */
-    readOld(offset: number, len: number): Promise<Buffer>
-    /** Size of the old image: a diff outside it is refused (from-out-of-range). */
-    oldSize: number
+/**
+ * The images the applier reads and writes: the store's port as it is (UpgradeStore's readImage and
+ * writeImage), so the agent passes its store without adapter methods (each costs bytecode).
+ */
+export interface DeltaImages {
+    /**
+     * Exactly `len` bytes at `offset` of the old image (`receiving` false; never outside [0,
+     * oldSize)) or of the target already written (`receiving` true: a resume rebuilding the window
+     * by reference). A shorter Buffer is refused (read-failed); a failure is thrown, not returned.
+     */
+    readImage(receiving: boolean, offset: number, len: number): Promise<Buffer>
     /**
      * The target's bytes data[0..len) at `offset`, in order and each once (after a resume, again
      * from the checkpoint's offset). `data` is the applier's buffer: copy what you keep.
      */
-    write(offset: number, data: Buffer, len: number): Promise<void>
+    writeImage?(offset: number, data: Buffer, len: number): Promise<void>
+}
+
+export interface DeltaOptions {
+    /** The old image (read), the target (written, and read back by a resume unless byValue). */
+    store: DeltaImages
+    /** Size of the old image: a diff outside it is refused (from-out-of-range). */
+    oldSize: number
     /** Largest target accepted (the receiving slot): a bigger to_size is refused (too-large) before any write. */
     maxSize: number
-    /** Output bytes between checkpoints (a flash sector, e.g. 4096); 0 or absent: none. */
+    /** Output bytes between checkpoints (a flash sector, e.g. 4096), each to onCheckpoint (then required); 0 or absent: none. */
     checkpointEvery?: number
     /**
      * A checkpoint at output offset `at` (every byte before it written, every patch byte consumed
-     * tapped): save it with the journal. `cp` is the applier's state (DeltaApplier), or null
-     * (SequentialApplier: such a checkpoint is resumed by replay, resumeAt).
+     * tapped): save it with the journal. `cp` is the applier's state.
      */
     onCheckpoint?(cp: Buffer, at: number): Promise<void>
-    /** Reads back target bytes already written: lets checkpoints carry the window by reference. */
-    readNew?(offset: number, len: number): Promise<Buffer>
+    /** Checkpoints carry the window by value only, never reading back the target (store.readImage(true, …)). */
+    byValue?: boolean
     /**
      * Patch bytes data[start..end) as they are consumed, in order and each once: before every
      * checkpoint and at the end of every feed, so a digest of the patch fed from here is exactly
      * at the checkpoint's patch offset when `onCheckpoint` runs.
      */
-    tap?(data: Buffer, start: number, end: number): Promise<void>
+    digests?: { update(data: Buffer, start: number, end: number): Promise<void> }
     /** Largest heatshrink window accepted, as its exponent (default 10, 1 KB of RAM). */
     maxWindowSz2?: number
-    /** Output buffer size (default 256); also the largest `readOld` and `write`. */
+    /** Output buffer size (default 256); also the largest readImage and writeImage. */
     bufferSize?: number
     /**
      * Bytes of work between yields (default 128). A trivial byte loop costs ~16 opcodes per
@@ -161,13 +175,11 @@ export class DeltaApplier {
     private o: DeltaOptions
     private phase: number
     private header: number
-    private compression: number
     private toSize: number
     private dec: HeatshrinkDecoder
     private out: Buffer
     private outFill: number
     private outAt: number
-    private one: Buffer
     /** Target and old offsets of the next byte; stream offset (decompressed bytes so far); bytes left in the chunk. */
     private toPos: number
     private fromPos: number
@@ -178,7 +190,6 @@ export class DeltaApplier {
     private vMul: number
     private vNeg: boolean
     private vBytes: number
-    private every: number
     private nextCp: number
     private budget: StepBudget
     private inBuf: Buffer
@@ -188,14 +199,13 @@ export class DeltaApplier {
     /** Patch offset of inBuf[0] (may be negative when a feed starts inside its buffer). */
     private pbase: number
     private failed: DeltaError
-    private done: boolean
     /** The last HIST chunks, chunk k in slot k % HIST: kind u8 | stream offset u32 | length u32 | t u32 | f u32 (hist starts undefined). */
     private hist: Buffer
-    /** Chunks started so far (with readNew and heatshrink). */
+    /** Chunks started so far (by reference and with heatshrink). */
     private histN: number
 
-    // Fields a step always sets before it reads them (header, compression, toSize, dec, left, the
-    // size field's vVal, vMul and vNeg, the input's inBuf, inEnd and tapFrom, failed, done) start
+    // Fields a step always sets before it reads them (header, toSize, dec, left, the
+    // size field's vVal, vMul and vNeg, the input's inBuf, inEnd and tapFrom, failed) start
     // undefined: every initialisation is bytecode, every field heap, and the simulator's firmware
     // is at the VM's limit of function bytecode (docs/ARCHITECTURE.md, "Delta packages").
     constructor(o: DeltaOptions) {
@@ -203,14 +213,12 @@ export class DeltaApplier {
         this.phase = P_HEADER
         this.out = Buffer.alloc(o.bufferSize || 256)
         this.outFill = 0
-        this.one = Buffer.alloc(1)
         this.toPos = 0
         this.fromPos = 0
         this.dpos = 0
         this.vBytes = 0
-        this.every = o.checkpointEvery && o.onCheckpoint ? o.checkpointEvery : 0
         this.outAt = 0
-        this.nextCp = this.every || NO_CP
+        this.nextCp = o.checkpointEvery || NO_CP
         this.budget = new StepBudget(o.yieldEvery || 128, o.yielder)
         this.inPos = 0
         this.pbase = 0
@@ -223,16 +231,13 @@ export class DeltaApplier {
     }
 
     /** Take patch bytes chunk[start..end). Throws DeltaError on a bad patch (and for good: every later call throws it again). */
-    async feed(chunk: Buffer, start?: number, end?: number): Promise<void> {
+    async feed(chunk: Buffer, start: number, end: number): Promise<void> {
         if (this.failed) throw this.failed
-        if (this.done) throw new DeltaError("closed", "the apply has finished")
-        const s = start || 0
-        const e = end === undefined ? chunk.length : end
-        this.pbase = this.pbase + this.inPos - s
+        this.pbase = this.pbase + this.inPos - start
         this.inBuf = chunk
-        this.inPos = s
-        this.inEnd = e
-        this.tapFrom = s
+        this.inPos = start
+        this.inEnd = end
+        this.tapFrom = start
         try {
             while (await this.step()) {}
             await this.tapNow()
@@ -249,13 +254,13 @@ export class DeltaApplier {
     /** The patch has ended: checks that it was whole and everything is written; returns the target's size. */
     async finish(): Promise<number> {
         if (this.failed) throw this.failed
-        if (this.done) throw new DeltaError("closed", "the apply has finished")
         if (this.phase !== P_END) {
             this.failed = new DeltaError("truncated", `the patch ended with ${this.toPos} target bytes out`)
             throw this.failed
         }
         await this.flush()
-        this.done = true
+        // every later call throws this (one sticky error instead of a flag checked apart)
+        this.failed = new DeltaError("closed", "the apply has finished")
         return this.toSize
     }
 
@@ -279,16 +284,15 @@ export class DeltaApplier {
                 if (type !== PATCH_TYPE_SEQUENTIAL || (comp !== COMPRESSION_NONE && comp !== COMPRESSION_HEATSHRINK))
                     throw new DeltaError("unsupported", `header byte ${b}: only sequential patches (type 0), compression none (0) or heatshrink (4)`)
                 this.header = b
-                this.compression = comp
                 this.phase = P_TO_SIZE
             } else if (ph === P_TO_SIZE) {
                 if (!this.sizeByte(b)) return true
                 const v = this.vVal
-                if (v < 0) throw new DeltaError("bad-size", `target size ${v}`)
+                if (v < 0) throw new DeltaError("bad-size", "a negative target size")
                 if (v > this.o.maxSize) throw new DeltaError("too-large", `a target of ${v} bytes`)
                 this.toSize = v
                 if (v === 0) this.phase = P_END
-                else this.phase = this.compression === COMPRESSION_HEATSHRINK ? P_HS_HEADER : P_DF_SIZE
+                else this.phase = (this.header & 15) === COMPRESSION_HEATSHRINK ? P_HS_HEADER : P_DF_SIZE
             } else {
                 const w = (b >> 4) + 4
                 const l = (b & 15) + 3
@@ -296,6 +300,7 @@ export class DeltaApplier {
                 if (w < HS_MIN_WINDOW || l < HS_MIN_LOOKAHEAD || l >= w) throw new DeltaError("bad-header", `heatshrink header ${b}`)
                 if (w > maxW || w > HS_MAX_WINDOW) throw new DeltaError("unsupported", `a heatshrink window of 2^${w} bytes`)
                 this.dec = new HeatshrinkDecoder(w, l)
+                if (!this.o.byValue) this.hist = Buffer.alloc(HIST * SPAN)
                 this.phase = P_DF_SIZE
             }
             return true
@@ -309,10 +314,11 @@ export class DeltaApplier {
             return true
         }
         if (ph === P_DIFF || ph === P_EXTRA) return await this.payload()
-        const one = this.one
-        if (this.decode(one, 0, 1) === 0) return false
+        // a size field's byte, decoded into the output buffer's free space (never full between steps)
+        const out = this.out
+        if (this.decode(out, this.outFill, 1) === 0) return false
         this.dpos++
-        if (!this.sizeByte(one[0])) return true
+        if (!this.sizeByte(out[this.outFill])) return true
         const v = this.vVal
         if (ph === P_DF_SIZE) {
             if (v !== 0) throw new DeltaError("unsupported", "a data-format section")
@@ -320,14 +326,13 @@ export class DeltaApplier {
         } else if (ph !== P_ADJUST) {
             // a diff or an extra chunk's size; the phase after it: its bytes, or the next size
             const diff = ph === P_DIFF_SIZE
-            if (v < 0) throw new DeltaError("bad-size", `chunk size ${v}`)
+            if (v < 0) throw new DeltaError("bad-size", "a negative chunk size")
             if (this.toPos + v > this.toSize) throw new DeltaError(diff ? "diff-too-long" : "extra-too-long", `${v} bytes at ${this.toPos}`)
             if (diff && v > 0 && (this.fromPos < 0 || this.fromPos + v > this.o.oldSize))
                 throw new DeltaError("from-out-of-range", `${v} diff bytes from ${this.fromPos}`)
             // the chunk starts at the stream's current offset: kept in the history (kind 0 diff,
             // 1 extra), for checkpoints that carry the window by reference
             this.left = v
-            if (!this.hist && this.dec && this.o.readNew) this.hist = Buffer.alloc(HIST * SPAN)
             const h = this.hist
             if (h && v > 0) {
                 const p = (this.histN++ % HIST) * SPAN
@@ -343,7 +348,8 @@ export class DeltaApplier {
             if (this.toPos === this.toSize) {
                 // a back-reference still yielding is decompressed data after the end (the bits
                 // left in the last byte, at most 7, cannot hold a whole item)
-                if (this.dec && this.dec.state === HS_BACKREF && this.dec.count > 0)
+                const d = this.dec
+                if (d && d.state === HS_BACKREF && d.count > 0)
                     throw new DeltaError("trailing-data", "decompressed bytes after the end of the patch")
                 this.phase = P_END
                 await this.flush()
@@ -392,8 +398,8 @@ export class DeltaApplier {
         n = got
         if (n === 0) return false
         if (this.phase === P_DIFF) {
-            const old = await this.o.readOld(this.fromPos, n)
-            if (!old || old.length < n) throw new DeltaError("read-failed", `old bytes at ${this.fromPos}`)
+            const old = await this.o.store.readImage(false, this.fromPos, n)
+            if (old.length < n) throw new DeltaError("read-failed", "old bytes cut short")
             // Buffer stores wrap mod 256 in both runtimes: no mask needed.
             for (let i = 0; i < n; i++) out[at + i] += old[i]
             this.fromPos += n
@@ -402,7 +408,8 @@ export class DeltaApplier {
         this.toPos += n
         this.dpos += n
         this.left -= n
-        if (this.left === 0) this.phase = this.phase === P_DIFF ? P_EXTRA_SIZE : P_ADJUST
+        // the chunk's end: a diff's is the extra size, an extra's the adjustment (the next phases)
+        if (this.left === 0) this.phase++
         if (this.outFill === out.length) await this.flush()
         await this.budget.spend(n)
         return true
@@ -412,20 +419,14 @@ export class DeltaApplier {
     private decode(out: Buffer, off: number, max: number): number {
         const d = this.dec
         if (d) {
-            d.inBuf = this.inBuf
-            d.inPos = this.inPos
-            d.inEnd = this.inEnd
-            const n = d.poll(out, off, max)
+            const n = d.poll(out, off, max, this.inBuf, this.inPos, this.inEnd)
             this.inPos = d.inPos
-            d.inBuf = null
             return n
         }
         let n = this.inEnd - this.inPos
         if (n > max) n = max
-        const inb = this.inBuf
-        const p = this.inPos
-        for (let i = 0; i < n; i++) out[off + i] = inb[p + i]
-        this.inPos = p + n
+        copyBytes(out, off, this.inBuf, this.inPos, this.inPos + n)
+        this.inPos += n
         return n
     }
 
@@ -433,12 +434,12 @@ export class DeltaApplier {
         if (this.outFill === 0) return
         const n = this.outFill
         this.outFill = 0
-        await this.o.write(this.outAt, this.out, n)
+        await this.o.store.writeImage(this.outAt, this.out, n)
         this.outAt += n
     }
 
     private async tapNow(): Promise<void> {
-        if (this.o.tap && this.inPos > this.tapFrom) await this.o.tap(this.inBuf, this.tapFrom, this.inPos)
+        if (this.o.digests && this.inPos > this.tapFrom) await this.o.digests.update(this.inBuf, this.tapFrom, this.inPos)
         this.tapFrom = this.inPos
     }
 
@@ -453,7 +454,7 @@ export class DeltaApplier {
         await this.flush()
         await this.tapNow()
         const at = this.toPos
-        this.nextCp = at + this.every
+        this.nextCp = at + this.o.checkpointEvery
         // encoding a window by value and its CRC is up to ~60 K opcodes for a 1 KB window: start on a fresh slice
         await this.budget.spend(FORCE_YIELD)
         const d = this.dec
@@ -489,10 +490,16 @@ export class DeltaApplier {
             cp[5] = d.state
             cp[6] = d.acc
             cp[7] = d.nbits
+            putU32(cp, 32, d.index)
+            putU32(cp, 36, d.count)
         }
-        const f = [this.toSize, this.patchOffset(), this.toPos, this.fromPos, dpos, this.left, d ? d.index : 0, d ? d.count : 0]
-        for (let k = 0; k < 8; k++) putU32(cp, 8 + 4 * k, f[k])
-        const q = d ? await this.window(cp, spans, ws, true) : CP_FIXED
+        putU32(cp, 8, this.toSize)
+        putU32(cp, 12, this.patchOffset())
+        putU32(cp, 16, this.toPos)
+        putU32(cp, 20, this.fromPos)
+        putU32(cp, 24, dpos)
+        putU32(cp, 28, this.left)
+        const q = d ? await this.window(cp, spans, n, ws) : CP_FIXED
         putU32(cp, q, crc32Update(0, cp, 0, q))
         await this.o.onCheckpoint(cp, at)
     }
@@ -501,20 +508,21 @@ export class DeltaApplier {
      * The window's part of a checkpoint, both ways (one walk instead of one each): each span (a
      * history record, 17 bytes), then the window bytes before it that no span covers; then the
      * bytes after the last span; the window is stream bytes [ws, dpos), oldest first. Saving
-     * (`save`), the spans are the history's records at `spans`; resuming, the records are read
-     * into the history at `spans` and their window bytes recomputed from the target (and old)
-     * image. Returns the checkpoint offset after the window.
+     * (`spans` given), the n spans are the history's records at `spans`; resuming (`spans` null),
+     * the n records are read into the history's first slots and their window bytes recomputed
+     * from the target (and old) image. Returns the checkpoint offset after the window.
      */
-    private async window(cp: Buffer, spans: number[], ws: number, save: boolean): Promise<number> {
+    private async window(cp: Buffer, spans: number[], n: number, ws: number): Promise<number> {
         const h = this.hist
         const d = this.dec
         const win = d.window
+        const mask = d.mask
         const dpos = this.dpos
-        const n = spans.length
+        const save = spans !== null
         let q = CP_FIXED
         let next = ws
         for (let k = 0; k <= n; k++) {
-            const p = spans[k]
+            const p = save ? spans[k] : k * SPAN
             let a = dpos
             let e = dpos
             if (k < n) {
@@ -528,8 +536,8 @@ export class DeltaApplier {
             }
             if (q + a - next > cp.length - 4) throw new DeltaError("bad-checkpoint", "cut short")
             for (let x = next; x < a; x++) {
-                if (save) cp[q++] = win[x & d.mask]
-                else win[x & d.mask] = cp[q++]
+                if (save) cp[q++] = win[x & mask]
+                else win[x & mask] = cp[q++]
             }
             next = e
             if (save || k === n) continue
@@ -540,10 +548,10 @@ export class DeltaApplier {
             while (a < e) {
                 let m = e - a
                 if (m > this.out.length) m = this.out.length
-                const nw = await this.o.readNew(t, m)
-                const old = h[p] === 0 ? await this.o.readOld(from, m) : null
-                if (!nw || nw.length < m || (h[p] === 0 && (!old || old.length < m))) throw new DeltaError("read-failed", `${m} bytes at ${t} to rebuild the window`)
-                for (let i = 0; i < m; i++) win[(a + i) & d.mask] = old ? nw[i] - old[i] : nw[i]
+                const nw = await this.o.store.readImage(true, t, m)
+                const old = h[p] === 0 ? await this.o.store.readImage(false, from, m) : null
+                if (nw.length < m || (old && old.length < m)) throw new DeltaError("read-failed", "window bytes cut short")
+                for (let i = 0; i < m; i++) win[(a + i) & mask] = old ? nw[i] - old[i] : nw[i]
                 a += m
                 t += m
                 from += m
@@ -555,7 +563,7 @@ export class DeltaApplier {
 
     /**
      * Restore the state a checkpoint saved, on a fresh applier made with the same options (the
-     * same old image; `readNew` if the checkpoint refers to written bytes). Then feed the patch
+     * same old image; not byValue if the checkpoint refers to written bytes). Then feed the patch
      * from `patchOffset()`; the output goes on at the checkpoint's offset. The checkpoint is
      * trusted as far as its CRC and its layout: its fields are not range-checked one by one (a
      * wrong state ends in a bad patch or a rebuilt image that fails its SHA-256, never silently).
@@ -565,39 +573,34 @@ export class DeltaApplier {
         const n = cp.length - 4
         if (n < CP_FIXED || cp[0] !== CP_FORMAT || getU32(cp, n) !== crc32Update(0, cp, 0, n)) throw new DeltaError("bad-checkpoint", "not a checkpoint, or its CRC fails")
         await this.budget.spend(FORCE_YIELD)
-        const f: number[] = []
-        for (let k = 0; k < 8; k++) f.push(getU32(cp, 8 + 4 * k))
         this.header = cp[1]
-        this.compression = cp[1] & 15
-        this.toSize = f[0]
-        this.pbase = f[1]
-        this.toPos = f[2]
-        this.outAt = f[2]
-        this.fromPos = f[3] | 0 // f may be negative between chunks (x | 0 wraps to int32 in the VM too: checked)
-        const dpos = f[4]
+        this.toSize = getU32(cp, 8)
+        this.pbase = getU32(cp, 12)
+        const at = getU32(cp, 16)
+        this.toPos = at
+        this.outAt = at
+        this.fromPos = getU32(cp, 20) | 0 // f may be negative between chunks (x | 0 wraps to int32 in the VM too: checked)
+        const dpos = getU32(cp, 24)
         this.dpos = dpos
-        this.left = f[5]
+        this.left = getU32(cp, 28)
         this.phase = cp[4]
-        this.nextCp = this.every ? f[2] + this.every : NO_CP
+        this.nextCp = at + (this.o.checkpointEvery || NO_CP)
         const ns = cp[3]
         let q = CP_FIXED
-        if (this.compression === COMPRESSION_HEATSHRINK) {
+        if ((cp[1] & 15) === COMPRESSION_HEATSHRINK) {
             const d = new HeatshrinkDecoder((cp[2] >> 4) + 4, (cp[2] & 15) + 3)
             d.state = cp[5]
             d.acc = cp[6]
             d.nbits = cp[7]
-            d.index = f[6]
-            d.count = f[7]
+            d.index = getU32(cp, 32)
+            d.count = getU32(cp, 36)
             d.head = dpos & d.mask
             this.dec = d
-            if (this.o.readNew) this.hist = Buffer.alloc(HIST * SPAN)
-            if (ns > HIST || (ns > 0 && !this.hist)) throw new DeltaError("bad-checkpoint", "the window refers to written bytes and there is no readNew")
+            if (!this.o.byValue) this.hist = Buffer.alloc(HIST * SPAN)
+            if (ns > HIST || (ns > 0 && !this.hist)) throw new DeltaError("bad-checkpoint", "the window refers to written bytes and the applier is byValue")
             let ws = dpos - d.window.length
             if (ws < 0) ws = 0
-            // the spans go to the history's first slots
-            const spans: number[] = []
-            for (let k = 0; k < ns; k++) spans.push(k * SPAN)
-            q = await this.window(cp, spans, ws, false)
+            q = await this.window(cp, null, ns, ws)
             this.histN = ns
         }
         if (q !== n) throw new DeltaError("bad-checkpoint", "its length")

@@ -3,10 +3,10 @@
 // store's blocks; the image it rebuilds goes to the receiving slot through the store port
 // (writeImage), the old image comes from the running slot.
 //
-//   block reply → Rebuild.put → DeltaApplier.feed ─ tap → the package's digests (MD5, SHA-256 of the PATCH)
-//                                                 ─ readOld ← the running slot, ≤ 1 KB at a time
-//                                                 ─ write → store.writeImage (the receiving slot)
-//                                                 ─ readNew ← the receiving slot (a resume rebuilds the window)
+//   block reply → Rebuild.put → DeltaApplier.feed ─ digests.update → the package's digests (MD5, SHA-256 of the PATCH)
+//                                                 ─ store.readImage(false) ← the running slot, ≤ 1 KB at a time
+//                                                 ─ store.writeImage → the receiving slot
+//                                                 ─ store.readImage(true) ← the receiving slot (a resume rebuilds the window)
 //                                                 ─ onCheckpoint → store.saveJournal (sector boundaries)
 //
 // The journal: at every checkpoint of the applier (multiples of the store's interval, in the
@@ -34,7 +34,7 @@ import { hashImage, readImageLayout } from "../image/check"
 import { hashedLength } from "../image/header"
 import { TLV_SHA256 } from "../image/tlv"
 import { ImageError } from "../image/errors"
-import { bytesEqual, copyBytes } from "../lib/bytes"
+import { bytesEqual, copyBytes, putU32 } from "../lib/bytes"
 import { errText } from "../lib/err-text"
 import { DeltaError } from "../delta/errors"
 import { DigestSet } from "../verify/digest-set"
@@ -102,22 +102,27 @@ const MAX_JOURNAL = 200
 /** DigestSet's midstate without its pending bytes (digest-set.ts: version, flags, length (6), CRC, MD5, SHA-256, pending length). */
 const DIGESTS = 61
 
-/** One rebuild: the applier, the package's digests, and the applier's ports onto the store (this object is its DeltaOptions). */
-class PackageRebuild implements Rebuild, DeltaOptions {
+/**
+ * Delta and compressed packages for SotaConfig.rebuilder. One object is the rebuilder and its
+ * rebuilds: `open` starts a rebuild on it and returns it (the engine runs one download at a time;
+ * a class of its own cost bytecode): the applier, the package's digests, and the applier's ports
+ * onto the store (this object is its DeltaOptions).
+ */
+export class PackageRebuilder implements Rebuilder, Rebuild, DeltaOptions {
     oldSize: number
     maxSize: number
     checkpointEvery: number
     bufferSize: number
     yielder: () => Promise<void>
     kind: number
-    private digests: DigestSet
-    private store: UpgradeStore
+    digests: DigestSet
+    store: UpgradeStore
     private applier: DeltaApplier
     private stats: SotaStats
     /** The applier's state to resume from at the first block (a stateful checkpoint), else null. */
     private cp: Buffer
 
-    constructor(store: UpgradeStore, kind: number, digests: DigestSet, from: number, yielder: () => Promise<void>, stats: SotaStats) {
+    open(store: UpgradeStore, kind: number, digests: DigestSet, from: number, yielder: () => Promise<void>, stats: SotaStats): Rebuild {
         this.store = store
         this.stats = stats
         this.kind = kind
@@ -130,6 +135,7 @@ class PackageRebuild implements Rebuild, DeltaOptions {
         this.bufferSize = REBUILD_BUFFER
         this.yielder = yielder
         this.applier = kind === PackageKind.Full ? null : new DeltaApplier(this)
+        return this
     }
 
     /** Where the module is asked from: the digests' length (after a stateful resume, the last whole 64-byte block before the applier's patch offset). */
@@ -190,23 +196,8 @@ class PackageRebuild implements Rebuild, DeltaOptions {
         return size
     }
 
-    // ---- DeltaOptions: the applier's ports ----
-
-    async readOld(offset: number, len: number): Promise<Buffer> {
-        return await this.store.readImage(false, offset, len)
-    }
-
-    async readNew(offset: number, len: number): Promise<Buffer> {
-        return await this.store.readImage(true, offset, len)
-    }
-
-    async write(offset: number, data: Buffer, len: number): Promise<void> {
-        await this.store.writeImage(offset, data, len)
-    }
-
-    async tap(data: Buffer, start: number, end: number): Promise<void> {
-        await this.digests.update(data, start, end)
-    }
+    // ---- DeltaOptions: the applier's ports are the fields `store` (readImage, writeImage) and
+    // `digests` (update) as they are, and onCheckpoint ----
 
     /**
      * The journal at a checkpoint: [REBUILD_TAG, kind] | the digests' midstate with MD5 and SHA-256
@@ -221,22 +212,12 @@ class PackageRebuild implements Rebuild, DeltaOptions {
         mid[0] = REBUILD_TAG
         mid[1] = this.kind
         copyBytes(mid, 2, m, 0, DIGESTS)
-        // the length field (6 bytes from 2) back by the pending bytes, and none pending
-        let n = this.digests.length() - m[DIGESTS - 1]
-        for (let i = 0; i < 6; i++) {
-            mid[4 + i] = n % 256
-            n = Math.floor(n / 256)
-        }
+        // the length field (6 bytes from 2, little-endian) back by the pending bytes, and none
+        // pending; a patch is < 4 GB: its top 2 bytes are m's, zeros
+        putU32(mid, 4, this.digests.length() - m[DIGESTS - 1])
         mid[2 + DIGESTS - 1] = 0
         copyBytes(mid, 2 + DIGESTS, cp, 0, cp.length)
         await this.store.saveJournal(at, at, mid)
         this.stats.checkpoints++
-    }
-}
-
-/** Delta and compressed packages for SotaConfig.rebuilder. */
-export class PackageRebuilder implements Rebuilder {
-    open(store: UpgradeStore, kind: number, digests: DigestSet, from: number, yielder: () => Promise<void>, stats: SotaStats): Rebuild {
-        return new PackageRebuild(store, kind, digests, from, yielder, stats)
     }
 }

@@ -11,13 +11,12 @@ export class SlotReader implements ImageReader {
     receiving: boolean
     /** The image's bytes end here: reads are cut short at it. */
     size: number
-    /** What the store threw on the last failed read, else null. */
+    /** What the store threw on the last failed read, else undefined (no initialiser: bytecode). */
     failure: any
     constructor(store: UpgradeStore, receiving: boolean, size: number) {
         this.store = store
         this.receiving = receiving
         this.size = size
-        this.failure = null
     }
     async read(off: number, len: number): Promise<Buffer> {
         const n = Math.min(len, this.size - off)

@@ -16,15 +16,15 @@ function decode(stream: Buffer, w: number, l: number, chunk = stream.length, max
     const parts: Buffer[] = []
     const out = Buffer.alloc(Math.min(max, 1 << 16))
     for (let i = 0; i < stream.length; i += chunk) {
-        d.inBuf = stream
-        d.inPos = i
-        d.inEnd = Math.min(stream.length, i + chunk)
+        const end = Math.min(stream.length, i + chunk)
+        let p = i
         for (;;) {
-            const n = d.poll(out, 0, out.length)
+            const n = d.poll(out, 0, out.length, stream, p, end)
+            p = d.inPos
             parts.push(Buffer.from(out.subarray(0, n)))
             if (n < out.length) break
         }
-        expect(d.inPos).toBe(d.inEnd)
+        expect(d.inPos).toBe(end)
         expect(d.nbits).toBeLessThan(8)
     }
     return Buffer.concat(parts)

@@ -72,7 +72,7 @@ describe("refused, with a reason", () => {
         const patch = createPatch(old, nw).patch
         const r = newRun()
         r.applier = new DeltaApplier(sinkOptions(old, r, { maxSize: nw.length - 1 }))
-        expect(await reason(r.applier.feed(patch))).toBe("too-large")
+        expect(await reason(r.applier.feed(patch, 0, patch.length))).toBe("too-large")
         expect(r.size).toBe(0)
         expect(await reason(apply(old, patch, { maxSize: nw.length }))).toBe("ok")
     })
@@ -125,7 +125,7 @@ describe("refused, with a reason", () => {
                 r.applier = new DeltaApplier(sinkOptions(old, r, { maxSize: nw.length + 64 }))
                 let size = -1
                 const why = await reason((async () => {
-                    await r.applier.feed(bad)
+                    await r.applier.feed(bad, 0, bad.length)
                     size = await r.applier.finish()
                 })())
                 expect(r.size).toBeLessThanOrEqual(nw.length + 64)
@@ -167,11 +167,12 @@ describe("checkpoints and calls out of order", () => {
     it("after a failure every call fails the same; after finish, feed and finish are closed", async () => {
         const r = newRun()
         r.applier = new DeltaApplier(sinkOptions(old, r, {}))
-        expect(await reason(r.applier.feed(Buffer.from([0x84])))).toBe("bad-header")
-        expect(await reason(r.applier.feed(createPatch(old, nw).patch))).toBe("bad-header")
+        expect(await reason(r.applier.feed(Buffer.from([0x84]), 0, 1))).toBe("bad-header")
+        const whole = createPatch(old, nw).patch
+        expect(await reason(r.applier.feed(whole, 0, whole.length))).toBe("bad-header")
         expect(await reason(r.applier.finish())).toBe("bad-header")
         const ok = await apply(old, createPatch(old, nw).patch)
-        expect(await reason(ok.applier.feed(Buffer.from([0])))).toBe("closed")
+        expect(await reason(ok.applier.feed(Buffer.from([0]), 0, 1))).toBe("closed")
         expect(await reason(ok.applier.finish())).toBe("closed")
     })
 })

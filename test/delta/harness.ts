@@ -18,6 +18,7 @@ export interface RunOptions {
     /** Feed sizes: a number, or a function giving the next size. */
     chunk?: number | ((i: number) => number)
     every?: number
+    /** Checkpoints carry the window by reference (the applier reads the target back); else byValue. */
     readNew?: boolean
     bufferSize?: number
     maxWindowSz2?: number
@@ -31,20 +32,26 @@ export interface RunOptions {
 /** The options of an applier writing into `out` (grown as needed, up to maxSize). */
 export function sinkOptions(old: Buffer, r: Run, o: RunOptions): DeltaOptions {
     return {
-        readOld: async (off, n) => {
-            if (off < 0 || off + n > old.length) throw new Error(`readOld outside the old image: ${off}+${n} of ${old.length}`)
-            return old.subarray(off, off + n)
+        store: {
+            readImage: async (receiving, off, n) => {
+                if (receiving) {
+                    if (!o.readNew) throw new Error("read back of the target in a by-value run")
+                    return r.out.subarray(off, off + n)
+                }
+                if (off < 0 || off + n > old.length) throw new Error(`readOld outside the old image: ${off}+${n} of ${old.length}`)
+                return old.subarray(off, off + n)
+            },
+            writeImage: async (off, data, n) => {
+                if (off + n > r.out.length) {
+                    const b = Buffer.alloc(Math.max(off + n, r.out.length * 2))
+                    r.out.copy(b)
+                    r.out = b
+                }
+                data.copy(r.out, off, 0, n)
+                r.size = Math.max(r.size, off + n)
+            },
         },
         oldSize: old.length,
-        write: async (off, data, n) => {
-            if (off + n > r.out.length) {
-                const b = Buffer.alloc(Math.max(off + n, r.out.length * 2))
-                r.out.copy(b)
-                r.out = b
-            }
-            data.copy(r.out, off, 0, n)
-            r.size = Math.max(r.size, off + n)
-        },
         maxSize: o.maxSize ?? 1 << 24,
         checkpointEvery: o.every,
         onCheckpoint: o.every
@@ -54,7 +61,7 @@ export function sinkOptions(old: Buffer, r: Run, o: RunOptions): DeltaOptions {
                   o.onCp?.(c)
               }
             : undefined,
-        readNew: o.readNew ? async (off, n) => r.out.subarray(off, off + n) : undefined,
+        byValue: !o.readNew,
         bufferSize: o.bufferSize,
         maxWindowSz2: o.maxWindowSz2,
         yielder: fast,

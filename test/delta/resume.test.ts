@@ -119,9 +119,11 @@ describe("resume from every checkpoint", () => {
             readNew: true,
             chunk: 1024,
             extra: {
-                tap: async (d, s, e) => {
-                    crc = crc32Update(crc, d, s, e)
-                    seen += e - s
+                digests: {
+                    update: async (d, s, e) => {
+                        crc = crc32Update(crc, d, s, e)
+                        seen += e - s
+                    },
                 },
             },
             onCp: c => void at.push({ seen, crc, off: c.patchOffset }),

@@ -39,17 +39,18 @@ async function patchPerCheckpoint(pkg: Buffer, target: Buffer): Promise<number> 
     const offsets = [0]
     const out = Buffer.alloc(target.length)
     const a: DeltaApplier = new DeltaApplier({
-        readOld: async () => Buffer.alloc(0),
+        store: {
+            readImage: async (receiving, off, n) => (receiving ? out.subarray(off, off + n) : Buffer.alloc(0)),
+            writeImage: async (off, data, n) => void data.copy(out, off, 0, n),
+        },
         oldSize: 0,
-        write: async (off, data, n) => void data.copy(out, off, 0, n),
-        readNew: async (off, n) => out.subarray(off, off + n),
         maxSize: 1 << 20,
         bufferSize: 1024,
         checkpointEvery: 4096,
         onCheckpoint: async cp => void (2 + 61 + cp.length <= 200 && offsets.push(a.patchOffset())),
         yielder: async () => {},
     })
-    await a.feed(pkg)
+    await a.feed(pkg, 0, pkg.length)
     expect(await a.finish()).toBe(target.length)
     expect(out.equals(target)).toBe(true)
     offsets.push(pkg.length)

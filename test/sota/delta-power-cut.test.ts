@@ -91,10 +91,11 @@ async function checkpointGaps(p: Pair, pkg: Buffer) {
     let taken = 0
     const out = Buffer.alloc(p.nw.length)
     const a: DeltaApplier = new DeltaApplier({
-        readOld: async (off, n) => p.old.subarray(off, off + n),
+        store: {
+            readImage: async (receiving, off, n) => (receiving ? out : p.old).subarray(off, off + n),
+            writeImage: async (off, data, n) => void data.copy(out, off, 0, n),
+        },
         oldSize: p.old.length,
-        write: async (off, data, n) => void data.copy(out, off, 0, n),
-        readNew: async (off, n) => out.subarray(off, off + n),
         maxSize: 1 << 20,
         bufferSize: BUFFER,
         checkpointEvery: CHECKPOINT,
@@ -106,7 +107,7 @@ async function checkpointGaps(p: Pair, pkg: Buffer) {
         },
         yielder: async () => {},
     })
-    await a.feed(pkg)
+    await a.feed(pkg, 0, pkg.length)
     expect(await a.finish()).toBe(p.nw.length)
     patch.push(pkg.length)
     image.push(p.nw.length)

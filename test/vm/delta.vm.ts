@@ -26,20 +26,26 @@ interface Cp {
 
 function options(c: DeltaCase, out: Out, every: number, cps: Cp[], readNew: boolean, appl: DeltaApplier[]): DeltaOptions {
     return {
-        readOld: async (off: number, n: number) => readPieces(c.old, off, n),
-        oldSize: c.oldSize,
-        write: async (off: number, data: Buffer, n: number) => {
-            if (off !== out.size && !out.buf) throw new Error(`write at ${off}, expected ${out.size}`)
-            if (out.buf) for (let i = 0; i < n; i++) out.buf[off + i] = data[i]
-            else out.crc = crc32Update(out.crc, data, 0, n)
-            out.size = off + n
+        store: {
+            readImage: async (receiving: boolean, off: number, n: number) => {
+                if (!receiving) return readPieces(c.old, off, n)
+                if (!readNew) throw new Error("read back of the target in a by-value run")
+                return out.buf.slice(off, off + n)
+            },
+            writeImage: async (off: number, data: Buffer, n: number) => {
+                if (off !== out.size && !out.buf) throw new Error(`write at ${off}, expected ${out.size}`)
+                if (out.buf) for (let i = 0; i < n; i++) out.buf[off + i] = data[i]
+                else out.crc = crc32Update(out.crc, data, 0, n)
+                out.size = off + n
+            },
         },
+        oldSize: c.oldSize,
         maxSize: 65536,
         checkpointEvery: every,
         onCheckpoint: async (cp: Buffer, at: number) => {
             cps.push({ cp: cp, at: at, patchOffset: appl[0].patchOffset() })
         },
-        readNew: readNew ? async (off: number, n: number) => out.buf.slice(off, off + n) : undefined,
+        byValue: !readNew,
     }
 }
 
@@ -145,7 +151,7 @@ describe("delta patches in the VM", () => {
         const b = new DeltaApplier(options(c, out, 0, [], false, appl))
         why = "ok"
         try {
-            await b.feed(hex`84`)
+            await b.feed(hex`84`, 0, 1)
         } catch (e) {
             why = reasonOf(e)
         }

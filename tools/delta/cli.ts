@@ -70,16 +70,19 @@ async function applyFiles(oldPath: string, patchPath: string, out: string, maxSi
     const patch = read(patchPath)
     let target = Buffer.alloc(0)
     const a = new DeltaApplier({
-        readOld: async (o, n) => old.subarray(o, o + n),
-        oldSize: old.length,
-        write: async (o, d, n) => {
-            if (o + n > target.length) {
-                const t = Buffer.alloc(Math.max(o + n, 2 * target.length))
-                target.copy(t)
-                target = t
-            }
-            d.copy(target, o, 0, n)
+        store: {
+            readImage: async (receiving, o, n) => (receiving ? target : old).subarray(o, o + n),
+            writeImage: async (o, d, n) => {
+                if (o + n > target.length) {
+                    const t = Buffer.alloc(Math.max(o + n, 2 * target.length))
+                    target.copy(t)
+                    target = t
+                }
+                d.copy(target, o, 0, n)
+            },
         },
+        byValue: true,
+        oldSize: old.length,
         maxSize,
         yielder: async () => {},
         bufferSize: 4096,
