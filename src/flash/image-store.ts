@@ -169,7 +169,7 @@ export class BlockImageStore implements UpgradeStore {
      * its image's (one record: a trial that rolls back never raised it). False when it already was.
      */
     async confirm(securityCounter?: number): Promise<boolean> {
-        const r = this.runningSlot()
+        const r = runningSlot(this)
         const s = this.st.slots[r]
         if (s.state === "confirmed") return false
         if (s.state !== "trial" || this.st.active !== r)
@@ -190,7 +190,7 @@ export class BlockImageStore implements UpgradeStore {
 
     /** The running trial image failed its self-test: mark it bad and make the fallback active. Reboot next. */
     async reject(why?: number): Promise<void> {
-        const r = this.runningSlot()
+        const r = runningSlot(this)
         const other = 1 - r
         if (this.st.slots[r].state !== "trial")
             throw new StoreError("bad-state", `running slot ${r} is ${this.st.slots[r].state}, not on trial`)
@@ -259,13 +259,13 @@ export class BlockImageStore implements UpgradeStore {
 
     /** Bytes of the running slot (a delta's base), or of the receiving one (a rebuild's output). */
     async readImage(receiving: boolean, offset: number, len: number): Promise<Buffer> {
-        const slot = receiving ? requireReceiving(this) : this.runningSlot()
+        const slot = receiving ? requireReceiving(this) : runningSlot(this)
         return await this.read(slot, offset, len)
     }
 
     /** The size of the running slot's image. */
     runningSize(): number {
-        return this.st.slots[this.runningSlot()].size
+        return this.st.slots[runningSlot(this)].size
     }
 
     blockSize(max: number): number {
@@ -416,16 +416,17 @@ export class BlockImageStore implements UpgradeStore {
         return await this.flash.read(this.layout.slotAddress[slot] + offset, length)
     }
 
-    /** The slot boot() chose in this run of the program. */
-    runningSlot(): number {
-        if (this.running < 0) throw new StoreError("reboot-required", "boot() first")
-        return this.running
-    }
 
 }
 
 // The store's internal steps as module functions, not methods: a method costs a prototype-table
 // entry (~11 B) in every image that has the class, a function only its descriptor.
+
+/** The slot boot() chose in this run of the program (a function: a method costs a prototype-table entry). */
+export function runningSlot(store: BlockImageStore): number {
+    if (store.running < 0) throw new StoreError("reboot-required", "boot() first")
+    return store.running
+}
 
 function bootResult(store: BlockImageStore, st: StoreState, trial: boolean, rolledBack: boolean, wrote: boolean): BootResult {
     const o = st.slots[1 - store.running]
