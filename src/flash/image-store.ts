@@ -16,7 +16,7 @@ import { Flash, FlashError } from "./flash"
 import { MetaLog } from "./meta-log"
 import { BadWhy, BlockHasher, BootResult, DownloadJournal, ImagePlan, RecordKeeper, SlotCheck, StoreError, UpgradeStore } from "./store-port"
 import {
-    cloneState, emptyProgress, encodeProgress, encodeState, initialState, journalOf, MAX_MIDSTATE, MAX_STATE_BODY,
+    cloneState, encodeProgress, encodeState, initialState, journalOf, MAX_MIDSTATE, MAX_STATE_BODY,
     Progress, REC_OUTCOME, REC_PROGRESS, REC_STATE, slotIn, stateInForce, stateReadable, StoreState,
 } from "./store-records"
 import { confirmedSlot, decideBoot, markBadSlot, unrecordedBoot } from "./boot-decision"
@@ -222,7 +222,7 @@ export class BlockImageStore implements UpgradeStore {
         const next = cloneState(this.st)
         next.session = next.session + 1
         if (r >= 0) next.active = r
-        next.progress = emptyProgress()
+        next.progress = initialState().progress // no progress: the blank state's (no emptyProgress function: 56 B)
         next.slots[target] = {
             state: "receiving",
             bootsLeft: 0,
@@ -445,7 +445,7 @@ function bootResult(store: BlockImageStore, st: StoreState, trial: boolean, roll
 
 async function finishReceive(store: BlockImageStore, t: number, crc: number, state: "ready" | "bad", size: number) {
     const next = cloneState(store.st)
-    next.progress = emptyProgress()
+    next.progress = initialState().progress
     next.slots[t].size = size
     next.slots[t].crc32 = crc
     next.slots[t].crcKnown = state === "ready"

@@ -95,10 +95,6 @@ export function emptySlot(): SlotInfo {
     }
 }
 
-export function emptyProgress(): Progress {
-    return { written: 0, verified: 0, midstate: Buffer.alloc(0) }
-}
-
 /**
  * A blank device's state (no active slot, both slots empty, no progress), as its STATE record:
  * decoding 45 constant bytes costs less bytecode than building the objects field by field.
