@@ -37,10 +37,6 @@ export function markBadSlot(s: SlotInfo, why: number) {
     s.unreported = true
 }
 
-export function bootable(s: SlotInfo): boolean {
-    return s.state === "trial" || s.state === "confirmed"
-}
-
 export function confirmedSlot(st: StoreState): number {
     if (st.slots[0].state === "confirmed") return 0
     if (st.slots[1].state === "confirmed") return 1
@@ -68,7 +64,9 @@ export function decideBoot(st: StoreState, failed: number): BootDecision {
             d.rolledBack = true
         }
     }
-    if (cand < 0 || !bootable(next.slots[cand])) {
+    // bootable: trial or confirmed (written out: a function costs a 16 B descriptor)
+    const cs = cand < 0 ? "empty" : next.slots[cand].state
+    if (cs !== "trial" && cs !== "confirmed") {
         const other = cand < 0 ? confirmedSlot(next) : 1 - cand
         if (other < 0 || next.slots[other].state !== "confirmed" || other === failed) {
             d.why = failed >= 0 ? `slot ${failed} fails its check and there is no fallback` : "no bootable slot"

@@ -16,10 +16,10 @@ import { Flash, FlashError } from "./flash"
 import { MetaLog } from "./meta-log"
 import { BadWhy, BlockHasher, BootResult, DownloadJournal, ImagePlan, RecordKeeper, SlotCheck, StoreError, UpgradeStore } from "./store-port"
 import {
-    cloneState, emptyProgress, encodeProgress, encodeState, initialState, journalOf, MAX_MIDSTATE, MAX_STATE_BODY,
+    cloneState, encodeProgress, encodeState, initialState, journalOf, MAX_MIDSTATE, MAX_STATE_BODY,
     Progress, REC_OUTCOME, REC_PROGRESS, REC_STATE, slotIn, stateInForce, stateReadable, StoreState,
 } from "./store-records"
-import { bootable, confirmedSlot, decideBoot, markBadSlot, unrecordedBoot } from "./boot-decision"
+import { confirmedSlot, decideBoot, markBadSlot, unrecordedBoot } from "./boot-decision"
 import { BlockWriter } from "./block-writer"
 import { failedTrial } from "./failed-trial"
 import { checkDowngrade, checkLayout, checkVersion, parseDigest, StoreLayout, StoreOptions, trialBoots } from "./store-config"
@@ -39,24 +39,24 @@ export class BlockImageStore implements UpgradeStore {
     readonly allowDowngrade: boolean
     /** The last-outcome record, when StoreOptions.outcomes keeps one. */
     readonly outcomes: RecordKeeper
-    protected every: number
-    protected writer: BlockWriter = null
+    every: number
+    writer: BlockWriter = null
     /** A rebuild (openImage): the image is written with writeImage, its offsets may outgrow the package's size. */
-    protected rebuilding = false
+    rebuilding = false
     /**
      * The metadata log; `log.erases` are the sector erases done by this store object (wear figures).
      * (No slotInfo/activeSlot/metaErases methods: every method of a class is compiled into every
      * image that has the class, and only the simulator and tests read these: state() and log do.)
      */
     readonly log: MetaLog
-    protected budget: StepBudget
+    budget: StepBudget
     private maxTrialBoots: number
     private verifyOnBoot: boolean
     private externalBoot: boolean
-    protected st: StoreState
-    private running: number
+    st: StoreState
+    running: number
     /** Receiving slot: per sector, the offset from which it is known erased (-1: unknown). */
-    protected blankFrom: number[]
+    blankFrom: number[]
 
     constructor(flash: Flash, layout: StoreLayout, options?: StoreOptions) {
         const o: StoreOptions = options || {}
@@ -107,14 +107,15 @@ export class BlockImageStore implements UpgradeStore {
      * all this before the program ran: boot() only learns its choice.
      */
     async boot(check?: SlotCheck): Promise<BootResult> {
-        this.mounted()
+        mounted(this)
         if (this.externalBoot) {
             // what a boot stage chose and recorded: the active slot, which must be bootable
-            // (inlined: one caller; a method costs 16 B of descriptor + 11 B of prototype table)
+            // (bootable written out: a function costs a 16 B descriptor)
             const a = this.st.active
-            if (a < 0 || !bootable(this.st.slots[a])) throw new StoreError("no-image", "the boot stage left no bootable slot active")
+            const activeState = a < 0 ? "empty" : this.st.slots[a].state
+            if (activeState !== "trial" && activeState !== "confirmed") throw new StoreError("no-image", "the boot stage left no bootable slot active")
             this.running = a
-            const chosen = this.bootResult(this.st, this.st.slots[a].state === "trial", false, false)
+            const chosen = bootResult(this, this.st, activeState === "trial", false, false)
             // what the boot stage itself decided is this boot's rollback; a reject() was the program's own
             const w = chosen.why
             chosen.rolledBack = w === BadWhy.NotConfirmed || w === BadWhy.ImageCheck || w === BadWhy.Crc
@@ -125,49 +126,34 @@ export class BlockImageStore implements UpgradeStore {
         const always = this.verifyOnBoot || !!check
         if (d.slot >= 0 && (always || d.trial)) {
             const failed = d.slot
-            const why = await this.slotCheck(d.next, failed, check)
+            const why = await slotCheck(this, d.next, failed, check)
             if (why) {
                 d = decideBoot(this.st, failed)
                 d.next.slots[failed].why = why
-                if (d.slot >= 0 && always && (await this.slotCheck(d.next, d.slot, check))) d.slot = -1
+                if (d.slot >= 0 && always && (await slotCheck(this, d.next, d.slot, check))) d.slot = -1
             }
         }
         if (d.slot < 0) throw new StoreError("no-image", d.why || "no intact slot to fall back to")
         let fault: StoreError = null
         if (d.changed) {
             try {
-                await this.commit(d.next)
+                await commit(this, d.next)
             } catch (e) {
                 if (!(e instanceof FlashError)) throw e // a power cut is no error to handle
                 fault = e
                 const u = unrecordedBoot(this.st, d, -1)
-                d = always && u.slot !== d.slot && (await this.slotCheck(u.next, u.slot, check)) ? unrecordedBoot(this.st, d, u.slot) : u
+                d = always && u.slot !== d.slot && (await slotCheck(this, u.next, u.slot, check)) ? unrecordedBoot(this.st, d, u.slot) : u
             }
         }
         this.running = d.slot
-        const res = this.bootResult(d.next, d.trial, d.rolledBack, d.changed)
+        const res = bootResult(this, d.next, d.trial, d.rolledBack, d.changed)
         res.metaFault = fault
         return res
     }
 
-    private bootResult(st: StoreState, trial: boolean, rolledBack: boolean, wrote: boolean): BootResult {
-        const o = st.slots[1 - this.running]
-        const news = o.state === "bad" && o.unreported
-        return {
-            slot: this.running,
-            version: st.slots[this.running].version,
-            trial: trial,
-            rolledBack: rolledBack,
-            wrote: wrote,
-            metaFault: null,
-            why: news ? o.why : 0,
-            failedVersion: news ? o.version : "",
-        }
-    }
-
     /** The failure boot() returned is reported: keep it, as a record, not as news. */
     async reported(): Promise<void> {
-        this.mounted()
+        mounted(this)
         const next = cloneState(this.st)
         let changed = false
         for (let i = 0; i < 2; i++)
@@ -175,7 +161,7 @@ export class BlockImageStore implements UpgradeStore {
                 next.slots[i].unreported = false
                 changed = true
             }
-        if (changed) await this.commit(next)
+        if (changed) await commit(this, next)
     }
 
     /**
@@ -183,7 +169,7 @@ export class BlockImageStore implements UpgradeStore {
      * its image's (one record: a trial that rolls back never raised it). False when it already was.
      */
     async confirm(securityCounter?: number): Promise<boolean> {
-        const r = this.runningSlot()
+        const r = runningSlot(this)
         const s = this.st.slots[r]
         if (s.state === "confirmed") return false
         if (s.state !== "trial" || this.st.active !== r)
@@ -193,18 +179,18 @@ export class BlockImageStore implements UpgradeStore {
         next.slots[r].bootsLeft = 0
         // raise the counter to the image's, a u32 as MCUboot's (never lower it; the record holds 32 bits)
         if (securityCounter > next.counter) next.counter = Math.min(securityCounter, 0xffffffff)
-        await this.commit(next)
+        await commit(this, next)
         return true
     }
 
     securityCounter(): number {
-        this.mounted()
+        mounted(this)
         return this.st.counter
     }
 
     /** The running trial image failed its self-test: mark it bad and make the fallback active. Reboot next. */
     async reject(why?: number): Promise<void> {
-        const r = this.runningSlot()
+        const r = runningSlot(this)
         const other = 1 - r
         if (this.st.slots[r].state !== "trial")
             throw new StoreError("bad-state", `running slot ${r} is ${this.st.slots[r].state}, not on trial`)
@@ -213,7 +199,7 @@ export class BlockImageStore implements UpgradeStore {
         const next = cloneState(this.st)
         markBadSlot(next.slots[r], why || BadWhy.SelfTest)
         next.active = other
-        await this.commit(next)
+        await commit(this, next)
     }
 
     /**
@@ -221,13 +207,13 @@ export class BlockImageStore implements UpgradeStore {
      * trial in that slot is abandoned in the same record. Returns the slot.
      */
     async startReceive(plan: ImagePlan): Promise<number> {
-        this.mounted()
+        mounted(this)
         const sha = parseDigest(plan.sha256, 32, "sha256")
         const md5 = parseDigest(plan.md5, 16, "md5")
         checkVersion(plan.version)
         if (!(plan.size > 0 && plan.size <= this.layout.slotSize && plan.size === Math.floor(plan.size)))
             throw new StoreError("too-large", `image of ${plan.size} bytes, slots hold ${this.layout.slotSize}`)
-        const r = this.checkRunningConfirmed("receiving")
+        const r = checkRunningConfirmed(this, "receiving")
         let target = 0
         if (r >= 0) {
             checkDowngrade(this.allowDowngrade, plan.version, this.st.slots[r].version)
@@ -236,7 +222,7 @@ export class BlockImageStore implements UpgradeStore {
         const next = cloneState(this.st)
         next.session = next.session + 1
         if (r >= 0) next.active = r
-        next.progress = emptyProgress()
+        next.progress = initialState().progress // no progress: the blank state's (no emptyProgress function: 56 B)
         next.slots[target] = {
             state: "receiving",
             bootsLeft: 0,
@@ -249,7 +235,7 @@ export class BlockImageStore implements UpgradeStore {
             why: 0,
             unreported: false,
         }
-        await this.commit(next)
+        await commit(this, next)
         this.blankFrom = unknownBlank(this.layout.slotSize / this.flash.geometry.sectorSize)
         this.writer = null
         this.rebuilding = false
@@ -265,7 +251,7 @@ export class BlockImageStore implements UpgradeStore {
 
     /** Take blocks from `from` (0, or resumePoint()) on; `hasher` is fed exactly the bytes programmed. */
     openBlocks(from: number, hasher: BlockHasher) {
-        const t = this.requireReceiving()
+        const t = requireReceiving(this)
         if (from !== 0 && from !== this.resumePoint()) throw new StoreError("bad-argument", `resume at ${from}`)
         this.writer = new BlockWriter(this, hasher, this.flash.geometry.programUnit, this.st.slots[t].size, from, this.every)
         this.rebuilding = false
@@ -273,13 +259,13 @@ export class BlockImageStore implements UpgradeStore {
 
     /** Bytes of the running slot (a delta's base), or of the receiving one (a rebuild's output). */
     async readImage(receiving: boolean, offset: number, len: number): Promise<Buffer> {
-        const slot = receiving ? this.requireReceiving() : this.runningSlot()
+        const slot = receiving ? requireReceiving(this) : runningSlot(this)
         return await this.read(slot, offset, len)
     }
 
     /** The size of the running slot's image. */
     runningSize(): number {
-        return this.st.slots[this.runningSlot()].size
+        return this.st.slots[runningSlot(this)].size
     }
 
     blockSize(max: number): number {
@@ -303,7 +289,7 @@ export class BlockImageStore implements UpgradeStore {
      * of that sector to read erased, else "not-blank" (restart from the sector start).
      */
     async write(offset: number, data: Buffer): Promise<void> {
-        const t = this.requireReceiving()
+        const t = requireReceiving(this)
         await writeSlot(this.flash, this.budget, this.blankFrom, this.layout.slotAddress[t], this.st.slots[t].size, offset, data, this)
     }
 
@@ -325,7 +311,7 @@ export class BlockImageStore implements UpgradeStore {
      * engine's digest state at `verified`) is dropped when `verified` has to move back.
      */
     async saveJournal(written: number, verified: number, midstate?: Buffer): Promise<void> {
-        const t = this.requireReceiving()
+        const t = requireReceiving(this)
         const mid = midstate ? Buffer.from(midstate) : Buffer.alloc(0) // a copy: the caller reuses its buffer
         // a rebuild's offsets are the image's, which may outgrow its package
         const size = this.rebuilding ? this.layout.slotSize : this.st.slots[t].size
@@ -340,13 +326,13 @@ export class BlockImageStore implements UpgradeStore {
         } else {
             const next = cloneState(this.st)
             next.progress = p
-            await this.commit(next)
+            await commit(this, next)
         }
     }
 
     /** The download journal in force, or null when no slot is receiving. */
     journal(): DownloadJournal {
-        this.mounted()
+        mounted(this)
         const t = slotIn(this.st, this.running, "receiving")
         return t < 0 ? null : journalOf(this.st, t)
     }
@@ -356,7 +342,7 @@ export class BlockImageStore implements UpgradeStore {
      * be inside that plan, e.g. after a power cut between markReady() and the module's 10704.
      */
     interrupted(): boolean {
-        this.mounted()
+        mounted(this)
         return slotIn(this.st, this.running, "ready") >= 0 || slotIn(this.st, this.running, "receiving") >= 0
     }
 
@@ -367,7 +353,7 @@ export class BlockImageStore implements UpgradeStore {
      * `size`: a rebuilt image's size (the plan's size and CRC were its package's), recorded with it.
      */
     async markReady(expectedCrc?: number, size?: number): Promise<void> {
-        const t = this.requireReceiving()
+        const t = requireReceiving(this)
         const s = this.st.slots[t]
         const rebuilt = size !== undefined
         const n = rebuilt ? size : s.size
@@ -376,34 +362,21 @@ export class BlockImageStore implements UpgradeStore {
         let why = ""
         if (planCrc && s.crc32 !== crc) why = `CRC-32 ${crc} != expected ${s.crc32}`
         else if (expectedCrc !== undefined && expectedCrc >>> 0 !== crc) why = `the slot's CRC-32 ${crc} != ${expectedCrc >>> 0} received`
-        await this.finishReceive(t, crc, why ? "bad" : "ready", n)
+        await finishReceive(this, t, crc, why ? "bad" : "ready", n)
         if (why) throw new StoreError(planCrc && s.crc32 !== crc ? "digest-mismatch" : "flash-mismatch", why)
     }
 
     async markBad(why?: number): Promise<void> {
         if (!why) {
-            const t = this.requireReceiving()
-            return await this.finishReceive(t, 0, "bad", this.st.slots[t].size)
+            const t = requireReceiving(this)
+            return await finishReceive(this, t, 0, "bad", this.st.slots[t].size)
         }
         // a verified image its application refused (a data component's check): remembered like a failed self-test
         const r = slotIn(this.st, this.running, "ready")
         if (r < 0) throw new StoreError("bad-state", "no slot is ready")
         const next = cloneState(this.st)
         markBadSlot(next.slots[r], why)
-        await this.commit(next)
-    }
-
-    private async finishReceive(t: number, crc: number, state: "ready" | "bad", size: number) {
-        const next = cloneState(this.st)
-        next.progress = emptyProgress()
-        next.slots[t].size = size
-        next.slots[t].crc32 = crc
-        next.slots[t].crcKnown = state === "ready"
-        next.slots[t].state = state
-        next.slots[t].why = state === "bad" ? BadWhy.Download : 0
-        await this.commit(next)
-        this.writer = null
-        this.rebuilding = false
+        await commit(this, next)
     }
 
     /**
@@ -411,8 +384,8 @@ export class BlockImageStore implements UpgradeStore {
      * confirmed within maxTrialBoots boots) or, with `permanent`, confirmed.
      */
     async activate(permanent?: boolean, securityCounter?: number): Promise<number> {
-        this.mounted()
-        const r = this.checkRunningConfirmed("activating")
+        mounted(this)
+        const r = checkRunningConfirmed(this, "activating")
         let t = 1 - r
         if (r < 0) {
             t = this.st.slots[0].state === "ready" ? 0 : 1
@@ -426,13 +399,13 @@ export class BlockImageStore implements UpgradeStore {
         next.slots[t].state = permanent ? "confirmed" : "trial"
         next.slots[t].bootsLeft = permanent ? 0 : this.maxTrialBoots
         if (permanent && securityCounter > next.counter) next.counter = Math.min(securityCounter, 0xffffffff) // as confirm()
-        await this.commit(next)
+        await commit(this, next)
         return t
     }
 
     /** The package that failed for good and lies in the slot that is not running, or null (failed-trial.ts). */
     failedTrial(): ImagePlan {
-        this.mounted()
+        mounted(this)
         return failedTrial(this.st, this.running)
     }
 
@@ -443,52 +416,85 @@ export class BlockImageStore implements UpgradeStore {
         return await this.flash.read(this.layout.slotAddress[slot] + offset, length)
     }
 
-    /** The slot boot() chose in this run of the program. */
-    runningSlot(): number {
-        if (this.running < 0) throw new StoreError("reboot-required", "boot() first")
-        return this.running
-    }
 
-    private async commit(next: StoreState) {
-        await this.log.append(REC_STATE, encodeState(next), true)
-        this.st = next
-        if (this.outcomes) await this.outcomes.committed(next)
-    }
+}
 
-    protected mounted() {
-        if (!this.st) throw new StoreError("bad-state", "mount() first")
-    }
+// The store's internal steps as module functions, not methods: a method costs a prototype-table
+// entry (~11 B) in every image that has the class, a function only its descriptor.
 
-    protected requireReceiving(): number {
-        this.mounted()
-        const t = slotIn(this.st, this.running, "receiving")
-        if (t < 0) throw new StoreError("bad-state", "no slot is receiving")
-        return t
-    }
+/** The slot boot() chose in this run of the program (a function: a method costs a prototype-table entry). */
+export function runningSlot(store: BlockImageStore): number {
+    if (store.running < 0) throw new StoreError("reboot-required", "boot() first")
+    return store.running
+}
 
-    /**
-     * The slot that runs, which must be confirmed before a receive or an activation; -1 before the
-     * first boot, allowed only on a device with nothing confirmed or active (else boot() first:
-     * `doing` words that error). One check for startReceive and activate.
-     */
-    private checkRunningConfirmed(doing: string): number {
-        const r = this.running
-        if (r < 0) {
-            if (confirmedSlot(this.st) >= 0 || this.st.active >= 0) throw new StoreError("reboot-required", `boot() before ${doing}`)
-            return r
-        }
-        const rs = this.st.slots[r]
-        if (rs.state === "trial") throw new StoreError("trial-pending", "confirm or reject the running image first")
-        if (rs.state !== "confirmed") throw new StoreError("reboot-required", `running slot is ${rs.state}`)
+function bootResult(store: BlockImageStore, st: StoreState, trial: boolean, rolledBack: boolean, wrote: boolean): BootResult {
+    const o = st.slots[1 - store.running]
+    const news = o.state === "bad" && o.unreported
+    return {
+        slot: store.running,
+        version: st.slots[store.running].version,
+        trial: trial,
+        rolledBack: rolledBack,
+        wrote: wrote,
+        metaFault: null,
+        why: news ? o.why : 0,
+        failedVersion: news ? o.version : "",
+    }
+}
+
+async function finishReceive(store: BlockImageStore, t: number, crc: number, state: "ready" | "bad", size: number) {
+    const next = cloneState(store.st)
+    next.progress = initialState().progress
+    next.slots[t].size = size
+    next.slots[t].crc32 = crc
+    next.slots[t].crcKnown = state === "ready"
+    next.slots[t].state = state
+    next.slots[t].why = state === "bad" ? BadWhy.Download : 0
+    await commit(store, next)
+    store.writer = null
+    store.rebuilding = false
+}
+
+async function commit(store: BlockImageStore, next: StoreState) {
+    await store.log.append(REC_STATE, encodeState(next), true)
+    store.st = next
+    if (store.outcomes) await store.outcomes.committed(next)
+}
+
+function mounted(store: BlockImageStore) {
+    if (!store.st) throw new StoreError("bad-state", "mount() first")
+}
+
+function requireReceiving(store: BlockImageStore): number {
+    mounted(store)
+    const t = slotIn(store.st, store.running, "receiving")
+    if (t < 0) throw new StoreError("bad-state", "no slot is receiving")
+    return t
+}
+
+/**
+ * The slot that runs, which must be confirmed before a receive or an activation; -1 before the
+ * first boot, allowed only on a device with nothing confirmed or active (else boot() first:
+ * `doing` words that error). One check for startReceive and activate.
+ */
+function checkRunningConfirmed(store: BlockImageStore, doing: string): number {
+    const r = store.running
+    if (r < 0) {
+        if (confirmedSlot(store.st) >= 0 || store.st.active >= 0) throw new StoreError("reboot-required", `boot() before ${doing}`)
         return r
     }
+    const rs = store.st.slots[r]
+    if (rs.state === "trial") throw new StoreError("trial-pending", "confirm or reject the running image first")
+    if (rs.state !== "confirmed") throw new StoreError("reboot-required", `running slot is ${rs.state}`)
+    return r
+}
 
-    /** 0 when the slot's bytes are as verified and `check` passes them; else why not. */
-    private async slotCheck(st: StoreState, slot: number, check: SlotCheck): Promise<number> {
-        const s = st.slots[slot]
-        if (!(s.crcKnown && s.size > 0 && (await slotCrc(this.flash, this.layout.slotAddress[slot], s.size, this.budget)) === s.crc32)) return BadWhy.Crc
-        return check ? await check(slot, s.size) : 0
-    }
+/** 0 when the slot's bytes are as verified and `check` passes them; else why not. */
+async function slotCheck(store: BlockImageStore, st: StoreState, slot: number, check: SlotCheck): Promise<number> {
+    const s = st.slots[slot]
+    if (!(s.crcKnown && s.size > 0 && (await slotCrc(store.flash, store.layout.slotAddress[slot], s.size, store.budget)) === s.crc32)) return BadWhy.Crc
+    return check ? await check(slot, s.size) : 0
 }
 
 /**
@@ -498,7 +504,7 @@ export class BlockImageStore implements UpgradeStore {
 export class ImageStore extends BlockImageStore {
     /** A copy of the state in force (the simulator's views, tests). */
     state(): StoreState {
-        this.mounted()
+        mounted(this)
         return cloneState(this.st)
     }
 
@@ -507,7 +513,7 @@ export class ImageStore extends BlockImageStore {
      * and saves the journal on multiples of the returned interval (whole sectors).
      */
     openImage(from: number): number {
-        this.requireReceiving()
+        requireReceiving(this)
         if (from !== 0 && from !== this.resumePoint()) throw new StoreError("bad-argument", "not the resume point")
         this.writer = null
         this.rebuilding = true
@@ -520,7 +526,7 @@ export class ImageStore extends BlockImageStore {
      * whole program units is padded with 0xFF, so it must be the image's last.
      */
     async writeImage(offset: number, data: Buffer, len: number): Promise<void> {
-        const t = this.requireReceiving()
+        const t = requireReceiving(this)
         const unit = this.flash.geometry.programUnit
         const n = Math.ceil(len / unit) * unit
         let b = data

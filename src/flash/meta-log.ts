@@ -179,13 +179,14 @@ export async function scanSector(
     return limit
 }
 
+/** Fields without `private` are still internal: mountSector (a module function) reads them. */
 export class MetaLog {
-    private flash: Flash
-    private base: number
-    private sectors: number
-    private sectorSize: number
-    private unit: number
-    private budget: StepBudget
+    flash: Flash
+    base: number
+    sectors: number
+    sectorSize: number
+    unit: number
+    budget: StepBudget
     /**
      * Ring index of the sector holding the newest record; -1 when the log is empty. Read it, never
      * write it, from outside (the outcome keeper, tests, wear figures): a field, as a getter method
@@ -193,12 +194,12 @@ export class MetaLog {
      */
     currentSector: number
     /** Append point inside `currentSector`. */
-    private tail: number
+    tail: number
     private nextSeq: number
     /** Newest seq seen by the running mount (valid once `cur` ≥ 0). */
-    private bestSeq: number
+    bestSeq: number
     /** Newest valid record per type (index = type) while mount() runs; handed to its caller. */
-    private newest: LogRecord[]
+    newest: LogRecord[]
     /** Sector erases done by this log since construction (wear figures). */
     erases: number
     /** Record copies programmed since construction. */
@@ -234,30 +235,11 @@ export class MetaLog {
         this.currentSector = -1
         this.tail = 0
         this.bestSeq = 0
-        for (let s = 0; s < this.sectors; s++) await this.mountSector(s, check || null)
+        for (let s = 0; s < this.sectors; s++) await mountSector(this, s, check || null)
         this.nextSeq = this.currentSector < 0 ? 1 : seqNext(this.bestSeq)
         const found = this.newest
         this.newest = []
         return found
-    }
-
-    private async mountSector(sector: number, check: RecordCheck) {
-        const self = this
-        const at = this.base + sector * this.sectorSize
-        const tail = await scanSector(this.flash, at, this.sectorSize, this.unit, this.maxBody, this.budget, (seq, type, buf, bodyStart, len, offset) => {
-            if (self.currentSector < 0 || seqNewer(seq, self.bestSeq)) {
-                self.bestSeq = seq
-                self.currentSector = sector
-            }
-            const old = self.newest[type]
-            if (!old || seqNewer(seq, old.seq)) {
-                const body = Buffer.alloc(len)
-                for (let i = 0; i < len; i++) body[i] = buf[bodyStart + i]
-                if (!check || check(type, body))
-                    self.newest[type] = { type: type, seq: seq, body: body, sector: sector, offset: offset }
-            }
-        })
-        if (this.currentSector === sector) this.tail = tail
     }
 
     /** Would a record with this body fit in the current sector without wrapping? */
@@ -294,4 +276,23 @@ export class MetaLog {
         this.tail += rec.length
         return seq
     }
+}
+
+/** One sector of a mount (a module function: a method costs a prototype-table entry in every image). */
+async function mountSector(log: MetaLog, sector: number, check: RecordCheck) {
+    const at = log.base + sector * log.sectorSize
+    const tail = await scanSector(log.flash, at, log.sectorSize, log.unit, log.maxBody, log.budget, (seq, type, buf, bodyStart, len, offset) => {
+        if (log.currentSector < 0 || seqNewer(seq, log.bestSeq)) {
+            log.bestSeq = seq
+            log.currentSector = sector
+        }
+        const old = log.newest[type]
+        if (!old || seqNewer(seq, old.seq)) {
+            const body = Buffer.alloc(len)
+            for (let i = 0; i < len; i++) body[i] = buf[bodyStart + i]
+            if (!check || check(type, body))
+                log.newest[type] = { type: type, seq: seq, body: body, sector: sector, offset: offset }
+        }
+    })
+    if (log.currentSector === sector) log.tail = tail
 }

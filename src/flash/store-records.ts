@@ -95,10 +95,6 @@ export function emptySlot(): SlotInfo {
     }
 }
 
-export function emptyProgress(): Progress {
-    return { written: 0, verified: 0, midstate: Buffer.alloc(0) }
-}
-
 /**
  * A blank device's state (no active slot, both slots empty, no progress), as its STATE record:
  * decoding 45 constant bytes costs less bytecode than building the objects field by field.
@@ -121,8 +117,8 @@ export function cloneState(st: StoreState): StoreState {
     return c
 }
 
-// The records as field layouts, one character per field, walked by one encoder (packFields) and one
-// decoder (unpackFields) instead of a hand-written pair per record (bytecode: every function and
+// The records as field layouts, one character per field, walked by one codec (codeFields, both
+// directions) instead of a hand-written pair per record (bytecode: every function and
 // method costs a descriptor; the layout strings cost nothing against the VM's code limit):
 //   "1" u8 | "4" u32 LE | "b" u8 length + that many bytes (a Buffer)
 //   "-" a value that takes no bytes in this format (the wide counter's high half in format 1)
@@ -137,60 +133,49 @@ const STATE_SLOT1 = 15
 const STATE_PROGRESS = 23
 
 /**
- * Encode `values` (one per layout character) into a Buffer of the exact encoded size: a commit runs
- * while a download is being prepared, at the VM heap's peak, so no oversized scratch buffer. Two
- * passes of one loop: the first only counts the bytes (no buffer yet), the second writes them.
+ * Encode `values` (one per layout character), or with `values` null decode `body`: one walk of
+ * the layout for both (bytecode: a second function would repeat the loop and cost a descriptor).
+ * Encoding returns a Buffer of the exact encoded size (a commit runs while a download is being
+ * prepared, at the VM heap's peak, so no oversized scratch buffer): the walk runs twice, the
+ * first only counts the bytes (no buffer yet), the second writes them. Decoding returns the
+ * values, or null when `body` is shorter or longer: a field past the end reads as garbage
+ * (undefined bytes: NaN, or 0 when stored) and leaves `pos` past the end, so the one check at
+ * the end refuses it: no check per field.
  */
-function packFields(layout: string, values: any[]): Buffer {
-    let out: Buffer = null
+function codeFields(layout: string, values: any[], body: Buffer): any {
+    const decoding = !values
+    if (decoding) values = []
+    let buf = body // the bytes read (decoding) or written (encoding, second walk)
     for (;;) {
         let pos = 0
         for (let i = 0; i < layout.length; i++) {
             const k = layout[i]
-            const v = values[i]
+            let v: any = decoding ? 0 : values[i]
             if (k === "1") {
-                if (out) out[pos] = v & 0xff
+                if (decoding) v = buf[pos]
+                else if (buf) buf[pos] = v & 0xff
                 pos++
             } else if (k === "4") {
-                if (out) putU32(out, pos, v)
+                if (decoding) v = getU32(buf, pos)
+                else if (buf) putU32(buf, pos, v)
                 pos += 4
             } else if (k === "b") {
-                if (out) {
-                    out[pos] = v.length
-                    for (let j = 0; j < v.length; j++) out[pos + 1 + j] = v[j]
-                }
-                pos += 1 + v.length
+                const n = decoding ? (pos < buf.length ? buf[pos] : 0) : v.length
+                if (decoding) v = Buffer.alloc(n)
+                else if (buf) buf[pos] = n
+                if (buf)
+                    for (let j = 0; j < n; j++) {
+                        if (decoding) v[j] = buf[pos + 1 + j]
+                        else buf[pos + 1 + j] = v[j]
+                    }
+                pos += 1 + n
             }
+            values[i] = v
         }
-        if (out) return out
-        out = Buffer.alloc(pos)
+        if (decoding) return pos === buf.length ? values : null
+        if (buf) return buf
+        buf = Buffer.alloc(pos)
     }
-}
-
-/**
- * Decode `body` by its layout: the values, or null when it is shorter or longer. A field past the
- * end reads as garbage (undefined bytes: NaN, or 0 when stored) and leaves `pos` past the end, so
- * the one check at the end refuses it: no check per field.
- */
-function unpackFields(layout: string, body: Buffer): any[] {
-    const values: any[] = []
-    let pos = 0
-    for (let i = 0; i < layout.length; i++) {
-        const k = layout[i]
-        let v: any = 0
-        if (k === "1") v = body[pos++]
-        else if (k === "4") {
-            v = getU32(body, pos)
-            pos += 4
-        } else if (k === "b") {
-            const n = pos < body.length ? body[pos] : 0
-            v = Buffer.alloc(n)
-            for (let j = 0; j < n; j++) v[j] = body[pos + 1 + j]
-            pos += 1 + n
-        }
-        values.push(v)
-    }
-    return pos === body.length ? values : null
 }
 
 /** Append a slot's values in SLOT_FIELDS order. */
@@ -231,12 +216,12 @@ export function encodeState(st: StoreState): Buffer {
     pushSlot(values, st.slots[0])
     pushSlot(values, st.slots[1])
     values.push(p.written, p.verified, p.midstate)
-    return packFields(wide ? STATE_FORMAT_2 : STATE_FORMAT_1, values)
+    return codeFields(wide ? STATE_FORMAT_2 : STATE_FORMAT_1, values, null)
 }
 
 /** Decode a STATE body; null when it is not well-formed (a CRC-valid record of another format). */
 export function decodeState(body: Buffer): StoreState {
-    const f = unpackFields(body[1] === 2 ? STATE_FORMAT_2 : STATE_FORMAT_1, body)
+    const f: any[] = codeFields(body[1] === 2 ? STATE_FORMAT_2 : STATE_FORMAT_1, null, body)
     if (!f || f[1] < 1 || f[1] > 2) return null // format 1 or 2 only
     const active = ((f[0] + 1) & 0xff) - 1 // 0xFF (none) as -1; 2..0xFE stay above 1
     const s0 = slotAt(f, STATE_SLOT0)
@@ -278,12 +263,12 @@ export function stateInForce(rec: LogRecord, pr: LogRecord, running: number): St
 const PROGRESS_RECORD = "4" + PROGRESS_FIELDS // session, then the progress
 
 export function encodeProgress(session: number, p: Progress): Buffer {
-    return packFields(PROGRESS_RECORD, [session, p.written, p.verified, p.midstate])
+    return codeFields(PROGRESS_RECORD, [session, p.written, p.verified, p.midstate], null)
 }
 
 /** Decode a PROGRESS body into its session and progress; null when malformed. */
 export function decodeProgress(body: Buffer): { session: number; progress: Progress } {
-    const f = unpackFields(PROGRESS_RECORD, body)
+    const f: any[] = codeFields(PROGRESS_RECORD, null, body)
     return f ? { session: f[0], progress: { written: f[1], verified: f[2], midstate: f[3] } } : null
 }
 

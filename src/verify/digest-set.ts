@@ -44,7 +44,8 @@ export const MAX_MIDSTATE = FIXED + 63
 export class DigestSet {
     readonly md5: Md5 = new Md5()
     readonly sha: Sha256
-    private crc: number
+    /** Internal (transferMidstate reads it): the CRC-32 so far. */
+    crc: number
     private withCrc: boolean
     private slice: number
     private budget: StepBudget
@@ -98,16 +99,8 @@ export class DigestSet {
         }
         b[60] = md5.fill
         b.set(md5.block.slice(0, md5.fill), FIXED)
-        this.transfer(b, true, 0)
+        transferMidstate(this, b, true, 0)
         return b
-    }
-
-    /** The CRC and the hashes' words into the midstate b (save), or out of it with the length and the pending bytes. */
-    private transfer(b: Buffer, save: boolean, length: number) {
-        if (save) putU32(b, 8, this.crc)
-        else this.crc = getU32(b, 8)
-        this.md5.transfer(b, 12, save, length, FIXED)
-        if (this.sha) this.sha.transfer(b, 28, save, length, FIXED)
     }
 
     /**
@@ -123,7 +116,18 @@ export class DigestSet {
         const pendingLen = saved[60]
         if (pendingLen !== len % 64 || saved.length !== FIXED + pendingLen) return null
         const set = new DigestSet(options)
-        set.transfer(saved, false, len)
+        transferMidstate(set, saved, false, len)
         return set
     }
+}
+
+/**
+ * The CRC and the hashes' words into the midstate b (save), or out of it with the length and the
+ * pending bytes. A module function, not a method: no prototype-table entry in every image.
+ */
+function transferMidstate(set: DigestSet, b: Buffer, save: boolean, length: number) {
+    if (save) putU32(b, 8, set.crc)
+    else set.crc = getU32(b, 8)
+    set.md5.transfer(b, 12, save, length, FIXED)
+    if (set.sha) set.sha.transfer(b, 28, save, length, FIXED)
 }

@@ -7,7 +7,7 @@
 // flash from a snapshot taken after the scenario's setup, arms one cut, runs until the PowerCut,
 // then "reboots": a fresh ImageStore over the same flash (RAM state lost), mount(), boot().
 import { Flash } from "../../src/flash/flash"
-import { ImageStore } from "../../src/flash/image-store"
+import { ImageStore, runningSlot } from "../../src/flash/image-store"
 import { encodeState } from "../../src/flash/store-records"
 import { crc32 } from "../../src/lib/crc32"
 import { CutKind, CutPlan, NorFlash, NorSnapshot, PowerCut, rng } from "../../sim/flash/nor-flash"
@@ -222,7 +222,7 @@ export async function checkDevice(d: Device, allowed: string[], protectV1 = true
         return { ok: false, why: `boot failed: ${(e as Error).message}`, booted }
     }
     const st = store.state()
-    const run = store.runningSlot()
+    const run = runningSlot(store)
     for (let slot = 0; slot < 2; slot++) {
         const info = st.slots[slot]
         if (!(info.state === "ready" || info.state === "trial" || info.state === "confirmed")) continue
@@ -409,7 +409,7 @@ async function agentPass(d: Device, mode: AgentMode, target: Image, trace?: stri
         } else return "reboot" // crashed before confirming
     }
     const st = s.state()
-    const other = 1 - s.runningSlot()
+    const other = 1 - runningSlot(s)
     if (b.version === target.version) return "done"
     // after a rollback: "ok" devices get the update pushed again, the others give up on it
     if (mode !== "ok" && st.slots[other].state === "bad" && st.slots[other].version === target.version) return "done"

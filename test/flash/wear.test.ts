@@ -4,7 +4,7 @@
 // booting its confirmed image (issue 14, item 3).
 import { describe, expect, it } from "vitest"
 import { FlashError } from "../../src/flash/flash"
-import { ImageStore } from "../../src/flash/image-store"
+import { ImageStore, runningSlot } from "../../src/flash/image-store"
 import { BootResult } from "../../src/flash/store-port"
 import { MetaLog } from "../../src/flash/meta-log"
 import { encodeState } from "../../src/flash/store-records"
@@ -136,7 +136,7 @@ describe("the trial boot's record must wrap the log onto a worn-out sector", () 
             expect(boot.metaFault).toBeInstanceOf(FlashError)
             expect(boot.metaFault!.reason).toBe("worn-out")
             expect(nor.ops).toBe(ops)
-            expect(store.runningSlot()).toBe(0)
+            expect(runningSlot(store)).toBe(0)
             expect(await store.confirm()).toBe(false) // the running image is the confirmed one
             await expect(store.startReceive({ version: "3_0_0", size: 4096 })).rejects.toMatchObject({ reason: "worn-out" })
         }
