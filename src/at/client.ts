@@ -19,7 +19,7 @@ import {
     AtTimeoutError,
 } from "./errors"
 import { quectelLineTable } from "./line-table"
-import { AtReceiver, ReceiverFault, ReceiverListener } from "./receiver"
+import { AtReceiver, LineKind, ReceiverFault, ReceiverListener } from "./receiver"
 import { ByteTransport, TransportEvents } from "../link/transport"
 
 /**
@@ -171,7 +171,7 @@ export class AtClient implements ReceiverListener, TransportEvents {
         try {
             await this.transport.write(Buffer.from(command + "\r"))
         } catch (e) {
-            this.final("link-lost", -1, "write failed") // p is pending
+            this.line("link-lost", -1, "write failed") // p is pending
         }
         while (p.outcome === "") {
             const now = ds.millis()
@@ -286,32 +286,46 @@ export class AtClient implements ReceiverListener, TransportEvents {
         }
     }
 
-    /** ReceiverListener: an information line. */
-    line(text: string) {
-        const p = this.pending
-        if (p === null || (p.expect.length > 0 && !text.startsWith(p.expect))) {
-            this.stats.noise++
-            return
-        }
-        if (p.lines.length >= this.maxResponseLines) {
-            if (p.fault === "") p.fault = "too-many-lines"
-            return
-        }
-        p.lines.push(text)
-    }
-
-    /** ReceiverListener: an echoed command line. */
-    echo(text: string) {
-        this.stats.echoes++
-    }
-
     /**
-     * ReceiverListener: a final result code. Also how the client itself ends the command in flight
-     * (reboot, link loss, a fatal fault): the first outcome wins. One method for both (not a
-     * separate finish()): the client's own callers always have a command pending.
+     * ReceiverListener: a text line (information line, echo, URC or final result code). Also how
+     * the client itself ends the command in flight (kind "reboot", "link-lost", "malformed"): the
+     * first outcome wins. One method for all (not line/echo/final/urc plus a finish()): each
+     * method costs every image 16 B of descriptor and a prototype entry.
      */
-    final(kind: Outcome, code: number, text: string) {
+    line(kind: LineKind | Outcome, code: number, text: string) {
         const p = this.pending
+        if (kind === "line") {
+            if (p === null || (p.expect.length > 0 && !text.startsWith(p.expect))) {
+                this.stats.noise++
+                return
+            }
+            if (p.lines.length >= this.maxResponseLines) {
+                if (p.fault === "") p.fault = "too-many-lines"
+                return
+            }
+            p.lines.push(text)
+            return
+        }
+        if (kind === "echo") {
+            this.stats.echoes++
+            return
+        }
+        if (kind === "urc") {
+            this.stats.urcs++
+            if (this.rebootLines.indexOf(text) >= 0) {
+                this.outOfSync = true
+                if (p) this.line("reboot", -1, text)
+            }
+            for (const h of this.urcHandlers) {
+                try {
+                    h(text)
+                } catch (e) {
+                    this.stats.handlerErrors++
+                }
+            }
+            return
+        }
+        // a final result code, or the client's own end of the command
         if (p === null) {
             this.stats.strayFinals++
             return
@@ -321,22 +335,6 @@ export class AtClient implements ReceiverListener, TransportEvents {
         p.code = code
         p.text = text
         this.wake.notify()
-    }
-
-    /** ReceiverListener: an unsolicited result code. */
-    urc(text: string) {
-        this.stats.urcs++
-        if (this.rebootLines.indexOf(text) >= 0) {
-            this.outOfSync = true
-            if (this.pending) this.final("reboot", -1, text)
-        }
-        for (const h of this.urcHandlers) {
-            try {
-                h(text)
-            } catch (e) {
-                this.stats.handlerErrors++
-            }
-        }
     }
 
     /** ReceiverListener: a payload header. */
@@ -378,7 +376,7 @@ export class AtClient implements ReceiverListener, TransportEvents {
         if (p === null) return
         if (p.fault === "") p.fault = kind
         // fatal or payload-aborted: every fault but a bad line (the line is dropped, the command goes on)
-        if (kind !== "line-overflow" && kind !== "garbage") this.final("malformed", -1, kind)
+        if (kind !== "line-overflow" && kind !== "garbage") this.line("malformed", -1, kind)
     }
 
     /** TransportEvents: the line went down or came back. */
@@ -387,7 +385,7 @@ export class AtClient implements ReceiverListener, TransportEvents {
         this.outOfSync = true
         if (!up) {
             this.receiver.reset()
-            if (this.pending) this.final("link-lost", -1, "link down")
+            if (this.pending) this.line("link-lost", -1, "link down")
         }
     }
 }
