@@ -78,7 +78,7 @@ export class LineTap implements ByteTransport {
             },
             link: up => {
                 if (this.trace) this.trace(up ? "-- line up" : "-- line down")
-                if (this.tracer) this.tracer.reset()
+                if (this.tracer) this.tracer.abortPayload(true)
                 events.link(up)
             },
         })

@@ -19,7 +19,7 @@ import {
     AtTimeoutError,
 } from "./errors"
 import { quectelLineTable } from "./line-table"
-import { AtReceiver, LineKind, ReceiverFault, ReceiverListener } from "./receiver"
+import { AtReceiver, LineKind, ReceiverFault, ReceiverListener, ST_HEADER_CR } from "./receiver"
 import { ByteTransport, TransportEvents } from "../link/transport"
 
 /**
@@ -177,7 +177,7 @@ export class AtClient implements ReceiverListener, TransportEvents {
             const now = ds.millis()
             if (now >= deadline) break
             let waitMs = deadline - now
-            if (this.payloadForPending && this.receiver.inPayload()) {
+            if (this.payloadForPending && this.receiver.state >= ST_HEADER_CR) {
                 const idle = now - this.lastRx
                 if (idle >= this.payloadIdleMs) {
                     this.receiver.abortPayload() // reports payload-aborted → malformed
@@ -214,7 +214,7 @@ export class AtClient implements ReceiverListener, TransportEvents {
     private async syncLocked() {
         this.stats.resyncs++
         for (let attempt = 0; attempt < this.syncAttempts; attempt++) {
-            this.receiver.reset()
+            this.receiver.abortPayload(true)
             await this.quiet()
             let answered = false
             try {
@@ -384,7 +384,7 @@ export class AtClient implements ReceiverListener, TransportEvents {
         this.linkUp = up
         this.outOfSync = true
         if (!up) {
-            this.receiver.reset()
+            this.receiver.abortPayload(true)
             if (this.pending) this.line("link-lost", -1, "link down")
         }
     }

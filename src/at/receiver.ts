@@ -57,9 +57,10 @@ export interface ReceiverOptions {
 
 const ST_LINE = 0
 const ST_DISCARD = 1 // dropping an over-long line up to CR/LF
-const ST_HEADER_CR = 2 // a payload header ended with CR; an LF may follow before the data
-const ST_PAYLOAD = 3
-const ST_TRAILER = 4 // the byte after the payload must be CR or LF
+const ST_TRAILER = 2 // the byte after the payload must be CR or LF
+/** A payload header ended with CR; an LF may follow before the data. This state and above: raw payload bytes expected. */
+export const ST_HEADER_CR = 3
+const ST_PAYLOAD = 4
 
 const CR = 13
 const LF = 10
@@ -74,7 +75,11 @@ export class AtReceiver {
     lineLen = 0
     // no initialiser (a store in the constructor's bytecode): undefined reads as false
     private lineDirty: boolean // the current line holds a byte outside printable ASCII
-    private state = ST_LINE
+    /**
+     * ST_LINE, ...; `state >= ST_HEADER_CR` while raw payload bytes are expected. Read by the
+     * client directly: an inPayload() method cost every image a descriptor and a prototype entry.
+     */
+    state = ST_LINE
     private remaining: number // set when a payload starts; read only inside one
     /**
      * The prefix the pending command answers with (e.g. "+CPIN"), so it is not taken for a URC;
@@ -96,26 +101,22 @@ export class AtReceiver {
         this.lineBuf = Buffer.alloc(this.maxLine)
     }
 
-    /** True while raw payload bytes are expected. */
-    inPayload(): boolean {
-        return this.state === ST_PAYLOAD || this.state === ST_HEADER_CR
-    }
-
-    /** Forget a partial line; end a partial payload as aborted. Used on timeout, reboot and resync. */
-    reset() {
-        this.abortPayload()
-        this.lineLen = 0
-        this.lineDirty = false
-        this.state = ST_LINE
-    }
-
-    /** End a payload that will not complete (inter-byte timeout, module reboot). */
-    abortPayload() {
-        if (this.state === ST_PAYLOAD || this.state === ST_HEADER_CR) {
+    /**
+     * End a payload that will not complete (inter-byte timeout, module reboot). With `forgetLine`
+     * also forget a partial line and any framing state: a reset, used on link loss and resync
+     * (one method, not abortPayload and reset: a method costs a descriptor and a prototype entry).
+     */
+    abortPayload(forgetLine?: boolean) {
+        if (this.state >= ST_HEADER_CR) {
             this.state = ST_LINE
             this.remaining = 0
             this.fault("payload-aborted", "")
             this.listener.payloadEnd(false)
+        }
+        if (forgetLine) {
+            this.lineLen = 0
+            this.lineDirty = false
+            this.state = ST_LINE
         }
     }
 
