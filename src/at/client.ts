@@ -263,26 +263,26 @@ export class AtClient implements ReceiverListener, TransportEvents {
         }
         this.backlog.push(chunk) // no copy: the transport hands the chunk over (see TransportEvents)
         if (this.backlog.length === 1) {
+            // feeds the backlog one slice per turn until it is empty; the fiber's own body, not a
+            // drainBacklog() method it calls: that was a method (descriptor, prototype entry) and
+            // a closure, where this is the closure alone
             const self = this
-            startFiber(async () => await self.drainBacklog())
-        }
-    }
-
-    /** Feeds the backlog one slice per turn, in the fiber data() started, until it is empty. */
-    private async drainBacklog() {
-        while (true) {
-            const chunk = this.backlog[0]
-            const end = Math.min(chunk.length, this.backlogOff + this.feedSlice)
-            this.receiver.feed(chunk, this.backlogOff, end)
-            this.backlogOff = end
-            if (end >= chunk.length) {
-                this.backlog = this.backlog.slice(1) // not shift(): Array.shift is library bytecode only this would need
-                this.backlogOff = 0
-            }
-            if (this.backlog.length === 0) return
-            // the next slice in a later turn (the opcode budget is per turn): a sleep, not a
-            // fiber started per slice, which was a second closure in the image
-            await ds.sleep(0)
+            startFiber(async () => {
+                while (true) {
+                    const first = self.backlog[0]
+                    const end = Math.min(first.length, self.backlogOff + self.feedSlice)
+                    self.receiver.feed(first, self.backlogOff, end)
+                    self.backlogOff = end
+                    if (end >= first.length) {
+                        self.backlog = self.backlog.slice(1) // not shift(): Array.shift is library bytecode only this would need
+                        self.backlogOff = 0
+                    }
+                    if (self.backlog.length === 0) return
+                    // the next slice in a later turn (the opcode budget is per turn): a sleep, not a
+                    // fiber started per slice, which was a second closure in the image
+                    await ds.sleep(0)
+                }
+            })
         }
     }
 
