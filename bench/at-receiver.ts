@@ -9,9 +9,6 @@ const UART_115200 = 115200 / 10 // bytes per second on an 8N1 line
 
 const nop: ReceiverListener = {
     line() {},
-    echo() {},
-    final() {},
-    urc() {},
     payloadStart() {},
     payloadData() {},
     payloadEnd() {},

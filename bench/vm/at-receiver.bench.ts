@@ -5,10 +5,7 @@ import { AtReceiver, ReceiverListener } from "../../src/at/receiver"
 import { quectelLineTable } from "../../src/at/line-table"
 
 const nop: ReceiverListener = {
-    line: t => {},
-    echo: t => {},
-    final: (k, c, t) => {},
-    urc: t => {},
+    line: (k, c, t) => {},
     payloadStart: (h, n, u) => {},
     payloadData: (b, s, e) => {},
     payloadEnd: ok => {},

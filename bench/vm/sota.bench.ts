@@ -78,10 +78,7 @@ store.openBlocks(0, digests) // the port's block path: aligned writes, digests, 
 const target = Buffer.alloc(1024)
 let got = 0
 const sink: ReceiverListener = {
-    line: t => {},
-    echo: t => {},
-    final: (k, c, t) => {},
-    urc: t => {},
+    line: (k, c, t) => {},
     payloadStart: (h, n, u) => {
         got = 0
     },

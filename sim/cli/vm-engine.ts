@@ -181,9 +181,6 @@ export async function runVmEngine(o: SimOptions, view: View, env: VmEngineEnv = 
         quectelLineTable(),
         {
             line: () => {},
-            echo: () => {},
-            final: () => {},
-            urc: () => {},
             payloadStart: h => {
                 inRead = h.startsWith("+QIOTOTARD:")
             },

@@ -36,10 +36,7 @@ export class LineTap implements ByteTransport {
         if (trace) {
             const say = (dir: string, text: string) => trace(`${dir} ${text}`)
             const l: ReceiverListener = {
-                line: t => say("<-", t),
-                echo: t => say("<-", `(echo) ${t}`),
-                final: (k, c, t) => say("<-", t),
-                urc: t => say("<-", t),
+                line: (k, c, t) => say("<-", k === "echo" ? `(echo) ${t}` : t),
                 payloadStart: (h, n) => {
                     if (!h.startsWith("+QIOTEVT")) say("<-", h)
                     say("<-", `<${n} bytes>`)
@@ -81,7 +78,7 @@ export class LineTap implements ByteTransport {
             },
             link: up => {
                 if (this.trace) this.trace(up ? "-- line up" : "-- line down")
-                if (this.tracer) this.tracer.reset()
+                if (this.tracer) this.tracer.abortPayload(true)
                 events.link(up)
             },
         })

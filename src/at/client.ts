@@ -19,7 +19,7 @@ import {
     AtTimeoutError,
 } from "./errors"
 import { quectelLineTable } from "./line-table"
-import { AtReceiver, ReceiverFault, ReceiverListener } from "./receiver"
+import { AtReceiver, LineKind, ReceiverFault, ReceiverListener, ST_HEADER_CR } from "./receiver"
 import { ByteTransport, TransportEvents } from "../link/transport"
 
 /**
@@ -171,13 +171,13 @@ export class AtClient implements ReceiverListener, TransportEvents {
         try {
             await this.transport.write(Buffer.from(command + "\r"))
         } catch (e) {
-            this.final("link-lost", -1, "write failed") // p is pending
+            this.line("link-lost", -1, "write failed") // p is pending
         }
         while (p.outcome === "") {
             const now = ds.millis()
             if (now >= deadline) break
             let waitMs = deadline - now
-            if (this.payloadForPending && this.receiver.inPayload()) {
+            if (this.payloadForPending && this.receiver.state >= ST_HEADER_CR) {
                 const idle = now - this.lastRx
                 if (idle >= this.payloadIdleMs) {
                     this.receiver.abortPayload() // reports payload-aborted → malformed
@@ -214,7 +214,7 @@ export class AtClient implements ReceiverListener, TransportEvents {
     private async syncLocked() {
         this.stats.resyncs++
         for (let attempt = 0; attempt < this.syncAttempts; attempt++) {
-            this.receiver.reset()
+            this.receiver.abortPayload(true)
             await this.quiet()
             let answered = false
             try {
@@ -263,55 +263,69 @@ export class AtClient implements ReceiverListener, TransportEvents {
         }
         this.backlog.push(chunk) // no copy: the transport hands the chunk over (see TransportEvents)
         if (this.backlog.length === 1) {
+            // feeds the backlog one slice per turn until it is empty; the fiber's own body, not a
+            // drainBacklog() method it calls: that was a method (descriptor, prototype entry) and
+            // a closure, where this is the closure alone
             const self = this
-            startFiber(async () => await self.drainBacklog())
+            startFiber(async () => {
+                while (true) {
+                    const first = self.backlog[0]
+                    const end = Math.min(first.length, self.backlogOff + self.feedSlice)
+                    self.receiver.feed(first, self.backlogOff, end)
+                    self.backlogOff = end
+                    if (end >= first.length) {
+                        self.backlog = self.backlog.slice(1) // not shift(): Array.shift is library bytecode only this would need
+                        self.backlogOff = 0
+                    }
+                    if (self.backlog.length === 0) return
+                    // the next slice in a later turn (the opcode budget is per turn): a sleep, not a
+                    // fiber started per slice, which was a second closure in the image
+                    await ds.sleep(0)
+                }
+            })
         }
-    }
-
-    /** Feeds the backlog one slice per turn, in the fiber data() started, until it is empty. */
-    private async drainBacklog() {
-        while (true) {
-            const chunk = this.backlog[0]
-            const end = Math.min(chunk.length, this.backlogOff + this.feedSlice)
-            this.receiver.feed(chunk, this.backlogOff, end)
-            this.backlogOff = end
-            if (end >= chunk.length) {
-                this.backlog = this.backlog.slice(1) // not shift(): Array.shift is library bytecode only this would need
-                this.backlogOff = 0
-            }
-            if (this.backlog.length === 0) return
-            // the next slice in a later turn (the opcode budget is per turn): a sleep, not a
-            // fiber started per slice, which was a second closure in the image
-            await ds.sleep(0)
-        }
-    }
-
-    /** ReceiverListener: an information line. */
-    line(text: string) {
-        const p = this.pending
-        if (p === null || (p.expect.length > 0 && !text.startsWith(p.expect))) {
-            this.stats.noise++
-            return
-        }
-        if (p.lines.length >= this.maxResponseLines) {
-            if (p.fault === "") p.fault = "too-many-lines"
-            return
-        }
-        p.lines.push(text)
-    }
-
-    /** ReceiverListener: an echoed command line. */
-    echo(text: string) {
-        this.stats.echoes++
     }
 
     /**
-     * ReceiverListener: a final result code. Also how the client itself ends the command in flight
-     * (reboot, link loss, a fatal fault): the first outcome wins. One method for both (not a
-     * separate finish()): the client's own callers always have a command pending.
+     * ReceiverListener: a text line (information line, echo, URC or final result code). Also how
+     * the client itself ends the command in flight (kind "reboot", "link-lost", "malformed"): the
+     * first outcome wins. One method for all (not line/echo/final/urc plus a finish()): each
+     * method costs every image 16 B of descriptor and a prototype entry.
      */
-    final(kind: Outcome, code: number, text: string) {
+    line(kind: LineKind | Outcome, code: number, text: string) {
         const p = this.pending
+        if (kind === "line") {
+            if (p === null || (p.expect.length > 0 && !text.startsWith(p.expect))) {
+                this.stats.noise++
+                return
+            }
+            if (p.lines.length >= this.maxResponseLines) {
+                if (p.fault === "") p.fault = "too-many-lines"
+                return
+            }
+            p.lines.push(text)
+            return
+        }
+        if (kind === "echo") {
+            this.stats.echoes++
+            return
+        }
+        if (kind === "urc") {
+            this.stats.urcs++
+            if (this.rebootLines.indexOf(text) >= 0) {
+                this.outOfSync = true
+                if (p) this.line("reboot", -1, text)
+            }
+            for (const h of this.urcHandlers) {
+                try {
+                    h(text)
+                } catch (e) {
+                    this.stats.handlerErrors++
+                }
+            }
+            return
+        }
+        // a final result code, or the client's own end of the command
         if (p === null) {
             this.stats.strayFinals++
             return
@@ -321,22 +335,6 @@ export class AtClient implements ReceiverListener, TransportEvents {
         p.code = code
         p.text = text
         this.wake.notify()
-    }
-
-    /** ReceiverListener: an unsolicited result code. */
-    urc(text: string) {
-        this.stats.urcs++
-        if (this.rebootLines.indexOf(text) >= 0) {
-            this.outOfSync = true
-            if (this.pending) this.final("reboot", -1, text)
-        }
-        for (const h of this.urcHandlers) {
-            try {
-                h(text)
-            } catch (e) {
-                this.stats.handlerErrors++
-            }
-        }
     }
 
     /** ReceiverListener: a payload header. */
@@ -378,7 +376,7 @@ export class AtClient implements ReceiverListener, TransportEvents {
         if (p === null) return
         if (p.fault === "") p.fault = kind
         // fatal or payload-aborted: every fault but a bad line (the line is dropped, the command goes on)
-        if (kind !== "line-overflow" && kind !== "garbage") this.final("malformed", -1, kind)
+        if (kind !== "line-overflow" && kind !== "garbage") this.line("malformed", -1, kind)
     }
 
     /** TransportEvents: the line went down or came back. */
@@ -386,8 +384,8 @@ export class AtClient implements ReceiverListener, TransportEvents {
         this.linkUp = up
         this.outOfSync = true
         if (!up) {
-            this.receiver.reset()
-            if (this.pending) this.final("link-lost", -1, "link down")
+            this.receiver.abortPayload(true)
+            if (this.pending) this.line("link-lost", -1, "link down")
         }
     }
 }

@@ -26,15 +26,19 @@ export type ReceiverFault =
     | "payload-trailer" // the byte after a payload is not CR or LF: the length header lied
     | "payload-aborted" // the payload was cut short by abortPayload() (timeout, reboot)
 
+/** What a text line is: an information line, an echoed command, a URC, or a final result code. */
+export type LineKind = "line" | "echo" | "urc" | FinalKind
+
 export interface ReceiverListener {
-    /** An information line that is neither echo, final, nor URC. */
-    line(text: string): void
-    /** A line that echoes a command (starts with "AT"). */
-    echo(text: string): void
-    /** OK / ERROR / +CME ERROR: n / +CMS ERROR: n (and NO CARRIER, BUSY, ... as "error"). `code` is -1 if none. */
-    final(kind: FinalKind, code: number, text: string): void
-    /** An unsolicited result code line (also a payload header flagged `urc`). */
-    urc(text: string): void
+    /**
+     * A text line and what it is: "line" (an information line that is neither echo, final, nor
+     * URC), "echo" (a line that echoes a command: starts with "AT"), "urc" (an unsolicited result
+     * code line, also a payload header flagged `urc`), or a final result code: OK / ERROR /
+     * +CME ERROR: n / +CMS ERROR: n (and NO CARRIER, BUSY, ... as "error"), where `text` is the
+     * argument for +CME/+CMS. `code` is -1 if none (always for non-finals). One callback, not
+     * four: each listener method costs every image a descriptor and a prototype entry.
+     */
+    line(kind: LineKind, code: number, text: string): void
     /** A payload header; `length` bytes follow through payloadData. */
     payloadStart(header: string, length: number, urc: boolean): void
     /** Payload bytes: chunk[start..end). Copy them if needed; the chunk is reused. */
@@ -53,9 +57,10 @@ export interface ReceiverOptions {
 
 const ST_LINE = 0
 const ST_DISCARD = 1 // dropping an over-long line up to CR/LF
-const ST_HEADER_CR = 2 // a payload header ended with CR; an LF may follow before the data
-const ST_PAYLOAD = 3
-const ST_TRAILER = 4 // the byte after the payload must be CR or LF
+const ST_TRAILER = 2 // the byte after the payload must be CR or LF
+/** A payload header ended with CR; an LF may follow before the data. This state and above: raw payload bytes expected. */
+export const ST_HEADER_CR = 3
+const ST_PAYLOAD = 4
 
 const CR = 13
 const LF = 10
@@ -70,7 +75,11 @@ export class AtReceiver {
     lineLen = 0
     // no initialiser (a store in the constructor's bytecode): undefined reads as false
     private lineDirty: boolean // the current line holds a byte outside printable ASCII
-    private state = ST_LINE
+    /**
+     * ST_LINE, ...; `state >= ST_HEADER_CR` while raw payload bytes are expected. Read by the
+     * client directly: an inPayload() method cost every image a descriptor and a prototype entry.
+     */
+    state = ST_LINE
     private remaining: number // set when a payload starts; read only inside one
     /**
      * The prefix the pending command answers with (e.g. "+CPIN"), so it is not taken for a URC;
@@ -92,26 +101,22 @@ export class AtReceiver {
         this.lineBuf = Buffer.alloc(this.maxLine)
     }
 
-    /** True while raw payload bytes are expected. */
-    inPayload(): boolean {
-        return this.state === ST_PAYLOAD || this.state === ST_HEADER_CR
-    }
-
-    /** Forget a partial line; end a partial payload as aborted. Used on timeout, reboot and resync. */
-    reset() {
-        this.abortPayload()
-        this.lineLen = 0
-        this.lineDirty = false
-        this.state = ST_LINE
-    }
-
-    /** End a payload that will not complete (inter-byte timeout, module reboot). */
-    abortPayload() {
-        if (this.state === ST_PAYLOAD || this.state === ST_HEADER_CR) {
+    /**
+     * End a payload that will not complete (inter-byte timeout, module reboot). With `forgetLine`
+     * also forget a partial line and any framing state: a reset, used on link loss and resync
+     * (one method, not abortPayload and reset: a method costs a descriptor and a prototype entry).
+     */
+    abortPayload(forgetLine?: boolean) {
+        if (this.state >= ST_HEADER_CR) {
             this.state = ST_LINE
             this.remaining = 0
             this.fault("payload-aborted", "")
             this.listener.payloadEnd(false)
+        }
+        if (forgetLine) {
+            this.lineLen = 0
+            this.lineDirty = false
+            this.state = ST_LINE
         }
     }
 
@@ -191,19 +196,19 @@ export class AtReceiver {
         const L = this.listener
         const c0 = text.charCodeAt(0)
         // finals
-        if (text === "OK") return L.final("ok", -1, text)
+        if (text === "OK") return L.line("ok", -1, text)
         if (text === "ERROR" || text === "NO CARRIER" || text === "BUSY" || text === "NO ANSWER" || text === "NO DIALTONE")
-            return L.final("error", -1, text)
+            return L.line("error", -1, text)
         const prefix = linePrefix(text)
         if (prefix === "+CME ERROR" || prefix === "+CMS ERROR") {
             const arg = text.slice(prefix.length + 1).trim()
             const code = parseDecimal(arg)
-            return L.final(prefix === "+CME ERROR" ? "cme" : "cms", code >= 0 ? code : -1, arg)
+            return L.line(prefix === "+CME ERROR" ? "cme" : "cms", code >= 0 ? code : -1, arg)
         }
         // echo: modules echo the command line as sent ("AT..." in either case)
         const c1 = text.length >= 2 ? text.charCodeAt(1) : 0
         if ((c0 === 65 || c0 === 97) && (c1 === 84 || c1 === 116))
-            return L.echo(text)
+            return L.line("echo", -1, text)
         // the table's matching, here rather than as LineTable methods (their only caller)
         const table = this.table
         if (prefix.length > 0) {
@@ -230,7 +235,7 @@ export class AtReceiver {
                             this.fault("payload-too-large", text)
                             return
                         }
-                        if (r.urc) L.urc(text)
+                        if (r.urc) L.line("urc", -1, text)
                         L.payloadStart(text, len, r.urc)
                         this.remaining = len
                         // after a CR an LF may come before the data; after an LF the data starts (or its trailer, for 0 bytes)
@@ -244,9 +249,9 @@ export class AtReceiver {
         // e.g. "+CPIN" during AT+CPIN?): that is the response
         if (prefix.length === 0 || prefix !== this.solicited) {
             for (const u of table.urcs) {
-                if (u === text || (prefix.length > 0 && u === prefix)) return L.urc(text)
+                if (u === text || (prefix.length > 0 && u === prefix)) return L.line("urc", -1, text)
             }
         }
-        L.line(text)
+        L.line("line", -1, text)
     }
 }

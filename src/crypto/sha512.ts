@@ -55,8 +55,12 @@ export async function sha512(parts: Buffer[], out: Buffer, off: number, pace: Pa
     /** Chaining value: hi, lo of each of the 8 words; message schedule, a window of 16 words (w[t] at 2 (t & 15)). */
     const h: number[] = []
     const w: number[] = []
-    for (let i = 0; i < 16; i++) h.push(word(IV, 4 * i))
-    for (let i = 0; i < 32; i++) w.push(0)
+    // one loop for both (a loop costs more bytecode than its body): w gets 2 zeros per h word
+    for (let i = 0; i < 16; i++) {
+        h.push(word(IV, 4 * i))
+        w.push(0)
+        w.push(0)
+    }
     for (let b = 0; b < m.length; b += 128) {
         await pay(pace, BLOCK_COST)
         compress(m, b, h, w)

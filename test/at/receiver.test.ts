@@ -3,6 +3,7 @@ import { feedSplit, md8, receiverWith } from "./recorder"
 import { rng } from "../helpers/rng"
 import { quectelLineTable } from "../../src/at/line-table"
 import { lineFields, lineInt } from "../../src/at/fields"
+import { ST_HEADER_CR } from "../../src/at/receiver"
 
 const TRAP = Buffer.from("\r\nOK\r\n")
 
@@ -219,7 +220,7 @@ describe("AT receiver: bad input is a typed fault, never an allocation", () => {
             const { rec, rx } = receiverWith({ maxPayload: 4096 })
             rx.feed(Buffer.from(header + "\r\nOK\r\n"))
             expect(rec.events, header).toEqual([`fault ${fault}`, "final ok -1"])
-            expect(rx.inPayload()).toBe(false)
+            expect(rx.state >= ST_HEADER_CR).toBe(false)
         }
     })
 
@@ -232,7 +233,7 @@ describe("AT receiver: bad input is a typed fault, never an allocation", () => {
     it("a header that claims more bytes than follow swallows what comes next: the client's payload timeout ends it", () => {
         const { rec, rx } = receiverWith()
         rx.feed(Buffer.from("+QIOTOTARD: 0,20\r\nABCD\r\n\r\nOK\r\n"))
-        expect(rx.inPayload()).toBe(true)
+        expect(rx.state >= ST_HEADER_CR).toBe(true)
         rx.abortPayload()
         rx.feed(Buffer.from("\r\n+QIOTEVT: 7,10702\r\n"))
         expect(rec.events).toEqual(["payload 20", "fault payload-aborted", `end false 12 ${md8(Buffer.from("ABCD\r\n\r\nOK\r\n"))}`, "urc +QIOTEVT: 7,10702"])
@@ -249,7 +250,7 @@ describe("AT receiver: bad input is a typed fault, never an allocation", () => {
         const { rec, rx } = receiverWith()
         rx.feed(Buffer.from("+QIOTEVT: 7,107"))
         expect(rx.lineLen).toBe(15)
-        rx.reset()
+        rx.abortPayload(true)
         rx.feed(Buffer.from("OK\r\n"))
         expect(rec.events).toEqual(["final ok -1"])
     })
@@ -340,7 +341,7 @@ describe("AT receiver: fuzz", () => {
                 rx.feed(stream, off, end)
                 expect(rx.lineLen).toBeLessThanOrEqual(maxLine)
                 off = end
-                if (r.next() < 0.05) rx.reset()
+                if (r.next() < 0.05) rx.abortPayload(true)
                 else if (r.next() < 0.05) rx.abortPayload()
             }
             for (const e of rec.events) expect(e.length).toBeLessThan(maxLine + 32)

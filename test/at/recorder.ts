@@ -1,23 +1,15 @@
 // Records what the receiver reports as comparable strings; payload bytes are collected whole.
 import { createHash } from "node:crypto"
-import { AtReceiver, ReceiverListener, ReceiverOptions } from "../../src/at/receiver"
+import { AtReceiver, LineKind, ReceiverListener, ReceiverOptions } from "../../src/at/receiver"
 import { LineTable, quectelLineTable } from "../../src/at/line-table"
 
 export class Recorder implements ReceiverListener {
     events: string[] = []
     payloads: Buffer[] = []
     private current: Buffer[] = []
-    line(t: string) {
-        this.events.push(`line ${t}`)
-    }
-    echo(t: string) {
-        this.events.push(`echo ${t}`)
-    }
-    final(kind: string, code: number, t: string) {
-        this.events.push(`final ${kind} ${code}`)
-    }
-    urc(t: string) {
-        this.events.push(`urc ${t}`)
+    line(kind: LineKind, code: number, t: string) {
+        if (kind === "line" || kind === "echo" || kind === "urc") this.events.push(`${kind} ${t}`)
+        else this.events.push(`final ${kind} ${code}`)
     }
     payloadStart(h: string, n: number, urc: boolean) {
         this.current = []

@@ -4,7 +4,7 @@
 // uncatchable panic, so finishing at all is the assertion; the counts check the work was done.
 import * as ds from "@devicescript/core"
 import { describe, expect, test } from "@devicescript/test"
-import { AtReceiver, ReceiverListener } from "../../src/at/receiver"
+import { AtReceiver, LineKind, ReceiverListener } from "../../src/at/receiver"
 import { quectelLineTable } from "../../src/at/line-table"
 
 const PACKET = 236
@@ -16,17 +16,10 @@ class Counter implements ReceiverListener {
     payloads = 0
     payloadBytes = 0
     faults = 0
-    line(t: string) {
-        this.lines++
-    }
-    echo(t: string) {
-        this.lines++
-    }
-    final(k: string, c: number, t: string) {
-        this.finals++
-    }
-    urc(t: string) {
-        this.urcs++
+    line(k: LineKind, c: number, t: string) {
+        if (k === "line" || k === "echo") this.lines++
+        else if (k === "urc") this.urcs++
+        else this.finals++
     }
     payloadStart(h: string, n: number, u: boolean) {
         this.payloads++

@@ -2,7 +2,7 @@
 // NUL and "\r\nOK\r\n", split at several chunk sizes, and a client round trip over the pipe.
 import * as ds from "@devicescript/core"
 import { describe, expect, test } from "@devicescript/test"
-import { AtReceiver, ReceiverListener } from "../../src/at/receiver"
+import { AtReceiver, LineKind, ReceiverListener } from "../../src/at/receiver"
 import { quectelLineTable } from "../../src/at/line-table"
 import { AtClient } from "../../src/at/client"
 import { PayloadSink } from "../../src/at/client-types"
@@ -41,17 +41,9 @@ class Recorder implements ReceiverListener {
     sum = 0
     count = 0
     first = -1
-    line(t: string) {
-        this.events.push("line:" + t)
-    }
-    echo(t: string) {
-        this.events.push("echo:" + t)
-    }
-    final(k: string, c: number, t: string) {
-        this.events.push("final:" + k)
-    }
-    urc(t: string) {
-        this.events.push("urc:" + t)
+    line(k: LineKind, c: number, t: string) {
+        if (k === "line" || k === "echo" || k === "urc") this.events.push(k + ":" + t)
+        else this.events.push("final:" + k)
     }
     payloadStart(h: string, n: number, u: boolean) {
         this.events.push(`start:${n}`)
