@@ -62,7 +62,7 @@ const SETUP = hex`
  * The y of the 8 points of small order (libsodium's list): 0 (order 4), 1 (the neutral point),
  * the two y of the points of order 8, and p - 1 (order 2). Compared with the sign bit cleared.
  */
-const SMALL_ORDER_Y = hex`
+export const SMALL_ORDER_Y = hex`
     0000000000000000000000000000000000000000000000000000000000000000
     0100000000000000000000000000000000000000000000000000000000000000
     26e8958fc2b227b045c3f489f2ef98f0d5dfac05d3c63339b13802886d53fc05
@@ -76,12 +76,6 @@ export const P = hex`edfffffffffffffffffffffffffffffffffffffffffffffffffffffffff
 /** True when the y of the encoding at b[off] is below p (RFC 8032 decoding rejects y >= p). */
 export function pointIsCanonical(b: Buffer, off: number): boolean {
     return compare32(b, off, P, 0, 0x7f) < 0
-}
-
-/** True when the encoding at b[off] (canonical) is one of the 8 points of small order. */
-export function pointHasSmallOrder(b: Buffer, off: number): boolean {
-    for (let k = 0; k < SMALL_ORDER_Y.length; k += 32) if (compare32(b, off, SMALL_ORDER_Y, k, 0x7f) === 0) return true
-    return false
 }
 
 /** The canonical bytes of a (clobbered), in a new 32-byte Buffer. */
