@@ -125,8 +125,8 @@ export class HeatshrinkDecoder {
                 this.index = v << 8
                 st = HS_INDEX_LSB
             } else if (st === HS_INDEX_LSB) {
+                // count is 0 here already (0 at first, and a back-reference ends when it reaches 0)
                 this.index = (this.index | v) + 1
-                this.count = 0
                 st = lbits > 8 ? HS_COUNT_MSB : HS_COUNT_LSB
             } else if (st === HS_COUNT_MSB) {
                 this.count = v << 8

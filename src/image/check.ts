@@ -129,9 +129,10 @@ export async function checkImage(reader: ImageReader, opts?: CheckOptions): Prom
         if (t.type === TLV_SHA384 || t.type === TLV_SHA512) otherHash = t
     }
     const hashTlv = onlyTlv(tlvs, TLV_SHA256, false, "SHA-256")
-    if (!hashTlv && otherHash)
-        throw new ImageError("unsupported-hash", `a ${tlvName(otherHash.type)} TLV but no SHA-256 TLV (0x10): only SHA-256 images are checked`)
-    if (!hashTlv) throw new ImageError("no-hash", "no SHA-256 TLV (0x10)")
+    if (!hashTlv)
+        throw otherHash
+            ? new ImageError("unsupported-hash", `a ${tlvName(otherHash.type)} TLV but no SHA-256 TLV (0x10): only SHA-256 images are checked`)
+            : new ImageError("no-hash", "no SHA-256 TLV (0x10)")
     const cnt = onlyTlv(tlvs, TLV_SEC_CNT, true, "security counter")
     const securityCounter = cnt ? getU32(await readImageBytes(reader, cnt.offset, 4, "security counter"), 0) : -1
     // with keys, signature.ts's rule before the hash: one KEYHASH naming a trusted key and one
@@ -144,11 +145,8 @@ export async function checkImage(reader: ImageReader, opts?: CheckOptions): Prom
         sigTlv = onlyTlv(tlvs, TLV_ED25519, false, "ED25519")
         if (!kh || !sigTlv) throw new ImageError("unsigned", `no ${kh ? "ED25519" : "KEYHASH"} TLV: the image is not signed with Ed25519`)
         const h = await readImageBytes(reader, kh.offset, 32, "KEYHASH")
-        for (let k = 0; k < keys.length && key < 0; k++) {
-            let i = 0
-            while (i < 32 && keys[k].hash[i] === h[i]) i++
-            if (i === 32) key = k
-        }
+        // a trusted key's hash is 32 bytes (a SHA-256), as h is
+        for (let k = 0; k < keys.length && key < 0; k++) if (bytesEqual(keys[k].hash, h)) key = k
         if (key < 0) throw new ImageError("unknown-key", "the KEYHASH TLV names none of the trusted keys")
     }
     // after the signature TLVs and the key (an unsigned image is unsigned whatever its counter); none counts as 0

@@ -266,7 +266,7 @@ export class Download {
                         if (rb) digests = DigestSet.restore(m.slice(2, 63), opts)
                     } else if (from > 0) {
                         digests = DigestSet.restore(j.midstate, opts)
-                        if (digests && digests.length() === from) store.openBlocks(from, digests)
+                        if (digests && digests.md5.length === from) store.openBlocks(from, digests)
                         else digests = null
                     }
                 }
