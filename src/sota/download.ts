@@ -268,7 +268,7 @@ async function started(dl: Download, e: QiotEvent) {
                     if (rb) digests = DigestSet.restore(m.slice(2, 63), opts)
                 } else if (from > 0) {
                     digests = DigestSet.restore(j.midstate, opts)
-                    if (digests && digests.length() === from) store.openBlocks(from, digests)
+                    if (digests && digests.md5.length === from) store.openBlocks(from, digests)
                     else digests = null
                 }
             }

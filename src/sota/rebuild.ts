@@ -140,7 +140,7 @@ export class PackageRebuilder implements Rebuilder, Rebuild, DeltaOptions {
 
     /** Where the module is asked from: the digests' length (after a stateful resume, the last whole 64-byte block before the applier's patch offset). */
     nextOffset(): number {
-        return this.kind === PackageKind.Full ? this.store.nextOffset() : this.digests.length()
+        return this.kind === PackageKind.Full ? this.store.nextOffset() : this.digests.md5.length
     }
 
     async putBlock(offset: number, block: Buffer, len: number): Promise<boolean> {
@@ -214,7 +214,7 @@ export class PackageRebuilder implements Rebuilder, Rebuild, DeltaOptions {
         copyBytes(mid, 2, m, 0, DIGESTS)
         // the length field (6 bytes from 2, little-endian) back by the pending bytes, and none
         // pending; a patch is < 4 GB: its top 2 bytes are m's, zeros
-        putU32(mid, 4, this.digests.length() - m[DIGESTS - 1])
+        putU32(mid, 4, this.digests.md5.length - m[DIGESTS - 1])
         mid[2 + DIGESTS - 1] = 0
         copyBytes(mid, 2 + DIGESTS, cp, 0, cp.length)
         await this.store.saveJournal(at, at, mid)

@@ -42,6 +42,7 @@ const FIXED = 61
 export const MAX_MIDSTATE = FIXED + 63
 
 export class DigestSet {
+    /** Its `length` is the bytes hashed so far (read there: a method would cost bytecode in every image). */
     readonly md5: Md5 = new Md5()
     readonly sha: Sha256
     /** Internal (transferMidstate reads it): the CRC-32 so far. */
@@ -56,11 +57,6 @@ export class DigestSet {
         this.crc = 0
         this.slice = options.sliceBytes || 64
         this.budget = options.budget || new StepBudget(this.slice)
-    }
-
-    /** Bytes hashed so far. */
-    length(): number {
-        return this.md5.length
     }
 
     /** Hash bytes[start..end), yielding between slices. */
