@@ -19,7 +19,7 @@ import { createHash } from "node:crypto"
 import { mkdirSync, writeFileSync } from "node:fs"
 import { dirname } from "node:path"
 import { programSkippingErased } from "../src/flash/flash"
-import { ImageStore } from "../src/flash/image-store"
+import { ImageStore, storeState } from "../src/flash/image-store"
 import { encodeRecord, scanSector, maxRecordBody } from "../src/flash/meta-log"
 import type { StoreLayout } from "../src/flash/store-config"
 import { StoreError } from "../src/flash/store-port"
@@ -290,7 +290,7 @@ async function stateOf(g: Geo, nor: NorFlash): Promise<{ st: StoreState; seq: nu
     const s = store(g, nor, true)
     await s.mount()
     const log = await readLog(g, nor)
-    return { st: s.state(), seq: log.best }
+    return { st: storeState(s), seq: log.best }
 }
 
 /** Program raw bytes at the current sector's append point (false when they do not fit). */

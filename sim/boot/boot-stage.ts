@@ -15,7 +15,7 @@
 // and runs the stage again.
 
 import type { Flash } from "../../src/flash/flash"
-import { ImageStore } from "../../src/flash/image-store"
+import { ImageStore, storeState } from "../../src/flash/image-store"
 import type { StoreLayout } from "../../src/flash/store-config"
 import { BadWhy, BootResult } from "../../src/flash/store-port"
 import { checkImage } from "../../src/image/check"
@@ -82,7 +82,7 @@ export async function runBootStage(flash: Flash, layout: StoreLayout, opts: Boot
                 chunk: 4096,
                 budget: 1 << 30,
             })
-            const recorded = store.state().slots[slot].version
+            const recorded = storeState(store).slots[slot].version
             if (!sameVersion(recorded, img.header.version)) {
                 refused.push({ slot, reason: `the image is version ${img.header.version.major}.${img.header.version.minor}.${img.header.version.revision}, the store recorded ${recorded}` })
                 return BadWhy.ImageCheck

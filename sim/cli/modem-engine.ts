@@ -16,6 +16,7 @@ import { firstContact, formatReport, ModuleReport } from "./first-contact"
 import { fileProblem, SimOptions } from "./options"
 import { CommonSummary, errorSummary, SimResult, SimSummary, summarize } from "./summary"
 import { View } from "./view"
+import { storeState } from "../../src/flash/image-store"
 
 /** Exit code when the module cannot be reached or used (2 is bad options, 1 an unhealthy device). */
 export const EXIT_LINK = 3
@@ -137,7 +138,7 @@ export async function runModem(o: SimOptions, view: View): Promise<ModemSummary 
         // first use of the flash: factory-install --from so that there is something to boot
         const probe = d.newStore()
         await probe.mount()
-        const factoryInstalled = !probe.state().slots.some(s => s.state === "confirmed" || s.state === "trial")
+        const factoryInstalled = !storeState(probe).slots.some(s => s.state === "confirmed" || s.state === "trial")
         if (factoryInstalled) {
             await d.install()
             view.line(`flash: factory-installed ${o.from} (${factory.length} bytes, generated)`)
@@ -186,7 +187,7 @@ export async function runModem(o: SimOptions, view: View): Promise<ModemSummary 
         // the outcome, from the flash as a bootloader reads it: no emulator to ask
         const s = d.newStore()
         await s.mount()
-        const st = s.state()
+        const st = storeState(s)
         const running = st.active >= 0 ? st.slots[st.active] : null
         const image = running ? await s.read(st.active, 0, running.size) : Buffer.alloc(0)
         const healthy = !!running && running.state === "confirmed"

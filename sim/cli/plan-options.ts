@@ -14,7 +14,7 @@ import { consentLater, consentNow } from "../../src/sota/consent"
 import { ConsentGate } from "../../src/sota/consent-gate"
 import { OutcomeReporter } from "../../src/sota/outcomes"
 import { decodeOutcome } from "../../src/sota/outcome"
-import { ImageStore } from "../../src/flash/image-store"
+import { ImageStore, storeState } from "../../src/flash/image-store"
 import { OutcomeKeeper } from "../../src/flash/outcome-keeper"
 import { makeImage, PRODUCT, SECTOR } from "../device/device"
 import { DATA_NAME, DATA_SLOT_SECTORS } from "../../src/simulator/profiles/components"
@@ -188,7 +188,7 @@ export async function componentSummaries(d: SimDevice, p: PlanOptions, program: 
         await s.mount()
         const o = decodeOutcome(s.outcomes!.last())
         if (!o) {
-            const st = s.state()
+            const st = storeState(s)
             out.push({ name, from: st.active >= 0 ? st.slots[st.active].version : null, to: null, result: "none", reason: null, code: null })
             continue
         }

@@ -3,7 +3,7 @@
 // force (the store's own mount), through the NOR model's peek(), which neither counts as a flash
 // operation nor minds the power: watching never moves a fault (cut@op=N) or touches the device.
 import type { Flash } from "../../src/flash/flash"
-import { ImageStore } from "../../src/flash/image-store"
+import { ImageStore, storeState } from "../../src/flash/image-store"
 import { scanSector } from "../../src/flash/meta-log"
 import type { StoreLayout } from "../../src/flash/store-config"
 import { decodeProgress, decodeState, REC_PROGRESS, REC_STATE, SlotInfo } from "../../src/flash/store-records"
@@ -110,7 +110,7 @@ export async function readStore(p: Peekable, layout: StoreLayout, newest = 8): P
         view.records = records.slice(0, newest)
         const store = new ImageStore(flash, layout, { yielder: noYield, yieldEvery: 1 << 30 })
         await store.mount()
-        const st = store.state()
+        const st = storeState(store)
         view.slots = st.slots.map((s, i) => ({
             slot: i,
             state: s.state,

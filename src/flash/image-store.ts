@@ -29,7 +29,7 @@ import { StepBudget } from "../lib/step-budget"
 
 /**
  * The store for block downloads (the boards'): everything but a rebuild's openImage/writeImage
- * and state(), which ImageStore (below) adds. Split because every method of a class is compiled into every
+ * and storeState() (below). Split because every method of a class is compiled into every
  * image that uses the class: a board without a rebuilder is ~300 B of bytecode smaller this way.
  */
 export class BlockImageStore implements UpgradeStore {
@@ -46,7 +46,7 @@ export class BlockImageStore implements UpgradeStore {
     /**
      * The metadata log; `log.erases` are the sector erases done by this store object (wear figures).
      * (No slotInfo/activeSlot/metaErases methods: every method of a class is compiled into every
-     * image that has the class, and only the simulator and tests read these: state() and log do.)
+     * image that has the class, and only the simulator and tests read these: storeState() and log do.)
      */
     readonly log: MetaLog
     budget: StepBudget
@@ -499,15 +499,9 @@ async function slotCheck(store: BlockImageStore, st: StoreState, slot: number, c
 
 /**
  * The store with the rebuild path too (a delta or compressed package rebuilt into the receiving
- * slot by src/sota/rebuild.ts) and state(): the simulator's, the library's, the tests'.
+ * slot by src/sota/rebuild.ts); storeState() (at the end) gives the state to the simulator, the library, the tests..
  */
 export class ImageStore extends BlockImageStore {
-    /** A copy of the state in force (the simulator's views, tests). */
-    state(): StoreState {
-        mounted(this)
-        return cloneState(this.st)
-    }
-
     /**
      * A rebuild: the agent writes the image itself (writeImage), from `from` (0, or resumePoint()),
      * and saves the journal on multiples of the returned interval (whole sectors).
@@ -536,4 +530,10 @@ export class ImageStore extends BlockImageStore {
         }
         await writeSlot(this.flash, this.budget, this.blankFrom, this.layout.slotAddress[t], this.layout.slotSize, offset, b, this)
     }
+}
+
+/** A copy of the state in force (the simulator's views, tests): a function, not a method, so no firmware image carries it. */
+export function storeState(store: ImageStore): StoreState {
+    mounted(store)
+    return cloneState(store.st)
 }

@@ -82,27 +82,28 @@ function isOta(e: QiotEvent) {
 }
 
 export class Download {
-    private d: SotaDeps
-    private reader: PieceReader
-    private offer: OtaOffer
-    private stage = Stage.AwaitStart
+    // the fields are internal (read by the module functions below, which cost less bytecode than methods)
+    d: SotaDeps
+    reader: PieceReader
+    offer: OtaOffer
+    stage = Stage.AwaitStart
     /** What should have produced the awaited event: repeated once when the module goes quiet. */
-    private lastAction = OtaAction.Accept
-    private stalls = 0
+    lastAction = OtaAction.Accept
+    stalls = 0
     /** When the awaited event is overdue: set by what should produce it, not moved by events that change nothing (a 10702 repeated forever). */
-    private deadline: number // set by run()'s first act(), before it is read
+    deadline: number // set by run()'s first act(), before it is read
     // unset (undefined) until the 10701: no initialiser (each costs ~6 B of constructor bytecode)
-    private start: OtaStart
-    private digests: DigestSet
+    start: OtaStart
+    digests: DigestSet
     /** The length of the last piece that was not the last one: the module's buffer (pieces are consecutive). */
-    private pieceLen: number // set before the "next piece" that makes stalled() read it
+    pieceLen: number // set before the "next piece" that makes stalled() read it
     /** The package's rebuild (a delta, a compressed image, or a new receive whose first byte will tell); unset or null: the store takes the blocks. */
-    private rebuild: Rebuild
+    rebuild: Rebuild
 
     /** A data component (components.ts): written as it comes, activated by the engine after the application's check. */
-    private data: boolean
+    data: boolean
     /** The engine activates (a data component, or a program whose activation may wait): not run() at the 10704. */
-    private hold: boolean
+    hold: boolean
 
     /** `mode`: 0 the program, activated at its 10704; 1 the program, activated by the engine; 2 a data component. */
     constructor(d: SotaDeps, reader: PieceReader, offer: OtaOffer, mode: number) {
@@ -115,13 +116,13 @@ export class Download {
 
     /** Accept the plan (the store has its write-ahead record) and run it to activation. */
     async run(): Promise<void> {
-        await this.act(OtaAction.Accept)
+        await act(this, OtaAction.Accept)
         while (true) {
             // at least every 3 s: a piece is probed for while it is awaited
             const e = await this.d.inbox.next(isOta, Math.max(1, Math.min(3000, this.deadline - ds.millis())))
             if (!e) {
-                if (await this.stalled()) break
-            } else if (e.type === EVT_MODULE_RESTART) await this.recoverModule()
+                if (await stalled(this)) break
+            } else if (e.type === EVT_MODULE_RESTART) await recoverModule(this)
             else if (e.code === OTA_FAILED) throw new SotaError("platform-failed", "the platform failed the plan (10706)")
             else if (e.code === OTA_OFFER) {
                 // 10700 again (after a module restart or our own request): the same plan goes on
@@ -129,11 +130,11 @@ export class Download {
                 const again = parseOffer(e)
                 if (again && again.target === this.offer.target && again.size === this.offer.size) {
                     this.stage = Stage.AwaitStart
-                    await this.act(OtaAction.Accept)
+                    await act(this, OtaAction.Accept)
                 }
-            } else if (e.code === OTA_START) await this.started(e)
-            else if (e.code === OTA_PIECE && !this.start) await this.restart()
-            else if (e.code === OTA_PIECE && this.stage !== Stage.AwaitInstall) await this.pieceReady(parsePiece(e))
+            } else if (e.code === OTA_START) await started(this, e)
+            else if (e.code === OTA_PIECE && !this.start) await restart(this)
+            else if (e.code === OTA_PIECE && this.stage !== Stage.AwaitInstall) await pieceReady(this, parsePiece(e))
             else if (e.code === OTA_UPDATING && this.stage === Stage.AwaitInstall) break
         }
         // AwaitInstall's 10704 (or a lost one presumed, stalled()): the verified slot boots next, on trial
@@ -146,210 +147,210 @@ export class Download {
             throw storeFailure(err)
         }
     }
+}
 
-    private async act(action: OtaAction) {
-        await planAction(this.d.at, action, orDefault(this.d.cfg.blockRetries, 3))
-        this.lastAction = action
-        this.rearm()
-    }
+async function act(dl: Download, action: OtaAction) {
+    await planAction(dl.d.at, action, orDefault(dl.d.cfg.blockRetries, 3))
+    dl.lastAction = action
+    rearm(dl)
+}
 
-    /** The awaited event is due within the stage's timeout from now. */
-    private rearm() {
-        const cfg = this.d.cfg
-        this.deadline = ds.millis() + (this.stage === Stage.AwaitPiece ? orDefault(cfg.pieceTimeoutMs, 120000) : orDefault(cfg.eventTimeoutMs, 20000))
-    }
+/** The awaited event is due within the stage's timeout from now. */
+function rearm(dl: Download) {
+    const cfg = dl.d.cfg
+    dl.deadline = ds.millis() + (dl.stage === Stage.AwaitPiece ? orDefault(cfg.pieceTimeoutMs, 120000) : orDefault(cfg.eventTimeoutMs, 20000))
+}
 
-    /**
-     * Silence: repeat what should have produced the event, then ask for the plan again; the
-     * journal makes any repeat cheap. True when a lost 10704 is presumed: the image is verified
-     * and the module took "all read", so the install goes ahead rather than stranding the image
-     * (the version report after the reboot tells the platform).
-     */
-    private async stalled(): Promise<boolean> {
-        const d = this.d
-        if (this.stage === Stage.AwaitPiece) {
-            // the module may hold the piece and its 10703 was lost (a cloud fetch takes long: ask
-            // every few seconds). After "next piece" a repeated =2 would move it past that piece.
-            const next = (this.rebuild || d.store).nextOffset()
-            const after = this.lastAction === OtaAction.NextPiece
-            // whether the module holds the byte there: a one-byte read answers with data, not ERROR (no piece there yet)
-            let holds = true
-            try {
-                await readBlock(d.at, after ? next : 0, 1, this.reader.opts)
-            } catch (err) {
-                if (!(err instanceof AtError)) throw err
-                holds = false
-            }
-            if (holds) {
-                if (!after) return await this.restart()
-                const total = this.start.length
-                await this.pieceReady({ total, start: next, length: Math.min(this.pieceLen, total - next) } as OtaPiece)
-                return false
-            }
-        }
-        if (ds.millis() < this.deadline) return false
-        this.stalls++
-        if (this.stage === Stage.AwaitInstall && this.stalls > 1) return true
-        if (this.stalls > orDefault(d.cfg.stallRetries, 3)) {
-            const awaited = this.stage === Stage.AwaitStart ? OTA_START : this.stage === Stage.AwaitPiece ? OTA_PIECE : OTA_UPDATING
-            throw new SotaError("timeout", `no event ${awaited}`)
-        }
-        // still no 10701 after the accept was repeated: the module is past the offer and its 10701 lost
-        if (this.stalls > 1) return this.stage === Stage.AwaitStart ? await this.restart() : await this.ask()
-        // an accept the module refuses: it is past the offer, and the 10701 was lost
-        if (!(await tryPlanAction(d.at, this.lastAction)) && this.stage === Stage.AwaitStart) return await this.restart()
-        this.rearm()
-        return false
-    }
-
-    /**
-     * The module is downloading but its 10701 (the digests) or its first 10703 (the piece's length)
-     * was lost: only a new start sends it again, so end this attempt (its 10706 ends the attempt, not the plan) and ask for the plan;
-     * the journal keeps what is already held.
-     */
-    private async restart(): Promise<boolean> {
-        if (++this.stalls > orDefault(this.d.cfg.stallRetries, 3)) throw new SotaError("timeout", "no event 10701")
-        await this.d.endPlan()
-        this.stage = Stage.AwaitStart
-        return await this.ask()
-    }
-
-    /** AT+QIOTOTAREQ: a 10700 is due within the offer timeout (the same plan goes on from it). */
-    private async ask(): Promise<boolean> {
-        await requestPlan(this.d.at, requestSha(this.d.cfg))
-        this.deadline = ds.millis() + orDefault(this.d.cfg.offerTimeoutMs, 10000)
-        return false
-    }
-
-    /** The module restarted or the line dropped: bring it back, then it re-sends what it holds. */
-    private async recoverModule() {
-        // the registration drops queued events: a 10706 already here is the reason, not the failed read
-        if (this.d.inbox.has(isPlanFailed)) throw new SotaError("platform-failed", "the platform failed the plan (10706)")
-        this.d.stats.moduleRestarts++
-        this.d.progress("recovering", "", 0, 0)
-        const why = await this.d.reconnect()
-        if (why) throw new SotaError("connection-lost", why)
-        this.rearm()
-    }
-
-    /** 10701: a new receive, or the resumption of the one the journal describes. */
-    private async started(e: QiotEvent) {
-        const start = parseStart(e)
-        if (!start || start.component !== this.offer.component || start.length !== this.offer.size)
-            throw new SotaError("bad-plan", "10701 does not match the plan")
-        if (start.length > this.d.store.slotSize) throw new SotaError("too-large", `${start.length} bytes`)
-        // asked for, it is required: an image must not activate on MD5 alone because a module left it out
-        if (requestSha(this.d.cfg) && start.sha256 === "") throw new SotaError("bad-plan", "SHA-256 asked for (AT+QIOTOTAREQ=1), not in 10701")
-        // a repeated 10701 (the module re-sends it after a restart) goes on from where the reader is;
-        // otherwise open the receive (inlined: one caller)
-        if (!this.start || this.start.md5 !== start.md5 || this.start.length !== start.length) {
-            this.start = start
-            const cfg = this.d.cfg
-            const opts = { sha256: start.sha256.length > 0, crc32: true, budget: new StepBudget(64, cfg.yielder) }
-            const store = this.d.store
-            let digests: DigestSet = null
-            let kind = PackageKind.Full
-            let from = 0
-            this.rebuild = null
-            // data is written as it comes: no delta or compressed package, no program signature
-            const rb = this.data ? null : cfg.rebuilder
-            try {
-                const j = store.journal()
-                // "" md5 when only the write-ahead record exists: nothing to resume
-                if (j && j.version === this.offer.target && j.total === start.length && j.md5 === start.md5 && j.sha256 === (start.sha256 || j.sha256)) {
-                    from = store.resumePoint()
-                    const m = j.midstate
-                    // a rebuild resumes from its applier's state with the digests saved beside it
-                    // (rebuild.ts); a journal without them (an older firmware's) starts over
-                    if (from > 0 && m[0] === REBUILD_TAG) {
-                        kind = m[1] === PackageKind.Delta ? PackageKind.Delta : PackageKind.Compressed
-                        if (rb) digests = DigestSet.restore(m.slice(2, 63), opts)
-                    } else if (from > 0) {
-                        digests = DigestSet.restore(j.midstate, opts)
-                        if (digests && digests.md5.length === from) store.openBlocks(from, digests)
-                        else digests = null
-                    }
-                }
-                if (!digests) {
-                    await store.startReceive({ version: this.offer.target, size: start.length, md5: start.md5, sha256: start.sha256 || undefined })
-                    digests = new DigestSet(opts)
-                    from = 0
-                    // a package without a source is told by its first byte (rebuilder.ts)
-                    kind = this.offer.source.length > 0 ? PackageKind.Delta : PackageKind.Full
-                    if (!rb) store.openBlocks(0, digests)
-                }
-                if (rb && (kind !== PackageKind.Full || from === 0))
-                    this.rebuild = rb.open(store, kind, digests, from, cfg.yielder, this.d.stats)
-            } catch (err) {
-                throw storeFailure(err)
-            }
-            this.digests = digests
-            // the package offset the download goes on from (the rebuild's, or the store's blocks')
-            const next = (this.rebuild || store).nextOffset()
-            this.d.stats.resumedAt = next
-            this.d.stats.packageKind = kind
-            // the module's largest block (AT+QIOTOTARD=?): a module that cannot say gets the default, not a failed plan
-            let max = -1
-            try {
-                max = await maxBlock(this.d.at)
-            } catch (err) {
-                if (!(err instanceof AtError)) throw err
-            }
-            this.reader.fit(max, this.offer.target, start.length)
-            this.d.progress("downloading", this.offer.target, next, start.length)
-        }
-        this.stage = Stage.AwaitPiece
-        this.rearm()
-    }
-
-    /** 10703: read the piece; then the next one, or verify and tell the module it is all read. */
-    private async pieceReady(piece: OtaPiece) {
-        if (!piece || piece.total !== this.start.length) throw new SotaError("bad-plan", "malformed 10703")
-        this.stalls = 0
-        this.stage = Stage.AwaitPiece
-        if (!(await this.reader.read(piece, this.rebuild || this.d.store))) {
-            await this.recoverModule()
-            return
-        }
-        if (piece.start + piece.length < piece.total) {
-            this.pieceLen = piece.length
-            await this.act(OtaAction.NextPiece)
-            return
-        }
-        // all bytes are in: compare the digests with the plan's; a rebuilt image must be whole and
-        // pass its own checks (SHA-256 TLV, the plan's version); then the store checks the slot
-        // (inlined: one caller)
-        const s = this.start
-        const d = this.d
-        d.progress("verifying", this.offer.target, s.length, s.length)
-        const v = this.digests.finish()
-        let reason: SotaReason = null
-        let detail = `verification of ${s.length} bytes`
-        if (v.length !== s.length) reason = "bad-plan"
-        else if (v.md5 !== s.md5) reason = "md5-mismatch"
-        else if (s.sha256 && v.sha256 !== s.sha256) reason = "sha256-mismatch"
-        else if (d.cfg.checkCrc && s.crc >= 0 && v.crc32 !== s.crc) reason = "crc-mismatch"
-        let size = -1
+/**
+ * Silence: repeat what should have produced the event, then ask for the plan again; the
+ * journal makes any repeat cheap. True when a lost 10704 is presumed: the image is verified
+ * and the module took "all read", so the install goes ahead rather than stranding the image
+ * (the version report after the reboot tells the platform).
+ */
+async function stalled(dl: Download): Promise<boolean> {
+    const d = dl.d
+    if (dl.stage === Stage.AwaitPiece) {
+        // the module may hold the piece and its 10703 was lost (a cloud fetch takes long: ask
+        // every few seconds). After "next piece" a repeated =2 would move it past that piece.
+        const next = (dl.rebuild || d.store).nextOffset()
+        const after = dl.lastAction === OtaAction.NextPiece
+        // whether the module holds the byte there: a one-byte read answers with data, not ERROR (no piece there yet)
+        let holds = true
         try {
-            if (!reason && this.rebuild) size = await this.rebuild.finish()
-            // the signature and the security counter, before the slot can be marked ready
-            if (!reason && !this.data && d.cfg.signatures) await d.cfg.signatures.check(d.store, size >= 0 ? size : s.length, d.cfg.yielder)
+            await readBlock(d.at, after ? next : 0, 1, dl.reader.opts)
         } catch (err) {
-            if (!(err instanceof SotaError)) throw err
-            detail = err.message
-            reason = err.reason
+            if (!(err instanceof AtError)) throw err
+            holds = false
         }
-        try {
-            // a mismatch leaves nothing bootable behind: the slot is marked bad either way
-            if (reason) await d.store.markBad()
-            else if (size >= 0) await d.store.markReady(undefined, size)
-            else await d.store.markReady(v.crc32)
-        } catch (err) {
-            if (!(err instanceof StoreError)) throw err
-            if (!reason) reason = err.reason === "flash-mismatch" ? "flash-mismatch" : "flash-error"
+        if (holds) {
+            if (!after) return await restart(dl)
+            const total = dl.start.length
+            await pieceReady(dl, { total, start: next, length: Math.min(dl.pieceLen, total - next) } as OtaPiece)
+            return false
         }
-        if (reason) throw new SotaError(reason, detail)
-        this.stage = Stage.AwaitInstall
-        await this.act(OtaAction.Installing)
     }
+    if (ds.millis() < dl.deadline) return false
+    dl.stalls++
+    if (dl.stage === Stage.AwaitInstall && dl.stalls > 1) return true
+    if (dl.stalls > orDefault(d.cfg.stallRetries, 3)) {
+        const awaited = dl.stage === Stage.AwaitStart ? OTA_START : dl.stage === Stage.AwaitPiece ? OTA_PIECE : OTA_UPDATING
+        throw new SotaError("timeout", `no event ${awaited}`)
+    }
+    // still no 10701 after the accept was repeated: the module is past the offer and its 10701 lost
+    if (dl.stalls > 1) return dl.stage === Stage.AwaitStart ? await restart(dl) : await ask(dl)
+    // an accept the module refuses: it is past the offer, and the 10701 was lost
+    if (!(await tryPlanAction(d.at, dl.lastAction)) && dl.stage === Stage.AwaitStart) return await restart(dl)
+    rearm(dl)
+    return false
+}
+
+/**
+ * The module is downloading but its 10701 (the digests) or its first 10703 (the piece's length)
+ * was lost: only a new start sends it again, so end this attempt (its 10706 ends the attempt, not the plan) and ask for the plan;
+ * the journal keeps what is already held.
+ */
+async function restart(dl: Download): Promise<boolean> {
+    if (++dl.stalls > orDefault(dl.d.cfg.stallRetries, 3)) throw new SotaError("timeout", "no event 10701")
+    await dl.d.endPlan()
+    dl.stage = Stage.AwaitStart
+    return await ask(dl)
+}
+
+/** AT+QIOTOTAREQ: a 10700 is due within the offer timeout (the same plan goes on from it). */
+async function ask(dl: Download): Promise<boolean> {
+    await requestPlan(dl.d.at, requestSha(dl.d.cfg))
+    dl.deadline = ds.millis() + orDefault(dl.d.cfg.offerTimeoutMs, 10000)
+    return false
+}
+
+/** The module restarted or the line dropped: bring it back, then it re-sends what it holds. */
+async function recoverModule(dl: Download) {
+    // the registration drops queued events: a 10706 already here is the reason, not the failed read
+    if (dl.d.inbox.has(isPlanFailed)) throw new SotaError("platform-failed", "the platform failed the plan (10706)")
+    dl.d.stats.moduleRestarts++
+    dl.d.progress("recovering", "", 0, 0)
+    const why = await dl.d.reconnect()
+    if (why) throw new SotaError("connection-lost", why)
+    rearm(dl)
+}
+
+/** 10701: a new receive, or the resumption of the one the journal describes. */
+async function started(dl: Download, e: QiotEvent) {
+    const start = parseStart(e)
+    if (!start || start.component !== dl.offer.component || start.length !== dl.offer.size)
+        throw new SotaError("bad-plan", "10701 does not match the plan")
+    if (start.length > dl.d.store.slotSize) throw new SotaError("too-large", `${start.length} bytes`)
+    // asked for, it is required: an image must not activate on MD5 alone because a module left it out
+    if (requestSha(dl.d.cfg) && start.sha256 === "") throw new SotaError("bad-plan", "SHA-256 asked for (AT+QIOTOTAREQ=1), not in 10701")
+    // a repeated 10701 (the module re-sends it after a restart) goes on from where the reader is;
+    // otherwise open the receive (inlined: one caller)
+    if (!dl.start || dl.start.md5 !== start.md5 || dl.start.length !== start.length) {
+        dl.start = start
+        const cfg = dl.d.cfg
+        const opts = { sha256: start.sha256.length > 0, crc32: true, budget: new StepBudget(64, cfg.yielder) }
+        const store = dl.d.store
+        let digests: DigestSet = null
+        let kind = PackageKind.Full
+        let from = 0
+        dl.rebuild = null
+        // data is written as it comes: no delta or compressed package, no program signature
+        const rb = dl.data ? null : cfg.rebuilder
+        try {
+            const j = store.journal()
+            // "" md5 when only the write-ahead record exists: nothing to resume
+            if (j && j.version === dl.offer.target && j.total === start.length && j.md5 === start.md5 && j.sha256 === (start.sha256 || j.sha256)) {
+                from = store.resumePoint()
+                const m = j.midstate
+                // a rebuild resumes from its applier's state with the digests saved beside it
+                // (rebuild.ts); a journal without them (an older firmware's) starts over
+                if (from > 0 && m[0] === REBUILD_TAG) {
+                    kind = m[1] === PackageKind.Delta ? PackageKind.Delta : PackageKind.Compressed
+                    if (rb) digests = DigestSet.restore(m.slice(2, 63), opts)
+                } else if (from > 0) {
+                    digests = DigestSet.restore(j.midstate, opts)
+                    if (digests && digests.md5.length === from) store.openBlocks(from, digests)
+                    else digests = null
+                }
+            }
+            if (!digests) {
+                await store.startReceive({ version: dl.offer.target, size: start.length, md5: start.md5, sha256: start.sha256 || undefined })
+                digests = new DigestSet(opts)
+                from = 0
+                // a package without a source is told by its first byte (rebuilder.ts)
+                kind = dl.offer.source.length > 0 ? PackageKind.Delta : PackageKind.Full
+                if (!rb) store.openBlocks(0, digests)
+            }
+            if (rb && (kind !== PackageKind.Full || from === 0))
+                dl.rebuild = rb.open(store, kind, digests, from, cfg.yielder, dl.d.stats)
+        } catch (err) {
+            throw storeFailure(err)
+        }
+        dl.digests = digests
+        // the package offset the download goes on from (the rebuild's, or the store's blocks')
+        const next = (dl.rebuild || store).nextOffset()
+        dl.d.stats.resumedAt = next
+        dl.d.stats.packageKind = kind
+        // the module's largest block (AT+QIOTOTARD=?): a module that cannot say gets the default, not a failed plan
+        let max = -1
+        try {
+            max = await maxBlock(dl.d.at)
+        } catch (err) {
+            if (!(err instanceof AtError)) throw err
+        }
+        dl.reader.fit(max, dl.offer.target, start.length)
+        dl.d.progress("downloading", dl.offer.target, next, start.length)
+    }
+    dl.stage = Stage.AwaitPiece
+    rearm(dl)
+}
+
+/** 10703: read the piece; then the next one, or verify and tell the module it is all read. */
+async function pieceReady(dl: Download, piece: OtaPiece) {
+    if (!piece || piece.total !== dl.start.length) throw new SotaError("bad-plan", "malformed 10703")
+    dl.stalls = 0
+    dl.stage = Stage.AwaitPiece
+    if (!(await dl.reader.read(piece, dl.rebuild || dl.d.store))) {
+        await recoverModule(dl)
+        return
+    }
+    if (piece.start + piece.length < piece.total) {
+        dl.pieceLen = piece.length
+        await act(dl, OtaAction.NextPiece)
+        return
+    }
+    // all bytes are in: compare the digests with the plan's; a rebuilt image must be whole and
+    // pass its own checks (SHA-256 TLV, the plan's version); then the store checks the slot
+    // (inlined: one caller)
+    const s = dl.start
+    const d = dl.d
+    d.progress("verifying", dl.offer.target, s.length, s.length)
+    const v = dl.digests.finish()
+    let reason: SotaReason = null
+    let detail = `verification of ${s.length} bytes`
+    if (v.length !== s.length) reason = "bad-plan"
+    else if (v.md5 !== s.md5) reason = "md5-mismatch"
+    else if (s.sha256 && v.sha256 !== s.sha256) reason = "sha256-mismatch"
+    else if (d.cfg.checkCrc && s.crc >= 0 && v.crc32 !== s.crc) reason = "crc-mismatch"
+    let size = -1
+    try {
+        if (!reason && dl.rebuild) size = await dl.rebuild.finish()
+        // the signature and the security counter, before the slot can be marked ready
+        if (!reason && !dl.data && d.cfg.signatures) await d.cfg.signatures.check(d.store, size >= 0 ? size : s.length, d.cfg.yielder)
+    } catch (err) {
+        if (!(err instanceof SotaError)) throw err
+        detail = err.message
+        reason = err.reason
+    }
+    try {
+        // a mismatch leaves nothing bootable behind: the slot is marked bad either way
+        if (reason) await d.store.markBad()
+        else if (size >= 0) await d.store.markReady(undefined, size)
+        else await d.store.markReady(v.crc32)
+    } catch (err) {
+        if (!(err instanceof StoreError)) throw err
+        if (!reason) reason = err.reason === "flash-mismatch" ? "flash-mismatch" : "flash-error"
+    }
+    if (reason) throw new SotaError(reason, detail)
+    dl.stage = Stage.AwaitInstall
+    await act(dl, OtaAction.Installing)
 }

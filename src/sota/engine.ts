@@ -83,6 +83,7 @@ function planResult(result: PlanResultKind, reason: SotaReason, detail: string, 
 }
 
 export class SotaEngine implements SotaDeps {
+    // the fields are internal (read by the module functions at the end, which cost less bytecode than methods)
     readonly at: AtClient
     readonly inbox: EventInbox
     /** The selected component's store: the program's, or a data component's while its plan runs. */
@@ -91,15 +92,15 @@ export class SotaEngine implements SotaDeps {
     readonly stats: SotaStats = { bytesRead: 0, blocks: 0, blockRetries: 0, checkpoints: 0, moduleRestarts: 0, resumedAt: 0, packageKind: 0 }
     running = ""
     /** The running version has been reported to the module since this start. */
-    private reported = false
-    private platform: SotaPlatform
-    private listeners: ((p: SotaProgress) => void)[] = []
+    reported = false
+    platform: SotaPlatform
+    listeners: ((p: SotaProgress) => void)[] = []
     /** Made once: its two block buffers live as long as the agent (no 2 KB churn per plan). */
-    private reader: PieceReader
+    reader: PieceReader
     /** The program's store (the component `cfg.component`). */
-    private program: UpgradeStore
+    program: UpgradeStore
     /** When serve() asks for a plan by itself (ds.millis(); 0: none): a consent's "later until T". */
-    private askAt = 0
+    askAt = 0
 
     constructor(at: AtClient, store: UpgradeStore, platform: SotaPlatform, config: SotaConfig) {
         this.at = at
@@ -160,7 +161,7 @@ export class SotaEngine implements SotaDeps {
                     await this.store.reject(BadWhy.VersionMismatch)
                     this.progress("rolled-back", boot.version, 0, 0, "version-mismatch", detail)
                     res.trial = "rolled-back"
-                    await this.reboot()
+                    await reboot(this)
                     return res
                 }
                 this.progress("fault", "", 0, 0, "version-mismatch", detail)
@@ -177,7 +178,7 @@ export class SotaEngine implements SotaDeps {
                     await this.store.reject()
                     this.progress("rolled-back", "", 0, 0, "self-test-failed", "self-test failed; back to the confirmed image")
                     res.trial = "rolled-back"
-                    await this.reboot()
+                    await reboot(this)
                     return res
                 }
                 // persisted before anything reports success (aws#506); the security counter rises only here
@@ -187,7 +188,7 @@ export class SotaEngine implements SotaDeps {
                 this.progress("confirmed", "", 0, 0)
             }
             this.inbox.clear()
-            await this.reportVersion()
+            await reportVersion(this)
             // one test of `reported` for the steps that need it (each `&&` costs ~15 B of jumps)
             if (this.reported) {
                 if (boot.trial || boot.rolledBack) {
@@ -217,28 +218,6 @@ export class SotaEngine implements SotaDeps {
         return await recover(this.at, this.inbox, orDefault(this.cfg.registerTimeoutMs, 30000), orDefault(this.cfg.restartTimeoutMs, 30000))
     }
 
-    /**
-     * AT+QIOTMCUVER with retries. A start-up does not fail on it (the image is confirmed by
-     * then); checkForUpdate() reports first if it is still owed, since plans depend on it.
-     */
-    private async reportVersion() {
-        const retries = orDefault(this.cfg.blockRetries, 3)
-        for (let attempt = 0; !this.reported; attempt++) {
-            try {
-                await reportMcuVersion(this.at, this.cfg.component, this.running)
-                this.reported = true
-            } catch (err) {
-                if (!(err instanceof AtError) || attempt >= retries) return
-                await ds.sleep(1000)
-            }
-        }
-    }
-
-    private async reboot() {
-        this.progress("rebooting", "", 0, 0)
-        await this.platform.reboot()
-    }
-
     // ---------------------------------------------------------------- plans
 
     /** Ask the platform for a plan and carry it out (or resume an interrupted one). */
@@ -246,7 +225,7 @@ export class SotaEngine implements SotaDeps {
         this.store = this.program
         try {
             if (!this.reported) {
-                await this.reportVersion()
+                await reportVersion(this)
                 if (!this.reported) throw new SotaError("module-error", "the running version could not be reported")
             }
             this.progress("requesting", "", 0, 0)
@@ -274,7 +253,7 @@ export class SotaEngine implements SotaDeps {
             if (!e) return planResult("no-plan", null, "", "")
             const offer = parseOffer(e)
             e = null // a frame keeps its locals alive: the event's line is not needed during the download
-            return await this.handleOffer(offer)
+            return await handleOffer(this, offer)
         } catch (err) {
             const reason = reasonOf(err)
             if (reason === null) throw err // not ours: a power cut or the platform's reboot unwinding
@@ -301,7 +280,7 @@ export class SotaEngine implements SotaDeps {
         }
         const offer = parseOffer(e)
         e = null // as in checkForUpdate()
-        return await this.handleOffer(offer)
+        return await handleOffer(this, offer)
     }
 
     /**
@@ -326,108 +305,130 @@ export class SotaEngine implements SotaDeps {
             if (!r) r = await this.checkForUpdate()
         }
     }
+}
 
-    /** A 10700 (null when it did not parse): refuse it, or accept it and download. */
-    private async handleOffer(offer: OtaOffer): Promise<PlanResult> {
-        // a 10705/10706 still queued predates this offer (e.g. the verdict on the version reported
-        // at start-up): it must not be taken for the outcome of this plan
-        this.inbox.discard(isVerdict)
-        if (!offer) return concluded(this, "failed", null, "bad-plan", "malformed 10700")
-        this.progress("offered", offer.target, 0, offer.size)
-        // the component the plan names: the program, or a data component with a store of its own
-        const comps = this.cfg.components
-        const data = comps && offer.component !== this.cfg.component ? comps.named(offer.component) : null
-        let component = this.cfg.component
-        let running = this.running
-        // checkForUpdate() selects the program's again
-        this.store = this.program
-        if (data) {
-            component = data.name
-            running = comps.versionOf(component)
-            this.store = data.store
-        }
-        const refused = await this.refusal(offer, component, running)
-        if (refused) return refused
-        const lock = this.cfg.lock || upgradeLock
-        if (!lock.tryAcquire("sota")) {
-            // the module is being upgraded: it cannot download a package now; the plan comes again
-            const busy = concluded(this, "refused", offer, "busy", `held by ${lock.holder()}`)
-            await ended(this, component, running, offer.target, "busy")
-            return busy
-        }
+/**
+ * AT+QIOTMCUVER with retries. A start-up does not fail on it (the image is confirmed by
+ * then); checkForUpdate() reports first if it is still owed, since plans depend on it.
+ */
+async function reportVersion(eng: SotaEngine) {
+    const retries = orDefault(eng.cfg.blockRetries, 3)
+    for (let attempt = 0; !eng.reported; attempt++) {
         try {
-            // write-ahead: the store records the accepted plan (version and size; the digests come
-            // with 10701) before the module is told yes. After a reset at any later instant the
-            // journal shows that the module may be in the middle of this plan, so checkForUpdate()
-            // can end and restart it. Resuming this plan, or a new receive:
-            const j = this.store.journal()
-            if (!(j && j.version === offer.target && j.total === offer.size)) {
-                try {
-                    await this.store.startReceive({ version: offer.target, size: offer.size })
-                } catch (err) {
-                    throw storeFailure(err)
-                }
-            }
-            // what ran before (also on a resume: a cut may have come before it): the confirm after the reboot makes this the success (outcomes.ts)
-            await ended(this, component, running, offer.target, "pending")
-            const gate = this.cfg.consent
-            await new Download(this, this.reader, offer, data ? 2 : gate ? 1 : 0).run()
-            if (data) {
-                await this.cfg.components.apply(this, data, offer.target)
-                await ended(this, component, running, offer.target, "")
-                return planResult("updated", null, "", offer.target)
-            }
-            if (gate) {
-                // download now, reboot later: an activation window, or the application's moment (the module waits for the version)
-                await gate.activation(this, offer.target)
-                await this.program.activate()
-            }
-            await this.reboot()
-            return planResult("rebooting", null, "", offer.target)
+            await reportMcuVersion(eng.at, eng.cfg.component, eng.running)
+            eng.reported = true
         } catch (err) {
-            const reason = reasonOf(err)
-            if (reason === null) throw err
-            if (reason !== "platform-failed") await tryPlanAction(this.at, OtaAction.Refuse) // tell the platform this attempt is over
-            await ended(this, component, running, offer.target, reason)
-            return concluded(this, "failed", offer, reason, errText(err))
-        } finally {
-            lock.release("sota")
+            if (!(err instanceof AtError) || attempt >= retries) return
+            await ds.sleep(1000)
         }
     }
+}
 
-    /**
-     * The policy's decision on an offer: null to go ahead, or the refusal, already sent to the
-     * module. A method of its own so that its objects are gone before the download starts.
-     */
-    private async refusal(offer: OtaOffer, component: string, running: string): Promise<PlanResult> {
-        let signal = NaN
-        try {
-            signal = csqToDbm(await csq(this.at))
-        } catch (err) {}
-        const decision = decidePlan(offer, {
-            component,
-            running,
-            allowDowngrade: this.store.allowDowngrade,
-            battery: await this.platform.battery(),
-            signal,
-            slotSize: this.store.slotSize,
-            failed: this.store.failedTrial(),
-            rebuilds: !!this.cfg.rebuilder && component === this.cfg.component,
-        })
-        // the application's say comes after the policy's (whose reasons win)
-        if (decision.accept) {
-            const gate = this.cfg.consent
-            if (!gate) return null
-            const v = await gate.decide(this, offer, running)
-            if (!v) return null
-            decision.reason = v.reason
-            decision.detail = v.detail
-            if (v.againMs >= 0) this.askAt = ds.millis() + v.againMs
-        }
-        await tryPlanAction(this.at, OtaAction.Refuse)
-        const refused = concluded(this, "refused", offer, decision.reason, decision.detail)
-        // a plan for a component this device does not have has no store to keep its outcome
-        if (decision.reason !== "not-our-component") await ended(this, component, running, offer.target, decision.reason)
-        return refused
+async function reboot(eng: SotaEngine) {
+    eng.progress("rebooting", "", 0, 0)
+    await eng.platform.reboot()
+}
+
+/** A 10700 (null when it did not parse): refuse it, or accept it and download. */
+async function handleOffer(eng: SotaEngine, offer: OtaOffer): Promise<PlanResult> {
+    // a 10705/10706 still queued predates this offer (e.g. the verdict on the version reported
+    // at start-up): it must not be taken for the outcome of this plan
+    eng.inbox.discard(isVerdict)
+    if (!offer) return concluded(eng, "failed", null, "bad-plan", "malformed 10700")
+    eng.progress("offered", offer.target, 0, offer.size)
+    // the component the plan names: the program, or a data component with a store of its own
+    const comps = eng.cfg.components
+    const data = comps && offer.component !== eng.cfg.component ? comps.named(offer.component) : null
+    let component = eng.cfg.component
+    let running = eng.running
+    // checkForUpdate() selects the program's again
+    eng.store = eng.program
+    if (data) {
+        component = data.name
+        running = comps.versionOf(component)
+        eng.store = data.store
     }
+    const refused = await refusal(eng, offer, component, running)
+    if (refused) return refused
+    const lock = eng.cfg.lock || upgradeLock
+    if (!lock.tryAcquire("sota")) {
+        // the module is being upgraded: it cannot download a package now; the plan comes again
+        const busy = concluded(eng, "refused", offer, "busy", `held by ${lock.holder()}`)
+        await ended(eng, component, running, offer.target, "busy")
+        return busy
+    }
+    try {
+        // write-ahead: the store records the accepted plan (version and size; the digests come
+        // with 10701) before the module is told yes. After a reset at any later instant the
+        // journal shows that the module may be in the middle of this plan, so checkForUpdate()
+        // can end and restart it. Resuming this plan, or a new receive:
+        const j = eng.store.journal()
+        if (!(j && j.version === offer.target && j.total === offer.size)) {
+            try {
+                await eng.store.startReceive({ version: offer.target, size: offer.size })
+            } catch (err) {
+                throw storeFailure(err)
+            }
+        }
+        // what ran before (also on a resume: a cut may have come before it): the confirm after the reboot makes this the success (outcomes.ts)
+        await ended(eng, component, running, offer.target, "pending")
+        const gate = eng.cfg.consent
+        await new Download(eng, eng.reader, offer, data ? 2 : gate ? 1 : 0).run()
+        if (data) {
+            await eng.cfg.components.apply(eng, data, offer.target)
+            await ended(eng, component, running, offer.target, "")
+            return planResult("updated", null, "", offer.target)
+        }
+        if (gate) {
+            // download now, reboot later: an activation window, or the application's moment (the module waits for the version)
+            await gate.activation(eng, offer.target)
+            await eng.program.activate()
+        }
+        await reboot(eng)
+        return planResult("rebooting", null, "", offer.target)
+    } catch (err) {
+        const reason = reasonOf(err)
+        if (reason === null) throw err
+        if (reason !== "platform-failed") await tryPlanAction(eng.at, OtaAction.Refuse) // tell the platform this attempt is over
+        await ended(eng, component, running, offer.target, reason)
+        return concluded(eng, "failed", offer, reason, errText(err))
+    } finally {
+        lock.release("sota")
+    }
+}
+
+/**
+ * The policy's decision on an offer: null to go ahead, or the refusal, already sent to the
+ * module. A method of its own so that its objects are gone before the download starts.
+ */
+async function refusal(eng: SotaEngine, offer: OtaOffer, component: string, running: string): Promise<PlanResult> {
+    let signal = NaN
+    try {
+        signal = csqToDbm(await csq(eng.at))
+    } catch (err) {}
+    const decision = decidePlan(offer, {
+        component,
+        running,
+        allowDowngrade: eng.store.allowDowngrade,
+        battery: await eng.platform.battery(),
+        signal,
+        slotSize: eng.store.slotSize,
+        failed: eng.store.failedTrial(),
+        rebuilds: !!eng.cfg.rebuilder && component === eng.cfg.component,
+    })
+    // the application's say comes after the policy's (whose reasons win)
+    if (decision.accept) {
+        const gate = eng.cfg.consent
+        if (!gate) return null
+        const v = await gate.decide(eng, offer, running)
+        if (!v) return null
+        decision.reason = v.reason
+        decision.detail = v.detail
+        if (v.againMs >= 0) eng.askAt = ds.millis() + v.againMs
+    }
+    await tryPlanAction(eng.at, OtaAction.Refuse)
+    const refused = concluded(eng, "refused", offer, decision.reason, decision.detail)
+    // a plan for a component this device does not have has no store to keep its outcome
+    if (decision.reason !== "not-our-component") await ended(eng, component, running, offer.target, decision.reason)
+    return refused
 }

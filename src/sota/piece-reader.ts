@@ -33,20 +33,21 @@ interface WriteJob {
 }
 
 export class PieceReader {
+    // the fields are internal (read by the module functions below, which cost less bytecode than methods)
     /** Bytes per AT+QIOTOTARD (set once the module's limit is known). */
     blockSize: number
-    private d: SotaDeps
+    d: SotaDeps
     /** Two block buffers: one is read into while the other is hashed and written. */
-    private blocks: Buffer[]
-    private cur = 0
-    private reply: BlockSink
+    blocks: Buffer[]
+    cur = 0
+    reply: BlockSink
     /** Every AT+QIOTOTARD=<start>,<length> (made once, not per read); also the download's one-byte probe (download.ts stalled()). */
     readonly opts: CommandOptions
-    private writeDone = new Signal()
-    private target = ""
-    private total = 0
+    writeDone = new Signal()
+    target = ""
+    total = 0
     /** Set by read() before any block is stored. */
-    private sink: BlockTarget
+    sink: BlockTarget
 
     constructor(d: SotaDeps) {
         this.d = d
@@ -98,7 +99,7 @@ export class PieceReader {
                     } catch (err) {
                         if (!(err instanceof AtError)) throw err
                         if (err.reason === "module-reboot" || err.reason === "link-lost") {
-                            await this.finishWrite(job)
+                            await finishWrite(this, job)
                             job = null
                             return false
                         }
@@ -110,7 +111,7 @@ export class PieceReader {
                     // on a plain UART a module that restarts mid-reply can have its RDY swallowed by the
                     // stalled payload: a module that is no longer registered has restarted
                     if (attempt === 0 && (await sessionLost(d.at))) {
-                        await this.finishWrite(job)
+                        await finishWrite(this, job)
                         job = null
                         return false
                     }
@@ -121,16 +122,16 @@ export class PieceReader {
                 d.stats.blocks++
                 readAt = off + n
                 // the previous block must be stored before this one (the store takes them in order)
-                await this.finishWrite(job)
+                await finishWrite(this, job)
                 if (d.cfg.pipeline === false) {
-                    await this.storeBlock(off, this.blocks[0], n)
+                    await storeBlock(this, off, this.blocks[0], n)
                     continue
                 }
-                job = this.startWrite(off, this.blocks[this.cur], n)
+                job = startWrite(this, off, this.blocks[this.cur], n)
                 this.cur = 1 - this.cur
             }
             // the last block's write too: its failure is this piece's, never swallowed
-            await this.finishWrite(job)
+            await finishWrite(this, job)
             job = null
         } finally {
             // never leave a write running behind an error: wait for it (its own failure, if any,
@@ -139,43 +140,42 @@ export class PieceReader {
         }
         return true
     }
+}
 
-    /** Hash and write a block in a background fiber. */
-    private startWrite(off: number, block: Buffer, n: number): WriteJob {
-        const job: WriteJob = { done: false, error: null }
-        const self = this
-        startFiber(async () => {
-            try {
-                await self.storeBlock(off, block, n)
-            } catch (err) {
-                job.error = err
-            }
-            job.done = true
-            self.writeDone.notify()
-        })
-        return job
-    }
-
-    /** Wait for a background write; rethrow its failure. */
-    private async finishWrite(job: WriteJob) {
-        if (!job) return
-        while (!job.done) await this.writeDone.wait(1000)
-        if (job.error) {
-            const e = job.error
-            job.error = null
-            throw e
-        }
-    }
-
-    /** A block to the target (which hashes it and checkpoints on sector boundaries); its failures become reasons. */
-    private async storeBlock(off: number, block: Buffer, n: number) {
-        const d = this.d
-        const sink = this.sink
+/** Hash and write a block in a background fiber. */
+function startWrite(r: PieceReader, off: number, block: Buffer, n: number): WriteJob {
+    const job: WriteJob = { done: false, error: null }
+    startFiber(async () => {
         try {
-            if (await sink.putBlock(off, block, n)) d.stats.checkpoints++
+            await storeBlock(r, off, block, n)
         } catch (err) {
-            throw storeFailure(err)
+            job.error = err
         }
-        d.progress("downloading", this.target, sink.nextOffset(), this.total)
+        job.done = true
+        r.writeDone.notify()
+    })
+    return job
+}
+
+/** Wait for a background write; rethrow its failure. */
+async function finishWrite(r: PieceReader, job: WriteJob) {
+    if (!job) return
+    while (!job.done) await r.writeDone.wait(1000)
+    if (job.error) {
+        const e = job.error
+        job.error = null
+        throw e
     }
+}
+
+/** A block to the target (which hashes it and checkpoints on sector boundaries); its failures become reasons. */
+async function storeBlock(r: PieceReader, off: number, block: Buffer, n: number) {
+    const d = r.d
+    const sink = r.sink
+    try {
+        if (await sink.putBlock(off, block, n)) d.stats.checkpoints++
+    } catch (err) {
+        throw storeFailure(err)
+    }
+    d.progress("downloading", r.target, sink.nextOffset(), r.total)
 }

@@ -42,7 +42,7 @@ const FIXED = 61
 export const MAX_MIDSTATE = FIXED + 63
 
 export class DigestSet {
-    /** Its length is the bytes hashed so far (read there: a length() method cost 16 B of descriptor and ~10 B of prototype table). */
+    /** Its `length` is the bytes hashed so far (read there: a method would cost bytecode in every image). */
     readonly md5: Md5 = new Md5()
     readonly sha: Sha256
     /** Internal (transferMidstate reads it): the CRC-32 so far. */

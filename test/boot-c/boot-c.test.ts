@@ -11,7 +11,7 @@ import { spawnSync } from "node:child_process"
 import { existsSync, readdirSync, readFileSync, statSync } from "node:fs"
 import { join } from "node:path"
 import { beforeAll, describe, expect, it } from "vitest"
-import { ImageStore } from "../../src/flash/image-store"
+import { ImageStore, storeState } from "../../src/flash/image-store"
 import type { StoreLayout } from "../../src/flash/store-config"
 import { StoreError } from "../../src/flash/store-port"
 import { encodeState } from "../../src/flash/store-records"
@@ -88,7 +88,7 @@ function flashWith(v: Vector, meta: Buffer): NorFlash {
 async function stateText(v: Vector, meta: Buffer): Promise<string> {
     const s = new ImageStore(flashWith(v, meta), layoutOf(v), FAST)
     await s.mount()
-    return encodeState(s.state()).toString("hex")
+    return encodeState(storeState(s)).toString("hex")
 }
 
 describe("the C boot stage and the TypeScript store", () => {

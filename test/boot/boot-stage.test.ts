@@ -15,6 +15,7 @@ import type { SimDevice } from "../../sim/device/device"
 import { firmwareImage, readIdentity } from "../../sim/boot/firmware-image"
 import { BadWhy } from "../../src/flash/store-port"
 import { imgtool, requireImgtool } from "../image/imgtool"
+import { storeState } from "../../src/flash/image-store"
 
 const root = new URL("../..", import.meta.url).pathname
 vi.setConfig({ testTimeout: 180_000 })
@@ -30,7 +31,7 @@ async function run(args: string[]) {
 async function outcome(d: SimDevice) {
     const st = d.newStore()
     await st.mount()
-    const state = st.state()
+    const state = storeState(st)
     const bad = state.slots.find(x => x.state === "bad")
     return bad ? { why: bad.why, version: bad.version, unreported: bad.unreported } : null
 }

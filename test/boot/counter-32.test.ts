@@ -13,7 +13,7 @@ import { createHash } from "node:crypto"
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs"
 import { tmpdir } from "node:os"
 import { join } from "node:path"
-import { ImageStore } from "../../src/flash/image-store"
+import { ImageStore, storeState } from "../../src/flash/image-store"
 import { BadWhy } from "../../src/flash/store-port"
 import { crc32 } from "../../src/lib/crc32"
 import { TRUSTED_KEYS } from "../../src/image/trusted-keys"
@@ -201,7 +201,7 @@ describe("a 32-bit security counter (imgtool's auto counters)", () => {
                     expect(cut, `${block}/${kind}/${op}`).toBe(true)
                     points++
                     for (let again = 0; again < 2; again++) {
-                        const st = (await mounted(f)).state()
+                        const st = storeState((await mounted(f)))
                         const pair = [st.slots[1].state, st.counter]
                         if (pair[0] === "confirmed") expect(pair, `${block}/${kind}/${op}`).toEqual(["confirmed", AUTO_1_0_0])
                         else expect(pair, `${block}/${kind}/${op}`).toEqual(["trial", 1])

@@ -5,7 +5,7 @@
 // a power cut at every point of the confirm leaves either (trial, old counter) or (confirmed, new
 // counter); records written before the counter existed read as 0; it is a u32 (counter-32.test.ts).
 import { describe, expect, it } from "vitest"
-import { ImageStore, runningSlot } from "../../src/flash/image-store"
+import { ImageStore, runningSlot, storeState } from "../../src/flash/image-store"
 import { BadWhy } from "../../src/flash/store-port"
 import { decodeState, encodeState, initialState } from "../../src/flash/store-records"
 import { PowerCut } from "../../sim/flash/nor-flash"
@@ -47,7 +47,7 @@ describe("the store's security counter", () => {
     it("a confirmed trial raises it, in the confirm's record; a lower counter never lowers it", async () => {
         const f = await trialOfV2()
         const s = await mounted(f)
-        expect(s.state().slots[runningSlot(s)].state).toBe("trial")
+        expect(storeState(s).slots[runningSlot(s)].state).toBe("trial")
         expect(s.securityCounter()).toBe(3) // booting the trial did not raise it
         expect(await s.confirm(7)).toBe(true)
         expect((await mounted(f)).securityCounter()).toBe(7)
@@ -64,7 +64,7 @@ describe("the store's security counter", () => {
         await mounted(f) // the trial boot: the program never confirms (a crash, a hang)
         const after = await mounted(f) // rolled back
         expect(runningSlot(after)).toBe(0)
-        expect(after.state().slots[1]).toMatchObject({ state: "bad", why: BadWhy.NotConfirmed })
+        expect(storeState(after).slots[1]).toMatchObject({ state: "bad", why: BadWhy.NotConfirmed })
         expect(after.securityCounter()).toBe(3)
     })
 
@@ -93,7 +93,7 @@ describe("the store's security counter", () => {
                 }
                 f.disarm()
                 f.powerOn()
-                const st = (await mounted(f, false)).state()
+                const st = storeState((await mounted(f, false)))
                 const slot = st.slots[1]
                 if (slot.state === "confirmed") expect(st.counter).toBe(9)
                 else {

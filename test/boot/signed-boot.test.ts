@@ -5,7 +5,7 @@
 // when a trial is confirmed, so a trial that rolls back still falls back to its older image, and
 // after a confirm the older image no longer passes.
 import { describe, expect, it, vi } from "vitest"
-import { ImageStore } from "../../src/flash/image-store"
+import { ImageStore, storeState } from "../../src/flash/image-store"
 import { BadWhy } from "../../src/flash/store-port"
 import { TRUSTED_KEYS } from "../../src/image/trusted-keys"
 import { runBootStage, imageSecurityCounter } from "../../sim/boot/boot-stage"
@@ -46,7 +46,7 @@ const stage = (d: { nor: NorFlash; layout: ReturnType<typeof layoutFor> }) => ru
 async function stateOf(d: { nor: NorFlash; layout: ReturnType<typeof layoutFor> }) {
     const s = new ImageStore(d.nor, d.layout, FAST)
     await s.mount()
-    return s.state()
+    return storeState(s)
 }
 
 describe("the boot stage with the compiled-in keys", () => {

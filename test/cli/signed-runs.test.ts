@@ -13,6 +13,7 @@ import { parseOptions } from "../../sim/cli/options"
 import { View } from "../../sim/cli/view"
 import { BadWhy } from "../../src/flash/store-port"
 import { validate } from "./schema"
+import { storeState } from "../../src/flash/image-store"
 
 const SCHEMA = JSON.parse(readFileSync(new URL("../../docs/summary.schema.json", import.meta.url), "utf8"))
 
@@ -54,7 +55,7 @@ describe("signed images in npm run sim (node engine)", () => {
             expect(d.flash.peek(d.layout.slotAddress[0], d.image1.length).equals(before)).toBe(true)
             const st = d.newStore()
             await st.mount()
-            expect(st.state().slots[1]).toMatchObject({ state: "bad", why: BadWhy.Download })
+            expect(storeState(st).slots[1]).toMatchObject({ state: "bad", why: BadWhy.Download })
             expect(d.boots).toBe(1) // refused before ready: no activation, no reboot into it
         }, 120_000)
 

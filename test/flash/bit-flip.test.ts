@@ -7,11 +7,12 @@ import { StepBudget } from "../../src/lib/step-budget"
 import { NorFlash } from "../../sim/flash/nor-flash"
 import { FLASH_SIZE, LAYOUT, SECTOR, midstateFor, newStore, receive } from "./fixtures"
 import { provisionV1, V2 } from "./harness"
+import { storeState } from "../../src/flash/image-store"
 
 async function view(nor: NorFlash) {
     const s = newStore(nor)
     await s.mount()
-    const state = encodeState(s.state()).toString("hex")
+    const state = encodeState(storeState(s)).toString("hex")
     const j = s.journal()
     const snap = nor.snapshot()
     let boot = ""

@@ -7,7 +7,7 @@ import { describe, expect, it } from "vitest"
 import { BadWhy } from "../../src/flash/store-port"
 import type { StoreOptions } from "../../src/flash/store-config"
 import { decodeState, encodeState } from "../../src/flash/store-records"
-import { ImageStore } from "../../src/flash/image-store"
+import { ImageStore, storeState } from "../../src/flash/image-store"
 import { FAST, LAYOUT, norFlash, newStore, makeImage, provision, receive } from "./fixtures"
 
 const v1 = makeImage("1_0_0", 7001, 1)
@@ -33,7 +33,7 @@ describe("a boot stage outside the program", () => {
         })
         expect(checked).toEqual([1, 0]) // the fallback is checked too
         expect(boot).toMatchObject({ slot: 0, version: "1_0_0", trial: false, rolledBack: true, why: BadWhy.ImageCheck, failedVersion: "2_0_0" })
-        expect(stage.state().slots[1]).toMatchObject({ state: "bad", why: BadWhy.ImageCheck, unreported: true })
+        expect(storeState(stage).slots[1]).toMatchObject({ state: "bad", why: BadWhy.ImageCheck, unreported: true })
     })
 
     it("the program's boot() with externalBoot learns the stage's choice and spends no second trial boot", async () => {
@@ -42,11 +42,11 @@ describe("a boot stage outside the program", () => {
         await stage.mount()
         const chosen = await stage.boot(async () => 0)
         expect(chosen).toMatchObject({ slot: 1, trial: true, wrote: true })
-        const left = stage.state().slots[1].bootsLeft
+        const left = storeState(stage).slots[1].bootsLeft
         const program = newStore(f, { externalBoot: true })
         await program.mount()
         expect(await program.boot()).toMatchObject({ slot: 1, version: "2_0_0", trial: true, rolledBack: false, wrote: false, why: 0 })
-        expect(program.state().slots[1].bootsLeft).toBe(left)
+        expect(storeState(program).slots[1].bootsLeft).toBe(left)
         expect(await program.confirm()).toBe(true)
         const again = newStore(f, { externalBoot: true })
         await again.mount()
@@ -68,7 +68,7 @@ describe("a boot stage outside the program", () => {
         await later.mount()
         expect(await later.boot()).toMatchObject({ slot: 0, rolledBack: false, why: 0 })
         // the outcome stays on record until the slot is reused
-        expect(later.state().slots[1]).toMatchObject({ state: "bad", why: BadWhy.NotConfirmed, unreported: false })
+        expect(storeState(later).slots[1]).toMatchObject({ state: "bad", why: BadWhy.NotConfirmed, unreported: false })
     })
 
     it("a self-test reject is news for the next boot but not a rollback of that boot", async () => {
@@ -109,7 +109,7 @@ describe("a boot stage outside the program", () => {
         const s = newStore(f)
         await s.mount()
         await s.boot(async slot => (slot === 1 ? BadWhy.ImageCheck : 0))
-        const st = s.state()
+        const st = storeState(s)
         const back = decodeState(encodeState(st))
         expect(back.slots[1]).toMatchObject({ state: "bad", why: BadWhy.ImageCheck, unreported: true })
         const old = encodeState(st)

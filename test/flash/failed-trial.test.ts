@@ -7,6 +7,7 @@ import { decodeState, encodeState, initialState } from "../../src/flash/store-re
 import { failedTrial } from "../../src/flash/failed-trial"
 import { BadWhy } from "../../src/flash/store-port"
 import { makeImage, norDevice, provision, reboot, receive } from "./fixtures"
+import { storeState } from "../../src/flash/image-store"
 
 const v1 = makeImage("1_0_0", 7001, 1)
 const v2 = makeImage("2_0_0", 8192, 2)
@@ -48,7 +49,7 @@ describe("failedTrial(): the package that failed its self-test", () => {
         await reboot(f) // the trial boot dies before its self-test
         const r = await reboot(f)
         expect(r.boot).toMatchObject({ slot: 0, rolledBack: true })
-        expect(r.store.state().slots[1].state).toBe("bad")
+        expect(storeState(r.store).slots[1].state).toBe("bad")
         expect(r.store.failedTrial()).toBe(null)
     })
 

@@ -7,7 +7,7 @@
 // flash from a snapshot taken after the scenario's setup, arms one cut, runs until the PowerCut,
 // then "reboots": a fresh ImageStore over the same flash (RAM state lost), mount(), boot().
 import { Flash } from "../../src/flash/flash"
-import { ImageStore, runningSlot } from "../../src/flash/image-store"
+import { ImageStore, runningSlot, storeState } from "../../src/flash/image-store"
 import { encodeState } from "../../src/flash/store-records"
 import { crc32 } from "../../src/lib/crc32"
 import { CutKind, CutPlan, NorFlash, NorSnapshot, PowerCut, rng } from "../../sim/flash/nor-flash"
@@ -221,7 +221,7 @@ export async function checkDevice(d: Device, allowed: string[], protectV1 = true
         if (e instanceof PowerCut) throw e
         return { ok: false, why: `boot failed: ${(e as Error).message}`, booted }
     }
-    const st = store.state()
+    const st = storeState(store)
     const run = runningSlot(store)
     for (let slot = 0; slot < 2; slot++) {
         const info = st.slots[slot]
@@ -278,7 +278,7 @@ const TEARS = [0, 0.34, 0.67, 0.99]
 async function mountedState(d: Device): Promise<string> {
     const s = newStore(d.flash)
     await s.mount()
-    return encodeState(s.state()).toString("hex")
+    return encodeState(storeState(s)).toString("hex")
 }
 
 function metaEraseTotal(d: Device): number {
@@ -408,7 +408,7 @@ async function agentPass(d: Device, mode: AgentMode, target: Image, trace?: stri
             return "reboot"
         } else return "reboot" // crashed before confirming
     }
-    const st = s.state()
+    const st = storeState(s)
     const other = 1 - runningSlot(s)
     if (b.version === target.version) return "done"
     // after a rollback: "ok" devices get the update pushed again, the others give up on it

@@ -1,7 +1,7 @@
 // The image store's behaviour without faults: the update cycle, the boot decision, rollback,
 // downgrade protection, the journal, typed errors, and "a normal boot writes nothing".
 import { describe, expect, it } from "vitest"
-import { BlockImageStore, ImageStore } from "../../src/flash/image-store"
+import { BlockImageStore, ImageStore, storeState } from "../../src/flash/image-store"
 import { StoreError } from "../../src/flash/store-port"
 import { NorFlash } from "../../sim/flash/nor-flash"
 import { BACKENDS, FAST, LAYOUT, makeImage, midstateFor, newStore, norFlash, provision, reboot, receive } from "./fixtures"
@@ -33,9 +33,9 @@ describe.each(BACKENDS)("image store on %s", (_name, make) => {
         const s = await provision(f, v1)
         const slot = await receive(s, v2)
         expect(slot).toBe(1)
-        expect(s.state().slots[1]).toMatchObject({ state: "ready", version: "2_0_0", size: 8192, crc32: v2.crc })
+        expect(storeState(s).slots[1]).toMatchObject({ state: "ready", version: "2_0_0", size: 8192, crc32: v2.crc })
         expect(await s.activate()).toBe(1)
-        expect(s.state().slots[1].state).toBe("trial")
+        expect(storeState(s).slots[1].state).toBe("trial")
         let r = await reboot(f)
         expect(r.boot).toMatchObject({ slot: 1, version: "2_0_0", trial: true, wrote: true })
         expect(await r.store.confirm()).toBe(true)
@@ -45,7 +45,7 @@ describe.each(BACKENDS)("image store on %s", (_name, make) => {
         expect(r.boot).toMatchObject({ slot: 1, trial: false, wrote: false })
         r = await reboot(f)
         expect(nor.ops).toBe(before) // two boots, no program, no erase
-        expect(r.store.state().slots[0]).toMatchObject({ state: "confirmed", version: "1_0_0" })
+        expect(storeState(r.store).slots[0]).toMatchObject({ state: "confirmed", version: "1_0_0" })
     })
 
     it("rolls an unconfirmed trial back after its boots", async () => {
@@ -57,7 +57,7 @@ describe.each(BACKENDS)("image store on %s", (_name, make) => {
         expect(r.boot.slot).toBe(1)
         r = await reboot(f) // no confirm: crashed or watchdog
         expect(r.boot).toMatchObject({ slot: 0, version: "1_0_0", rolledBack: true })
-        expect(r.store.state().slots[1].state).toBe("bad")
+        expect(storeState(r.store).slots[1].state).toBe("bad")
         r = await reboot(f)
         expect(r.boot).toMatchObject({ slot: 0, rolledBack: false, wrote: false })
     })
@@ -84,7 +84,7 @@ describe.each(BACKENDS)("image store on %s", (_name, make) => {
         })
         const r2 = await reboot(f)
         expect(r2.boot).toMatchObject({ slot: 0, version: "1_0_0", wrote: false })
-        expect(r2.store.state().slots[1].state).toBe("bad")
+        expect(storeState(r2.store).slots[1].state).toBe("bad")
     })
 
     it("refuses a download while the running image is on trial, and abandons a trial not yet booted", async () => {
@@ -94,7 +94,7 @@ describe.each(BACKENDS)("image store on %s", (_name, make) => {
         await s.activate()
         // not rebooted yet: a newer plan replaces the pending trial, slot 0 stays active
         expect(await s.startReceive({ version: "3_0_0", size: 100 })).toBe(1)
-        expect(s.state().active).toBe(0)
+        expect(storeState(s).active).toBe(0)
         let r = await reboot(f)
         expect(r.boot.slot).toBe(0)
         await receive(r.store, v3)
@@ -111,7 +111,7 @@ describe.each(BACKENDS)("image store on %s", (_name, make) => {
         const s = await provision(f, v2)
         const old = makeImage("1_9_9", 3000, 9)
         await expect(receive(s, old)).rejects.toMatchObject({ reason: "downgrade" })
-        expect(s.state().slots[1].state).toBe("empty") // nothing written
+        expect(storeState(s).slots[1].state).toBe("empty") // nothing written
         // the rule is set once, with the store: a store that allows downgrades receives it ...
         const lenient = (await reboot(f, { allowDowngrade: true })).store
         await receive(lenient, old)
@@ -129,18 +129,18 @@ describe.each(BACKENDS)("image store on %s", (_name, make) => {
         bad[5000] ^= 0x10
         await s.write(0, bad)
         await expect(s.markReady()).rejects.toMatchObject({ reason: "digest-mismatch" })
-        expect(s.state().slots[1].state).toBe("bad")
+        expect(storeState(s).slots[1].state).toBe("bad")
         await expect(s.activate()).rejects.toMatchObject({ reason: "bad-state" })
         // a caller whose received bytes differ from the slot's (its CRC-32 as `expected`) also marks it bad
         await s.startReceive({ version: "2_0_0", size: v2.bytes.length })
         await s.write(0, v2.bytes)
         await expect(s.markReady(v2.crc ^ 1)).rejects.toMatchObject({ reason: "flash-mismatch" })
-        expect(s.state().slots[1].state).toBe("bad")
+        expect(storeState(s).slots[1].state).toBe("bad")
         // and a caller whose own check failed says so with markBad()
         await s.startReceive({ version: "2_0_0", size: v2.bytes.length })
         await s.write(0, v2.bytes)
         await s.markBad()
-        expect(s.state().slots[1].state).toBe("bad")
+        expect(storeState(s).slots[1].state).toBe("bad")
         await expect(s.activate()).rejects.toBeInstanceOf(StoreError)
     })
 
@@ -205,7 +205,7 @@ describe.each(BACKENDS)("image store on %s", (_name, make) => {
         expect((await reboot(f)).boot.slot).toBe(1) // metadata alone cannot see it
         const r = await reboot(f, { verifyOnBoot: true })
         expect(r.boot).toMatchObject({ slot: 0, version: "1_0_0", rolledBack: true })
-        expect(r.store.state().slots[1].state).toBe("bad")
+        expect(storeState(r.store).slots[1].state).toBe("bad")
     })
 
     it("a trial boot checks what it runs even without verifyOnBoot: a damaged new image never runs", async () => {
@@ -216,7 +216,7 @@ describe.each(BACKENDS)("image store on %s", (_name, make) => {
         nor.flipBit(LAYOUT.slotAddress[1] + 100, 3)
         const r = await reboot(f)
         expect(r.boot).toMatchObject({ slot: 0, version: "1_0_0", rolledBack: true, trial: false })
-        expect(r.store.state().slots[1].state).toBe("bad")
+        expect(storeState(r.store).slots[1].state).toBe("bad")
         // an intact trial image runs on trial as before
         const g = await make()
         const s2 = await provision(g.flash, v1)
@@ -278,6 +278,6 @@ describe("BlockImageStore (the boards' store: ImageStore without the rebuild pat
         expect(await b.confirm()).toBe(true)
         const { store, boot } = await reboot(nor)
         expect(boot).toMatchObject({ slot: 1, version: "2_0_0", trial: false, wrote: false })
-        expect(store.state().slots[1]).toMatchObject({ state: "confirmed", version: "2_0_0" })
+        expect(storeState(store).slots[1]).toMatchObject({ state: "confirmed", version: "2_0_0" })
     })
 })

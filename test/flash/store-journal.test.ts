@@ -4,7 +4,7 @@
 // block size, slot reads out of range, and which mismatch markReady() reports.
 // (Mutation testing found these reached only by the long sweeps, or by no test.)
 import { describe, expect, it } from "vitest"
-import { ImageStore } from "../../src/flash/image-store"
+import { ImageStore, storeState } from "../../src/flash/image-store"
 import { BlockHasher } from "../../src/flash/store-port"
 import { crc32 } from "../../src/lib/crc32"
 import { makeImage, midstateFor, newStore, norDevice, provision, receive, SECTOR } from "./fixtures"
@@ -168,19 +168,19 @@ describe("the store's other edges", () => {
         const a = await receiving()
         await a.s.write(0, v2.bytes)
         await a.s.markReady(crc32(v2.bytes)) // both agree
-        expect(a.s.state().slots[1]).toMatchObject({ state: "ready", crc32: v2.crc, crcKnown: true })
+        expect(storeState(a.s).slots[1]).toMatchObject({ state: "ready", crc32: v2.crc, crcKnown: true })
 
         const b = await receiving()
         await b.s.write(0, v2.bytes)
         await expect(b.s.markReady((crc32(v2.bytes) + 1) >>> 0)).rejects.toMatchObject({ reason: "flash-mismatch" })
-        expect(b.s.state().slots[1]).toMatchObject({ state: "bad", crcKnown: false })
+        expect(storeState(b.s).slots[1]).toMatchObject({ state: "bad", crcKnown: false })
 
         const { nor } = norDevice(8)
         const c = await provision(nor, v1)
         await c.startReceive({ version: v2.version, size: v2.bytes.length, crc32: (v2.crc + 1) >>> 0 })
         await c.write(0, v2.bytes)
         await expect(c.markReady(v2.crc)).rejects.toMatchObject({ reason: "digest-mismatch", message: expect.stringContaining(`CRC-32 ${v2.crc} != expected ${(v2.crc + 1) >>> 0}`) })
-        expect(c.state().slots[1]).toMatchObject({ state: "bad" })
+        expect(storeState(c).slots[1]).toMatchObject({ state: "bad" })
     })
 
     it("a rebuilt image's size and CRC are recorded with it (the plan's CRC was its package's)", async () => {
@@ -190,7 +190,7 @@ describe("the store's other edges", () => {
         s.openImage(0)
         await s.writeImage(0, v2.bytes, v2.bytes.length)
         await s.markReady(undefined, v2.bytes.length)
-        expect(s.state().slots[1]).toMatchObject({ state: "ready", size: v2.bytes.length, crc32: v2.crc, crcKnown: true })
+        expect(storeState(s).slots[1]).toMatchObject({ state: "ready", size: v2.bytes.length, crc32: v2.crc, crcKnown: true })
     })
 })
 
@@ -198,8 +198,8 @@ it("a receive after a finished one starts a new session: the old journal never a
     const { nor } = norDevice(8)
     const s = await provision(nor, v1)
     await receive(s, v2)
-    const session = s.state().session
+    const session = storeState(s).session
     await s.startReceive({ version: "3_0_0", size: SECTOR })
-    expect(s.state().session).toBe(session + 1)
+    expect(storeState(s).session).toBe(session + 1)
     expect(s.journal()).toMatchObject({ version: "3_0_0", written: 0, verified: 0 })
 })

@@ -4,7 +4,7 @@
 // booting its confirmed image (issue 14, item 3).
 import { describe, expect, it } from "vitest"
 import { FlashError } from "../../src/flash/flash"
-import { ImageStore, runningSlot } from "../../src/flash/image-store"
+import { ImageStore, runningSlot, storeState } from "../../src/flash/image-store"
 import { BootResult } from "../../src/flash/store-port"
 import { MetaLog } from "../../src/flash/meta-log"
 import { encodeState } from "../../src/flash/store-records"
@@ -119,7 +119,7 @@ describe("the trial boot's record must wrap the log onto a worn-out sector", () 
         const { store } = await reboot(nor)
         await receive(store, V2)
         await store.activate()
-        const len = encodeState(store.state()).length
+        const len = encodeState(storeState(store)).length
         const log = new MetaLog(nor, LAYOUT.metaAddress, LAYOUT.metaSectors, new StepBudget(1 << 30, async () => {}))
         await log.mount()
         while (log.fits(len)) await log.append(9, Buffer.alloc(len, 9), false) // a type the store ignores

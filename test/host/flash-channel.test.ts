@@ -10,7 +10,7 @@ import { mkdtempSync, rmSync } from "node:fs"
 import { createServer } from "node:net"
 import { tmpdir } from "node:os"
 import { join } from "node:path"
-import { ImageStore } from "../../src/flash/image-store"
+import { ImageStore, storeState } from "../../src/flash/image-store"
 import { StoreLayout } from "../../src/flash/store-config"
 import { FlashServer } from "../../sim/flash/flash-server"
 import { NorFlash } from "../../sim/flash/nor-flash"
@@ -42,7 +42,7 @@ function image(version: string): Buffer {
 async function mounted(nor: NorFlash) {
     const s = new ImageStore(nor, LAYOUT, { yielder: async () => {}, yieldEvery: 1 << 30 })
     await s.mount()
-    return { st: s.state(), journal: s.journal() }
+    return { st: storeState(s), journal: s.journal() }
 }
 
 describe("the hub", () => {

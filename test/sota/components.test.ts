@@ -2,7 +2,7 @@
 // program's A/B slots and a data component's own store on the same flash), the last outcome per
 // component kept in its store and told over AT+QIOTSEND, and what a partly applied plan leaves.
 import { afterEach, beforeEach, describe, expect, it, vi } from "vitest"
-import { ImageStore } from "../../src/flash/image-store"
+import { ImageStore, storeState } from "../../src/flash/image-store"
 import { OutcomeKeeper } from "../../src/flash/outcome-keeper"
 import { decodeOutcome } from "../../src/sota/outcome"
 import { OutcomeReporter } from "../../src/sota/outcomes"
@@ -61,7 +61,7 @@ async function walk(w: World, maxBoots = 6): Promise<string[]> {
 async function dataState(w: World) {
     const s = new ImageStore(w.flash, w.dataLayout!, { yielder: async () => {}, yieldEvery: 1 << 30, outcomes: new OutcomeKeeper() })
     await s.mount()
-    const st = s.state()
+    const st = storeState(s)
     const info = st.slots[st.active]
     return { version: info.version, state: info.state, bytes: await s.read(st.active, 0, info.size), outcome: decodeOutcome(s.outcomes.last()), reported: s.outcomes.told() }
 }

@@ -11,7 +11,7 @@ import * as ds from "@devicescript/core"
 import { openChannels } from "../../src/simulator/channels"
 import { JacdacSerialTransport } from "../../src/simulator/jacdac-serial-transport"
 import { RemoteFlash } from "../../src/simulator/remote-flash"
-import { ImageStore } from "../../src/flash/image-store"
+import { ImageStore, storeState } from "../../src/flash/image-store"
 import { StoreLayout } from "../../src/flash/store-config"
 import { crc32Update } from "../../src/lib/crc32"
 
@@ -176,7 +176,7 @@ async function main() {
         booted = b.version
         console.log(`FC confirmed ${b.version}; link retries ${flash.stats.retries}`)
     }
-    const st = s.state()
+    const st = storeState(s)
     console.log(`FC-DONE booted=${booted} slot0=${st.slots[0].state}:${st.slots[0].version} slot1=${st.slots[1].state}:${st.slots[1].version}`)
 }
 

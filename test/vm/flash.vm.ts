@@ -8,7 +8,7 @@ import { crc32, crc32Update } from "../../src/lib/crc32"
 import { compareVersions } from "../../src/lib/version"
 import { FlashError } from "../../src/flash/flash"
 import { RamFlash } from "../../src/flash/ram-flash"
-import { ImageStore } from "../../src/flash/image-store"
+import { ImageStore, storeState } from "../../src/flash/image-store"
 import { StoreLayout } from "../../src/flash/store-config"
 import { StoreError } from "../../src/flash/store-port"
 
@@ -134,7 +134,7 @@ describe("image store in the VM", () => {
         expect(b.slot).toBe(1)
         expect(b.version).toBe("2_0_0")
         expect(b.rolledBack).toBe(true)
-        expect(s.state().slots[0].state).toBe("bad")
+        expect(storeState(s).slots[0].state).toBe("bad")
         expect(await crcOf(await s.read(1, 0, v2.length))).toBe(await crcOf(v2))
         console.log(`flash vm cycle: ${ds.millis() - t0} ms, metadata erases ${s.log.erases}`)
     })
@@ -159,6 +159,6 @@ describe("image store in the VM", () => {
         expect(j.midstate.toString("utf-8")).toBe("midstate")
         await s.write(2048, v2.slice(2048, v2.length))
         await s.markReady()
-        expect(s.state().slots[1].state).toBe("ready")
+        expect(storeState(s).slots[1].state).toBe("ready")
     })
 })
