@@ -3,8 +3,8 @@
 // compiler, the strictest checker of the dialect. `devs build` only compiles what an entry
 // reaches, and top-level functions only when used, so this writes entries that import every
 // module and builds them with `-F allFunctions`; then it builds the simulator's firmware entry,
-// src/simulator/main.ts and every firmware profile (src/simulator/profiles/*.ts, each verified with
-// at least 300 B to spare; the board entries are built by tools/build-boards.mjs).
+// src/simulator/main.ts and every firmware profile (src/simulator/profiles/*.ts, each verified under
+// the VM's limit, named when it has less than 300 B to spare; the board entries are built by tools/build-boards.mjs).
 //
 // The VM refuses an image with 64 KB or more of function bytecode ("verification error: -1051"),
 // and the product modules together passed that (measured: 69.7 KB with src/image). So the check
@@ -157,10 +157,13 @@ groups.forEach((g, i) => {
 build(writeEntry("simulator-modules", "every module under src/simulator but its entry", modules.filter(p => folderOf(p) === "simulator")), ["allFunctions"], ["--no-verify"])
 build(join(root, ENTRY))
 // Every firmware profile (src/simulator/profiles/<name>.ts, exporting <name>Profile()) is an image of
-// its own: built and verified as sim/boot/firmware-image.ts generates it, and held to PROFILE_SPARE
-// bytes under the VM's limit (a profile that grows into -1051 fails here, not in a run).
+// its own: built and verified as sim/boot/firmware-image.ts generates it (a profile that grows into
+// -1051 fails here, not in a run). The generated entries differ from this one only in the identity
+// line, a string (data): their function bytecode is the same to the byte (measured Dec 7 for three
+// identities), so the VM's own limit is the rule; a profile with less than PROFILE_WARN bytes to spare
+// is named, since the next change to shared code may push it over.
 const VM_LIMIT = 65424
-const PROFILE_SPARE = 300
+const PROFILE_WARN = 300
 const profileDir = join(root, "src/simulator/profiles")
 const profiles = readdirSync(profileDir).filter(n => n.endsWith(".ts")).map(n => n.slice(0, -3)).sort()
 for (const p of profiles) {
@@ -174,9 +177,10 @@ for (const p of profiles) {
     build(entry)
     const bytes = lastBuild().functions.reduce((n, f) => n + f.size, 0)
     console.log(`devs build: firmware profile ${p}: ${bytes} B of function bytecode, ${VM_LIMIT - bytes} B to spare`)
-    if (VM_LIMIT - bytes < PROFILE_SPARE) {
-        console.error(`devs build: firmware profile ${p} has less than ${PROFILE_SPARE} B to spare under the VM's ${VM_LIMIT}`)
+    if (VM_LIMIT - bytes < 0) {
+        console.error(`devs build: firmware profile ${p} is over the VM's ${VM_LIMIT} B of function bytecode`)
         process.exit(1)
     }
+    if (VM_LIMIT - bytes < PROFILE_WARN) console.log(`devs build: NOTE firmware profile ${p} has less than ${PROFILE_WARN} B to spare: the next change to shared code may push it over`)
 }
 console.log(`devs build: ${modules.length} modules in ${groups.length} product groups, src/simulator, ${ENTRY} and ${profiles.length} firmware profiles compiled in ${Date.now() - t0} ms`)

@@ -94,8 +94,7 @@ async function main(version: string, behaviour: string, features: FirmwareFeatur
         component: board.component,
         blockSize: board.blockSize,
         version: board.bootStage ? version : undefined,
-        // the profile's ports (profiles/): never both the rebuilder and the signature check, which
-        // together are over the VM's 65 424 B of function bytecode (-1051)
+        // the profile's ports (profiles/): every profile checks signatures; only delta's rebuilds
         rebuilder: features.rebuilder,
         signatures: features.signatures,
         components: ports.components,

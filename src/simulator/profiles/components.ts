@@ -1,8 +1,8 @@
 // The simulator firmware's components profile (`npm run sim -- --components N`, issue 20): the agent
 // keeps a last-outcome record per component and reports it (OutcomeReporter, OutcomeKeeper on both
 // stores), and walks a plan of two components: the program (its A/B slots) and a data component
-// "DATA" in a store of its own. No signature check in the agent and no rebuilder (with either the
-// image is over the VM's bytecode limit); the host's boot stage still checks every program image.
+// "DATA" in a store of its own. The agent checks the program's images as the signed profile does
+// (signature and security counter before ready; DATA is written as it comes); no rebuilder.
 //
 // Flash layout (no board setting needed): sim-board.ts dataLayoutAtEnd(), which the host's
 // sim/device sizes its flash by too: the data store at the flash's end (2 metadata sectors, two
@@ -14,6 +14,8 @@ import { OutcomeKeeper } from "../../flash/outcome-keeper"
 import { Components } from "../../sota/components"
 import { OutcomeReporter } from "../../sota/outcomes"
 import { dataLayoutAtEnd, layoutFromGeometry } from "../sim-board"
+import { SignedImages } from "../../sota/signed-images"
+import { TRUSTED_KEYS } from "../../image/trusted-keys"
 
 /** The data component's name and slot size in sectors (sim/cli/plan-options.ts: DATA, 4 KB slots). */
 export const DATA_NAME = "DATA"
@@ -33,5 +35,5 @@ export function wireComponents(flash: Flash): PlanPorts {
 }
 
 export function componentsProfile(): FirmwareFeatures {
-    return { profile: "components", plan: wireComponents }
+    return { profile: "components", plan: wireComponents, signatures: new SignedImages(TRUSTED_KEYS) }
 }

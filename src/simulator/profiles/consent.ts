@@ -13,6 +13,8 @@ import { ConsentGate } from "../../sota/consent-gate"
 import { consentLater, consentNow, ConsentDecision, ConsentRequest } from "../../sota/consent"
 import { moduleTime } from "../../sota/clock"
 import { DATA_NAME, wireComponents } from "./components"
+import { SignedImages } from "../../sota/signed-images"
+import { TRUSTED_KEYS } from "../../image/trusted-keys"
 
 let asked = 0
 
@@ -27,5 +29,5 @@ function wireConsent(flash: Flash, at: AtClient): PlanPorts {
 }
 
 export function consentProfile(): FirmwareFeatures {
-    return { profile: "consent", plan: wireConsent }
+    return { profile: "consent", plan: wireConsent, signatures: new SignedImages(TRUSTED_KEYS) }
 }
