@@ -60,12 +60,12 @@ async function buildBoard(board) {
         copyFileSync(out, join(dest, `${board}.devs`))
         const sizesMd = join(dir, ".devicescript/bin/bytecode-sizes.md")
         copyFileSync(sizesMd, join(dest, `${board}-sizes.md`))
-        const functions = functionBytes(readFileSync(sizesMd, "utf8"))
+        const sizesText = readFileSync(sizesMd, "utf8")
+        const functions = functionBytes(sizesText)
         const errors = []
         if (!(functions < FUNCTION_LIMIT)) errors.push(`${functions} bytes of function bytecode is not under the ${FUNCTION_LIMIT}-byte budget`)
         if (!(size < IMAGE_LIMIT)) errors.push(`${size} bytes is not under the ${IMAGE_LIMIT}-byte budget`)
         // signatures are required on a board (issue 17): its image must hold the agent's check
-        const sizesText = readFileSync(sizesMd, "utf8")
         for (const fn of SIGNATURE_CHECK) if (!sizesText.includes(`| \`${fn}\``)) errors.push(`no ${fn} in the image: the board's agent does not check signatures (src/boards/sota-config.ts)`)
         return { board, ok: errors.length === 0, size, functions, error: errors.join("; ") }
     } finally {
