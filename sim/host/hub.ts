@@ -8,7 +8,7 @@ import { ChildProcess } from "node:child_process"
 import { mkdirSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs"
 import { tmpdir } from "node:os"
 import { join } from "node:path"
-import { lineReader, portHolder, portTaken, sleep, spawnTracked, stopChild } from "./processes"
+import { atExitAfterChildren, lineReader, portHolder, portTaken, sleep, spawnTracked, stopChild } from "./processes"
 
 export const HUB_PORTS = [8081, 8082, 8083]
 
@@ -115,7 +115,7 @@ async function acquireLock(waitMs: number, log: (l: string) => void) {
             mkdirSync(LOCK)
             writeFileSync(join(LOCK, "pid"), String(process.pid))
             lockHeld = true
-            process.once("exit", releaseLock)
+            atExitAfterChildren(releaseLock) // not before the hub's ports are free
             return
         } catch (e: any) {
             if (e.code !== "EEXIST") throw e

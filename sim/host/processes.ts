@@ -26,14 +26,77 @@ function killGroup(child: ChildProcess, signal: NodeJS.Signals) {
     }
 }
 
-function killAll() {
-    for (const c of live) killGroup(c, "SIGKILL")
+/** Kill every child's group and wait (up to `waitMs`) until they are gone: a SIGKILLed process
+ *  still holds its sockets while the kernel frees its memory, and the next run must find the
+ *  hub's ports free once this process has exited (and so released the hub lock). */
+function killAll(waitMs = 3000) {
+    const groups = new Set<number>()
+    for (const c of live) {
+        if (c.pid !== undefined) groups.add(c.pid)
+        killGroup(c, "SIGKILL")
+    }
+    waitGroupsGone(groups, waitMs)
+}
+
+/** Synchronous (it runs in the "exit" handler): polls /proc until no process of `groups` is alive. */
+function waitGroupsGone(groups: Set<number>, waitMs: number) {
+    if (!groups.size) return
+    const tick = new Int32Array(new SharedArrayBuffer(4))
+    const deadline = Date.now() + waitMs
+    while (Date.now() < deadline && groupMemberAlive(groups)) Atomics.wait(tick, 0, 0, 10)
+}
+
+/** A process of `groups` with a task that has not exited. A zombie's leader can show "Z" while its
+ *  other threads still tear down (and hold its sockets): every task counts. False without /proc. */
+function groupMemberAlive(groups: Set<number>): boolean {
+    let pids: string[]
+    try {
+        pids = readdirSync("/proc").filter(d => /^\d+$/.test(d))
+    } catch {
+        return false
+    }
+    for (const pid of pids) {
+        const f = statFields(`/proc/${pid}/stat`)
+        if (!f || !groups.has(Number(f[2]))) continue // f: state, ppid, pgrp, ...
+        let tasks: string[] = []
+        try {
+            tasks = readdirSync(`/proc/${pid}/task`)
+        } catch {
+            continue // reaped meanwhile
+        }
+        for (const t of tasks) {
+            const s = statFields(`/proc/${pid}/task/${t}/stat`)
+            if (s && s[0] !== "Z" && s[0] !== "X") return true
+        }
+    }
+    return false
+}
+
+/** The fields of a /proc stat line after "pid (comm) ", or null when it is gone. */
+function statFields(path: string): string[] | null {
+    try {
+        const stat = readFileSync(path, "utf8")
+        return stat.slice(stat.lastIndexOf(")") + 2).split(" ")
+    } catch {
+        return null
+    }
+}
+
+const afterChildren: (() => void)[] = []
+
+/** Run `f` when this process exits, after its children are gone (the hub lock's release). */
+export function atExitAfterChildren(f: () => void) {
+    hookExit()
+    if (!afterChildren.includes(f)) afterChildren.push(f)
 }
 
 function hookExit() {
     if (hooked) return
     hooked = true
-    process.on("exit", killAll)
+    process.on("exit", () => {
+        killAll()
+        for (const f of afterChildren) f()
+    })
     for (const sig of ["SIGHUP", "SIGINT", "SIGTERM"] as NodeJS.Signals[]) {
         process.once(sig, () => {
             killAll()

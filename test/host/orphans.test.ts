@@ -51,10 +51,25 @@ function descendants(pid: number): Proc[] {
     return found
 }
 
-/** Still there (a zombie runs nothing and holds no port; the same pid started at another time is someone else). A
- *  process that is exiting has lost its command line before its sockets, so the command line is no guide. */
+/** Still there (the same pid started at another time is someone else). A process that is exiting has lost its command
+ *  line before its sockets, so the command line is no guide; nor is its leader's "Z": its other threads may still be
+ *  tearing down, holding its sockets. Gone when every task has exited. */
 function running(p: Proc): boolean {
-    return processes().some(x => x.pid === p.pid && x.start === p.start && x.state !== "Z")
+    if (!processes().some(x => x.pid === p.pid && x.start === p.start)) return false
+    try {
+        return readdirSync(`/proc/${p.pid}/task`).some(t => !/^[ZX]/.test(statAfterComm(`/proc/${p.pid}/task/${t}/stat`)))
+    } catch {
+        return false // reaped meanwhile
+    }
+}
+
+function statAfterComm(path: string): string {
+    try {
+        const stat = readFileSync(path, "utf8")
+        return stat.slice(stat.lastIndexOf(")") + 2)
+    } catch {
+        return "X" // gone
+    }
 }
 
 function waitForLine(child: ChildProcess, re: RegExp, timeoutMs: number): Promise<void> {
