@@ -41,6 +41,8 @@ export default defineConfig({
                 "test/sota/outcome.test.ts",
                 "test/sota/signed-images.test.ts",
                 "test/sota/dead-mcu.test.ts",
+                "test/sota/resume-identity.test.ts",
+                "test/sota/bad-events.test.ts",
             ],
     },
 })
