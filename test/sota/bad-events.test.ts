@@ -76,3 +76,41 @@ describe("the 10701's CRC-32 (checkCrc)", () => {
         expect(fired()).toBe(true)
     })
 })
+
+describe("stray events during a download", () => {
+    /** Upgrade with `line` sent by the module once, during the MCU's 3rd block (the second of four 2 KB pieces): handled after that piece, while the next one is awaited. */
+    async function withStray(line: string) {
+        const w = new World({ packageSize: 8192, module: { pieceSize: 2048 } })
+        await w.install()
+        const e = w.powerOn()
+        await run(e.start())
+        let blocks = 0
+        e.onProgress(pr => {
+            if (pr.state === "downloading" && ++blocks === 3) void w.module.urc(line)
+        })
+        const accepts = () => w.module.received.filter(c => c === "AT+QIOTUPDATE=1").length
+        await expect(run(e.checkForUpdate())).rejects.toMatchObject({ name: "Reboot" })
+        return { w, accepts: accepts() }
+    }
+
+    it("a 10704 before the last piece is read and verified does not activate anything: the download goes on", async () => {
+        const { w } = await withStray("+QIOTEVT: 7,10704")
+        // the reboot came after the whole package was read and verified ("all read" told), not at the stray 10704
+        expect(w.module.received.filter(c => /^AT\+QIOTOTARD=\d+,\d+$/.test(c)).length).toBe(8)
+        expect(w.module.received).toContain("AT+QIOTUPDATE=3")
+        await run(w.powerOn().start())
+        const img = await w.runningImage()
+        expect(img.state).toBe("confirmed")
+        expect(img.bytes.equals(w.pkg.data)).toBe(true)
+    })
+
+    it("a 10700 for another version does not restart the plan (no second AT+QIOTUPDATE=1)", async () => {
+        const { accepts } = await withStray('+QIOTEVT: 7,10700,"STM32","","9_9_9",30,-113,8192')
+        expect(accepts).toBe(1)
+    })
+
+    it("a 10700 for the same version with another size does not restart the plan", async () => {
+        const { accepts } = await withStray('+QIOTEVT: 7,10700,"STM32","","2_0_0",30,-113,8000')
+        expect(accepts).toBe(1)
+    })
+})
