@@ -114,3 +114,21 @@ describe("stray events during a download", () => {
         expect(accepts).toBe(1)
     })
 })
+
+describe("a package that fails verification", () => {
+    /** The inactive slot's state in the store as the next boot reads it. */
+    async function inactiveSlot(w: World) {
+        const s = w.newStore()
+        await s.mount()
+        const st = (s as any).st
+        return st.slots[1 - st.active].state as string
+    }
+
+    it("a wrong byte (MD5): the slot is marked bad, never ready, and the old image runs", async () => {
+        const w = new World({ packageSize: 8192, module: { faults: [{ afterMs: 0, action: { kind: "bad-package", offset: 3000 } }] } })
+        await w.install()
+        expect(await once(w)).toMatchObject({ result: "failed", reason: "md5-mismatch" })
+        expect(await inactiveSlot(w)).toBe("bad")
+        expect(await healthy(w)).toBe("old")
+    })
+})
