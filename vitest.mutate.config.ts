@@ -43,6 +43,7 @@ export default defineConfig({
                 "test/sota/dead-mcu.test.ts",
                 "test/sota/resume-identity.test.ts",
                 "test/sota/bad-events.test.ts",
+                "test/sota/silence.test.ts",
             ],
     },
 })
