@@ -317,100 +317,59 @@ export class DeltaApplier {
 // `a.f += n` or `a.f++`: on a parameter the compound form first copies it to a local (4 B).
 
 /**
- * One bounded piece of work; false when it needs more input. The raw header, a chunk's start
- * and the checkpoint are written out here rather than as methods of their own: each has this
- * one caller, and a method costs 16 B of descriptor and ~10 B of prototype table.
+ * One bounded piece of work; false when it needs more input. The raw header, a size field's
+ * bytes and what each size means, a chunk's start and the checkpoint are written out here rather
+ * than as functions of their own: each has this one caller, and a function costs a 16 B
+ * descriptor and its calls.
  */
 async function step(a: DeltaApplier): Promise<boolean> {
     const ph = a.phase
-    if (ph < P_DF_SIZE) {
-        // the raw header: type and compression, to_size, heatshrink's parameters
-        if (a.inPos >= a.inEnd) return false
-        const b = a.inBuf[a.inPos++]
-        if (ph === P_HEADER) {
-            if (b & 0x80) throw new DeltaError("bad-header", `header byte ${b}`)
-            const type = b >> 4
-            const comp = b & 15
-            if (type !== PATCH_TYPE_SEQUENTIAL || (comp !== COMPRESSION_NONE && comp !== COMPRESSION_HEATSHRINK))
-                throw new DeltaError("unsupported", `header byte ${b}: only sequential patches (type 0), compression none (0) or heatshrink (4)`)
-            a.header = b
-            a.phase = P_TO_SIZE
-        } else if (ph === P_TO_SIZE) {
-            if (!sizeByte(a, b)) return true
-            const v = a.vVal
-            if (v < 0) throw new DeltaError("bad-size", "a negative target size")
-            if (v > a.o.maxSize) throw new DeltaError("too-large", `a target of ${v} bytes`)
-            a.toSize = v
-            if (v === 0) a.phase = P_END
-            else a.phase = (a.header & 15) === COMPRESSION_HEATSHRINK ? P_HS_HEADER : P_DF_SIZE
-        } else {
-            const w = (b >> 4) + 4
-            const l = (b & 15) + 3
-            const maxW = a.o.maxWindowSz2 || 10
-            if (w < HS_MIN_WINDOW || l < HS_MIN_LOOKAHEAD || l >= w) throw new DeltaError("bad-header", `heatshrink header ${b}`)
-            if (w > maxW || w > HS_MAX_WINDOW) throw new DeltaError("unsupported", `a heatshrink window of 2^${w} bytes`)
-            a.dec = new HeatshrinkDecoder(w, l)
-            if (!a.o.byValue) a.hist = Buffer.alloc(HIST * SPAN)
-            a.phase = P_DF_SIZE
-        }
-        return true
-    }
     if (ph === P_END) {
         if (a.inPos < a.inEnd) throw new DeltaError("trailing-data", "bytes after the end of the patch")
         return false
     }
-    if (a.toPos === a.nextCp && a.toPos < a.toSize) {
-        await takeCheckpoint(a)
-        return true
-    }
-    if (ph === P_DIFF || ph === P_EXTRA) return await payload(a)
-    // a size field's byte, decoded into the output buffer's free space (never full between steps)
-    const out = a.out
-    if (decode(a, out, a.outFill, 1) === 0) return false
-    a.dpos = a.dpos + 1
-    if (!sizeByte(a, out[a.outFill])) return true
-    const v = a.vVal
-    if (ph === P_DF_SIZE) {
-        if (v !== 0) throw new DeltaError("unsupported", "a data-format section")
-        a.phase = P_DIFF_SIZE
-    } else if (ph !== P_ADJUST) {
-        // a diff or an extra chunk's size; the phase after it: its bytes, or the next size
-        const diff = ph === P_DIFF_SIZE
-        if (v < 0) throw new DeltaError("bad-size", "a negative chunk size")
-        if (a.toPos + v > a.toSize) throw new DeltaError(diff ? "diff-too-long" : "extra-too-long", `${v} bytes at ${a.toPos}`)
-        if (diff && v > 0 && (a.fromPos < 0 || a.fromPos + v > a.o.oldSize))
-            throw new DeltaError("from-out-of-range", `${v} diff bytes from ${a.fromPos}`)
-        // the chunk starts at the stream's current offset: kept in the history (kind 0 diff,
-        // 1 extra), for checkpoints that carry the window by reference
-        a.left = v
-        const h = a.hist
-        if (h && v > 0) {
-            const p = (a.histN++ % HIST) * SPAN
-            h[p] = diff ? 0 : 1
-            putU32(h, p + 1, a.dpos)
-            putU32(h, p + 5, v)
-            putU32(h, p + 9, a.toPos)
-            putU32(h, p + 13, a.fromPos < 0 ? 0 : a.fromPos)
+    let b: number
+    if (ph < P_DF_SIZE) {
+        // the raw header: type and compression, to_size, heatshrink's parameters
+        const i = a.inPos
+        if (i >= a.inEnd) return false
+        a.inPos = i + 1
+        b = a.inBuf[i]
+        if (ph === P_HEADER) {
+            if (b & 0x80) throw new DeltaError("bad-header", `header byte ${b}`)
+            // type (bits 6..4) 0 and compression (bits 3..0) 0 or 4: no bit of 0x7B set
+            if (b & 0x7b) throw new DeltaError("unsupported", `header byte ${b}: only sequential patches (type 0), compression none (0) or heatshrink (4)`)
+            a.header = b
+            a.phase = P_TO_SIZE
+            return true
         }
-        a.phase = v > 0 ? ph + 1 : ph + 2
+        if (ph === P_HS_HEADER) {
+            // w >= 4 (HS_MIN_WINDOW) and l >= 3 (HS_MIN_LOOKAHEAD) by construction
+            const w = (b >> 4) + 4
+            const l = (b & 15) + 3
+            const maxW = a.o.maxWindowSz2 || 10
+            if (l >= w) throw new DeltaError("bad-header", `heatshrink header ${b}`)
+            if (w > maxW || w > HS_MAX_WINDOW) throw new DeltaError("unsupported", `a heatshrink window of 2^${w} bytes`)
+            a.dec = new HeatshrinkDecoder(w, l)
+            if (!a.o.byValue) a.hist = Buffer.alloc(HIST * SPAN)
+            a.phase = P_DF_SIZE
+            return true
+        }
     } else {
-        a.fromPos = a.fromPos + v
-        if (a.toPos === a.toSize) {
-            // a back-reference still yielding is decompressed data after the end (the bits
-            // left in the last byte, at most 7, cannot hold a whole item)
-            const d = a.dec
-            if (d && d.state === HS_BACKREF && d.count > 0)
-                throw new DeltaError("trailing-data", "decompressed bytes after the end of the patch")
-            a.phase = P_END
-            await flush(a)
-        } else a.phase = P_DIFF_SIZE
+        if (a.toPos === a.nextCp)
+            if (a.toPos < a.toSize) {
+                await takeCheckpoint(a)
+                return true
+            }
+        // P_DIFF or P_EXTRA (ph is 3..8 here)
+        if ((ph | 2) === P_EXTRA) return await payload(a)
+        // a size field's byte, decoded into the output buffer's free space (never full between steps)
+        const out = a.out
+        if (decode(a, out, a.outFill, 1) === 0) return false
+        a.dpos = a.dpos + 1
+        b = out[a.outFill]
     }
-    await a.budget.spend(8)
-    return true
-}
-
-/** One byte of a size field; true when the field is complete (its value in vVal). */
-function sizeByte(a: DeltaApplier, b: number): boolean {
+    // a byte of a size field (to_size, or one in the stream); its value in vVal when complete
     if (a.vBytes === 0) {
         a.vNeg = (b & 0x40) !== 0
         a.vVal = b & 0x3f
@@ -422,10 +381,61 @@ function sizeByte(a: DeltaApplier, b: number): boolean {
     a.vBytes = a.vBytes + 1
     if (b & 0x80) {
         if (a.vBytes >= MAX_SIZE_BYTES) throw new DeltaError("bad-size", "a size field too long")
-        return false
+        return true
     }
     a.vBytes = 0
     if (a.vNeg) a.vVal = -a.vVal
+    const v = a.vVal
+    if (ph === P_TO_SIZE) {
+        if (v < 0) throw new DeltaError("bad-size", "a negative target size")
+        if (v > a.o.maxSize) throw new DeltaError("too-large", `a target of ${v} bytes`)
+        a.toSize = v
+        // the header's compression is 0 or 4 (checked): heatshrink's header next, or the data-format size
+        if (v === 0) a.phase = P_END
+        else a.phase = P_DF_SIZE - (a.header >> 2)
+        return true
+    }
+    if (ph === P_DF_SIZE) {
+        if (v !== 0) throw new DeltaError("unsupported", "a data-format section")
+        a.phase = P_DIFF_SIZE
+    } else if (ph !== P_ADJUST) {
+        // a diff or an extra chunk's size; the phase after it: its bytes, or the next size
+        const diff = ph === P_DIFF_SIZE
+        if (v < 0) throw new DeltaError("bad-size", "a negative chunk size")
+        if (a.toPos + v > a.toSize) throw new DeltaError(diff ? "diff-too-long" : "extra-too-long", `${v} bytes at ${a.toPos}`)
+        if (diff)
+            if (v > 0)
+                if (a.fromPos < 0 || a.fromPos + v > a.o.oldSize) throw new DeltaError("from-out-of-range", `${v} diff bytes from ${a.fromPos}`)
+        // the chunk starts at the stream's current offset: kept in the history (kind 0 diff,
+        // 1 extra: (ph - P_DIFF_SIZE) >> 1), for checkpoints that carry the window by reference
+        a.left = v
+        const h = a.hist
+        if (h)
+            if (v > 0) {
+                const k = a.histN
+                a.histN = k + 1
+                const p = (k % HIST) * SPAN
+                h[p] = (ph - P_DIFF_SIZE) >> 1
+                putU32(h, p + 1, a.dpos)
+                putU32(h, p + 5, v)
+                putU32(h, p + 9, a.toPos)
+                putU32(h, p + 13, a.fromPos < 0 ? 0 : a.fromPos)
+            }
+        a.phase = v > 0 ? ph + 1 : ph + 2
+    } else {
+        a.fromPos = a.fromPos + v
+        if (a.toPos === a.toSize) {
+            // a back-reference still yielding is decompressed data after the end (the bits
+            // left in the last byte, at most 7, cannot hold a whole item)
+            const d = a.dec
+            if (d)
+                if (d.state === HS_BACKREF)
+                    if (d.count > 0) throw new DeltaError("trailing-data", "decompressed bytes after the end of the patch")
+            a.phase = P_END
+            await flush(a)
+        } else a.phase = P_DIFF_SIZE
+    }
+    await a.budget.spend(8)
     return true
 }
 
