@@ -246,10 +246,9 @@ export class DeltaApplier {
             if (err instanceof DeltaError) this.failed = err
             throw err
         }
-        this.pbase += this.inPos
-        this.inPos = 0
+        // the input is used up (inPos === inEnd): pbase + inPos stays the patch offset until the
+        // next feed rebases it; the chunk is not kept
         this.inBuf = null
-        this.inEnd = 0
     }
 
     /** The patch has ended: checks that it was whole and everything is written; returns the target's size. */
@@ -273,7 +272,8 @@ export class DeltaApplier {
      * wrong state ends in a bad patch or a rebuilt image that fails its SHA-256, never silently).
      */
     async resume(cp: Buffer): Promise<void> {
-        if (this.phase !== P_HEADER || this.patchOffset() !== 0) throw new DeltaError("closed", "resume needs a fresh applier")
+        // both are >= 0: their sum is 0 only when both are
+        if (this.phase + this.patchOffset() !== 0) throw new DeltaError("closed", "resume needs a fresh applier")
         const n = cp.length - 4
         if (n < CP_FIXED || cp[0] !== CP_FORMAT || getU32(cp, n) !== crc32Update(0, cp, 0, n)) throw new DeltaError("bad-checkpoint", "not a checkpoint, or its CRC fails")
         await this.budget.spend(FORCE_YIELD)
@@ -301,7 +301,7 @@ export class DeltaApplier {
             d.head = dpos & d.mask
             this.dec = d
             if (!this.o.byValue) this.hist = Buffer.alloc(HIST * SPAN)
-            if (ns > HIST || (ns > 0 && !this.hist)) throw new DeltaError("bad-checkpoint", "the window refers to written bytes and the applier is byValue")
+            if (ns > 0) if (ns > HIST || !this.hist) throw new DeltaError("bad-checkpoint", "the window refers to written bytes and the applier is byValue")
             let ws = dpos - d.window.length
             if (ws < 0) ws = 0
             q = await window(this, cp, null, ns, ws)
@@ -544,24 +544,28 @@ function decode(a: DeltaApplier, out: Buffer, off: number, max: number): number 
         a.inPos = d.inPos
         return n
     }
-    let n = a.inEnd - a.inPos
+    const i = a.inPos
+    let n = a.inEnd - i
     if (n > max) n = max
-    copyBytes(out, off, a.inBuf, a.inPos, a.inPos + n)
-    a.inPos = a.inPos + n
+    copyBytes(out, off, a.inBuf, i, i + n)
+    a.inPos = i + n
     return n
 }
 
 async function flush(a: DeltaApplier): Promise<void> {
-    if (a.outFill === 0) return
     const n = a.outFill
+    if (n === 0) return
     a.outFill = 0
     await a.o.store.writeImage(a.outAt, a.out, n)
     a.outAt = a.outAt + n
 }
 
 async function tapNow(a: DeltaApplier): Promise<void> {
-    if (a.o.digests && a.inPos > a.tapFrom) await a.o.digests.update(a.inBuf, a.tapFrom, a.inPos)
-    a.tapFrom = a.inPos
+    const g = a.o.digests
+    const i = a.inPos
+    const f = a.tapFrom
+    if (g) if (i > f) await g.update(a.inBuf, f, i)
+    a.tapFrom = i
 }
 
 // ---- checkpoints ----
@@ -602,7 +606,8 @@ async function window(ap: DeltaApplier, cp: Buffer, spans: number[], n: number, 
             else win[x & mask] = cp[q++]
         }
         next = e
-        if (save || k === n) continue
+        if (save) continue
+        if (k === n) continue
         // resuming: the span's window bytes [a, e), recomputed from the images
         const delta = a - getU32(h, p + 1)
         let t = getU32(h, p + 9) + delta
@@ -612,7 +617,8 @@ async function window(ap: DeltaApplier, cp: Buffer, spans: number[], n: number, 
             if (m > ap.out.length) m = ap.out.length
             const nw = await ap.o.store.readImage(true, t, m)
             const old = h[p] === 0 ? await ap.o.store.readImage(false, from, m) : null
-            if (nw.length < m || (old && old.length < m)) throw new DeltaError("read-failed", "window bytes cut short")
+            if (nw.length < m) throw new DeltaError("read-failed", "window bytes cut short")
+            if (old) if (old.length < m) throw new DeltaError("read-failed", "window bytes cut short")
             for (let i = 0; i < m; i++) win[(a + i) & mask] = old ? nw[i] - old[i] : nw[i]
             a += m
             t += m
