@@ -19,12 +19,12 @@ export function feCopy(o: Fe, a: Fe) {
     for (let i = 0; i < LIMBS; i++) o[i] = a[i]
 }
 
-export function feAdd(o: Fe, a: Fe, b: Fe) {
-    for (let i = 0; i < LIMBS; i++) o[i] = a[i] + b[i]
-}
-
-export function feSub(o: Fe, a: Fe, b: Fe) {
-    for (let i = 0; i < LIMBS; i++) o[i] = a[i] - b[i]
+/**
+ * o = a + s b, s 1 or -1: a sum or a difference (a + -b is a - b exactly: the limbs are
+ * integers far below 2^53). One function for both: a function costs a 16 B descriptor.
+ */
+export function feAdd(o: Fe, a: Fe, b: Fe, s: number) {
+    for (let i = 0; i < LIMBS; i++) o[i] = a[i] + s * b[i]
 }
 
 /** o = bits 0..254 of the little-endian 32 bytes at b[off] (bit 255, a point's sign, is ignored). */
