@@ -48,14 +48,15 @@ export function feUnpack(o: Fe, b: Buffer, off: number) {
  * and four calls more.)
  */
 export function fePack(out: Buffer, off: number, a: Fe) {
+    // (a[i] = a[i] + x, never a[i] += x: on a parameter the compound form copies it first, 4 B)
     for (let pass = 0; pass < 4; pass++) {
-        if (pass === 2) a[0] += 19
-        if (pass === 3) a[0] -= 19
+        // + 19 before the third pass, - 19 before the fourth: 19 (5 - 2 pass)
+        if (pass > 1) a[0] = a[0] + 19 * (5 - 2 * pass)
         for (let i = 0; i < LIMBS; i++) {
             const c = Math.floor(a[i] / RADIX)
-            a[i] -= c * RADIX
-            if (i < LIMBS - 1) a[i + 1] += c
-            else a[0] += 19 * c
+            a[i] = a[i] - c * RADIX
+            if (i < LIMBS - 1) a[i + 1] = a[i + 1] + c
+            else a[0] = a[0] + 19 * c
         }
     }
     let acc = 0
@@ -65,7 +66,8 @@ export function fePack(out: Buffer, off: number, a: Fe) {
         acc |= a[i] << bits
         bits += 17
         while (bits >= 8) {
-            out[p++] = acc & 0xff
+            out[p] = acc & 0xff
+            p++
             acc >>>= 8
             bits -= 8
         }
