@@ -111,8 +111,8 @@ export async function decodeNegated(w: Work, b: Buffer, off: number, pace: Pace)
     mul(u, y, y)
     feUnpack(c, D, 0)
     mul(v, u, c)
-    u[0] -= 1 // u = y^2 - 1
-    v[0] += 1 // v = d y^2 + 1
+    u[0] = u[0] - 1 // u = y^2 - 1
+    v[0] = v[0] + 1 // v = d y^2 + 1
     mul(v3, v, v)
     mul(v3, v3, v) // v^3
     mul(x, v3, v3)

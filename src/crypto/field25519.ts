@@ -99,9 +99,13 @@ export async function fePow(o: Fe, z: Fe, chain: Buffer, t0: Fe, t1: Fe, t2: Fe,
     for (let i = 0; i < chain.length; i += 3) {
         const d = s[chain[i] & 15]
         const a = s[chain[i + 1]]
-        const squarings = chain[i] >> 4 === 1
-        const b = squarings ? a : s[chain[i + 2]]
-        const n = squarings ? chain[i + 2] : 1
+        let b = a
+        let n = chain[i + 2]
+        if (chain[i] >> 4 !== 1) {
+            // not kind 1 (squarings): a multiplication by the third byte's slot
+            b = s[n]
+            n = 1
+        }
         for (let j = 0; j < n; j++) {
             await pay(pace, MUL_COST)
             if (j === 0) mul(d, a, b)
