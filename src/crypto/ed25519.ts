@@ -56,14 +56,15 @@ export async function checkEd25519(
     signature: Buffer,
     yielder?: Yielder
 ): Promise<Ed25519Result> {
-    if (publicKey.length !== 32 || signature.length !== 64) return fail("bad-length")
+    if (((publicKey.length ^ 32) | (signature.length ^ 64)) !== 0) return fail("bad-length") // not 32 or not 64
     // compare32, not scalarIsCanonical and pointIsCanonical: two functions less in the image
     if (compare32(signature, 32, L, 0, 0xff) >= 0) return fail("non-canonical-s")
-    if (compare32(signature, 0, P, 0, 0x7f) >= 0 || compare32(publicKey, 0, P, 0, 0x7f) >= 0) return fail("bad-point")
+    // either comparison >= 0: not both negative, so the AND of the two (small ints) is not negative
+    // (fewer bytes than ||, as the product below)
+    if ((compare32(signature, 0, P, 0, 0x7f) & compare32(publicKey, 0, P, 0, 0x7f)) >= 0) return fail("bad-point")
     // R or A one of the 8 points of small order (written out: pointHasSmallOrder had this one caller)
     for (let k = 0; k < SMALL_ORDER_Y.length; k += 32)
-        if (compare32(signature, 0, SMALL_ORDER_Y, k, 0x7f) === 0 || compare32(publicKey, 0, SMALL_ORDER_Y, k, 0x7f) === 0)
-            return fail("small-order")
+        if (compare32(signature, 0, SMALL_ORDER_Y, k, 0x7f) * compare32(publicKey, 0, SMALL_ORDER_Y, k, 0x7f) === 0) return fail("small-order")
     // newPace written out (its one caller in the image; tests use it): a function costs a 16 B descriptor
     const pace: Pace = { left: 0, yielder: yielder }
     // (the challenge and the scalar multiplication were functions of their own, each with this one
@@ -89,7 +90,7 @@ export async function checkEd25519(
         const dk = nafDigit(k3, k, 0, j)
         if (started) {
             await pay(pace, DBL_COST)
-            dbl(w, ds !== 0 || dk !== 0)
+            dbl(w, (ds | dk) !== 0) // either digit nonzero
         }
         if (ds !== 0) {
             await pay(pace, ADD_COST)
@@ -104,7 +105,7 @@ export async function checkEd25519(
     }
     const r = Buffer.alloc(32)
     await encode(w, r, 0, pace)
-    for (let i = 0; i < 32; i++) if (r[i] !== signature[i]) return fail("bad-signature")
+    if (compare32(r, 0, signature, 0, 0xff) !== 0) return fail("bad-signature")
     return { ok: true }
 }
 

@@ -3,7 +3,7 @@
 // ref10 (doubling from X, Y, Z; mixed addition of an affine point in Niels form). All temporaries
 // live in one Work made once per verification: the scalar multiplication makes no objects (only
 // the VM's call frames).
-import { Fe, INVERT, POW22523, fe, feAdd, feCopy, fePack, fePow, feSub, feUnpack } from "./field25519"
+import { Fe, INVERT, POW22523, feAdd, fePack, fePow, feUnpack } from "./field25519"
 import { mul } from "./field-mul"
 import { hex } from "../lib/hex"
 import { Pace } from "./pace"
@@ -35,7 +35,8 @@ export type Work = Fe[]
 
 export function newWork(): Work {
     const w: Work = []
-    for (let i = 0; i < S.COUNT; i++) w.push(fe())
+    // fe() written out: a function costs a 16 B descriptor
+    for (let i = 0; i < S.COUNT; i++) w.push([0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0])
     return w
 }
 
@@ -110,8 +111,8 @@ export async function decodeNegated(w: Work, b: Buffer, off: number, pace: Pace)
     mul(u, y, y)
     feUnpack(c, D, 0)
     mul(v, u, c)
-    u[0] -= 1 // u = y^2 - 1
-    v[0] += 1 // v = d y^2 + 1
+    u[0] = u[0] - 1 // u = y^2 - 1
+    v[0] = v[0] + 1 // v = d y^2 + 1
     mul(v3, v, v)
     mul(v3, v3, v) // v^3
     mul(x, v3, v3)
@@ -123,21 +124,21 @@ export async function decodeNegated(w: Work, b: Buffer, off: number, pace: Pace)
     const vxx = w[S.R0]
     mul(vxx, x, x)
     mul(vxx, vxx, v)
-    feSub(c, vxx, u)
+    feAdd(c, vxx, u, -1)
     if (compare32(packed(c), 0, ZERO, 0, 0xff) !== 0) {
-        feAdd(c, vxx, u)
+        feAdd(c, vxx, u, 1)
         if (compare32(packed(c), 0, ZERO, 0, 0xff) !== 0) return false
         feUnpack(c, SQRT_M1, 0) // v x^2 = -u: the root is x sqrt(-1)
         mul(x, x, c)
     }
-    feCopy(c, x) // packing clobbers
+    feAdd(c, x, x, 0) // c = x (packing clobbers; feAdd rather than a feCopy of its own: a function costs 16 B)
     const bx = packed(c)
     const sign = b[off + 31] >> 7
-    if (sign === 1 && compare32(bx, 0, ZERO, 0, 0xff) === 0) return false
-    // -A has the x of the other sign: negate when the parity already matches the sign bit
-    if ((bx[0] & 1) === sign) for (let i = 0; i < x.length; i++) x[i] = -x[i]
-    feAdd(w[S.A], y, x)
-    feSub(w[S.A + 1], y, x)
+    if (sign === 1) if (compare32(bx, 0, ZERO, 0, 0xff) === 0) return false
+    // -A has the x of the other sign: negate (x - 2 x) when the parity already matches the sign bit
+    if ((bx[0] & 1) === sign) feAdd(x, x, x, -2)
+    feAdd(w[S.A], y, x, 1)
+    feAdd(w[S.A + 1], y, x, -1)
     feUnpack(c, D2, 0)
     mul(x, x, y)
     mul(w[S.A + 2], x, c)
@@ -146,7 +147,8 @@ export async function decodeNegated(w: Work, b: Buffer, off: number, pace: Pace)
 
 /** The base point B into its slots, and the running point = the neutral point (0 : 1 : 1 : 0). */
 export function setup(w: Work) {
-    for (let i = 0; i < 7; i++) feUnpack(w[i < 4 ? S.X + i : S.B - 4 + i], SETUP, 32 * i)
+    // slots X, Y, Z, T (0..3), then B (12..14): i + 8 (i >> 2)
+    for (let i = 0; i < 7; i++) feUnpack(w[i + ((i >> 2) << 3)], SETUP, 32 * i)
 }
 
 /** From the completed point (R0 : R2) x (R1 : R3) back to X, Y, Z, and T when the next step adds. */
@@ -173,13 +175,13 @@ export function dbl(w: Work, needT: boolean) {
     mul(a, w[S.X], w[S.X])
     mul(b, w[S.Y], w[S.Y])
     mul(c, w[S.Z], w[S.Z])
-    feAdd(c, c, c) // 2 Z^2
-    feAdd(t, w[S.X], w[S.Y])
+    feAdd(c, c, c, 1) // 2 Z^2
+    feAdd(t, w[S.X], w[S.Y], 1)
     mul(t, t, t) // (X + Y)^2
-    feAdd(w[S.R1], b, a) // Y^2 + X^2
-    feSub(b, b, a) // R2 = Y^2 - X^2
-    feSub(a, t, w[S.R1]) // R0 = 2 X Y
-    feSub(c, c, b) // R3 = 2 Z^2 - (Y^2 - X^2)
+    feAdd(w[S.R1], b, a, 1) // Y^2 + X^2
+    feAdd(b, b, a, -1) // R2 = Y^2 - X^2
+    feAdd(a, t, w[S.R1], -1) // R0 = 2 X Y
+    feAdd(c, c, b, -1) // R3 = 2 Z^2 - (Y^2 - X^2)
     complete(w, needT)
 }
 
@@ -190,18 +192,19 @@ export function madd(w: Work, q: number, neg: boolean, needT: boolean) {
     const r2 = w[S.R2]
     const r3 = w[S.R3]
     const t = w[S.TMP]
-    feAdd(r0, w[S.Y], w[S.X])
-    feSub(r1, w[S.Y], w[S.X])
-    mul(r2, r0, w[neg ? q + 1 : q]) // (Y + X)(y + x)
-    mul(r1, r1, w[neg ? q : q + 1]) // (Y - X)(y - x)
+    // neg: s = -1, and q's y + x and y - x swap places
+    const s = neg ? -1 : 1
+    feAdd(r0, w[S.Y], w[S.X], 1)
+    feAdd(r1, w[S.Y], w[S.X], -1)
+    mul(r2, r0, w[q + ((1 - s) >> 1)]) // (Y + X)(y + x)
+    mul(r1, r1, w[q + ((1 + s) >> 1)]) // (Y - X)(y - x)
     mul(r3, w[q + 2], w[S.T]) // T 2 d x y
-    feAdd(t, w[S.Z], w[S.Z])
-    feSub(r0, r2, r1)
-    feAdd(r1, r2, r1)
-    if (neg) feSub(r2, t, r3)
-    else feAdd(r2, t, r3)
-    if (neg) feAdd(r3, t, r3)
-    else feSub(r3, t, r3)
+    feAdd(t, w[S.Z], w[S.Z], 1)
+    feAdd(r0, r2, r1, -1)
+    feAdd(r1, r2, r1, 1)
+    // P + Q: R2 = 2 Z + T 2 d x y, R3 = 2 Z - T 2 d x y; P - Q the other way round
+    feAdd(r2, t, r3, s)
+    feAdd(r3, t, r3, -s)
     complete(w, needT)
 }
 
@@ -213,5 +216,5 @@ export async function encode(w: Work, out: Buffer, off: number, pace: Pace) {
     mul(w[S.R1], w[S.Y], zi)
     const sign = packed(w[S.R0])[0] & 1
     fePack(out, off, w[S.R1])
-    out[off + 31] |= sign << 7
+    out[off + 31] = out[off + 31] | (sign << 7)
 }

@@ -19,12 +19,12 @@ export function feCopy(o: Fe, a: Fe) {
     for (let i = 0; i < LIMBS; i++) o[i] = a[i]
 }
 
-export function feAdd(o: Fe, a: Fe, b: Fe) {
-    for (let i = 0; i < LIMBS; i++) o[i] = a[i] + b[i]
-}
-
-export function feSub(o: Fe, a: Fe, b: Fe) {
-    for (let i = 0; i < LIMBS; i++) o[i] = a[i] - b[i]
+/**
+ * o = a + s b, s 1 or -1: a sum or a difference (a + -b is a - b exactly: the limbs are
+ * integers far below 2^53). One function for both: a function costs a 16 B descriptor.
+ */
+export function feAdd(o: Fe, a: Fe, b: Fe, s: number) {
+    for (let i = 0; i < LIMBS; i++) o[i] = a[i] + s * b[i]
 }
 
 /** o = bits 0..254 of the little-endian 32 bytes at b[off] (bit 255, a point's sign, is ignored). */
@@ -48,14 +48,15 @@ export function feUnpack(o: Fe, b: Buffer, off: number) {
  * and four calls more.)
  */
 export function fePack(out: Buffer, off: number, a: Fe) {
+    // (a[i] = a[i] + x, never a[i] += x: on a parameter the compound form copies it first, 4 B)
     for (let pass = 0; pass < 4; pass++) {
-        if (pass === 2) a[0] += 19
-        if (pass === 3) a[0] -= 19
+        // + 19 before the third pass, - 19 before the fourth: 19 (5 - 2 pass)
+        if (pass > 1) a[0] = a[0] + 19 * (5 - 2 * pass)
         for (let i = 0; i < LIMBS; i++) {
             const c = Math.floor(a[i] / RADIX)
-            a[i] -= c * RADIX
-            if (i < LIMBS - 1) a[i + 1] += c
-            else a[0] += 19 * c
+            a[i] = a[i] - c * RADIX
+            if (i < LIMBS - 1) a[i + 1] = a[i + 1] + c
+            else a[0] = a[0] + 19 * c
         }
     }
     let acc = 0
@@ -65,7 +66,8 @@ export function fePack(out: Buffer, off: number, a: Fe) {
         acc |= a[i] << bits
         bits += 17
         while (bits >= 8) {
-            out[p++] = acc & 0xff
+            out[p] = acc & 0xff
+            p++
             acc >>>= 8
             bits -= 8
         }
@@ -97,9 +99,13 @@ export async function fePow(o: Fe, z: Fe, chain: Buffer, t0: Fe, t1: Fe, t2: Fe,
     for (let i = 0; i < chain.length; i += 3) {
         const d = s[chain[i] & 15]
         const a = s[chain[i + 1]]
-        const squarings = chain[i] >> 4 === 1
-        const b = squarings ? a : s[chain[i + 2]]
-        const n = squarings ? chain[i + 2] : 1
+        let b = a
+        let n = chain[i + 2]
+        if (chain[i] >> 4 !== 1) {
+            // not kind 1 (squarings): a multiplication by the third byte's slot
+            b = s[n]
+            n = 1
+        }
         for (let j = 0; j < n; j++) {
             await pay(pace, MUL_COST)
             if (j === 0) mul(d, a, b)

@@ -32,7 +32,7 @@ export function newPace(yielder?: Yielder): Pace {
  */
 export async function pay(p: Pace, cost: number) {
     if (p.left >= cost) {
-        p.left -= cost
+        p.left = p.left - cost
         return
     }
     if (p.yielder) await p.yielder()

@@ -14,7 +14,12 @@ export const L = hex`edd3f55c1a631258d69cf7a2def9de14000000000000000000000000000
 export function compare32(b: Buffer, off: number, c: Buffer, at: number, mask: number): number {
     let i = 31
     let x = b[off + 31] & mask
-    while (x === c[at + i] && i > 0) x = b[off + --i]
+    // (no && in the loop's test: it costs more bytecode than the break)
+    while (i > 0) {
+        if (x !== c[at + i]) break
+        i--
+        x = b[off + i]
+    }
     return x - c[at + i]
 }
 
@@ -30,6 +35,7 @@ export const REDUCE_COST = 33000
  * out[0..32) = the 64 little-endian bytes at h[off] mod L (TweetNaCl's modL): each top byte
  * x[i] * 2^(8i) is replaced by -x[i] * (L - 2^252) * 2^(8i - 252), then the rest is folded once.
  * Every intermediate stays below 2^29 in magnitude, so int32 shifts replace TweetNaCl's Math.floor.
+ * (x[j] = x[j] + c, not x[j] += c: the compound form costs 12 B more in DeviceScript.)
  */
 export function scalarReduce(out: Buffer, h: Buffer, off: number) {
     const x: number[] = []
@@ -45,19 +51,19 @@ export function scalarReduce(out: Buffer, h: Buffer, off: number) {
             carry = (v + 128) >> 8
             x[j] = v - carry * 256
         }
-        x[j] += carry
+        x[j] = x[j] + carry
         x[i] = 0
     }
     carry = 0
     const top = x[31] >> 4
     for (let j = 0; j < 32; j++) {
-        x[j] += carry - top * L[j]
+        x[j] = x[j] + (carry - top * L[j])
         carry = x[j] >> 8
-        x[j] &= 255
+        x[j] = x[j] & 255
     }
-    for (let j = 0; j < 32; j++) x[j] -= carry * L[j]
+    for (let j = 0; j < 32; j++) x[j] = x[j] - carry * L[j]
     for (let i = 0; i < 32; i++) {
-        x[i + 1] += x[i] >> 8
+        x[i + 1] = x[i + 1] + (x[i] >> 8)
         out[i] = x[i] & 255
     }
 }

@@ -58,8 +58,7 @@ export async function sha512(parts: Buffer[], out: Buffer, off: number, pace: Pa
     // one loop for both (a loop costs more bytecode than its body): w gets 2 zeros per h word
     for (let i = 0; i < 16; i++) {
         h.push(word(IV, 4 * i))
-        w.push(0)
-        w.push(0)
+        w.push(0, 0)
     }
     for (let b = 0; b < m.length; b += 128) {
         await pay(pace, BLOCK_COST)

@@ -84,7 +84,8 @@ export class HeatshrinkDecoder {
                 const stop = o + k
                 while (o < stop) {
                     const c = win[(head - dist) & mask]
-                    out[o++] = c
+                    out[o] = c // (x[i] = v; i++ rather than x[i++] = v: 8 B less, and fewer opcodes)
+                    o++
                     win[head] = c
                     head = (head + 1) & mask
                 }
@@ -103,7 +104,8 @@ export class HeatshrinkDecoder {
             }
             if (nbits < need) {
                 if (ip >= ie) break
-                acc = (acc << 8) | inb[ip++]
+                acc = (acc << 8) | inb[ip]
+                ip++
                 nbits += 8
             }
             nbits -= need

@@ -84,7 +84,7 @@ import { crc32Update } from "../lib/crc32"
 import { copyBytes, getU32, putU32 } from "../lib/bytes"
 import { StepBudget, Yielder } from "../lib/step-budget"
 import { DeltaError } from "./errors"
-import { HeatshrinkDecoder, HS_BACKREF, HS_MAX_WINDOW, HS_MIN_LOOKAHEAD, HS_MIN_WINDOW } from "./heatshrink-decoder"
+import { HeatshrinkDecoder, HS_BACKREF, HS_MAX_WINDOW } from "./heatshrink-decoder"
 import { MAX_SIZE_BYTES } from "./size"
 
 export const PATCH_TYPE_SEQUENTIAL = 0
@@ -172,37 +172,38 @@ export interface DeltaOptions {
 }
 
 export class DeltaApplier {
-    private o: DeltaOptions
-    private phase: number
-    private header: number
-    private toSize: number
-    private dec: HeatshrinkDecoder
-    private out: Buffer
-    private outFill: number
-    private outAt: number
+    // The state's fields are not `private`: the steps below, module functions, read and write them.
+    o: DeltaOptions
+    phase: number
+    header: number
+    toSize: number
+    dec: HeatshrinkDecoder
+    out: Buffer
+    outFill: number
+    outAt: number
     /** Target and old offsets of the next byte; stream offset (decompressed bytes so far); bytes left in the chunk. */
-    private toPos: number
-    private fromPos: number
-    private dpos: number
-    private left: number
+    toPos: number
+    fromPos: number
+    dpos: number
+    left: number
     /** A size field being read: value so far, multiplier of the next group, sign, bytes read. */
-    private vVal: number
-    private vMul: number
-    private vNeg: boolean
-    private vBytes: number
-    private nextCp: number
-    private budget: StepBudget
-    private inBuf: Buffer
-    private inPos: number
-    private inEnd: number
-    private tapFrom: number
+    vVal: number
+    vMul: number
+    vNeg: boolean
+    vBytes: number
+    nextCp: number
+    budget: StepBudget
+    inBuf: Buffer
+    inPos: number
+    inEnd: number
+    tapFrom: number
     /** Patch offset of inBuf[0] (may be negative when a feed starts inside its buffer). */
-    private pbase: number
-    private failed: DeltaError
+    pbase: number
+    failed: DeltaError
     /** The last HIST chunks, chunk k in slot k % HIST: kind u8 | stream offset u32 | length u32 | t u32 | f u32 (hist starts undefined). */
-    private hist: Buffer
+    hist: Buffer
     /** Chunks started so far (by reference and with heatshrink). */
-    private histN: number
+    histN: number
 
     // Fields a step always sets before it reads them (header, toSize, dec, left, the
     // size field's vVal, vMul and vNeg, the input's inBuf, inEnd and tapFrom, failed) start
@@ -239,16 +240,15 @@ export class DeltaApplier {
         this.inEnd = end
         this.tapFrom = start
         try {
-            while (await this.step()) {}
-            await this.tapNow()
+            while (await step(this)) {}
+            await tapNow(this)
         } catch (err) {
             if (err instanceof DeltaError) this.failed = err
             throw err
         }
-        this.pbase += this.inPos
-        this.inPos = 0
+        // the input is used up (inPos === inEnd): pbase + inPos stays the patch offset until the
+        // next feed rebases it; the chunk is not kept
         this.inBuf = null
-        this.inEnd = 0
     }
 
     /** The patch has ended: checks that it was whole and everything is written; returns the target's size. */
@@ -258,307 +258,10 @@ export class DeltaApplier {
             this.failed = new DeltaError("truncated", `the patch ended with ${this.toPos} target bytes out`)
             throw this.failed
         }
-        await this.flush()
+        await flush(this)
         // every later call throws this (one sticky error instead of a flag checked apart)
         this.failed = new DeltaError("closed", "the apply has finished")
         return this.toSize
-    }
-
-    // ---- the state machine ----
-
-    /**
-     * One bounded piece of work; false when it needs more input. The raw header, a chunk's start
-     * and the checkpoint are written out here rather than as methods of their own: each has this
-     * one caller, and a method costs 16 B of descriptor and ~10 B of prototype table.
-     */
-    private async step(): Promise<boolean> {
-        const ph = this.phase
-        if (ph < P_DF_SIZE) {
-            // the raw header: type and compression, to_size, heatshrink's parameters
-            if (this.inPos >= this.inEnd) return false
-            const b = this.inBuf[this.inPos++]
-            if (ph === P_HEADER) {
-                if (b & 0x80) throw new DeltaError("bad-header", `header byte ${b}`)
-                const type = b >> 4
-                const comp = b & 15
-                if (type !== PATCH_TYPE_SEQUENTIAL || (comp !== COMPRESSION_NONE && comp !== COMPRESSION_HEATSHRINK))
-                    throw new DeltaError("unsupported", `header byte ${b}: only sequential patches (type 0), compression none (0) or heatshrink (4)`)
-                this.header = b
-                this.phase = P_TO_SIZE
-            } else if (ph === P_TO_SIZE) {
-                if (!this.sizeByte(b)) return true
-                const v = this.vVal
-                if (v < 0) throw new DeltaError("bad-size", "a negative target size")
-                if (v > this.o.maxSize) throw new DeltaError("too-large", `a target of ${v} bytes`)
-                this.toSize = v
-                if (v === 0) this.phase = P_END
-                else this.phase = (this.header & 15) === COMPRESSION_HEATSHRINK ? P_HS_HEADER : P_DF_SIZE
-            } else {
-                const w = (b >> 4) + 4
-                const l = (b & 15) + 3
-                const maxW = this.o.maxWindowSz2 || 10
-                if (w < HS_MIN_WINDOW || l < HS_MIN_LOOKAHEAD || l >= w) throw new DeltaError("bad-header", `heatshrink header ${b}`)
-                if (w > maxW || w > HS_MAX_WINDOW) throw new DeltaError("unsupported", `a heatshrink window of 2^${w} bytes`)
-                this.dec = new HeatshrinkDecoder(w, l)
-                if (!this.o.byValue) this.hist = Buffer.alloc(HIST * SPAN)
-                this.phase = P_DF_SIZE
-            }
-            return true
-        }
-        if (ph === P_END) {
-            if (this.inPos < this.inEnd) throw new DeltaError("trailing-data", "bytes after the end of the patch")
-            return false
-        }
-        if (this.toPos === this.nextCp && this.toPos < this.toSize) {
-            await this.takeCheckpoint()
-            return true
-        }
-        if (ph === P_DIFF || ph === P_EXTRA) return await this.payload()
-        // a size field's byte, decoded into the output buffer's free space (never full between steps)
-        const out = this.out
-        if (this.decode(out, this.outFill, 1) === 0) return false
-        this.dpos++
-        if (!this.sizeByte(out[this.outFill])) return true
-        const v = this.vVal
-        if (ph === P_DF_SIZE) {
-            if (v !== 0) throw new DeltaError("unsupported", "a data-format section")
-            this.phase = P_DIFF_SIZE
-        } else if (ph !== P_ADJUST) {
-            // a diff or an extra chunk's size; the phase after it: its bytes, or the next size
-            const diff = ph === P_DIFF_SIZE
-            if (v < 0) throw new DeltaError("bad-size", "a negative chunk size")
-            if (this.toPos + v > this.toSize) throw new DeltaError(diff ? "diff-too-long" : "extra-too-long", `${v} bytes at ${this.toPos}`)
-            if (diff && v > 0 && (this.fromPos < 0 || this.fromPos + v > this.o.oldSize))
-                throw new DeltaError("from-out-of-range", `${v} diff bytes from ${this.fromPos}`)
-            // the chunk starts at the stream's current offset: kept in the history (kind 0 diff,
-            // 1 extra), for checkpoints that carry the window by reference
-            this.left = v
-            const h = this.hist
-            if (h && v > 0) {
-                const p = (this.histN++ % HIST) * SPAN
-                h[p] = diff ? 0 : 1
-                putU32(h, p + 1, this.dpos)
-                putU32(h, p + 5, v)
-                putU32(h, p + 9, this.toPos)
-                putU32(h, p + 13, this.fromPos < 0 ? 0 : this.fromPos)
-            }
-            this.phase = v > 0 ? ph + 1 : ph + 2
-        } else {
-            this.fromPos += v
-            if (this.toPos === this.toSize) {
-                // a back-reference still yielding is decompressed data after the end (the bits
-                // left in the last byte, at most 7, cannot hold a whole item)
-                const d = this.dec
-                if (d && d.state === HS_BACKREF && d.count > 0)
-                    throw new DeltaError("trailing-data", "decompressed bytes after the end of the patch")
-                this.phase = P_END
-                await this.flush()
-            } else this.phase = P_DIFF_SIZE
-        }
-        await this.budget.spend(8)
-        return true
-    }
-
-    /** One byte of a size field; true when the field is complete (its value in vVal). */
-    private sizeByte(b: number): boolean {
-        if (this.vBytes === 0) {
-            this.vNeg = (b & 0x40) !== 0
-            this.vVal = b & 0x3f
-            this.vMul = 64
-        } else {
-            this.vVal += (b & 0x7f) * this.vMul
-            this.vMul *= 128
-        }
-        this.vBytes++
-        if (b & 0x80) {
-            if (this.vBytes >= MAX_SIZE_BYTES) throw new DeltaError("bad-size", "a size field too long")
-            return false
-        }
-        this.vBytes = 0
-        if (this.vNeg) this.vVal = -this.vVal
-        return true
-    }
-
-    /** Diff or extra bytes: decoded straight into the output buffer, up to the next checkpoint. */
-    private async payload(): Promise<boolean> {
-        const out = this.out
-        const at = this.outFill
-        let n = out.length - at
-        if (n > this.left) n = this.left
-        if (this.nextCp - this.toPos < n) n = this.nextCp - this.toPos
-        // decoded a slice at a time, each paid for (a 1 KB buffer of heatshrink literals in one
-        // go panicked the VM); the old image is then read for the whole run at once
-        let got = 0
-        while (got < n) {
-            const k = this.decode(out, at + got, n - got < DECODE_SLICE ? n - got : DECODE_SLICE)
-            if (k === 0) break
-            got += k
-            await this.budget.spend(k)
-        }
-        n = got
-        if (n === 0) return false
-        if (this.phase === P_DIFF) {
-            const old = await this.o.store.readImage(false, this.fromPos, n)
-            if (old.length < n) throw new DeltaError("read-failed", "old bytes cut short")
-            // Buffer stores wrap mod 256 in both runtimes: no mask needed.
-            for (let i = 0; i < n; i++) out[at + i] += old[i]
-            this.fromPos += n
-        }
-        this.outFill = at + n
-        this.toPos += n
-        this.dpos += n
-        this.left -= n
-        // the chunk's end: a diff's is the extra size, an extra's the adjustment (the next phases)
-        if (this.left === 0) this.phase++
-        if (this.outFill === out.length) await this.flush()
-        await this.budget.spend(n)
-        return true
-    }
-
-    /** Decompressed bytes into out[off..off+max); how many (0: the input is used up). */
-    private decode(out: Buffer, off: number, max: number): number {
-        const d = this.dec
-        if (d) {
-            const n = d.poll(out, off, max, this.inBuf, this.inPos, this.inEnd)
-            this.inPos = d.inPos
-            return n
-        }
-        let n = this.inEnd - this.inPos
-        if (n > max) n = max
-        copyBytes(out, off, this.inBuf, this.inPos, this.inPos + n)
-        this.inPos += n
-        return n
-    }
-
-    private async flush(): Promise<void> {
-        if (this.outFill === 0) return
-        const n = this.outFill
-        this.outFill = 0
-        await this.o.store.writeImage(this.outAt, this.out, n)
-        this.outAt += n
-    }
-
-    private async tapNow(): Promise<void> {
-        if (this.o.digests && this.inPos > this.tapFrom) await this.o.digests.update(this.inBuf, this.tapFrom, this.inPos)
-        this.tapFrom = this.inPos
-    }
-
-    // ---- checkpoints ----
-
-    /**
-     * A checkpoint at the output's current offset: everything before it written, the consumed
-     * patch bytes tapped, then the applier's whole state (the format in this file's header) to
-     * onCheckpoint.
-     */
-    private async takeCheckpoint(): Promise<void> {
-        await this.flush()
-        await this.tapNow()
-        const at = this.toPos
-        this.nextCp = at + this.o.checkpointEvery
-        // encoding a window by value and its CRC is up to ~60 K opcodes for a 1 KB window: start on a fresh slice
-        await this.budget.spend(FORCE_YIELD)
-        const d = this.dec
-        const h = this.hist
-        const dpos = this.dpos
-        // the window: stream bytes [ws, dpos); none without heatshrink
-        let ws = dpos
-        const spans: number[] = []
-        let covered = 0
-        if (d) {
-            ws = dpos - d.window.length
-            if (ws < 0) ws = 0
-            for (let k = this.histN > HIST ? this.histN - HIST : 0; h && k < this.histN; k++) {
-                const p = (k % HIST) * SPAN
-                const s = getU32(h, p + 1)
-                const e = s + getU32(h, p + 5)
-                // by reference only where that is smaller than the bytes themselves
-                const c = (e < dpos ? e : dpos) - (s > ws ? s : ws)
-                if (c > SPAN) {
-                    spans.push(p)
-                    covered += c
-                }
-            }
-        }
-        const n = spans.length
-        const cp = Buffer.alloc(CP_FIXED + n * SPAN + dpos - ws - covered + 4)
-        cp[0] = CP_FORMAT
-        cp[1] = this.header
-        cp[3] = n
-        cp[4] = this.phase
-        if (d) {
-            cp[2] = ((d.windowSz2 - 4) << 4) | (d.lookaheadSz2 - 3)
-            cp[5] = d.state
-            cp[6] = d.acc
-            cp[7] = d.nbits
-            putU32(cp, 32, d.index)
-            putU32(cp, 36, d.count)
-        }
-        putU32(cp, 8, this.toSize)
-        putU32(cp, 12, this.patchOffset())
-        putU32(cp, 16, this.toPos)
-        putU32(cp, 20, this.fromPos)
-        putU32(cp, 24, dpos)
-        putU32(cp, 28, this.left)
-        const q = d ? await this.window(cp, spans, n, ws) : CP_FIXED
-        putU32(cp, q, crc32Update(0, cp, 0, q))
-        await this.o.onCheckpoint(cp, at)
-    }
-
-    /**
-     * The window's part of a checkpoint, both ways (one walk instead of one each): each span (a
-     * history record, 17 bytes), then the window bytes before it that no span covers; then the
-     * bytes after the last span; the window is stream bytes [ws, dpos), oldest first. Saving
-     * (`spans` given), the n spans are the history's records at `spans`; resuming (`spans` null),
-     * the n records are read into the history's first slots and their window bytes recomputed
-     * from the target (and old) image. Returns the checkpoint offset after the window.
-     */
-    private async window(cp: Buffer, spans: number[], n: number, ws: number): Promise<number> {
-        const h = this.hist
-        const d = this.dec
-        const win = d.window
-        const mask = d.mask
-        const dpos = this.dpos
-        const save = spans !== null
-        let q = CP_FIXED
-        let next = ws
-        for (let k = 0; k <= n; k++) {
-            const p = save ? spans[k] : k * SPAN
-            let a = dpos
-            let e = dpos
-            if (k < n) {
-                if (save) copyBytes(cp, q, h, p, p + SPAN)
-                else copyBytes(h, p, cp, q, q + SPAN)
-                q += SPAN
-                a = getU32(h, p + 1)
-                e = a + getU32(h, p + 5)
-                if (a < ws) a = ws
-                if (e > dpos) e = dpos
-            }
-            if (q + a - next > cp.length - 4) throw new DeltaError("bad-checkpoint", "cut short")
-            for (let x = next; x < a; x++) {
-                if (save) cp[q++] = win[x & mask]
-                else win[x & mask] = cp[q++]
-            }
-            next = e
-            if (save || k === n) continue
-            // resuming: the span's window bytes [a, e), recomputed from the images
-            const delta = a - getU32(h, p + 1)
-            let t = getU32(h, p + 9) + delta
-            let from = getU32(h, p + 13) + delta
-            while (a < e) {
-                let m = e - a
-                if (m > this.out.length) m = this.out.length
-                const nw = await this.o.store.readImage(true, t, m)
-                const old = h[p] === 0 ? await this.o.store.readImage(false, from, m) : null
-                if (nw.length < m || (old && old.length < m)) throw new DeltaError("read-failed", "window bytes cut short")
-                for (let i = 0; i < m; i++) win[(a + i) & mask] = old ? nw[i] - old[i] : nw[i]
-                a += m
-                t += m
-                from += m
-                await this.budget.spend(m)
-            }
-        }
-        return q
     }
 
     /**
@@ -569,7 +272,8 @@ export class DeltaApplier {
      * wrong state ends in a bad patch or a rebuilt image that fails its SHA-256, never silently).
      */
     async resume(cp: Buffer): Promise<void> {
-        if (this.phase !== P_HEADER || this.patchOffset() !== 0) throw new DeltaError("closed", "resume needs a fresh applier")
+        // both are >= 0: their sum is 0 only when both are
+        if (this.phase + this.patchOffset() !== 0) throw new DeltaError("closed", "resume needs a fresh applier")
         const n = cp.length - 4
         if (n < CP_FIXED || cp[0] !== CP_FORMAT || getU32(cp, n) !== crc32Update(0, cp, 0, n)) throw new DeltaError("bad-checkpoint", "not a checkpoint, or its CRC fails")
         await this.budget.spend(FORCE_YIELD)
@@ -597,12 +301,331 @@ export class DeltaApplier {
             d.head = dpos & d.mask
             this.dec = d
             if (!this.o.byValue) this.hist = Buffer.alloc(HIST * SPAN)
-            if (ns > HIST || (ns > 0 && !this.hist)) throw new DeltaError("bad-checkpoint", "the window refers to written bytes and the applier is byValue")
+            if (ns > 0) if (ns > HIST || !this.hist) throw new DeltaError("bad-checkpoint", "the window refers to written bytes and the applier is byValue")
             let ws = dpos - d.window.length
             if (ws < 0) ws = 0
-            q = await this.window(cp, null, ns, ws)
+            q = await window(this, cp, null, ns, ws)
             this.histN = ns
         }
         if (q !== n) throw new DeltaError("bad-checkpoint", "its length")
     }
 }
+
+// ---- the state machine ----
+// The applier's steps are module functions taking it, not private methods: a method costs a
+// prototype-table entry (13–15 B) in the image, a function does not. `a.f = a.f + n`, never
+// `a.f += n` or `a.f++`: on a parameter the compound form first copies it to a local (4 B).
+
+/**
+ * One bounded piece of work; false when it needs more input. The raw header, a checkpoint, a
+ * payload (diff or extra bytes), a size field's bytes and what each size means, a chunk's start
+ * are written out here rather than as functions of their own: each has this one caller, and a
+ * function costs a 16 B descriptor and its call (measured: each one written in saved 28 B).
+ * Fields read more than once are read once into locals (a field read is ~4 B more than a local's).
+ */
+async function step(a: DeltaApplier): Promise<boolean> {
+    const ph = a.phase
+    // the target offset (step changes it only at the end of a payload)
+    const t = a.toPos
+    if (ph === P_END) {
+        if (a.inPos < a.inEnd) throw new DeltaError("trailing-data", "bytes after the end of the patch")
+        return false
+    }
+    let b: number
+    if (ph < P_DF_SIZE) {
+        // the raw header: type and compression, to_size, heatshrink's parameters
+        const i = a.inPos
+        if (i >= a.inEnd) return false
+        a.inPos = i + 1
+        b = a.inBuf[i]
+        if (ph === P_HEADER) {
+            if (b & 0x80) throw new DeltaError("bad-header", `header byte ${b}`)
+            // type (bits 6..4) 0 and compression (bits 3..0) 0 or 4: no bit of 0x7B set
+            if (b & 0x7b) throw new DeltaError("unsupported", `header byte ${b}: only sequential patches (type 0), compression none (0) or heatshrink (4)`)
+            a.header = b
+            a.phase = P_TO_SIZE
+            return true
+        }
+        if (ph === P_HS_HEADER) {
+            // w >= 4 (HS_MIN_WINDOW) and l >= 3 (HS_MIN_LOOKAHEAD) by construction
+            const w = (b >> 4) + 4
+            const l = (b & 15) + 3
+            const maxW = a.o.maxWindowSz2 || 10
+            if (l >= w) throw new DeltaError("bad-header", `heatshrink header ${b}`)
+            if (w > maxW || w > HS_MAX_WINDOW) throw new DeltaError("unsupported", `a heatshrink window of 2^${w} bytes`)
+            a.dec = new HeatshrinkDecoder(w, l)
+            if (!a.o.byValue) a.hist = Buffer.alloc(HIST * SPAN)
+            a.phase = P_DF_SIZE
+            return true
+        }
+    } else {
+        if (t === a.nextCp)
+            if (t < a.toSize) {
+                // a checkpoint at the output's current offset: everything before it written, the
+                // consumed patch bytes tapped, then the applier's whole state (the format in this
+                // file's header) to onCheckpoint
+                await flush(a)
+                await tapNow(a)
+                a.nextCp = t + a.o.checkpointEvery
+                // encoding a window by value and its CRC is up to ~60 K opcodes for a 1 KB window: start on a fresh slice
+                await a.budget.spend(FORCE_YIELD)
+                const d = a.dec
+                const h = a.hist
+                const dpos = a.dpos
+                // the window: stream bytes [ws, dpos); none without heatshrink
+                let ws = dpos
+                const spans: number[] = []
+                let covered = 0
+                if (d) {
+                    ws = dpos - d.window.length
+                    if (ws < 0) ws = 0
+                    // the history's last HIST chunks (none when byValue)
+                    let k = a.histN - HIST
+                    if (k < 0) k = 0
+                    if (h)
+                        for (; k < a.histN; k++) {
+                            const p = (k % HIST) * SPAN
+                            const s = getU32(h, p + 1)
+                            const e = s + getU32(h, p + 5)
+                            // by reference only where that is smaller than the bytes themselves
+                            const c = (e < dpos ? e : dpos) - (s > ws ? s : ws)
+                            if (c > SPAN) {
+                                spans.push(p)
+                                covered += c
+                            }
+                        }
+                }
+                const n = spans.length
+                const cp = Buffer.alloc(CP_FIXED + n * SPAN + dpos - ws - covered + 4)
+                cp[0] = CP_FORMAT
+                cp[1] = a.header
+                cp[3] = n
+                cp[4] = ph
+                if (d) {
+                    cp[2] = ((d.windowSz2 - 4) << 4) | (d.lookaheadSz2 - 3)
+                    cp[5] = d.state
+                    cp[6] = d.acc
+                    cp[7] = d.nbits
+                    putU32(cp, 32, d.index)
+                    putU32(cp, 36, d.count)
+                }
+                putU32(cp, 8, a.toSize)
+                putU32(cp, 12, a.pbase + a.inPos)
+                putU32(cp, 16, t)
+                putU32(cp, 20, a.fromPos)
+                putU32(cp, 24, dpos)
+                putU32(cp, 28, a.left)
+                const q = d ? await window(a, cp, spans, n, ws) : CP_FIXED
+                putU32(cp, q, crc32Update(0, cp, 0, q))
+                await a.o.onCheckpoint(cp, t)
+                return true
+            }
+        const out = a.out
+        const at = a.outFill
+        if ((ph | 2) === P_EXTRA) {
+            // P_DIFF or P_EXTRA (ph is 3..8 here): diff or extra bytes, decoded straight into
+            // the output buffer, up to the next checkpoint
+            let n = out.length - at
+            if (n > a.left) n = a.left
+            if (a.nextCp - t < n) n = a.nextCp - t
+            // decoded a slice at a time, each paid for (a 1 KB buffer of heatshrink literals in one
+            // go panicked the VM); the old image is then read for the whole run at once
+            let got = 0
+            while (got < n) {
+                const k = decode(a, out, at + got, n - got < DECODE_SLICE ? n - got : DECODE_SLICE)
+                if (k === 0) break
+                got += k
+                await a.budget.spend(k)
+            }
+            n = got
+            if (n === 0) return false
+            if (ph === P_DIFF) {
+                const old = await a.o.store.readImage(false, a.fromPos, n)
+                if (old.length < n) throw new DeltaError("read-failed", "old bytes cut short")
+                // Buffer stores wrap mod 256 in both runtimes: no mask needed.
+                for (let i = 0; i < n; i++) {
+                    const x = at + i
+                    out[x] = out[x] + old[i]
+                }
+                a.fromPos = a.fromPos + n
+            }
+            a.outFill = at + n
+            a.toPos = t + n
+            a.dpos = a.dpos + n
+            const left = a.left - n
+            a.left = left
+            // the chunk's end: a diff's is the extra size, an extra's the adjustment (the next phases)
+            if (left === 0) a.phase = ph + 1
+            if (at + n === out.length) await flush(a)
+            await a.budget.spend(n)
+            return true
+        }
+        // a size field's byte, decoded into the output buffer's free space (never full between steps)
+        if (decode(a, out, at, 1) === 0) return false
+        a.dpos = a.dpos + 1
+        b = out[at]
+    }
+    // a byte of a size field (to_size, or one in the stream); its value in vVal when complete
+    if (a.vBytes === 0) {
+        a.vNeg = (b & 0x40) !== 0
+        a.vVal = b & 0x3f
+        a.vMul = 64
+    } else {
+        a.vVal = a.vVal + (b & 0x7f) * a.vMul
+        a.vMul = a.vMul * 128
+    }
+    a.vBytes = a.vBytes + 1
+    if (b & 0x80) {
+        if (a.vBytes >= MAX_SIZE_BYTES) throw new DeltaError("bad-size", "a size field too long")
+        return true
+    }
+    a.vBytes = 0
+    if (a.vNeg) a.vVal = -a.vVal
+    const v = a.vVal
+    const f = a.fromPos
+    if (ph === P_TO_SIZE) {
+        if (v < 0) throw new DeltaError("bad-size", "a negative target size")
+        if (v > a.o.maxSize) throw new DeltaError("too-large", `a target of ${v} bytes`)
+        a.toSize = v
+        // the header's compression is 0 or 4 (checked): heatshrink's header next, or the data-format size
+        if (v === 0) a.phase = P_END
+        else a.phase = P_DF_SIZE - (a.header >> 2)
+        return true
+    }
+    if (ph === P_DF_SIZE) {
+        if (v !== 0) throw new DeltaError("unsupported", "a data-format section")
+        a.phase = P_DIFF_SIZE
+    } else if (ph !== P_ADJUST) {
+        // a diff or an extra chunk's size; the phase after it: its bytes, or the next size
+        const diff = ph === P_DIFF_SIZE
+        if (v < 0) throw new DeltaError("bad-size", "a negative chunk size")
+        if (t + v > a.toSize) throw new DeltaError(diff ? "diff-too-long" : "extra-too-long", `${v} bytes at ${t}`)
+        if (diff)
+            if (v > 0)
+                if (f < 0 || f + v > a.o.oldSize) throw new DeltaError("from-out-of-range", `${v} diff bytes from ${f}`)
+        // the chunk starts at the stream's current offset: kept in the history (kind 0 diff,
+        // 1 extra: (ph - P_DIFF_SIZE) >> 1), for checkpoints that carry the window by reference
+        a.left = v
+        const h = a.hist
+        if (h)
+            if (v > 0) {
+                const k = a.histN
+                a.histN = k + 1
+                const p = (k % HIST) * SPAN
+                h[p] = (ph - P_DIFF_SIZE) >> 1
+                putU32(h, p + 1, a.dpos)
+                putU32(h, p + 5, v)
+                putU32(h, p + 9, t)
+                putU32(h, p + 13, f < 0 ? 0 : f)
+            }
+        a.phase = v > 0 ? ph + 1 : ph + 2
+    } else {
+        a.fromPos = f + v
+        if (t === a.toSize) {
+            // a back-reference still yielding is decompressed data after the end (the bits
+            // left in the last byte, at most 7, cannot hold a whole item)
+            const d = a.dec
+            if (d)
+                if (d.state === HS_BACKREF)
+                    if (d.count > 0) throw new DeltaError("trailing-data", "decompressed bytes after the end of the patch")
+            a.phase = P_END
+            await flush(a)
+        } else a.phase = P_DIFF_SIZE
+    }
+    await a.budget.spend(8)
+    return true
+}
+
+/** Decompressed bytes into out[off..off+max); how many (0: the input is used up). */
+function decode(a: DeltaApplier, out: Buffer, off: number, max: number): number {
+    const d = a.dec
+    if (d) {
+        const n = d.poll(out, off, max, a.inBuf, a.inPos, a.inEnd)
+        a.inPos = d.inPos
+        return n
+    }
+    const i = a.inPos
+    let n = a.inEnd - i
+    if (n > max) n = max
+    copyBytes(out, off, a.inBuf, i, i + n)
+    a.inPos = i + n
+    return n
+}
+
+async function flush(a: DeltaApplier): Promise<void> {
+    const n = a.outFill
+    if (n === 0) return
+    a.outFill = 0
+    await a.o.store.writeImage(a.outAt, a.out, n)
+    a.outAt = a.outAt + n
+}
+
+async function tapNow(a: DeltaApplier): Promise<void> {
+    const g = a.o.digests
+    const i = a.inPos
+    const f = a.tapFrom
+    if (g) if (i > f) await g.update(a.inBuf, f, i)
+    a.tapFrom = i
+}
+
+// ---- checkpoints ----
+
+/**
+ * The window's part of a checkpoint, both ways (one walk instead of one each): each span (a
+ * history record, 17 bytes), then the window bytes before it that no span covers; then the
+ * bytes after the last span; the window is stream bytes [ws, dpos), oldest first. Saving
+ * (`spans` given), the n spans are the history's records at `spans`; resuming (`spans` null),
+ * the n records are read into the history's first slots and their window bytes recomputed
+ * from the target (and old) image. Returns the checkpoint offset after the window.
+ */
+async function window(ap: DeltaApplier, cp: Buffer, spans: number[], n: number, ws: number): Promise<number> {
+    const h = ap.hist
+    const d = ap.dec
+    const win = d.window
+    const mask = d.mask
+    const dpos = ap.dpos
+    const save = spans !== null
+    let q = CP_FIXED
+    let next = ws
+    for (let k = 0; k <= n; k++) {
+        const p = save ? spans[k] : k * SPAN
+        let a = dpos
+        let e = dpos
+        if (k < n) {
+            if (save) copyBytes(cp, q, h, p, p + SPAN)
+            else copyBytes(h, p, cp, q, q + SPAN)
+            q += SPAN
+            a = getU32(h, p + 1)
+            e = a + getU32(h, p + 5)
+            if (a < ws) a = ws
+            if (e > dpos) e = dpos
+        }
+        if (q + a - next > cp.length - 4) throw new DeltaError("bad-checkpoint", "cut short")
+        for (let x = next; x < a; x++) {
+            if (save) cp[q++] = win[x & mask]
+            else win[x & mask] = cp[q++]
+        }
+        next = e
+        if (save) continue
+        if (k === n) continue
+        // resuming: the span's window bytes [a, e), recomputed from the images
+        const delta = a - getU32(h, p + 1)
+        let t = getU32(h, p + 9) + delta
+        let from = getU32(h, p + 13) + delta
+        while (a < e) {
+            let m = e - a
+            if (m > ap.out.length) m = ap.out.length
+            const nw = await ap.o.store.readImage(true, t, m)
+            const old = h[p] === 0 ? await ap.o.store.readImage(false, from, m) : null
+            if (nw.length < m) throw new DeltaError("read-failed", "window bytes cut short")
+            if (old) if (old.length < m) throw new DeltaError("read-failed", "window bytes cut short")
+            for (let i = 0; i < m; i++) win[(a + i) & mask] = old ? nw[i] - old[i] : nw[i]
+            a += m
+            t += m
+            from += m
+            await ap.budget.spend(m)
+        }
+    }
+    return q
+}
+
