@@ -70,14 +70,14 @@ void bs_sha512_update(bs_sha512_t *c, const uint8_t *p, uint32_t n) {
     while (n--) byte(c, *p++);
 }
 
-/* 0x80, zeros to byte 120 of a block (the next block's when 0x80 lands past 111), then the length
- * in bits as a big-endian 128-bit number (its top 96 bits 0 here). */
+/* 0x80, zeros to byte 112 of a block (the next block's when 0x80 lands at 112 or past it), then
+ * the length in bits as a big-endian 128-bit number (its top 96 bits 0 here). */
 void bs_sha512_final(bs_sha512_t *c, uint8_t out[64]) {
     uint32_t bits = c->len << 3;
     int i;
     byte(c, 0x80);
-    while ((c->len & 127) != 124) byte(c, 0);
-    for (i = 24; i >= 0; i -= 8) byte(c, (uint8_t)(bits >> i));
+    while ((c->len & 127) != 112) byte(c, 0);
+    for (i = 120; i >= 0; i -= 8) byte(c, (uint8_t)(i < 32 ? bits >> i : 0));
     for (i = 0; i < 64; i++) out[i] = (uint8_t)(c->h[i >> 3] >> (56 - 8 * (i & 7)));
 }
 #else
