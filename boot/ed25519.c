@@ -94,6 +94,12 @@ static void copy(uint32_t *o, const uint32_t *a) {
     for (i = 0; i < 16; i++) o[i] = a[i];
 }
 
+/* o = v, a small number (a loop: an initialised array would call memset) */
+static void set(uint32_t *o, uint32_t v) {
+    int i;
+    for (i = 0; i < 16; i++) o[i] = i ? 0 : v;
+}
+
 /* The 32 bytes at b (bit 255 dropped) as an element */
 static void unpack(uint32_t *o, const uint8_t *b) {
     int i;
@@ -208,7 +214,7 @@ static int decode_negated(fe *w, const uint8_t *b) {
     mul(u, y, y);
     unpack(c, D);
     mul(v, u, c);
-    copy(c, (const uint32_t[16]){1});
+    set(c, 1);
     sub(u, u, c); /* y^2 - 1 */
     add(v, v, c); /* d y^2 + 1 */
     mul(v3, v, v);
@@ -235,7 +241,7 @@ static int decode_negated(fe *w, const uint8_t *b) {
         for (i = 0; i < 32; i++) z |= bx[i];
         if (sign && !z) return 0;
         if ((bx[0] & 1) == sign) { /* -A: the x of the other sign */
-            copy(c, (const uint32_t[16]){0});
+            set(c, 0);
             sub(x, c, x);
         }
     }
@@ -313,7 +319,10 @@ int bs_ed25519_verify(const uint8_t key[32], const uint8_t *msg, uint32_t n, con
     unpack(w[X], BX);
     unpack(w[Y], BY);
     niels(w, B, w[X], w[Y]);
-    for (i = 0; i < 16; i++) w[X][i] = w[T][i] = 0, w[Y][i] = w[Z][i] = i == 0;
+    set(w[X], 0);
+    set(w[Y], 1);
+    set(w[Z], 1);
+    set(w[T], 0);
     /* [S]B - [k]A by one chain of 254 doublings with the NAF digits of both scalars (Straus) */
     triple(s3, s);
     triple(k3, k);

@@ -8,8 +8,18 @@
 #include "bs_port.h"
 #include "sha256.h"
 #include "w25q.h"
+#ifdef BS_SIGNATURES
+#include "bs_keys.h"
+#include "ed25519.h"
+#endif
 
-enum { E_HEADER = 2, E_SIZE, E_TLV, E_RULES, E_HASH, E_VERSION, E_PROGRAM };
+enum { E_HEADER = 2, E_SIZE, E_TLV, E_RULES, E_HASH, E_VERSION, E_PROGRAM, E_UNSIGNED, E_KEY, E_COUNTER, E_SIGNATURE };
+
+#ifdef BS_SIGNATURES
+uint32_t bs_min_counter;
+/* the value offsets of the KEYHASH, ED25519 and SEC_CNT TLVs the walk found (0: none) */
+static uint32_t keyhash, signature, counter_at;
+#endif
 
 /* Fields are read as words: the image is little-endian, as every MCU the stage is for. */
 #if defined(__BYTE_ORDER__) && __BYTE_ORDER__ != __ORDER_LITTLE_ENDIAN__
@@ -51,6 +61,13 @@ static uint32_t tlvs(uint32_t base, uint32_t off, uint32_t prot, uint32_t lim) {
                 hash = off + 4;
             } else if (type == 0x50) {
                 if (!prot || counter++) return 0;
+#ifdef BS_SIGNATURES
+                counter_at = off + 4;
+            } else if (type == 0x01 || type == 0x24) { /* signature.ts: one of each, plain (the hash cannot cover them) */
+                uint32_t *at = type == 1 ? &keyhash : &signature;
+                if (prot || *at) return 0;
+                *at = off + 4;
+#endif
             }
         }
         if (!prot) return hash;
@@ -102,6 +119,9 @@ int bs_image_check(uint32_t base, uint32_t lim, const bs_slot_t *s) {
     hashed = hdr + prot + body; /* hdr + prot < 2^17 and lim < 2^27: a body past lim fails first */
     if (h[0] != 0x96f3b83du || !(h[2] << 16 >> 21) || (h[4] & ~0x131u) || prot - 1 < 3) return E_HEADER;
     if (body >= lim || hashed >= lim) return E_SIZE; /* no room left for the TLV area */
+#ifdef BS_SIGNATURES
+    keyhash = signature = counter_at = 0;
+#endif
     /* a protected area the header does not announce fails the plain magic */
     if (!(hash = tlvs(base, hdr + body, prot, lim))) return E_TLV;
     if (!version_is(SLOT_VER(s), SLOT_VER_LEN(s), h + 5)) return E_VERSION;
@@ -110,5 +130,21 @@ int bs_image_check(uint32_t base, uint32_t lim, const bs_slot_t *s) {
     bs_sha256_flash(base, hashed, hashed, buf);
     w25q_read(base + hash, buf + 32, 32);
     if (bs_differ(buf, buf + 32, 32)) return E_HASH;
+#ifdef BS_SIGNATURES
+    /* check.ts with keys: a KEYHASH and an ED25519 TLV; the key the KEYHASH names; the security
+     * counter (0 without one) at least the store's; the signature over the SHA-256 (in buf) */
+    {
+        const uint8_t *key = 0;
+        uint32_t k;
+        if (!keyhash || !signature) return E_UNSIGNED;
+        w25q_read(base + keyhash, buf + 32, 32);
+        for (k = 0; k < BS_TRUSTED_KEYS; k++)
+            if (!bs_differ(buf + 32, bs_trusted_keys[k] + 32, 32)) key = bs_trusted_keys[k];
+        if (!key) return E_KEY;
+        if ((counter_at ? word(base + counter_at) : 0) < bs_min_counter) return E_COUNTER;
+        w25q_read(base + signature, buf + 32, 64);
+        if (bs_ed25519_verify(key, buf, 32, buf + 32)) return E_SIGNATURE;
+    }
+#endif
     return 0;
 }
