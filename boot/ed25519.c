@@ -1,8 +1,8 @@
 /* Ed25519 verification for the signed build, after RFC 8032 and the shape of src/crypto (the same
  * checks in the same order, the same reasons, the same Straus chain of NAF digits). GF(2^255 - 19)
  * elements are 16 limbs of 16 bits in 32-bit words, every limb below 2^16 between operations (a
- * value below 2^256, reduced mod p only when packed): a product of two limbs fits 32 bits, and a
- * column of the schoolbook product is summed in 64 bits (ADDS/ADCS on Thumb-1: no library call). */
+ * value below 2^256, reduced mod p only when packed): a product of two limbs fits 32 bits (one
+ * MULS on a Cortex-M0+), and no 64-bit arithmetic is needed. */
 #ifdef BS_SIGNATURES
 #include "ed25519.h"
 #include "sha512.h"
@@ -71,20 +71,28 @@ static void sub(uint32_t *o, const uint32_t *a, const uint32_t *b) {
 }
 
 /* o = a b: the 31 columns of the schoolbook product carried into 32 limbs of 16 bits, the top 16
- * folded onto the low ones times 38 (2^256 = 38 mod p). o may be a or b. */
+ * folded onto the low ones times 38 (2^256 = 38 mod p). o may be a or b. A column sums the low
+ * and the high halves of its (at most 16) products apart, each below 2^20: 32-bit arithmetic only
+ * (a 64-bit sum spilled to the stack at every product on Thumb-1: twice the cycles). */
 static void mul(uint32_t *o, const uint32_t *a, const uint32_t *b) {
-    uint32_t t[32];
-    uint64_t c = 0;
+    uint32_t t[32], c = 0;
     int i, k;
 #ifdef BS_HOST
     bs_ed25519_muls++;
 #endif
     for (k = 0; k < 31; k++) {
-        for (i = k < 16 ? 0 : k - 15; i <= k && i < 16; i++) c += a[i] * b[k - i];
-        t[k] = (uint32_t)c & 0xffff;
-        c >>= 16;
+        uint32_t lo = 0, hi = 0, x, n = (k < 16 ? k : 30 - k) + 1; /* a[i] b[k - i] for i from */
+        const uint32_t *pa = a + (i = k < 16 ? 0 : k - 15), *pb = b + k - i + 1; /* max(0, k - 15) on */
+        while (n--) { /* pointers, not indexes: half the instructions a product on Thumb-1 */
+            x = *pa++ * *--pb;
+            lo += x & 0xffff;
+            hi += x >> 16;
+        }
+        c += lo;
+        t[k] = c & 0xffff;
+        c = (c >> 16) + hi;
     }
-    t[31] = (uint32_t)c;
+    t[31] = c; /* below 2^16: the product is below 2^512 */
     for (i = 0; i < 16; i++) o[i] = t[i] + 38 * t[i + 16];
     car(o);
 }
@@ -251,7 +259,7 @@ static int decode_negated(fe *w, const uint8_t *b) {
 
 /* out = the 64 little-endian bytes at h mod L (src/crypto/scalar25519.ts scalarReduce: every
  * intermediate below 2^29 in magnitude) */
-static void reduce(uint8_t *out, const uint8_t *h) {
+static void __attribute__((noinline)) reduce(uint8_t *out, const uint8_t *h) { /* its 256 B of frame apart from the point steps' */
     int32_t x[64], carry, xi, top;
     int i, j;
     for (i = 0; i < 64; i++) x[i] = h[i];
@@ -296,9 +304,15 @@ static int naf(const uint8_t *k3, const uint8_t *k, int j) {
 }
 
 int bs_ed25519_verify(const uint8_t key[32], const uint8_t *msg, uint32_t n, const uint8_t sig[64]) {
-    fe w[COUNT];
-    uint8_t h[64], k[32], k3[32], s3[32];
-    bs_sha512_t c;
+    union { /* the hash is done before the points start: one frame, 260 B less stack */
+        fe w[COUNT];
+        struct {
+            bs_sha512_t c;
+            uint8_t h[64];
+        } s;
+    } u;
+    fe *w = u.w;
+    uint8_t *h = u.s.h, k[32], k3[32], s3[32];
     int i, j, started = 0;
     const uint8_t *s = sig + 32;
     if (cmp32(s, L, 0xff) >= 0) return BS_ED_NON_CANONICAL_S;
@@ -308,11 +322,11 @@ int bs_ed25519_verify(const uint8_t key[32], const uint8_t *msg, uint32_t n, con
         if (!cmp32(sig, h, 0x7f) || !cmp32(key, h, 0x7f)) return BS_ED_SMALL_ORDER;
     }
     /* k = SHA-512(R || A || M) mod L */
-    bs_sha512_init(&c);
-    bs_sha512_update(&c, sig, 32);
-    bs_sha512_update(&c, key, 32);
-    bs_sha512_update(&c, msg, n);
-    bs_sha512_final(&c, h);
+    bs_sha512_init(&u.s.c);
+    bs_sha512_update(&u.s.c, sig, 32);
+    bs_sha512_update(&u.s.c, key, 32);
+    bs_sha512_update(&u.s.c, msg, n);
+    bs_sha512_final(&u.s.c, h);
     reduce(k, h);
     if (!decode_negated(w, key)) return BS_ED_BAD_POINT;
     /* B into its Niels slots, the running point the neutral one (0 : 1 : 1 : 0) */
@@ -342,9 +356,9 @@ int bs_ed25519_verify(const uint8_t key[32], const uint8_t *msg, uint32_t n, con
     power(w[TMP], w[Z], 254, 0x14);
     mul(w[R0], w[X], w[TMP]);
     mul(w[R1], w[Y], w[TMP]);
-    pack(h, w[R0]);
+    pack(k3, w[R0]); /* the scalars are done with: x's bytes, then y's */
     pack(k, w[R1]);
-    k[31] |= (uint8_t)((h[0] & 1) << 7);
+    k[31] |= (uint8_t)((k3[0] & 1) << 7);
     for (i = 0; i < 32; i++)
         if (k[i] != sig[i]) return BS_ED_BAD_SIGNATURE;
     return BS_ED_OK;
