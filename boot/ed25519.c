@@ -13,7 +13,7 @@ typedef uint32_t fe[16];
 typedef char bs_arithmetic_shift[(-1 >> 1) == -1 ? 1 : -1];
 
 #ifdef BS_HOST
-uint32_t bs_ed25519_muls;
+uint32_t bs_ed25519_muls, bs_ed25519_squares;
 #endif
 
 /* Little-endian constants: p, L, d, sqrt(-1), the base point's x and y, and the y of the points of
@@ -71,7 +71,8 @@ static void sub(uint32_t *o, const uint32_t *a, const uint32_t *b) {
 }
 
 /* o = a b: the 31 columns of the schoolbook product carried into 32 limbs of 16 bits, the top 16
- * folded onto the low ones times 38 (2^256 = 38 mod p). o may be a or b. A column sums the low
+ * folded onto the low ones times 38 (2^256 = 38 mod p). o may be a or b; a square (a == b) takes
+ * 136 products instead of 256. A column sums the low
  * and the high halves of its (at most 16) products apart, each below 2^20: 32-bit arithmetic only
  * (a 64-bit sum spilled to the stack at every product on Thumb-1: twice the cycles). */
 static void mul(uint32_t *o, const uint32_t *a, const uint32_t *b) {
@@ -79,14 +80,25 @@ static void mul(uint32_t *o, const uint32_t *a, const uint32_t *b) {
     int i, k;
 #ifdef BS_HOST
     bs_ed25519_muls++;
+    bs_ed25519_squares += a == b;
 #endif
     for (k = 0; k < 31; k++) {
         uint32_t lo = 0, hi = 0, x, n = (k < 16 ? k : 30 - k) + 1; /* a[i] b[k - i] for i from */
-        const uint32_t *pa = a + (i = k < 16 ? 0 : k - 15), *pb = b + k - i + 1; /* max(0, k - 15) on */
-        while (n--) { /* pointers, not indexes: half the instructions a product on Thumb-1 */
+        const uint32_t *pa = a + (i = k < 16 ? 0 : k - 15), *pb = b + k - i + 1, *end; /* max(0, k - 15) on */
+        if (a == b) n >>= 1; /* a square: the products a[i] a[j], i < j, doubled, and a[k/2]^2 */
+        for (end = pa + n; pa != end;) { /* pointers, not indexes: half the instructions a product on Thumb-1 */
             x = *pa++ * *--pb;
             lo += x & 0xffff;
             hi += x >> 16;
+        }
+        if (a == b) {
+            lo <<= 1;
+            hi <<= 1;
+            if (!(k & 1)) { /* pa is at a[k/2] */
+                x = *pa * *pa;
+                lo += x & 0xffff;
+                hi += x >> 16;
+            }
         }
         c += lo;
         t[k] = c & 0xffff;
@@ -143,18 +155,34 @@ static int is_zero(const uint32_t *a) {
     return !x;
 }
 
-/* o = a^e by square and multiply, e's top bit `top`, every bit below it set but those in `zeros`
- * (among bits 0..4): p - 2 = 2^255 - 21 (top 254, zeros bits 2 and 4) inverts, (p - 5) / 8 =
- * 2^252 - 3 (top 251, zero bit 1) takes the square root's power. */
-static void power(uint32_t *o, const uint32_t *a, int top, uint32_t zeros) {
-    fe c;
-    int i;
-    copy(c, a);
-    for (i = top - 1; i >= 0; i--) {
-        mul(c, c, c);
-        if (i > 4 || !(zeros >> i & 1)) mul(c, c, a);
+/* x = x^(2^n) m */
+static void sqn(uint32_t *x, int n, const uint32_t *m) {
+    while (n--) mul(x, x, x);
+    mul(x, x, m);
+}
+
+/* o = z^(2^252 - 3) (inv 0: the square root's power, (p - 5) / 8) or z^(2^255 - 21) (inv 1: the
+ * inverse, p - 2), by an addition chain after ref10's: z^11, then z^(2^k - 1) for k = 5, 10 ... 50,
+ * 100 ... 250 (each step x^(2^n) times the step's start), then the tail: 254 squarings and 13
+ * multiplications against 505 operations bit by bit. t: three spare elements; o may be z. */
+static void power(uint32_t *o, const uint32_t *z, int inv, fe *t) {
+    uint32_t *z11 = t[0], *a = t[1], *x = t[2];
+    int i, j;
+    mul(z11, z, z);
+    copy(a, z11);
+    sqn(a, 2, z); /* z^9 */
+    mul(z11, z11, a);
+    copy(x, z11);
+    sqn(x, 1, a); /* z^31 = z^(2^5 - 1) */
+    for (j = 0; j < 3; j++) { /* 2^10 - 1; 2^20 ... 2^50 - 1; 2^100 ... 2^250 - 1 */
+        copy(a, x);
+        for (i = j ? 4 : 1; i > 0; i--) sqn(x, j == 0 ? 5 : j == 1 ? 10 : 50, a);
     }
-    copy(o, c);
+    if (inv)
+        sqn(x, 5, z11);
+    else
+        sqn(x, 2, z);
+    copy(o, x);
 }
 
 /* The working point (X : Y : Z : T), the completed point R0..R3 of a step, a temporary, then -A
@@ -230,7 +258,7 @@ static int decode_negated(fe *w, const uint8_t *b) {
     mul(x, v3, v3);
     mul(x, x, v);
     mul(x, x, u); /* u v^7 */
-    power(x, x, 251, 2);
+    power(x, x, 0, w + R0);
     mul(x, x, v3);
     mul(x, x, u); /* the candidate root u v^3 (u v^7)^((p-5)/8) */
     mul(vxx, x, x);
@@ -353,7 +381,7 @@ int bs_ed25519_verify(const uint8_t key[32], const uint8_t *msg, uint32_t n, con
         }
     }
     /* its encoding (RFC 8032 5.1.2) against R */
-    power(w[TMP], w[Z], 254, 0x14);
+    power(w[TMP], w[Z], 1, w + R0);
     mul(w[R0], w[X], w[TMP]);
     mul(w[R1], w[Y], w[TMP]);
     pack(k3, w[R0]); /* the scalars are done with: x's bytes, then y's */

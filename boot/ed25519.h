@@ -14,6 +14,6 @@ enum { BS_ED_OK, BS_ED_NON_CANONICAL_S, BS_ED_BAD_POINT, BS_ED_SMALL_ORDER, BS_E
 int bs_ed25519_verify(const uint8_t key[32], const uint8_t *msg, uint32_t n, const uint8_t sig[64]);
 
 #ifdef BS_HOST
-extern uint32_t bs_ed25519_muls; /* field multiplications so far (squarings included): the cycle estimate */
+extern uint32_t bs_ed25519_muls, bs_ed25519_squares; /* field multiplications so far, and the squarings among them: the cycle estimate */
 #endif
 #endif

@@ -97,9 +97,9 @@ const cb = join(out, "crypto-bench")
 if (run("gcc", ["-std=c99", "-DBS_HOST", "-DBS_SIGNATURES", "-O2", ...cryptoSrc, "-o", cb], { stdio: ["ignore", "inherit", "inherit"] }).status !== 0) fail("the crypto bench does not build")
 const bench = run(cb, [join(out, "ed25519-cases.bin"), "--bench"])
 process.stdout.write(bench.stdout + bench.stderr)
-const timing = num(/ed25519 verify \(host, gcc -O2\): (\d+) us per signature .* (\d+) field multiplications each/, bench.stdout)
+const timing = num(/ed25519 verify \(host, gcc -O2\): (\d+) us per signature .* (\d+) field multiplications each \((\d+) of them squarings\)/, bench.stdout)
 if (!timing || bench.status !== 0) fail("the crypto bench did not report")
-summary.ed25519 = { cases: ed[0], rfc8032: ed[1], valid: ed[2], flipped: ed[3], edges: ed[4], disagreements: ed[5], nodeDisagreements: ed[6], sha512Answers: sha512[0], sha512Failures: sha512[1], hostMicros: timing[0], fieldMuls: timing[1] }
+summary.ed25519 = { cases: ed[0], rfc8032: ed[1], valid: ed[2], flipped: ed[3], edges: ed[4], disagreements: ed[5], nodeDisagreements: ed[6], sha512Answers: sha512[0], sha512Failures: sha512[1], hostMicros: timing[0], fieldMuls: timing[1], squarings: timing[2] }
 
 // 3. Cortex-M0+: the stage and a stub port (boot/test/arm_stubs.c), linked, the stub's own bytes taken off
 const size = f => {
@@ -173,7 +173,7 @@ Object.assign(summary, { text, data, bss, stack })
 // trusted keys (boot/bs_keys.h), the signature rules in the image check. No goal of its own (the
 // stage it adds to is the 4 KB one); its ceiling is today's figure and a few bytes, as the plain one's.
 const signed = cross("signed", ["-DBS_SIGNATURES"])
-const SIGNED_CEILING = 8320
+const SIGNED_CEILING = 8480
 console.log(`boot stage, signed (cortex-m0plus): text ${signed.text} B, data ${signed.data} B, bss ${signed.bss} B, stack at most ${signed.stack} B; ceiling ${SIGNED_CEILING} B`)
 Object.assign(summary.signed, signed)
 writeFileSync(join(out, "summary.json"), JSON.stringify(summary, null, 1) + "\n")
