@@ -78,7 +78,10 @@ void bs_sha512_final(bs_sha512_t *c, uint8_t out[64]) {
     byte(c, 0x80);
     while ((c->len & 127) != 112) byte(c, 0);
     for (i = 120; i >= 0; i -= 8) byte(c, (uint8_t)(i < 32 ? bits >> i : 0));
-    for (i = 0; i < 64; i++) out[i] = (uint8_t)(c->h[i >> 3] >> (56 - 8 * (i & 7)));
+    for (i = 63; i >= 0; i--) { /* shifts by 8 only: a variable 64-bit shift is a library call on Thumb-1 */
+        out[i] = (uint8_t)c->h[i >> 3];
+        c->h[i >> 3] >>= 8;
+    }
 }
 #else
 typedef int bs_sha512_unused; /* the plain build: an empty unit */
