@@ -1,13 +1,13 @@
 /* Ed25519 verification for the signed build, after RFC 8032 and the shape of src/crypto (the same
  * checks in the same order, the same reasons, the same Straus chain of NAF digits). GF(2^255 - 19)
- * elements are 16 limbs of 16 bits in 32-bit words, every limb below 2^16 between operations (a
- * value below 2^256, reduced mod p only when packed): a product of two limbs fits 32 bits (one
- * MULS on a Cortex-M0+), and no 64-bit arithmetic is needed. */
+ * elements are 16 limbs of 16 bits (a value below 2^256, reduced mod p only when packed), summed
+ * in 32-bit words and carried back: a product of two limbs fits 32 bits (one MULS on a
+ * Cortex-M0+), and no 64-bit arithmetic is needed. */
 #ifdef BS_SIGNATURES
 #include "ed25519.h"
 #include "sha512.h"
 
-typedef uint32_t fe[16];
+typedef uint16_t fe[16]; /* 32 B: the verifier's 15 elements take 480 B of stack */
 
 /* the scalar reduction shifts negative numbers right: arithmetic shifts, as GCC and Clang do */
 typedef char bs_arithmetic_shift[(-1 >> 1) == -1 ? 1 : -1];
@@ -43,31 +43,35 @@ static int cmp32(const uint8_t *b, const uint8_t *c, uint8_t mask) {
     return x - c[i];
 }
 
-/* Carry every limb into the next, the carry out of limb 15 (2^256 = 38 mod p) into limb 0, until
- * none is left: limbs below 2^16. Each round takes the value down by about 2^256, so two or three. */
-static void car(uint32_t *o) {
+/* o = t, 16 sums of limbs: every one carried into the next, the carry out of limb 15 (2^256 = 38
+ * mod p) into limb 0, until none is left. Each round takes the value down by about 2^256, so two
+ * or three. */
+static void car(uint16_t *o, uint32_t *t) {
     uint32_t c = 0, i;
     do {
         for (i = 0; i < 16; i++) {
-            o[i] += c;
-            c = o[i] >> 16;
-            o[i] &= 0xffff;
+            t[i] += c;
+            c = t[i] >> 16;
+            t[i] &= 0xffff;
         }
         c *= 38;
     } while (c);
+    for (i = 0; i < 16; i++) o[i] = (uint16_t)t[i];
 }
 
-static void add(uint32_t *o, const uint32_t *a, const uint32_t *b) {
+static void add(uint16_t *o, const uint16_t *a, const uint16_t *b) {
+    uint32_t t[16];
     int i;
-    for (i = 0; i < 16; i++) o[i] = a[i] + b[i];
-    car(o);
+    for (i = 0; i < 16; i++) t[i] = (uint32_t)a[i] + b[i];
+    car(o, t);
 }
 
 /* a - b + 4p: 4p's limbs (0x3ffb4, 0x3fffc, ..., 0x1fffc) exceed any limb of b, so no limb goes negative */
-static void sub(uint32_t *o, const uint32_t *a, const uint32_t *b) {
+static void sub(uint16_t *o, const uint16_t *a, const uint16_t *b) {
+    uint32_t t[16];
     int i;
-    for (i = 0; i < 16; i++) o[i] = a[i] + (i == 0 ? 0x3ffb4u : i == 15 ? 0x1fffcu : 0x3fffcu) - b[i];
-    car(o);
+    for (i = 0; i < 16; i++) t[i] = a[i] + (i == 0 ? 0x3ffb4u : i == 15 ? 0x1fffcu : 0x3fffcu) - b[i];
+    car(o, t);
 }
 
 /* o = a b: the 31 columns of the schoolbook product carried into 32 limbs of 16 bits, the top 16
@@ -75,7 +79,7 @@ static void sub(uint32_t *o, const uint32_t *a, const uint32_t *b) {
  * 136 products instead of 256. A column sums the low
  * and the high halves of its (at most 16) products apart, each below 2^20: 32-bit arithmetic only
  * (a 64-bit sum spilled to the stack at every product on Thumb-1: twice the cycles). */
-static void mul(uint32_t *o, const uint32_t *a, const uint32_t *b) {
+static void mul(uint16_t *o, const uint16_t *a, const uint16_t *b) {
     uint32_t t[32], c = 0;
     int i, k;
 #ifdef BS_HOST
@@ -84,10 +88,10 @@ static void mul(uint32_t *o, const uint32_t *a, const uint32_t *b) {
 #endif
     for (k = 0; k < 31; k++) {
         uint32_t lo = 0, hi = 0, x, n = (k < 16 ? k : 30 - k) + 1; /* a[i] b[k - i] for i from */
-        const uint32_t *pa = a + (i = k < 16 ? 0 : k - 15), *pb = b + k - i + 1, *end; /* max(0, k - 15) on */
+        const uint16_t *pa = a + (i = k < 16 ? 0 : k - 15), *pb = b + k - i + 1, *end; /* max(0, k - 15) on */
         if (a == b) n >>= 1; /* a square: the products a[i] a[j], i < j, doubled, and a[k/2]^2 */
         for (end = pa + n; pa != end;) { /* pointers, not indexes: half the instructions a product on Thumb-1 */
-            x = *pa++ * *--pb;
+            x = (uint32_t)*pa++ * *--pb;
             lo += x & 0xffff;
             hi += x >> 16;
         }
@@ -95,7 +99,7 @@ static void mul(uint32_t *o, const uint32_t *a, const uint32_t *b) {
             lo <<= 1;
             hi <<= 1;
             if (!(k & 1)) { /* pa is at a[k/2] */
-                x = *pa * *pa;
+                x = (uint32_t)*pa * *pa;
                 lo += x & 0xffff;
                 hi += x >> 16;
             }
@@ -105,37 +109,38 @@ static void mul(uint32_t *o, const uint32_t *a, const uint32_t *b) {
         c = (c >> 16) + hi;
     }
     t[31] = c; /* below 2^16: the product is below 2^512 */
-    for (i = 0; i < 16; i++) o[i] = t[i] + 38 * t[i + 16];
-    car(o);
+    for (i = 0; i < 16; i++) t[i] += 38 * t[i + 16];
+    car(o, t);
 }
 
-static void copy(uint32_t *o, const uint32_t *a) {
+static void copy(uint16_t *o, const uint16_t *a) {
     int i;
     for (i = 0; i < 16; i++) o[i] = a[i];
 }
 
 /* o = v, a small number (a loop: an initialised array would call memset) */
-static void set(uint32_t *o, uint32_t v) {
+static void set(uint16_t *o, uint16_t v) {
     int i;
     for (i = 0; i < 16; i++) o[i] = i ? 0 : v;
 }
 
 /* The 32 bytes at b (bit 255 dropped) as an element */
-static void unpack(uint32_t *o, const uint8_t *b) {
+static void unpack(uint16_t *o, const uint8_t *b) {
     int i;
-    for (i = 0; i < 16; i++) o[i] = b[2 * i] | (uint32_t)b[2 * i + 1] << 8;
+    for (i = 0; i < 16; i++) o[i] = (uint16_t)(b[2 * i] | b[2 * i + 1] << 8);
     o[15] &= 0x7fff;
 }
 
 /* The canonical encoding of a (below 2^256 < 3p: p taken off at most twice) */
-static void pack(uint8_t *out, const uint32_t *a) {
-    uint32_t t[16], m[16], b, x;
+static void pack(uint8_t *out, const uint16_t *a) {
+    uint16_t t[16], m[16];
+    uint32_t b, x;
     int i, j;
     copy(t, a);
     for (j = 0; j < 2; j++) {
         for (b = 0, i = 0; i < 16; i++) {
             x = t[i] - (P[2 * i] | (uint32_t)P[2 * i + 1] << 8) - b;
-            m[i] = x & 0xffff;
+            m[i] = (uint16_t)x;
             b = x >> 16 & 1;
         }
         if (!b) copy(t, m);
@@ -147,7 +152,7 @@ static void pack(uint8_t *out, const uint32_t *a) {
 }
 
 /* 1 when a is 0 mod p */
-static int is_zero(const uint32_t *a) {
+static int is_zero(const uint16_t *a) {
     uint8_t b[32];
     int i, x = 0;
     pack(b, a);
@@ -156,7 +161,7 @@ static int is_zero(const uint32_t *a) {
 }
 
 /* x = x^(2^n) m */
-static void sqn(uint32_t *x, int n, const uint32_t *m) {
+static void sqn(uint16_t *x, int n, const uint16_t *m) {
     while (n--) mul(x, x, x);
     mul(x, x, m);
 }
@@ -165,8 +170,8 @@ static void sqn(uint32_t *x, int n, const uint32_t *m) {
  * inverse, p - 2), by an addition chain after ref10's: z^11, then z^(2^k - 1) for k = 5, 10 ... 50,
  * 100 ... 250 (each step x^(2^n) times the step's start), then the tail: 254 squarings and 13
  * multiplications against 505 operations bit by bit. t: three spare elements; o may be z. */
-static void power(uint32_t *o, const uint32_t *z, int inv, fe *t) {
-    uint32_t *z11 = t[0], *a = t[1], *x = t[2];
+static void power(uint16_t *o, const uint16_t *z, int inv, fe *t) {
+    uint16_t *z11 = t[0], *a = t[1], *x = t[2];
     int i, j;
     mul(z11, z, z);
     copy(a, z11);
@@ -186,7 +191,7 @@ static void power(uint32_t *o, const uint32_t *z, int inv, fe *t) {
 }
 
 /* The working point (X : Y : Z : T), the completed point R0..R3 of a step, a temporary, then -A
- * and B in Niels form (y + x, y - x, 2 d x y): 15 elements, 960 bytes of stack. */
+ * and B in Niels form (y + x, y - x, 2 d x y): 15 elements, 480 bytes of stack. */
 enum { X, Y, Z, T, R0, R1, R2, R3, TMP, A, B = A + 3, COUNT = B + 3 };
 
 /* (R0 : R2) x (R1 : R3) back to X, Y, Z, and T when the next step adds */
@@ -233,7 +238,7 @@ static void madd(fe *w, int q, int neg, int need_t) {
 }
 
 /* The affine point (x, y) into Niels form at w[q] (x, y clobbered: x ends as x y) */
-static void niels(fe *w, int q, uint32_t *x, uint32_t *y) {
+static void niels(fe *w, int q, uint16_t *x, uint16_t *y) {
     add(w[q], y, x);
     sub(w[q + 1], y, x);
     mul(x, x, y);
@@ -245,7 +250,7 @@ static void niels(fe *w, int q, uint32_t *x, uint32_t *y) {
 /* RFC 8032 5.1.3: decode A (y canonical, checked) and store -A in Niels form; 0 when
  * x^2 = (y^2 - 1) / (d y^2 + 1) has no root, or x = 0 with the sign bit set. */
 static int decode_negated(fe *w, const uint8_t *b) {
-    uint32_t *y = w[X], *u = w[Y], *v = w[Z], *v3 = w[T], *x = w[TMP], *c = w[R3], *vxx = w[R0];
+    uint16_t *y = w[X], *u = w[Y], *v = w[Z], *v3 = w[T], *x = w[TMP], *c = w[R3], *vxx = w[R0];
     unpack(y, b);
     mul(u, y, y);
     unpack(c, D);

@@ -174,9 +174,10 @@ Object.assign(summary, { text, data, bss, stack })
 // trusted keys (boot/bs_keys.h), the signature rules in the image check. No goal of its own (the
 // stage it adds to is the 4 KB one); its ceiling is today's figure and a few bytes, as the plain one's
 // (8 312 B first; 8 472 B with the addition chains and the squaring, 3 966 -> 3 490 field multiplications;
-// 8 448 B with SHA-512's digest put out by constant shifts, no __aeabi_llsr).
+// 8 448 B with SHA-512's digest put out by constant shifts, no __aeabi_llsr; 8 444 B with 16-bit limbs
+// in memory, the stack 1 712 -> 1 232 B).
 const signed = cross("signed", ["-DBS_SIGNATURES"])
-const SIGNED_CEILING = 8456
+const SIGNED_CEILING = 8452
 console.log(`boot stage, signed (cortex-m0plus): text ${signed.text} B, data ${signed.data} B, bss ${signed.bss} B, stack at most ${signed.stack} B; ceiling ${SIGNED_CEILING} B`)
 Object.assign(summary.signed, signed)
 writeFileSync(join(out, "summary.json"), JSON.stringify(summary, null, 1) + "\n")
