@@ -1,6 +1,7 @@
 /* Pass and fail exactly where the TypeScript passes and fails (every failure is the same
  * BadWhy, so which step fails first does not matter, and the cheap steps go before the hash):
- * readImageLayout, checkTlvRules, the version, the DevS magic, then the SHA-256. The image may
+ * readImageLayout, checkTlvRules, the version, (BS_SIGNATURES) the signature TLVs, the key and the
+ * counter, the DevS magic, the SHA-256, then (BS_SIGNATURES) the Ed25519 signature. The image may
  * reach neither past its recorded size nor past the slot (the stage's slot reader fails there):
  * every bound is checked against the smaller of the two, lim, and the reads before a bound is
  * known stay inside the chip (slot_check checked the recorded size against it; the chip wraps). */
@@ -111,6 +112,10 @@ int bs_image_check(uint32_t base, uint32_t lim, const bs_slot_t *s) {
     static const uint8_t devs[8] = {0x44, 0x65, 0x76, 0x53, 0x0a, 0x6e, 0x29, 0xf1};
     uint32_t h[8]; /* magic, load address, header and protected sizes, body size, flags, version */
     uint32_t hdr, prot, body, hashed, hash;
+#ifdef BS_SIGNATURES
+    const uint8_t *key = 0;
+    uint32_t k;
+#endif
 
     w25q_read(base, (uint8_t *)h, 32);
     hdr = h[2] & 0xffff;
@@ -125,26 +130,25 @@ int bs_image_check(uint32_t base, uint32_t lim, const bs_slot_t *s) {
     /* a protected area the header does not announce fails the plain magic */
     if (!(hash = tlvs(base, hdr + body, prot, lim))) return E_TLV;
     if (!version_is(SLOT_VER(s), SLOT_VER_LEN(s), h + 5)) return E_VERSION;
+#ifdef BS_SIGNATURES
+    /* check.ts with keys, before the hash: a KEYHASH and an ED25519 TLV, the first trusted key the
+     * KEYHASH names, the security counter (0 without one) at least the store's */
+    if (!keyhash || !signature) return E_UNSIGNED;
+    w25q_read(base + keyhash, buf, 32);
+    for (k = 0; k < BS_TRUSTED_KEYS && !key; k++)
+        if (!bs_differ(buf, bs_trusted_keys[k] + 32, 32)) key = bs_trusted_keys[k];
+    if (!key) return E_KEY;
+    if ((counter_at ? word(base + counter_at) : 0) < bs_min_counter) return E_COUNTER;
+#endif
     w25q_read(base + hdr, buf, 8); /* inside the chip; past the image only when it has no DevS magic */
     if (bs_differ(buf, devs, 8)) return E_PROGRAM;
     bs_sha256_flash(base, hashed, hashed, buf);
     w25q_read(base + hash, buf + 32, 32);
     if (bs_differ(buf, buf + 32, 32)) return E_HASH;
 #ifdef BS_SIGNATURES
-    /* check.ts with keys: a KEYHASH and an ED25519 TLV; the key the KEYHASH names; the security
-     * counter (0 without one) at least the store's; the signature over the SHA-256 (in buf) */
-    {
-        const uint8_t *key = 0;
-        uint32_t k;
-        if (!keyhash || !signature) return E_UNSIGNED;
-        w25q_read(base + keyhash, buf + 32, 32);
-        for (k = 0; k < BS_TRUSTED_KEYS; k++)
-            if (!bs_differ(buf + 32, bs_trusted_keys[k] + 32, 32)) key = bs_trusted_keys[k];
-        if (!key) return E_KEY;
-        if ((counter_at ? word(base + counter_at) : 0) < bs_min_counter) return E_COUNTER;
-        w25q_read(base + signature, buf + 32, 64);
-        if (bs_ed25519_verify(key, buf, 32, buf + 32)) return E_SIGNATURE;
-    }
+    /* after the hash: the ED25519 TLV verifies over it (in buf) with that key */
+    w25q_read(base + signature, buf + 32, 64);
+    if (bs_ed25519_verify(key, buf, 32, buf + 32)) return E_SIGNATURE;
 #endif
     return 0;
 }
