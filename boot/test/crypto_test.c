@@ -35,7 +35,7 @@ int main(int argc, char **argv) {
         struct timespec t0, t1;
         uint32_t runs = 0, muls0, squares0;
         double us;
-        clock_gettime(CLOCK_MONOTONIC, &t0);
+        clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &t0); /* CPU time: the machine is shared */
         muls0 = bs_ed25519_muls;
         squares0 = bs_ed25519_squares;
         for (p = d + 12, i = 0; i < n; i++, p += 103 + u32(p + 99)) {
@@ -43,9 +43,9 @@ int main(int argc, char **argv) {
             if (bs_ed25519_verify(p + 3, p + 103, 32, p + 35)) printf("bench: a valid case failed\n"), exit(1);
             runs++;
         }
-        clock_gettime(CLOCK_MONOTONIC, &t1);
+        clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &t1);
         us = ((double)(t1.tv_sec - t0.tv_sec) * 1e6 + (double)(t1.tv_nsec - t0.tv_nsec) / 1e3) / runs;
-        printf("ed25519 verify (host, gcc -O2): %.0f us per signature of a 32-byte digest over %u signatures, %u field multiplications each (%u of them squarings)\n",
+        printf("ed25519 verify (host, gcc -O2): %.0f us of CPU per signature of a 32-byte digest over %u signatures, %u field multiplications each (%u of them squarings)\n",
                us, (unsigned)runs, (unsigned)((bs_ed25519_muls - muls0) / runs), (unsigned)((bs_ed25519_squares - squares0) / runs));
         return 0;
     }
