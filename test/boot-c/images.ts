@@ -3,7 +3,7 @@
 // check (src/image/check.ts plus the boot stage's version and DevS checks) refuses an image. For
 // the signed set (BS_SIGNATURES, the TypeScript stage with keys) every variant is signed by the
 // TEST KEY, so that its flaw stays its only one, and the signature's own flaws are added.
-import { createHash, generateKeyPairSync, sign as nodeSign } from "node:crypto"
+import { createHash, createPrivateKey, sign as nodeSign } from "node:crypto"
 import type { KeyObject } from "node:crypto"
 import { loadPrivateKey, packSigned, rawPublicKey, trustedKeyOf } from "../../tools/image/keys"
 import { packImage } from "../../src/image/pack"
@@ -179,7 +179,8 @@ export function imageVariants(seed: number, key?: KeyObject): Variant[] {
     add("header-24", false, header24(body, signOf), prog, `2_0_0+${body.readUInt32LE(0)}`)
     if (key) {
         // the signature's own flaws (check.ts with keys), each alone
-        const other = generateKeyPairSync("ed25519").privateKey
+        // another key, from a fixed seed (the vectors stay the same from run to run)
+        const other = createPrivateKey({ key: Buffer.concat([Buffer.from("302e020100300506032b657004220420", "hex"), Buffer.alloc(32, 0x5e)]), format: "der", type: "pkcs8" })
         const plainAtEnd = (b: Buffer, back: number) => b.length - back
         const cnt = (n: number) => ({ type: 0x50, value: Buffer.from([n & 255, (n >> 8) & 255, (n >> 16) & 255, n >>> 24]) })
         add("unsigned", false, rawImage({ body, sign: () => [] }))
@@ -188,7 +189,7 @@ export function imageVariants(seed: number, key?: KeyObject): Variant[] {
         add("bad-signature-s", false, patch(base, b => (b[plainAtEnd(b, 32) + 1] ^= 0x01)))
         add("keyhash-flipped", false, patch(base, b => (b[plainAtEnd(b, 68 + 32) + 5] ^= 0x80)))
         add("signature-of-another-image", false, rawImage({ body, sign: s => signatureTlvs(key, sha256(Buffer.concat([s, Buffer.from([1])]))) }))
-        add("malleated-s", false, rawImage({ body, sign: s => { const t = signatureTlvs(key, s); const v = Buffer.from(t[1].value); let c = 0; const L = Buffer.from("edd3f55c1a631258d69cf7a2def9de1400000000000000000000000000000010", "hex"); for (let i = 32; i < 64; i++) { c += v[i] + L[i - 32]; v[i] = c & 255; c >>= 8 } return [t[0], { type: 0x24, value: v }] } }))
+        add("malleated-s", false, rawImage({ body, sign: s => { const t = signatureTlvs(key, s); return [t[0], { type: 0x24, value: plusL(t[1].value) }] } }))
         add("keyhash-only", false, rawImage({ body, sign: s => signatureTlvs(key, s).slice(0, 1) }))
         add("signature-only", false, rawImage({ body, sign: s => signatureTlvs(key, s).slice(1) }))
         add("two-signatures", false, rawImage({ body, sign: s => { const t = signatureTlvs(key, s); return [...t, t[1]] } }))
@@ -208,6 +209,19 @@ export function imageVariants(seed: number, key?: KeyObject): Variant[] {
             add(name, ok, rawImage({ body, prot }), prog, "2_0_0")
     }
     return out
+}
+
+/** A signature with S + L in place of S: the same point, a malleated encoding (S + L < 2^256 as S < L < 2^253). */
+function plusL(sig: Buffer): Buffer {
+    const L = Buffer.from("edd3f55c1a631258d69cf7a2def9de1400000000000000000000000000000010", "hex")
+    const v = Buffer.from(sig)
+    let c = 0
+    for (let i = 32; i < 64; i++) {
+        c += v[i] + L[i - 32]
+        v[i] = c & 255
+        c >>= 8
+    }
+    return v
 }
 
 /** The store's security counter the signed set's counter variants meet (its high half too: format 2). */
