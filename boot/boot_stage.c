@@ -71,6 +71,11 @@ static int slot_check(const bs_state_t *s, int slot) {
         b = size;
         why = -1;
     } else if (w25q_digest(0, base, size) == SLOT_CRC(x)) {
+#ifdef BS_SIGNATURES
+        /* the STATE's counter: its low half, and format 2's high half */
+        bs_min_counter = (uint32_t)s->counter[0] | (uint32_t)s->counter[1] << 8 |
+                         (s->format == 2 ? (uint32_t)s->counter_hi[0] << 16 | (uint32_t)s->counter_hi[1] << 24 : 0);
+#endif
         if (!(b = (uint32_t)bs_image_check(base, size < lay->slot_size ? size : lay->slot_size, x))) return 0;
         ev = BS_EV_IMAGE_BAD;
         why = WHY_IMAGE_CHECK;

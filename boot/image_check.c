@@ -1,6 +1,7 @@
 /* Pass and fail exactly where the TypeScript passes and fails (every failure is the same
  * BadWhy, so which step fails first does not matter, and the cheap steps go before the hash):
- * readImageLayout, checkTlvRules, the version, the DevS magic, then the SHA-256. The image may
+ * readImageLayout, checkTlvRules, the version, (BS_SIGNATURES) the signature TLVs, the key and the
+ * counter, the DevS magic, the SHA-256, then (BS_SIGNATURES) the Ed25519 signature. The image may
  * reach neither past its recorded size nor past the slot (the stage's slot reader fails there):
  * every bound is checked against the smaller of the two, lim, and the reads before a bound is
  * known stay inside the chip (slot_check checked the recorded size against it; the chip wraps). */
@@ -8,8 +9,18 @@
 #include "bs_port.h"
 #include "sha256.h"
 #include "w25q.h"
+#ifdef BS_SIGNATURES
+#include "bs_keys.h"
+#include "ed25519.h"
+#endif
 
-enum { E_HEADER = 2, E_SIZE, E_TLV, E_RULES, E_HASH, E_VERSION, E_PROGRAM };
+enum { E_HEADER = 2, E_SIZE, E_TLV, E_RULES, E_HASH, E_VERSION, E_PROGRAM, E_UNSIGNED, E_KEY, E_COUNTER, E_SIGNATURE };
+
+#ifdef BS_SIGNATURES
+uint32_t bs_min_counter;
+/* the value offsets of the KEYHASH, ED25519 and SEC_CNT TLVs the walk found (0: none) */
+static uint32_t keyhash, signature, counter_at;
+#endif
 
 /* Fields are read as words: the image is little-endian, as every MCU the stage is for. */
 #if defined(__BYTE_ORDER__) && __BYTE_ORDER__ != __ORDER_LITTLE_ENDIAN__
@@ -51,6 +62,13 @@ static uint32_t tlvs(uint32_t base, uint32_t off, uint32_t prot, uint32_t lim) {
                 hash = off + 4;
             } else if (type == 0x50) {
                 if (!prot || counter++) return 0;
+#ifdef BS_SIGNATURES
+                counter_at = off + 4;
+            } else if (type == 0x01 || type == 0x24) { /* signature.ts: one of each, plain (the hash cannot cover them) */
+                uint32_t *at = type == 1 ? &keyhash : &signature;
+                if (prot || *at) return 0;
+                *at = off + 4;
+#endif
             }
         }
         if (!prot) return hash;
@@ -94,6 +112,10 @@ int bs_image_check(uint32_t base, uint32_t lim, const bs_slot_t *s) {
     static const uint8_t devs[8] = {0x44, 0x65, 0x76, 0x53, 0x0a, 0x6e, 0x29, 0xf1};
     uint32_t h[8]; /* magic, load address, header and protected sizes, body size, flags, version */
     uint32_t hdr, prot, body, hashed, hash;
+#ifdef BS_SIGNATURES
+    const uint8_t *key = 0;
+    uint32_t k;
+#endif
 
     w25q_read(base, (uint8_t *)h, 32);
     hdr = h[2] & 0xffff;
@@ -102,13 +124,31 @@ int bs_image_check(uint32_t base, uint32_t lim, const bs_slot_t *s) {
     hashed = hdr + prot + body; /* hdr + prot < 2^17 and lim < 2^27: a body past lim fails first */
     if (h[0] != 0x96f3b83du || !(h[2] << 16 >> 21) || (h[4] & ~0x131u) || prot - 1 < 3) return E_HEADER;
     if (body >= lim || hashed >= lim) return E_SIZE; /* no room left for the TLV area */
+#ifdef BS_SIGNATURES
+    keyhash = signature = counter_at = 0;
+#endif
     /* a protected area the header does not announce fails the plain magic */
     if (!(hash = tlvs(base, hdr + body, prot, lim))) return E_TLV;
     if (!version_is(SLOT_VER(s), SLOT_VER_LEN(s), h + 5)) return E_VERSION;
+#ifdef BS_SIGNATURES
+    /* check.ts with keys, before the hash: a KEYHASH and an ED25519 TLV, the first trusted key the
+     * KEYHASH names, the security counter (0 without one) at least the store's */
+    if (!keyhash || !signature) return E_UNSIGNED;
+    w25q_read(base + keyhash, buf, 32);
+    for (k = 0; k < BS_TRUSTED_KEYS && !key; k++)
+        if (!bs_differ(buf, bs_trusted_keys[k] + 32, 32)) key = bs_trusted_keys[k];
+    if (!key) return E_KEY;
+    if ((counter_at ? word(base + counter_at) : 0) < bs_min_counter) return E_COUNTER;
+#endif
     w25q_read(base + hdr, buf, 8); /* inside the chip; past the image only when it has no DevS magic */
     if (bs_differ(buf, devs, 8)) return E_PROGRAM;
     bs_sha256_flash(base, hashed, hashed, buf);
     w25q_read(base + hash, buf + 32, 32);
     if (bs_differ(buf, buf + 32, 32)) return E_HASH;
+#ifdef BS_SIGNATURES
+    /* after the hash: the ED25519 TLV verifies over it (in buf) with that key */
+    w25q_read(base + signature, buf + 32, 64);
+    if (bs_ed25519_verify(key, buf, 32, buf + 32)) return E_SIGNATURE;
+#endif
     return 0;
 }

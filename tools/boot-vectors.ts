@@ -14,9 +14,14 @@
 //           the only image;
 //   worn    metadata sectors that no longer program or erase (the unrecorded boot);
 //   wrap    logs moved next to the u32 sequence wrap.
-// Usage: vite-node --config vitest.config.ts tools/boot-vectors.ts -- [--out FILE]
+// With --signed, the signed set: V1-V3 signed by the TEST KEY (security counters 1, 2^24, 2^24 + 1),
+// the image variants signed too with the signature's own flaws added, fewer geometries and fuzz,
+// every decision the TypeScript stage's with the trusted keys (src/image/trusted-keys.ts), for the
+// C stage built with BS_SIGNATURES. --ed25519 FILE [N] writes the C verifier's cases
+// (test/boot-c/ed25519-cases.ts); --keys writes boot/bs_keys.h, which every run checks.
+// Usage: vite-node --config vitest.config.ts tools/boot-vectors.ts -- [--out FILE] [--signed]
 import { createHash } from "node:crypto"
-import { mkdirSync, writeFileSync } from "node:fs"
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs"
 import { dirname } from "node:path"
 import { programSkippingErased } from "../src/flash/flash"
 import { ImageStore, storeState } from "../src/flash/image-store"
@@ -29,8 +34,10 @@ import { StepBudget } from "../src/lib/step-budget"
 import { runBootStage } from "../sim/boot/boot-stage"
 import { CutKind, CutPlan, NorFlash, NorSnapshot, PowerCut } from "../sim/flash/nor-flash"
 import { Rng } from "../sim/lib/rng"
-import { goodImage, imageVariants, programHash, sha256, TestImage } from "../test/boot-c/images"
+import { goodImage, imageVariants, programHash, sha256, SIGNED_STORE_COUNTER, TEST_KEY, TestImage } from "../test/boot-c/images"
 import { Expected, SECTOR, VectorWriter } from "../test/boot-c/vector-file"
+import { ED_KINDS, ed25519Cases } from "../test/boot-c/ed25519-cases"
+import { TRUSTED_KEYS } from "../src/image/trusted-keys"
 
 interface Geo {
     name: string
@@ -76,7 +83,7 @@ class Collector {
         let outcome = 0
         let launch: Awaited<ReturnType<typeof runBootStage>> = null
         try {
-            launch = await runBootStage(c, g.layout)
+            launch = await runBootStage(c, g.layout, stageOptions())
         } catch (e) {
             if (e instanceof PowerCut) throw e
             outcome = e instanceof StoreError && e.reason === "no-image" ? 1 : 2
@@ -142,6 +149,9 @@ function wornOf(g: Geo, nor: NorFlash): { sector: number; flags: number }[] {
 
 let V1: TestImage
 let V2: TestImage
+/** The signed set (--signed): images signed by the TEST KEY, the TypeScript stage with the trusted keys. */
+let SIGNED = false
+const stageOptions = () => (SIGNED ? { keys: TRUSTED_KEYS } : {})
 let V3: TestImage
 let V1_PROGRAM: Buffer
 
@@ -185,7 +195,7 @@ type Step = (nor: NorFlash) => Promise<void>
 
 function lifeSteps(g: Geo): Step[] {
     const stage: Step = async nor => {
-        await runBootStage(nor, g.layout)
+        await runBootStage(nor, g.layout, stageOptions())
     }
     return [
         stage,
@@ -480,12 +490,14 @@ async function deviceWith(g: Geo, st: StoreState, slots: (Buffer | null)[], r: R
 }
 
 async function fuzz(c: Collector, g: Geo, count: number, r: Rng) {
-    const variants = imageVariants(7)
+    const variants = imageVariants(7, SIGNED ? TEST_KEY() : undefined)
     const imgs = [V1, V2, V3]
     const states: SlotState[] = ["empty", "receiving", "ready", "trial", "confirmed", "bad"]
     for (let n = 0; n < count; n++) {
         const slots: (Buffer | null)[] = []
-        const st: StoreState = { active: r.int(3) - 1, session: r.nextU32(), counter: r.chance(0.5) ? r.int(0x10000) : r.nextU32(), slots: [], progress: { written: r.int(5000), verified: r.int(5000), midstate: Buffer.alloc(r.int(256), 0x11) } }
+        // signed: the counters of V1 (1), V2 (2^24) and V3 (2^24 + 1), around them, or any (drawn in this order: the plain set stays as it was)
+        const counter = () => (!SIGNED ? (r.chance(0.5) ? r.int(0x10000) : r.nextU32()) : [0, 1, 2, 0x1000000, 0x1000001, 0x1000002, r.nextU32()][r.int(7)])
+        const st: StoreState = { active: r.int(3) - 1, session: r.nextU32(), counter: counter(), slots: [], progress: { written: r.int(5000), verified: r.int(5000), midstate: Buffer.alloc(r.int(256), 0x11) } }
         for (const i of [0, 1]) {
             const pick = r.int(10)
             const img = pick < 6 ? imgs[r.int(3)] : null
@@ -519,9 +531,11 @@ function slotInfo(img: { bytes: Buffer; version?: string }, state: SlotState, ve
 
 async function images(c: Collector, g: Geo, r: Rng) {
     const empty = { ...slotInfo({ bytes: Buffer.alloc(0) }, "empty"), size: 0, crcKnown: false }
-    for (const v of imageVariants(3)) {
+    for (const v of imageVariants(3, SIGNED ? TEST_KEY() : undefined)) {
         const put = async (what: string, st: StoreState, slots: (Buffer | null)[]) => c.add("images", `${g.name} ${v.name} (${v.ok ? "good" : "bad"}) ${what}`, g, await deviceWith(g, st, slots, r))
-        const base = { session: 1, counter: 0x1234, progress: { written: 0, verified: 0, midstate: Buffer.alloc(0) } }
+        // signed: the store at 0 (images without SEC_CNT pass), but for the counter variants
+        const counter = !SIGNED ? 0x1234 : v.name.startsWith("counter-") ? SIGNED_STORE_COUNTER : 0
+        const base = { session: 1, counter, progress: { written: 0, verified: 0, midstate: Buffer.alloc(0) } }
         await put("on trial over V1", { ...base, active: 1, slots: [slotInfo(V1, "confirmed", V1.version), slotInfo(v, "trial", v.version)] }, [V1.bytes, v.bytes])
         await put("alone, confirmed", { ...base, active: 0, slots: [slotInfo(v, "confirmed", v.version), empty] }, [v.bytes, null])
         await put("confirmed, under a trial V3", { ...base, active: 0, slots: [slotInfo(V3, "trial", V3.version), slotInfo(v, "confirmed", v.version)] }, [V3.bytes, v.bytes])
@@ -581,27 +595,65 @@ async function wrap(c: Collector, g: Geo, bases: NorFlash[]) {
         }
 }
 
+/** boot/bs_keys.h: the signed C stage's trusted keys, those of src/image/trusted-keys.ts, each as its key then its KEYHASH. */
+export function keysHeader(): string {
+    const bytes = (b: Buffer) => Array.from(b, x => `0x${x.toString(16).padStart(2, "0")}`).join(", ")
+    const rows = TRUSTED_KEYS.map((k, i) => `    {${bytes(k.key)},\n     ${bytes(k.hash)}}, /* key ${i} */`)
+    return (
+        `/* GENERATED by tools/boot-vectors.ts --keys from src/image/trusted-keys.ts: do not edit.\n` +
+        ` * The keys the signed C stage (BS_SIGNATURES) accepts images from, in the TypeScript's order: the\n` +
+        ` * raw Ed25519 public key, then its KEYHASH (the SHA-256 of its DER SubjectPublicKeyInfo). */\n` +
+        `#ifndef BS_KEYS_H\n#define BS_KEYS_H\n#include <stdint.h>\n\n#define BS_TRUSTED_KEYS ${TRUSTED_KEYS.length}\n` +
+        `static const uint8_t bs_trusted_keys[BS_TRUSTED_KEYS][64] = {\n${rows.join("\n")}\n};\n#endif\n`
+    )
+}
+
 async function main() {
     const t0 = Date.now()
     const args = process.argv.slice(2).filter(a => a !== "--")
+    const keysFile = new URL("../boot/bs_keys.h", import.meta.url).pathname
+    if (args[0] === "--keys") {
+        writeFileSync(keysFile, keysHeader())
+        console.log(`boot/bs_keys.h: ${TRUSTED_KEYS.length} trusted keys`)
+        return
+    }
+    // the C stage must trust exactly the keys the firmware does
+    if (!existsSync(keysFile) || readFileSync(keysFile, "utf8") !== keysHeader()) throw new Error("boot/bs_keys.h is not src/image/trusted-keys.ts's keys: run `npx vite-node --config vitest.config.ts tools/boot-vectors.ts -- --keys`")
+    if (args[0] === "--ed25519") {
+        const { file, counts } = await ed25519Cases(Number(args[2] || 2000), 25)
+        writeFileSync(args[1], file)
+        console.log(`ed25519 cases generated: ${counts.reduce((a, b) => a + b)} (${ED_KINDS.map((k, i) => `${k} ${counts[i]}`).join(", ")}) in ${Date.now() - t0} ms`)
+        return
+    }
+    SIGNED = args.includes("--signed")
     const out = args[0] === "--out" ? args[1] : ".devicescript/boot-c/vectors.bin"
-    V1 = await goodImage("1_0_0", 4000, 1)
-    V2 = await goodImage("2_0_0", 5000, 2, { headerSize: 0x80, securityCounter: 2, tlvs: [{ type: 0x01, value: Buffer.alloc(32, 9) }] })
-    V3 = await goodImage("3_0_0", 3008, 3, { protectedTlvs: [{ type: 0xa1, value: Buffer.from("vendor") }] })
+    if (SIGNED) {
+        // the life's confirm raises the store's counter to 2^24 (V2's); V3 is above it
+        const key = TEST_KEY()
+        V1 = await goodImage("1_0_0", 4000, 1, { securityCounter: 1, key })
+        V2 = await goodImage("2_0_0", 5000, 2, { headerSize: 0x80, securityCounter: 0x1000000, key })
+        V3 = await goodImage("3_0_0", 3008, 3, { securityCounter: 0x1000001, protectedTlvs: [{ type: 0xa1, value: Buffer.from("vendor") }], key })
+    } else {
+        V1 = await goodImage("1_0_0", 4000, 1)
+        V2 = await goodImage("2_0_0", 5000, 2, { headerSize: 0x80, securityCounter: 2, tlvs: [{ type: 0x01, value: Buffer.alloc(32, 9) }] })
+        V3 = await goodImage("3_0_0", 3008, 3, { protectedTlvs: [{ type: 0xa1, value: Buffer.from("vendor") }] })
+    }
     V1_PROGRAM = V1.program
     const c = new Collector()
+    c.w.signed = SIGNED
     const r = new Rng(19)
-    for (const g of GEOS) {
+    // signed: two geometries (each boot verifies a signature: the C host test runs them sanitized)
+    for (const g of SIGNED ? [GEOS[0], GEOS[3]] : GEOS) {
         const start = blank(g)
         await provision(g, start)
         const bases = await sweep(c, "sweep", g, start, lifeSteps(g))
         await flips(c, g, bases, r)
         if (g.unit <= 8) await forged(c, g, bases, r)
-        await fuzz(c, g, 150, r)
+        await fuzz(c, g, SIGNED ? 100 : 150, r)
         await images(c, g, r)
         await worn(c, g, bases)
         await wrap(c, g, bases)
-        if (g.name === "unit1") {
+        if (g.name === "unit1" && !SIGNED) {
             // a whole life across the u32 wrap of sequence numbers
             const near = blank(g)
             await provision(g, near)
@@ -612,7 +664,7 @@ async function main() {
     mkdirSync(dirname(out), { recursive: true })
     writeFileSync(out, c.w.bytes())
     const fam = Object.entries(c.families).map(([k, n]) => `${k} ${n}`).join(", ")
-    console.log(`boot vectors generated: ${c.w.count} vectors (${c.states.size} distinct flash states; ${fam}; ${c.chains} chained) in ${Date.now() - t0} ms`)
+    console.log(`${SIGNED ? "signed " : ""}boot vectors generated: ${c.w.count} vectors (${c.states.size} distinct flash states; ${fam}; ${c.chains} chained) in ${Date.now() - t0} ms`)
 }
 
 main().catch(e => {

@@ -11,6 +11,8 @@
  *   5. the vectors whose metadata sectors fail their erase again, on a chip whose failed erase
  *      stops half way without a word and still takes programs: only the erase's read-back sees it,
  *      and the stage must decide and write as on the first run.
+ * Built with BS_SIGNATURES it runs the signed set (tools/boot-vectors.ts --signed), where each
+ * image must also carry a trusted signature and a security counter at least the store's.
  * Usage: host_test VECTORS RESULTS CUTS. Prints one line per part; exit 1 on any failure. */
 #include <stdio.h>
 #include <stdlib.h>
@@ -19,6 +21,13 @@
 #include "../bs_port.h"
 #include "../sha256.h"
 #include "host.h"
+
+/* The signed build (BS_SIGNATURES) runs the signed set: the TypeScript stage's decisions with keys */
+#ifdef BS_SIGNATURES
+#define VECTOR_MAGIC "BSVECS01"
+#else
+#define VECTOR_MAGIC "BSVEC001"
+#endif
 
 typedef struct {
     char name[256];
@@ -53,7 +62,7 @@ static void load(const char *path) {
     n = ftell(f);
     fseek(f, 0, SEEK_SET);
     d = malloc((size_t)n);
-    if (fread(d, 1, (size_t)n, f) != (size_t)n || memcmp(d, "BSVEC001", 8)) fprintf(stderr, "%s: not a vector file\n", path), exit(2);
+    if (fread(d, 1, (size_t)n, f) != (size_t)n || memcmp(d, VECTOR_MAGIC, 8)) fprintf(stderr, "%s: not a vector file of this build\n", path), exit(2);
     fclose(f);
 #define U8() (*p++)
 #define U16() (p += 2, (uint32_t)p[-2] | (uint32_t)p[-1] << 8)

@@ -1,4 +1,4 @@
-// The board's C boot stage (boot/) and the TypeScript store, both ways. tools/boot-c.mjs (a step of
+// The board's C boot stage (boot/) and the TypeScript store, both ways, plain and signed (BS_SIGNATURES). tools/boot-c.mjs (a step of
 // `npm test`, run here again when its results are missing or older than the sources) has the C
 // stage decide on every shared vector as the TypeScript stage did; here:
 //   - what the C stage wrote, the TypeScript firmware reads: each flash after a C boot is mounted
@@ -16,6 +16,7 @@ import type { StoreLayout } from "../../src/flash/store-config"
 import { StoreError } from "../../src/flash/store-port"
 import { encodeState } from "../../src/flash/store-records"
 import { runBootStage } from "../../sim/boot/boot-stage"
+import { TRUSTED_KEYS } from "../../src/image/trusted-keys"
 import { NorFlash } from "../../sim/flash/nor-flash"
 import { CResult, metaOf, readCCuts, readCResults, readVectors, SECTOR, Vector } from "./vector-file"
 
@@ -32,11 +33,34 @@ function newestSource(): number {
         "tools/boot-vectors.ts",
         "test/boot-c/images.ts",
         "test/boot-c/vector-file.ts",
+        "test/boot-c/ed25519-cases.ts",
+        "src/image/trusted-keys.ts",
     ]
     return Math.max(...files.map(f => statSync(join(root, f)).mtimeMs))
 }
 
+interface HostRun {
+    vectors: number
+    disagreements: number
+    deployCuts: number
+    deployFailures: number
+    recordCuts: number
+    flashViolations: number
+    limits: number
+    limitFailures: number
+    silentVectors: number
+    silentErases: number
+    silentDisagreements: number
+    text: number
+    data: number
+    bss: number
+    stack: number
+}
+
 interface Summary {
+    /** the signed build (BS_SIGNATURES) on the signed set */
+    signed: HostRun
+    ed25519: { cases: number; rfc8032: number; valid: number; flipped: number; edges: number; disagreements: number; nodeDisagreements: number; sha512Answers: number; sha512Failures: number; hostMicros: number; fieldMuls: number }
     vectors: number
     disagreements: number
     deployCuts: number
@@ -58,6 +82,7 @@ interface Summary {
 
 let summary: Summary
 let vectors: Vector[]
+let signedVectors: Vector[]
 
 beforeAll(() => {
     const file = join(dir, "summary.json")
@@ -68,6 +93,7 @@ beforeAll(() => {
     }
     summary = JSON.parse(readFileSync(file, "utf8"))
     vectors = readVectors(readFileSync(join(dir, "vectors.bin")))
+    signedVectors = readVectors(readFileSync(join(dir, "signed-vectors.bin")))
 }, 600_000)
 
 function layoutOf(v: Vector): StoreLayout {
@@ -113,61 +139,107 @@ describe("the C boot stage and the TypeScript store", () => {
         expect(summary.text).toBeLessThan(4008)
     })
 
-    it("what the C stage writes, the firmware's store (externalBoot) reads as the C stage's choice", async () => {
-        const results: CResult[] = readCResults(readFileSync(join(dir, "c-results.bin")), vectors)
-        let checked = 0
-        let unrecorded = 0
-        const bad: string[] = []
-        for (const [i, v] of vectors.entries()) {
-            const r = results[i]
-            if (r.outcome !== 0) continue
-            const store = new ImageStore(flashWith(v, r.metaAfter), layoutOf(v), { ...FAST, externalBoot: true })
-            await store.mount()
-            if (r.metaFault) {
-                // nothing could be recorded: the firmware sees the recorded choice, not the C's unrecorded one
-                unrecorded++
-                continue
-            }
-            checked++
-            try {
-                const b = await store.boot()
-                if (b.slot !== r.slot || b.trial !== r.trial || b.why !== r.why) bad.push(`${v.name}: the store says slot ${b.slot} trial ${b.trial} why ${b.why}, the C stage ${r.slot} ${r.trial} ${r.why}`)
-            } catch (e) {
-                bad.push(`${v.name}: ${(e as Error).message}`)
-            }
-        }
-        console.log(`C writes, TypeScript reads: ${checked} boots, ${bad.length} disagreements (${unrecorded} unrecorded boots on worn metadata left out)`)
-        expect(bad.slice(0, 10)).toEqual([])
-        expect(checked).toBeGreaterThan(2000)
-    }, 300_000)
+    it("built with signatures (BS_SIGNATURES), decides as the TypeScript stage with keys on every signed vector, and its Ed25519 agrees", () => {
+        const s = summary.signed
+        const e = summary.ed25519
+        console.log(
+            `signed boot vectors: ${s.vectors} vectors, ${s.disagreements} disagreements; ed25519: ${e.cases} cases, ${e.disagreements} disagreements with the TypeScript, ${e.nodeDisagreements} with node:crypto; ` +
+                `boot stage, signed (cortex-m0plus): text ${s.text} B, bss ${s.bss} B, stack ≤ ${s.stack} B; verify ${e.hostMicros} µs on this host, ${e.fieldMuls} field multiplications`
+        )
+        expect(s.vectors).toBeGreaterThanOrEqual(2000)
+        expect(s.disagreements).toBe(0)
+        expect(s.deployCuts).toBeGreaterThan(100)
+        expect(s.deployFailures).toBe(0)
+        expect(s.flashViolations).toBe(0)
+        expect(s.limitFailures).toBe(0)
+        expect(s.silentErases).toBeGreaterThan(0)
+        expect(s.silentDisagreements).toBe(0)
+        // the signed variant's ceiling (tools/boot-c.mjs): 8 444 B today
+        expect(s.text).toBeLessThan(8452)
+        expect(s.stack).toBeLessThan(1536) // 1 232 B by the call graph: under a Pico's 2 KB main stack with room for its callers
+        expect(e.rfc8032).toBe(5)
+        expect(e.valid).toBeGreaterThanOrEqual(2000)
+        expect(e.flipped).toBeGreaterThanOrEqual(8000) // R, S, message and key, each key
+        expect(e.edges).toBeGreaterThan(100)
+        expect(e.disagreements).toBe(0)
+        expect(e.nodeDisagreements).toBe(0)
+        expect(e.sha512Answers).toBe(301) // every length 0..300: the padding's boundaries at 111 and 112
+        expect(e.sha512Failures).toBe(0)
+    })
 
-    it("a power cut in the C stage's own record leaves the state before or after, and both stages then agree", async () => {
-        const cuts = readCCuts(readFileSync(join(dir, "c-cuts.bin")), vectors)
-        const bad: string[] = []
-        const states = new Map<number, [string, string]>()
-        for (const c of cuts) {
-            const v = vectors[c.vector]
-            const label = `${v.name}, cut ${["before", "after", "torn"][c.kind]}`
-            if (!states.has(c.vector)) states.set(c.vector, [await stateText(v, metaOf(v)), await stateText(v, v.expected.metaAfter)])
-            const [before, after] = states.get(c.vector)
-            const now = await stateText(v, c.meta)
-            if (now !== before && now !== after) bad.push(`${label}: the state in force is neither the one before nor the one after`)
-            const nor = flashWith(v, c.meta)
-            let outcome = 0
-            let launch: Awaited<ReturnType<typeof runBootStage>> = null
-            try {
-                launch = await runBootStage(nor, layoutOf(v))
-            } catch (e) {
-                outcome = e instanceof StoreError && e.reason === "no-image" ? 1 : 2
+    it("the signed set holds what it says: trusted images launch, unsigned, unknown-key, bad-signature and lower-counter ones do not", () => {
+        const launched = (name: string) => signedVectors.filter(v => v.name.includes(name) && v.name.includes("alone, confirmed")).map(v => v.expected.outcome)
+        expect(launched(" plain (good)")).toEqual([0, 0]) // two geometries
+        for (const bad of ["unsigned", "unknown-key", "bad-signature-r", "bad-signature-s", "malleated-s", "counter-below", "counter-none"]) expect(launched(` ${bad} (bad)`), bad).toEqual([1, 1])
+        expect(launched(" counter-equal (good)")).toEqual([0, 0])
+        const ok = signedVectors.filter(v => v.expected.outcome === 0).length
+        console.log(`signed set: ${ok} of ${signedVectors.length} vectors launch an image`)
+        expect(ok).toBeGreaterThan(signedVectors.length / 2)
+    })
+
+    // each set with the C build that ran it: the plain one, and the signed one (the TypeScript stage with keys)
+    for (const set of [
+        { name: "", results: "c-results.bin", cuts: "c-cuts.bin", vectors: () => vectors, keys: undefined },
+        { name: " (signed)", results: "c-signed-results.bin", cuts: "c-signed-cuts.bin", vectors: () => signedVectors, keys: TRUSTED_KEYS },
+    ]) {
+        it(`what the C stage writes, the firmware's store (externalBoot) reads as the C stage's choice${set.name}`, async () => {
+            const vectors = set.vectors()
+            const results: CResult[] = readCResults(readFileSync(join(dir, set.results)), vectors)
+            let checked = 0
+            let unrecorded = 0
+            const bad: string[] = []
+            for (const [i, v] of vectors.entries()) {
+                const r = results[i]
+                if (r.outcome !== 0) continue
+                const store = new ImageStore(flashWith(v, r.metaAfter), layoutOf(v), { ...FAST, externalBoot: true })
+                await store.mount()
+                if (r.metaFault) {
+                    // nothing could be recorded: the firmware sees the recorded choice, not the C's unrecorded one
+                    unrecorded++
+                    continue
+                }
+                checked++
+                try {
+                    const b = await store.boot()
+                    if (b.slot !== r.slot || b.trial !== r.trial || b.why !== r.why) bad.push(`${v.name}: the store says slot ${b.slot} trial ${b.trial} why ${b.why}, the C stage ${r.slot} ${r.trial} ${r.why}`)
+                } catch (e) {
+                    bad.push(`${v.name}: ${(e as Error).message}`)
+                }
             }
-            const n = c.next
-            const ts = { outcome, slot: launch ? launch.slot : -1, trial: !!launch?.trial, wrote: !!launch?.wrote, metaFault: !!launch?.metaFault, why: launch ? launch.why : 0 }
-            const cc = { outcome: n.outcome, slot: n.outcome === 0 ? n.slot : -1, trial: n.trial, wrote: n.wrote, metaFault: n.metaFault, why: n.why }
-            if (JSON.stringify(ts) !== JSON.stringify(cc)) bad.push(`${label}: TypeScript ${JSON.stringify(ts)}, C ${JSON.stringify(cc)}`)
-            else if (!nor.peek(v.layout.metaAddr, c.meta.length).equals(n.metaAfter)) bad.push(`${label}: the next boots wrote different records`)
-        }
-        console.log(`record power cuts: ${cuts.length} points over ${states.size} vectors, ${bad.length} disagreements`)
-        expect(bad.slice(0, 10)).toEqual([])
-        expect(cuts.length).toBeGreaterThan(500)
-    }, 300_000)
+            console.log(`C writes, TypeScript reads${set.name}: ${checked} boots, ${bad.length} disagreements (${unrecorded} unrecorded boots on worn metadata left out)`)
+            expect(bad.slice(0, 10)).toEqual([])
+            expect(checked).toBeGreaterThan(set.keys ? 1500 : 2000)
+        }, 300_000)
+
+        it(`a power cut in the C stage's own record leaves the state before or after, and both stages then agree${set.name}`, async () => {
+            const vectors = set.vectors()
+            const cuts = readCCuts(readFileSync(join(dir, set.cuts)), vectors)
+            const bad: string[] = []
+            const states = new Map<number, [string, string]>()
+            for (const c of cuts) {
+                const v = vectors[c.vector]
+                const label = `${v.name}, cut ${["before", "after", "torn"][c.kind]}`
+                if (!states.has(c.vector)) states.set(c.vector, [await stateText(v, metaOf(v)), await stateText(v, v.expected.metaAfter)])
+                const [before, after] = states.get(c.vector)
+                const now = await stateText(v, c.meta)
+                if (now !== before && now !== after) bad.push(`${label}: the state in force is neither the one before nor the one after`)
+                const nor = flashWith(v, c.meta)
+                let outcome = 0
+                let launch: Awaited<ReturnType<typeof runBootStage>> = null
+                try {
+                    launch = await runBootStage(nor, layoutOf(v), { keys: set.keys })
+                } catch (e) {
+                    outcome = e instanceof StoreError && e.reason === "no-image" ? 1 : 2
+                }
+                const n = c.next
+                const ts = { outcome, slot: launch ? launch.slot : -1, trial: !!launch?.trial, wrote: !!launch?.wrote, metaFault: !!launch?.metaFault, why: launch ? launch.why : 0 }
+                const cc = { outcome: n.outcome, slot: n.outcome === 0 ? n.slot : -1, trial: n.trial, wrote: n.wrote, metaFault: n.metaFault, why: n.why }
+                if (JSON.stringify(ts) !== JSON.stringify(cc)) bad.push(`${label}: TypeScript ${JSON.stringify(ts)}, C ${JSON.stringify(cc)}`)
+                else if (!nor.peek(v.layout.metaAddr, c.meta.length).equals(n.metaAfter)) bad.push(`${label}: the next boots wrote different records`)
+            }
+            console.log(`record power cuts${set.name}: ${cuts.length} points over ${states.size} vectors, ${bad.length} disagreements`)
+            expect(bad.slice(0, 10)).toEqual([])
+            expect(cuts.length).toBeGreaterThan(500)
+        }, 300_000)
+    }
 })

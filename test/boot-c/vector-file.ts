@@ -1,7 +1,7 @@
 // The boot vectors' file, written by tools/boot-vectors.ts, read by the C host test
 // (boot/test/host_test.c) and by boot-c.test.ts. Little-endian throughout:
 //
-//   "BSVEC001" | u32 sectors | u32 vectors | sectors × 4096 bytes (every distinct 4 KB sector once)
+//   "BSVEC001" (the signed set: "BSVECS01") | u32 sectors | u32 vectors | sectors × 4096 bytes (every distinct 4 KB sector once)
 //   vector: u16 nameLen | name
 //           u32 flashSize | u32 metaAddr | u8 metaSectors | u8 unit | u32 slot0 | u32 slot1 | u32 slotSize
 //           u8 fstor (0: no program, 1: the program whose SHA-256 follows) | 32 bytes
@@ -23,6 +23,8 @@ import { createHash } from "node:crypto"
 
 export const SECTOR = 4096
 export const MAGIC = "BSVEC001"
+/** The signed set's: decided by the TypeScript stage with the trusted keys, for the C stage built with BS_SIGNATURES. */
+export const SIGNED_MAGIC = "BSVECS01"
 
 export interface Layout {
     flashSize: number
@@ -122,9 +124,11 @@ export class VectorWriter {
         this.parts[from * 5 + 4].writeInt32LE(to, 0)
     }
 
+    signed = false
+
     bytes(): Buffer {
         const head = Buffer.alloc(16)
-        head.write(MAGIC, 0, "latin1")
+        head.write(this.signed ? SIGNED_MAGIC : MAGIC, 0, "latin1")
         head.writeUInt32LE(this.sectors.length, 8)
         head.writeUInt32LE(this.count, 12)
         return Buffer.concat([head, ...this.sectors, ...this.parts])
@@ -132,7 +136,8 @@ export class VectorWriter {
 }
 
 export function readVectors(file: Buffer): Vector[] {
-    if (file.toString("latin1", 0, 8) !== MAGIC) throw new Error("not a boot vector file")
+    const magic = file.toString("latin1", 0, 8)
+    if (magic !== MAGIC && magic !== SIGNED_MAGIC) throw new Error("not a boot vector file")
     const nSectors = file.readUInt32LE(8)
     const n = file.readUInt32LE(12)
     const sectorAt = (i: number) => file.subarray(16 + i * SECTOR, 16 + (i + 1) * SECTOR)
