@@ -2,7 +2,7 @@
 // Every test ends by checking that the device runs a confirmed image byte-identical to the old
 // or the new one: a failure must leave the active image untouched.
 import { afterEach, beforeEach, describe, expect, it, vi } from "vitest"
-import { healthy, loseUrcOnce, once, run, runDevice, World, WorldOptions, SECTOR } from "./world"
+import { healthy, loseUrcOnce, once, resetMidDownload, run, runDevice, World, WorldOptions, SECTOR } from "./world"
 import { UpgradeLock } from "../../src/lib/upgrade-lock"
 import { FlashError } from "../../src/flash/flash"
 
@@ -424,14 +424,7 @@ describe("resume after an MCU reset mid-download", () => {
         const e = w.powerOn()
         await run(e.start())
         // reset the MCU after 13 blocks: stop it by cutting its flash on the next write
-        let blocks = 0
-        const p = e.checkForUpdate()
-        e.onProgress(pr => {
-            if (pr.state === "downloading" && ++blocks === 14) w.flash.armCut({ op: 1, kind: "before" })
-        })
-        await run(p).catch(() => {})
-        expect(w.flash.isOff()).toBe(true)
-        w.flash.powerOn()
+        await resetMidDownload(w, e, 13)
         const before = w.module.received.length
         const log = await runDevice(w)
         expect(await healthy(w)).toBe("new")
@@ -449,13 +442,7 @@ describe("resume after an MCU reset mid-download: speed", () => {
         await w.install()
         const e = w.powerOn()
         await run(e.start())
-        let blocks = 0
-        e.onProgress(pr => {
-            if (pr.state === "downloading" && ++blocks === 14) w.flash.armCut({ op: 1, kind: "before" })
-        })
-        await run(e.checkForUpdate()).catch(() => {})
-        expect(w.flash.isOff()).toBe(true)
-        w.flash.powerOn()
+        await resetMidDownload(w, e, 13)
         const e2 = w.powerOn()
         expect((await run(e2.start())).resumable).toBe(true)
         const before = w.module.received.length

@@ -10,7 +10,7 @@
 import { beforeEach, describe, expect, it, vi } from "vitest"
 import { makeImage } from "../../sim/device/device"
 import { createHash } from "node:crypto"
-import { healthy, run, runDevice, World, WorldOptions } from "./world"
+import { healthy, resetMidDownload, run, runDevice, World, WorldOptions } from "./world"
 
 beforeEach(() => {
     vi.useFakeTimers()
@@ -23,13 +23,7 @@ async function cutMidDownload(w: World) {
     await w.install()
     const e = w.powerOn()
     await run(e.start())
-    let blocks = 0
-    e.onProgress(pr => {
-        if (pr.state === "downloading" && ++blocks === 14) w.flash.armCut({ op: 1, kind: "before" })
-    })
-    await run(e.checkForUpdate()).catch(() => {})
-    expect(w.flash.isOff()).toBe(true)
-    w.flash.powerOn()
+    await resetMidDownload(w, e, 13)
 }
 
 /** The first block offsets the MCU read after `from` (AT+QIOTOTARD=<offset>,<length>). */

@@ -130,3 +130,14 @@ export async function programOutcome(w: World) {
 
 /** What the device sent over the data channel, each line's time (its last field) as <when>. */
 export const sent = (w: World) => w.dc.uplinks.map(u => u.data.toString("latin1").replace(/ \d+$/, " <when>"))
+
+/** Reset the MCU mid-download: its flash is cut before its next write once `blocks` blocks are in; power is back after. */
+export async function resetMidDownload(w: World, e: ReturnType<World["powerOn"]>, blocks: number) {
+    let n = 0
+    e.onProgress(pr => {
+        if (pr.state === "downloading" && ++n === blocks + 1) w.flash.armCut({ op: 1, kind: "before" })
+    })
+    await run(e.checkForUpdate()).catch(() => {})
+    if (!w.flash.isOff()) throw new Error(`the download ended before ${blocks} blocks`)
+    w.flash.powerOn()
+}
