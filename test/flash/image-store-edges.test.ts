@@ -1,0 +1,227 @@
+// The image store's promises that no other unit test pinned (issue 14's mutation run left them
+// surviving in src/flash/image-store.ts): its defaults and options, "mount() first", the boot
+// stage's rollback flag, which slot boot() checks and what it says when nothing is left, a boot
+// whose record the metadata cannot take, reported(), the security counter, reject() and confirm()
+// refusals, startReceive's size and record, markBad(why), the journal's small records. Each is
+// asserted exactly: states, reasons, messages, and what a remount reads back.
+import { describe, expect, it } from "vitest"
+import { FlashError } from "../../src/flash/flash"
+import { MetaLog } from "../../src/flash/meta-log"
+import { BlockImageStore, ImageStore, storeState } from "../../src/flash/image-store"
+import { BadWhy, BlockHasher } from "../../src/flash/store-port"
+import { encodeState, MAX_STATE_BODY, REC_STATE, StoreState } from "../../src/flash/store-records"
+import { StepBudget } from "../../src/lib/step-budget"
+import { NorFlash, PowerCut } from "../../sim/flash/nor-flash"
+import { FAST, FLASH_SIZE, LAYOUT, makeImage, midstateFor, newStore, norFlash, provision, reboot, receive, SECTOR } from "./fixtures"
+
+const v1 = makeImage("1_0_0", 7001, 1)
+const v2 = makeImage("2_0_0", 8192, 2)
+const v3 = makeImage("3_0_0", 5003, 3)
+
+/** slot 0 confirmed v1, slot 1 holds v2 activated on trial (not booted yet). */
+async function trialPending(opts = {}) {
+    const nor = norFlash()
+    const s = await provision(nor, v1, opts)
+    await receive(s, v2)
+    await s.activate()
+    return nor
+}
+
+/** slot 1 confirmed v2 (v1 before it in slot 0), slot 0 holds v3 activated on trial. */
+async function trialInSlot0() {
+    const nor = norFlash()
+    const s = await provision(nor, v1)
+    await receive(s, v2)
+    await s.activate()
+    const r = await reboot(nor)
+    expect(r.boot).toMatchObject({ slot: 1, trial: true })
+    await r.store.confirm()
+    const r2 = await reboot(nor)
+    expect(await receive(r2.store, v3)).toBe(0)
+    await r2.store.activate()
+    return nor
+}
+
+/** Flip a bit of a slot's image: its CRC no longer matches. */
+function damage(nor: NorFlash, slot: number) {
+    nor.flipBit(LAYOUT.slotAddress[slot] + 100, 3)
+}
+
+/** Both metadata sectors past their endurance: every record append fails with a FlashError. */
+function wearOutMetadata(nor: NorFlash) {
+    for (let i = 0; i < LAYOUT.metaSectors; i++) nor.eraseCounts[LAYOUT.metaAddress / SECTOR + i] = nor.endurance
+}
+
+/** Append a STATE record the store would not write itself (another firmware's, or a crafted edge). */
+async function writeState(nor: NorFlash, st: StoreState) {
+    const log = new MetaLog(nor, LAYOUT.metaAddress, LAYOUT.metaSectors, new StepBudget(1 << 30, async () => {}))
+    await log.mount()
+    await log.append(REC_STATE, encodeState(st), true)
+}
+
+async function mounted(nor: NorFlash, opts = {}): Promise<ImageStore> {
+    const s = newStore(nor, opts)
+    await s.mount()
+    return s
+}
+
+const noHasher: BlockHasher = { update: async () => {}, save: () => Buffer.alloc(0) }
+
+describe("options", () => {
+    it("a store made without options has the defaults: two trial boots, no downgrade, 4 KB checkpoints", async () => {
+        const nor = norFlash()
+        const s = new ImageStore(nor, LAYOUT)
+        expect(s.allowDowngrade).toBe(false)
+        expect(s.outcomes).toBe(null)
+        await s.mount()
+        expect(await s.startReceive({ version: v1.version, size: v1.bytes.length, crc32: v1.crc })).toBe(0)
+        expect(s.openImage(0)).toBe(SECTOR)
+        await s.write(0, v1.bytes)
+        await s.markReady()
+        await s.activate(true)
+        const boots = []
+        for (let i = 0; i < 4; i++) {
+            const b = new ImageStore(nor, LAYOUT)
+            await b.mount()
+            boots.push(await b.boot())
+            if (i === 0) {
+                await expect(b.startReceive({ version: "0_9_0", size: 100 })).rejects.toMatchObject({ reason: "downgrade" })
+                await receive(b, v2)
+                await b.activate()
+            }
+        }
+        expect(boots.map(b => [b.slot, b.trial, b.rolledBack])).toEqual([[0, false, false], [1, true, false], [1, true, false], [0, false, true]])
+    })
+
+    it("checkpointBytes is rounded up to whole sectors, at least one", async () => {
+        for (const [asked, every] of [[undefined, SECTOR], [0, SECTOR], [1, SECTOR], [SECTOR, SECTOR], [SECTOR + 1, 2 * SECTOR], [2 * SECTOR, 2 * SECTOR]] as [number, number][]) {
+            const s = await provision(norFlash(), v1, { checkpointBytes: asked })
+            await s.startReceive({ version: v2.version, size: v2.bytes.length })
+            expect(s.openImage(0)).toBe(every)
+        }
+    })
+
+    it("a resume point is a verified mark on the checkpoint interval", async () => {
+        const s = await provision(norFlash(), v1, { checkpointBytes: 2 * SECTOR })
+        await s.startReceive({ version: v2.version, size: v2.bytes.length })
+        await s.write(0, v2.bytes.subarray(0, SECTOR))
+        await s.saveJournal(SECTOR, SECTOR, midstateFor(SECTOR))
+        expect(s.resumePoint()).toBe(0) // 4 KB is no checkpoint of an 8 KB interval
+        await s.write(SECTOR, v2.bytes.subarray(SECTOR))
+        await s.saveJournal(2 * SECTOR, 2 * SECTOR, midstateFor(2 * SECTOR))
+        expect(s.resumePoint()).toBe(2 * SECTOR)
+    })
+
+    it("yieldEvery: bytes of CRC work between yields, 1024 by default", async () => {
+        const yieldsOfMarkReady = async (yieldEvery?: number) => {
+            let n = 0
+            const s = await provision(norFlash(), v1, { yieldEvery, yielder: async () => void n++ })
+            await s.startReceive({ version: v2.version, size: v2.bytes.length })
+            await s.write(0, v2.bytes)
+            n = 0
+            await s.markReady() // the CRC over 8 KB in 512-byte reads
+            return n
+        }
+        expect(await yieldsOfMarkReady(undefined)).toBe(8)
+        expect(await yieldsOfMarkReady(4096)).toBe(2)
+        expect(await yieldsOfMarkReady(1 << 30)).toBe(0)
+    })
+
+    it("metadata sectors too small for a whole STATE record are a bad layout", () => {
+        const nor = new NorFlash({ sectorSize: 1024, programUnit: 8, size: 16 * 1024 })
+        const layout = { metaAddress: 0, metaSectors: 2, slotAddress: [2048, 9216], slotSize: 7168 }
+        expect(() => new ImageStore(nor, layout, FAST)).toThrow(`image store: bad-layout: metadata sectors too small for a ${MAX_STATE_BODY}-byte state`)
+        const fits = new NorFlash({ sectorSize: 2048, programUnit: 8, size: 16 * 2048 })
+        expect(() => new ImageStore(fits, { metaAddress: 0, metaSectors: 2, slotAddress: [4096, 4096 + 7 * 2048], slotSize: 7 * 2048 }, FAST)).not.toThrow()
+    })
+})
+
+describe("before mount() and before boot()", () => {
+    it("every state query and change needs mount() first: a typed bad-state", async () => {
+        const s = newStore(norFlash())
+        const first = { reason: "bad-state", message: "image store: bad-state: mount() first" }
+        await expect(s.boot()).rejects.toMatchObject(first)
+        await expect(s.reported()).rejects.toMatchObject(first)
+        await expect(s.startReceive({ version: "1_0_0", size: 10 })).rejects.toMatchObject(first)
+        await expect(s.activate(true)).rejects.toMatchObject(first)
+        await expect(s.write(0, Buffer.alloc(8))).rejects.toMatchObject(first)
+        await expect(s.markReady()).rejects.toMatchObject(first)
+        for (const f of [() => s.securityCounter(), () => s.journal(), () => s.interrupted(), () => s.failedTrial(), () => storeState(s), () => s.openImage(0), () => s.resumePoint()])
+            expect(f).toThrow(expect.objectContaining(first))
+    })
+
+    it("the running slot's operations need boot() first: reboot-required", async () => {
+        const nor = norFlash()
+        await provision(nor, v1)
+        const s = await mounted(nor)
+        const first = { reason: "reboot-required", message: "image store: reboot-required: boot() first" }
+        await expect(s.confirm()).rejects.toMatchObject(first)
+        await expect(s.reject()).rejects.toMatchObject(first)
+        await expect(s.readImage(false, 0, 8)).rejects.toMatchObject(first)
+        expect(() => s.runningSize()).toThrow(expect.objectContaining(first))
+        // once booted, slot 0 runs
+        await s.boot()
+        expect(s.runningSize()).toBe(v1.bytes.length)
+        expect((await s.readImage(false, 0, 8)).equals(v1.bytes.subarray(0, 8))).toBe(true)
+    })
+
+    it("without a receive: no journal, no resume point, and the receive's operations say why", async () => {
+        const nor = norFlash()
+        const s = await provision(nor, v1)
+        expect(s.resumePoint()).toBe(0)
+        const none = { reason: "bad-state", message: "image store: bad-state: no slot is receiving" }
+        await expect(s.write(0, Buffer.alloc(8))).rejects.toMatchObject(none)
+        await expect(s.saveJournal(0, 0)).rejects.toMatchObject(none)
+        await expect(s.markReady()).rejects.toMatchObject(none)
+        await expect(s.markBad()).rejects.toMatchObject(none)
+        await expect(s.readImage(true, 0, 8)).rejects.toMatchObject(none)
+        expect(() => s.openBlocks(0, noHasher)).toThrow(expect.objectContaining(none))
+        expect(() => s.openImage(0)).toThrow(expect.objectContaining(none))
+    })
+})
+
+describe("a boot stage outside the program (externalBoot): what the program's boot() learns", () => {
+    async function programBoot(nor: NorFlash) {
+        const p = newStore(nor, { externalBoot: true })
+        await p.mount()
+        return await p.boot()
+    }
+
+    it("a slot the stage's image check refused, or whose CRC failed, is this boot's rollback", async () => {
+        for (const [why, hurt] of [[BadWhy.ImageCheck, false], [BadWhy.Crc, true]] as [number, boolean][]) {
+            const nor = await trialPending()
+            if (hurt) damage(nor, 1)
+            const stage = await mounted(nor)
+            expect(await stage.boot(async slot => (hurt || slot === 0 ? 0 : BadWhy.ImageCheck))).toMatchObject({ slot: 0, rolledBack: true, why })
+            expect(await programBoot(nor)).toMatchObject({ slot: 0, version: v1.version, trial: false, rolledBack: true, wrote: false, why, failedVersion: v2.version })
+        }
+    })
+
+    it("a failure the program itself reported (reject) is news, not a rollback of this boot", async () => {
+        for (const why of [undefined, BadWhy.SelfTest, BadWhy.VersionMismatch]) {
+            const nor = await trialPending()
+            const stage = await mounted(nor)
+            await stage.boot(async () => 0)
+            const p = newStore(nor, { externalBoot: true })
+            await p.mount()
+            await p.boot()
+            await p.reject(why)
+            expect(await programBoot(nor)).toMatchObject({ slot: 0, rolledBack: false, why: why || BadWhy.SelfTest, failedVersion: v2.version })
+        }
+    })
+
+    it("an active slot that is not bootable is no-image, with the stage named", async () => {
+        const nor = norFlash()
+        const s = await mounted(nor)
+        await s.startReceive({ version: v1.version, size: v1.bytes.length })
+        const st = storeState(s)
+        st.active = 0 // receiving: not bootable
+        await writeState(nor, st)
+        await expect(programBoot(nor)).rejects.toMatchObject({ reason: "no-image", message: "image store: no-image: the boot stage left no bootable slot active" })
+        await expect(programBoot(norFlash())).rejects.toMatchObject({ message: "image store: no-image: the boot stage left no bootable slot active" })
+        // a confirmed slot 0 is bootable
+        const ok = norFlash()
+        await provision(ok, v1)
+        expect(await programBoot(ok)).toMatchObject({ slot: 0, version: v1.version, trial: false, rolledBack: false, why: 0, failedVersion: "" })
+    })
+})
