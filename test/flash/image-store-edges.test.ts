@@ -49,7 +49,7 @@ function damage(nor: NorFlash, slot: number) {
 
 /** Both metadata sectors past their endurance: every record append fails with a FlashError. */
 function wearOutMetadata(nor: NorFlash) {
-    for (let i = 0; i < LAYOUT.metaSectors; i++) nor.eraseCounts[LAYOUT.metaAddress / SECTOR + i] = nor.endurance
+    for (let i = 0; i < LAYOUT.metaSectors; i++) nor.eraseCounts[LAYOUT.metaAddress / SECTOR + i] = nor.endurance + 1
 }
 
 /** Append a STATE record the store would not write itself (another firmware's, or a crafted edge). */
@@ -223,5 +223,137 @@ describe("a boot stage outside the program (externalBoot): what the program's bo
         const ok = norFlash()
         await provision(ok, v1)
         expect(await programBoot(ok)).toMatchObject({ slot: 0, version: v1.version, trial: false, rolledBack: false, why: 0, failedVersion: "" })
+    })
+})
+
+describe("boot(): which slot is checked, and what is said when nothing is left", () => {
+    it("a blank device is no-image however it boots (verifyOnBoot, a stage's check)", async () => {
+        const msg = { reason: "no-image", message: "image store: no-image: no bootable slot" }
+        await expect((await mounted(norFlash())).boot()).rejects.toMatchObject(msg)
+        await expect((await mounted(norFlash(), { verifyOnBoot: true })).boot()).rejects.toMatchObject(msg)
+        let checked = 0
+        await expect((await mounted(norFlash())).boot(async () => void checked++ || 0)).rejects.toMatchObject(msg)
+        expect(checked).toBe(0)
+    })
+
+    it("a trial in slot 0 is checked too: damaged, it is marked bad for its CRC and confirmed slot 1 runs", async () => {
+        const nor = await trialInSlot0()
+        damage(nor, 0)
+        const r = await reboot(nor)
+        expect(r.boot).toMatchObject({ slot: 1, version: v2.version, trial: false, rolledBack: true, wrote: true, why: BadWhy.Crc, failedVersion: v3.version })
+        expect(storeState(r.store).slots[0]).toMatchObject({ state: "bad", why: BadWhy.Crc, unreported: true })
+        expect(storeState(r.store).active).toBe(1)
+        // and intact, it runs on trial
+        const ok = await trialInSlot0()
+        expect((await reboot(ok)).boot).toMatchObject({ slot: 0, version: v3.version, trial: true })
+    })
+
+    it("the only image damaged, with verifyOnBoot: no-image naming the slot, and nothing written", async () => {
+        const nor = norFlash()
+        await provision(nor, v1)
+        damage(nor, 0)
+        const s = await mounted(nor, { verifyOnBoot: true })
+        const ops = nor.ops
+        await expect(s.boot()).rejects.toMatchObject({ reason: "no-image", message: "image store: no-image: slot 0 fails its check and there is no fallback" })
+        expect(nor.ops).toBe(ops)
+        expect(storeState(s).slots[0].state).toBe("confirmed")
+    })
+
+    it("both images damaged, with verifyOnBoot: no-image, no intact slot to fall back to", async () => {
+        const nor = norFlash()
+        const s = await provision(nor, v1)
+        await receive(s, v2)
+        await s.activate()
+        damage(nor, 0)
+        damage(nor, 1)
+        await expect((await mounted(nor, { verifyOnBoot: true })).boot()).rejects.toMatchObject({
+            reason: "no-image",
+            message: "image store: no-image: no intact slot to fall back to",
+        })
+        // a stage's check that refuses both: the same
+        const nor2 = await trialPending()
+        await expect((await mounted(nor2)).boot(async () => BadWhy.ImageCheck)).rejects.toMatchObject({ message: "image store: no-image: no intact slot to fall back to" })
+    })
+
+    it("without verifyOnBoot a trial boot checks the trial only: its fallback runs unchecked", async () => {
+        const nor = await trialPending()
+        damage(nor, 1)
+        damage(nor, 0)
+        const r = await reboot(nor)
+        expect(r.boot).toMatchObject({ slot: 0, version: v1.version, rolledBack: true, why: BadWhy.Crc })
+    })
+
+    it("a confirmed slot whose CRC is not known (an older record) fails verifyOnBoot's check", async () => {
+        const nor = norFlash()
+        const s = await provision(nor, v1)
+        await receive(s, v2)
+        await s.activate(true)
+        const st = storeState(s)
+        st.slots[1].crcKnown = false
+        await writeState(nor, st)
+        expect((await reboot(nor)).boot).toMatchObject({ slot: 1, wrote: false })
+        const r = await reboot(nor, { verifyOnBoot: true })
+        expect(r.boot).toMatchObject({ slot: 0, rolledBack: true, why: BadWhy.Crc })
+    })
+})
+
+describe("boot() when the metadata cannot take its record", () => {
+    it("a pending trial does not run unrecorded: the confirmed slot runs and the fault is returned", async () => {
+        const nor = await trialPending()
+        wearOutMetadata(nor)
+        const s = await mounted(nor)
+        const b = await s.boot()
+        expect(b).toMatchObject({ slot: 0, version: v1.version, trial: false, rolledBack: true, wrote: false, why: 0 })
+        expect(b.metaFault).toBeInstanceOf(FlashError)
+        expect(b.metaFault.reason).toBe("worn-out")
+        expect(storeState(s).slots[1]).toMatchObject({ state: "trial", bootsLeft: 1 }) // no boot spent
+        expect(await s.confirm()).toBe(false) // slot 0 runs, confirmed
+    })
+
+    it("the confirmed slot is slot 1: it runs, not the trial in slot 0", async () => {
+        const nor = await trialInSlot0()
+        wearOutMetadata(nor)
+        const b = (await reboot(nor)).boot
+        expect(b).toMatchObject({ slot: 1, version: v2.version, trial: false, rolledBack: true })
+        expect(b.metaFault).toBeInstanceOf(FlashError)
+    })
+
+    it("with verifyOnBoot a damaged confirmed slot is not the way out: the checked trial runs unrecorded", async () => {
+        const nor = await trialPending()
+        damage(nor, 0)
+        wearOutMetadata(nor)
+        const s = await mounted(nor, { verifyOnBoot: true })
+        const b = await s.boot()
+        expect(b).toMatchObject({ slot: 1, version: v2.version, trial: true, wrote: false })
+        expect(b.metaFault).toBeInstanceOf(FlashError)
+        expect(storeState(s).slots[1]).toMatchObject({ state: "trial", bootsLeft: 1 })
+    })
+
+    it("with verifyOnBoot and both slots intact: the confirmed slot runs", async () => {
+        const nor = await trialPending()
+        wearOutMetadata(nor)
+        const b = (await reboot(nor, { verifyOnBoot: true })).boot
+        expect(b).toMatchObject({ slot: 0, trial: false, rolledBack: true })
+        expect(b.metaFault).toBeInstanceOf(FlashError)
+    })
+
+    it("without verifyOnBoot nothing checks the confirmed slot: it runs though damaged", async () => {
+        const nor = await trialPending()
+        damage(nor, 0)
+        wearOutMetadata(nor)
+        const b = (await reboot(nor)).boot
+        expect(b).toMatchObject({ slot: 0, trial: false })
+        expect(b.metaFault).toBeInstanceOf(FlashError)
+    })
+
+    it("a boot that writes nothing has no fault; a power cut during the record is no fault to handle", async () => {
+        const nor = norFlash()
+        await provision(nor, v1)
+        wearOutMetadata(nor)
+        expect((await reboot(nor)).boot).toMatchObject({ slot: 0, wrote: false, metaFault: null })
+        const cut = await trialPending()
+        const s = await mounted(cut)
+        cut.armCut({ op: 1, kind: "before" })
+        await expect(s.boot()).rejects.toBeInstanceOf(PowerCut)
     })
 })
