@@ -357,3 +357,104 @@ describe("boot() when the metadata cannot take its record", () => {
         await expect(s.boot()).rejects.toBeInstanceOf(PowerCut)
     })
 })
+
+describe("reported()", () => {
+    it("with nothing unreported it writes nothing", async () => {
+        const nor = norFlash()
+        const s = await provision(nor, v1)
+        const ops = nor.ops
+        await s.reported()
+        expect(nor.ops).toBe(ops)
+    })
+
+    it("a failure of slot 0 is kept, no longer news, across a reboot", async () => {
+        const nor = await trialInSlot0()
+        let r = await reboot(nor) // trial boot of slot 0, never confirmed
+        r = await reboot(nor)
+        expect(r.boot).toMatchObject({ slot: 1, rolledBack: true, why: BadWhy.NotConfirmed, failedVersion: v3.version })
+        await r.store.reported()
+        expect(storeState(r.store).slots[0]).toMatchObject({ state: "bad", why: BadWhy.NotConfirmed, unreported: false })
+        r = await reboot(nor)
+        expect(r.boot).toMatchObject({ slot: 1, rolledBack: false, why: 0, failedVersion: "" })
+        expect(storeState(r.store).slots[0]).toMatchObject({ state: "bad", why: BadWhy.NotConfirmed, unreported: false })
+    })
+})
+
+describe("confirm(), reject() and the security counter", () => {
+    it("confirm raises the counter to the image's, never lowers it, and keeps it to 32 bits", async () => {
+        const nor = norFlash()
+        const s = await provision(nor, v1)
+        expect(s.securityCounter()).toBe(0)
+        const cycle = async (img: typeof v2, counter?: number) => {
+            const { store } = await reboot(nor)
+            await receive(store, img)
+            await store.activate()
+            const r = await reboot(nor)
+            expect(await r.store.confirm(counter)).toBe(true)
+            return r.store.securityCounter()
+        }
+        expect(await cycle(makeImage("2_0_0", 4000, 20), 7)).toBe(7)
+        expect((await reboot(nor)).store.securityCounter()).toBe(7)
+        expect(await cycle(makeImage("3_0_0", 4000, 30), 3)).toBe(7)
+        expect(await cycle(makeImage("4_0_0", 4000, 40))).toBe(7)
+        expect(await cycle(makeImage("5_0_0", 4000, 50), 8)).toBe(8)
+        expect(await cycle(makeImage("6_0_0", 4000, 60), 2 ** 33)).toBe(0xffffffff)
+        expect((await reboot(nor)).store.securityCounter()).toBe(0xffffffff)
+    })
+
+    it("activate raises the counter only when permanent, as confirm would", async () => {
+        const nor = norFlash()
+        const s = await provision(nor, v1)
+        await receive(s, v2)
+        await s.activate(false, 9)
+        expect(s.securityCounter()).toBe(0)
+        const a = norFlash()
+        const sa = await provision(a, v1)
+        await receive(sa, v2)
+        await sa.activate(true)
+        expect(sa.securityCounter()).toBe(0)
+        const b = norFlash()
+        const sb = await provision(b, v1)
+        await receive(sb, v2)
+        await sb.activate(true, 9)
+        expect(sb.securityCounter()).toBe(9)
+        expect((await reboot(b)).store.securityCounter()).toBe(9)
+        const c = await provision(norFlash(), v1)
+        await receive(c, v2)
+        await c.activate(true, 2 ** 40)
+        expect(c.securityCounter()).toBe(0xffffffff)
+    })
+
+    it("a rejected image is not confirmed afterwards, and reject needs a trial", async () => {
+        const nor = await trialPending()
+        const r = await reboot(nor)
+        await r.store.reject()
+        expect(storeState(r.store)).toMatchObject({ active: 0 })
+        expect(storeState(r.store).slots[1]).toMatchObject({ state: "bad", why: BadWhy.SelfTest, unreported: true })
+        await expect(r.store.confirm()).rejects.toMatchObject({ reason: "bad-state", message: "image store: bad-state: running slot 1 is bad, not on trial" })
+        await expect(r.store.reject()).rejects.toMatchObject({ reason: "bad-state", message: "image store: bad-state: running slot 1 is bad, not on trial" })
+        await expect(r.store.activate()).rejects.toMatchObject({ reason: "reboot-required", message: "image store: reboot-required: running slot is bad" })
+        const c = norFlash()
+        const s = await provision(c, v1)
+        await expect(s.reject(BadWhy.SelfTest)).rejects.toMatchObject({ reason: "bad-state", message: "image store: bad-state: running slot 0 is confirmed, not on trial" })
+        expect(storeState(s).slots[0].state).toBe("confirmed")
+    })
+
+    it("a trial with no confirmed image beside it cannot be rejected (nothing to fall back to)", async () => {
+        const nor = norFlash()
+        const s = await mounted(nor)
+        await receive(s, v1)
+        const st = storeState(s)
+        st.active = 0
+        st.slots[0].state = "trial"
+        st.slots[0].bootsLeft = 2
+        await writeState(nor, st)
+        // before boot(): something is active, so no receive and no activation yet
+        const before = await mounted(nor)
+        await expect(before.startReceive({ version: "2_0_0", size: 100 })).rejects.toMatchObject({ reason: "reboot-required", message: "image store: reboot-required: boot() before receiving" })
+        const r = await reboot(nor)
+        expect(r.boot).toMatchObject({ slot: 0, trial: true })
+        await expect(r.store.reject()).rejects.toMatchObject({ reason: "bad-state", message: "image store: bad-state: no confirmed slot to fall back to" })
+        expect(storeState(r.store).slots[0].state).toBe("trial")
+    })
+})
