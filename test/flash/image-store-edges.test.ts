@@ -458,3 +458,110 @@ describe("confirm(), reject() and the security counter", () => {
         expect(storeState(r.store).slots[0].state).toBe("trial")
     })
 })
+
+describe("startReceive()", () => {
+    it("the size is a whole number of bytes, 1 up to the slot's size", async () => {
+        const s = await provision(norFlash(), v1)
+        for (const size of [0, -1, 10.5, LAYOUT.slotSize + 1, NaN])
+            await expect(s.startReceive({ version: "2_0_0", size })).rejects.toMatchObject({
+                reason: "too-large",
+                message: `image store: too-large: image of ${size} bytes, slots hold ${LAYOUT.slotSize}`,
+            })
+        expect(storeState(s).slots[1].state).toBe("empty")
+        expect(await s.startReceive({ version: "2_0_0", size: LAYOUT.slotSize })).toBe(1)
+        expect(await s.startReceive({ version: "2_0_0", size: 1 })).toBe(1)
+    })
+
+    it("the receiving record: the plan, nothing else of the slot's past, and no progress; a remount reads it back", async () => {
+        const nor = await trialPending()
+        let r = await reboot(nor)
+        await r.store.reject(BadWhy.VersionMismatch) // slot 1: bad, unreported, with a why
+        r = await reboot(nor)
+        const plan = { version: "3_0_0", size: 5003, sha256: v3.sha256, md5: v3.md5, crc32: 0xfedcba98 }
+        expect(await r.store.startReceive(plan)).toBe(1)
+        const want = {
+            state: "receiving",
+            bootsLeft: 0,
+            version: "3_0_0",
+            size: 5003,
+            crc32: 0xfedcba98,
+            crcKnown: true,
+            sha256: Buffer.from(v3.sha256, "hex"),
+            md5: Buffer.from(v3.md5, "hex"),
+            why: 0,
+            unreported: false,
+        }
+        expect(storeState(r.store).slots[1]).toEqual(want)
+        expect(storeState(r.store).progress).toEqual({ written: 0, verified: 0, midstate: Buffer.alloc(0) })
+        const back = await reboot(nor)
+        expect(back.boot).toMatchObject({ slot: 0, why: 0, failedVersion: "" }) // the reused slot's failure is gone
+        expect(storeState(back.store).slots[1]).toEqual(want)
+        // no CRC in the plan: none known, 0 recorded
+        await back.store.startReceive({ version: "3_0_0", size: 100 })
+        expect(storeState(back.store).slots[1]).toMatchObject({ crc32: 0, crcKnown: false, sha256: Buffer.alloc(0), md5: Buffer.alloc(0) })
+        // a CRC of 0 is a CRC
+        await back.store.startReceive({ version: "3_0_0", size: 100, crc32: 0 })
+        expect(storeState(back.store).slots[1]).toMatchObject({ crc32: 0, crcKnown: true })
+    })
+
+    it("a download that fails its checks is recorded bad for the download, and is no boot news", async () => {
+        const nor = norFlash()
+        const s = await provision(nor, v1)
+        await s.startReceive({ version: "2_0_0", size: v2.bytes.length, crc32: (v2.crc ^ 1) >>> 0 })
+        await s.write(0, v2.bytes)
+        await s.saveJournal(4096, 4096, midstateFor(4096))
+        await expect(s.markReady()).rejects.toMatchObject({ reason: "digest-mismatch" })
+        const want = { state: "bad", size: v2.bytes.length, crc32: v2.crc, crcKnown: false, why: BadWhy.Download, unreported: false }
+        expect(storeState(s).slots[1]).toMatchObject(want)
+        expect(storeState(s).progress).toEqual({ written: 0, verified: 0, midstate: Buffer.alloc(0) })
+        expect(s.nextOffset()).toBe(0)
+        const r = await reboot(nor)
+        expect(r.boot).toMatchObject({ slot: 0, why: 0, failedVersion: "", rolledBack: false })
+        expect(storeState(r.store).slots[1]).toMatchObject(want)
+        expect(r.store.failedTrial()).toBe(null)
+        // markBad() of a receive: the same record, its CRC unmeasured
+        await r.store.startReceive({ version: "2_0_0", size: 100, crc32: 5 })
+        await r.store.markBad()
+        expect(storeState(r.store).slots[1]).toMatchObject({ state: "bad", size: 100, crc32: 0, crcKnown: false, why: BadWhy.Download, unreported: false })
+    })
+})
+
+describe("markBad(why): a verified image its application refused", () => {
+    it("the ready slot becomes bad with that why, news for the next boot; without a ready slot it is refused", async () => {
+        const nor = norFlash()
+        const s = await provision(nor, v1)
+        await expect(s.markBad(BadWhy.ImageCheck)).rejects.toMatchObject({ reason: "bad-state", message: "image store: bad-state: no slot is ready" })
+        await receive(s, v2)
+        await s.markBad(BadWhy.ImageCheck)
+        expect(storeState(s).slots[1]).toMatchObject({ state: "bad", why: BadWhy.ImageCheck, unreported: true, version: v2.version })
+        expect(s.interrupted()).toBe(false)
+        await expect(s.activate()).rejects.toMatchObject({ reason: "bad-state", message: "image store: bad-state: slot 1 is bad, not ready" })
+        const r = await reboot(nor)
+        expect(r.boot).toMatchObject({ slot: 0, why: BadWhy.ImageCheck, failedVersion: v2.version, rolledBack: false })
+    })
+})
+
+describe("activate()", () => {
+    it("says which slot is not ready, and that a first image must be permanent", async () => {
+        const nor = norFlash()
+        const s = await provision(nor, v1)
+        await expect(s.activate()).rejects.toMatchObject({ reason: "bad-state", message: "image store: bad-state: slot 1 is empty, not ready" })
+        await s.startReceive({ version: "2_0_0", size: 100 })
+        await expect(s.activate(true)).rejects.toMatchObject({ reason: "bad-state", message: "image store: bad-state: slot 1 is receiving, not ready" })
+        const blank = await mounted(norFlash())
+        await receive(blank, v1)
+        await expect(blank.activate()).rejects.toMatchObject({ reason: "bad-state", message: "image store: bad-state: a first image has no fallback: activate it permanent" })
+        expect(await blank.activate(true)).toBe(0)
+        expect(storeState(blank)).toMatchObject({ active: 0 })
+        expect(storeState(blank).slots[0]).toMatchObject({ state: "confirmed", bootsLeft: 0 })
+    })
+
+    it("a trial gets maxTrialBoots boots, recorded", async () => {
+        const nor = norFlash()
+        const s = await provision(nor, v1, { maxTrialBoots: 5 })
+        await receive(s, v2)
+        expect(await s.activate()).toBe(1)
+        expect(storeState(s).slots[1]).toMatchObject({ state: "trial", bootsLeft: 5 })
+        expect(storeState((await reboot(nor)).store).slots[1]).toMatchObject({ state: "trial", bootsLeft: 4 })
+    })
+})
