@@ -9,7 +9,7 @@ import { FlashError } from "../../src/flash/flash"
 import { MetaLog } from "../../src/flash/meta-log"
 import { BlockImageStore, ImageStore, storeState } from "../../src/flash/image-store"
 import { BadWhy, BlockHasher } from "../../src/flash/store-port"
-import { encodeState, MAX_STATE_BODY, REC_STATE, StoreState } from "../../src/flash/store-records"
+import { encodeState, MAX_STATE_BODY, REC_PROGRESS, REC_STATE, StoreState } from "../../src/flash/store-records"
 import { StepBudget } from "../../src/lib/step-budget"
 import { NorFlash, PowerCut } from "../../sim/flash/nor-flash"
 import { FAST, FLASH_SIZE, LAYOUT, makeImage, midstateFor, newStore, norFlash, provision, reboot, receive, SECTOR } from "./fixtures"
@@ -563,5 +563,67 @@ describe("activate()", () => {
         expect(await s.activate()).toBe(1)
         expect(storeState(s).slots[1]).toMatchObject({ state: "trial", bootsLeft: 5 })
         expect(storeState((await reboot(nor)).store).slots[1]).toMatchObject({ state: "trial", bootsLeft: 4 })
+    })
+})
+
+describe("the journal's records", () => {
+    it("a save is one small PROGRESS record while the sector has room, a STATE when it has not; every save reads back", async () => {
+        const nor = norFlash()
+        const s = await provision(nor, v1)
+        const newest = async () => {
+            const recs = await new MetaLog(nor, LAYOUT.metaAddress, LAYOUT.metaSectors, new StepBudget(1 << 30, async () => {})).mount()
+            return recs[REC_PROGRESS] && recs[REC_PROGRESS].seq > recs[REC_STATE].seq ? "progress" : "state"
+        }
+        // a run of saves: small records, and a STATE (which wraps the log) only when one does not fit
+        await s.startReceive({ version: v2.version, size: v2.bytes.length })
+        nor.resetCounters()
+        const kinds: string[] = []
+        for (let i = 1; i <= 60; i++) {
+            await s.saveJournal(8 * i, 8 * i, midstateFor(i))
+            kinds.push(await newest())
+            expect(s.journal()).toMatchObject({ written: 8 * i, verified: 8 * i })
+        }
+        const states = kinds.filter(k => k === "state").length
+        expect(states).toBeGreaterThan(0)
+        expect(states).toBe(nor.eraseOps)
+        expect(kinds.length - states).toBeGreaterThan(50)
+        expect(nor.eraseOps).toBeGreaterThan(0)
+        const r = await reboot(nor)
+        expect(r.store.journal()).toMatchObject({ written: 480, verified: 480 })
+        expect(r.store.journal().midstate.equals(midstateFor(60))).toBe(true)
+    })
+
+    it("the midstate is copied: the caller may reuse its buffer", async () => {
+        const s = await provision(norFlash(), v1)
+        await s.startReceive({ version: v2.version, size: v2.bytes.length })
+        const m = midstateFor(1)
+        await s.saveJournal(8, 8, m)
+        m.fill(0)
+        expect(s.journal().midstate.equals(midstateFor(1))).toBe(true)
+    })
+
+    it("openBlocks after openImage is a block download again: the journal is bound by the package's size", async () => {
+        const s = await provision(norFlash(), v1)
+        await s.startReceive({ version: "2_0_0", size: 1000 })
+        s.openImage(0)
+        await s.saveJournal(SECTOR, SECTOR) // a rebuild may pass the package's size
+        s.openBlocks(0, noHasher)
+        await expect(s.saveJournal(SECTOR, SECTOR)).rejects.toMatchObject({ reason: "bad-argument", message: "image store: bad-argument: journal written=4096 verified=4096 midstate=0" })
+        await s.saveJournal(1000, 1000)
+    })
+})
+
+describe("BlockImageStore and ImageStore share one state", () => {
+    it("storeState is a copy: changing it changes nothing in the store", async () => {
+        const nor = norFlash()
+        const s = await provision(nor, v1)
+        const st = storeState(s)
+        st.slots[0].state = "bad"
+        st.active = 1
+        expect(storeState(s)).toMatchObject({ active: 0 })
+        expect(storeState(s).slots[0].state).toBe("confirmed")
+        const b = new BlockImageStore(nor, LAYOUT, FAST)
+        await b.mount()
+        expect((await b.boot()).slot).toBe(0)
     })
 })
