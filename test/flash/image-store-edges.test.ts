@@ -593,6 +593,20 @@ describe("the journal's records", () => {
         expect(r.store.journal().midstate.equals(midstateFor(60))).toBe(true)
     })
 
+    it("a first image is received into slot 0, and its journal is slot 0's", async () => {
+        const nor = norFlash()
+        const s = await mounted(nor)
+        expect(await s.startReceive({ version: v1.version, size: v1.bytes.length, md5: v1.md5 })).toBe(0)
+        await s.write(0, v1.bytes.subarray(0, SECTOR))
+        await s.saveJournal(SECTOR, SECTOR, midstateFor(SECTOR))
+        const j = { slot: 0, version: v1.version, total: v1.bytes.length, md5: v1.md5, written: SECTOR, verified: SECTOR }
+        expect(s.journal()).toMatchObject(j)
+        expect(s.interrupted()).toBe(true)
+        const again = await mounted(nor)
+        expect(again.journal()).toMatchObject(j)
+        expect(again.resumePoint()).toBe(SECTOR)
+    })
+
     it("the midstate is copied: the caller may reuse its buffer", async () => {
         const s = await provision(norFlash(), v1)
         await s.startReceive({ version: v2.version, size: v2.bytes.length })
@@ -610,6 +624,10 @@ describe("the journal's records", () => {
         s.openBlocks(0, noHasher)
         await expect(s.saveJournal(SECTOR, SECTOR)).rejects.toMatchObject({ reason: "bad-argument", message: "image store: bad-argument: journal written=4096 verified=4096 midstate=0" })
         await s.saveJournal(1000, 1000)
+        // and a new receive after a rebuild is a block download until openImage
+        s.openImage(0)
+        await s.startReceive({ version: "2_0_1", size: 1000 })
+        await expect(s.saveJournal(SECTOR, SECTOR)).rejects.toMatchObject({ reason: "bad-argument" })
     })
 })
 
@@ -625,5 +643,50 @@ describe("BlockImageStore and ImageStore share one state", () => {
         const b = new BlockImageStore(nor, LAYOUT, FAST)
         await b.mount()
         expect((await b.boot()).slot).toBe(0)
+    })
+})
+
+describe("a record keeper beside the state (StoreOptions.outcomes)", () => {
+    /** A keeper that only records what the store tells it. */
+    function spy() {
+        const calls: string[] = []
+        const states: StoreState[] = []
+        const keeper = {
+            mounted(log: any, rec: any, st: StoreState) {
+                calls.push(`mounted ${rec ? rec.type : "none"}`)
+                expect(log).toBeInstanceOf(MetaLog)
+                states.push(st)
+            },
+            async committed(st: StoreState) {
+                calls.push("committed")
+                states.push(st)
+            },
+            last: () => null,
+            told: () => false,
+            keep: async () => {},
+        }
+        return { keeper: keeper as any, calls, states }
+    }
+
+    it("is told of every mount with the state in force, and of every STATE record, not of journal deltas", async () => {
+        const nor = norFlash()
+        const { keeper, calls, states } = spy()
+        const s = new ImageStore(nor, LAYOUT, { ...FAST, outcomes: keeper })
+        expect(s.outcomes).toBe(keeper)
+        await s.mount()
+        expect(calls).toEqual(["mounted none"])
+        expect(states[0]).toEqual(storeState(s))
+        await s.startReceive({ version: v1.version, size: v1.bytes.length })
+        await s.write(0, v1.bytes)
+        await s.saveJournal(SECTOR, SECTOR, midstateFor(1)) // a PROGRESS delta: the sector has room
+        await s.markReady()
+        await s.activate(true)
+        expect(calls.map(c => c.split(" ")[0])).toEqual(["mounted", "committed", "committed", "committed"])
+        expect(states.slice(1).map(st => st.slots[0].state)).toEqual(["receiving", "ready", "confirmed"])
+        expect(states[3]).toEqual(storeState(s))
+        const again = new ImageStore(nor, LAYOUT, { ...FAST, outcomes: keeper })
+        await again.mount()
+        expect(calls[4]).toBe("mounted none")
+        expect(states[4]).toEqual(storeState(again))
     })
 })
