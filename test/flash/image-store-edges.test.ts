@@ -232,7 +232,10 @@ describe("boot(): which slot is checked, and what is said when nothing is left",
         await expect((await mounted(norFlash())).boot()).rejects.toMatchObject(msg)
         await expect((await mounted(norFlash(), { verifyOnBoot: true })).boot()).rejects.toMatchObject(msg)
         let checked = 0
-        await expect((await mounted(norFlash())).boot(async () => void checked++ || 0)).rejects.toMatchObject(msg)
+        await expect((await mounted(norFlash())).boot(async () => {
+            checked++
+            return 0
+        })).rejects.toMatchObject(msg)
         expect(checked).toBe(0)
     })
 
@@ -661,7 +664,7 @@ describe("a record keeper beside the state (StoreOptions.outcomes)", () => {
                 calls.push("committed")
                 states.push(st)
             },
-            last: () => null,
+            last: (): Buffer => null,
             told: () => false,
             keep: async () => {},
         }
