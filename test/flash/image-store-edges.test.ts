@@ -300,6 +300,20 @@ describe("boot(): which slot is checked, and what is said when nothing is left",
     })
 })
 
+describe("boot(): an empty image never runs", () => {
+    it("a rebuild recorded with 0 bytes is ready, but its trial boot fails the check and rolls back", async () => {
+        const nor = norFlash()
+        const s = await provision(nor, v1)
+        await s.startReceive({ version: "2_0_0", size: 100 })
+        s.openImage(0)
+        await s.markReady(undefined, 0)
+        expect(storeState(s).slots[1]).toMatchObject({ state: "ready", size: 0, crc32: 0, crcKnown: true })
+        await s.activate()
+        const r = await reboot(nor)
+        expect(r.boot).toMatchObject({ slot: 0, rolledBack: true, why: BadWhy.Crc, failedVersion: "2_0_0" })
+    })
+})
+
 describe("boot() when the metadata cannot take its record", () => {
     it("a pending trial does not run unrecorded: the confirmed slot runs and the fault is returned", async () => {
         const nor = await trialPending()
