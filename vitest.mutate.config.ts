@@ -20,6 +20,7 @@ export default defineConfig({
                 "test/flash/boot-stage.test.ts",
                 "test/flash/failed-trial.test.ts",
                 "test/flash/image-store.test.ts",
+                "test/flash/image-store-edges.test.ts",
                 "test/flash/meta-log.test.ts",
                 "test/flash/meta-log-edges.test.ts",
                 "test/flash/state-fallback.test.ts",
