@@ -707,3 +707,69 @@ describe("a record keeper beside the state (StoreOptions.outcomes)", () => {
         expect(states[4]).toEqual(storeState(again))
     })
 })
+
+describe("more edges the mutation run found", () => {
+    it("a first image ready in slot 0: interrupted, refusable with markBad(why), and its why is 0 while ready", async () => {
+        const s = await mounted(norFlash())
+        await receive(s, v1)
+        expect(storeState(s).slots[0]).toMatchObject({ state: "ready", why: 0 })
+        expect(s.interrupted()).toBe(true)
+        await s.markBad(BadWhy.ImageCheck)
+        expect(storeState(s).slots[0]).toMatchObject({ state: "bad", why: BadWhy.ImageCheck })
+    })
+
+    it("after a reset mid-receive the journal is a block download's until openImage", async () => {
+        const nor = norFlash()
+        const s = await provision(nor, v1)
+        await s.startReceive({ version: "2_0_0", size: 1000 })
+        const r = await reboot(nor)
+        await expect(r.store.saveJournal(SECTOR, SECTOR)).rejects.toMatchObject({ reason: "bad-argument" })
+        r.store.openImage(0)
+        await r.store.saveJournal(SECTOR, SECTOR)
+    })
+
+    it("openImage(0) restarts a rebuild even past a checkpoint", async () => {
+        const s = await provision(norFlash(), v1)
+        await s.startReceive({ version: "2_0_0", size: 1000 })
+        s.openImage(0)
+        await s.saveJournal(SECTOR, SECTOR, midstateFor(1))
+        expect(s.resumePoint()).toBe(SECTOR)
+        expect(s.openImage(0)).toBe(SECTOR)
+    })
+
+    it("a sector written from the journal's mark on leaves the log as it was", async () => {
+        const nor = norFlash()
+        const s = await provision(nor, v1)
+        await s.startReceive({ version: v2.version, size: v2.bytes.length })
+        await s.write(0, v2.bytes.subarray(0, SECTOR))
+        await s.saveJournal(SECTOR, SECTOR, midstateFor(1))
+        const r = await reboot(nor)
+        const seq = async () => {
+            const recs = await new MetaLog(nor, LAYOUT.metaAddress, LAYOUT.metaSectors, new StepBudget(1 << 30, async () => {})).mount()
+            return Math.max(...recs.filter(x => x).map(x => x.seq))
+        }
+        const before = await seq()
+        await r.store.write(SECTOR, v2.bytes.subarray(SECTOR))
+        expect(await seq()).toBe(before)
+    })
+
+    it("a mount reads the log once when its newest STATE decodes", async () => {
+        const nor = norFlash()
+        await provision(nor, v1)
+        nor.resetCounters()
+        await new MetaLog(nor, LAYOUT.metaAddress, LAYOUT.metaSectors, new StepBudget(1 << 30, async () => {})).mount()
+        const once = nor.readOps
+        nor.resetCounters()
+        await mounted(nor)
+        expect(nor.readOps).toBe(once)
+    })
+
+    it("the messages name the digest and the pending trial", async () => {
+        const nor = await trialPending()
+        const r = await reboot(nor)
+        await expect(r.store.startReceive({ version: "3_0_0", size: 10 })).rejects.toMatchObject({ reason: "trial-pending", message: "image store: trial-pending: confirm or reject the running image first" })
+        await r.store.confirm()
+        await expect(r.store.startReceive({ version: "3_0_0", size: 10, sha256: "ab" })).rejects.toMatchObject({ message: "image store: bad-argument: sha256 must be 64 hex digits" })
+        await expect(r.store.startReceive({ version: "3_0_0", size: 10, md5: "ab" })).rejects.toMatchObject({ message: "image store: bad-argument: md5 must be 32 hex digits" })
+    })
+})
